@@ -1,0 +1,601 @@
+"""Dataset: an immutable table plus the roles its columns play."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import numbers
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._validation import check_choice, check_column, check_frame, show
+from ..exceptions import ArgumentError, ArgumentTypeError, DataError, RoleError
+
+__all__ = ["ROLE_NAMES", "Dataset", "as_dataset"]
+
+#: Roles that name a single column.
+SINGLE_ROLES: tuple[str, ...] = ("outcome", "treatment", "unit", "time", "cluster", "weights", "running")
+#: Roles that name several columns.
+MULTI_ROLES: tuple[str, ...] = ("covariates", "instruments")
+#: Every role keyword a Dataset accepts (``cutoff``, ``graph`` and ``name`` are not columns).
+ROLE_NAMES: tuple[str, ...] = (
+    "outcome",
+    "treatment",
+    "covariates",
+    "instruments",
+    "unit",
+    "time",
+    "cluster",
+    "weights",
+    "running",
+    "cutoff",
+    "graph",
+    "name",
+    "missing",
+)
+_COLUMN_ROLE_ORDER = ("outcome", "treatment", "covariates", "instruments", "unit", "time", "cluster", "weights", "running")
+_MISSING_POLICIES = ("refuse", "drop")
+
+
+def _as_names(value: Any, role: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, Iterable) and not isinstance(value, (bytes, Mapping)):
+        names = tuple(value)
+        for v in names:
+            if not isinstance(v, str):
+                raise ArgumentTypeError(f"`{role}` must be a column name or a list of column names; got {show(value)}")
+        dupes = sorted({v for v in names if names.count(v) > 1})
+        if dupes:
+            raise RoleError(f"`{role}` lists column(s) {dupes} more than once; list each column once")
+        return names
+    raise ArgumentTypeError(f"`{role}` must be a column name or a list of column names; got {show(value)}")
+
+
+def _is_numeric(series: pd.Series) -> bool:
+    return bool(pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype))
+
+
+def _check_graph(graph: Any) -> Any:
+    if graph is None or isinstance(graph, str):
+        return graph
+    if hasattr(graph, "edges") and hasattr(graph, "nodes"):
+        return graph
+    if isinstance(graph, Iterable) and not isinstance(graph, (bytes, Mapping)):
+        edges = []
+        for e in graph:
+            if not (isinstance(e, Sequence) and not isinstance(e, str) and len(e) == 2 and all(isinstance(v, str) for v in e)):
+                raise ArgumentTypeError(f"`graph` as an edge list must hold (cause, effect) pairs of column names; got the item {show(e)}")
+            edges.append((e[0], e[1]))
+        return tuple(edges)
+    raise ArgumentTypeError(f"`graph` must be a DOT or GML string, a networkx DiGraph or a list of (cause, effect) pairs; got {show(graph)}")
+
+
+class Dataset:
+    """An immutable table with the roles its columns play in an analysis.
+
+    The Dataset keeps its own copy of the data: the caller's DataFrame is never changed, and changing it
+    afterwards does not change the Dataset. Roles are validated once, here, with messages that name the
+    column and the problem.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The data. Column names must be unique.
+    outcome, treatment : str, optional
+        The outcome (numeric or boolean) and the treatment (at least two levels).
+    covariates, instruments : str or sequence of str
+        Covariates (adjustment set) and instruments; none may be constant.
+    unit, time, cluster : str, optional
+        Panel unit, time period and cluster identifiers (``cluster`` may equal ``unit``).
+    weights : str, optional
+        Non-negative observation weights.
+    running : str, optional
+        Running variable of a regression-discontinuity design; needs ``cutoff``.
+    cutoff : float, optional
+        Threshold of the running variable; must lie strictly inside its observed range.
+    graph : str, networkx.DiGraph or sequence of (str, str), optional
+        A causal graph: DOT or GML text, a networkx DiGraph, or a list of (cause, effect) edges.
+    name : str, optional
+        A label used in displays and reports.
+    missing : {"refuse", "drop"}
+        Missing-value policy for the columns that have a role. ``"refuse"`` (default) raises a
+        :class:`~causalinfer.exceptions.DataError` listing the NaN count per column; ``"drop"`` keeps only
+        complete rows and records how many were dropped in :attr:`n_dropped`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from causalinfer import Dataset
+    >>> df = pd.DataFrame({"y": [1.0, 2.0, 3.5, 4.0], "d": [0, 1, 0, 1], "x": [3, 1, 4, 1]})
+    >>> ds = Dataset(df, outcome="y", treatment="d", covariates=["x"], name="toy")
+    >>> ds
+    Dataset(name='toy', rows=4, outcome='y', treatment='d', covariates=['x'])
+    >>> ds.with_roles(covariates=[]).covariates
+    ()
+    """
+
+    __slots__ = (
+        "_cluster",
+        "_covariates",
+        "_cutoff",
+        "_fingerprint",
+        "_frame",
+        "_frozen",
+        "_graph",
+        "_instruments",
+        "_missing",
+        "_n_dropped",
+        "_name",
+        "_outcome",
+        "_running",
+        "_source",
+        "_time",
+        "_treatment",
+        "_unit",
+        "_weights",
+    )
+
+    def __init__(
+        self,
+        frame: pd.DataFrame,
+        *,
+        outcome: str | None = None,
+        treatment: str | None = None,
+        covariates: str | Sequence[str] = (),
+        instruments: str | Sequence[str] = (),
+        unit: str | None = None,
+        time: str | None = None,
+        cluster: str | None = None,
+        weights: str | None = None,
+        running: str | None = None,
+        cutoff: float | None = None,
+        graph: Any = None,
+        name: str | None = None,
+        missing: str = "refuse",
+    ) -> None:
+        check_frame(frame, "frame")
+        # An independent copy: later changes by the caller do not reach us, and ours never reach them.
+        source = frame.copy(deep=True)
+        self._init(source, dict(outcome=outcome, treatment=treatment, covariates=covariates, instruments=instruments,
+                                unit=unit, time=time, cluster=cluster, weights=weights, running=running, cutoff=cutoff,
+                                graph=graph, name=name, missing=missing))
+
+    @classmethod
+    def _from_source(cls, source: pd.DataFrame, roles: Mapping[str, Any]) -> Dataset:
+        obj = cls.__new__(cls)
+        obj._init(source, roles)
+        return obj
+
+    def _init(self, source: pd.DataFrame, roles: Mapping[str, Any]) -> None:
+        object.__setattr__(self, "_frozen", False)
+        name = roles.get("name")
+        if name is not None and not isinstance(name, str):
+            raise ArgumentTypeError(f"`name` must be a string; got {show(name)}")
+        missing = check_choice(roles.get("missing", "refuse"), "missing", _MISSING_POLICIES)
+        single = {r: roles.get(r) for r in SINGLE_ROLES}
+        multi = {r: _as_names(roles.get(r, ()), r) for r in MULTI_ROLES}
+        for role, col in single.items():
+            if col is not None:
+                check_column(source, col, role)
+        for role, cols in multi.items():
+            for col in cols:
+                check_column(source, col, role)
+
+        # one column, one role (a cluster may be the panel unit)
+        seen: dict[str, str] = {}
+        for role in _COLUMN_ROLE_ORDER:
+            cols = multi[role] if role in multi else ((single[role],) if single[role] is not None else ())
+            for col in cols:
+                if col in seen and not ({seen[col], role} == {"unit", "cluster"}):
+                    raise RoleError(
+                        f"column {col!r} is given two roles, `{seen[col]}` and `{role}`; a column can play only one role "
+                        "(remove it from one of them)"
+                    )
+                seen.setdefault(col, role)
+
+        cutoff = roles.get("cutoff")
+        running = single["running"]
+        if cutoff is not None:
+            if isinstance(cutoff, bool) or not isinstance(cutoff, numbers.Real) or not math.isfinite(float(cutoff)):
+                raise ArgumentTypeError(f"`cutoff` must be a finite number; got {show(cutoff)}")
+            cutoff = float(cutoff)
+            if running is None:
+                raise RoleError(f"`cutoff` ({cutoff:g}) is given without `running`; name the running variable it applies to")
+        elif running is not None:
+            raise RoleError(f"`running` ({running!r}) needs a `cutoff`: the threshold at which treatment changes")
+        graph = _check_graph(roles.get("graph"))
+
+        used = list(dict.fromkeys(seen))
+        frame = source
+        n_dropped = 0
+        if used:
+            na = source[used].isna()
+            counts = na.sum()
+            bad = counts[counts > 0]
+            if len(bad):
+                if missing == "refuse":
+                    listing = ", ".join(f"{c!r} ({int(k)} of {len(source)} rows)" for c, k in bad.items())
+                    raise DataError(
+                        f"missing values in columns with a role: {listing}; drop or impute them first, "
+                        "or pass missing='drop' to analyse complete rows only"
+                    )
+                keep = ~na.any(axis=1)
+                n_dropped = int((~keep).sum())
+                frame = source.loc[keep]
+                if len(frame) == 0:
+                    raise DataError(f"no complete rows remain after dropping missing values in {list(bad.index)}")
+        for col in used:
+            s = frame[col]
+            if pd.api.types.is_float_dtype(s.dtype):
+                n_inf = int(np.isinf(s.to_numpy(dtype=float, na_value=np.nan)).sum())
+                if n_inf:
+                    raise DataError(f"column {col!r} ({seen[col]}) has {n_inf} infinite value(s); recode or drop them first")
+
+        outcome = single["outcome"]
+        if outcome is not None and not _is_numeric(frame[outcome]):
+            raise RoleError(
+                f"outcome {outcome!r} must be numeric or boolean; it has dtype {frame[outcome].dtype}. "
+                "Encode it as numbers first (e.g. 0/1 for a binary outcome)"
+            )
+        treatment = single["treatment"]
+        if treatment is not None:
+            levels = frame[treatment].dropna().unique()
+            if len(levels) < 2:
+                only = show(levels[0]) if len(levels) else "none"
+                raise RoleError(
+                    f"treatment {treatment!r} has only one level ({only}) in {len(frame)} rows; "
+                    "an effect needs both treated and untreated units"
+                )
+        for role in ("covariates", "instruments"):
+            for col in multi[role]:
+                if frame[col].nunique(dropna=True) < 2:
+                    value = frame[col].iloc[0]
+                    raise RoleError(
+                        f"{role[:-1]} {col!r} is constant (every value is {show(value)}); it carries no information, "
+                        f"so remove it from `{role}`"
+                    )
+        w = single["weights"]
+        if w is not None:
+            if not _is_numeric(frame[w]):
+                raise RoleError(f"weights {w!r} must be numeric; it has dtype {frame[w].dtype}")
+            wv = frame[w].to_numpy(dtype=float)
+            if (wv < 0).any():
+                raise RoleError(f"weights {w!r} has {int((wv < 0).sum())} negative value(s); weights must be >= 0")
+            if not (wv > 0).any():
+                raise RoleError(f"weights {w!r} are all zero; at least one weight must be positive")
+        if running is not None:
+            if not _is_numeric(frame[running]):
+                raise RoleError(f"running variable {running!r} must be numeric; it has dtype {frame[running].dtype}")
+            rv = frame[running].to_numpy(dtype=float)
+            assert cutoff is not None
+            below, above = int((rv < cutoff).sum()), int((rv >= cutoff).sum())
+            if below == 0 or above == 0:
+                raise RoleError(
+                    f"cutoff {cutoff:g} leaves no observations on one side of running variable {running!r} "
+                    f"(range {rv.min():g} to {rv.max():g}; {below} below, {above} at or above); choose a cutoff inside the range"
+                )
+
+        object.__setattr__(self, "_source", source)
+        object.__setattr__(self, "_frame", frame)
+        object.__setattr__(self, "_n_dropped", n_dropped)
+        object.__setattr__(self, "_missing", missing)
+        object.__setattr__(self, "_name", name)
+        for role in SINGLE_ROLES:
+            object.__setattr__(self, f"_{role}", single[role])
+        for role in MULTI_ROLES:
+            object.__setattr__(self, f"_{role}", multi[role])
+        object.__setattr__(self, "_cutoff", cutoff)
+        object.__setattr__(self, "_graph", graph)
+        object.__setattr__(self, "_fingerprint", None)
+        object.__setattr__(self, "_frozen", True)
+
+    # ------------------------------------------------------------------ immutability
+    def __setattr__(self, key: str, value: Any) -> None:
+        raise AttributeError(f"Dataset is immutable; use with_roles(...) to get a Dataset with other roles (cannot set {key!r})")
+
+    def __delattr__(self, key: str) -> None:
+        raise AttributeError("Dataset is immutable")
+
+    # ------------------------------------------------------------------ roles
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The rows in use (after the missing-value policy), as a DataFrame you may change freely.
+
+        It is a copy-on-write view of the Dataset's own data: changing it never changes the Dataset.
+        """
+        return self._frame.copy(deep=False)
+
+    @property
+    def outcome(self) -> str | None:
+        return self._outcome  # type: ignore[no-any-return]
+
+    @property
+    def treatment(self) -> str | None:
+        return self._treatment  # type: ignore[no-any-return]
+
+    @property
+    def covariates(self) -> tuple[str, ...]:
+        return self._covariates  # type: ignore[no-any-return]
+
+    @property
+    def instruments(self) -> tuple[str, ...]:
+        return self._instruments  # type: ignore[no-any-return]
+
+    @property
+    def unit(self) -> str | None:
+        return self._unit  # type: ignore[no-any-return]
+
+    @property
+    def time(self) -> str | None:
+        return self._time  # type: ignore[no-any-return]
+
+    @property
+    def cluster(self) -> str | None:
+        return self._cluster  # type: ignore[no-any-return]
+
+    @property
+    def weights(self) -> str | None:
+        return self._weights  # type: ignore[no-any-return]
+
+    @property
+    def running(self) -> str | None:
+        return self._running  # type: ignore[no-any-return]
+
+    @property
+    def cutoff(self) -> float | None:
+        return self._cutoff  # type: ignore[no-any-return]
+
+    @property
+    def graph(self) -> Any:
+        return self._graph
+
+    @property
+    def name(self) -> str | None:
+        return self._name  # type: ignore[no-any-return]
+
+    @property
+    def missing(self) -> str:
+        return self._missing  # type: ignore[no-any-return]
+
+    @property
+    def n(self) -> int:
+        """Number of rows in use."""
+        return len(self._frame)
+
+    @property
+    def n_dropped(self) -> int:
+        """Rows dropped by ``missing='drop'`` (0 under the default policy)."""
+        return self._n_dropped  # type: ignore[no-any-return]
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(self._frame.columns)
+
+    @property
+    def roles(self) -> dict[str, Any]:
+        """Every role as a dict, suitable for ``Dataset(frame, **roles)``."""
+        return {
+            "outcome": self.outcome,
+            "treatment": self.treatment,
+            "covariates": self.covariates,
+            "instruments": self.instruments,
+            "unit": self.unit,
+            "time": self.time,
+            "cluster": self.cluster,
+            "weights": self.weights,
+            "running": self.running,
+            "cutoff": self.cutoff,
+            "graph": self.graph,
+            "name": self.name,
+            "missing": self.missing,
+        }
+
+    def role_of(self, column: str) -> str | None:
+        """The role ``column`` plays, or None."""
+        for role in _COLUMN_ROLE_ORDER:
+            value = getattr(self, role)
+            if value == column or (isinstance(value, tuple) and column in value):
+                return role
+        return None
+
+    @property
+    def used_columns(self) -> tuple[str, ...]:
+        """Columns that have a role, in role order, each once."""
+        out: list[str] = []
+        for role in _COLUMN_ROLE_ORDER:
+            value = getattr(self, role)
+            for col in value if isinstance(value, tuple) else (value,) if value is not None else ():
+                if col not in out:
+                    out.append(col)
+        return tuple(out)
+
+    def with_roles(self, **changes: Any) -> Dataset:
+        """A new Dataset over the same data with some roles changed (pass ``None`` or ``()`` to clear one).
+
+        Validation runs again on the full original data, so a different missing-value outcome is possible.
+        """
+        unknown = sorted(set(changes) - set(ROLE_NAMES))
+        if unknown:
+            raise ArgumentError(f"unknown role(s) {unknown}; roles are {', '.join(ROLE_NAMES)}")
+        roles = self.roles
+        roles.update(changes)
+        return Dataset._from_source(self._source, roles)
+
+    def column(self, name: str) -> np.ndarray:
+        """Values of numeric column ``name`` as a read-only float64 array."""
+        check_column(self._frame, name, "column")
+        s = self._frame[name]
+        if not _is_numeric(s):
+            raise DataError(f"column {name!r} is not numeric (dtype {s.dtype})")
+        arr = s.to_numpy(dtype=float, na_value=np.nan)
+        arr.flags.writeable = False
+        return arr
+
+    # ------------------------------------------------------------------ identity
+    def fingerprint(self, *, roles: bool = True) -> str:
+        """A stable SHA-256 hash of the data in use (column names, dtypes, values) and, by default, the roles.
+
+        The hash does not depend on column order, nor on the DataFrame's index; it changes when any value,
+        dtype, column name, row order or (with ``roles=True``) role changes.
+        """
+        if roles and self._fingerprint is not None:
+            return self._fingerprint  # type: ignore[no-any-return]
+        h = hashlib.sha256()
+        frame = self._frame
+        h.update(f"rows={len(frame)}".encode())
+        for col in sorted(frame.columns, key=str):
+            s = frame[col]
+            h.update(b"\x00col\x00" + str(col).encode() + b"\x00" + str(s.dtype).encode())
+            h.update(pd.util.hash_pandas_object(s, index=False).to_numpy().tobytes())
+        if roles:
+            spec = {k: v for k, v in self.roles.items() if k != "graph"}
+            spec["graph"] = self.graph if isinstance(self.graph, (str, tuple)) or self.graph is None else sorted(map(list, self.graph.edges))
+            h.update(json.dumps(spec, sort_keys=True, default=list).encode())
+        digest = h.hexdigest()
+        if roles:
+            object.__setattr__(self, "_fingerprint", digest)
+        return digest
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Dataset):
+            return NotImplemented
+        return self.fingerprint() == other.fingerprint()
+
+    def __hash__(self) -> int:
+        return hash(self.fingerprint())
+
+    def __len__(self) -> int:
+        return self.n
+
+    # ------------------------------------------------------------------ display
+    def describe(self, *, all_columns: bool = False) -> Any:
+        """Per-column summary (role, dtype, counts, mean, sd, min, median, max) as a :class:`TableResult`.
+
+        The table has the fixed columns ``column, role, dtype, n, n_missing, n_unique, mean, std, min,
+        median, max``; non-numeric columns have NaN in the numeric summaries. By default only columns with
+        a role are listed (all columns when none has a role, or with ``all_columns=True``).
+        """
+        from ..results import Diagnostic, Provenance, TableResult
+
+        cols = list(self.used_columns)
+        if all_columns or not cols:
+            cols += [c for c in self._frame.columns if c not in cols]
+        rows = []
+        for col in cols:
+            s = self._frame[col]
+            v = s.to_numpy(dtype=float, na_value=np.nan) if _is_numeric(s) else None
+            rows.append(
+                {
+                    "column": str(col),
+                    "role": self.role_of(col) or "",
+                    "dtype": str(s.dtype),
+                    "n": int(s.notna().sum()),
+                    "n_missing": int(s.isna().sum()),
+                    "n_unique": int(s.nunique(dropna=True)),
+                    "mean": float(np.nanmean(v)) if v is not None and np.isfinite(v).any() else np.nan,
+                    "std": float(np.nanstd(v, ddof=1)) if v is not None and np.isfinite(v).sum() > 1 else np.nan,
+                    "min": float(np.nanmin(v)) if v is not None and np.isfinite(v).any() else np.nan,
+                    "median": float(np.nanmedian(v)) if v is not None and np.isfinite(v).any() else np.nan,
+                    "max": float(np.nanmax(v)) if v is not None and np.isfinite(v).any() else np.nan,
+                }
+            )
+        table = pd.DataFrame(rows, columns=["column", "role", "dtype", "n", "n_missing", "n_unique", "mean", "std", "min", "median", "max"])
+        sub = f"{self.n} rows, {self._frame.shape[1]} columns"
+        if self.n_dropped:
+            sub += f" ({self.n_dropped} rows with missing values dropped)"
+        diags = []
+        if self.treatment is not None:
+            counts = self._frame[self.treatment].value_counts().sort_index()
+            text = ", ".join(f"{k}: {v}" for k, v in counts.items())
+            smallest = int(counts.min())
+            status = "ok" if smallest >= 10 else "warn"
+            msg = f"rows per treatment level: {text}" + ("" if status == "ok" else "; fewer than 10 in a group makes estimates fragile")
+            diags.append(Diagnostic("treatment group sizes", status, float(smallest), msg))
+        if self.n_dropped:
+            diags.append(Diagnostic("missing values", "warn", float(self.n_dropped), f"{self.n_dropped} incomplete rows dropped (missing='drop')"))
+        title = f"Dataset {self.name!r}" if self.name else "Dataset"
+        return TableResult(
+            method=title,
+            estimand=sub,
+            table=table,
+            n=self.n,
+            diagnostics=tuple(diags),
+            provenance=Provenance.current(data_fingerprint=self.fingerprint()),
+        )
+
+    def __repr__(self) -> str:
+        parts = [f"name={self.name!r}"] if self.name else []
+        parts.append(f"rows={self.n}")
+        for role, value in self.roles.items():
+            if role in ("name", "missing") or value is None or value == ():
+                continue
+            if role == "graph":
+                parts.append("graph=<given>")
+            elif isinstance(value, tuple):
+                parts.append(f"{role}={list(value)}")
+            else:
+                parts.append(f"{role}={value!r}")
+        if self.missing != "refuse":
+            parts.append(f"missing={self.missing!r}")
+        return f"Dataset({', '.join(parts)})"
+
+    def _repr_html_(self) -> str:
+        return self.describe()._repr_html_()  # type: ignore[no-any-return]
+
+    # ------------------------------------------------------------------ constructors
+    @classmethod
+    def from_csv(cls, path: str | Path, *, read_options: Mapping[str, Any] | None = None, **roles: Any) -> Dataset:
+        """Read a CSV file (``pandas.read_csv`` with ``read_options``) into a Dataset with the given roles."""
+        from ._io import read_csv
+
+        roles.setdefault("name", Path(path).stem)
+        return cls(read_csv(path, read_options), **roles)
+
+    @classmethod
+    def from_parquet(cls, path: str | Path, *, columns: Sequence[str] | None = None, **roles: Any) -> Dataset:
+        """Read a Parquet file or directory into a Dataset with the given roles."""
+        from ._io import read_parquet
+
+        roles.setdefault("name", Path(path).stem)
+        return cls(read_parquet(path, columns), **roles)
+
+    @classmethod
+    def from_sql(cls, source: Any, *, table: str | None = None, query: str | None = None, **roles: Any) -> Dataset:
+        """Read a SQL table or query into a Dataset.
+
+        Parameters
+        ----------
+        source : str, path or SQLAlchemy Engine/Connection
+            A SQLAlchemy URL (``"postgresql+psycopg://user@host/db"``), a path to a SQLite file (the embedded
+            default), or an open SQLAlchemy engine or connection.
+        table, query : str
+            Exactly one: a table name, or a SELECT statement.
+        """
+        from ._io import read_sql
+
+        if table is not None:
+            roles.setdefault("name", table)
+        return cls(read_sql(source, table=table, query=query), **roles)
+
+
+def as_dataset(data: Any, **roles: Any) -> Dataset:
+    """A Dataset from ``data`` (a Dataset or a DataFrame) plus role keywords.
+
+    Every public function that takes a Dataset calls this, so ``f(dataset)`` and
+    ``f(data=frame, outcome="y", ...)`` behave the same. Role keywords given as None are ignored; with a
+    Dataset, the others replace its roles.
+    """
+    given = {k: v for k, v in roles.items() if v is not None}
+    if isinstance(data, Dataset):
+        return data.with_roles(**given) if given else data
+    if isinstance(data, pd.DataFrame):
+        return Dataset(data, **given)
+    raise ArgumentTypeError(f"`data` must be a causalinfer Dataset or a pandas DataFrame; got {type(data).__name__}")

@@ -1,0 +1,44 @@
+"""Plots for results; matplotlib is imported only when a plot is drawn."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._optional import import_optional
+
+
+def get_axes(ax: Any = None, *, figsize: tuple[float, float] = (6.0, 3.0)) -> Any:
+    """``ax`` if given, else a fresh matplotlib Axes."""
+    if ax is not None:
+        return ax
+    plt = import_optional("matplotlib.pyplot", extra="plot", purpose="plotting")
+    _, new_ax = plt.subplots(figsize=figsize)
+    return new_ax
+
+
+def forest_plot(frame: pd.DataFrame, *, ax: Any = None, title: str = "", null_value: float | None = None, **kwargs: Any) -> Any:
+    """Point estimates with confidence intervals, one row per line of ``frame`` (columns term, estimate, ci_low, ci_high)."""
+    rows = frame[frame["estimate"].notna()].reset_index(drop=True)
+    ax = get_axes(ax, figsize=(6.5, 0.5 + 0.45 * max(len(rows), 1)))
+    y = np.arange(len(rows))[::-1]
+    est = rows["estimate"].to_numpy(float)
+    lo = rows["ci_low"].to_numpy(float)
+    hi = rows["ci_high"].to_numpy(float)
+    finite_lo = np.where(np.isfinite(lo), lo, est)
+    finite_hi = np.where(np.isfinite(hi), hi, est)
+    err = np.vstack([est - finite_lo, finite_hi - est])
+    err = np.where(np.isnan(err), 0.0, err)
+    ax.errorbar(est, y, xerr=err, fmt="o", color=kwargs.pop("color", "#0969da"), capsize=3, **kwargs)
+    if null_value is not None:
+        ax.axvline(null_value, color="#57606a", linestyle="--", linewidth=1)
+    ax.set_yticks(y)
+    ax.set_yticklabels([str(t) for t in rows["term"]])
+    level = rows["conf_level"].dropna()
+    ax.set_xlabel(f"estimate with {100 * level.iloc[0]:g}% CI" if len(level) else "estimate")
+    if title:
+        ax.set_title(title)
+    ax.margins(y=0.15)
+    return ax

@@ -1,0 +1,129 @@
+"""Turning the ways users pass samples (arrays, or a DataFrame with column names) into checked arrays."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._validation import check_array, check_column, show
+from ..data import Dataset
+from ..exceptions import ArgumentError, ArgumentTypeError, DataError
+
+
+@dataclass(frozen=True)
+class Samples:
+    """Checked samples with display names, and the fingerprint of the data they came from (if any)."""
+
+    arrays: tuple[np.ndarray, ...]
+    names: tuple[str, ...]
+    response: str | None = None
+    fingerprint: str | None = None
+
+
+def _frame_of(data: Any) -> tuple[pd.DataFrame, str | None]:
+    if isinstance(data, Dataset):
+        return data.frame, data.fingerprint(roles=False)
+    if isinstance(data, pd.DataFrame):
+        return data, None
+    raise ArgumentTypeError(f"`data` must be a pandas DataFrame or a causalinfer Dataset; got {type(data).__name__}")
+
+
+def _column(frame: pd.DataFrame, name: Any, arg: str) -> pd.Series:
+    check_column(frame, name, arg)
+    return frame[name]
+
+
+def one_sample(x: Any, *, data: Any = None, name: str = "x", min_size: int = 1) -> Samples:
+    """One numeric sample: an array, or a column name of ``data``."""
+    fp = None
+    label = name
+    if data is not None:
+        frame, fp = _frame_of(data)
+        label = str(x)
+        x = _column(frame, x, name)
+    elif isinstance(x, str):
+        raise ArgumentTypeError(f"`{name}` is the column name {x!r} but no `data` was given; pass data=your_dataframe")
+    arr = check_array(x, name, min_size=min_size)
+    return Samples((arr,), (label,), fingerprint=fp)
+
+
+def two_samples(
+    x: Any,
+    y: Any = None,
+    *,
+    data: Any = None,
+    group: str | None = None,
+    levels: Sequence[Any] | None = None,
+    paired: bool = False,
+    min_size: int = 1,
+    names: tuple[str, str] = ("x", "y"),
+) -> Samples:
+    """Two numeric samples, from two arrays, two columns of ``data``, or a response column split by ``group``.
+
+    With ``group``, the first sample is the group that sorts first (as R orders factor levels) unless
+    ``levels`` gives the order; ``group`` must have exactly two levels (after ``levels`` selects them).
+    """
+    fp = None
+    response = None
+    if group is not None:
+        if data is None:
+            raise ArgumentError("`group` names a column, so `data` must be given too")
+        if y is not None:
+            raise ArgumentError("give either `y` or `group`, not both")
+        if paired:
+            raise ArgumentError("a paired test needs two columns (x and y), not a `group` column; pass paired data in wide form")
+        frame, fp = _frame_of(data)
+        values = _column(frame, x, "x")
+        g = _column(frame, group, "group")
+        if g.isna().any():
+            raise DataError(f"`group` column {group!r} has {int(g.isna().sum())} missing value(s); drop those rows first")
+        found = list(pd.unique(g))
+        if levels is None:
+            try:
+                order = sorted(found)
+            except TypeError:
+                order = found
+            if len(order) != 2:
+                raise DataError(
+                    f"`group` column {group!r} must have exactly two levels for a two-sample test; it has {len(order)}: "
+                    f"{show(order)}. Pass levels=(a, b) to choose two of them"
+                )
+        else:
+            order = list(levels)
+            if len(order) != 2:
+                raise ArgumentError(f"`levels` must name exactly two groups; got {show(levels)}")
+            missing = [lv for lv in order if lv not in found]
+            if missing:
+                raise ArgumentError(f"`levels` {show(missing)} not found in `group` column {group!r} (levels present: {show(found)})")
+        a = check_array(values[g == order[0]], f"x[{group}={order[0]!r}]", min_size=min_size)
+        b = check_array(values[g == order[1]], f"x[{group}={order[1]!r}]", min_size=min_size)
+        return Samples((a, b), (f"{group}={order[0]}", f"{group}={order[1]}"), response=str(x), fingerprint=fp)
+    if y is None:
+        raise ArgumentError("a two-sample test needs `y` (a second sample) or `group` (a column splitting `x` into two groups)")
+    label = names
+    if data is not None:
+        frame, fp = _frame_of(data)
+        label = (str(x), str(y))
+        x = _column(frame, x, names[0])
+        y = _column(frame, y, names[1])
+    elif isinstance(x, str) or isinstance(y, str):
+        raise ArgumentTypeError("`x` and `y` are column names but no `data` was given; pass data=your_dataframe")
+    if paired:
+        a = check_array(x, names[0], allow_nan=True, min_size=min_size)
+        b = check_array(y, names[1], allow_nan=True, min_size=min_size)
+        if a.shape != b.shape:
+            raise DataError(f"paired samples must have the same length; `{names[0]}` has {a.size} values and `{names[1]}` has {b.size}")
+        for arr, nm in ((a, names[0]), (b, names[1])):
+            bad = int(np.isnan(arr).sum())
+            if bad:
+                raise DataError(f"`{nm}` contains {bad} missing value(s) (NaN); drop incomplete pairs first")
+            if np.isinf(arr).any():
+                raise DataError(f"`{nm}` contains infinite values; remove or recode them first")
+    else:
+        a = check_array(x, names[0], min_size=min_size)
+        b = check_array(y, names[1], min_size=min_size)
+    return Samples((a, b), label, fingerprint=fp)
