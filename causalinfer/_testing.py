@@ -9,7 +9,7 @@ import html.parser
 import json
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import pandas as pd
 
@@ -19,7 +19,7 @@ from .results import ESTIMATE_COLUMNS, RESULTSET_COLUMNS, Result, ResultSet, Tab
 class _HTMLCheck(html.parser.HTMLParser):
     """Tracks open tags so unbalanced HTML fails the check."""
 
-    VOID = {"br", "hr", "img", "meta", "input", "link", "col", "wbr"}
+    VOID: ClassVar[set[str]] = {"br", "hr", "img", "meta", "input", "link", "col", "wbr"}
 
     def __init__(self) -> None:
         super().__init__()

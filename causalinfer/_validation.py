@@ -74,7 +74,7 @@ def check_int(value: Any, name: str, *, minimum: int | None = None, maximum: int
     """An integer (bools refused) within optional bounds."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         if isinstance(value, numbers.Real) and float(value).is_integer():
-            value = int(value)
+            value = int(float(value))
         else:
             raise ArgumentTypeError(f"`{name}` must be an integer; got {show(value)}")
     out = int(value)
@@ -102,7 +102,8 @@ def check_random_state(random_state: Any, name: str = "random_state") -> np.rand
             raise ArgumentTypeError(f"`{name}` must be None, an integer seed or a numpy Generator; got {show(random_state)}")
         if isinstance(random_state, numbers.Integral) and int(random_state) < 0:
             raise ArgumentError(f"`{name}` must be a non-negative integer seed; got {show(random_state)}")
-        return np.random.default_rng(random_state)
+        seed: Any = random_state
+        return np.random.default_rng(seed)
     if isinstance(random_state, np.random.Generator):
         return random_state
     if isinstance(random_state, np.random.RandomState):

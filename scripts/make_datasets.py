@@ -25,9 +25,7 @@ def _plain(frame: pd.DataFrame) -> pd.DataFrame:
             out[col] = pd.to_numeric(s.astype("string")).astype("int64")
         elif s.dtype == np.float32:
             out[col] = s.astype("float64")
-        elif pd.api.types.is_integer_dtype(s.dtype):
-            out[col] = s.astype("int64")
-        elif pd.api.types.is_float_dtype(s.dtype) and s.notna().all() and (s == np.round(s)).all():
+        elif pd.api.types.is_integer_dtype(s.dtype) or (pd.api.types.is_float_dtype(s.dtype) and s.notna().all() and (s == np.round(s)).all()):
             out[col] = s.astype("int64")
     return out
 

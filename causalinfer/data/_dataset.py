@@ -142,6 +142,24 @@ class Dataset:
         "_unit",
         "_weights",
     )
+    _cluster: str | None
+    _covariates: tuple[str, ...]
+    _cutoff: float | None
+    _fingerprint: str | None
+    _frame: pd.DataFrame
+    _frozen: bool
+    _graph: Any
+    _instruments: tuple[str, ...]
+    _missing: str
+    _n_dropped: int
+    _name: str | None
+    _outcome: str | None
+    _running: str | None
+    _source: pd.DataFrame
+    _time: str | None
+    _treatment: str | None
+    _unit: str | None
+    _weights: str | None
 
     def __init__(
         self,
@@ -185,15 +203,15 @@ class Dataset:
         for role, col in single.items():
             if col is not None:
                 check_column(source, col, role)
-        for role, cols in multi.items():
-            for col in cols:
+        for role, names in multi.items():
+            for col in names:
                 check_column(source, col, role)
 
         # one column, one role (a cluster may be the panel unit)
         seen: dict[str, str] = {}
         for role in _COLUMN_ROLE_ORDER:
-            cols = multi[role] if role in multi else ((single[role],) if single[role] is not None else ())
-            for col in cols:
+            role_cols: tuple[str, ...] = multi[role] if role in multi else ((str(single[role]),) if single[role] is not None else ())
+            for col in role_cols:
                 if col in seen and not ({seen[col], role} == {"unit", "cluster"}):
                     raise RoleError(
                         f"column {col!r} is given two roles, `{seen[col]}` and `{role}`; a column can play only one role "
@@ -315,43 +333,43 @@ class Dataset:
 
     @property
     def outcome(self) -> str | None:
-        return self._outcome  # type: ignore[no-any-return]
+        return self._outcome
 
     @property
     def treatment(self) -> str | None:
-        return self._treatment  # type: ignore[no-any-return]
+        return self._treatment
 
     @property
     def covariates(self) -> tuple[str, ...]:
-        return self._covariates  # type: ignore[no-any-return]
+        return self._covariates
 
     @property
     def instruments(self) -> tuple[str, ...]:
-        return self._instruments  # type: ignore[no-any-return]
+        return self._instruments
 
     @property
     def unit(self) -> str | None:
-        return self._unit  # type: ignore[no-any-return]
+        return self._unit
 
     @property
     def time(self) -> str | None:
-        return self._time  # type: ignore[no-any-return]
+        return self._time
 
     @property
     def cluster(self) -> str | None:
-        return self._cluster  # type: ignore[no-any-return]
+        return self._cluster
 
     @property
     def weights(self) -> str | None:
-        return self._weights  # type: ignore[no-any-return]
+        return self._weights
 
     @property
     def running(self) -> str | None:
-        return self._running  # type: ignore[no-any-return]
+        return self._running
 
     @property
     def cutoff(self) -> float | None:
-        return self._cutoff  # type: ignore[no-any-return]
+        return self._cutoff
 
     @property
     def graph(self) -> Any:
@@ -359,11 +377,11 @@ class Dataset:
 
     @property
     def name(self) -> str | None:
-        return self._name  # type: ignore[no-any-return]
+        return self._name
 
     @property
     def missing(self) -> str:
-        return self._missing  # type: ignore[no-any-return]
+        return self._missing
 
     @property
     def n(self) -> int:
@@ -373,7 +391,7 @@ class Dataset:
     @property
     def n_dropped(self) -> int:
         """Rows dropped by ``missing='drop'`` (0 under the default policy)."""
-        return self._n_dropped  # type: ignore[no-any-return]
+        return self._n_dropped
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -447,7 +465,7 @@ class Dataset:
         dtype, column name, row order or (with ``roles=True``) role changes.
         """
         if roles and self._fingerprint is not None:
-            return self._fingerprint  # type: ignore[no-any-return]
+            return self._fingerprint
         h = hashlib.sha256()
         frame = self._frame
         h.update(f"rows={len(frame)}".encode())
@@ -548,7 +566,7 @@ class Dataset:
         return f"Dataset({', '.join(parts)})"
 
     def _repr_html_(self) -> str:
-        return self.describe()._repr_html_()  # type: ignore[no-any-return]
+        return str(self.describe()._repr_html_())
 
     # ------------------------------------------------------------------ constructors
     @classmethod

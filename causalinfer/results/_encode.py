@@ -70,7 +70,7 @@ def encode(obj: Any) -> Any:
     raise TypeError(f"cannot encode an object of type {type(obj).__name__} in a result")
 
 
-def _restore_dtype(values: list[Any], dtype: str) -> Any:
+def _restore_dtype(values: Any, dtype: Any) -> Any:
     if dtype.startswith("category"):
         return pd.Categorical(values)
     try:

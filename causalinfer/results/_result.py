@@ -330,7 +330,7 @@ class Result:
         return self.label or self.estimand or self.method
 
     def _estimates_frame(self) -> pd.DataFrame:
-        shared = {
+        shared: dict[str, Any] = {
             "conf_level": self.conf_level,
             "alternative": self.alternative,
             "null_value": self.null_value,
@@ -341,9 +341,9 @@ class Result:
         if self.terms is not None:
             rows = []
             for rec in self.terms.to_dict("records"):
-                row = {c: None for c in ESTIMATE_COLUMNS}
+                row: dict[str, Any] = dict.fromkeys(ESTIMATE_COLUMNS)
                 row.update(shared)
-                row.update(rec)
+                row.update({str(k): v for k, v in rec.items()})
                 rows.append([row[c] for c in ESTIMATE_COLUMNS])
         else:
             row = {

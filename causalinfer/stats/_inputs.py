@@ -68,7 +68,6 @@ def two_samples(
     ``levels`` gives the order; ``group`` must have exactly two levels (after ``levels`` selects them).
     """
     fp = None
-    response = None
     if group is not None:
         if data is None:
             raise ArgumentError("`group` names a column, so `data` must be given too")
