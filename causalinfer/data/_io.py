@@ -73,5 +73,7 @@ def read_sql(source: Any, *, table: str | None = None, query: str | None = None)
             return pd.read_sql_table(table, engine)
         assert query is not None
         return pd.read_sql_query(sa.text(query), engine)
-    except sa.exc.SQLAlchemyError as exc:
-        raise SourceError(f"database read failed: {type(exc).__name__}: {str(exc).splitlines()[0]}") from exc
+    except (sa.exc.SQLAlchemyError, pd.errors.DatabaseError) as exc:
+        cause = exc.__cause__ if isinstance(exc, pd.errors.DatabaseError) and exc.__cause__ is not None else exc
+        first = str(cause).splitlines()[0] if str(cause) else type(cause).__name__
+        raise SourceError(f"database read failed: {first}") from exc
