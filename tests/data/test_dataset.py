@@ -255,7 +255,7 @@ def test_from_sql(tmp_path, frame):
         Dataset.from_sql(db, table="other")
     with pytest.raises(ci.ArgumentError, match="exactly one of `table`"):
         Dataset.from_sql(db, table="toy", query="SELECT 1")
-    with pytest.raises(ci.SourceError, match="SQLite database file .* does not exist"):
+    with pytest.raises(ci.SourceError, match=r"SQLite database file .* does not exist"):
         Dataset.from_sql(tmp_path / "missing.db", table="toy")
     with pytest.raises(ci.SourceError, match="database read failed"):
         Dataset.from_sql(db, query="SELECT nope FROM toy")
