@@ -6,3 +6,18 @@ Every function takes arrays or ``data=`` plus column names and returns a :class:
 from ._ttest import ttest
 
 __all__ = ["ttest"]
+from ._proportions import binom_test, diff_proportions, mcnemar_test, odds_ratio, prop_test, proportion, ratio_proportions
+from ._tables import chisq_test, fisher_test, g_test
+
+__all__ += [
+    "binom_test",
+    "chisq_test",
+    "diff_proportions",
+    "fisher_test",
+    "g_test",
+    "mcnemar_test",
+    "odds_ratio",
+    "prop_test",
+    "proportion",
+    "ratio_proportions",
+]
