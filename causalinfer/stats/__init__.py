@@ -21,3 +21,6 @@ __all__ += [
     "proportion",
     "ratio_proportions",
 ]
+from ._correlation import correlation
+
+__all__ += ["correlation"]
