@@ -24,3 +24,6 @@ __all__ += [
 from ._correlation import correlation
 
 __all__ += ["correlation"]
+from ._estimates import mean_ci, median_ci, quantile_ci, ztest
+
+__all__ += ["mean_ci", "median_ci", "quantile_ci", "ztest"]
