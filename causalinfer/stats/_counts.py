@@ -62,7 +62,7 @@ def check_count(value: Any, name: str, *, minimum: int = 0) -> int:
     if v < minimum:
         what = "non-negative" if minimum == 0 else f">= {minimum}"
         raise DataError(f"`{name}` must be a {what} count; got {show(value)}")
-    return int(round(v))
+    return round(v)
 
 
 def check_counts_vector(values: Any, name: str, *, min_size: int = 1) -> np.ndarray:
@@ -87,7 +87,9 @@ def check_table(values: Any, name: str = "x", *, shape: tuple[int, int] | None =
 
 def _check_whole(arr: np.ndarray, name: str) -> None:
     if (arr < 0).any():
-        raise DataError(f"`{name}` must hold non-negative counts; got {int((arr < 0).sum())} negative value(s), e.g. {arr[arr < 0].flat[0]:g}")
+        raise DataError(
+            f"`{name}` must hold non-negative counts; got {int((arr < 0).sum())} negative value(s), e.g. {arr[arr < 0].flat[0]:g}"
+        )
     frac = np.abs(arr - np.round(arr)) > 1e-7
     if frac.any():
         raise DataError(f"`{name}` must hold whole-number counts; got a non-integer value {arr[frac].flat[0]:g}")
@@ -97,8 +99,9 @@ def binary_array(values: Any, name: str, success: Any = None) -> np.ndarray:
     """A boolean array of outcomes: 0/1 or True/False values, or ``values == success``."""
     if success is not None:
         if isinstance(values, (pd.Series, pd.Index)):
-            if values.isna().any():
-                raise DataError(f"`{name}` contains {int(values.isna().sum())} missing value(s); drop them first")
+            missing = int(np.asarray(values.isna()).sum())
+            if missing:
+                raise DataError(f"`{name}` contains {missing} missing value(s); drop them first")
             out = (values == success).to_numpy(dtype=bool)
         else:
             raw = np.asarray(values)

@@ -51,7 +51,7 @@ def mean_ci(
     >>> import causalinfer as ci
     >>> r = ci.stats.mean_ci([4.1, 5.3, 3.8, 6.0, 5.1, 4.7])
     >>> round(r.estimate, 3), round(r.ci_low, 4), round(r.ci_high, 4)
-    (4.833, 3.9842, 5.6825)
+    (4.833, 3.9842, 5.6824)
     """
     alternative = check_alternative(alternative)
     conf_level = check_conf_level(conf_level)
@@ -201,12 +201,21 @@ def _quantile_result(a: np.ndarray, q: float, conf_level: float, name: str, fp: 
             f"at the {conf_level:g} level; {'both limits are' if (rl is None and rh is None) else 'one limit is'} infinite",
         )
     else:
-        diag = Diagnostic("achieved coverage", "ok", cover, f"the interval covers with probability {cover:.4g} (>= {conf_level:g}) for continuous data")
+        diag = Diagnostic(
+            "achieved coverage", "ok", cover, f"the interval covers with probability {cover:.4g} (>= {conf_level:g}) for continuous data"
+        )
     label = "median" if median else f"{q:g}-quantile"
     ties = np.unique(a).size < a.size
     diags = [diag]
     if ties:
-        diags.append(Diagnostic("ties", "warn", None, "the data have ties: the coverage guarantee assumes a continuous distribution (it is conservative with ties)"))
+        diags.append(
+            Diagnostic(
+                "ties",
+                "warn",
+                None,
+                "the data have ties: the coverage guarantee assumes a continuous distribution (it is conservative with ties)",
+            )
+        )
     return Result(
         method=f"Order-statistic (binomial) interval for the {label}",
         estimand=f"{label} of {name}",

@@ -52,8 +52,10 @@ def test_long_form_and_unchanged():
     df = pd.DataFrame({"a": rng.normal(size=40), "b": rng.normal(size=40)})
     r1 = check_unchanged(df, lambda d: ci.stats.correlation("a", "b", data=d, method="kendall"))
     r2 = ci.stats.correlation(df.a.to_numpy(), df.b.to_numpy(), method="kendall")
-    assert r1.estimate == r2.estimate and r1.pvalue == r2.pvalue
-    assert "a" in r1.estimand and "b" in r1.estimand
+    assert r1.estimate == r2.estimate
+    assert r1.pvalue == r2.pvalue
+    assert "a" in r1.estimand
+    assert "b" in r1.estimand
     for m in ("pearson", "spearman", "kendall"):
         check_nested_intervals(ci.stats.correlation, df.a.to_numpy(), df.b.to_numpy(), method=m)
         check_result(ci.stats.correlation(df.a.to_numpy(), df.b.to_numpy(), method=m))
@@ -62,7 +64,9 @@ def test_long_form_and_unchanged():
 def test_perfect_correlation_is_not_nan():
     x = np.arange(10.0)
     r = ci.stats.correlation(x, 2 * x + 1)
-    assert r.estimate == pytest.approx(1.0) and r.pvalue < 1e-12 and r.ci_low == pytest.approx(1.0)
+    assert r.estimate == pytest.approx(1.0)
+    assert r.pvalue < 1e-12
+    assert r.ci_low == pytest.approx(1.0)
     check_result(r)
 
 

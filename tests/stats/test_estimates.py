@@ -59,7 +59,8 @@ def test_long_form_and_unchanged():
     assert r.estimand == "median of v"
     z = check_unchanged(df, lambda d: ci.stats.ztest("v", data=d, group="g", sigma=1.0))
     z2 = ci.stats.ztest(df.v[df.g == "a"].to_numpy(), df.v[df.g == "b"].to_numpy(), sigma=1.0)
-    assert z.statistic == pytest.approx(z2.statistic) and "g=a" in z.estimand
+    assert z.statistic == pytest.approx(z2.statistic)
+    assert "g=a" in z.estimand
     for fn, kw in ((ci.stats.mean_ci, {}), (ci.stats.median_ci, {}), (ci.stats.quantile_ci, {"q": 0.2}), (ci.stats.ztest, {"sigma": 1.0})):
         check_nested_intervals(fn, df.v.to_numpy(), **kw)
     check_result(check_unchanged(df, lambda d: ci.stats.mean_ci("v", data=d)))
@@ -68,7 +69,8 @@ def test_long_form_and_unchanged():
 def test_median_ci_tiny_sample_is_infinite_with_warning():
     r = ci.stats.median_ci([1.0, 2.0, 3.0])
     assert r.ci == (-math.inf, math.inf)
-    assert r.warnings and r.warnings[0].name == "sample size"
+    assert r.warnings
+    assert r.warnings[0].name == "sample size"
     check_result(r)
 
 
@@ -109,5 +111,6 @@ def test_bad_input(fn, kwargs, exc, match):
 
 def test_all_equal_values_median_is_valid():
     r = ci.stats.median_ci([3.0] * 12)
-    assert r.estimate == 3.0 and r.ci == (3.0, 3.0)
+    assert r.estimate == 3.0
+    assert r.ci == (3.0, 3.0)
     assert any(d.name == "ties" for d in r.warnings)

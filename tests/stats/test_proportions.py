@@ -54,11 +54,13 @@ def test_input_forms_agree():
     df = pd.DataFrame({"y": np.r_[a, b].astype(int), "g": ["t"] * a.size + ["c"] * b.size})
     long = check_unchanged(df, lambda d: S.diff_proportions("y", data=d, group="g", levels=("t", "c")))
     for r in (arrays, table, long):
-        assert r.estimate == counts.estimate and r.ci == counts.ci
+        assert r.estimate == counts.estimate
+        assert r.ci == counts.ci
     labelled = pd.DataFrame({"outcome": np.where(a, "yes", "no")})
     p1 = check_unchanged(labelled, lambda d: S.proportion("outcome", data=d, success="yes"))
     p2 = S.proportion(int(a.sum()), a.size)
-    assert p1.estimate == p2.estimate and p1.ci == p2.ci
+    assert p1.estimate == p2.estimate
+    assert p1.ci == p2.ci
     assert S.proportion(a).ci == p2.ci
 
 
@@ -76,7 +78,8 @@ def test_paired_table_from_columns():
 def test_chisq_two_columns_and_goodness_of_fit_from_column():
     df = pd.DataFrame({"a": list("xxyyzzxyzx" * 6), "b": list("ppqpqqpqpp" * 6)})
     r = check_unchanged(df, lambda d: S.chisq_test("a", "b", data=d))
-    assert r.df == 2 and r.n == 60
+    assert r.df == 2
+    assert r.n == 60
     g = check_unchanged(df, lambda d: S.chisq_test("a", data=d))
     counts = df["a"].value_counts().sort_index().to_numpy()
     assert g.statistic == pytest.approx(S.chisq_test(counts).statistic)
@@ -98,7 +101,12 @@ def test_contract_and_nested_intervals():
     check_nested_intervals(S.prop_test, (14, 9), (30, 33))
     check_nested_intervals(S.binom_test, 14, 30)
     check_nested_intervals(S.fisher_test, [[14, 16], [9, 24]])
-    for r in (S.fisher_test([[14, 16], [9, 24]]), S.fisher_test([[3, 1, 2], [1, 3, 4]]), S.g_test([[14, 16], [9, 24]]), S.mcnemar_test([[10, 4], [9, 12]])):
+    for r in (
+        S.fisher_test([[14, 16], [9, 24]]),
+        S.fisher_test([[3, 1, 2], [1, 3, 4]]),
+        S.g_test([[14, 16], [9, 24]]),
+        S.mcnemar_test([[10, 4], [9, 12]]),
+    ):
         check_result(r)
 
 
@@ -119,12 +127,16 @@ def test_diagnostics_and_effect_sizes():
 def test_degenerate_but_valid():
     # zero successes: Wilson and Clopper-Pearson intervals start at 0, as R's
     r = S.proportion(0, 20)
-    assert r.estimate == 0 and r.ci_low == 0 and r.ci_high > 0
+    assert r.estimate == 0
+    assert r.ci_low == 0
+    assert r.ci_high > 0
     assert S.binom_test(0, 20).ci_low == 0.0
     assert S.proportion(20, 20, method="clopper-pearson").ci_high == 1.0
     # conditional odds ratio at a boundary: 0 with an exact upper limit
     o = S.odds_ratio([[0, 10], [6, 4]], method="conditional")
-    assert o.estimate == 0.0 and o.ci_low == 0.0 and math.isfinite(o.ci_high)
+    assert o.estimate == 0.0
+    assert o.ci_low == 0.0
+    assert math.isfinite(o.ci_high)
     assert S.odds_ratio([[10, 0], [6, 4]], method="conditional").estimate == math.inf
     # r x c with a single table
     assert S.fisher_test([[2, 0, 0], [0, 2, 0]]).pvalue <= 1.0
