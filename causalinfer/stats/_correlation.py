@@ -65,13 +65,16 @@ def spearman_tail(q: float, n: int, *, lower: bool) -> float:
 
 @functools.lru_cache(maxsize=64)
 def _kendall_counts(n: int) -> np.ndarray:
-    """Number of permutations of n items with k inversions, k = 0 .. n(n-1)/2 (Mahonian numbers), as floats."""
+    """Probability that a random permutation of n items has k inversions, k = 0 .. n(n-1)/2.
+
+    Built from the Mahonian recursion, normalised at each step so that large n does not overflow.
+    """
     counts = np.array([1.0])
     for m in range(2, n + 1):
         new = np.zeros(counts.size + m - 1)
         for j in range(m):
             new[j : j + counts.size] += counts
-        counts = new
+        counts = new / m
     return counts
 
 
@@ -83,7 +86,7 @@ def kendall_cdf(q: float, n: int) -> float:
     k = math.floor(q)
     if k >= counts.size - 1:
         return 1.0
-    return float(counts[: k + 1].sum() / counts.sum())
+    return float(min(1.0, counts[: k + 1].sum()))
 
 
 def _ranks(a: np.ndarray) -> np.ndarray:

@@ -197,7 +197,10 @@ def two_counts(
         xs = check_counts_vector(x, "x")
         ns = check_counts_vector(n, "n")
         if xs.size != 2 or ns.size != 2:
-            raise DataError(f"`x` and `n` must each hold two counts (one per group); got {xs.size} and {ns.size}")
+            raise DataError(
+                f"`x` and `n` must each hold two counts (one per group); got {xs.size} and {ns.size}. "
+                "For two samples of 0/1 outcomes pass the second one as `y`"
+            )
         if (ns < 1).any():
             raise DataError(f"`n` (trials) must be positive in both groups; got {show(ns.tolist())}")
         if (xs > ns).any():

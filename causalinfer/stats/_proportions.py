@@ -568,8 +568,8 @@ def two_by_two_effect_sizes(table: np.ndarray, conf_level: float) -> tuple[Effec
 def prop_test(
     x: Any,
     n: Any = None,
-    y: Any = None,
     *,
+    y: Any = None,
     data: Any = None,
     group: str | None = None,
     levels: Sequence[Any] | None = None,
