@@ -111,6 +111,41 @@ for (cc in two_cases) {
   }
 }
 
+# one-sided intervals: Newcombe from one-sided Wilson limits (prop.test with the matching alternative),
+# Katz and Woolf from one-sided normal quantiles
+for (cc in two_cases) for (alt in c("less", "greater")) {
+  x1 <- cc[1]; n1 <- cc[2]; x2 <- cc[3]; n2 <- cc[4]; cl <- 0.95; z <- qnorm(cl)
+  p1 <- x1 / n1; p2 <- x2 / n2; d <- p1 - p2
+  args <- list(x = c(x1, x2), n = c(n1, n2), alternative = alt)
+  tag <- sprintf("%d_%d_%d_%d_%s", x1, n1, x2, n2, alt)
+  if (alt == "greater") {
+    l1 <- suppressWarnings(prop.test(x1, n1, correct = FALSE, alternative = "greater"))$conf.int[1]
+    u2 <- suppressWarnings(prop.test(x2, n2, correct = FALSE, alternative = "less"))$conf.int[2]
+    nc <- c(d - sqrt((p1 - l1)^2 + (u2 - p2)^2), 1)
+  } else {
+    u1 <- suppressWarnings(prop.test(x1, n1, correct = FALSE, alternative = "less"))$conf.int[2]
+    l2 <- suppressWarnings(prop.test(x2, n2, correct = FALSE, alternative = "greater"))$conf.int[1]
+    nc <- c(-1, d + sqrt((u1 - p1)^2 + (p2 - l2)^2))
+  }
+  add(paste0("newcombe_", tag), "diff_proportions", args, list(estimate = d, ci_low = nc[1], ci_high = nc[2]))
+  wd <- suppressWarnings(prop.test(c(x1, x2), c(n1, n2), correct = FALSE, alternative = alt))$conf.int
+  add(paste0("wald_", tag), "diff_proportions", c(args, method = "wald"), list(estimate = d, ci_low = wd[1], ci_high = wd[2]))
+  pfun <- function(s) if (alt == "less") pnorm(s) else pnorm(s, lower.tail = FALSE)
+  if (x1 > 0 && x2 > 0) {
+    rr <- p1 / p2; se <- sqrt(1 / x1 - 1 / n1 + 1 / x2 - 1 / n2)
+    lim <- if (alt == "less") c(0, exp(log(rr) + z * se)) else c(exp(log(rr) - z * se), Inf)
+    add(paste0("rr_", tag), "ratio_proportions", args,
+        list(estimate = rr, ci_low = lim[1], ci_high = num(lim[2]), pvalue = pfun(log(rr) / se)))
+  }
+  tab <- c(x1, n1 - x1, x2, n2 - x2)
+  if (all(tab > 0)) {
+    or <- tab[1] * tab[4] / (tab[2] * tab[3]); se <- sqrt(sum(1 / tab))
+    lim <- if (alt == "less") c(0, exp(log(or) + z * se)) else c(exp(log(or) - z * se), Inf)
+    add(paste0("woolf_", tag), "odds_ratio", args,
+        list(estimate = or, ci_low = lim[1], ci_high = num(lim[2]), pvalue = pfun(log(or) / se)))
+  }
+}
+
 # ------------------------------------------------------------------ Fisher 2 x 2, recomputed with uniroot(tol = 1e-12)
 fisher_tight <- function(tab, alternative = "two.sided", conf.level = 0.95, or = 1) {
   m <- sum(tab[, 1]); n <- sum(tab[, 2]); k <- sum(tab[1, ]); x <- tab[1, 1]
