@@ -52,7 +52,10 @@ def _normality(sample: np.ndarray, label: str) -> Diagnostic:
         return Diagnostic(f"normality ({label})", "ok", p, f"Shapiro-Wilk p = {p:.3g}: no evidence against normality")
     if n >= 30:
         return Diagnostic(
-            f"normality ({label})", "ok", p, f"Shapiro-Wilk p = {p:.3g}, but with n = {n} the t-test is robust to non-normality of this kind"
+            f"normality ({label})",
+            "ok",
+            p,
+            f"Shapiro-Wilk p = {p:.3g}, but with n = {n} the t-test is robust to non-normality of this kind",
         )
     return Diagnostic(
         f"normality ({label})",
@@ -185,7 +188,14 @@ def ttest(
     diags = [_normality(a, s.names[0]), _normality(b, s.names[1])]
     ratio = max(vx, vy) / min(vx, vy) if min(vx, vy) > 0 else math.inf
     if equal_var and ratio > 2:
-        diags.append(Diagnostic("variance ratio", "warn", ratio, f"larger/smaller variance = {ratio:.3g} > 2: the pooled test is unreliable; use Welch (equal_var=False)"))
+        diags.append(
+            Diagnostic(
+                "variance ratio",
+                "warn",
+                ratio,
+                f"larger/smaller variance = {ratio:.3g} > 2: the pooled test is unreliable; use Welch (equal_var=False)",
+            )
+        )
     else:
         msg = f"larger/smaller variance = {ratio:.3g}" + ("; Welch's test does not assume equal variances" if not equal_var else "")
         diags.append(Diagnostic("variance ratio", "ok", ratio, msg))
@@ -238,7 +248,12 @@ def _one_sample_result(a: np.ndarray, s: Samples, mu: float, alternative: str, c
         null_value=mu,
         n=n,
         effect_sizes=standardized_differences(
-            t, n - 1, 1 / math.sqrt(n), conf_level, alternative, kind=f"(mean - mu) / sd{' of the differences' if method.startswith('Paired') else ''}"
+            t,
+            n - 1,
+            1 / math.sqrt(n),
+            conf_level,
+            alternative,
+            kind=f"(mean - mu) / sd{' of the differences' if method.startswith('Paired') else ''}",
         ),
         diagnostics=(_normality(a, s.names[0]),),
         details={"groups": _group_table(s)},
