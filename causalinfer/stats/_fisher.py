@@ -9,6 +9,7 @@ likelihood estimate solves ``E_psi[X] = x``; the confidence limits solve ``P_psi
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -45,6 +46,11 @@ class Fisher2x2:
     def support(self) -> np.ndarray:
         return np.arange(self.lo, self.hi + 1)
 
+    @functools.cached_property
+    def _support(self) -> np.ndarray:
+        return self.support.astype(float)
+
+    @functools.cached_property
     def _logdc(self) -> np.ndarray:
         from scipy import stats
 
@@ -52,18 +58,18 @@ class Fisher2x2:
 
     def density(self, log_psi: float) -> np.ndarray:
         """Probabilities over the support for odds ratio ``exp(log_psi)``."""
-        d = self._logdc() + log_psi * self.support
+        d = self._logdc + log_psi * self._support
         d = np.exp(d - d.max())
         return np.asarray(d / d.sum())
 
     def mean(self, log_psi: float) -> float:
-        return float(np.sum(self.support * self.density(log_psi)))
+        return float(self._support @ self.density(log_psi))
 
     def tail(self, log_psi: float, *, upper: bool) -> float:
         """``P(X >= x)`` (upper) or ``P(X <= x)`` under odds ratio ``exp(log_psi)``."""
         d = self.density(log_psi)
-        s = self.support
-        return float(d[s >= self.x].sum() if upper else d[s <= self.x].sum())
+        i = self.x - self.lo
+        return float(d[i:].sum() if upper else d[: i + 1].sum())
 
     def _solve(self, f: object, target: float) -> float:
         """Root in log(psi) of the increasing function ``f(log_psi) = target``."""
