@@ -11,7 +11,8 @@ import pandas as pd
 
 from .._validation import check_alternative, check_conf_level, check_real
 from ..exceptions import ArgumentTypeError, DataError
-from ..results import Diagnostic, Provenance, Result
+from ..results import Diagnostic, EffectSize, Provenance, Result
+from ._effect_sizes import standardized_differences
 from ._inputs import Samples, one_sample, two_samples
 
 _EPS = np.finfo(float).eps
@@ -51,7 +52,10 @@ def _normality(sample: np.ndarray, label: str) -> Diagnostic:
         return Diagnostic(f"normality ({label})", "ok", p, f"Shapiro-Wilk p = {p:.3g}: no evidence against normality")
     if n >= 30:
         return Diagnostic(
-            f"normality ({label})", "ok", p, f"Shapiro-Wilk p = {p:.3g}, but with n = {n} the t-test is robust to non-normality of this kind"
+            f"normality ({label})",
+            "ok",
+            p,
+            f"Shapiro-Wilk p = {p:.3g}, but with n = {n} the t-test is robust to non-normality of this kind",
         )
     return Diagnostic(
         f"normality ({label})",
@@ -111,7 +115,12 @@ def ttest(
     Result
         ``estimate`` (mean, mean difference or difference in means), ``std_error``, ``ci_low``/``ci_high``,
         ``statistic`` (t), ``df``, ``pvalue``; ``details["groups"]`` has n, mean and sd per sample;
-        diagnostics check normality and, for two samples, the variance ratio.
+        diagnostics check normality and, for two samples, the variance ratio. ``effect_sizes`` holds Cohen's d and
+        Hedges' g with confidence intervals: one-sample and paired d = (mean - mu) / sd (of the differences);
+        two-sample d = (difference in means - mu) / pooled sd, for Welch's test too. The limits invert the
+        noncentral t distribution of the corresponding (pooled) t statistic; g multiplies d and its limits by
+        the exact correction J(df) = Γ(df/2) / (sqrt(df/2) Γ((df-1)/2)). Validated against R by solving
+        ``pt(t, df, ncp)`` with ``uniroot(tol = 1e-12)``.
 
     Notes
     -----
@@ -179,11 +188,19 @@ def ttest(
     diags = [_normality(a, s.names[0]), _normality(b, s.names[1])]
     ratio = max(vx, vy) / min(vx, vy) if min(vx, vy) > 0 else math.inf
     if equal_var and ratio > 2:
-        diags.append(Diagnostic("variance ratio", "warn", ratio, f"larger/smaller variance = {ratio:.3g} > 2: the pooled test is unreliable; use Welch (equal_var=False)"))
+        diags.append(
+            Diagnostic(
+                "variance ratio",
+                "warn",
+                ratio,
+                f"larger/smaller variance = {ratio:.3g} > 2: the pooled test is unreliable; use Welch (equal_var=False)",
+            )
+        )
     else:
         msg = f"larger/smaller variance = {ratio:.3g}" + ("; Welch's test does not assume equal variances" if not equal_var else "")
         diags.append(Diagnostic("variance ratio", "ok", ratio, msg))
     resp = f" of {s.response}" if s.response else ""
+    effects = _two_sample_effect_sizes(a, b, mu, conf_level, alternative)
     return Result(
         method=method,
         estimand=f"difference in means{resp}: {s.names[0]} minus {s.names[1]}",
@@ -199,6 +216,7 @@ def ttest(
         alternative=alternative,
         null_value=mu,
         n=nx + ny,
+        effect_sizes=effects,
         diagnostics=tuple(diags),
         details={"groups": _group_table(s)},
         provenance=Provenance.current(data_fingerprint=s.fingerprint),
@@ -229,7 +247,28 @@ def _one_sample_result(a: np.ndarray, s: Samples, mu: float, alternative: str, c
         alternative=alternative,
         null_value=mu,
         n=n,
+        effect_sizes=standardized_differences(
+            t,
+            n - 1,
+            1 / math.sqrt(n),
+            conf_level,
+            alternative,
+            kind=f"(mean - mu) / sd{' of the differences' if method.startswith('Paired') else ''}",
+        ),
         diagnostics=(_normality(a, s.names[0]),),
         details={"groups": _group_table(s)},
         provenance=Provenance.current(data_fingerprint=s.fingerprint),
     )
+
+
+def _two_sample_effect_sizes(a: np.ndarray, b: np.ndarray, mu: float, conf_level: float, alternative: str) -> tuple[EffectSize, ...]:
+    """Cohen's d and Hedges' g on the pooled standard deviation (whichever t-test was run)."""
+    nx, ny = a.size, b.size
+    if nx + ny < 3:
+        return ()
+    pooled = ((nx - 1) * (float(a.var(ddof=1)) if nx > 1 else 0.0) + (ny - 1) * (float(b.var(ddof=1)) if ny > 1 else 0.0)) / (nx + ny - 2)
+    if pooled <= 0:
+        return ()
+    scale = math.sqrt(1 / nx + 1 / ny)
+    t = (float(a.mean()) - float(b.mean()) - mu) / (math.sqrt(pooled) * scale)
+    return standardized_differences(t, nx + ny - 2, scale, conf_level, alternative, kind="(difference in means - mu) / pooled sd")
