@@ -54,7 +54,12 @@ def _variance_diagnostics(samples: Any, var: Sequence[float], equal_var: bool) -
     ratio = max(v) / min(v) if v and min(v) > 0 else math.inf
     if equal_var and ratio > 4:
         diags.append(
-            Diagnostic("variance ratio", "warn", ratio, f"largest/smallest group variance = {ratio:.3g} > 4: the classic F test is unreliable; use Welch's ANOVA (equal_var=False)")
+            Diagnostic(
+                "variance ratio",
+                "warn",
+                ratio,
+                f"largest/smallest group variance = {ratio:.3g} > 4: the classic F test is unreliable; use Welch's ANOVA (equal_var=False)",
+            )
         )
     else:
         note = "" if equal_var else "; Welch's ANOVA does not assume equal variances"
@@ -121,7 +126,7 @@ def anova_oneway(
     >>> r.method
     'One-way analysis of means (not assuming equal variances)'
     >>> round(r.effect_size("eta_squared").estimate, 3)
-    0.186
+    0.056
     """
     conf_level = check_conf_level(conf_level)
     if not isinstance(equal_var, bool):
@@ -133,14 +138,16 @@ def anova_oneway(
     n_total = int(ns.sum())
     if n_total <= k:
         raise DataError(f"one-way ANOVA needs more observations ({n_total}) than groups ({k}); at least one group needs 2 or more values")
-    c, means, ss, var = shifted_moments(arrays)
+    _c, means, ss, var = shifted_moments(arrays)
     grand = math.fsum(n * m for n, m in zip(ns, means, strict=True)) / n_total
     ssb = math.fsum(n * (m - grand) ** 2 for n, m in zip(ns, means, strict=True))
     ssw = math.fsum(ss)
     if ssw == 0 and ssb == 0:
         raise DataError("all values are equal, so the F statistic is undefined (0/0)")
     if ssw == 0:
-        raise DataError("every group is constant (zero within-group variance), so the F statistic is infinite; the groups differ without error")
+        raise DataError(
+            "every group is constant (zero within-group variance), so the F statistic is infinite; the groups differ without error"
+        )
     df1, df2 = float(k - 1), float(n_total - k)
     msb, msw = ssb / df1, ssw / df2
     f_classic = msb / msw
@@ -153,7 +160,9 @@ def anova_oneway(
     else:
         small = [nm for a, nm in zip(arrays, s.names, strict=True) if a.size < 2]
         if small:
-            raise DataError(f"Welch's ANOVA needs at least 2 observations per group; group(s) {small} have 1. Use equal_var=True or add data")
+            raise DataError(
+                f"Welch's ANOVA needs at least 2 observations per group; group(s) {small} have 1. Use equal_var=True or add data"
+            )
         flat = [nm for v, nm in zip(var, s.names, strict=True) if v == 0]
         if flat:
             raise DataError(f"Welch's ANOVA needs within-group variation; group(s) {flat} are constant. Use equal_var=True")
@@ -173,7 +182,14 @@ def anova_oneway(
     es_method = "SS_between / SS_total; CI inverts the noncentral F of the classic F statistic (two-sided)"
     effect_sizes = (
         EffectSize("eta_squared", eta2, lo, hi, conf_level, es_method),
-        EffectSize("omega_squared", omega2, lo, hi, conf_level, "(SS_B - (k-1) MS_W)/(SS_T + MS_W); CI as for eta_squared (same population quantity)"),
+        EffectSize(
+            "omega_squared",
+            omega2,
+            lo,
+            hi,
+            conf_level,
+            "(SS_B - (k-1) MS_W)/(SS_T + MS_W); CI as for eta_squared (same population quantity)",
+        ),
     )
     table = pd.DataFrame(
         {

@@ -66,7 +66,7 @@ def k_samples(
         raise DataError(f"need at least {min_groups} samples (groups); got {len(samples)}. Pass several arrays, or data= with group=")
     if data is not None:
         frame, fp = _frame_of(data)
-        names = []
+        names: list[str] = []
         cols = []
         for i, s in enumerate(samples):
             if not isinstance(s, str):
@@ -76,8 +76,7 @@ def k_samples(
         arrays = tuple(check_array(c, f"samples[{i}] ({names[i]!r})", min_size=min_size) for i, c in enumerate(cols))
         return Samples(arrays, tuple(names), fingerprint=fp)
     arrays = tuple(check_array(s, f"samples[{i}]", min_size=min_size) for i, s in enumerate(samples))
-    names = tuple(str(i + 1) for i in range(len(arrays)))
-    return Samples(arrays, names)
+    return Samples(arrays, tuple(str(i + 1) for i in range(len(arrays))))
 
 
 def shifted_moments(arrays: Sequence[np.ndarray]) -> tuple[float, list[float], list[float], list[float]]:

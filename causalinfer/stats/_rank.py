@@ -22,10 +22,20 @@ from ._rankdist import psignrank, pwilcox, qsignrank, qwilcox, zeroin
 _TOL_ROOT = 1e-12
 
 
-def _rank(a: np.ndarray) -> np.ndarray:
-    from scipy.stats import rankdata
+def _rank_ties(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Average ranks (as R's ``rank``) and the sizes of the tie blocks."""
+    order = np.argsort(a, kind="mergesort")
+    s = a[order]
+    idx = np.flatnonzero(np.concatenate(([True], s[1:] != s[:-1], [True])))
+    counts = np.diff(idx)
+    avg = idx[:-1] + (counts + 1) / 2
+    ranks = np.empty(a.size)
+    ranks[order] = np.repeat(avg, counts)
+    return ranks, counts.astype(float)
 
-    return rankdata(a, method="average")
+
+def _rank(a: np.ndarray) -> np.ndarray:
+    return _rank_ties(a)[0]
 
 
 def _tie_sizes(r: np.ndarray) -> np.ndarray:
@@ -70,7 +80,9 @@ def _tie_diagnostic(n_tied: int, exact_requested: bool, what: str = "ties") -> D
         return Diagnostic(what, "ok", 0.0, f"no {what}: the exact distribution applies")
     msg = f"{n_tied} tied value(s); the normal approximation with tie correction is used"
     if exact_requested:
-        return Diagnostic(what, "warn", float(n_tied), f"exact=True was requested but there are {n_tied} tied value(s): " + msg[msg.index(";") + 2 :])
+        return Diagnostic(
+            what, "warn", float(n_tied), f"exact=True was requested but there are {n_tied} tied value(s): " + msg[msg.index(";") + 2 :]
+        )
     return Diagnostic(what, "ok", float(n_tied), msg)
 
 
@@ -131,9 +143,12 @@ def mann_whitney(
     Examples
     --------
     >>> import causalinfer as ci
-    >>> r = ci.stats.mann_whitney([1.83, 0.50, 1.62, 2.48, 1.68, 1.88, 1.55, 3.06, 1.30], [0.878, 0.647, 0.598, 2.05, 1.06, 1.29, 1.06, 3.14, 1.29])
+    >>> x = [1.83, 0.50, 1.62, 2.48, 1.68, 1.88, 1.55, 3.06, 1.30]
+    >>> r = ci.stats.mann_whitney(x, [0.878, 0.647, 0.598, 2.05, 1.06, 1.29, 1.07, 3.14])
     >>> r.method, r.statistic, round(r.pvalue, 4)
-    ('Wilcoxon rank sum exact test', 58.0, 0.1329)
+    ('Wilcoxon rank sum exact test', 50.0, 0.1996)
+    >>> round(r.estimate, 3), round(r.ci_low, 3), round(r.ci_high, 3)
+    (0.6, -0.378, 1.183)
     """
     alternative = check_alternative(alternative)
     conf_level = check_conf_level(conf_level)
@@ -198,12 +213,16 @@ def mann_whitney(
         pval = _norm_p(z, alternative)
 
         def wfun(d: float, use_corr: bool) -> float:
-            dr = _rank(np.concatenate([a - d, b]))
+            dr, tt = _rank_ties(np.concatenate([a - d, b]))
             dz = float(dr[:nx].sum() - nx * (nx + 1) / 2 - nx * ny / 2)
             c = 0.0
             if use_corr:
-                c = (math.copysign(0.5, dz) if dz != 0 else 0.0) if alternative == "two-sided" else (0.5 if alternative == "greater" else -0.5)
-            return (dz - c) / sigma_of(_tie_sizes(dr))
+                c = (
+                    (math.copysign(0.5, dz) if dz != 0 else 0.0)
+                    if alternative == "two-sided"
+                    else (0.5 if alternative == "greater" else -0.5)
+                )
+            return (dz - c) / sigma_of(tt)
 
         alpha = 1 - conf_level
         mumin = float(a.min() - b.max())
@@ -231,10 +250,19 @@ def mann_whitney(
     details["achieved_conf_level"] = achieved
     rb = 2 * w / (nx * ny) - 1
     rb_lo, rb_hi = _fisher_ci(rb, math.sqrt((nx + ny + 1) / (3 * nx * ny)), conf_level, alternative)
-    es = EffectSize("rank_biserial", rb, rb_lo, rb_hi, conf_level, "2U/(n_x n_y) - 1; Fisher z interval with se sqrt((n_x+n_y+1)/(3 n_x n_y))")
+    es = EffectSize(
+        "rank_biserial", rb, rb_lo, rb_hi, conf_level, "2U/(n_x n_y) - 1; Fisher z interval with se sqrt((n_x+n_y+1)/(3 n_x n_y))"
+    )
     diags = [_tie_diagnostic(n_tied, exact is True)]
     if achieved < conf_level:
-        diags.append(Diagnostic("conf_level", "warn", achieved, f"requested conf_level {conf_level} not achievable with these sample sizes; the interval has level {achieved:.3g}"))
+        diags.append(
+            Diagnostic(
+                "conf_level",
+                "warn",
+                achieved,
+                f"requested conf_level {conf_level} not achievable with these sample sizes; the interval has level {achieved:.3g}",
+            )
+        )
     resp = f" of {s.response}" if s.response else ""
     return Result(
         method=method,
@@ -375,7 +403,9 @@ def wilcoxon(
         sigma = math.sqrt(n * (n + 1) * (2 * n + 1) / 24 - float(np.sum(ties**3 - ties)) / 48)
         corr = 0.0
         if correct:
-            corr = (math.copysign(0.5, z0) if z0 != 0 else 0.0) if alternative == "two-sided" else (0.5 if alternative == "greater" else -0.5)
+            corr = (
+                (math.copysign(0.5, z0) if z0 != 0 else 0.0) if alternative == "two-sided" else (0.5 if alternative == "greater" else -0.5)
+            )
         pval = _norm_p((z0 - corr) / sigma, alternative)
         xx = xs + mu
 
@@ -383,13 +413,16 @@ def wilcoxon(
             xd = xx - dd
             xd = xd[xd != 0]
             nx = xd.size
-            dr = _rank(np.abs(xd))
+            dr, tt = _rank_ties(np.abs(xd))
             zd = float(dr[xd > 0].sum()) - nx * (nx + 1) / 4
-            tt = _tie_sizes(dr)
             sig = math.sqrt(nx * (nx + 1) * (2 * nx + 1) / 24 - float(np.sum(tt**3 - tt)) / 48)
             c = 0.0
             if use_corr:
-                c = (math.copysign(0.5, zd) if zd != 0 else 0.0) if alternative == "two-sided" else (0.5 if alternative == "greater" else -0.5)
+                c = (
+                    (math.copysign(0.5, zd) if zd != 0 else 0.0)
+                    if alternative == "two-sided"
+                    else (0.5 if alternative == "greater" else -0.5)
+                )
             return (zd - c) / sig if sig > 0 else math.nan
 
         mumin, mumax = float(xx.min()), float(xx.max())
@@ -434,12 +467,30 @@ def wilcoxon(
     rb = 2 * v / m_total - 1
     se = math.sqrt((2 * n**3 + 3 * n**2 + n) / 6) / m_total
     rb_lo, rb_hi = _fisher_ci(rb, se, conf_level, alternative)
-    es = EffectSize("rank_biserial", rb, rb_lo, rb_hi, conf_level, "matched-pairs 2V/(n(n+1)/2) - 1; Fisher z interval with se sqrt((2n^3+3n^2+n)/6)/(n(n+1)/2)")
+    es = EffectSize(
+        "rank_biserial",
+        rb,
+        rb_lo,
+        rb_hi,
+        conf_level,
+        "matched-pairs 2V/(n(n+1)/2) - 1; Fisher z interval with se sqrt((2n^3+3n^2+n)/6)/(n(n+1)/2)",
+    )
     diags = [_tie_diagnostic(n_tied, exact is True)]
     if n_zero:
-        diags.append(Diagnostic("zeros", "warn" if exact is True else "ok", float(n_zero), f"{n_zero} difference(s) equal to mu were dropped; the normal approximation is used"))
+        diags.append(
+            Diagnostic(
+                "zeros",
+                "warn" if exact is True else "ok",
+                float(n_zero),
+                f"{n_zero} difference(s) equal to mu were dropped; the normal approximation is used",
+            )
+        )
     if achieved < conf_level:
-        diags.append(Diagnostic("conf_level", "warn", achieved, f"requested conf_level {conf_level} not achievable; the interval has level {achieved:.3g}"))
+        diags.append(
+            Diagnostic(
+                "conf_level", "warn", achieved, f"requested conf_level {conf_level} not achievable; the interval has level {achieved:.3g}"
+            )
+        )
     return Result(
         method=method,
         estimand=what,
@@ -516,7 +567,14 @@ def kruskal_wallis(*samples: Any, data: Any = None, group: str | None = None, le
     ]
     nmin = min(a.size for a in arrays)
     if nmin < 5:
-        diags.append(Diagnostic("group size", "warn", float(nmin), f"smallest group has {nmin} observation(s); the chi-squared approximation may be poor below 5 per group"))
+        diags.append(
+            Diagnostic(
+                "group size",
+                "warn",
+                float(nmin),
+                f"smallest group has {nmin} observation(s); the chi-squared approximation may be poor below 5 per group",
+            )
+        )
     else:
         diags.append(Diagnostic("group size", "ok", float(nmin), f"smallest group has {nmin} observations"))
     resp = f" of {s.response}" if s.response else ""
@@ -579,7 +637,7 @@ def brunner_munzel(
     >>> import causalinfer as ci
     >>> r = ci.stats.brunner_munzel([1, 2, 1, 1, 1, 1, 1, 1, 1, 1, 2, 4, 1, 1], [3, 3, 4, 3, 1, 2, 3, 1, 1, 5, 4])
     >>> round(r.statistic, 4), round(r.pvalue, 4)
-    (-3.1375, 0.0057)
+    (-3.1375, 0.0058)
     """
     alternative = check_alternative(alternative)
     conf_level = check_conf_level(conf_level)
@@ -619,7 +677,14 @@ def brunner_munzel(
         lo, hi = max(0.0, p_hat - q * se), min(1.0, p_hat + q * se)
     diags = []
     if min(nx, ny) < 10:
-        diags.append(Diagnostic("sample size", "warn", float(min(nx, ny)), "fewer than 10 observations in a sample: the t approximation may be liberal; consider a permutation test"))
+        diags.append(
+            Diagnostic(
+                "sample size",
+                "warn",
+                float(min(nx, ny)),
+                "fewer than 10 observations in a sample: the t approximation may be liberal; consider a permutation test",
+            )
+        )
     else:
         diags.append(Diagnostic("sample size", "ok", float(min(nx, ny)), "at least 10 observations per sample"))
     resp = f" of {s.response}" if s.response else ""
@@ -642,4 +707,3 @@ def brunner_munzel(
         details={"groups": group_table(s)},
         provenance=Provenance.current(data_fingerprint=s.fingerprint),
     )
-

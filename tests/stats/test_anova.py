@@ -77,7 +77,8 @@ def test_tukey_intervals_nest():
     groups = [rng.normal(m, 1, 9) for m in (0, 0.5, 1.5, 1.0)]
     r90 = ci.stats.tukey_hsd(*groups, conf_level=0.90).terms
     r95 = ci.stats.tukey_hsd(*groups, conf_level=0.95).terms
-    assert (r95.ci_low <= r90.ci_low).all() and (r90.ci_high <= r95.ci_high).all()
+    assert (r95.ci_low <= r90.ci_low).all()
+    assert (r90.ci_high <= r95.ci_high).all()
 
 
 # ------------------------------------------------------------------------------------------------ NIST StRD
@@ -109,7 +110,8 @@ def _exact_ss(groups):
 
 def _check_certified(r, cert, rtol):
     tab = r.details["anova_table"]
-    assert tab.loc[0, "df"] == cert["df_between"] and tab.loc[1, "df"] == cert["df_within"]
+    assert tab.loc[0, "df"] == cert["df_between"]
+    assert tab.loc[1, "df"] == cert["df_within"]
     assert tab.loc[0, "sum_sq"] == pytest.approx(float(cert["ss_between"]), rel=rtol)
     assert tab.loc[1, "sum_sq"] == pytest.approx(float(cert["ss_within"]), rel=rtol)
     assert tab.loc[0, "mean_sq"] == pytest.approx(float(cert["ms_between"]), rel=rtol)

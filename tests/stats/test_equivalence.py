@@ -47,7 +47,7 @@ def test_forms_and_nesting():
     check_nested_intervals(by_level, df.y.to_numpy(), bounds=(-0.5, 0.5))
     # pvalue < alpha exactly when the 1 - 2 alpha interval lies within the bounds
     t = ci.stats.tost(df.y.to_numpy(), bounds=(-0.5, 0.5), alpha=0.05)
-    assert (t.pvalue < 0.05) == (-0.5 < t.ci_low and t.ci_high < 0.5)
+    assert (t.pvalue < 0.05) == (t.ci_low > -0.5 and t.ci_high < 0.5)
     assert set(t.details["tests"]["test"]) == {"lower", "upper"}
 
 

@@ -47,7 +47,8 @@ def test_wilcox_against_r(reference, fn, key):
         assert rb.estimate == pytest.approx(e["rank_biserial"], rel=1e-12, abs=1e-15), name
         assert [rb.ci_low, rb.ci_high] == pytest.approx(e["rank_biserial_ci"], rel=1e-12, abs=1e-15), name
         check_result(r)
-    assert any("exact" in m for m in methods) and any("continuity" in m for m in methods)
+    assert any("exact" in m for m in methods)
+    assert any("continuity" in m for m in methods)
 
 
 def test_kruskal_against_r(reference):
@@ -85,9 +86,12 @@ def test_exact_distributions_against_scipy_and_symmetry():
     u = stats.mannwhitneyu(x, y, method="exact", alternative="less")
     assert pwilcox(u.statistic, 7, 11) == pytest.approx(u.pvalue, rel=1e-12)
     counts = wilcox_counts(7, 11)
-    assert sum(counts) == math.comb(18, 7) and counts == counts[::-1]
-    assert pwilcox(-1, 3, 4) == 0.0 and pwilcox(12, 3, 4) == 1.0
-    assert qwilcox(0.5, 5, 5) == 12 and qsignrank(0.5, 10) == 27
+    assert sum(counts) == math.comb(18, 7)
+    assert counts == counts[::-1]
+    assert pwilcox(-1, 3, 4) == 0.0
+    assert pwilcox(12, 3, 4) == 1.0
+    assert qwilcox(0.5, 5, 5) == 12
+    assert qsignrank(0.5, 10) == 27
     assert psignrank(27, 10) + psignrank(27, 10, lower=False) == pytest.approx(1.0)
 
 
@@ -96,7 +100,8 @@ def test_long_form_and_paired_columns():
     df = pd.DataFrame({"y": np.round(rng.normal(size=40), 2), "g": np.repeat(["t", "c"], 20), "pre": rng.normal(size=40)})
     r = check_unchanged(df, lambda d: ci.stats.mann_whitney("y", data=d, group="g"))
     r2 = ci.stats.mann_whitney(df.y[df.g == "c"].to_numpy(), df.y[df.g == "t"].to_numpy())
-    assert r.statistic == r2.statistic and r.estimate == pytest.approx(r2.estimate)
+    assert r.statistic == r2.statistic
+    assert r.estimate == pytest.approx(r2.estimate)
     p = check_unchanged(df, lambda d: ci.stats.wilcoxon("y", "pre", data=d))
     assert p.statistic == ci.stats.wilcoxon(df.y.to_numpy(), df.pre.to_numpy()).statistic
     k = check_unchanged(df, lambda d: ci.stats.kruskal_wallis("y", data=d, group="g"))
@@ -112,11 +117,14 @@ def test_long_form_and_paired_columns():
 
 def test_tie_and_zero_diagnostics():
     r = ci.stats.mann_whitney([1.0, 2.0, 2.0, 3.0], [2.0, 4.0, 5.0], exact=True)
-    assert "continuity" in r.method and r.diagnostic("ties").status == "warn"
+    assert "continuity" in r.method
+    assert r.diagnostic("ties").status == "warn"
     w = ci.stats.wilcoxon([0.0, 1.2, -0.5, 2.3, 1.1, 0.7])
-    assert w.details["n_zero"] == 1 and w.diagnostic("zeros").status == "ok"
+    assert w.details["n_zero"] == 1
+    assert w.diagnostic("zeros").status == "ok"
     k = ci.stats.kruskal_wallis([1.0, 2.0], [3.0, 4.0], [5.0, 5.0])
-    assert k.diagnostic("group size").status == "warn" and k.diagnostic("ties").value == 2
+    assert k.diagnostic("group size").status == "warn"
+    assert k.diagnostic("ties").value == 2
 
 
 @pytest.mark.parametrize(
@@ -153,7 +161,7 @@ def test_bad_input(fn, args, kwargs, exc, match):
 def test_hodges_lehmann_coverage():
     """Exact and asymptotic HL intervals cover the true shift at (at least) the nominal rate."""
     rng = np.random.default_rng(20261128)
-    n_exact, n_asym, shift = 400, 200, 0.7
+    n_exact, n_asym, shift = 400, 150, 0.7
     hits_exact = hits_asym = 0
     for i in range(n_exact):
         x = rng.standard_t(3, 15) + shift
