@@ -168,8 +168,8 @@ def mann_whitney(
     ties = _tie_sizes(r)
     n_tied = int(ties[ties > 1].sum())
     details: dict[str, Any] = {"groups": group_table(s)}
-    if n_tied == nx + ny:
-        raise DataError("all values are tied (identical), so the rank-sum test and its interval are undefined")
+    if ties.size == 1:
+        raise DataError("all values are identical, so the rank-sum test and its interval are undefined")
     achieved = conf_level
     if use_exact and n_tied == 0:
         method = "Wilcoxon rank sum exact test"
@@ -222,7 +222,12 @@ def mann_whitney(
                     if alternative == "two-sided"
                     else (0.5 if alternative == "greater" else -0.5)
                 )
-            return (dz - c) / sigma_of(tt)
+            sig = sigma_of(tt)
+            if sig == 0:
+                raise DataError(
+                    "each sample is constant, so every shifted comparison is tied and the confidence interval of the shift is undefined"
+                )
+            return (dz - c) / sig
 
         alpha = 1 - conf_level
         mumin = float(a.min() - b.max())
