@@ -53,6 +53,15 @@ def test_classic_and_welch_against_r(reference):
         check_result(w)
 
 
+def test_eta_squared_ci_high_precision(reference):
+    """Against 40-digit solutions of the same noncentral-F equations (tests/reference/eta_ci_mpmath.py)."""
+    anova = {c["name"]: c for c in reference("anova")["cases"]}
+    for case in reference("eta_ci_mpmath")["cases"]:
+        src = anova[case["name"]]
+        e = ci.stats.anova_oneway(*_groups(src), conf_level=src["conf_level"]).effect_size("eta_squared")
+        assert [e.ci_low, e.ci_high] == pytest.approx(case["eta_ci"], rel=1e-11, abs=1e-15), case["name"]
+
+
 def test_tukey_against_r(reference):
     for case in reference("anova")["cases"]:
         tol = 1e-8 if case["name"].startswith("offset") else 1e-10  # R's aov loses ~1e-9 with a 1e6 offset
