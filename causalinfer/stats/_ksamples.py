@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -23,7 +23,7 @@ def k_samples(
     min_groups: int = 2,
     min_size: int = 1,
 ) -> Samples:
-    """Checked samples from ``f(a, b, c)``, ``f("a", "b", "c", data=df)`` or ``f("y", data=df, group="g")``.
+    """Checked samples from ``f(a, b, c)``, ``f({"a": a, "b": b})``, ``f("a", "b", data=df)`` or ``f("y", data=df, group="g")``.
 
     In long form the groups are ordered as R orders factor levels (sorted) unless ``levels`` gives the order.
     """
@@ -56,6 +56,12 @@ def k_samples(
         return Samples(arrays, tuple(f"{lv}" for lv in order), response=str(response), fingerprint=fp)
     if levels is not None:
         raise ArgumentError("`levels` only applies with `group` (long-form data)")
+    if len(samples) == 1 and isinstance(samples[0], Mapping) and data is None:
+        named = dict(samples[0])
+        arrays = tuple(check_array(v, f"samples[{k!r}]", min_size=min_size) for k, v in named.items())
+        if len(arrays) < min_groups:
+            raise DataError(f"need at least {min_groups} samples (groups); got {len(arrays)}")
+        return Samples(arrays, tuple(str(k) for k in named))
     if len(samples) == 1 and isinstance(samples[0], (list, tuple)) and samples[0] and not np.isscalar(samples[0][0]):
         samples = tuple(samples[0])
     if data is None:

@@ -259,3 +259,13 @@ def test_eta_squared_ci_coverage():
         hits += e.ci_low <= eta_pop <= e.ci_high
     assert abs(hits / n_sim - 0.95) < 3 * np.sqrt(0.95 * 0.05 / n_sim) + 0.01
     assert k == len(effects)
+
+
+def test_mapping_of_samples_names_groups():
+    rng = np.random.default_rng(9)
+    a, b, c = rng.normal(size=8), rng.normal(size=9), rng.normal(1, 1, 10)
+    r = ci.stats.tukey_hsd({"ctrl": a, "low": b, "high": c})
+    assert r.terms["term"].tolist() == ["low-ctrl", "high-ctrl", "high-low"]
+    assert ci.stats.anova_oneway({"x": a, "y": b}).statistic == ci.stats.anova_oneway(a, b).statistic
+    with pytest.raises(ci.DataError, match="at least 2"):
+        ci.stats.kruskal_wallis({"x": a})
