@@ -236,7 +236,7 @@ def test_bad_input_long_form_and_tukey():
 def test_welch_type_one_error_unequal_variances():
     """Under H0 with very unequal variances and sizes, Welch's ANOVA holds its level (the classic F would not)."""
     rng = np.random.default_rng(20261128)
-    n_sim = 1000
+    n_sim = 800
     sizes, sds = (8, 12, 20), (4.0, 2.0, 1.0)
     rej_w = 0
     for _ in range(n_sim):
@@ -252,7 +252,7 @@ def test_eta_squared_ci_coverage():
     k, n, effects = 3, 15, np.array([0.0, 0.5, 1.0])
     # population eta^2 = var(effects) / (var(effects) + 1) with population (ddof=0) variance of equal-size groups
     eta_pop = effects.var() / (effects.var() + 1)
-    n_sim, hits = 400, 0
+    n_sim, hits = 300, 0
     for _ in range(n_sim):
         groups = [rng.normal(m, 1, n) for m in effects]
         e = ci.stats.anova_oneway(*groups, equal_var=True).effect_size("eta_squared")
