@@ -37,7 +37,9 @@ mw_cases <- list(
   list(name = "mw_large_less", x = x3, y = y3, args = list(alternative = "less")),
   list(name = "mw_forced_asymptotic", x = x1, y = y1, args = list(exact = FALSE)),
   list(name = "mw_forced_exact_large", x = x3, y = y3, args = list(exact = TRUE)),
-  list(name = "mw_classic", x = x4, y = y4, args = list())
+  list(name = "mw_classic", x = x4, y = y4, args = list()),
+  list(name = "mw_tiny_level_not_achievable", x = c(1.2, 3.4, 2.2), y = c(0.7, 1.9), args = list()),
+  list(name = "mw_tiny_greater", x = c(1.2, 3.4, 2.2), y = c(0.7, 1.9), args = list(alternative = "greater", conf_level = 0.8))
 )
 run_mw <- function(case) {
   a <- case$args
@@ -65,7 +67,9 @@ sr_cases <- list(
   list(name = "sr_large", x = d3, y = NULL, args = list()),
   list(name = "sr_paired", x = d1, y = p1, args = list()),
   list(name = "sr_paired_asymptotic", x = d1, y = p1, args = list(exact = FALSE)),
-  list(name = "sr_classic_paired_greater", x = x4, y = y4, args = list(alternative = "greater"))
+  list(name = "sr_classic_paired_greater", x = x4, y = y4, args = list(alternative = "greater")),
+  list(name = "sr_tiny_level_not_achievable", x = c(0.8, -0.3, 1.7, 2.4), y = NULL, args = list()),
+  list(name = "sr_tiny_asymptotic_lowered_level", x = c(0.8, -0.3, 1.7, 1.7, 2.4), y = NULL, args = list())
 )
 run_sr <- function(case) {
   a <- case$args
