@@ -237,7 +237,8 @@ def ks_test(
         The sample (or a column name of ``data``).
     y : str, distribution, callable, array-like or column name
         A scipy.stats distribution name (``"norm"``) with parameters in ``args``, a frozen scipy distribution,
-        a CDF callable, or a second sample (array or column name). Use ``group`` for long-form two samples.
+        a CDF callable, or a second sample (array, or column name of ``data``; a column name takes precedence over
+        a distribution of the same name). Use ``group`` for long-form two samples.
     args : sequence
         Parameters of the named distribution, in scipy's order (e.g. ``(loc, scale)``).
     data : DataFrame or Dataset, optional

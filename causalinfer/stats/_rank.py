@@ -13,13 +13,15 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_alternative, check_conf_level, check_real
-from ..exceptions import ArgumentTypeError, DataError
+from ..exceptions import ArgumentError, ArgumentTypeError, DataError
 from ..results import Diagnostic, EffectSize, Provenance, Result
 from ._inputs import one_sample, two_samples
 from ._ksamples import group_table, k_samples
 from ._rankdist import psignrank, pwilcox, qsignrank, qwilcox, zeroin
 
 _TOL_ROOT = 1e-12
+_MAX_EXACT_MW = 50_000  # n_x * n_y above which exact=True is refused (the exact counts take seconds)
+_MAX_EXACT_SR = 500
 
 
 def _rank_ties(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -115,7 +117,8 @@ def mann_whitney(
     alternative : {"two-sided", "less", "greater"}
     exact : bool or None
         Exact distribution; default (None) exact when both samples have fewer than 50 values and there are no
-        ties, as R. With ties the normal approximation is used whatever ``exact`` says.
+        ties, as R. With ties the normal approximation is used whatever ``exact`` says. ``exact=True`` is
+        refused above n_x * n_y = 50 000 (too slow; the normal approximation is accurate there).
     correct : bool
         Continuity correction in the normal approximation.
     conf_level : float
@@ -171,6 +174,11 @@ def mann_whitney(
     if ties.size == 1:
         raise DataError("all values are identical, so the rank-sum test and its interval are undefined")
     achieved = conf_level
+    if use_exact and n_tied == 0 and nx * ny > _MAX_EXACT_MW:
+        raise ArgumentError(
+            f"`exact=True` with n_x * n_y = {nx * ny} would take too long (limit {_MAX_EXACT_MW}); use exact=False "
+            "(the normal approximation is accurate at these sizes)"
+        )
     if use_exact and n_tied == 0:
         method = "Wilcoxon rank sum exact test"
         if alternative == "two-sided":
@@ -314,6 +322,7 @@ def wilcoxon(
     alternative : {"two-sided", "less", "greater"}
     exact : bool or None
         Exact distribution; default exact when fewer than 50 non-zero differences, no ties and no zeros (R).
+        ``exact=True`` is refused above 500 non-zero differences.
     correct : bool
         Continuity correction in the normal approximation.
     conf_level : float
@@ -373,6 +382,11 @@ def wilcoxon(
     details: dict[str, Any] = {"n_zero": n_zero}
     achieved = conf_level
     alpha = 1 - conf_level
+    if use_exact and n_tied == 0 and n_zero == 0 and n > _MAX_EXACT_SR:
+        raise ArgumentError(
+            f"`exact=True` with {n} non-zero differences would take too long (limit {_MAX_EXACT_SR}); use exact=False "
+            "(the normal approximation is accurate at these sizes)"
+        )
     if use_exact and n_tied == 0 and n_zero == 0:
         method = "Wilcoxon signed rank exact test"
         if alternative == "two-sided":

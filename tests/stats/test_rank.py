@@ -139,6 +139,8 @@ def test_tie_and_zero_diagnostics():
         (ci.stats.mann_whitney, ([1.0, 2.0], [1.0, 3.0]), {"conf_level": 95}, ci.ArgumentError, "conf_level"),
         (ci.stats.mann_whitney, ([1.0, 2.0], [1.0, 3.0]), {"exact": "yes"}, ci.ArgumentTypeError, "exact"),
         (ci.stats.mann_whitney, ([1.0, 2.0], [1.0, 3.0]), {"mu": np.inf}, ci.ArgumentError, "mu"),
+        (ci.stats.mann_whitney, (np.arange(300.0), np.arange(200.0) + 0.5), {"exact": True}, ci.ArgumentError, "exact=False"),
+        (ci.stats.wilcoxon, (np.arange(1.0, 600.0),), {"exact": True}, ci.ArgumentError, "exact=False"),
         (ci.stats.wilcoxon, ([],), {}, ci.DataError, "at least 1"),
         (ci.stats.wilcoxon, ([0.0, 0.0],), {}, ci.DataError, "all differences"),
         (ci.stats.wilcoxon, ([1.0, 1.0, 1.0],), {}, ci.DataError, "tied"),
