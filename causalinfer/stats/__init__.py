@@ -3,20 +3,30 @@
 Every function takes arrays or ``data=`` plus column names and returns a :class:`~causalinfer.results.Result`.
 """
 
+from ._anova import anova_oneway, tukey_hsd
 from ._correlation import correlation
+from ._distribution import bartlett_test, ks_test, levene_test, shapiro_wilk
+from ._equivalence import tost
 from ._estimates import mean_ci, median_ci, quantile_ci, ztest
 from ._proportions import binom_test, diff_proportions, mcnemar_test, odds_ratio, prop_test, proportion, ratio_proportions
+from ._rank import brunner_munzel, kruskal_wallis, mann_whitney, wilcoxon
 from ._tables import chisq_test, fisher_test, g_test
 from ._ttest import ttest
 
-__all__ = ["ttest"]
-__all__ += [
+__all__ = [
+    "anova_oneway",
+    "bartlett_test",
     "binom_test",
+    "brunner_munzel",
     "chisq_test",
     "correlation",
     "diff_proportions",
     "fisher_test",
     "g_test",
+    "kruskal_wallis",
+    "ks_test",
+    "levene_test",
+    "mann_whitney",
     "mcnemar_test",
     "mean_ci",
     "median_ci",
@@ -25,5 +35,10 @@ __all__ += [
     "proportion",
     "quantile_ci",
     "ratio_proportions",
+    "shapiro_wilk",
+    "tost",
+    "ttest",
+    "tukey_hsd",
+    "wilcoxon",
     "ztest",
 ]
