@@ -6,3 +6,6 @@ Every function takes arrays or ``data=`` plus column names and returns a :class:
 from ._ttest import ttest
 
 __all__ = ["ttest"]
+from ._multiple import adjust_pvalues, test_family  # noqa: E402
+
+__all__ += ["adjust_pvalues", "test_family"]
