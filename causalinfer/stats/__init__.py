@@ -3,9 +3,10 @@
 Every function takes arrays or ``data=`` plus column names and returns a :class:`~causalinfer.results.Result`.
 """
 
+from ._multiple import adjust_pvalues, test_family
+from ._regression import RegressionResult, logit, ols, poisson, wald_test
 from ._ttest import ttest
 
 __all__ = ["ttest"]
-from ._multiple import adjust_pvalues, test_family  # noqa: E402
-
 __all__ += ["adjust_pvalues", "test_family"]
+__all__ += ["RegressionResult", "logit", "ols", "poisson", "wald_test"]

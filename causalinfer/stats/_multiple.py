@@ -106,14 +106,14 @@ def _adjust(p: np.ndarray, method: str) -> np.ndarray:
         return _unsort(adj, o)
     if method in ("hochberg", "BH", "BY"):
         o = np.argsort(-p, kind="stable")
-        i = np.arange(n, 0, -1, dtype=float)
+        rank = np.arange(n, 0, -1, dtype=float)
         if method == "hochberg":
-            scaled = (n + 1 - i) * p[o]
+            scaled = (n + 1 - rank) * p[o]
         elif method == "BH":
-            scaled = n / i * p[o]
+            scaled = n / rank * p[o]
         else:
-            q = float(np.sum(1.0 / np.arange(1, n + 1)))
-            scaled = q * n / i * p[o]
+            harmonic = float(np.sum(1.0 / np.arange(1, n + 1)))
+            scaled = harmonic * n / rank * p[o]
         adj = np.minimum(1.0, np.minimum.accumulate(scaled))
         return _unsort(adj, o)
     # hommel, R's algorithm
@@ -141,9 +141,9 @@ def _unsort(values: np.ndarray, order: np.ndarray) -> np.ndarray:
 def test_family(
     results: Any,
     *,
-    method: str = "holm",
-    labels: Sequence[str] | None = None,
-    title: str = "",
+    method: str = "holm",  # noqa: PT028
+    labels: Sequence[str] | None = None,  # noqa: PT028
+    title: str = "",  # noqa: PT028
 ) -> ResultSet:
     """Treat several tests as one family and adjust their p-values for multiplicity.
 

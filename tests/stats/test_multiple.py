@@ -53,7 +53,8 @@ def test_input_not_mutated():
 def test_properties(ps, method):
     p = np.array(ps)
     adj = adjust_pvalues(p, method=method)
-    assert np.all(adj >= p - 1e-15) and np.all(adj <= 1.0)
+    assert np.all(adj >= p - 1e-15)
+    assert np.all(adj <= 1.0)
     # order preserving: a smaller p never gets a larger adjusted p
     o = np.argsort(p, kind="stable")
     assert np.all(np.diff(adj[o]) >= -1e-15)
@@ -90,7 +91,8 @@ def test_family_from_results_callables_and_set():
     lazy = test_family([lambda: ci.stats.ttest(a, b), lambda: ci.stats.ttest(a, c), lambda: ci.stats.ttest(b, c)], method="fdr_bh")
     np.testing.assert_array_equal(lazy.pvalues_adjusted, fam.pvalues_adjusted)
     again = test_family(fam, method="bonferroni")
-    assert again.labels == fam.labels and again.adjust_method == "bonferroni"
+    assert again.labels == fam.labels
+    assert again.adjust_method == "bonferroni"
     mapped = test_family({"x": r1, "y": r2})
     assert mapped.labels == ("x", "y")
     frame = fam.to_frame()
