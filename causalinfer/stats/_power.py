@@ -235,9 +235,9 @@ def power_ttest(
     method = f"{kind} t test power calculation ({alternative}{', strict' if strict and tside == 2 else ''})"
     test = f"a {alternative} {_pct(vals['sig_level'])}-level {type_} t-test"
     unit = {"two-sample": "per group", "one-sample": "", "paired": "(pairs)"}[type_]
-    effect = f"a {'mean difference' if type_ != 'one-sample' else 'difference from the null mean'} of {vals['delta']:.4g} with sd {vals['sd']:.4g}"
+    effect = f"a {'mean difference' if type_ != 'one-sample' else 'difference from the null mean'} of {vals['delta']:.4g} (sd {vals['sd']:.4g})"
     estimand = {
-        "n": f"sample size {unit} needed for {_pct(vals['power'])} power to detect {effect} with {test}".replace("  ", " "),
+        "n": f"sample size {unit} needed for {_pct(vals['power'])} power to detect {effect} by {test}".replace("  ", " "),
         "power": f"power of {test} to detect {effect}, with n = {vals['n']:.4g} {unit}".rstrip(),
         "delta": f"smallest difference detectable with {_pct(vals['power'])} power by {test} with n = {vals['n']:.4g} {unit} and sd {vals['sd']:.4g}",
         "sd": f"largest standard deviation at which {test} with n = {vals['n']:.4g} {unit} has {_pct(vals['power'])} power to detect a difference of {vals['delta']:.4g}",
@@ -348,7 +348,7 @@ def power_prop_test(
     test = f"a {alternative} {_pct(vals['sig_level'])}-level two-sample test of proportions"
     effect = f"proportions {vals['p1']:.4g} vs {vals['p2']:.4g}"
     estimand = {
-        "n": f"sample size per group needed for {_pct(vals['power'])} power to detect {effect} with {test}",
+        "n": f"sample size per group needed for {_pct(vals['power'])} power to detect {effect} by {test}",
         "power": f"power of {test} with n = {vals['n']:.4g} per group to detect {effect}",
         "p1": f"proportion p1 (below p2 = {vals['p2']:.4g}) detectable with {_pct(vals['power'])} power by {test} with n = {vals['n']:.4g} per group",
         "p2": f"proportion p2 (above p1 = {vals['p1']:.4g}) detectable with {_pct(vals['power'])} power by {test} with n = {vals['n']:.4g} per group",

@@ -346,6 +346,22 @@ def _heteroskedasticity(X: np.ndarray, resid: np.ndarray, cov_type: str) -> tupl
     return Diagnostic("heteroskedasticity", "ok", p, f"Breusch-Pagan p = {p:.3g}, handled by the robust covariance ({cov_type})"), info
 
 
+def _few_clusters(n_clusters: int | None) -> list[Diagnostic]:
+    if n_clusters is None:
+        return []
+    if n_clusters < 20:
+        return [
+            Diagnostic(
+                "number of clusters",
+                "warn",
+                float(n_clusters),
+                f"only {n_clusters} clusters: cluster-robust standard errors are biased downwards and intervals too short "
+                "with fewer than about 20-50 clusters; consider a wild cluster bootstrap",
+            )
+        ]
+    return [Diagnostic("number of clusters", "ok", float(n_clusters), f"{n_clusters} clusters")]
+
+
 def _n_clusters(cluster: Any) -> int | None:
     if cluster is None:
         return None
@@ -485,7 +501,7 @@ def ols(
     coll, vifs = _collinearity(d.X, d.names, d.intercept)
     het, bp = _heteroskedasticity(d.X, fit.residuals * np.sqrt(w), cov_type)
     fit_stats.update(bp)
-    diags = (coll, _residual_normality(fit.residuals * np.sqrt(w)), het)
+    diags = (coll, _residual_normality(fit.residuals * np.sqrt(w)), het, *_few_clusters(fit_stats.get("n_clusters")))
     method = ("Weighted" if d.weights is not None else "Ordinary") + " least squares regression, " + _cov_label(cov_type, lags, fit_stats.get("n_clusters"), linear=True)
     return RegressionResult(
         method=method,
@@ -704,7 +720,7 @@ def _glm(
     if cov_type == "cluster":
         fit_stats["n_clusters"] = _n_clusters(d.cluster)
     coll, vifs = _collinearity(d.X, d.names, d.intercept)
-    diags = [coll]
+    diags = [coll, *_few_clusters(fit_stats.get("n_clusters"))]
     if not converged:
         diags.append(Diagnostic("convergence", "fail", None, "IRLS did not converge in 100 iterations; estimates are unreliable"))
     if kind == "logit":
@@ -722,7 +738,7 @@ def _glm(
                 )
             )
         else:
-            diags.append(Diagnostic("separation", "ok", big, "no fitted probability is numerically 0 or 1"))
+            diags.append(Diagnostic("separation", "ok", 0.0, f"no fitted probability is numerically 0 or 1 (largest |coefficient| {big:.3g})"))
     else:
         ratio = pearson / (n - k)
         if ratio > 1.5:

@@ -57,11 +57,18 @@ models <- list(
                z = TRUE, formula = "yb ~ x1 + x2 + g", kind = "logit"),
   poisson = list(fit = polish(glm(yc ~ x1 + x2 + g + offset(log(expo)), data = d, family = poisson,
                                   control = glm.control(epsilon = 1e-14, maxit = 100))),
-                 z = TRUE, formula = "yc ~ x1 + x2 + g", kind = "poisson", offset = "log_expo")
+                 z = TRUE, formula = "yc ~ x1 + x2 + g", kind = "poisson", offset = "log_expo"),
+  # prior weights (R warns about non-integer successes for the binomial; the fit is still the weighted MLE)
+  wlogit = list(fit = suppressWarnings(polish(glm(yb ~ x1 + x2 + g, data = d, family = binomial, weights = w,
+                                                  control = glm.control(epsilon = 1e-14, maxit = 100)))),
+                z = TRUE, formula = "yb ~ x1 + x2 + g", kind = "logit", weights = "w"),
+  wpoisson = list(fit = polish(glm(yc ~ x1 + x2 + g + offset(log(expo)), data = d, family = poisson, weights = w,
+                                   control = glm.control(epsilon = 1e-14, maxit = 100))),
+                  z = TRUE, formula = "yc ~ x1 + x2 + g", kind = "poisson", offset = "log_expo", weights = "w")
 )
 out_models <- lapply(models, function(M) {
   m <- M$fit
-  V <- covs(m)
+  V <- suppressWarnings(covs(m))
   res <- list(formula = M$formula, kind = M$kind, weights = M$weights, offset = M$offset,
               cov = lapply(V, function(v) tidy(m, v, M$z)),
               wald = lapply(V[c("nonrobust", "HC3", "cluster")], function(v) hyp(m, v, M$z)),
@@ -77,6 +84,13 @@ out_models <- lapply(models, function(M) {
   }
   res
 })
+# with non-integer prior weights R's binomial log-likelihood (and so AIC/BIC) treats weights as trial counts;
+# only coefficients, covariances and deviances are compared for the weighted logit
+out_models$wlogit$aic <- NULL; out_models$wlogit$bic <- NULL; out_models$wlogit$loglik <- NULL
+# R's default glm (epsilon = 1e-8, no polishing) for the record: standard errors agree with the polished fit
+# to about 1e-7 relative
+default_logit <- glm(yb ~ x1 + x2 + g, data = d, family = binomial)
+default_logit_se <- unname(sqrt(diag(vcov(default_logit))))
 # bptest on a weighted lm is not the same quantity; keep it for the unweighted fit only
 out_models$wls$bp_statistic <- NULL; out_models$wls$bp_pvalue <- NULL
 
@@ -102,6 +116,7 @@ d$log_expo <- log(d$expo)
 out <- list(generated_by = "tests/reference/regression.R", r_version = R.version.string,
             packages = list(sandwich = as.character(packageVersion("sandwich")), lmtest = as.character(packageVersion("lmtest")),
                             car = as.character(packageVersion("car"))),
-            data = d, models = out_models, hac0 = unname(hac0), nhefs = nhefs)
+            data = d, models = out_models, hac0 = unname(hac0), nhefs = nhefs,
+            default_logit = list(term = names(coef(default_logit)), estimate = unname(coef(default_logit)), std_error = default_logit_se))
 writeLines(toJSON(out, auto_unbox = TRUE, digits = NA, null = "null", matrix = "rowmajor", dataframe = "columns"),
            "tests/reference/regression.json")

@@ -48,7 +48,7 @@ def _fit(model, frame, cov_type):
 
 
 @pytest.mark.parametrize("cov_type", COV_TYPES)
-@pytest.mark.parametrize("name", ["ols", "wls", "logit", "poisson"])
+@pytest.mark.parametrize("name", ["ols", "wls", "logit", "poisson", "wlogit", "wpoisson"])
 def test_coefficients_against_r(ref, frame, name, cov_type):
     model = ref["models"][name]
     want = model["cov"][cov_type]
@@ -61,7 +61,7 @@ def test_coefficients_against_r(ref, frame, name, cov_type):
     assert (got["df"].isna().all()) == (model["kind"] != "ols")
 
 
-@pytest.mark.parametrize("name", ["ols", "wls", "logit", "poisson"])
+@pytest.mark.parametrize("name", ["ols", "wls", "logit", "poisson", "wlogit", "wpoisson"])
 def test_fit_statistics_against_r(ref, frame, name):
     model = ref["models"][name]
     r = _fit(model, frame, "nonrobust")
@@ -74,7 +74,7 @@ def test_fit_statistics_against_r(ref, frame, name):
 
 
 @pytest.mark.parametrize("cov_type", ["nonrobust", "HC3", "cluster"])
-@pytest.mark.parametrize("name", ["ols", "wls", "logit", "poisson"])
+@pytest.mark.parametrize("name", ["ols", "wls", "logit", "poisson", "wlogit", "wpoisson"])
 def test_wald_against_car(ref, frame, name, cov_type):
     model = ref["models"][name]
     want = model["wald"][cov_type]
@@ -94,6 +94,14 @@ def test_wald_against_car(ref, frame, name, cov_type):
     assert w.statistic_name == ("F" if model["kind"] == "ols" else "chi-squared")
     check_result(w)
     check_result(one)
+
+
+def test_default_r_glm_within_1e6(ref, frame):
+    r = logit("yb ~ x1 + x2 + g", data=frame)
+    want = ref["default_logit"]
+    got = r.to_frame().assign(rterm=lambda f: f["term"].map(_r_name)).set_index("rterm").loc[want["term"]]
+    np.testing.assert_allclose(got["estimate"], want["estimate"], rtol=1e-6)
+    np.testing.assert_allclose(got["std_error"], want["std_error"], rtol=1e-6)
 
 
 def test_hac_lag0_equals_r(ref, frame):
