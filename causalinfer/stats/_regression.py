@@ -17,9 +17,9 @@ import pandas as pd
 
 from .._validation import check_array, check_choice, check_conf_level, check_int, show, suggest_column
 from ..data import Dataset
-from ..exceptions import ArgumentError, ArgumentTypeError, ConvergenceError, DataError, RoleError
+from ..exceptions import ArgumentError, ArgumentTypeError, DataError, RoleError
 from ..results import Diagnostic, Provenance, Result
-from ._sandwich import COV_TYPES, default_hac_lags, fit_least_squares, sandwich_cov
+from ._sandwich import COV_TYPES, default_hac_lags, fit_glm, fit_least_squares
 
 __all__ = ["RegressionResult", "logit", "ols", "poisson", "wald_test"]
 
@@ -622,9 +622,6 @@ def poisson(
 def _glm(
     kind: str, x: Any, y: Any, data: Any, add_constant: bool, weights: Any, cov_type: Any, cluster: Any, hac_lags: Any, conf_level: Any, offset: Any
 ) -> RegressionResult:
-    import warnings
-
-    import statsmodels.api as sm
     from scipy import stats
 
     cov_type, conf_level, hac_lags = _check_common(cov_type, conf_level, hac_lags)
@@ -636,54 +633,13 @@ def _glm(
             raise DataError(f"the outcome {d.response!r} of a logistic regression must be 0/1 (or boolean); got values {show(vals[:6].tolist())}")
         if vals.size < 2:
             raise DataError(f"the outcome {d.response!r} takes only the value {vals[0]:g}; logistic regression needs both 0 and 1")
-        family = sm.families.Binomial()
-    else:
-        if np.any(d.y < 0) or np.any(d.y != np.round(d.y)):
-            raise DataError(f"the outcome {d.response!r} of a Poisson regression must be non-negative counts (integers)")
-        family = sm.families.Poisson()
-    from ._sandwich import check_full_rank
-
-    check_full_rank(d.X, d.names)
-    if n <= k:
-        raise DataError(f"not enough observations: {n} rows for {k} coefficients")
-    pw = np.ones(n) if d.weights is None else d.weights
-    model = sm.GLM(d.y, d.X, family=family, var_weights=pw, offset=d.offset)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        res = model.fit(method="IRLS", tol=1e-12, maxiter=100)
-        deviance = float(res.deviance)
-        null_dev = float(res.null_deviance)
-        loglik = float(res.llf)
-    converged = bool(getattr(res, "converged", True))
-    coef = np.asarray(res.params, dtype=float)
-    if not np.all(np.isfinite(coef)):
-        raise ConvergenceError(f"the {kind} fit did not converge to finite coefficients; check for separation or extreme values")
-    eta = d.X @ coef + (0.0 if d.offset is None else d.offset)
-    if kind == "logit":
-        from scipy.special import expit
-
-        mu = expit(eta)
-        vmu = mu * (1.0 - mu)
-    else:
-        mu = np.exp(eta)
-        vmu = mu
-    W = pw * vmu
-    sW = np.sqrt(W)
-    xw = d.X * sW[:, None]
-    from scipy import linalg
-
-    from ._sandwich import upper_triangular_inverse
-
-    _, r = linalg.qr(xw, mode="economic")
-    rinv = upper_triangular_inverse(r)
-    bread = rinv @ rinv.T
+    elif np.any(d.y < 0) or np.any(d.y != np.round(d.y)):
+        raise DataError(f"the outcome {d.response!r} of a Poisson regression must be non-negative counts (integers)")
     lags = (default_hac_lags(n) if hac_lags is None else hac_lags) if cov_type == "HAC" else None
-    if cov_type == "nonrobust":
-        cov = bread
-    else:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            uw = np.where(sW > 0, pw * (d.y - mu) / sW, 0.0)
-        cov = sandwich_cov(xw, uw, bread, cov_type=cov_type, cluster=d.cluster, hac_lags=lags, cluster_adjust="HC0")
+    g = fit_glm(d.X, d.y, family=kind, weights=d.weights, offset=d.offset, cov_type=cov_type, cluster=d.cluster, hac_lags=lags, names=d.names)
+    coef, cov, mu, vmu, converged = g.coef, g.cov, g.mu, g.variance, g.converged
+    deviance, null_dev, loglik = g.deviance, g.null_deviance, g.loglik
+    pw = np.ones(n) if d.weights is None else d.weights
     terms = _terms(d.names, coef, cov, conf_level, None)
 
     df_null = n - (1 if d.intercept else 0)
@@ -706,7 +662,7 @@ def _glm(
         "lr_statistic": lr,
         "lr_df": lr_df,
         "lr_pvalue": lr_p,
-        "iterations": int(getattr(res, "fit_history", {}).get("iteration", 0)),
+        "iterations": g.iterations,
         "converged": converged,
         "cov_type": cov_type,
         "inference": "z",

@@ -11,6 +11,10 @@ other parts of the package (regression adjustment, doubly robust estimators) can
 >>> fit = fit_least_squares(X, y, cov_type="HC3")
 >>> fit.coef.shape, fit.cov.shape
 ((2,), (2, 2))
+>>> from causalinfer.stats._sandwich import fit_glm
+>>> d = (rng.uniform(size=50) < 0.5).astype(float)
+>>> fit_glm(X, d, family="logit", cov_type="HC0").cov.shape
+(2, 2)
 
 The covariance conventions are those of R's ``sandwich`` package: ``vcovHC`` (HC0-HC3), ``vcovCL`` (one-way
 clustering, ``type = "HC1"``, ``cadjust = TRUE``) and ``NeweyWest`` (Bartlett kernel, ``prewhite = FALSE``,
@@ -26,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import show
-from ..exceptions import ArgumentError, DataError
+from ..exceptions import ArgumentError, ConvergenceError, DataError
 
 #: Covariance types understood by :func:`sandwich_cov` and the regression functions.
 COV_TYPES: tuple[str, ...] = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster", "HAC")
@@ -170,6 +174,102 @@ def fit_least_squares(
     else:
         cov = sandwich_cov(xw, uw, bread, cov_type=cov_type, leverage=leverage, cluster=cluster, hac_lags=hac_lags)
     return LeastSquaresFit(coef, cov, df_resid, resid, fitted, leverage, sigma2, bread, cov_type)
+
+
+@dataclass(frozen=True)
+class GLMFit:
+    """Coefficients and covariance of a logistic or Poisson GLM (canonical link).
+
+    Attributes
+    ----------
+    coef, cov : ndarray
+    mu : ndarray (n,)
+        Fitted means (probabilities for the logit model).
+    variance : ndarray (n,)
+        Variance function at the fitted means, ``mu (1 - mu)`` or ``mu``.
+    deviance, null_deviance, loglik : float
+    converged : bool
+    iterations : int
+    bread : ndarray (k, k)
+        ``(X' diag(w V(mu)) X)^{-1}``, the classical covariance.
+    """
+
+    coef: np.ndarray
+    cov: np.ndarray
+    mu: np.ndarray
+    variance: np.ndarray
+    deviance: float
+    null_deviance: float
+    loglik: float
+    converged: bool
+    iterations: int
+    bread: np.ndarray
+
+
+def fit_glm(
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    family: str = "logit",
+    weights: np.ndarray | None = None,
+    offset: np.ndarray | None = None,
+    cov_type: str = "nonrobust",
+    cluster: Any = None,
+    hac_lags: int | None = None,
+    names: list[str] | tuple[str, ...] | None = None,
+) -> GLMFit:
+    """Logistic (``family="logit"``) or Poisson (``"poisson"``) regression by IRLS (statsmodels), with sandwich covariances.
+
+    ``weights`` are prior weights (R's ``glm(weights=)``). Every matrix is evaluated at the converged
+    coefficients. For ``cov_type="cluster"`` the factor is ``G/(G-1)`` only, as ``sandwich::vcovCL`` uses for
+    ``glm`` by default.
+    """
+    import warnings
+
+    import statsmodels.api as sm
+    from scipy import linalg
+    from scipy.special import expit
+
+    n, k = X.shape
+    check_full_rank(X, list(names) if names is not None else [f"x{j}" for j in range(k)])
+    if n <= k:
+        raise DataError(f"not enough observations: {n} rows for {k} coefficients")
+    if family not in ("logit", "poisson"):
+        raise ArgumentError(f"`family` must be 'logit' or 'poisson'; got {show(family)}")
+    pw = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
+    fam = sm.families.Binomial() if family == "logit" else sm.families.Poisson()
+    model = sm.GLM(y, X, family=fam, var_weights=pw, offset=offset)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = model.fit(method="IRLS", tol=1e-12, maxiter=100)
+        deviance = float(res.deviance)
+        null_dev = float(res.null_deviance)
+        loglik = float(res.llf)
+    coef = np.asarray(res.params, dtype=float)
+    if not np.all(np.isfinite(coef)):
+        raise ConvergenceError(f"the {family} fit did not converge to finite coefficients; check for separation or extreme values")
+    eta = X @ coef + (0.0 if offset is None else offset)
+    if family == "logit":
+        mu = expit(eta)
+        vmu = mu * (1.0 - mu)
+    else:
+        mu = np.exp(eta)
+        vmu = mu
+    sW = np.sqrt(pw * vmu)
+    xw = X * sW[:, None]
+    _, r = linalg.qr(xw, mode="economic")
+    rinv = upper_triangular_inverse(r)
+    bread = rinv @ rinv.T
+    if cov_type == "nonrobust":
+        cov = bread
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            uw = np.where(sW > 0, pw * (y - mu) / sW, 0.0)
+        cov = sandwich_cov(xw, uw, bread, cov_type=cov_type, cluster=cluster, hac_lags=hac_lags, cluster_adjust="HC0")
+    history = getattr(res, "fit_history", {}) or {}
+    return GLMFit(
+        coef, cov, mu, vmu, deviance, null_dev, loglik, bool(getattr(res, "converged", True)), int(history.get("iteration", 0)), bread
+    )
 
 
 def default_hac_lags(n: int) -> int:
