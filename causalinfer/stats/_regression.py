@@ -127,6 +127,9 @@ def _formula_design(formula: str, frame: pd.DataFrame) -> tuple[np.ndarray, np.n
         pd.api.types.is_numeric_dtype(frame[response]) or pd.api.types.is_bool_dtype(frame[response])
     ):
         raise DataError(f"the outcome {response!r} must be numeric (or boolean); got a column of dtype {frame[response].dtype}")
+    if response in frame.columns and pd.api.types.is_bool_dtype(frame[response]):
+        # patsy would expand a boolean outcome into two indicator columns; use 0/1 (on a copy, never the caller's frame)
+        frame = frame.assign(**{response: frame[response].astype(float)})
     try:
         yd, xd = patsy.dmatrices(formula, frame, return_type="dataframe", NA_action="raise", eval_env=0)
     except patsy.PatsyError as exc:
