@@ -194,6 +194,8 @@ def _design(
             X = np.column_stack([np.ones(X.shape[0]), X])
             names = ["(Intercept)", *names]
     n = X.shape[0]
+    if cluster is None and cov_type == "cluster" and isinstance(data, Dataset) and data.cluster is not None:
+        cluster = data.cluster  # the Dataset's cluster role
     w = _column_or_array(weights, frame, "weights", n)
     if w is not None and np.any(w <= 0):
         raise DataError(f"`weights` must be positive; got {int(np.sum(w <= 0))} value(s) <= 0 (drop those rows instead)")
@@ -404,7 +406,8 @@ def ols(
         Coefficient covariance: classical, ``sandwich::vcovHC`` types, one-way cluster-robust
         (``sandwich::vcovCL``, HC1 small-sample factor), or Newey-West HAC.
     cluster : array-like or str, optional
-        Cluster labels (or column name) for ``cov_type="cluster"``; at least two clusters.
+        Cluster labels (or column name) for ``cov_type="cluster"``; at least two clusters. With a Dataset that
+        has a ``cluster`` role, that column is used by default.
     hac_lags : int, optional
         Lag truncation for ``cov_type="HAC"``; default ``floor(4 (n/100)^(2/9))``. Observations are taken in
         the order given.

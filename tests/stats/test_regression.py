@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import causalinfer as ci
 from causalinfer._testing import check_nested_intervals, check_result, check_unchanged
@@ -136,6 +138,14 @@ def test_boolean_outcome_and_input_unchanged(frame):
     r2 = logit("yb ~ x1 + x2", data=frame)
     np.testing.assert_allclose(r1.terms["estimate"], r2.terms["estimate"], rtol=1e-12)
     check_unchanged(frame, lambda d: poisson("yc ~ x1", data=d, offset="log_expo", weights="w", cov_type="HC3"))
+
+
+def test_dataset_cluster_role(frame):
+    ds = ci.Dataset(frame, outcome="y", cluster="cl")
+    r1 = ols("y ~ x1 + x2", data=ds, cov_type="cluster")
+    r2 = ols("y ~ x1 + x2", data=frame, cov_type="cluster", cluster="cl")
+    np.testing.assert_allclose(r1.cov.to_numpy(), r2.cov.to_numpy(), rtol=1e-14)
+    assert r1.provenance.data_fingerprint is not None
 
 
 def test_internal_core_is_usable_without_results(frame):
@@ -280,3 +290,22 @@ def test_cluster_coverage():
     assert 0.92 <= cover <= 0.97, cover
     naive = _coverage(lambda i: (*make(i)[:2], {}), 100, "HC1", 1.0)
     assert naive < 0.92, naive  # ignoring the clustering is too optimistic
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), cov_type=st.sampled_from(["nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster"]), scale=st.floats(0.01, 100))
+def test_sandwich_invariances(seed, cov_type, scale):
+    rng = np.random.default_rng(seed)
+    n = 40
+    X = np.column_stack([np.ones(n), rng.normal(size=(n, 2))])
+    y = X @ [1.0, -0.5, 2.0] + rng.normal(size=n) * (1 + np.abs(X[:, 1]))
+    cl = rng.integers(0, 8, size=n)
+    kw = {"cluster": cl} if cov_type == "cluster" else {}
+    base = fit_least_squares(X, y, cov_type=cov_type, **kw)
+    perm = rng.permutation(n)
+    kw_p = {"cluster": cl[perm]} if cov_type == "cluster" else {}
+    permuted = fit_least_squares(X[perm], y[perm], cov_type=cov_type, **kw_p)
+    np.testing.assert_allclose(permuted.cov, base.cov, rtol=1e-9, atol=1e-14)
+    scaled = fit_least_squares(X, scale * y, cov_type=cov_type, **kw)
+    np.testing.assert_allclose(scaled.coef, scale * base.coef, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(scaled.cov, scale**2 * base.cov, rtol=1e-9, atol=1e-14)
