@@ -351,6 +351,26 @@ def _heteroskedasticity(X: np.ndarray, resid: np.ndarray, cov_type: str) -> tupl
     return Diagnostic("heteroskedasticity", "ok", p, f"Breusch-Pagan p = {p:.3g}, handled by the robust covariance ({cov_type})"), info
 
 
+def _slopes_wald(names: list[str], coef: np.ndarray, cov: np.ndarray, df_resid: float | None) -> dict[str, float]:
+    """Wald test that every non-intercept coefficient is zero, with the given covariance (``lmtest::waldtest``)."""
+    from scipy import stats
+
+    idx = [j for j, nm in enumerate(names) if nm != "(Intercept)"]
+    if not idx:
+        return {}
+    b = coef[idx]
+    V = cov[np.ix_(idx, idx)]
+    try:
+        W = float(b @ np.linalg.solve(V, b))
+    except np.linalg.LinAlgError:
+        return {}
+    J = len(idx)
+    if df_resid is None:
+        return {"wald_statistic": W, "wald_df": float(J), "wald_pvalue": float(stats.chi2.sf(W, J))}
+    F = W / J
+    return {"wald_statistic": F, "wald_df": float(J), "wald_df2": df_resid, "wald_pvalue": float(stats.f.sf(F, J, df_resid))}
+
+
 def _few_clusters(n_clusters: int | None) -> list[Diagnostic]:
     if n_clusters is None:
         return []
@@ -421,7 +441,8 @@ def ols(
         statistic`` (t), ``df`` (residual df) and ``pvalue``. ``statistic``/``df``/``pvalue`` of the result itself
         are the overall F test of all non-intercept coefficients (as ``summary.lm``, classical). ``details``:
         ``"fit"`` (r_squared, adj_r_squared, f_statistic, f_df1, f_df2, f_pvalue, sigma, rss, loglik, aic, bic,
-        n, df_resid, cov_type, ...), ``"cov"`` (covariance matrix), ``"vif"`` (variance inflation factors),
+        n, df_resid, cov_type, and ``wald_statistic``/``wald_df``/``wald_df2``/``wald_pvalue``: the F test of all
+        slopes with the chosen covariance, as ``lmtest::waldtest(fit, vcov = ...)``), ``"cov"`` (covariance matrix), ``"vif"`` (variance inflation factors),
         ``"residuals"`` and ``"fitted"``. Diagnostics: collinearity, residual normality, Breusch-Pagan
         heteroskedasticity.
 
@@ -504,6 +525,7 @@ def ols(
         fit_stats["hac_lags"] = lags
     if cov_type == "cluster":
         fit_stats["n_clusters"] = _n_clusters(d.cluster)
+    fit_stats.update(_slopes_wald(d.names, fit.coef, fit.cov, df_resid))
     coll, vifs = _collinearity(d.X, d.names, d.intercept)
     het, bp = _heteroskedasticity(d.X, fit.residuals * np.sqrt(w), cov_type)
     fit_stats.update(bp)
@@ -557,7 +579,8 @@ def logit(
         :math:`\\hat\\beta \\pm z_{1-\\alpha/2}\\,\\mathrm{se}`, as ``summary.glm`` / ``lmtest::coeftest``.
         The result's ``statistic``/``df``/``pvalue`` are the likelihood-ratio chi-square test against the
         intercept-only model. ``details["fit"]``: deviance, null_deviance, df_resid, df_null, loglik, aic, bic,
-        n, iterations, cov_type. Diagnostics: collinearity and separation (fitted probabilities of 0 or 1).
+        n, iterations, cov_type, and the Wald chi-square test of all slopes with the chosen covariance
+        (``wald_statistic``, ``wald_df``, ``wald_pvalue``). Diagnostics: collinearity and separation (fitted probabilities of 0 or 1).
 
     Notes
     -----
@@ -681,6 +704,7 @@ def _glm(
         fit_stats["hac_lags"] = lags
     if cov_type == "cluster":
         fit_stats["n_clusters"] = _n_clusters(d.cluster)
+    fit_stats.update(_slopes_wald(d.names, coef, cov, None))
     coll, vifs = _collinearity(d.X, d.names, d.intercept)
     diags = [coll, *_few_clusters(fit_stats.get("n_clusters"))]
     if not converged:

@@ -72,6 +72,13 @@ out_models <- lapply(models, function(M) {
   res <- list(formula = M$formula, kind = M$kind, weights = M$weights, offset = M$offset,
               cov = lapply(V, function(v) tidy(m, v, M$z)),
               wald = lapply(V[c("nonrobust", "HC3", "cluster")], function(v) hyp(m, v, M$z)),
+              # all slopes zero with the chosen covariance: lmtest::waldtest for lm; for glm waldtest would refit
+              # the null model (which clashes with start = ), so the identical car::linearHypothesis is used
+              waldtest = lapply(V, function(v) {
+                if (!M$z) { wt <- waldtest(m, vcov = v, test = "F") }
+                else { slopes <- setdiff(names(coef(m)), "(Intercept)")
+                       wt <- linearHypothesis(m, paste(slopes, "= 0"), vcov. = v, test = "Chisq") }
+                list(statistic = wt[2, ncol(wt) - 1], pvalue = wt[2, ncol(wt)]) }),
               aic = AIC(m), bic = BIC(m), loglik = as.numeric(logLik(m)), deviance = deviance(m), n = nobs(m))
   if (M$kind == "ols") {
     s <- summary(m)

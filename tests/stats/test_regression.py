@@ -61,6 +61,9 @@ def test_coefficients_against_r(ref, frame, name, cov_type):
     order = [list(r.cov.index).index(t) for t in [{"gb": "g[T.b]", "gc": "g[T.c]"}.get(t, t) for t in want["term"]]]
     np.testing.assert_allclose(r.cov.to_numpy()[np.ix_(order, order)], np.array(want["cov"]), rtol=RTOL)
     assert (got["df"].isna().all()) == (model["kind"] != "ols")
+    fit = r.details["fit"]
+    assert fit["wald_statistic"] == pytest.approx(model["waldtest"][cov_type]["statistic"], rel=RTOL)
+    assert fit["wald_pvalue"] == pytest.approx(model["waldtest"][cov_type]["pvalue"], rel=1e-7)
 
 
 @pytest.mark.parametrize("name", ["ols", "wls", "logit", "poisson", "wlogit", "wpoisson"])
