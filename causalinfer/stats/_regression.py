@@ -254,23 +254,23 @@ def _cov_label(cov_type: str, hac_lags: int | None, n_clusters: int | None, *, l
     return text
 
 
-def _collinearity(X: np.ndarray, names: list[str], intercept: bool) -> tuple[Diagnostic, pd.DataFrame]:
+def _collinearity(X: np.ndarray, names: list[str], intercept: bool, r: np.ndarray | None = None) -> tuple[Diagnostic, pd.DataFrame]:
     norms = np.linalg.norm(X, axis=0)
-    scaled = X / np.where(norms > 0, norms, 1.0)
-    sv = np.linalg.svd(scaled, compute_uv=False)
+    if r is None:
+        r = np.asarray(np.linalg.qr(X, mode="r"))
+    sv = np.linalg.svd(r / np.where(norms > 0, norms, 1.0), compute_uv=False)  # singular values of the column-scaled X
     kappa = float(sv[0] / sv[-1]) if sv[-1] > 0 else math.inf
-    rows = []
     cols = [j for j, nm in enumerate(names) if nm != "(Intercept)"]
+    rows = []
     if len(cols) >= 2:
         Xc = X[:, cols] - (X[:, cols].mean(axis=0) if intercept else 0.0)
-        for pos, j in enumerate(cols):
-            others = np.delete(Xc, pos, axis=1)
-            target = Xc[:, pos]
-            beta, *_ = np.linalg.lstsq(others, target, rcond=None)
-            rss = float(np.sum((target - others @ beta) ** 2))
-            tss = float(np.sum(target**2))
-            vif = tss / rss if rss > 0 else math.inf
-            rows.append({"term": names[j], "vif": vif})
+        cross = Xc.T @ Xc
+        try:
+            inv_diag = np.diag(np.linalg.inv(cross))
+            vifs_arr = inv_diag * np.diag(cross)  # VIF_j = 1 / (1 - R_j^2)
+        except np.linalg.LinAlgError:
+            vifs_arr = np.full(len(cols), math.inf)
+        rows = [{"term": names[j], "vif": float(v)} for j, v in zip(cols, vifs_arr, strict=True)]
     vifs = pd.DataFrame(rows, columns=["term", "vif"])
     worst = vifs.sort_values("vif", ascending=False).head(3) if len(vifs) else vifs
     if kappa > 30 or (len(vifs) and float(vifs["vif"].max()) > 10):
@@ -287,7 +287,7 @@ def _collinearity(X: np.ndarray, names: list[str], intercept: bool) -> tuple[Dia
     return diag, vifs
 
 
-def breusch_pagan(X: np.ndarray, resid: np.ndarray, *, studentize: bool = True) -> tuple[float, float, float]:
+def breusch_pagan(X: np.ndarray, resid: np.ndarray, *, studentize: bool = True, q: np.ndarray | None = None) -> tuple[float, float, float]:
     """Breusch-Pagan test of heteroskedasticity (``lmtest::bptest``): statistic, df, p-value.
 
     With ``studentize=True`` (Koenker's version, R's default) the statistic is ``n R^2`` of the regression of the
@@ -297,8 +297,9 @@ def breusch_pagan(X: np.ndarray, resid: np.ndarray, *, studentize: bool = True) 
 
     n, k = X.shape
     e2 = resid**2
-    beta, *_ = np.linalg.lstsq(X, e2, rcond=None)
-    fitted = X @ beta
+    if q is None:
+        q, _ = np.linalg.qr(X, mode="reduced")
+    fitted = q @ (q.T @ e2)
     if studentize:
         r2 = 1.0 - float(np.sum((e2 - fitted) ** 2)) / float(np.sum((e2 - e2.mean()) ** 2))
         stat = n * r2
@@ -330,10 +331,10 @@ def _residual_normality(resid: np.ndarray) -> Diagnostic:
     )
 
 
-def _heteroskedasticity(X: np.ndarray, resid: np.ndarray, cov_type: str) -> tuple[Diagnostic, dict[str, float]]:
+def _heteroskedasticity(X: np.ndarray, resid: np.ndarray, cov_type: str, q: np.ndarray | None = None) -> tuple[Diagnostic, dict[str, float]]:
     if X.shape[1] < 2:
         return Diagnostic("heteroskedasticity", "ok", None, "no regressors besides the constant: Breusch-Pagan not applicable"), {}
-    stat, df, p = breusch_pagan(X, resid)
+    stat, df, p = breusch_pagan(X, resid, q=q)
     info = {"bp_statistic": stat, "bp_df": df, "bp_pvalue": p}
     if p >= 0.05:
         return Diagnostic("heteroskedasticity", "ok", p, f"Breusch-Pagan (studentized) BP = {stat:.4g}, df = {df:g}, p = {p:.3g}"), info
@@ -526,8 +527,9 @@ def ols(
     if cov_type == "cluster":
         fit_stats["n_clusters"] = _n_clusters(d.cluster)
     fit_stats.update(_slopes_wald(d.names, fit.coef, fit.cov, df_resid))
-    coll, vifs = _collinearity(d.X, d.names, d.intercept)
-    het, bp = _heteroskedasticity(d.X, fit.residuals * np.sqrt(w), cov_type)
+    unweighted = d.weights is None
+    coll, vifs = _collinearity(d.X, d.names, d.intercept, fit.r if unweighted else None)
+    het, bp = _heteroskedasticity(d.X, fit.residuals * np.sqrt(w), cov_type, fit.q if unweighted else None)
     fit_stats.update(bp)
     diags = (coll, _residual_normality(fit.residuals * np.sqrt(w)), het, *_few_clusters(fit_stats.get("n_clusters")))
     method = ("Weighted" if d.weights is not None else "Ordinary") + " least squares regression, " + _cov_label(cov_type, lags, fit_stats.get("n_clusters"), linear=True)

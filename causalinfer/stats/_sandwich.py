@@ -59,6 +59,8 @@ class LeastSquaresFit:
     bread : ndarray (k, k)
         ``(X' W X)^{-1}``.
     cov_type : str
+    q, r : ndarray
+        Thin QR factors of ``sqrt(w) X`` (reused by diagnostics).
     """
 
     coef: np.ndarray
@@ -70,6 +72,8 @@ class LeastSquaresFit:
     sigma2: float
     bread: np.ndarray
     cov_type: str
+    q: np.ndarray
+    r: np.ndarray
 
 
 def aliased_columns(X: np.ndarray, tol: float = ALIAS_TOL) -> list[int]:
@@ -78,11 +82,16 @@ def aliased_columns(X: np.ndarray, tol: float = ALIAS_TOL) -> list[int]:
     Mirrors R's ``lm``: a column is aliased when its residual after projection on the earlier non-aliased
     columns has norm below ``tol`` times its own norm.
     """
+    norms = np.linalg.norm(X, axis=0)
+    if np.all(norms > 0):
+        r = np.asarray(np.linalg.qr(X, mode="r"))
+        if np.all(np.abs(np.diag(r)) >= tol * norms):
+            return []  # fast path: full column rank
     kept: list[int] = []
     out: list[int] = []
     for j in range(X.shape[1]):
         col = X[:, j]
-        norm = float(np.linalg.norm(col))
+        norm = float(norms[j])
         if norm == 0.0:
             out.append(j)
             continue
@@ -105,16 +114,6 @@ def check_full_rank(X: np.ndarray, names: list[str] | tuple[str, ...], arg: str 
             f"perfect collinearity in `{arg}`: column(s) {which} are exact linear combinations of the other columns "
             f"(R's lm would report NA for them); drop or recombine them"
         )
-
-
-def _qr_solve(xw: np.ndarray, yw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Coefficients by Householder QR and ``(X'X)^{-1} = R^{-1} R^{-T}``."""
-    from scipy import linalg
-
-    q, r = linalg.qr(xw, mode="economic")
-    rinv = upper_triangular_inverse(r)
-    coef = rinv @ (q.T @ yw)
-    return coef, rinv @ rinv.T
 
 
 def upper_triangular_inverse(r: np.ndarray) -> np.ndarray:
@@ -159,21 +158,26 @@ def fit_least_squares(
     sw = np.sqrt(w)
     xw = X * sw[:, None]
     yw = y * sw
-    check_full_rank(xw, list(names) if names is not None else [f"x{j}" for j in range(k)])
     if n <= k:
+        check_full_rank(xw, list(names) if names is not None else [f"x{j}" for j in range(k)])
         raise DataError(f"not enough observations: {n} rows for {k} coefficients; need more rows than coefficients")
-    coef, bread = _qr_solve(xw, yw)
+    q, r = np.linalg.qr(xw, mode="reduced")
+    if np.any(np.abs(np.diag(r)) < ALIAS_TOL * np.linalg.norm(xw, axis=0)):
+        check_full_rank(xw, list(names) if names is not None else [f"x{j}" for j in range(k)])
+    rinv = upper_triangular_inverse(r)
+    coef = rinv @ (q.T @ yw)
+    bread = rinv @ rinv.T
     fitted = X @ coef
     resid = y - fitted
     uw = resid * sw
     df_resid = float(n - k)
     sigma2 = float(uw @ uw) / df_resid
-    leverage = np.einsum("ij,jk,ik->i", xw, bread, xw)
+    leverage = np.einsum("ij,ij->i", q, q)
     if cov_type == "nonrobust":
         cov = sigma2 * bread
     else:
         cov = sandwich_cov(xw, uw, bread, cov_type=cov_type, leverage=leverage, cluster=cluster, hac_lags=hac_lags)
-    return LeastSquaresFit(coef, cov, df_resid, resid, fitted, leverage, sigma2, bread, cov_type)
+    return LeastSquaresFit(coef, cov, df_resid, resid, fitted, leverage, sigma2, bread, cov_type, q, r)
 
 
 @dataclass(frozen=True)
@@ -227,7 +231,6 @@ def fit_glm(
     import warnings
 
     import statsmodels.api as sm
-    from scipy import linalg
     from scipy.special import expit
 
     n, k = X.shape
@@ -257,7 +260,7 @@ def fit_glm(
         vmu = mu
     sW = np.sqrt(pw * vmu)
     xw = X * sW[:, None]
-    _, r = linalg.qr(xw, mode="economic")
+    r = np.asarray(np.linalg.qr(xw, mode="r"))
     rinv = upper_triangular_inverse(r)
     bread = rinv @ rinv.T
     if cov_type == "nonrobust":
