@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from .._validation import check_array, check_choice, show
 from ..exceptions import ArgumentError, ArgumentTypeError
@@ -32,7 +33,7 @@ def _method_name(method: Any) -> str:
     return check_choice(method, "method", (*ADJUST_METHODS, *_ALIASES))
 
 
-def adjust_pvalues(pvalues: Any, method: str = "holm") -> np.ndarray:
+def adjust_pvalues(pvalues: Any, method: str = "holm") -> Any:
     """Adjust p-values for multiple comparisons, exactly as R's ``p.adjust``.
 
     Parameters
@@ -47,8 +48,9 @@ def adjust_pvalues(pvalues: Any, method: str = "holm") -> np.ndarray:
 
     Returns
     -------
-    numpy.ndarray
-        Adjusted p-values, same shape and order as ``pvalues``, each in [0, 1].
+    numpy.ndarray or pandas.Series
+        Adjusted p-values, same length and order as ``pvalues``, each in [0, 1]; a Series (same index and
+        name) when ``pvalues`` is a Series.
 
     Notes
     -----
@@ -72,6 +74,7 @@ def adjust_pvalues(pvalues: Any, method: str = "holm") -> np.ndarray:
     Examples
     --------
     >>> import numpy as np
+import pandas as pd
     >>> from causalinfer.stats import adjust_pvalues
     >>> adjust_pvalues([0.01, 0.04, 0.03, 0.20], method="holm").round(4).tolist()
     [0.04, 0.09, 0.09, 0.2]
@@ -87,11 +90,12 @@ def adjust_pvalues(pvalues: Any, method: str = "holm") -> np.ndarray:
     out = p_all.copy()
     p = p_all[finite]
     n = p.size
-    if n <= 1 or name == "none":
-        return out
     if n == 2 and name == "hommel":
         name = "hochberg"
-    out[finite] = _adjust(p, name)
+    if n > 1 and name != "none":
+        out[finite] = _adjust(p, name)
+    if isinstance(pvalues, pd.Series):
+        return pd.Series(out, index=pvalues.index, name=pvalues.name)
     return out
 
 
@@ -172,6 +176,7 @@ def test_family(
     Examples
     --------
     >>> import numpy as np
+import pandas as pd
     >>> import causalinfer as ci
     >>> rng = np.random.default_rng(0)
     >>> a, b, c = rng.normal(0, 1, 30), rng.normal(0.8, 1, 30), rng.normal(0.1, 1, 30)

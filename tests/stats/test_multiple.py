@@ -41,6 +41,17 @@ def test_aliases_and_none():
     np.testing.assert_array_equal(adjust_pvalues(p, method="none"), p)
 
 
+def test_series_in_series_out():
+    import pandas as pd
+
+    s = pd.Series([0.01, 0.2, np.nan], index=["a", "b", "c"], name="p")
+    out = adjust_pvalues(s, method="BH")
+    assert isinstance(out, pd.Series)
+    assert list(out.index) == ["a", "b", "c"]
+    assert out.name == "p"
+    np.testing.assert_array_equal(out.to_numpy(), adjust_pvalues(s.to_numpy(), method="BH"))
+
+
 def test_input_not_mutated():
     p = np.array([0.04, 0.01, np.nan])
     before = p.copy()
