@@ -430,8 +430,9 @@ def ols(
         Cluster labels (or column name) for ``cov_type="cluster"``; at least two clusters. With a Dataset that
         has a ``cluster`` role, that column is used by default.
     hac_lags : int, optional
-        Lag truncation for ``cov_type="HAC"``; default ``floor(4 (n/100)^(2/9))``. Observations are taken in
-        the order given.
+        Lag truncation for ``cov_type="HAC"``; default ``floor(4 (n/100)^(2/9))`` (Newey and West's rule of
+        thumb, stated in ``method``; R's ``NeweyWest`` without ``lag`` instead chooses a data-driven bandwidth).
+        Observations are taken in the order given: sort by time first.
     conf_level : float
         Confidence level of the coefficient intervals.
 
@@ -572,7 +573,9 @@ def logit(
 ) -> RegressionResult:
     """Logistic regression (binomial GLM, logit link), as R's ``glm(family = binomial)``.
 
-    Parameters are those of :func:`ols`; the outcome must be 0/1 (or boolean). ``weights`` are prior weights.
+    Parameters are those of :func:`ols`; the outcome must be 0/1 (or boolean). ``weights`` are prior weights
+    (coefficients and covariances as ``glm(weights=)``; with non-integer weights the reported log-likelihood and
+    AIC are the weighted log-likelihood, whereas R treats the weights as numbers of trials).
 
     Returns
     -------
