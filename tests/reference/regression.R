@@ -88,6 +88,7 @@ out_models <- lapply(models, function(M) {
     res$bp_statistic <- unname(bp$statistic); res$bp_pvalue <- bp$p.value
   } else {
     res$null_deviance <- m$null.deviance
+    res$pearson_chi2 <- sum(residuals(m, type = "pearson")^2)
   }
   res
 })
@@ -120,10 +121,13 @@ nhefs <- list(
                   aic = AIC(adj))
 )
 d$log_expo <- log(d$expo)
+# variance inflation factors (numeric predictors only, where car::vif is the ordinary VIF)
+vif_fit <- lm(y ~ x1 + x2 + expo + w, data = d)
+vifs <- list(formula = "y ~ x1 + x2 + expo + w", term = names(car::vif(vif_fit)), vif = unname(car::vif(vif_fit)))
 out <- list(generated_by = "tests/reference/regression.R", r_version = R.version.string,
             packages = list(sandwich = as.character(packageVersion("sandwich")), lmtest = as.character(packageVersion("lmtest")),
                             car = as.character(packageVersion("car"))),
-            data = d, models = out_models, hac0 = unname(hac0), nhefs = nhefs,
+            data = d, models = out_models, hac0 = unname(hac0), nhefs = nhefs, vif = vifs,
             default_logit = list(term = names(coef(default_logit)), estimate = unname(coef(default_logit)), std_error = default_logit_se))
 writeLines(toJSON(out, auto_unbox = TRUE, digits = NA, null = "null", matrix = "rowmajor", dataframe = "columns"),
            "tests/reference/regression.json")

@@ -71,7 +71,8 @@ def test_fit_statistics_against_r(ref, frame, name):
     model = ref["models"][name]
     r = _fit(model, frame, "nonrobust")
     fit = r.details["fit"]
-    for key in ("aic", "bic", "loglik", "deviance", "r_squared", "adj_r_squared", "f_statistic", "sigma", "null_deviance", "bp_statistic", "bp_pvalue"):
+    keys = ("aic", "bic", "loglik", "deviance", "r_squared", "adj_r_squared", "f_statistic", "sigma", "null_deviance", "bp_statistic", "bp_pvalue", "pearson_chi2")
+    for key in keys:
         if key in model:
             assert fit[key] == pytest.approx(model[key], rel=1e-9), key
     assert fit["n"] == model["n"]
@@ -107,6 +108,13 @@ def test_default_r_glm_within_1e6(ref, frame):
     got = r.to_frame().assign(rterm=lambda f: f["term"].map(_r_name)).set_index("rterm").loc[want["term"]]
     np.testing.assert_allclose(got["estimate"], want["estimate"], rtol=1e-6)
     np.testing.assert_allclose(got["std_error"], want["std_error"], rtol=1e-6)
+
+
+def test_vif_against_car(ref, frame):
+    want = ref["vif"]
+    r = ols(want["formula"], data=frame)
+    got = r.details["vif"].set_index("term").loc[want["term"], "vif"]
+    np.testing.assert_allclose(got.to_numpy(), want["vif"], rtol=1e-10)
 
 
 def test_hac_lag0_equals_r(ref, frame):
