@@ -110,7 +110,20 @@ def _column_or_array(value: Any, frame: pd.DataFrame | None, name: str, n: int, 
 _IDENT = re.compile(r"[A-Za-z_.][A-Za-z0-9_.]*")
 
 
-def _formula_design(formula: str, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, list[str], str, bool]:
+def _caller_namespaces(depth: int) -> list[dict[str, Any]]:
+    """Locals and globals of the user's frame, so formulas can call the user's functions (as statsmodels does)."""
+    import sys
+
+    try:
+        frame = sys._getframe(depth + 1)
+    except ValueError:  # pragma: no cover - shallow stack
+        return []
+    return [dict(frame.f_locals), frame.f_globals]
+
+
+def _formula_design(
+    formula: str, frame: pd.DataFrame, namespaces: list[dict[str, Any]] | None = None
+) -> tuple[np.ndarray, np.ndarray, list[str], str, bool]:
     import patsy
 
     if "~" not in formula:
@@ -131,7 +144,8 @@ def _formula_design(formula: str, frame: pd.DataFrame) -> tuple[np.ndarray, np.n
         # patsy would expand a boolean outcome into two indicator columns; use 0/1 (on a copy, never the caller's frame)
         frame = frame.assign(**{response: frame[response].astype(float)})
     try:
-        yd, xd = patsy.dmatrices(formula, frame, return_type="dataframe", NA_action="raise", eval_env=0)
+        env = patsy.EvalEnvironment([*(namespaces or []), {"np": np}])
+        yd, xd = patsy.dmatrices(formula, frame, return_type="dataframe", NA_action="raise", eval_env=env)
     except patsy.PatsyError as exc:
         text = str(exc)
         m = re.search(r"name '([^']+)' is not defined", text)
@@ -154,7 +168,16 @@ def _formula_design(formula: str, frame: pd.DataFrame) -> tuple[np.ndarray, np.n
 
 
 def _design(
-    x: Any, y: Any, data: Any, *, add_constant: bool, weights: Any, cluster: Any, offset: Any, cov_type: str
+    x: Any,
+    y: Any,
+    data: Any,
+    *,
+    add_constant: bool,
+    weights: Any,
+    cluster: Any,
+    offset: Any,
+    cov_type: str,
+    namespaces: list[dict[str, Any]] | None = None,
 ) -> _Design:
     fp = None
     frame = None
@@ -165,7 +188,7 @@ def _design(
             raise ArgumentTypeError(f"with `data`, `x` must be a formula string such as 'y ~ x1 + x2'; got {show(x)}")
         if y is not None:
             raise ArgumentError("with a formula, leave `y` out: the outcome is the left-hand side of the formula")
-        X, yy, names, response, intercept = _formula_design(x, frame)
+        X, yy, names, response, intercept = _formula_design(x, frame, namespaces)
         formula = x
     else:
         if isinstance(x, str):
@@ -413,7 +436,8 @@ def ols(
     ----------
     x : str or array-like
         A formula such as ``"wt82_71 ~ qsmk + age + C(race)"`` (with ``data``; patsy syntax, as statsmodels
-        uses), or a design matrix (n, k) / DataFrame of numeric columns.
+        uses; functions of the caller's namespace and ``np.`` may be called), or a design matrix (n, k) /
+        DataFrame of numeric columns.
     y : array-like, optional
         Outcome, when ``x`` is a design matrix.
     data : DataFrame or Dataset, optional
@@ -476,7 +500,9 @@ def ols(
     from scipy import stats
 
     cov_type, conf_level, hac_lags = _check_common(cov_type, conf_level, hac_lags)
-    d = _design(x, y, data, add_constant=add_constant, weights=weights, cluster=cluster, offset=None, cov_type=cov_type)
+    d = _design(
+        x, y, data, add_constant=add_constant, weights=weights, cluster=cluster, offset=None, cov_type=cov_type, namespaces=_caller_namespaces(1)
+    )
     n, k = d.X.shape
     lags = (default_hac_lags(n) if hac_lags is None else hac_lags) if cov_type == "HAC" else None
     fit = fit_least_squares(d.X, d.y, weights=d.weights, cov_type=cov_type, cluster=d.cluster, hac_lags=lags, names=d.names)
@@ -606,7 +632,7 @@ def logit(
     >>> r.to_frame()["term"].tolist(), r.details["fit"]["inference"]
     (['(Intercept)', 'x'], 'z')
     """
-    return _glm("logit", x, y, data, add_constant, weights, cov_type, cluster, hac_lags, conf_level, None)
+    return _glm("logit", x, y, data, add_constant, weights, cov_type, cluster, hac_lags, conf_level, None, _caller_namespaces(1))
 
 
 def poisson(
@@ -650,16 +676,27 @@ def poisson(
     >>> r.to_frame()["term"].tolist()
     ['(Intercept)', 'x1']
     """
-    return _glm("poisson", x, y, data, add_constant, weights, cov_type, cluster, hac_lags, conf_level, offset)
+    return _glm("poisson", x, y, data, add_constant, weights, cov_type, cluster, hac_lags, conf_level, offset, _caller_namespaces(1))
 
 
 def _glm(
-    kind: str, x: Any, y: Any, data: Any, add_constant: bool, weights: Any, cov_type: Any, cluster: Any, hac_lags: Any, conf_level: Any, offset: Any
+    kind: str,
+    x: Any,
+    y: Any,
+    data: Any,
+    add_constant: bool,
+    weights: Any,
+    cov_type: Any,
+    cluster: Any,
+    hac_lags: Any,
+    conf_level: Any,
+    offset: Any,
+    namespaces: list[dict[str, Any]],
 ) -> RegressionResult:
     from scipy import stats
 
     cov_type, conf_level, hac_lags = _check_common(cov_type, conf_level, hac_lags)
-    d = _design(x, y, data, add_constant=add_constant, weights=weights, cluster=cluster, offset=offset, cov_type=cov_type)
+    d = _design(x, y, data, add_constant=add_constant, weights=weights, cluster=cluster, offset=offset, cov_type=cov_type, namespaces=namespaces)
     n, k = d.X.shape
     if kind == "logit":
         vals = np.unique(d.y)

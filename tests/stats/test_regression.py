@@ -151,6 +151,16 @@ def test_boolean_outcome_and_input_unchanged(frame):
     check_unchanged(frame, lambda d: poisson("yc ~ x1", data=d, offset="log_expo", weights="w", cov_type="HC3"))
 
 
+def test_formula_functions_from_caller(frame):
+    def centred(v):
+        return v - v.mean()
+
+    r = ols("y ~ centred(x1) + np.log(expo)", data=frame)
+    assert list(r.terms["term"]) == ["(Intercept)", "centred(x1)", "np.log(expo)"]
+    p = poisson("yc ~ centred(x1)", data=frame, offset="log_expo")
+    assert "centred(x1)" in set(p.terms["term"])
+
+
 def test_dataset_cluster_role(frame):
     ds = ci.Dataset(frame, outcome="y", cluster="cl")
     r1 = ols("y ~ x1 + x2", data=ds, cov_type="cluster")
