@@ -74,7 +74,6 @@ def adjust_pvalues(pvalues: Any, method: str = "holm") -> Any:
     Examples
     --------
     >>> import numpy as np
-import pandas as pd
     >>> from causalinfer.stats import adjust_pvalues
     >>> adjust_pvalues([0.01, 0.04, 0.03, 0.20], method="holm").round(4).tolist()
     [0.04, 0.09, 0.09, 0.2]
@@ -176,7 +175,6 @@ def test_family(
     Examples
     --------
     >>> import numpy as np
-import pandas as pd
     >>> import causalinfer as ci
     >>> rng = np.random.default_rng(0)
     >>> a, b, c = rng.normal(0, 1, 30), rng.normal(0.8, 1, 30), rng.normal(0.1, 1, 30)
