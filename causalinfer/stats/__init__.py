@@ -8,12 +8,17 @@ from ._correlation import correlation
 from ._distribution import bartlett_test, ks_test, levene_test, shapiro_wilk
 from ._equivalence import tost
 from ._estimates import mean_ci, median_ci, quantile_ci, ztest
+from ._multiple import adjust_pvalues, test_family
+from ._power import power_anova, power_prop_test, power_ttest
 from ._proportions import binom_test, diff_proportions, mcnemar_test, odds_ratio, prop_test, proportion, ratio_proportions
 from ._rank import brunner_munzel, kruskal_wallis, mann_whitney, wilcoxon
+from ._regression import RegressionResult, logit, ols, poisson, wald_test
 from ._tables import chisq_test, fisher_test, g_test
 from ._ttest import ttest
 
 __all__ = [
+    "RegressionResult",
+    "adjust_pvalues",
     "anova_oneway",
     "bartlett_test",
     "binom_test",
@@ -26,19 +31,27 @@ __all__ = [
     "kruskal_wallis",
     "ks_test",
     "levene_test",
+    "logit",
     "mann_whitney",
     "mcnemar_test",
     "mean_ci",
     "median_ci",
     "odds_ratio",
+    "ols",
+    "poisson",
+    "power_anova",
+    "power_prop_test",
+    "power_ttest",
     "prop_test",
     "proportion",
     "quantile_ci",
     "ratio_proportions",
     "shapiro_wilk",
+    "test_family",
     "tost",
     "ttest",
     "tukey_hsd",
+    "wald_test",
     "wilcoxon",
     "ztest",
 ]
