@@ -5,6 +5,9 @@ Each estimator takes a :class:`~causalinfer.data.Dataset` (or a DataFrame plus r
 strength for IV, pre-trends for difference-in-differences, manipulation and covariate balance for RDD.
 """
 
+from ._did import did_2x2, event_study, twfe
 from ._iv import iv_2sls, wald_estimator
+from ._plots import plot_event_study
+from ._staggered import callaway_santanna
 
-__all__ = ["iv_2sls", "wald_estimator"]
+__all__ = ["callaway_santanna", "did_2x2", "event_study", "iv_2sls", "plot_event_study", "twfe", "wald_estimator"]

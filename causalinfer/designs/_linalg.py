@@ -80,9 +80,15 @@ def sandwich_cov(
     cov_type: str,
     weights: np.ndarray | None = None,
     cluster: np.ndarray | None = None,
+    k_total: int | None = None,
 ) -> tuple[np.ndarray, int | None]:
-    """Covariance of least-squares coefficients; ``bread`` is :math:`(X'WX)^{-1}`. Returns (cov, n_clusters)."""
+    """Covariance of least-squares coefficients; ``bread`` is :math:`(X'WX)^{-1}`. Returns (cov, n_clusters).
+
+    ``k_total`` is the number of coefficients used in the small-sample factors when some were partialled out
+    (fixed effects absorbed by demeaning); by default the number of columns of ``scores_x``.
+    """
     n, k = scores_x.shape
+    k = k if k_total is None else k_total
     w = np.ones(n) if weights is None else weights
     if cov_type == "classical":
         sigma2 = float(np.sum(w * resid**2)) / (n - k)
@@ -102,7 +108,7 @@ def sandwich_cov(
         g = int(codes.max()) + 1
         if g < 2:
             raise DataError(f"clustered standard errors need at least 2 clusters; `cluster` has {g}")
-        sums = np.zeros((g, k))
+        sums = np.zeros((g, scores.shape[1]))
         np.add.at(sums, codes, scores)
         meat = sums.T @ sums
         cov = bread @ meat @ bread * (g / (g - 1)) * ((n - 1) / (n - k))
@@ -118,9 +124,14 @@ def ols(
     cov_type: str = "HC1",
     cluster: np.ndarray | None = None,
     names: list[str] | None = None,
+    k_total: int | None = None,
 ) -> LinearFit:
-    """(Weighted) least squares of ``y`` on the columns of ``x`` with a sandwich covariance."""
+    """(Weighted) least squares of ``y`` on the columns of ``x`` with a sandwich covariance.
+
+    ``k_total`` counts coefficients absorbed before the fit (e.g. unit fixed effects removed by demeaning).
+    """
     n, k = x.shape
+    k = k if k_total is None else k_total
     if n <= k:
         raise DataError(f"need more observations than coefficients to fit the regression; got n = {n} and {k} coefficients")
     sw = np.ones(n) if weights is None else weights
@@ -128,8 +139,20 @@ def ols(
     bread = _solve_inverse(xtx, names)
     coef = bread @ (x.T @ (sw * y))
     resid = y - x @ coef
-    cov, g = sandwich_cov(x, resid, bread, cov_type=cov_type, weights=weights, cluster=cluster)
+    cov, g = sandwich_cov(x, resid, bread, cov_type=cov_type, weights=weights, cluster=cluster, k_total=k)
     return LinearFit(coef, cov, resid, n, k, g, cov_type)
+
+
+def demean(values: np.ndarray, groups: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """Subtract (weighted) group means from each column of ``values`` (``groups``: integer codes 0..G-1)."""
+    v = values if values.ndim == 2 else values[:, None]
+    g = int(groups.max()) + 1
+    w = np.ones(v.shape[0]) if weights is None else weights
+    sums = np.zeros((g, v.shape[1]))
+    np.add.at(sums, groups, v * w[:, None])
+    tot = np.bincount(groups, weights=w, minlength=g)
+    out = v - (sums / tot[:, None])[groups]
+    return out if values.ndim == 2 else out[:, 0]
 
 
 def tsls(
