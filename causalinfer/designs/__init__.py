@@ -7,7 +7,20 @@ strength for IV, pre-trends for difference-in-differences, manipulation and cova
 
 from ._did import did_2x2, event_study, twfe
 from ._iv import iv_2sls, wald_estimator
-from ._plots import plot_event_study
+from ._plots import plot_event_study, plot_rdd
+from ._rdd import density_test, ik_bandwidth, rdd
 from ._staggered import callaway_santanna
 
-__all__ = ["callaway_santanna", "did_2x2", "event_study", "iv_2sls", "plot_event_study", "twfe", "wald_estimator"]
+__all__ = [
+    "callaway_santanna",
+    "density_test",
+    "did_2x2",
+    "event_study",
+    "ik_bandwidth",
+    "iv_2sls",
+    "plot_event_study",
+    "plot_rdd",
+    "rdd",
+    "twfe",
+    "wald_estimator",
+]

@@ -55,3 +55,39 @@ def plot_event_study(result: Result, *, ax: Any = None, title: str | None = None
     if fresh:
         ax.figure.tight_layout()
     return ax
+
+
+def plot_rdd(result: Result, *, ax: Any = None, title: str | None = None) -> Any:
+    """Binned scatter of the outcome against the running variable, with the local fits and the cutoff.
+
+    Parameters
+    ----------
+    result : Result
+        From :func:`rdd` (uses ``details["bins"]`` and, for sharp designs, ``details["fit"]``).
+    ax : matplotlib Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    if not isinstance(result, Result) or "bins" not in result.details:
+        raise ArgumentTypeError(f"`result` must be a Result from rdd(...); got {type(result).__name__}")
+    bins = result.details["bins"]
+    fresh = ax is None
+    ax = get_axes(ax, figsize=(6.5, 3.5))
+    for side, colour in (("below", "#57606a"), ("above", "#0969da")):
+        b = bins[bins["side"] == side]
+        ax.scatter(b["x"], b["y"], s=14, color=colour, label=f"bin means ({side})")
+    if "fit" in result.details:
+        fit = result.details["fit"]
+        for side in ("below", "above"):
+            f = fit[fit["side"] == side]
+            ax.plot(f["x"], f["fitted"], color="#cf222e", linewidth=2)
+    ax.axvline(result.details["cutoff"], color="black", linestyle="--", linewidth=1)
+    ax.set_xlabel("running variable")
+    ax.set_ylabel("outcome")
+    ax.set_title(title if title is not None else f"Regression discontinuity (h = {result.details['bandwidth']:.3g})")
+    if fresh:
+        ax.figure.tight_layout()
+    return ax

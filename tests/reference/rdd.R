@@ -1,0 +1,65 @@
+# Reference values for causalinfer.designs.rdd: hand-written kernel-weighted local polynomial fits in R
+# (lm with weights for sharp designs, AER::ivreg with weights for fuzzy ones) and sandwich covariances.
+# Run from the repository root:  Rscript tests/reference/rdd.R
+suppressPackageStartupMessages({library(AER); library(sandwich); library(lmtest); library(jsonlite)})
+set.seed(314)
+n <- 600
+x <- round(runif(n, -1, 1), 5)
+g <- sample(1:40, n, replace = TRUE)
+above <- as.integer(x >= 0)
+z1 <- round(0.5 * x + rnorm(n), 4)
+d <- as.integer(runif(n) < 0.2 + 0.6 * above)
+y <- round(1 + 0.8 * x - 0.5 * x^2 + 1.2 * above + rnorm(n, sd = 0.5 + 0.3 * abs(x)), 4)
+yf <- round(0.5 + 0.6 * x + 2 * d + rnorm(n, sd = 0.6), 4)
+sim <- data.frame(x = x, y = y, yf = yf, d = d, z1 = z1, g = g)
+cutoff <- 0.1
+
+kern <- function(u, k) switch(k,
+  triangular = pmax(1 - abs(u), 0), uniform = as.numeric(abs(u) <= 1), epanechnikov = pmax(0.75 * (1 - u^2), 0))
+
+fit_case <- function(name, yv, h, k, p, fuzzy = FALSE, type = "HC1") {
+  xc <- sim$x - cutoff
+  w <- kern(xc / h, k)
+  keep <- w > 0
+  dat <- data.frame(y = sim[[yv]][keep], xc = xc[keep], w = w[keep], T = as.integer(xc[keep] >= 0), d = sim$d[keep], g = sim$g[keep])
+  poly_terms <- if (p > 0) c(sprintf("I(xc^%d)", 1:p), sprintf("I(T * xc^%d)", 1:p)) else character(0)
+  ctl <- if (length(poly_terms)) paste("+", paste(poly_terms, collapse = " + ")) else ""
+  if (!fuzzy) {
+    fit <- lm(as.formula(paste("y ~ T", ctl)), data = dat, weights = w)
+    which <- "T"
+  } else {
+    fit <- ivreg(as.formula(paste("y ~ d", ctl, "| T", ctl)), data = dat, weights = w)
+    which <- "d"
+  }
+  V <- switch(type, classical = vcov(fit), HC1 = vcovHC(fit, type = "HC1"), cluster = vcovCL(fit, cluster = dat$g, type = "HC1"))
+  ct <- coeftest(fit, vcov. = V)
+  ci <- confint(ct)
+  list(name = name, outcome = yv, bandwidth = h, kernel = k, order = p, fuzzy = fuzzy, cov_type = type,
+       expected = list(coef = unname(ct[, 1]), se = unname(ct[, 2]), t = unname(ct[, 3]), p = unname(ct[, 4]),
+                       ci_low = unname(ci[, 1]), ci_high = unname(ci[, 2]), df = fit$df.residual,
+                       n_below = sum(dat$T == 0), n_above = sum(dat$T == 1)))
+}
+
+cases <- list()
+for (k in c("triangular", "uniform", "epanechnikov")) {
+  for (p in 0:2) {
+    cases[[length(cases) + 1]] <- fit_case(sprintf("sharp_%s_p%d", k, p), "y", 0.45, k, p)
+  }
+  cases[[length(cases) + 1]] <- fit_case(sprintf("fuzzy_%s_p1", k), "yf", 0.6, k, 1, fuzzy = TRUE)
+}
+cases[[length(cases) + 1]] <- fit_case("sharp_triangular_classical", "y", 0.3, "triangular", 1, type = "classical")
+cases[[length(cases) + 1]] <- fit_case("sharp_uniform_cluster", "y", 0.3, "uniform", 1, type = "cluster")
+cases[[length(cases) + 1]] <- fit_case("fuzzy_triangular_cluster", "yf", 0.5, "triangular", 2, fuzzy = TRUE, type = "cluster")
+cases[[length(cases) + 1]] <- fit_case("balance_z1", "z1", 0.45, "epanechnikov", 1)
+
+# Lee, Moretti and Butler (2004): means within two points of the cutoff (Table I)
+lmb <- read.csv("datasets/close_elections_lmb.csv")
+win <- lmb[lmb$lagdemvoteshare > 0.48 & lmb$lagdemvoteshare < 0.52, ]
+lmb_fit <- function(v) {
+  f <- lm(as.formula(paste(v, "~ lagdemocrat")), data = win)
+  V <- vcovHC(f, type = "HC1")
+  list(coef = unname(coef(f)[2]), se = unname(sqrt(V[2, 2])), n = nrow(win))
+}
+out <- list(generated_by = "tests/reference/rdd.R", r_version = R.version.string, cutoff = cutoff,
+            sim = as.list(sim), cases = cases, lmb = list(score = lmb_fit("score"), democrat = lmb_fit("democrat")))
+writeLines(toJSON(out, auto_unbox = TRUE, digits = NA, null = "null", pretty = TRUE), "tests/reference/rdd.json")
