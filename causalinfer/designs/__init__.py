@@ -5,6 +5,7 @@ Each estimator takes a :class:`~causalinfer.data.Dataset` (or a DataFrame plus r
 strength for IV, pre-trends for difference-in-differences, manipulation and covariate balance for RDD.
 """
 
+from ._continuous import dose_response, partially_linear_dml
 from ._did import did_2x2, event_study, twfe
 from ._iv import iv_2sls, wald_estimator
 from ._plots import plot_event_study, plot_rdd
@@ -15,9 +16,11 @@ __all__ = [
     "callaway_santanna",
     "density_test",
     "did_2x2",
+    "dose_response",
     "event_study",
     "ik_bandwidth",
     "iv_2sls",
+    "partially_linear_dml",
     "plot_event_study",
     "plot_rdd",
     "rdd",
