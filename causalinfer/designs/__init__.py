@@ -8,12 +8,14 @@ strength for IV, pre-trends for difference-in-differences, manipulation and cova
 from ._continuous import dose_response, partially_linear_dml
 from ._did import did_2x2, event_study, twfe
 from ._iv import iv_2sls, wald_estimator
+from ._metalearners import cate
 from ._plots import plot_event_study, plot_rdd
 from ._rdd import density_test, ik_bandwidth, rdd
 from ._staggered import callaway_santanna
 
 __all__ = [
     "callaway_santanna",
+    "cate",
     "density_test",
     "did_2x2",
     "dose_response",

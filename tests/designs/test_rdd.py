@@ -123,13 +123,13 @@ def test_covariate_imbalance_warns():
 def test_simulated_coverage_sharp():
     """Linear-in-x truth, so local linear with a fixed bandwidth is unbiased: CIs cover about 95%."""
     rng = np.random.default_rng(9)
-    hits, reps = 0, 200
+    hits, reps = 0, 150
     for _ in range(reps):
         x = rng.uniform(-1, 1, 600)
         y = 0.3 + 0.7 * x + 1.0 * (x >= 0) + rng.normal(scale=0.5 + 0.5 * np.abs(x), size=600)
         r = ci.designs.rdd(pd.DataFrame({"x": x, "y": y}), outcome="y", running="x", cutoff=0.0, bandwidth=0.5, density=False)
         hits += r.ci_low <= 1.0 <= r.ci_high
-    assert 0.92 <= hits / reps <= 0.98
+    assert 0.91 <= hits / reps <= 0.99
 
 
 @pytest.mark.slow
