@@ -144,8 +144,10 @@ def callaway_santanna(
         cells; group: size-weighted average of cohort means; dynamic: mean of the event-time effects e >= 0) with
         its standard error and normal CI. ``terms``: the aggregated series (or every ATT(g,t) cell with
         ``aggregate="none"``). ``details["group_time"]``: every cell with cohort, period, ATT, standard error,
-        CI and group sizes. Diagnostics: ``"pre-trends"`` (joint Wald test that the pre-treatment placebo cells
-        are zero), ``"always treated"`` (units treated in the first period, dropped).
+        CI and group sizes. Diagnostics: ``"pre-trends"`` (joint Wald test that the cohort-size weighted averages
+        of the pre-treatment placebo cells at each event time are zero; single-unit cohorts left out),
+        ``"cohort sizes"`` (warns about single-unit cohorts), ``"always treated"`` (units treated in the first
+        period, dropped).
 
     Raises
     ------
@@ -235,18 +237,27 @@ def callaway_santanna(
     est = float(overall @ gt.att)
     se = float(np.sqrt(((gt.psi @ overall) ** 2).sum()))
     stat, p, lo, hi = t_inference(est, se, None, conf_level)
-    pre = np.flatnonzero(gt.period < gt.cohort)
+    usable = (gt.period < gt.cohort) & (gt.n_treated >= 2)
+    n_single = int(np.sum((gt.period < gt.cohort) & (gt.n_treated < 2)))
+    event = gt.period - gt.cohort
+    pre_events = np.unique(event[usable])
     from scipy import stats
 
-    if pre.size:
-        psi_pre = gt.psi[:, pre]
+    if pre_events.size:
+        size = np.array([gt.cohort_size[int(g)] for g in gt.cohort], dtype=float)
+        wmat = np.array([np.where(usable & (event == e_), size, 0.0) for e_ in pre_events])
+        wmat /= wmat.sum(axis=1, keepdims=True)
+        b = wmat @ gt.att
+        psi_pre = gt.psi @ wmat.T
         v = psi_pre.T @ psi_pre
-        b = gt.att[pre]
         rank = int(np.linalg.matrix_rank(v, tol=1e-10 * max(float(np.abs(v).max()), 1e-300), hermitian=True))
         wstat = float(b @ np.linalg.pinv(v, rcond=1e-10, hermitian=True) @ b)
         pp = float(stats.chi2.sf(wstat, rank))
         status = "ok" if pp >= 0.05 else "warn"
-        msg = f"joint Wald test that {pre.size} pre-treatment ATT(g,t) are zero: chi2 = {wstat:.3g} on {rank} df, p = {pp:.3g}"
+        msg = (f"joint Wald test that the {pre_events.size} pre-treatment event-time averages of ATT(g,t) are zero: "
+               f"chi2 = {wstat:.3g} on {rank} df, p = {pp:.3g}")
+        if n_single:
+            msg += f" ({n_single} cell(s) of single-unit cohorts left out: their standard errors are too small)"
         msg += "; no evidence against parallel pre-trends" if status == "ok" else "; pre-treatment differences suggest parallel trends fails"
         diags.append(Diagnostic("pre-trends", status, pp, msg))
     else:

@@ -222,3 +222,14 @@ def test_2x2_refuses_treatment_varying_within_unit(frames):
         ci.designs.did_2x2(two, outcome="y", treatment="dpost", time="time", unit="id")
     with pytest.raises(ci.DataError, match="appears more than once"):
         ci.designs.twfe(pd.concat([two, two.iloc[:1]]), outcome="y", treatment="g", unit="id", time="time")
+
+
+def test_cs_pretrend_flags_violation_and_passes_parallel_trends():
+    df, _ = staggered_panel(0)
+    ok = _quiet(ci.designs.callaway_santanna, df, outcome="y", treatment="d", unit="unit", time="time")
+    assert ok.diagnostic("pre-trends").status == "ok"
+    bad = df.copy()
+    late = (bad["unit"] >= 48) & (bad["unit"] < 96)  # the late cohort trends upwards before (and after) treatment
+    bad.loc[late, "y"] += 0.8 * bad.loc[late, "time"]
+    r = _quiet(ci.designs.callaway_santanna, bad, outcome="y", treatment="d", unit="unit", time="time", control="notyet")
+    assert r.diagnostic("pre-trends").status == "warn"
