@@ -200,7 +200,7 @@ def ik_bandwidth(running: Any, outcome: Any, *, cutoff: float = 0.0, kernel: str
     cutoff : float
         The threshold; observations at or above it are on the treated side.
     kernel : {"triangular", "uniform", "epanechnikov"}
-        Kernel of the final estimate; sets the constant :math:`C_K` (3.4375 for triangular, 2.7019 for a uniform
+        Kernel of the final estimate; sets the constant :math:`C_K` (3.4375 for triangular (exactly 3.43754), 2.7019 for a uniform
         kernel on [-h, h], 3.1999 for Epanechnikov).
 
     Returns

@@ -169,3 +169,15 @@ def test_array_helpers_validate():
         ci.designs.ik_bandwidth(np.linspace(-1, 1, 50), np.zeros(40))
     with pytest.raises(ci.DataError, match="both sides of the cutoff 2"):
         ci.designs.density_test(np.linspace(-1, 1, 50), cutoff=2.0)
+
+
+def test_ik_bandwidth_against_hand_written_r(reference):
+    """R uses IK's rounded constant 3.4375; ours is the exact 3.43754..., so compare the bandwidths scaled to one constant."""
+    ref = reference("rdd")
+    sim = pd.DataFrame(ref["sim"])
+    scale = ref["ik"]["constant"] / kernel_constant("triangular")
+    h = ci.designs.ik_bandwidth(sim["x"], sim["y"], cutoff=ref["cutoff"])
+    assert h * scale == pytest.approx(ref["ik"]["sim_triangular"], rel=1e-9)
+    lmb = ci.load_dataset("close_elections_lmb")
+    r = _quiet(ci.designs.rdd, lmb, density=False)
+    assert r.details["bandwidth"] * scale == pytest.approx(ref["ik"]["lmb_triangular"], rel=1e-9)

@@ -63,3 +63,28 @@ lmb_fit <- function(v) {
 out <- list(generated_by = "tests/reference/rdd.R", r_version = R.version.string, cutoff = cutoff,
             sim = as.list(sim), cases = cases, lmb = list(score = lmb_fit("score"), democrat = lmb_fit("democrat")))
 writeLines(toJSON(out, auto_unbox = TRUE, digits = NA, null = "null", pretty = TRUE), "tests/reference/rdd.json")
+
+# ---- Imbens-Kalyanaraman (2012) bandwidth, written out by hand from the paper's algorithm (section 4.2)
+ik <- function(x, y, ck) {
+  n <- length(x)
+  h1 <- 1.84 * sd(x) * n^(-1 / 5)
+  lo <- x < 0 & x >= -h1; hi <- x >= 0 & x <= h1
+  f <- (sum(lo) + sum(hi)) / (2 * n * h1)
+  s2lo <- var(y[lo]); s2hi <- var(y[hi])
+  mid <- x >= median(x[x < 0]) & x <= median(x[x >= 0])
+  xm <- x[mid]; ym <- y[mid]
+  m3 <- 6 * coef(lm(ym ~ I(xm >= 0) + xm + I(xm^2) + I(xm^3)))[5]
+  h2lo <- 3.56 * (s2lo / (f * m3^2))^(1 / 7) * sum(x < 0)^(-1 / 7)
+  h2hi <- 3.56 * (s2hi / (f * m3^2))^(1 / 7) * sum(x >= 0)^(-1 / 7)
+  sl <- x < 0 & x >= -h2lo; sh <- x >= 0 & x <= h2hi
+  m2lo <- 2 * coef(lm(y[sl] ~ x[sl] + I(x[sl]^2)))[3]
+  m2hi <- 2 * coef(lm(y[sh] ~ x[sh] + I(x[sh]^2)))[3]
+  rlo <- 2160 * s2lo / (sum(sl) * h2lo^4); rhi <- 2160 * s2hi / (sum(sh) * h2hi^4)
+  unname(ck * ((s2lo + s2hi) / (f * ((m2hi - m2lo)^2 + rlo + rhi)))^(1 / 5) * n^(-1 / 5))
+}
+out$ik <- list(
+  sim_triangular = ik(sim$x - cutoff, sim$y, 3.4375),
+  lmb_triangular = ik(lmb$lagdemvoteshare - 0.5, lmb$score, 3.4375),
+  constant = 3.4375
+)
+writeLines(toJSON(out, auto_unbox = TRUE, digits = NA, null = "null", pretty = TRUE), "tests/reference/rdd.json")
