@@ -387,7 +387,8 @@ def rdd(
     histogram with bin width :math:`2 s_x n^{-1/2}`:
     :math:`\\hat\\theta = \\ln\\hat f_+ - \\ln\\hat f_-`, :math:`se = \\sqrt{(24/5)(1/\\hat f_+ + 1/\\hat f_-)/(nh)}`.
     Validated against hand-written weighted ``lm`` / ``AER::ivreg`` fits in R at fixed bandwidths for every
-    kernel and orders 0-2 (``tests/reference/rdd.R``).
+    kernel and orders 0-2; the bandwidth rule and the density test against hand-written R versions of the
+    published algorithms (``tests/reference/rdd.R``).
 
     Examples
     --------

@@ -181,3 +181,19 @@ def test_ik_bandwidth_against_hand_written_r(reference):
     lmb = ci.load_dataset("close_elections_lmb")
     r = _quiet(ci.designs.rdd, lmb, density=False)
     assert r.details["bandwidth"] * scale == pytest.approx(ref["ik"]["lmb_triangular"], rel=1e-9)
+
+
+@pytest.mark.parametrize("which", ["sim", "lmb", "bunch"])
+def test_density_test_against_hand_written_r(reference, which):
+    ref = reference("rdd")
+    want = ref["mccrary"][which]
+    if which == "sim":
+        r = ci.designs.density_test(pd.DataFrame(ref["sim"])["x"], cutoff=ref["cutoff"])
+    elif which == "lmb":
+        r = ci.designs.density_test(ci.load_dataset("close_elections_lmb", frame_only=True)["lagdemvoteshare"], cutoff=0.5)
+    else:
+        r = ci.designs.density_test(np.asarray(ref["mccrary"]["bunch_x"]))
+    assert r.estimate == pytest.approx(want["theta"], rel=1e-9)
+    assert r.std_error == pytest.approx(want["se"], rel=1e-9)
+    for key in ("bandwidth", "bin_width", "density_below", "density_above"):
+        assert r.details[key] == pytest.approx(want[key], rel=1e-9), key

@@ -88,3 +88,38 @@ out$ik <- list(
   constant = 3.4375
 )
 writeLines(toJSON(out, auto_unbox = TRUE, digits = NA, null = "null", pretty = TRUE), "tests/reference/rdd.json")
+
+# ---- McCrary (2008) density test written out by hand: histogram with bins of width 2 sd n^(-1/2) aligned at the
+# cutoff, quartic fits for the bandwidth, triangular local-linear fits of bin heights on each side
+mccrary <- function(x) {
+  n <- length(x)
+  b <- 2 * sd(x) * n^(-1 / 2)
+  k <- floor(x / b)
+  full <- seq(min(k), max(k))
+  height <- sapply(full, function(j) sum(k == j)) / (n * b)
+  mids <- (full + 0.5) * b
+  left <- mids < 0; right <- mids > 0
+  hs <- c()
+  for (side in list(list(m = left, span = -min(x)), list(m = right, span = max(x)))) {
+    xm <- mids[side$m]; ym <- height[side$m]
+    fit <- lm(ym ~ xm + I(xm^2) + I(xm^3) + I(xm^4))
+    cf <- coef(fit)
+    f2 <- 2 * cf[3] + 6 * cf[4] * xm + 12 * cf[5] * xm^2
+    hs <- c(hs, 3.348 * (mean(residuals(fit)^2) * side$span / sum(f2^2))^(1 / 5))
+  }
+  h <- mean(hs)
+  est <- c()
+  for (m in list(left, right)) {
+    w <- pmax(1 - abs(mids[m] / h), 0)
+    keep <- w > 0
+    xx <- mids[m][keep]; yy <- height[m][keep]
+    est <- c(est, unname(coef(lm(yy ~ xx, weights = w[keep]))[1]))
+  }
+  theta <- log(est[2]) - log(est[1])
+  se <- sqrt((1 / (n * h)) * (24 / 5) * (1 / est[2] + 1 / est[1]))
+  list(theta = theta, se = se, bandwidth = h, bin_width = b, density_below = est[1], density_above = est[2])
+}
+set.seed(8)
+bunch <- round(c(rnorm(3000), runif(250, 0, 0.1)), 6)
+out$mccrary <- list(sim = mccrary(sim$x - cutoff), lmb = mccrary(lmb$lagdemvoteshare - 0.5), bunch_x = bunch, bunch = mccrary(bunch))
+writeLines(toJSON(out, auto_unbox = TRUE, digits = NA, null = "null", pretty = TRUE), "tests/reference/rdd.json")
