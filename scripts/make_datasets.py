@@ -54,9 +54,49 @@ def nhefs() -> pd.DataFrame:
     return _plain(nhefs_complete.load_pandas().data)
 
 
+def close_college() -> pd.DataFrame:
+    from causaldata import close_college as source
+
+    d = source.load_pandas().data
+    d = d.dropna().reset_index(drop=True)  # 7 rows lack the marital status code
+    return _plain(d[["lwage", "educ", "nearc4", "exper", "black", "south", "smsa", "married"]])
+
+
+def castle() -> pd.DataFrame:
+    from causaldata import castle as source
+
+    d = source.load_pandas().data
+    keep = ["sid", "year", "l_homicide", "homicide", "post", "effyear", "popwt", "l_police", "unemployrt", "poverty", "l_income",
+            "l_prisoner", "l_lagprisoner", "l_exp_subsidy", "l_exp_pubwelfare", "blackm_15_24", "whitem_15_24", "blackm_25_44",
+            "whitem_25_44"]
+    d = d.copy()
+    first = d[d["post"] > 0].groupby("sid")["year"].min()
+    d["effyear"] = d["sid"].map(first).fillna(0).astype("int64")
+    return _plain(d[keep].sort_values(["sid", "year"]).reset_index(drop=True))
+
+
+def close_elections_lmb() -> pd.DataFrame:
+    from causaldata import close_elections_lmb as source
+
+    d = source.load_pandas().data.copy()
+    d["state"] = d["state"].astype("string")
+    d = d.dropna().reset_index(drop=True)
+    return _plain(d)
+
+
+DATASETS = {
+    "lalonde": lalonde,
+    "lalonde_cps": lalonde_cps,
+    "nhefs": nhefs,
+    "close_college": close_college,
+    "castle": castle,
+    "close_elections_lmb": close_elections_lmb,
+}
+
+
 def main() -> None:
     OUT.mkdir(exist_ok=True)
-    for name, make in {"lalonde": lalonde, "lalonde_cps": lalonde_cps, "nhefs": nhefs}.items():
+    for name, make in DATASETS.items():
         frame = make()
         path = OUT / f"{name}.csv"
         frame.to_csv(path, index=False, lineterminator="\n")

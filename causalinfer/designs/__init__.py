@@ -1,0 +1,31 @@
+"""Causal effects from research designs: instrumental variables, difference-in-differences, regression discontinuity.
+
+Each estimator takes a :class:`~causalinfer.data.Dataset` (or a DataFrame plus role keywords) and returns a
+:class:`~causalinfer.results.Result` whose ``diagnostics`` hold the checks its design relies on: first-stage
+strength for IV, pre-trends for difference-in-differences, manipulation and covariate balance for RDD.
+"""
+
+from ._continuous import dose_response, partially_linear_dml
+from ._did import did_2x2, event_study, twfe
+from ._iv import iv_2sls, wald_estimator
+from ._metalearners import cate
+from ._plots import plot_event_study, plot_rdd
+from ._rdd import density_test, ik_bandwidth, rdd
+from ._staggered import callaway_santanna
+
+__all__ = [
+    "callaway_santanna",
+    "cate",
+    "density_test",
+    "did_2x2",
+    "dose_response",
+    "event_study",
+    "ik_bandwidth",
+    "iv_2sls",
+    "partially_linear_dml",
+    "plot_event_study",
+    "plot_rdd",
+    "rdd",
+    "twfe",
+    "wald_estimator",
+]

@@ -1,0 +1,103 @@
+"""Shared plumbing for the design-based estimators: reading roles from a Dataset, t/normal inference, terms tables."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._validation import check_choice
+from ..data import Dataset, as_dataset
+from ..exceptions import AssumptionWarning, RoleError
+from ..results import Diagnostic
+from ._linalg import COV_TYPES
+
+
+def dataset(data: Any, **roles: Any) -> Dataset:
+    """``data`` (Dataset or DataFrame) with the given role keywords applied."""
+    return as_dataset(data, **roles)
+
+
+def need(ds: Dataset, role: str, func: str) -> Any:
+    """The value of ``role`` in ``ds``; a RoleError saying how to set it when missing."""
+    value = getattr(ds, role)
+    if value is None or value == ():
+        raise RoleError(f"{func} needs the `{role}` role; pass {role}=... or a Dataset that sets it")
+    return value
+
+
+def numeric(ds: Dataset, column: str, role: str) -> np.ndarray:
+    """Float values of ``column``, refusing non-numeric columns with a message naming the role."""
+    s = ds.frame[column]
+    if not (pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype)):
+        raise RoleError(f"{role} {column!r} must be numeric; it has dtype {s.dtype}. Encode it as numbers first")
+    return s.to_numpy(dtype=float)
+
+
+def matrix(ds: Dataset, columns: Sequence[str], role: str) -> np.ndarray:
+    """The named columns as an (n, p) float matrix."""
+    if not columns:
+        return np.empty((ds.n, 0))
+    return np.column_stack([numeric(ds, c, role) for c in columns])
+
+
+def labels(ds: Dataset, column: str) -> np.ndarray:
+    """Values of an identifier column (unit, time, cluster) as a numpy array of any dtype."""
+    return ds.frame[column].to_numpy()
+
+
+def check_cov_type(cov_type: Any, cluster: str | None) -> str:
+    """Resolve ``cov_type`` (None means 'cluster' when a cluster is set, else 'HC1')."""
+    if cov_type is None:
+        return "cluster" if cluster is not None else "HC1"
+    cov_type = check_choice(cov_type, "cov_type", COV_TYPES)
+    if cov_type == "cluster" and cluster is None:
+        raise RoleError("`cov_type` 'cluster' needs a `cluster` column; pass cluster='column' or choose cov_type='HC1'")
+    return cov_type
+
+
+def t_inference(est: float, se: float, df: float | None, conf_level: float) -> tuple[float, float, float, float]:
+    """Two-sided t (or normal when ``df`` is None) statistic, p-value and CI limits."""
+    from scipy import stats
+
+    stat = est / se
+    if df is None:
+        p = float(2 * stats.norm.sf(abs(stat)))
+        q = float(stats.norm.ppf(0.5 + conf_level / 2))
+    else:
+        p = float(2 * stats.t.sf(abs(stat), df))
+        q = float(stats.t.ppf(0.5 + conf_level / 2, df))
+    return float(stat), min(p, 1.0), est - q * se, est + q * se
+
+
+def terms_frame(names: Sequence[str], coef: np.ndarray, se: np.ndarray, df: float | None, conf_level: float) -> pd.DataFrame:
+    """One row per coefficient with t (or z) statistics, p-values and CIs."""
+    rows = []
+    for name, b, s in zip(names, coef, se, strict=True):
+        if s > 0 and math.isfinite(s):
+            stat, p, lo, hi = t_inference(float(b), float(s), df, conf_level)
+        else:
+            stat = p = lo = hi = math.nan
+        rows.append({"term": str(name), "estimate": float(b), "std_error": float(s), "ci_low": lo, "ci_high": hi,
+                     "statistic": stat, "df": math.nan if df is None else float(df), "pvalue": p})
+    return pd.DataFrame(rows, columns=["term", "estimate", "std_error", "ci_low", "ci_high", "statistic", "df", "pvalue"])
+
+
+def cov_label(cov_type: str) -> str:
+    return {
+        "classical": "classical (homoskedastic) standard errors",
+        "HC0": "heteroskedasticity-robust (HC0) standard errors",
+        "HC1": "heteroskedasticity-robust (HC1) standard errors",
+        "cluster": "cluster-robust (CR1) standard errors",
+    }[cov_type]
+
+
+def emit(diagnostics: Sequence[Diagnostic], where: str) -> None:
+    """Issue an AssumptionWarning for each diagnostic that is not ok (the result keeps them too)."""
+    for d in diagnostics:
+        if d.status != "ok":
+            warnings.warn(f"{where}: {d.name}: {d.message}", AssumptionWarning, stacklevel=3)

@@ -1,0 +1,68 @@
+"""Panel bookkeeping for difference-in-differences: unit/time codes, balance, treatment timing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import DataError, RoleError
+
+
+@dataclass(frozen=True)
+class Panel:
+    """Integer codes for units and periods of a long panel, plus the sorted period values."""
+
+    unit_codes: np.ndarray
+    time_codes: np.ndarray
+    units: np.ndarray
+    times: np.ndarray
+    balanced: bool
+
+    @property
+    def n_units(self) -> int:
+        return int(self.units.size)
+
+    @property
+    def n_times(self) -> int:
+        return int(self.times.size)
+
+
+def make_panel(unit: np.ndarray, time: np.ndarray, unit_name: str, time_name: str) -> Panel:
+    """Codes for a long panel; refuses repeated (unit, time) rows."""
+    ucodes, units = pd.factorize(unit, sort=True)
+    tcodes, times = pd.factorize(time, sort=True)
+    key = ucodes.astype(np.int64) * len(times) + tcodes
+    if np.unique(key).size != key.size:
+        dup = pd.Series(key).duplicated()
+        i = int(np.flatnonzero(dup.to_numpy())[0])
+        raise DataError(
+            f"unit {unit_name!r} = {unit[i]!r} appears more than once in period {time_name!r} = {time[i]!r}; a panel needs "
+            "one row per unit and period (aggregate or deduplicate first)"
+        )
+    balanced = key.size == len(units) * len(times)
+    return Panel(ucodes.astype(np.int64), tcodes.astype(np.int64), np.asarray(units), np.asarray(times), balanced)
+
+
+def first_treated(d: np.ndarray, panel: Panel, treatment: str) -> np.ndarray:
+    """Per unit, the code of the first period with ``d`` = 1 (``n_times`` for never treated).
+
+    Refuses a treatment that is not 0/1 or that switches off again (designs assume absorbing treatment).
+    """
+    if not np.isin(d, (0.0, 1.0)).all():
+        raise RoleError(f"treatment {treatment!r} must be 0/1 (1 from the first treated period on); it has values {np.unique(d)[:6].tolist()}")
+    order = np.lexsort((panel.time_codes, panel.unit_codes))
+    u, t, dd = panel.unit_codes[order], panel.time_codes[order], d[order]
+    first = np.full(panel.n_units, panel.n_times, dtype=np.int64)
+    treated_rows = dd == 1
+    np.minimum.at(first, u[treated_rows], t[treated_rows])
+    off_after_on = treated_rows.copy()
+    off_after_on[:] = (dd == 0) & (t > first[u])
+    if off_after_on.any():
+        i = int(np.flatnonzero(off_after_on)[0])
+        raise RoleError(
+            f"treatment {treatment!r} switches off again for unit {panel.units[u[i]]!r} (0 in period {panel.times[t[i]]!r} after being 1); "
+            "this design assumes that once treated, a unit stays treated"
+        )
+    return first
