@@ -191,8 +191,16 @@ def _key_facts(r: Result) -> list[tuple[str, str]]:
     return facts
 
 
+#: Detail tables kept in the result (and in to_dict) but not printed: too wide to read in a summary.
+_HIDDEN_DETAILS = frozenset({"cov", "vcov", "covariance", "influence", "residuals", "fitted"})
+
+
 def _detail_tables(r: Result) -> list[tuple[str, pd.DataFrame]]:
-    return [(k, v) for k, v in r.details.items() if isinstance(v, pd.DataFrame) and not k.startswith("_")]
+    return [
+        (k, v)
+        for k, v in r.details.items()
+        if isinstance(v, pd.DataFrame) and not k.startswith("_") and k not in _HIDDEN_DETAILS and len(v) <= 200
+    ]
 
 
 def render_text(r: Result) -> str:

@@ -296,17 +296,26 @@ def _collinearity(X: np.ndarray, names: list[str], intercept: bool, r: np.ndarra
         rows = [{"term": names[j], "vif": float(v)} for j, v in zip(cols, vifs_arr, strict=True)]
     vifs = pd.DataFrame(rows, columns=["term", "vif"])
     worst = vifs.sort_values("vif", ascending=False).head(3) if len(vifs) else vifs
-    if kappa > 30 or (len(vifs) and float(vifs["vif"].max()) > 10):
-        top = ", ".join(f"{r.term} (VIF {r.vif:.3g})" for r in worst.itertuples()) if len(worst) else ""
+    max_vif = float(vifs["vif"].max()) if len(vifs) else 1.0
+    if max_vif > 10:
+        top = ", ".join(f"{r.term} (VIF {r.vif:.3g})" for r in worst.itertuples())
         diag = Diagnostic(
             "collinearity",
             "warn",
-            kappa,
-            f"scaled condition number {kappa:.3g} (> 30) or VIF > 10: coefficients are imprecise and sensitive to small "
-            f"changes in the data{'; largest VIFs: ' + top if top else ''}. Consider centring, dropping or combining predictors",
+            max_vif,
+            f"largest VIF {max_vif:.3g} > 10 ({top}; scaled condition number {kappa:.3g}): coefficients of these predictors are "
+            "imprecise and sensitive to small changes in the data. Consider dropping or combining them",
+        )
+    elif kappa > 30:
+        diag = Diagnostic(
+            "collinearity",
+            "ok",
+            max_vif,
+            f"all VIF <= 10 (largest {max_vif:.3g}); the scaled condition number {kappa:.3g} exceeds 30 only because predictors are "
+            "far from zero relative to their spread (centring them would change the intercept, not the slopes)",
         )
     else:
-        diag = Diagnostic("collinearity", "ok", kappa, f"scaled condition number {kappa:.3g} (<= 30) and all VIF <= 10")
+        diag = Diagnostic("collinearity", "ok", max_vif, f"all VIF <= 10 (largest {max_vif:.3g}); scaled condition number {kappa:.3g}")
     return diag, vifs
 
 
