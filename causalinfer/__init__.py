@@ -29,7 +29,7 @@ from .exceptions import (
 )
 
 if TYPE_CHECKING:
-    from . import data, results, stats
+    from . import data, predict, results, stats
     from .data import Dataset, data_card, list_datasets, load_dataset
     from .results import Diagnostic, EffectSize, Result, ResultSet, TableResult
 
@@ -44,7 +44,7 @@ _LAZY_ATTRS = {
     "Diagnostic": "causalinfer.results",
     "EffectSize": "causalinfer.results",
 }
-_SUBPACKAGES = ("data", "results", "stats")
+_SUBPACKAGES = ("data", "results", "stats", "predict")
 
 __all__ = [
     "ArgumentError",
@@ -70,6 +70,7 @@ __all__ = [
     "data_card",
     "list_datasets",
     "load_dataset",
+    "predict",
     "results",
     "stats",
 ]
