@@ -173,7 +173,10 @@ def score_dask(
                     timing[k] += v
             written_chunks = len(results)
         else:
-            tasks = [dask.delayed(_score_partition, pure=True)(parts[i], model_ref, schema_d, outputs, keys, offsets[i], i) for i in range(len(parts))]
+            tasks = [
+                dask.delayed(_score_partition, pure=True)(parts[i], model_ref, schema_d, outputs, keys, offsets[i], i)
+                for i in range(len(parts))
+            ]
             outs = dask.compute(*tasks, **({"scheduler": client} if client is not None else {"scheduler": "threads"}))
             for i, (frame, rep, secs) in enumerate(outs):
                 sink.commit(i, frame, {"rows": len(frame)})

@@ -293,7 +293,9 @@ def load_model(
         )
     digest = file_sha256(p)
     if is_pickle and not sidecar_path(p).exists():
-        info = ModelInfo(path=p, sha256=digest, format="pickle", estimator="", schema=None, classes=None, versions={}, training_fingerprint=None)
+        info = ModelInfo(
+            path=p, sha256=digest, format="pickle", estimator="", schema=None, classes=None, versions={}, training_fingerprint=None
+        )
     else:
         info = model_info(p)
     if digest != info.sha256:
@@ -317,8 +319,7 @@ def load_model(
         refused = sorted(set(untrusted) - trusted_set)
         if refused:
             raise UntrustedModelError(
-                f"model file {str(p)!r} contains types that are not trusted: {refused}. If you trust their source, "
-                f"pass trusted={refused!r}"
+                f"model file {str(p)!r} contains types that are not trusted: {refused}. If you trust their source, pass trusted={refused!r}"
             )
         try:
             model = sio.load(p, trusted=sorted(set(untrusted)))
@@ -327,7 +328,9 @@ def load_model(
     if not hasattr(model, "predict"):
         raise ModelError(f"{str(p)!r} holds a {type(model).__name__}, not a model with a predict method")
     if info.schema is None and getattr(model, "feature_names_in_", None) is not None:
-        info = dataclasses.replace(info, schema=InputSchema.from_names(model.feature_names_in_), estimator=type(_final_step(model)).__name__)
+        info = dataclasses.replace(
+            info, schema=InputSchema.from_names(model.feature_names_in_), estimator=type(_final_step(model)).__name__
+        )
     if with_info:
         return model, info
     return model

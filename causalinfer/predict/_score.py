@@ -131,7 +131,9 @@ def resolve_model(model: Any, schema: Any, trusted: Sequence[str]) -> tuple[Any,
 
 def _check_outputs_for_model(est: Any, outputs: tuple[str, ...]) -> None:
     if "proba" in outputs and (not hasattr(est, "predict_proba") or getattr(est, "classes_", None) is None):
-        raise ArgumentError(f"`outputs` asks for 'proba', but the model ({type(est).__name__}) has no predict_proba; use outputs=('prediction',)")
+        raise ArgumentError(
+            f"`outputs` asks for 'proba', but the model ({type(est).__name__}) has no predict_proba; use outputs=('prediction',)"
+        )
 
 
 def chunk_fingerprint(chunk: pd.DataFrame, columns: Sequence[str]) -> str:
@@ -174,7 +176,9 @@ class _Accumulator:
     def diagnostics(self) -> list[Diagnostic]:
         out = []
         if self.dropped:
-            out.append(Diagnostic("extra columns", "ok", float(len(self.dropped)), f"not used by the model and not scored: {sorted(self.dropped)}"))
+            out.append(
+                Diagnostic("extra columns", "ok", float(len(self.dropped)), f"not used by the model and not scored: {sorted(self.dropped)}")
+            )
         if self.cast:
             out.append(Diagnostic("safe casts", "ok", float(len(self.cast)), "; ".join(f"{k}: {v}" for k, v in sorted(self.cast.items()))))
         if self.missing:
@@ -276,7 +280,7 @@ def score(
     progress : bool, default True
         Show a progress bar when the session is interactive.
     engine : {"local", "dask"}, default "local"
-        ``"dask"`` scores the partitions of a dask DataFrame in parallel (see :func:`score` Notes).
+        ``"dask"`` scores the partitions of a dask DataFrame in parallel (see Notes).
     schema : InputSchema or DataFrame, optional
         The input contract for an in-memory model (training features or their schema); defaults to the names in
         ``feature_names_in_``.
@@ -317,7 +321,14 @@ def score(
     once it is durable: its Parquet part was renamed into place, its CSV bytes were fsynced, or its SQL
     transaction (rows plus bookkeeping row) committed; the manifest then records it. A re-run skips done
     chunks after checking that their input fingerprint is unchanged, so every input row is written exactly once
-    even if a run is killed at any instant.
+    even if a run is killed at any instant. Reading the next chunk overlaps scoring the current one (one chunk
+    ahead, so memory stays within about three chunks), and BLAS/OpenMP pools are capped at ``n_threads`` so the
+    reader and the model do not oversubscribe the cores.
+
+    With ``engine="dask"`` each partition of the dask DataFrame is one chunk, scored where it lives with
+    ``map``-style tasks; the model is sent once to every worker (``Client.scatter(..., broadcast=True)``, or a
+    single graph node without a distributed client). A Parquet destination gets one part per partition and the
+    same manifest, so an interrupted dask job also resumes; other destinations need the local engine.
 
     Examples
     --------
@@ -347,7 +358,17 @@ def score(
         from ._dask import score_dask
 
         return score_dask(
-            est, sch, digest, source, destination, chunk_size=chunk_size, keys=keys, outputs=outs, resume=resume, overwrite=overwrite, client=client
+            est,
+            sch,
+            digest,
+            source,
+            destination,
+            chunk_size=chunk_size,
+            keys=keys,
+            outputs=outs,
+            resume=resume,
+            overwrite=overwrite,
+            client=client,
         )
     return _score_local(est, sch, digest, source, destination, chunk_size, keys, outs, resume, overwrite, progress, n_threads)
 
@@ -421,7 +442,9 @@ def _score_local(
                     continue
                 missing_keys = [k for k in keys if k not in chunk.columns]
                 if missing_keys:
-                    raise SchemaError(f"`key` column(s) {missing_keys} are not in chunk {index} of the source (columns: {list(chunk.columns)[:12]})")
+                    raise SchemaError(
+                        f"`key` column(s) {missing_keys} are not in chunk {index} of the source (columns: {list(chunk.columns)[:12]})"
+                    )
                 X, rep = sch.conform(chunk, where=f"chunk {index} of the source")
                 acc.add(rep)
                 ident = chunk[list(keys)] if keys else pd.DataFrame({"row": np.arange(offset, offset + n, dtype="int64")})

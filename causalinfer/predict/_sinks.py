@@ -319,7 +319,11 @@ class SQLSink(Sink):
             sa.Table(self.table, sa.MetaData()).drop(conn)
         conn.execute(self.chunks_t.delete().where(self.chunks_t.c.destination == self.table))
         conn.execute(self.jobs.delete().where(self.jobs.c.destination == self.table))
-        conn.execute(self.jobs.insert().values(destination=self.table, job_id=jid, job=json.dumps(job, sort_keys=True, default=str), status="running"))
+        conn.execute(
+            self.jobs.insert().values(
+                destination=self.table, job_id=jid, job=json.dumps(job, sort_keys=True, default=str), status="running"
+            )
+        )
 
     def open(self, job: dict[str, Any], *, resume: bool, overwrite: bool) -> None:
         import sqlalchemy as sa
@@ -390,9 +394,7 @@ def as_sink(destination: Any) -> Sink:
             return CSVSink(p)
         if p.suffix in ("", ".parquet") or p.is_dir():
             return ParquetSink(p)
-        raise SourceError(
-            f"`destination` {str(p)!r} has an unknown format; use a .csv file, a Parquet directory or SQLDestination(...)"
-        )
+        raise SourceError(f"`destination` {str(p)!r} has an unknown format; use a .csv file, a Parquet directory or SQLDestination(...)")
     raise ArgumentTypeError(
         f"`destination` must be None (a DataFrame), a .csv path, a Parquet directory path or SQLDestination(...); got {show(destination)}"
     )

@@ -163,12 +163,24 @@ class ParquetSource(Source):
         blob = json.dumps([str(self.dataset.schema), parts]).encode()
         return "parquet:" + hashlib.sha256(blob).hexdigest()
 
+    def _batches(self, chunk_size: int, columns: list[str] | None) -> Iterator[Any]:
+        # One file at a time, one row group at a time. pre_buffer=False matters: by default the reader pre-buffers
+        # the column chunks of the row groups still to come, so memory would grow with the file.
+        import pyarrow.parquet as pq
+
+        for path in sorted(frag.path for frag in self.dataset.get_fragments()):
+            pf = pq.ParquetFile(path, pre_buffer=False)
+            try:
+                yield from pf.iter_batches(batch_size=chunk_size, columns=columns, use_threads=True)
+            finally:
+                pf.close()
+
     def chunks(self, chunk_size: int, columns: Sequence[str] | None) -> Iterator[pd.DataFrame]:
         import pyarrow as pa
 
         cols = None if columns is None else [c for c in columns if c in set(self.column_names)]
         try:
-            batches = self.dataset.to_batches(columns=cols, batch_size=chunk_size, use_threads=True)
+            batches = self._batches(chunk_size, cols)
             buf: list[Any] = []
             n = 0
             for b in batches:
@@ -212,11 +224,11 @@ class SQLReader(Source):
 
         if self.spec.query is not None:
             return sa.text(self.spec.query)
-        tbl = sa.table(self.spec.table, *[sa.column(c) for c in (columns or [])]) if columns else None
-        if tbl is None:
-            stmt = sa.select(sa.text("*")).select_from(sa.table(self.spec.table))
+        name = str(self.spec.table)
+        if columns:
+            stmt = sa.select(*sa.table(name, *[sa.column(c) for c in columns]).c)
         else:
-            stmt = sa.select(*tbl.c)
+            stmt = sa.select(sa.text("*")).select_from(sa.table(name))
         if self.order:
             stmt = stmt.order_by(*[sa.column(c) for c in self.order])
         return stmt
@@ -240,8 +252,7 @@ class SQLReader(Source):
         try:
             with self.engine.connect() as conn:
                 conn = conn.execution_options(stream_results=True, max_row_buffer=chunk_size)
-                for chunk in pd.read_sql_query(self.statement(columns), conn, chunksize=chunk_size):
-                    yield chunk
+                yield from pd.read_sql_query(self.statement(columns), conn, chunksize=chunk_size)
         except sa.exc.SQLAlchemyError as exc:
             raise SourceError(
                 f"reading the source database failed: {type(exc).__name__}: {str(exc).splitlines()[0]}; "
@@ -265,7 +276,9 @@ def as_source(source: Any, key: Sequence[str] = ()) -> Source:
             return ParquetSource(p)
         if p.suffix in (".csv", ".txt", ".gz"):
             return CSVSource(p)
-        raise ArgumentError(f"`source` {str(p)!r} has an unknown format; use a .csv or .parquet file, a Parquet directory, or SQLSource(...)")
+        raise ArgumentError(
+            f"`source` {str(p)!r} has an unknown format; use a .csv or .parquet file, a Parquet directory, or SQLSource(...)"
+        )
     if isinstance(source, pd.Series):
         raise ArgumentTypeError("`source` must be a table of features; got a Series (use series.to_frame())")
     if isinstance(source, Iterable) and not isinstance(source, (str, bytes, dict)):

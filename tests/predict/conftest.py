@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
@@ -112,10 +113,8 @@ class PostgresServer:
         self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
 
     def cleanup(self) -> None:
-        try:
+        with contextlib.suppress(RuntimeError):
             self.stop("fast")
-        except RuntimeError:
-            pass
         shutil.rmtree(self.base, ignore_errors=True)
 
 

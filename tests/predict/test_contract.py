@@ -53,9 +53,13 @@ def test_nullable_dtypes_and_na(schema):
         }
     )
     out, rep = schema.conform(chunk)
-    assert out["f"].dtype == np.float64 and np.isnan(out["f"][1])
-    assert out["i"].dtype == np.float64 and out["i"].tolist()[0] == 1.0 and np.isnan(out["i"][1])
-    assert out["b"].dtype == np.float64 and np.isnan(out["b"][1])
+    assert out["f"].dtype == np.float64
+    assert np.isnan(out["f"][1])
+    assert out["i"].dtype == np.float64
+    assert out["i"].tolist()[0] == 1.0
+    assert np.isnan(out["i"][1])
+    assert out["b"].dtype == np.float64
+    assert np.isnan(out["b"][1])
     assert rep.missing == {"f": 1, "i": 1, "b": 1, "cat": 1, "s": 1}
     assert rep.cast["i"] == "Int64 -> float64"
     assert rep.unseen == {}
@@ -64,7 +68,8 @@ def test_nullable_dtypes_and_na(schema):
 def test_safe_casts_only(schema):
     ok = pd.DataFrame({"f": np.array([1, 2], dtype="int32"), "i": [1.0, 2.0], "b": [1, 0], "cat": ["a", "b"], "s": ["u", "v"]})
     out, rep = schema.conform(ok)
-    assert out["f"].dtype == np.float64 and out["f"].tolist() == [1.0, 2.0]
+    assert out["f"].dtype == np.float64
+    assert out["f"].tolist() == [1.0, 2.0]
     assert out["i"].tolist() == [1.0, 2.0]
     assert "f" in rep.cast
     with pytest.raises(SchemaError, match=r"column 'i' .* non-integer values"):

@@ -99,7 +99,7 @@ def test_untrusted_types_are_listed_and_refused(tmp_path):
     save_model(pipe, path, training_data=X)
     with pytest.raises(UntrustedModelError, match="Doubler") as err:
         load_model(path)
-    name = [t for t in str(err.value).split("'") if t.endswith("Doubler")][0]
+    name = next(t for t in str(err.value).split("'") if t.endswith("Doubler"))
     loaded = load_model(path, trusted=[name])
     np.testing.assert_allclose(loaded.predict(X), pipe.predict(X), rtol=0, atol=0)
 
@@ -111,7 +111,8 @@ def test_pickle_only_when_allowed(tmp_path, model, frame):
         load_model(path)
     loaded, info = load_model(path, allow_pickle=True, with_info=True)
     assert info.format == "pickle"
-    assert info.schema is not None and info.schema.names == ("x0", "x1", "x2", "x3", "color")
+    assert info.schema is not None
+    assert info.schema.names == ("x0", "x1", "x2", "x3", "color")
     features = frame.drop(columns="id")
     np.testing.assert_array_equal(loaded.predict(features), model.predict(features))
 

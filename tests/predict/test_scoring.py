@@ -22,7 +22,9 @@ OUTPUTS = ["prediction", "proba"]
 def expected(model, frame: pd.DataFrame) -> pd.DataFrame:
     features = frame.drop(columns="id")
     proba = model.predict_proba(features)
-    return pd.DataFrame({"id": frame["id"].to_numpy(), "prediction": model.predict(features), "proba_no": proba[:, 0], "proba_yes": proba[:, 1]})
+    return pd.DataFrame(
+        {"id": frame["id"].to_numpy(), "prediction": model.predict(features), "proba_no": proba[:, 0], "proba_yes": proba[:, 1]}
+    )
 
 
 def read_back(dest) -> pd.DataFrame:
@@ -100,15 +102,26 @@ def test_result_contract_and_summary(tmp_path, model_path, frame):
     for word in ("Scoring job", "rows per chunk", "Timings", "exactly once", "validate", "predict"):
         assert word in text
     d = res.details
-    for name in ("rows_read", "rows_written", "chunks", "seconds_read", "seconds_validate", "seconds_predict", "seconds_write", "rows_per_second"):
+    for name in (
+        "rows_read",
+        "rows_written",
+        "chunks",
+        "seconds_read",
+        "seconds_validate",
+        "seconds_predict",
+        "seconds_write",
+        "rows_per_second",
+    ):
         assert name in d
-    assert d["chunks"] == 4 and d["rows_per_second"] > 0
+    assert d["chunks"] == 4
+    assert d["rows_per_second"] > 0
     assert set(res.timings) == {"read", "validate", "predict", "write", "total"}
     assert res.diagnostic("extra columns").status == "ok"
 
 
 def test_row_numbers_without_key_and_input_unchanged(model_path, model, frame):
     res = check_unchanged(frame, lambda f: score(model_path, f, chunk_size=777, outputs="prediction", progress=False))
+    check_result(res)
     assert list(res.output.columns) == ["row", "prediction"]
     assert res.output["row"].tolist() == list(range(len(frame)))
     np.testing.assert_array_equal(res.output["prediction"], model.predict(frame.drop(columns="id")))
@@ -127,7 +140,9 @@ def test_finished_job_does_nothing_and_resume(tmp_path, model_path, model, frame
     mtimes = {p.name: p.stat().st_mtime_ns for p in dest.iterdir()}
     again = score(model_path, frame, dest, chunk_size=500, key="id", outputs=OUTPUTS, progress=False)
     assert again.details["status"] == "already complete"
-    assert again.rows_written == 0 and again.rows_read == 0 and again.n == first.n
+    assert again.rows_written == 0
+    assert again.rows_read == 0
+    assert again.n == first.n
     assert {p.name: p.stat().st_mtime_ns for p in dest.iterdir()} == mtimes
     # forget the last two chunks as if the job had stopped after chunk 1
     manifest = json.loads((dest / "_manifest.json").read_text())
@@ -135,7 +150,8 @@ def test_finished_job_does_nothing_and_resume(tmp_path, model_path, model, frame
     del manifest["chunks"]["2"], manifest["chunks"]["3"]
     (dest / "_manifest.json").write_text(json.dumps(manifest))
     resumed = score(model_path, frame, dest, chunk_size=500, key="id", outputs=OUTPUTS, progress=False)
-    assert resumed.details["rows_skipped"] == 1000 and resumed.rows_written == 1000
+    assert resumed.details["rows_skipped"] == 1000
+    assert resumed.rows_written == 1000
     assert_scores(read_back(dest), expected(model, frame))
 
 
@@ -173,7 +189,8 @@ def test_destination_of_another_job_is_protected(tmp_path, model_path, frame):
         score(model_path, frame, dest, chunk_size=400, key="id", progress=False)
     assert {p.name: p.read_bytes() for p in dest.iterdir()} == before
     res = score(model_path, frame, dest, chunk_size=400, key="id", progress=False, overwrite=True)
-    assert res.rows_written == len(frame) and len(read_back(dest)) == len(frame)
+    assert res.rows_written == len(frame)
+    assert len(read_back(dest)) == len(frame)
 
 
 @pytest.mark.parametrize("dest_kind", ["csv", "parquet", "sqlite"])
@@ -217,7 +234,8 @@ def test_unseen_categories_reported(model_path, frame):
     odd = frame.assign(color=frame["color"].astype(str).where(frame.index % 100 != 0, "purple"))
     res = score(model_path, odd, key="id", chunk_size=500, progress=False)
     diag = res.diagnostic("unseen categories")
-    assert diag.status == "warn" and diag.value == 20.0
+    assert diag.status == "warn"
+    assert diag.value == 20.0
     assert res.unseen_categories.to_dict("list") == {"column": ["color"], "value": ["purple"], "count": [20]}
 
 
@@ -285,10 +303,10 @@ def test_argument_errors(model_path, frame):
         score(model_path, "no/such/file.parquet")
     with pytest.raises(ArgumentTypeError, match="`destination` must be None"):
         score(model_path, frame, 3.5)
-    with pytest.raises(ArgumentError, match="has no predict_proba"):
-        from sklearn.linear_model import LinearRegression
+    from sklearn.linear_model import LinearRegression
 
-        reg = LinearRegression().fit(frame[["x0", "x1"]], frame["x2"])
+    reg = LinearRegression().fit(frame[["x0", "x1"]], frame["x2"])
+    with pytest.raises(ArgumentError, match="has no predict_proba"):
         score(reg, frame, outputs="proba")
     with pytest.raises(ArgumentError, match="input columns are unknown"):
         score(_NoNames(), frame)

@@ -74,11 +74,14 @@ def test_sigkill_mid_job_then_rerun_writes_every_row_once(dest_kind, tmp_path, m
     assert 0 < len(partial) < len(frame)
 
     res = score(model_path, parquet_path, dest, chunk_size=100, key="id", outputs=["prediction", "proba"], progress=False)
-    assert res.details["rows_skipped"] > 0 and res.rows_written > 0
+    assert res.details["rows_skipped"] > 0
+    assert res.rows_written > 0
     assert res.details["rows_skipped"] + res.rows_written == len(frame)
     out = read_back(dest).sort_values("id").reset_index(drop=True)
-    assert out["id"].is_unique and out["id"].tolist() == frame["id"].tolist()
+    assert out["id"].is_unique
+    assert out["id"].tolist() == frame["id"].tolist()
     features = frame.drop(columns="id")
     pd.testing.assert_series_equal(out["proba_yes"], pd.Series(model.predict_proba(features)[:, 1], name="proba_yes"), rtol=1e-15, atol=0)
     again = score(model_path, parquet_path, dest, chunk_size=100, key="id", outputs=["prediction", "proba"], progress=False)
-    assert again.details["status"] == "already complete" and again.rows_written == 0
+    assert again.details["status"] == "already complete"
+    assert again.rows_written == 0

@@ -36,7 +36,8 @@ def test_dask_frame_matches_local_engine(client, model_path, frame, monkeypatch)
     got = score(model_path, ddf, None, engine="dask", outputs=["prediction", "proba"], progress=False)
     want = score(model_path, frame, None, chunk_size=400, outputs=["prediction", "proba"], progress=False)
     assert calls == [True], "the model must be shipped once, to every worker"
-    assert got.details["engine"] == "dask" and got.chunks == 5
+    assert got.details["engine"] == "dask"
+    assert got.chunks == 5
     pd.testing.assert_frame_equal(got.output, want.output)
 
 
@@ -56,8 +57,10 @@ def test_dask_parquet_to_parquet_resumes(client, model_path, parquet_path, frame
     (dest / "_manifest.json").write_text(json.dumps(manifest))
     (dest / "part-000000.parquet").unlink()
     resumed = score(model_path, parquet_path, dest, engine="dask", key="id", outputs=["prediction", "proba"], progress=False)
-    assert resumed.details["chunks_written"] == 1 and resumed.details["rows_skipped"] + resumed.rows_written == len(frame)
-    assert pd.read_parquet(dest)["id"].is_unique and len(pd.read_parquet(dest)) == len(frame)
+    assert resumed.details["chunks_written"] == 1
+    assert resumed.details["rows_skipped"] + resumed.rows_written == len(frame)
+    assert pd.read_parquet(dest)["id"].is_unique
+    assert len(pd.read_parquet(dest)) == len(frame)
 
 
 def test_dask_destination_kinds(client, model_path, frame, tmp_path):

@@ -28,14 +28,31 @@ def test_postgres_source_and_destination(postgres, pg_engine, model_path, model,
     src_table, dst_table = _name("features"), _name("scores")
     frame.assign(color=frame["color"].astype(str)).to_sql(src_table, pg_engine, index=False)
     dest = SQLDestination(postgres.url, dst_table)
-    res = score(model_path, SQLSource(postgres.url, table=src_table), dest, chunk_size=600, key="id", outputs=["prediction", "proba"], progress=False)
-    assert res.rows_written == len(frame) and res.chunks == 4
+    res = score(
+        model_path,
+        SQLSource(postgres.url, table=src_table),
+        dest,
+        chunk_size=600,
+        key="id",
+        outputs=["prediction", "proba"],
+        progress=False,
+    )
+    assert res.rows_written == len(frame)
+    assert res.chunks == 4
     out = pd.read_sql_table(dst_table, pg_engine).sort_values("id").reset_index(drop=True)
     assert out["id"].tolist() == frame["id"].tolist()
     features = frame.drop(columns="id")
     pd.testing.assert_series_equal(out["proba_yes"], pd.Series(model.predict_proba(features)[:, 1], name="proba_yes"), rtol=1e-15, atol=0)
     assert (out["prediction"] == model.predict(features)).all()
-    again = score(model_path, SQLSource(postgres.url, table=src_table), dest, chunk_size=600, key="id", outputs=["prediction", "proba"], progress=False)
+    again = score(
+        model_path,
+        SQLSource(postgres.url, table=src_table),
+        dest,
+        chunk_size=600,
+        key="id",
+        outputs=["prediction", "proba"],
+        progress=False,
+    )
     assert again.details["status"] == "already complete"
     with pytest.raises(JobConflictError, match="another scoring job"):
         score(model_path, SQLSource(postgres.url, table=src_table), dest, chunk_size=500, key="id", progress=False)
@@ -65,6 +82,8 @@ def test_database_goes_away_mid_job(postgres, pg_engine, model_path, frame):
     kept = pd.read_sql_table(table, pg_engine)
     assert sorted(kept["id"]) == frame["id"].iloc[: 250 * committed].tolist()
     res = score(model_path, chunks(None), dest, chunk_size=250, key="id", progress=False)
-    assert res.details["rows_skipped"] == 250 * committed and res.rows_written == len(frame) - 250 * committed
+    assert res.details["rows_skipped"] == 250 * committed
+    assert res.rows_written == len(frame) - 250 * committed
     out = pd.read_sql_table(table, pg_engine)
-    assert out["id"].is_unique and sorted(out["id"]) == frame["id"].tolist()
+    assert out["id"].is_unique
+    assert sorted(out["id"]) == frame["id"].tolist()
