@@ -171,7 +171,7 @@ def main() -> None:
         pd.testing.assert_frame_equal(a, b, check_dtype=False, rtol=0, atol=0)
 
         print()
-        print("time (best of %d)            seconds   ratio" % args.repeats)
+        print(f"time (best of {args.repeats})            seconds   ratio")
         print(f"  hand-written read+proba+write  {min(hand):7.2f}    1.00")
         print(f"  scoring job (default chunks)   {min(job):7.2f}    {min(job) / min(hand):.2f}")
         assert result is not None
