@@ -122,3 +122,12 @@ def test_errors_are_causalinfer_errors(tmp_path):
         save_model(object(), tmp_path / "x.skops")
     with pytest.raises(CausalInferError, match="`path` must be a model file path"):
         load_model(42)
+
+
+def test_subpackage_loads_lazily():
+    import subprocess
+    import sys
+
+    code = "import sys, causalinfer as ci; assert 'causalinfer.predict' not in sys.modules; ci.predict.score; print('ok')"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "ok"
