@@ -215,7 +215,8 @@ class _Accumulator:
 
 
 def _progress(enabled: bool, desc: str) -> Any:
-    if not enabled or not sys.stderr.isatty():
+    interactive = sys.stderr.isatty() or "ipykernel" in sys.modules
+    if not enabled or not interactive:
         return None
     from tqdm.auto import tqdm
 

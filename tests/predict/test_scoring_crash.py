@@ -61,7 +61,8 @@ def test_sigkill_mid_job_then_rerun_writes_every_row_once(dest_kind, tmp_path, m
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            if beacon.exists() and beacon.read_text() and int(beacon.read_text()) >= 5:
+            text = beacon.read_text().strip() if beacon.exists() else ""
+            if text.isdigit() and int(text) >= 5:
                 break
             assert proc.poll() is None, "the scoring job ended before it could be killed"
             time.sleep(0.005)
