@@ -35,8 +35,8 @@ class ScoringResult(Result):
 
     ``details`` holds the numbers (``rows_read``, ``rows_written``, ``rows_skipped``, ``chunks``,
     ``chunks_written``, ``chunks_skipped``, ``seconds_read``, ``seconds_validate``, ``seconds_predict``,
-    ``seconds_write``, ``seconds_total``, ``rows_per_second``, ``job_id``, ``model_hash``, ``status``) and the
-    table ``timings`` (and ``unseen_categories`` when there are any). ``diagnostics`` report the input contract (dropped
+    ``seconds_write``, ``seconds_total``, ``rows_per_second``, ``job_id``, ``model_hash``, ``status``), the tables
+    ``rows`` (those counts) and ``timings``, and ``unseen_categories`` when there are any. ``diagnostics`` report the input contract (dropped
     columns, casts, missing values, unseen categories) and the exactly-once accounting. When the destination
     is a DataFrame, ``output`` holds the scores.
     """
@@ -299,8 +299,8 @@ def score(
         (this run), ``rows_skipped`` (already committed by an earlier run), ``chunks``, ``chunks_written``,
         ``chunks_skipped``, ``seconds_read`` (time spent waiting for input; reading overlaps scoring),
         ``seconds_validate``, ``seconds_predict``, ``seconds_write``, ``seconds_total``, ``rows_per_second``,
-        ``status`` ("complete" or "already complete"), ``job_id``, ``model_hash``, ``input_fingerprint``, the table
-        ``timings`` and, when some categorical values were not seen in training, ``unseen_categories``. ``output``: the scores when ``destination`` is None.
+        ``status`` ("complete" or "already complete"), ``job_id``, ``model_hash``, ``input_fingerprint``, the tables
+        ``rows`` (the counts above) and ``timings`` and, when some categorical values were not seen in training, ``unseen_categories``. ``output``: the scores when ``destination`` is None.
 
     Raises
     ------
@@ -523,8 +523,20 @@ def _result(
         "job_id": job_id(job),
         "model_hash": digest,
         "input_fingerprint": job["input_fingerprint"] or "",
-        "timings": timings,
     }
+    details["rows"] = pd.DataFrame(
+        {
+            "quantity": ["rows read", "rows written", "rows skipped (committed earlier)", "chunks", "rows per second"],
+            "value": [
+                float(rows_read),
+                float(rows_written),
+                float(rows_skipped),
+                float(chunks_written + chunks_skipped),
+                details["rows_per_second"],
+            ],
+        }
+    )
+    details["timings"] = timings
     if acc.unseen:
         details["unseen_categories"] = acc.unseen_frame()
     diags = acc.diagnostics() if status == "complete" else []
