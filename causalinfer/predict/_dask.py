@@ -1,0 +1,197 @@
+"""Scoring beyond one machine: the partitions of a dask DataFrame scored in parallel, the model shipped once."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._optional import import_optional
+from .._validation import show
+from ..exceptions import ArgumentError, ArgumentTypeError, DataError
+from ._contract import ChunkReport, InputSchema
+from ._sinks import FrameSink, ParquetSink, as_sink
+
+__all__ = ["score_dask"]
+
+
+class _Described:
+    def __init__(self, description: str, fingerprint: str) -> None:
+        self.description = description
+        self._fp = fingerprint
+
+    def fingerprint(self) -> str:
+        return self._fp
+
+
+def _score_partition(
+    part: pd.DataFrame, est: Any, schema: dict[str, Any], outputs: tuple[str, ...], keys: tuple[str, ...], offset: int, index: int
+) -> tuple[pd.DataFrame, ChunkReport, dict[str, float]]:
+    from ._errors import SchemaError
+    from ._score import predict_frame
+
+    t0 = time.perf_counter()
+    part = part.reset_index(drop=True)
+    missing = [k for k in keys if k not in part.columns]
+    if missing:
+        raise SchemaError(f"`key` column(s) {missing} are not in partition {index} of the source")
+    X, rep = InputSchema.from_dict(schema).conform(part, where=f"partition {index} of the source")
+    ident = part[list(keys)] if keys else pd.DataFrame({"row": np.arange(offset, offset + len(part), dtype="int64")})
+    t1 = time.perf_counter()
+    frame = predict_frame(est, X, outputs, ident)
+    return frame, rep, {"validate": t1 - t0, "predict": time.perf_counter() - t1}
+
+
+def _score_and_write(
+    part: pd.DataFrame,
+    est: Any,
+    schema: dict[str, Any],
+    outputs: tuple[str, ...],
+    keys: tuple[str, ...],
+    offset: int,
+    index: int,
+    target: str,
+) -> tuple[int, int, ChunkReport, dict[str, float]]:
+    from ._sinks import write_part
+
+    frame, rep, secs = _score_partition(part, est, schema, outputs, keys, offset, index)
+    t0 = time.perf_counter()
+    path = Path(target)
+    write_part(frame, path.with_name(f".{path.name}.tmp"), path)
+    return index, len(frame), rep, {**secs, "write": time.perf_counter() - t0}
+
+
+def _as_dask_frame(source: Any, columns: Sequence[str]) -> tuple[Any, str, str]:
+    dd = import_optional("dask.dataframe", extra="dask", purpose="engine='dask'")
+    from dask.base import tokenize
+
+    if isinstance(source, (str, os.PathLike)):
+        from ._sources import ParquetSource
+
+        p = Path(source)
+        if not p.exists():
+            raise DataError(f"`source` {str(p)!r} does not exist; pass a Parquet file or directory, or a dask DataFrame")
+        src = ParquetSource(p)
+        cols = [c for c in columns if c in set(src.column_names)]
+        return dd.read_parquet(str(p), columns=cols), src.description, src.fingerprint() or ""
+    if isinstance(source, dd.DataFrame):
+        return source, f"dask DataFrame ({source.npartitions} partitions)", "dask:" + tokenize(source)
+    raise ArgumentTypeError(f"with engine='dask', `source` must be a dask DataFrame or a Parquet file/directory; got {show(source)}")
+
+
+def score_dask(
+    est: Any,
+    sch: InputSchema,
+    digest: str,
+    source: Any,
+    destination: Any,
+    *,
+    chunk_size: int,
+    keys: tuple[str, ...],
+    outputs: tuple[str, ...],
+    resume: bool,
+    overwrite: bool,
+    client: Any,
+) -> Any:
+    """Score every partition of a dask DataFrame (one partition = one chunk) into a DataFrame or Parquet directory."""
+    import dask
+
+    from ._score import _Accumulator, _result
+
+    t_start = time.perf_counter()
+    needed = list(dict.fromkeys([*keys, *sch.names]))
+    ddf, description, fingerprint = _as_dask_frame(source, needed)
+    sink = as_sink(destination)
+    if not isinstance(sink, (FrameSink, ParquetSink)):
+        raise ArgumentError(f"with engine='dask', `destination` must be None (a DataFrame) or a Parquet directory; got {show(destination)}")
+    if client is None:
+        try:
+            from distributed import get_client
+
+            client = get_client()
+        except (ImportError, ValueError):
+            client = None
+    job = {
+        "model_hash": digest,
+        "input_fingerprint": fingerprint,
+        "chunk_size": "partition",
+        "outputs": list(outputs),
+        "key": list(keys),
+        "columns": list(sch.names),
+    }
+    parts = ddf.to_delayed()
+    offsets = [0] * len(parts)
+    if not keys:
+        lengths = ddf.map_partitions(len).compute(**({} if client is None else {"scheduler": client}))
+        offsets = np.concatenate([[0], np.cumsum(np.asarray(lengths, dtype="int64"))[:-1]]).tolist()
+    model_ref: Any = client.scatter(est, broadcast=True) if client is not None else dask.delayed(est, pure=True)
+    schema_d = sch.to_dict()
+    acc = _Accumulator()
+    timing = {"read": 0.0, "validate": 0.0, "predict": 0.0, "write": 0.0}
+    rows = written_chunks = skipped_chunks = skipped_rows = 0
+    sink.open(job, resume=resume, overwrite=overwrite) if sink.resumable else sink.open(job, resume=False, overwrite=True)
+    src = _Described(description, fingerprint)
+    try:
+        if sink.complete:
+            return _result(
+                est, src, sink, job, acc, timing, time.perf_counter() - t_start, digest, "already complete",  # type: ignore[arg-type]
+                rows_read=0, rows_written=0, rows_skipped=int(sink.previous_totals.get("rows", 0)),
+                chunks_written=0, chunks_skipped=len(sink.done), engine="dask",
+            )  # fmt: skip
+        if isinstance(sink, ParquetSink):
+            todo = [i for i in range(len(parts)) if i not in sink.done]
+            skipped_chunks = len(parts) - len(todo)
+            skipped_rows = sum(int(sink.done[i]["rows"]) for i in sink.done)
+            tasks = [
+                dask.delayed(_score_and_write, pure=False)(parts[i], model_ref, schema_d, outputs, keys, offsets[i], i, str(sink.part(i)))
+                for i in todo
+            ]
+            results: list[Any]
+            if client is not None:
+                from distributed import as_completed
+
+                results = []
+                for fut in as_completed(client.compute(tasks)):
+                    res = fut.result()
+                    sink.manifest.commit(res[0], {"rows": res[1]})
+                    sink.done[res[0]] = {"rows": res[1]}
+                    results.append(res)
+            else:
+                results = list(dask.compute(*tasks, scheduler="threads"))
+                for res in results:
+                    sink.manifest.commit(res[0], {"rows": res[1]})
+                    sink.done[res[0]] = {"rows": res[1]}
+            for _, n, rep, secs in results:
+                rows += n
+                acc.add(rep)
+                for k, v in secs.items():
+                    timing[k] += v
+            written_chunks = len(results)
+        else:
+            tasks = [
+                dask.delayed(_score_partition, pure=True)(parts[i], model_ref, schema_d, outputs, keys, offsets[i], i)
+                for i in range(len(parts))
+            ]
+            outs = dask.compute(*tasks, **({"scheduler": client} if client is not None else {"scheduler": "threads"}))
+            for i, (frame, rep, secs) in enumerate(outs):
+                sink.commit(i, frame, {"rows": len(frame)})
+                rows += len(frame)
+                acc.add(rep)
+                for k, v in secs.items():
+                    timing[k] += v
+            written_chunks = len(outs)
+        if rows + skipped_rows == 0:
+            raise DataError(f"`source` ({description}) has no rows; there is nothing to score")
+        sink.finish({"rows": rows + skipped_rows, "chunks": written_chunks + skipped_chunks})
+    finally:
+        sink.close()
+    return _result(
+        est, src, sink, job, acc, timing, time.perf_counter() - t_start, digest, "complete",  # type: ignore[arg-type]
+        rows_read=rows + skipped_rows, rows_written=rows, rows_skipped=skipped_rows,
+        chunks_written=written_chunks, chunks_skipped=skipped_chunks, engine="dask",
+    )  # fmt: skip

@@ -1,0 +1,400 @@
+"""Where scores go: a DataFrame, a CSV file, a Parquet directory (one part per chunk) or a SQL table.
+
+Each sink commits one chunk at a time and remembers which chunks are committed (a manifest file beside a
+file destination; two bookkeeping tables inside a database, updated in the same transaction as the rows).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .._validation import show
+from ..exceptions import ArgumentTypeError, SourceError
+from ._errors import JobConflictError
+from ._manifest import Manifest, job_id, os_error
+
+__all__ = ["SQLDestination", "Sink", "as_sink"]
+
+JOBS_TABLE = "causalinfer_scoring_jobs"
+CHUNKS_TABLE = "causalinfer_scoring_chunks"
+
+
+@dataclass(frozen=True)
+class SQLDestination:
+    """A SQL table that receives scores, one transaction per chunk.
+
+    Parameters
+    ----------
+    connection : str, engine
+        A SQLAlchemy URL (``"sqlite:///scores.db"``, ``"postgresql+psycopg://user@host/db"``), a SQLite file path
+        (created if absent), or an engine.
+    table : str
+        The table to create and fill. Job bookkeeping lives in the tables ``causalinfer_scoring_jobs`` and
+        ``causalinfer_scoring_chunks`` of the same database.
+    """
+
+    connection: Any
+    table: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.table, str) or not self.table:
+            raise ArgumentTypeError(f"`table` must be a non-empty table name; got {show(self.table)}")
+
+
+class Sink:
+    """Committed-chunk bookkeeping plus writing; subclasses implement the storage."""
+
+    description = ""
+    resumable = True
+
+    def __init__(self) -> None:
+        self.done: dict[int, dict[str, Any]] = {}
+        self.complete = False
+        self.previous_totals: dict[str, Any] = {}
+
+    def open(self, job: dict[str, Any], *, resume: bool, overwrite: bool) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def commit(self, index: int, frame: pd.DataFrame, info: dict[str, Any]) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def finish(self, totals: dict[str, Any]) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def close(self) -> None:
+        return None
+
+    def result_frame(self) -> pd.DataFrame | None:
+        return None
+
+    @staticmethod
+    def conflict(where: str, other: dict[str, Any] | None) -> JobConflictError:
+        if other is None:
+            return JobConflictError(
+                f"the destination {where} already holds data that no scoring job recorded; choose another destination "
+                "or pass overwrite=True to replace it"
+            )
+        return JobConflictError(
+            f"the destination {where} holds the output of another scoring job (model {str(other.get('model_hash'))[:12]}..., "
+            f"input {str(other.get('input_fingerprint'))[:20]}..., chunk_size {other.get('chunk_size')}, outputs {other.get('outputs')}); "
+            "choose another destination or pass overwrite=True to replace it"
+        )
+
+
+class FrameSink(Sink):
+    description = "DataFrame"
+    resumable = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[pd.DataFrame] = []
+
+    def open(self, job: dict[str, Any], *, resume: bool, overwrite: bool) -> None:
+        self.parts = []
+
+    def commit(self, index: int, frame: pd.DataFrame, info: dict[str, Any]) -> None:
+        self.parts.append(frame)
+        self.done[index] = info
+
+    def finish(self, totals: dict[str, Any]) -> None:
+        self.complete = True
+
+    def result_frame(self) -> pd.DataFrame | None:
+        if not self.parts:
+            return None
+        return pd.concat(self.parts, ignore_index=True)
+
+
+class _FileSink(Sink):
+    manifest: Manifest
+
+    def has_foreign_content(self) -> bool:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def clear(self) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def prepare_resume(self) -> None:
+        return None
+
+    def open(self, job: dict[str, Any], *, resume: bool, overwrite: bool) -> None:
+        jid = job_id(job)
+        state = self.manifest.read() if not overwrite else None
+        if state is None:
+            if self.has_foreign_content() and not overwrite:
+                raise self.conflict(self.description, None)
+            self.clear()
+            self.manifest.start(job, jid)
+            return
+        if state["job_id"] != jid:
+            raise self.conflict(self.description, state.get("job"))
+        if not resume:
+            self.clear()
+            self.manifest.start(job, jid)
+            return
+        self.manifest.resume(state)
+        self.done = self.manifest.done
+        self.complete = state.get("status") == "complete"
+        self.previous_totals = dict(state.get("totals", {}))
+        if not self.complete:
+            self.prepare_resume()
+
+    def finish(self, totals: dict[str, Any]) -> None:
+        self.manifest.finish(totals)
+        self.complete = True
+
+
+class ParquetSink(_FileSink):
+    """A directory with ``part-000000.parquet``, ... (one file per chunk) and ``_manifest.json``."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+        self.description = f"Parquet directory {str(path)!r}"
+        self.manifest = Manifest(path / "_manifest.json")
+
+    def _ensure_dir(self) -> None:
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise os_error(exc, f"the directory {str(self.path)!r}", 0) from exc
+
+    def has_foreign_content(self) -> bool:
+        if self.path.exists() and not self.path.is_dir():
+            raise SourceError(f"`destination` {str(self.path)!r} is a file; a Parquet destination is a directory (one part per chunk)")
+        return self.path.is_dir() and any(self.path.iterdir())
+
+    def clear(self) -> None:
+        if self.path.is_dir():
+            for f in self.path.iterdir():
+                if f.is_file() and (f.name.startswith("part-") or f.name.startswith(".") or f.name == "_manifest.json"):
+                    f.unlink()
+                elif f.is_dir():
+                    shutil.rmtree(f)
+                else:
+                    f.unlink()
+        self._ensure_dir()
+
+    def part(self, index: int) -> Path:
+        return self.path / f"part-{index:06d}.parquet"
+
+    def commit(self, index: int, frame: pd.DataFrame, info: dict[str, Any]) -> None:
+        target = self.part(index)
+        tmp = self.path / f".{target.name}.tmp"
+        try:
+            write_part(frame, tmp, target)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise os_error(exc, f"chunk {index} to {str(target)!r}", len(self.done)) from exc
+        self.manifest.commit(index, info)
+        self.done[index] = info
+
+
+class CSVSink(_FileSink):
+    """One CSV file, appended chunk by chunk; ``<file>.manifest.json`` records the byte offset after each chunk."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+        self.description = f"CSV file {str(path)!r}"
+        self.manifest = Manifest(path.with_name(path.name + ".manifest.json"))
+        self.offset = 0
+
+    def has_foreign_content(self) -> bool:
+        return self.path.exists() and self.path.stat().st_size > 0
+
+    def clear(self) -> None:
+        try:
+            if not self.path.parent.exists():
+                raise SourceError(f"the folder {str(self.path.parent)!r} of `destination` does not exist; create it first")
+            with open(self.path, "wb"):
+                pass
+        except OSError as exc:
+            raise os_error(exc, f"the CSV file {str(self.path)!r}", 0) from exc
+        self.offset = 0
+
+    def prepare_resume(self) -> None:
+        self.offset = max((int(c.get("offset", 0)) for c in self.done.values()), default=0)
+        try:
+            with open(self.path, "r+b" if self.path.exists() else "wb") as fh:
+                fh.truncate(self.offset)
+        except OSError as exc:
+            raise os_error(exc, f"the CSV file {str(self.path)!r}", len(self.done)) from exc
+
+    def commit(self, index: int, frame: pd.DataFrame, info: dict[str, Any]) -> None:
+        data = frame.to_csv(index=False, header=self.offset == 0, lineterminator="\n").encode("utf-8")
+        try:
+            append_bytes(self.path, self.offset, data)
+        except OSError as exc:
+            raise os_error(exc, f"chunk {index} to {str(self.path)!r}", len(self.done)) from exc
+        info = {**info, "offset": self.offset + len(data)}
+        self.manifest.commit(index, info)
+        self.offset += len(data)
+        self.done[index] = info
+
+
+def write_part(frame: pd.DataFrame, tmp: Path, target: Path) -> None:
+    """Write ``frame`` as Parquet to ``tmp``, make it durable, then rename it to ``target`` (atomic on POSIX)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    with open(tmp, "wb") as fh:
+        pq.write_table(table, fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, target)
+
+
+def append_bytes(path: Path, offset: int, data: bytes) -> None:
+    """Write ``data`` at ``offset`` of ``path`` (dropping anything after it) and make it durable."""
+    with open(path, "r+b") as fh:
+        fh.seek(offset)
+        fh.truncate()
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+class SQLSink(Sink):
+    """A SQL table; rows and the chunk's bookkeeping row are written in one transaction."""
+
+    def __init__(self, spec: SQLDestination) -> None:
+        super().__init__()
+        import sqlalchemy as sa
+
+        self.spec = spec
+        conn = spec.connection
+        if isinstance(conn, (str, os.PathLike)) and "://" not in str(conn):
+            conn = f"sqlite:///{Path(conn)}"
+        try:
+            self.owns_engine = not isinstance(conn, sa.engine.Engine)
+            self.engine = conn if not self.owns_engine else sa.create_engine(conn)
+        except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as exc:
+            raise SourceError(f"cannot open the destination database {show(conn)}: {exc}") from exc
+        self.table = spec.table
+        url = self.engine.url.render_as_string(hide_password=True)
+        self.description = f"SQL table {spec.table!r} at {url}"
+        meta = sa.MetaData()
+        self.jobs = sa.Table(
+            JOBS_TABLE,
+            meta,
+            sa.Column("destination", sa.String(255), primary_key=True),
+            sa.Column("job_id", sa.String(64), nullable=False),
+            sa.Column("job", sa.Text, nullable=False),
+            sa.Column("status", sa.String(16), nullable=False),
+            sa.Column("totals", sa.Text),
+        )
+        self.chunks_t = sa.Table(
+            CHUNKS_TABLE,
+            meta,
+            sa.Column("destination", sa.String(255), primary_key=True),
+            sa.Column("chunk", sa.Integer, primary_key=True),
+            sa.Column("info", sa.Text, nullable=False),
+        )
+        self.meta = meta
+
+    def _db_error(self, exc: Exception, doing: str) -> SourceError:
+        return SourceError(
+            f"the destination database failed while {doing}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}. "
+            f"{len(self.done)} chunk(s) are committed and kept; when the database is back, run the same job again to resume"
+        )
+
+    def _table_exists(self, conn: Any) -> bool:
+        import sqlalchemy as sa
+
+        return bool(sa.inspect(conn).has_table(self.table))
+
+    def _reset(self, conn: Any, job: dict[str, Any], jid: str) -> None:
+        import sqlalchemy as sa
+
+        if self._table_exists(conn):
+            sa.Table(self.table, sa.MetaData()).drop(conn)
+        conn.execute(self.chunks_t.delete().where(self.chunks_t.c.destination == self.table))
+        conn.execute(self.jobs.delete().where(self.jobs.c.destination == self.table))
+        conn.execute(
+            self.jobs.insert().values(
+                destination=self.table, job_id=jid, job=json.dumps(job, sort_keys=True, default=str), status="running"
+            )
+        )
+
+    def open(self, job: dict[str, Any], *, resume: bool, overwrite: bool) -> None:
+        import sqlalchemy as sa
+
+        jid = job_id(job)
+        try:
+            with self.engine.begin() as conn:
+                self.meta.create_all(conn, checkfirst=True)
+                row = conn.execute(sa.select(self.jobs).where(self.jobs.c.destination == self.table)).mappings().first()
+                if overwrite or row is None:
+                    if row is None and not overwrite and self._table_exists(conn):
+                        raise self.conflict(self.description, None)
+                    self._reset(conn, job, jid)
+                    return
+                if row["job_id"] != jid:
+                    raise self.conflict(self.description, json.loads(row["job"]))
+                if not resume:
+                    self._reset(conn, job, jid)
+                    return
+                chunks = conn.execute(sa.select(self.chunks_t).where(self.chunks_t.c.destination == self.table)).mappings().all()
+                self.done = {int(r["chunk"]): json.loads(r["info"]) for r in chunks}
+                self.complete = row["status"] == "complete"
+                self.previous_totals = json.loads(row["totals"]) if row["totals"] else {}
+        except sa.exc.SQLAlchemyError as exc:
+            raise self._db_error(exc, "preparing the job") from exc
+
+    def commit(self, index: int, frame: pd.DataFrame, info: dict[str, Any]) -> None:
+        import sqlalchemy as sa
+
+        try:
+            with self.engine.begin() as conn:
+                frame.to_sql(self.table, conn, if_exists="append", index=False)
+                conn.execute(self.chunks_t.insert().values(destination=self.table, chunk=index, info=json.dumps(info, default=str)))
+        except sa.exc.SQLAlchemyError as exc:
+            raise self._db_error(exc, f"writing chunk {index}") from exc
+        self.done[index] = info
+
+    def finish(self, totals: dict[str, Any]) -> None:
+        import sqlalchemy as sa
+
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    self.jobs.update()
+                    .where(self.jobs.c.destination == self.table)
+                    .values(status="complete", totals=json.dumps(totals, default=str))
+                )
+        except sa.exc.SQLAlchemyError as exc:
+            raise self._db_error(exc, "marking the job complete") from exc
+        self.complete = True
+
+    def close(self) -> None:
+        if self.owns_engine:
+            self.engine.dispose()
+
+
+def as_sink(destination: Any) -> Sink:
+    """Turn what the user passed as ``destination`` into a :class:`Sink`."""
+    if destination is None or (isinstance(destination, str) and destination == "dataframe"):
+        return FrameSink()
+    if isinstance(destination, Sink):
+        return destination
+    if isinstance(destination, SQLDestination):
+        return SQLSink(destination)
+    if isinstance(destination, (str, os.PathLike)):
+        p = Path(destination)
+        if p.suffix == ".csv":
+            return CSVSink(p)
+        if p.suffix in ("", ".parquet") or p.is_dir():
+            return ParquetSink(p)
+        raise SourceError(f"`destination` {str(p)!r} has an unknown format; use a .csv file, a Parquet directory or SQLDestination(...)")
+    raise ArgumentTypeError(
+        f"`destination` must be None (a DataFrame), a .csv path, a Parquet directory path or SQLDestination(...); got {show(destination)}"
+    )
