@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck bench setup clean
+.PHONY: demo test services lint typecheck bench setup clean
 
 setup: $(STAMP)
 
@@ -19,7 +19,11 @@ $(STAMP): pyproject.toml constraints.txt
 demo: $(STAMP)
 	$(BIN)/causalinfer demo
 
-test: $(STAMP)
+# Server binaries some tests use (PostgreSQL); the tests start and stop their own throwaway server.
+services:
+	bash .ci/services.sh
+
+test: $(STAMP) services
 	$(BIN)/python -m pytest -n 2 -q
 
 lint: $(STAMP)
