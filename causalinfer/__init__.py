@@ -30,6 +30,7 @@ from .exceptions import (
 
 if TYPE_CHECKING:
     from . import data, results, stats
+    from . import trust
     from .data import Dataset, data_card, list_datasets, load_dataset
     from .results import Diagnostic, EffectSize, Result, ResultSet, TableResult
 
@@ -44,7 +45,7 @@ _LAZY_ATTRS = {
     "Diagnostic": "causalinfer.results",
     "EffectSize": "causalinfer.results",
 }
-_SUBPACKAGES = ("data", "results", "stats")
+_SUBPACKAGES = ("data", "results", "stats", "trust")
 
 __all__ = [
     "ArgumentError",
@@ -72,6 +73,7 @@ __all__ = [
     "load_dataset",
     "results",
     "stats",
+    "trust",
 ]
 
 
