@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ._conformal import ConformalizedQuantileRegressor, JackknifePlusRegressor, SplitConformalClassifier, SplitConformalRegressor
     from ._drift import DriftMonitor, DriftResult
-    from ._metrics import compare_models, evaluate, performance_by_chunk
+    from ._metrics import PerformanceResult, compare_models, evaluate, performance_by_chunk
     from ._profile import Profile
 
 _NAMES = {
@@ -32,6 +32,7 @@ _NAMES = {
     "compare_models": "._metrics",
     "evaluate": "._metrics",
     "performance_by_chunk": "._metrics",
+    "PerformanceResult": "._metrics",
 }
 
 __all__ = sorted(_NAMES)
