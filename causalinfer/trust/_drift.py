@@ -88,7 +88,7 @@ class _NumericCounts:
 
 
 class _CategoricalCounts:
-    __slots__ = ("counts", "n", "n_missing", "prof", "unseen")
+    __slots__ = ("counts", "index", "n", "n_missing", "prof", "unseen")
 
     def __init__(self, prof: FeatureProfile) -> None:
         self.prof = prof
@@ -99,7 +99,7 @@ class _CategoricalCounts:
 
     def add(self, s: pd.Series) -> None:
         labels, missing = category_labels(s)
-        codes = pd.Categorical(labels, categories=list(self.prof.categories)).codes
+        codes = pd.Index(list(self.prof.categories), dtype=object).get_indexer(labels)
         self.n += int(labels.size)
         self.n_missing += int(missing.sum())
         known = codes >= 0
