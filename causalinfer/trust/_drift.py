@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -227,7 +228,7 @@ def adjust_pvalues(p: np.ndarray, method: str) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------- result
-@dataclass(frozen=True, kw_only=True, eq=False)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class DriftResult(TableResult):
     """Drift of current data against a reference profile: one row per column (:data:`DRIFT_COLUMNS`).
 
@@ -484,8 +485,8 @@ class DriftMonitor:
             return _DEFAULT_THRESHOLDS["psi"]
         return self.threshold
 
-    def _result(self, acc: dict[str, Any], extra: set[str]) -> DriftResult:
-        diags: list[Diagnostic] = []
+    def _evaluate(self, acc: dict[str, Any], diags: list[Diagnostic]) -> list[dict[str, Any]]:
+        """Statistics, adjusted p-values and alerts, one dict per column (the rows of the result table)."""
         rows = [self._row(a, diags) for a in acc.values()]
         padj = adjust_pvalues(np.array([r["pvalue"] for r in rows], dtype=float), self.adjust)
         for r, pa in zip(rows, padj, strict=True):
@@ -496,6 +497,11 @@ class DriftMonitor:
             sig = bool(np.isfinite(pa) and pa < self.alpha)
             all_missing = r["n_current"] > 0 and r["missing_current"] == 1.0
             r["alert"] = all_missing or {"effect_size": big, "pvalue": sig, "both": big and sig}[self.alert_on]
+        return rows
+
+    def _result(self, acc: dict[str, Any], extra: set[str]) -> DriftResult:
+        diags: list[Diagnostic] = []
+        rows = self._evaluate(acc, diags)
         if self.metric == "wasserstein" and any(r["kind"] == "categorical" for r in rows):
             diags.append(Diagnostic("categorical columns", "ok", None, f"categorical columns are judged by PSI > {_DEFAULT_THRESHOLDS['psi']:g} (Wasserstein needs numbers)"))
         if extra:
@@ -534,8 +540,13 @@ class DriftMonitor:
 
 
 def _psi_null_q99(bins: int, n_ref: int, n_cur: int) -> float:
-    from scipy import stats
-
     if bins < 2 or n_ref == 0 or n_cur == 0:
         return 0.0
-    return float(stats.chi2.ppf(0.99, bins - 1) * (1 / n_ref + 1 / n_cur))
+    return _chi2_q99(bins - 1) * (1 / n_ref + 1 / n_cur)
+
+
+@functools.lru_cache(maxsize=256)
+def _chi2_q99(df: int) -> float:
+    from scipy import stats
+
+    return float(stats.chi2.ppf(0.99, df))

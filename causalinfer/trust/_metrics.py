@@ -528,7 +528,7 @@ def _row_losses(metric: str, y: np.ndarray, pred: np.ndarray, task: str, thresho
 
 
 # ---------------------------------------------------------------------- by chunk
-@dataclass(frozen=True, kw_only=True, eq=False)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class PerformanceResult(TableResult):
     """A metric per chunk with confidence intervals (columns ``chunk, n, n_labelled, estimate, ci_low, ci_high``)."""
 

@@ -128,7 +128,13 @@ def numeric_values(s: pd.Series, name: str) -> np.ndarray:
 def category_labels(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """String labels of a categorical column and its missing mask."""
     missing = s.isna().to_numpy()
-    labels = s.astype("string").to_numpy(dtype=object, na_value=None)
+    if pd.api.types.infer_dtype(s, skipna=True) == "string":
+        labels = s.to_numpy(dtype=object)
+    else:
+        labels = s.astype(str).to_numpy(dtype=object)
+    if missing.any():
+        labels = labels.copy()
+        labels[missing] = None
     return labels, missing
 
 
