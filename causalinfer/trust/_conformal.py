@@ -230,6 +230,10 @@ class SplitConformalRegressor(_SplitConformalBase):
         """Prediction intervals, an array of shape ``(n, 2)`` (lower, upper), at level ``1 - alpha``."""
         return self._interval(X, alpha)[1]
 
+    def predict_with_interval(self, X: Any, *, alpha: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Point predictions ``(n,)`` and intervals ``(n, 2)`` from one model call (the cheapest form for scoring jobs)."""
+        return self._interval(X, alpha)
+
     def predict_frame(self, X: Any, *, alpha: float | None = None) -> pd.DataFrame:
         """Prediction and interval as columns ``prediction, lower, upper`` (one model call), ready to append to output."""
         pred, iv = self._interval(X, alpha)

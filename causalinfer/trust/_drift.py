@@ -68,16 +68,26 @@ class _NumericCounts:
         self.n_missing += n_miss
         if arr.size == 0:
             return
+        # Sort the chunk once; every count then comes from searching the (small) reference arrays in it.
+        arr = np.sort(arr)
+        m = arr.size
         ref = self.prof.values
         k = ref.size
-        pos = np.searchsorted(ref, arr, side="left")
-        hit = ref[np.minimum(pos, k - 1)] == arr
-        hit &= pos < k
-        self.eq += np.bincount(pos[hit], minlength=k)[:k]
-        off = pos[~hit]
-        self.between += np.bincount(off, minlength=k + 1)
-        self.sum_between += np.bincount(off, weights=arr[~hit], minlength=k + 1)
-        self.bins += np.bincount(np.searchsorted(self.prof.bin_edges, arr, side="left"), minlength=self.bins.size)
+        lt = np.searchsorted(arr, ref, side="left")  # current values < r_j
+        le = np.searchsorted(arr, ref, side="right")  # current values <= r_j
+        starts = np.concatenate([[0], le])
+        ends = np.concatenate([lt, [m]])
+        between = ends - starts  # strictly between r_{j-1} and r_j (j = 0..k)
+        self.eq += le - lt
+        self.between += between
+        # exact per-segment sums: segments alternate "between j" [starts_j, lt_j) and "equal to r_j" [lt_j, le_j)
+        idx = np.empty(2 * k + 1, dtype=np.intp)
+        idx[0::2] = starts
+        idx[1::2] = lt
+        sums = np.add.reduceat(np.append(arr, 0.0), idx)[0::2]
+        self.sum_between += np.where(between > 0, sums, 0.0)
+        right = np.searchsorted(arr, self.prof.bin_edges, side="right")
+        self.bins += np.diff(np.concatenate([[0], right, [m]]))
 
     def merge(self, other: _NumericCounts) -> None:
         self.between += other.between

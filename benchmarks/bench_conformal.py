@@ -1,0 +1,66 @@
+"""Cost of conformal intervals when scoring in chunks: plain model.predict vs predict + interval.
+
+Run from the repository root::
+
+    python benchmarks/bench_conformal.py [--rows 1000000] [--chunk 100000] [--repeats 5]
+
+For each model, the same chunks are scored three ways: ``model.predict`` (plain), the fitted split-conformal
+predictor's ``predict_with_interval`` (arrays: prediction, lower, upper), and ``predict_frame`` (the same as a
+DataFrame ready to append as output columns). The overhead is relative to plain prediction.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestRegressor
+from sklearn.linear_model import LinearRegression
+
+from causalinfer.trust import SplitConformalRegressor
+
+
+def best(fn, chunks, repeats):
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for c in chunks:
+            fn(c)
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--chunk", type=int, default=100_000)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+
+    rng = np.random.default_rng(0)
+    p = 10
+    X = rng.normal(size=(20_000, p))
+    y = X[:, 0] - 2 * X[:, 1] + np.sin(X[:, 2]) + rng.normal(size=20_000)
+    Xs = rng.normal(size=(args.rows, p))
+    chunks = [Xs[i : i + args.chunk] for i in range(0, args.rows, args.chunk)]
+    models = {
+        "LinearRegression": LinearRegression(),
+        "HistGradientBoostingRegressor": HistGradientBoostingRegressor(max_iter=100, random_state=0),
+        "RandomForestRegressor(50 trees)": RandomForestRegressor(n_estimators=50, max_depth=12, n_jobs=1, random_state=0),
+    }
+    print(f"{args.rows:,} rows x {p} features in chunks of {args.chunk:,}; best of {args.repeats}")
+    print(f"{'model':34s} {'predict':>9s} {'+interval':>10s} {'overhead':>9s} {'+frame':>9s} {'overhead':>9s}")
+    for name, model in models.items():
+        cp = SplitConformalRegressor(model, alpha=0.1, random_state=0).fit(X, y)
+        fitted = cp.estimator_
+        t_plain = best(fitted.predict, chunks, args.repeats)
+        t_iv = best(cp.predict_with_interval, chunks, args.repeats)
+        t_frame = best(cp.predict_frame, chunks, args.repeats)
+        print(
+            f"{name:34s} {t_plain:8.3f}s {t_iv:9.3f}s {100 * (t_iv / t_plain - 1):+8.1f}% {t_frame:8.3f}s {100 * (t_frame / t_plain - 1):+8.1f}%"
+        )
+
+
+if __name__ == "__main__":
+    main()
