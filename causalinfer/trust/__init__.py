@@ -35,7 +35,19 @@ _NAMES = {
     "PerformanceResult": "._metrics",
 }
 
-__all__ = sorted(_NAMES)
+__all__ = [
+    "ConformalizedQuantileRegressor",
+    "DriftMonitor",
+    "DriftResult",
+    "JackknifePlusRegressor",
+    "PerformanceResult",
+    "Profile",
+    "SplitConformalClassifier",
+    "SplitConformalRegressor",
+    "compare_models",
+    "evaluate",
+    "performance_by_chunk",
+]
 
 
 def __getattr__(name: str) -> Any:

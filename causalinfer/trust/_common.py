@@ -134,5 +134,7 @@ def check_fraction_or_count(value: Any, name: str, n: int) -> int:
             raise ArgumentError(f"`{name}` as a fraction must be strictly between 0 and 1; got {show(value)}")
         count = round(float(value) * n)
     if not 1 <= count <= n - 1:
-        raise ArgumentError(f"`{name}` leaves {count} of {n} rows for calibration; it must leave at least one row for each of fitting and calibration")
+        raise ArgumentError(
+            f"`{name}` leaves {count} of {n} rows for calibration; it must leave at least one row for each of fitting and calibration"
+        )
     return count

@@ -221,7 +221,7 @@ class SplitConformalRegressor(_SplitConformalBase):
         q = self.quantile(alpha)
         pred = self.predict(X)
         half = q * self._scale(X) if self._normalized() else q
-        out = np.empty((pred.shape[0], 2))
+        out = np.empty((pred.shape[0], 2), order="F")  # contiguous columns: two vectorised passes
         np.subtract(pred, half, out=out[:, 0])
         np.add(pred, half, out=out[:, 1])
         return pred, out

@@ -110,7 +110,7 @@ class _CategoricalCounts:
 
     def add(self, s: pd.Series) -> None:
         labels, missing = category_labels(s)
-        codes = pd.Index(list(self.prof.categories), dtype=object).get_indexer(labels)
+        codes = pd.Index(list(self.prof.categories), dtype=object).get_indexer(pd.Index(labels, dtype=object))
         self.n += int(labels.size)
         self.n_missing += int(missing.sum())
         known = codes >= 0
@@ -230,7 +230,7 @@ def adjust_pvalues(p: np.ndarray, method: str) -> np.ndarray:
     if method == "holm":
         adj = np.maximum.accumulate((m - np.arange(m)) * ranked)
     else:  # "bh"
-        adj = np.minimum.accumulate((m / np.arange(m, 0, -1) * ranked[::-1]))[::-1]
+        adj = np.minimum.accumulate(m / np.arange(m, 0, -1) * ranked[::-1])[::-1]
     res = np.empty(m)
     res[order] = np.minimum(adj, 1.0)
     out[ok] = res
@@ -363,9 +363,7 @@ class DriftMonitor:
         frame = _as_frame(chunk, name="chunk")
         missing = [c for c in self.profile.columns if c not in frame.columns]
         if missing:
-            raise DataError(
-                f"the current data lack column(s) {missing} that the profile holds; add them or build the profile without them"
-            )
+            raise DataError(f"the current data lack column(s) {missing} that the profile holds; add them or build the profile without them")
         acc = self._empty()
         for name, a in acc.items():
             a.add(frame[name])
@@ -429,7 +427,14 @@ class DriftMonitor:
                 )
             )
         if m == 0:
-            diags.append(Diagnostic(f"all missing ({prof.name})", "fail", a.n, f"column {prof.name!r} has no observed values in the current data; it is flagged as drifted"))
+            diags.append(
+                Diagnostic(
+                    f"all missing ({prof.name})",
+                    "fail",
+                    a.n,
+                    f"column {prof.name!r} has no observed values in the current data; it is flagged as drifted",
+                )
+            )
             return row
         if prof.constant:
             diags.append(
@@ -513,7 +518,14 @@ class DriftMonitor:
         diags: list[Diagnostic] = []
         rows = self._evaluate(acc, diags)
         if self.metric == "wasserstein" and any(r["kind"] == "categorical" for r in rows):
-            diags.append(Diagnostic("categorical columns", "ok", None, f"categorical columns are judged by PSI > {_DEFAULT_THRESHOLDS['psi']:g} (Wasserstein needs numbers)"))
+            diags.append(
+                Diagnostic(
+                    "categorical columns",
+                    "ok",
+                    None,
+                    f"categorical columns are judged by PSI > {_DEFAULT_THRESHOLDS['psi']:g} (Wasserstein needs numbers)",
+                )
+            )
         if extra:
             diags.append(
                 Diagnostic(
@@ -533,10 +545,16 @@ class DriftMonitor:
                 "drift",
                 "fail" if n_alert else "ok",
                 n_alert,
-                f"{n_alert} of {len(table)} column(s) flagged: {', '.join(map(str, table.loc[table['alert'], 'feature']))}" if n_alert else "no column flagged",
+                f"{n_alert} of {len(table)} column(s) flagged: {', '.join(map(str, table.loc[table['alert'], 'feature']))}"
+                if n_alert
+                else "no column flagged",
             ),
         )
-        rule = {"effect_size": f"{self.metric} > {self.threshold:g}", "pvalue": f"{self.adjust}-adjusted p < {self.alpha:g}", "both": f"{self.metric} > {self.threshold:g} and {self.adjust}-adjusted p < {self.alpha:g}"}[self.alert_on]
+        rule = {
+            "effect_size": f"{self.metric} > {self.threshold:g}",
+            "pvalue": f"{self.adjust}-adjusted p < {self.alpha:g}",
+            "both": f"{self.metric} > {self.threshold:g} and {self.adjust}-adjusted p < {self.alpha:g}",
+        }[self.alert_on]
         n_cur = max((a.n for a in acc.values()), default=0)
         return DriftResult(
             method="Drift check against a reference profile",
@@ -544,7 +562,13 @@ class DriftMonitor:
             n=n_cur,
             table=table,
             diagnostics=tuple(diags),
-            details={"metric": self.metric, "threshold": self.threshold, "alert_on": self.alert_on, "alpha": self.alpha, "adjust": self.adjust},
+            details={
+                "metric": self.metric,
+                "threshold": self.threshold,
+                "alert_on": self.alert_on,
+                "alpha": self.alpha,
+                "adjust": self.adjust,
+            },
             provenance=Provenance.current(),
         )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,7 +41,9 @@ def _labels(y_true: Any, metric_names: Sequence[str]) -> np.ndarray:
     if miss.all():
         raise DataError(f"`y_true` has only missing values: the labels are absent, and {list(metric_names)} need them")
     if miss.any():
-        raise DataError(f"`y_true` has {int(miss.sum())} missing label(s) of {arr.size}; drop those rows (or use performance_by_chunk, which uses labelled rows only)")
+        raise DataError(
+            f"`y_true` has {int(miss.sum())} missing label(s) of {arr.size}; drop those rows (or use performance_by_chunk, which uses labelled rows only)"
+        )
     return arr
 
 
@@ -168,7 +171,14 @@ def _metric(
             mse, se_mse, lo, hi = _t_interval(e**2, conf_level)
             est = math.sqrt(mse)
             se = se_mse / (2 * est) if est > 0 else 0.0
-            return _Metric(est, se, math.sqrt(max(lo, 0.0)), math.sqrt(hi), "Root mean squared error (t interval for the MSE, square-rooted)", "root mean squared prediction error")
+            return _Metric(
+                est,
+                se,
+                math.sqrt(max(lo, 0.0)),
+                math.sqrt(hi),
+                "Root mean squared error (t interval for the MSE, square-rooted)",
+                "root mean squared prediction error",
+            )
         yf = y.astype(float)
         pf = pred.astype(float)
         if np.ptp(yf) == 0:
@@ -181,7 +191,14 @@ def _metric(
 
         est = r2(np.arange(y.size))
         lo, hi, se = percentile_bootstrap(r2, y.size, n_resamples=n_resamples, conf_level=conf_level, rng=rng)
-        return _Metric(est, se, min(lo, est), max(hi, est), f"R-squared with percentile bootstrap interval ({n_resamples} resamples)", "share of outcome variance explained by the predictions")
+        return _Metric(
+            est,
+            se,
+            min(lo, est),
+            max(hi, est),
+            f"R-squared with percentile bootstrap interval ({n_resamples} resamples)",
+            "share of outcome variance explained by the predictions",
+        )
 
     if task == "multiclass":
         if pred.ndim == 1:
@@ -191,7 +208,9 @@ def _metric(
             return _accuracy(correct, conf_level, "predicted label equals the true label")
         classes = np.unique(y)
         if pred.shape[1] < classes.size:
-            raise DataError(f"`y_pred` has {pred.shape[1]} probability columns but `y_true` has {classes.size} classes; pass `classes` order via sorted labels")
+            raise DataError(
+                f"`y_pred` has {pred.shape[1]} probability columns but `y_true` has {classes.size} classes; pass `classes` order via sorted labels"
+            )
         codes = np.searchsorted(np.arange(pred.shape[1]) if y.dtype.kind in "iu" and classes.max() < pred.shape[1] else classes, y)
         p = pred.astype(float)
         if name == "accuracy":
@@ -203,7 +222,14 @@ def _metric(
         onehot = np.zeros_like(p)
         onehot[np.arange(y.size), codes] = 1.0
         est, se, lo, hi = _t_interval(((p - onehot) ** 2).sum(axis=1), conf_level)
-        return _Metric(est, se, lo, hi, "Brier score (multiclass) with t interval", "mean squared distance between predicted probabilities and the one-hot truth")
+        return _Metric(
+            est,
+            se,
+            lo,
+            hi,
+            "Brier score (multiclass) with t interval",
+            "mean squared distance between predicted probabilities and the one-hot truth",
+        )
 
     # binary
     yb = _binary(y, pos_label)
@@ -214,14 +240,23 @@ def _metric(
             correct = pred == y
             return _accuracy(correct, conf_level, "predicted label equals the true label")
         s = _positive_scores(pred)
-        return _accuracy((s >= threshold).astype(np.int8) == yb, conf_level, f"share of correct predictions (positive when probability >= {threshold:g})")
+        return _accuracy(
+            (s >= threshold).astype(np.int8) == yb, conf_level, f"share of correct predictions (positive when probability >= {threshold:g})"
+        )
     s = _positive_scores(pred)
     if name == "auc":
         auc, v10, v01 = delong_components(yb, s)
         if auc_method == "delong":
             se = math.sqrt(_delong_var(v10, v01))
             z = _z(conf_level)
-            return _Metric(auc, se, max(0.0, auc - z * se), min(1.0, auc + z * se), "AUC with DeLong interval", "area under the ROC curve (probability a positive scores above a negative)")
+            return _Metric(
+                auc,
+                se,
+                max(0.0, auc - z * se),
+                min(1.0, auc + z * se),
+                "AUC with DeLong interval",
+                "area under the ROC curve (probability a positive scores above a negative)",
+            )
 
         def auc_stat(idx: np.ndarray) -> float:
             yy = yb[idx]
@@ -230,7 +265,14 @@ def _metric(
             return delong_components(yy, s[idx])[0]
 
         lo, hi, se = percentile_bootstrap(auc_stat, y.size, n_resamples=n_resamples, conf_level=conf_level, rng=rng)
-        return _Metric(auc, se, min(lo, auc), max(hi, auc), f"AUC with percentile bootstrap interval ({n_resamples} resamples)", "area under the ROC curve")
+        return _Metric(
+            auc,
+            se,
+            min(lo, auc),
+            max(hi, auc),
+            f"AUC with percentile bootstrap interval ({n_resamples} resamples)",
+            "area under the ROC curve",
+        )
     if not _is_probability(s):
         raise DataError(f"`{name}` needs predicted probabilities in [0, 1]; `y_pred` ranges over [{s.min():.4g}, {s.max():.4g}]")
     if name == "log_loss":
@@ -336,7 +378,18 @@ def evaluate(
     names = _metric_names(metrics, task)
     results = []
     for name in names:
-        m = _metric(name, y, pred, task, conf_level=conf_level, threshold=threshold, pos_label=pos_label, auc_method=auc_method, n_resamples=n_resamples, rng=rng)
+        m = _metric(
+            name,
+            y,
+            pred,
+            task,
+            conf_level=conf_level,
+            threshold=threshold,
+            pos_label=pos_label,
+            auc_method=auc_method,
+            n_resamples=n_resamples,
+            rng=rng,
+        )
         results.append(
             Result(
                 method=m.method,
@@ -485,7 +538,11 @@ def compare_models(
                 null_value=0.0,
                 n=n,
                 label=metric,
-                details={f"{metric}_{a_name}": float(la.mean()), f"{metric}_{b_name}": float(lb.mean()), "direction": "larger is better" if sign < 0 else "smaller is better"},
+                details={
+                    f"{metric}_{a_name}": float(la.mean()),
+                    f"{metric}_{b_name}": float(lb.mean()),
+                    "direction": "larger is better" if sign < 0 else "smaller is better",
+                },
                 provenance=Provenance.current(),
             )
         )
@@ -621,12 +678,12 @@ def performance_by_chunk(
         raise DataError(f"`y_true` has no labels at all: {metric!r} cannot be computed until labels arrive")
     y_obs = y_all[labelled]
     if y_obs.dtype == object:
-        try:
+        with contextlib.suppress(TypeError, ValueError):
             y_obs = y_obs.astype(float)
-        except (TypeError, ValueError):
-            pass
     task = _infer_task(y_obs if y_obs.dtype != object else y_obs.astype(str), pred[labelled], task)
-    check_choice(metric, "metric", {"binary": CLASSIFICATION_METRICS, "multiclass": MULTICLASS_METRICS, "regression": REGRESSION_METRICS}[task])
+    check_choice(
+        metric, "metric", {"binary": CLASSIFICATION_METRICS, "multiclass": MULTICLASS_METRICS, "regression": REGRESSION_METRICS}[task]
+    )
     rng = check_random_state(random_state)
     order = pd.unique(chunk_ids)
     rows = []
@@ -635,7 +692,14 @@ def performance_by_chunk(
     for c in order:
         rows_c = chunk_ids == c
         sel = rows_c & labelled
-        row: dict[str, Any] = {"chunk": c, "n": int(rows_c.sum()), "n_labelled": int(sel.sum()), "estimate": math.nan, "ci_low": math.nan, "ci_high": math.nan}
+        row: dict[str, Any] = {
+            "chunk": c,
+            "n": int(rows_c.sum()),
+            "n_labelled": int(sel.sum()),
+            "estimate": math.nan,
+            "ci_low": math.nan,
+            "ci_high": math.nan,
+        }
         if sel.sum() >= 2:
             yc = y_all[sel]
             if yc.dtype == object:
@@ -646,7 +710,18 @@ def performance_by_chunk(
             elif yc.dtype.kind == "f" and task != "regression" and np.all(yc == np.round(yc)):
                 yc = yc.astype(np.int64)
             try:
-                m = _metric(metric, yc, pred[sel], task, conf_level=conf_level, threshold=threshold, pos_label=pos_label, auc_method="delong", n_resamples=n_resamples, rng=rng)
+                m = _metric(
+                    metric,
+                    yc,
+                    pred[sel],
+                    task,
+                    conf_level=conf_level,
+                    threshold=threshold,
+                    pos_label=pos_label,
+                    auc_method="delong",
+                    n_resamples=n_resamples,
+                    rng=rng,
+                )
                 row.update(estimate=m.estimate, ci_low=m.ci_low, ci_high=m.ci_high)
                 method = m.method
             except DataError:

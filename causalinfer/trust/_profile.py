@@ -85,7 +85,13 @@ class FeatureProfile:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> FeatureProfile:
-        common = {"name": d["name"], "kind": d["kind"], "role": d.get("role", "feature"), "n": int(d["n"]), "n_missing": int(d["n_missing"])}
+        common = {
+            "name": d["name"],
+            "kind": d["kind"],
+            "role": d.get("role", "feature"),
+            "n": int(d["n"]),
+            "n_missing": int(d["n_missing"]),
+        }
         if d["kind"] == "numeric":
             return cls(
                 **common,
@@ -118,7 +124,9 @@ def _is_numeric(s: pd.Series) -> bool:
 def numeric_values(s: pd.Series, name: str) -> np.ndarray:
     """Float values of a numeric column (NaN for missing); a clear error for non-numeric data."""
     if not _is_numeric(s):
-        raise DataError(f"column {name!r} is numeric in the reference profile but has dtype {s.dtype} in the current data; convert it first")
+        raise DataError(
+            f"column {name!r} is numeric in the reference profile but has dtype {s.dtype} in the current data; convert it first"
+        )
     arr = s.to_numpy(dtype=float, na_value=np.nan)
     if np.isinf(arr).any():
         raise DataError(f"column {name!r} contains {int(np.isinf(arr).sum())} infinite value(s); recode them as missing (NaN) first")
@@ -258,8 +266,10 @@ class Profile:
         frame = _as_frame(data)
         if columns is None:
             columns = list(frame.columns)
-            if hasattr(data, "covariates") and getattr(data, "covariates", ()):
-                columns = [*data.covariates, *([data.outcome] if getattr(data, "outcome", None) else [])]
+            covariates = tuple(getattr(data, "covariates", None) or ())
+            if covariates:
+                outcome = getattr(data, "outcome", None)
+                columns = [*covariates, *([outcome] if outcome else [])]
         columns = [str(c) for c in columns]
         if prediction is not None and prediction not in columns:
             columns.append(prediction)
@@ -267,7 +277,9 @@ class Profile:
             raise ArgumentError("`columns` is empty; name at least one column to profile")
         for c in [*columns, *categorical]:
             if c not in frame.columns:
-                raise RoleError(f"column {c!r} named in `columns`/`categorical`/`prediction` is not in the reference data (columns: {list(frame.columns)[:12]})")
+                raise RoleError(
+                    f"column {c!r} named in `columns`/`categorical`/`prediction` is not in the reference data (columns: {list(frame.columns)[:12]})"
+                )
         n_bins = check_int(n_bins, "n_bins", minimum=2, maximum=1000)
         max_sample = check_int(max_sample, "max_sample", minimum=100)
         rng = check_random_state(random_state)
@@ -348,7 +360,13 @@ class Profile:
     # ------------------------------------------------------------------ serialisation
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dict; :meth:`from_dict` rebuilds an identical profile."""
-        return {"type": "Profile", "format": _FORMAT, "name": self.name, "n_bins": self.n_bins, "features": [f.to_dict() for f in self._features.values()]}
+        return {
+            "type": "Profile",
+            "format": _FORMAT,
+            "name": self.name,
+            "n_bins": self.n_bins,
+            "features": [f.to_dict() for f in self._features.values()],
+        }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Profile:

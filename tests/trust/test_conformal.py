@@ -73,7 +73,12 @@ def test_prefit_and_recalibrate():
 def test_normalized_intervals_adapt_to_heteroscedasticity():
     rng = np.random.default_rng(3)
     X, y = _reg_data(1500, rng, hetero=True)
-    cp = SplitConformalRegressor(LinearRegression(), score="normalized", scale_estimator=GradientBoostingRegressor(n_estimators=50, max_depth=2, random_state=0), random_state=0).fit(X, y)
+    cp = SplitConformalRegressor(
+        LinearRegression(),
+        score="normalized",
+        scale_estimator=GradientBoostingRegressor(n_estimators=50, max_depth=2, random_state=0),
+        random_state=0,
+    ).fit(X, y)
     calm = np.array([[0.0, 0.0, 0.0]])
     wild = np.array([[1.9, 0.0, 0.0]])
     w = lambda x: float(np.diff(cp.predict_interval(x))[0, 0])  # noqa: E731
@@ -129,7 +134,11 @@ def test_jackknife_plus_matches_definition():
 @pytest.mark.parametrize(
     ("make", "exc", "match"),
     [
-        (lambda: SplitConformalRegressor(LinearRegression(), alpha=0.01, calibration_size=50), ci.DataError, "at least 99 calibration points"),
+        (
+            lambda: SplitConformalRegressor(LinearRegression(), alpha=0.01, calibration_size=50),
+            ci.DataError,
+            "at least 99 calibration points",
+        ),
         (lambda: SplitConformalRegressor(LinearRegression(), alpha=1.5), ci.ArgumentError, "alpha"),
         (lambda: SplitConformalRegressor(LinearRegression(), score="relative"), ci.ArgumentError, "must be one of"),
         (lambda: SplitConformalRegressor("not a model"), ci.ArgumentTypeError, "estimator"),
@@ -236,7 +245,7 @@ def test_classification_coverage(method, randomized):
 def test_jackknife_plus_coverage_small_data(method):
     rng = np.random.default_rng(14)
     alpha, n, n_test = 0.1, 30, 200
-    reps = 60 if method == "jackknife+" else 120
+    reps = 40 if method == "jackknife+" else 80
     covs = np.empty(reps)
     for r in range(reps):
         X, y = _reg_data(n + n_test, rng)

@@ -72,14 +72,19 @@ def test_paired_comparison_against_roc_test_and_t_test(reference):
 def test_regression_intervals_against_t_test(reference):
     reg = reference("trust")["regression"]
     res = evaluate(reg["y"], reg["pred"], metrics=("mae", "rmse"))
-    assert (res["mae"].estimate, res["mae"].ci_low, res["mae"].ci_high) == (approx(reg["mae"]), approx(reg["mae_low"]), approx(reg["mae_high"]))
+    assert (res["mae"].estimate, res["mae"].ci_low, res["mae"].ci_high) == (
+        approx(reg["mae"]),
+        approx(reg["mae_low"]),
+        approx(reg["mae_high"]),
+    )
     assert (res["rmse"].ci_low, res["rmse"].ci_high) == (approx(reg["rmse_low"]), approx(reg["rmse_high"]))
 
 
 def test_drift_tests_against_r(reference):
     d = reference("trust")["drift"]
     tables = [
-        Profile.build(pd.DataFrame({col: d[f"ref_{col}"]})).check(pd.DataFrame({col: d[f"cur_{col}"]}), alert_on="pvalue").table for col in ("c", "x")
+        Profile.build(pd.DataFrame({col: d[f"ref_{col}"]})).check(pd.DataFrame({col: d[f"cur_{col}"]}), alert_on="pvalue").table
+        for col in ("c", "x")
     ]
     row = pd.concat(tables).set_index("feature")
     assert row.loc["c", "statistic"] == approx(d["chisq_statistic"])
