@@ -7,6 +7,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
@@ -191,3 +193,23 @@ def test_dataset_roles_and_bundled_data():
     res = Profile.build(control, columns=list(ds.covariates)).check(treated)
     assert not res.drifted  # a randomised experiment: treated and controls share one covariate distribution
     assert res.diagnostic("columns not in profile").status == "warn"
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    ref=st.lists(st.integers(-20, 20), min_size=5, max_size=60),
+    cur=st.lists(st.integers(-25, 25), min_size=1, max_size=80),
+    chunk=st.integers(1, 30),
+)
+def test_ks_and_wasserstein_from_counts_property(ref, cur, chunk):
+    """Any chunking of any tied integer data gives scipy's KS statistic, and W1 within the documented bound."""
+    prof = Profile.build(pd.DataFrame({"v": np.asarray(ref, dtype=float)}))
+    mon = prof.monitor()
+    cur_f = pd.DataFrame({"v": np.asarray(cur, dtype=float) / 2})
+    for i in range(0, len(cur), chunk):
+        mon.update(cur_f.iloc[i : i + chunk], keep_history=False)
+    row = mon.result().table.iloc[0]
+    assert row["statistic"] == pytest.approx(stats.ks_2samp(ref, cur_f["v"]).statistic, abs=1e-12)
+    if np.std(ref) > 0:
+        w = stats.wasserstein_distance(ref, cur_f["v"]) / np.std(ref, ddof=1)
+        assert abs(row["wasserstein"] - w) <= 1e-9 + 0.5 * w
