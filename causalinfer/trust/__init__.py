@@ -3,7 +3,8 @@
 - Conformal prediction: :class:`SplitConformalRegressor` (absolute and normalised scores),
   :class:`ConformalizedQuantileRegressor`, :class:`SplitConformalClassifier` (LAC, APS),
   :class:`JackknifePlusRegressor` (jackknife+, CV+).
-- Evaluation with uncertainty: :func:`evaluate`, :func:`compare_models`, :func:`performance_by_chunk`.
+- Evaluation with uncertainty: :func:`evaluate`, :func:`compare_models`, :func:`performance_by_chunk`,
+  :func:`coverage` (do intervals keep their promise on new labelled data?).
 - Monitoring: :class:`Profile` (a serialisable reference profile), checked chunk by chunk with
   :meth:`Profile.check` or a :class:`DriftMonitor`, answering with a :class:`DriftResult`.
 
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ._conformal import ConformalizedQuantileRegressor, JackknifePlusRegressor, SplitConformalClassifier, SplitConformalRegressor
     from ._drift import DriftMonitor, DriftResult
-    from ._metrics import PerformanceResult, compare_models, evaluate, performance_by_chunk
+    from ._metrics import PerformanceResult, compare_models, coverage, evaluate, performance_by_chunk
     from ._profile import Profile
 
 _NAMES = {
@@ -30,6 +31,7 @@ _NAMES = {
     "DriftResult": "._drift",
     "Profile": "._profile",
     "compare_models": "._metrics",
+    "coverage": "._metrics",
     "evaluate": "._metrics",
     "performance_by_chunk": "._metrics",
     "PerformanceResult": "._metrics",
@@ -45,6 +47,7 @@ __all__ = [
     "SplitConformalClassifier",
     "SplitConformalRegressor",
     "compare_models",
+    "coverage",
     "evaluate",
     "performance_by_chunk",
 ]

@@ -16,7 +16,7 @@ from ..exceptions import ArgumentError, DataError
 from ..results import Diagnostic, Provenance, Result, ResultSet, TableResult
 from ._common import percentile_bootstrap, wilson_interval
 
-__all__ = ["PerformanceResult", "compare_models", "evaluate", "performance_by_chunk"]
+__all__ = ["PerformanceResult", "compare_models", "coverage", "evaluate", "performance_by_chunk"]
 
 CLASSIFICATION_METRICS = ("accuracy", "auc", "log_loss", "brier")
 MULTICLASS_METRICS = ("accuracy", "log_loss", "brier")
@@ -749,4 +749,104 @@ def performance_by_chunk(
         diagnostics=tuple(diags),
         details={"metric": metric, "task": task},
         provenance=Provenance.current(random_state=random_state),
+    )
+
+
+def coverage(
+    y_true: Any,
+    intervals: Any,
+    *,
+    classes: Any = None,
+    nominal: float | None = None,
+    conf_level: float = 0.95,
+) -> Result:
+    """Empirical coverage of prediction intervals or prediction sets on labelled data, with a Wilson interval.
+
+    Parameters
+    ----------
+    y_true : array-like
+        True outcomes (intervals) or labels (sets).
+    intervals : array-like
+        Either an ``(n, 2)`` array of (lower, upper) bounds, as from ``predict_interval``, or a boolean
+        ``(n, n_classes)`` array of prediction sets, as from ``predict_set`` (then ``classes`` is required).
+    classes : array-like, optional
+        Class of each column of a set array (the predictor's ``classes_``).
+    nominal : float, optional
+        The promised coverage (``1 - alpha``); when given, a diagnostic says whether it lies inside the interval.
+    conf_level : float
+
+    Returns
+    -------
+    Result
+        ``estimate`` = share of rows covered, Wilson ``ci_low``/``ci_high``, ``n``; ``details`` has
+        ``mean_width`` (intervals) or ``mean_set_size`` (sets).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from causalinfer.trust import coverage
+    >>> y = np.array([0.1, 0.5, 2.0, -1.0])
+    >>> iv = np.array([[0, 1], [0, 1], [0, 1], [-2, 0]])
+    >>> coverage(y, iv).estimate
+    0.75
+    """
+    conf_level = check_conf_level(conf_level)
+    y = _labels(y_true, ["coverage"])
+    arr = np.asarray(intervals)
+    if arr.ndim != 2 or arr.shape[0] != y.size:
+        raise DataError(
+            f"`intervals` must be an (n, 2) array of bounds or an (n, n_classes) boolean set array with n = {y.size}; got {show(arr)}"
+        )
+    if arr.dtype == bool:
+        if classes is None:
+            raise ArgumentError("`classes` is required with prediction sets (pass the predictor's classes_)")
+        cls = np.asarray(classes)
+        if cls.size != arr.shape[1]:
+            raise DataError(f"`classes` must name the {arr.shape[1]} set columns; got {cls.size}")
+        lookup = {c: j for j, c in enumerate(cls.tolist())}
+        cols = np.array([lookup.get(v, -1) for v in y.tolist()])
+        covered = np.where(cols >= 0, arr[np.arange(y.size), np.maximum(cols, 0)], False)
+        extra: dict[str, Any] = {"mean_set_size": float(arr.sum(axis=1).mean())}
+        what = "prediction sets"
+    else:
+        if arr.shape[1] != 2:
+            raise DataError(f"`intervals` must have two columns (lower, upper); got {arr.shape[1]}")
+        yf = y.astype(float)
+        covered = (arr[:, 0] <= yf) & (yf <= arr[:, 1])
+        extra = {"mean_width": float(np.mean(arr[:, 1] - arr[:, 0]))}
+        what = "prediction intervals"
+    k, n = int(covered.sum()), int(y.size)
+    lo, hi = wilson_interval(k, n, conf_level)
+    diags = []
+    if nominal is not None:
+        nominal = check_conf_level(nominal, "nominal")
+        if lo <= nominal <= hi:
+            diags.append(Diagnostic("nominal coverage", "ok", nominal, f"the promised coverage {nominal:g} lies inside the interval"))
+        elif hi < nominal:
+            diags.append(
+                Diagnostic(
+                    "nominal coverage",
+                    "fail",
+                    nominal,
+                    f"coverage is below the promised {nominal:g}: the data may have drifted (the guarantee is an average over calibration sets; one calibration set can fall short by about sqrt(alpha (1 - alpha) / n_calibration))",
+                )
+            )
+        else:
+            diags.append(
+                Diagnostic(
+                    "nominal coverage", "warn", nominal, f"coverage is above the promised {nominal:g}: the {what} are wider than needed"
+                )
+            )
+    return Result(
+        method="Empirical coverage with Wilson score interval",
+        estimand=f"share of true values inside the {what}",
+        estimate=k / n,
+        ci_low=lo,
+        ci_high=hi,
+        conf_level=conf_level,
+        n=n,
+        diagnostics=tuple(diags),
+        details=extra,
+        label="coverage",
+        provenance=Provenance.current(),
     )

@@ -166,3 +166,27 @@ def _t5_mean_abs():
     from math import gamma, pi, sqrt
 
     return 2 * sqrt(5) * gamma(3) / (sqrt(pi) * 4 * gamma(2.5))
+
+
+def test_coverage_of_intervals_and_sets():
+    from sklearn.linear_model import LinearRegression, LogisticRegression
+
+    from causalinfer.trust import SplitConformalClassifier, SplitConformalRegressor, coverage
+
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(2000, 2))
+    y = X @ [1.0, 1.0] + rng.normal(size=2000)
+    cp = SplitConformalRegressor(LinearRegression(), alpha=0.1, random_state=0).fit(X[:1000], y[:1000])
+    res = coverage(y[1000:], cp.predict_interval(X[1000:]), nominal=0.9)
+    check_result(res)
+    assert abs(res.estimate - 0.9) < 0.04 and res.details["mean_width"] > 0
+    shifted = coverage(y[1000:] + 2.0, cp.predict_interval(X[1000:]), nominal=0.9)
+    assert shifted.diagnostic("nominal coverage").status == "fail"
+    labels = (y > 0).astype(int)
+    cc = SplitConformalClassifier(LogisticRegression(), alpha=0.1, random_state=0).fit(X[:1000], labels[:1000])
+    sets = coverage(labels[1000:], cc.predict_set(X[1000:]), classes=cc.classes_, nominal=0.9)
+    assert 0.85 < sets.estimate < 0.96 and "mean_set_size" in sets.details
+    with pytest.raises(ci.ArgumentError, match="classes"):
+        coverage(labels[1000:], cc.predict_set(X[1000:]))
+    with pytest.raises(ci.DataError, match="need the true labels"):
+        coverage(None, cp.predict_interval(X[:3]))
