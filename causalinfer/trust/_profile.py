@@ -335,6 +335,18 @@ class Profile:
             )
         return pd.DataFrame(rows)
 
+    def describe(self) -> Any:
+        """The profile as a :class:`~causalinfer.results.TableResult` (text and notebook display of :meth:`summary_frame`)."""
+        from ..results import TableResult
+
+        title = f"Reference profile{f' {self.name!r}' if self.name else ''}"
+        return TableResult(
+            method=title, estimand=f"{len(self)} column(s), {self.n_bins} quantile bins per numeric column", table=self.summary_frame()
+        )
+
+    def _repr_html_(self) -> str:
+        return str(self.describe()._repr_html_())
+
     # ------------------------------------------------------------------ checking
     def check(self, data: Any, **options: Any) -> Any:
         """Check current data against the profile; same options as :class:`~causalinfer.trust.DriftMonitor`.

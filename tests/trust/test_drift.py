@@ -88,6 +88,8 @@ def test_chunks_add_up_and_json_roundtrip(profile):
         mon.update(cur.iloc[i : i + 700])
     pd.testing.assert_frame_equal(mon.result().table, whole.table, check_exact=False, rtol=1e-12)
     assert len(mon.history) == 5 and len(mon.timeline()) == 5 * len(profile)
+    check_result(profile.describe())
+    assert "prediction" in profile._repr_html_() and repr(profile).startswith("Profile(columns=4")
     text = profile.to_json()
     assert json.loads(text)["type"] == "Profile"
     assert Profile.from_json(text).to_dict() == profile.to_dict()
