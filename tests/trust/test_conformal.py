@@ -225,7 +225,7 @@ def test_cqr_coverage_heteroscedastic():
 @pytest.mark.parametrize(("method", "randomized"), [("lac", False), ("aps", False), ("aps", True)])
 def test_classification_coverage(method, randomized):
     rng = np.random.default_rng(13)
-    alpha, n_cal, n_test, reps = 0.1, 150, 300, 150
+    alpha, n_cal, n_test, reps = 0.1, 150, 300, 300
     Xtr, ytr = _clf_data(600, rng)
     model = LogisticRegression().fit(Xtr, ytr)
     cp = SplitConformalClassifier(model, method=method, randomized=randomized, alpha=alpha, prefit=True, random_state=0)
@@ -245,7 +245,7 @@ def test_classification_coverage(method, randomized):
 def test_jackknife_plus_coverage_small_data(method):
     rng = np.random.default_rng(14)
     alpha, n, n_test = 0.1, 30, 200
-    reps = 40 if method == "jackknife+" else 80
+    reps = 100 if method == "jackknife+" else 200
     covs = np.empty(reps)
     for r in range(reps):
         X, y = _reg_data(n + n_test, rng)

@@ -155,11 +155,11 @@ def test_stated_warnings(ref):
 
 @pytest.mark.slow
 def test_false_alarm_rate_under_no_drift():
-    """1,000 current samples of 500 rows from the reference distribution: effect-size alerts <= 1%, Holm p-value alerts <= alpha."""
+    """1,000 current samples of 1,000 rows from the reference distribution: effect-size alerts <= 1%, Holm p-value alerts <= alpha."""
     rng = np.random.default_rng(9)
-    prof = Profile.build(_frame(5000, rng), columns=["x", "r", "c"])
+    prof = Profile.build(_frame(10_000, rng))
     mon = prof.monitor(alert_on="pvalue", alpha=0.05)
-    draws, m = 1000, 500
+    draws, m = 1000, 1000
     big = _frame(m * draws, rng)
     alarms_e = alarms_p = 0
     for i in range(draws):
@@ -173,17 +173,17 @@ def test_false_alarm_rate_under_no_drift():
 
 @pytest.mark.slow
 def test_alarms_on_stated_shifts():
-    """A 0.75 sd mean shift, or category shares moving from (.5, .3, .2) to (.2, .3, .5), alarm in >= 99% of 100 draws of 1,000 rows."""
+    """A 0.75 sd mean shift, or category shares moving from (.5, .3, .2) to (.2, .3, .5), alarm in >= 99% of 200 draws of 1,000 rows."""
     rng = np.random.default_rng(10)
     prof = Profile.build(_frame(10_000, rng), columns=["x", "c"])
     mon = prof.monitor()
     hits_x = hits_c = 0
-    for _ in range(100):
+    for _ in range(200):
         rows = mon._evaluate(mon._counts(_frame(1000, rng, shift=0.75, cat_p=(0.2, 0.3, 0.5)))[0], [])
         alerts = {r["feature"] for r in rows if r["alert"]}
         hits_x += "x" in alerts
         hits_c += "c" in alerts
-    assert hits_x >= 99 and hits_c >= 99
+    assert hits_x >= 198 and hits_c >= 198
 
 
 def test_dataset_roles_and_bundled_data():
@@ -211,7 +211,7 @@ def test_ks_and_wasserstein_from_counts_property(ref, cur, chunk):
     for i in range(0, len(cur), chunk):
         mon.update(cur_f.iloc[i : i + chunk], keep_history=False)
     row = mon.result().table.iloc[0]
-    assert row["statistic"] == pytest.approx(stats.ks_2samp(ref, cur_f["v"]).statistic, abs=1e-12)
+    assert row["statistic"] == pytest.approx(stats.ks_2samp(ref, cur_f["v"], method="asymp").statistic, abs=1e-12)
     if np.std(ref) > 0:
         w = stats.wasserstein_distance(ref, cur_f["v"]) / np.std(ref, ddof=1)
         assert abs(row["wasserstein"] - w) <= 1e-9 + 0.5 * w
