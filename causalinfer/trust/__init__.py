@@ -9,6 +9,29 @@
   :meth:`Profile.check` or a :class:`DriftMonitor`, answering with a :class:`DriftResult`.
 
 Names load on first use (scikit-learn and scipy are imported only by the parts that need them).
+
+Inside a scoring job, each piece works chunk by chunk: the fitted conformal predictor adds output columns and the
+monitor accumulates the drift of features and predictions::
+
+    >>> import numpy as np, pandas as pd
+    >>> from sklearn.linear_model import LinearRegression
+    >>> from causalinfer.trust import Profile, SplitConformalRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> train = pd.DataFrame(rng.normal(size=(2000, 2)), columns=["a", "b"])
+    >>> y = train["a"] - train["b"] + rng.normal(size=2000)
+    >>> cp = SplitConformalRegressor(LinearRegression(), alpha=0.1, random_state=0).fit(train, y)
+    >>> profile = Profile.build(train.assign(prediction=cp.predict(train)), prediction="prediction")
+    >>> stored = profile.to_json()  # kept beside the model
+    >>> monitor = Profile.from_json(stored).monitor()
+    >>> new = pd.DataFrame(rng.normal(0.5, 1.0, size=(3000, 2)), columns=["a", "b"])
+    >>> for start in range(0, len(new), 1000):
+    ...     chunk = new.iloc[start : start + 1000]
+    ...     out = pd.concat([chunk, cp.predict_frame(chunk)], axis=1)  # prediction, lower, upper
+    ...     _ = monitor.update(out[["a", "b", "prediction"]])
+    >>> list(out.columns)
+    ['a', 'b', 'prediction', 'lower', 'upper']
+    >>> monitor.result().alerts
+    ('a', 'b')
 """
 
 from __future__ import annotations
