@@ -29,8 +29,7 @@ from .exceptions import (
 )
 
 if TYPE_CHECKING:
-    from . import data, results, stats
-    from . import trust
+    from . import data, results, stats, trust
     from .data import Dataset, data_card, list_datasets, load_dataset
     from .results import Diagnostic, EffectSize, Result, ResultSet, TableResult
 
