@@ -29,7 +29,7 @@ from .exceptions import (
 )
 
 if TYPE_CHECKING:
-    from . import data, designs, predict, report, results, stats
+    from . import data, designs, predict, report, results, stats, trust
     from .data import Dataset, data_card, list_datasets, load_dataset
     from .results import Diagnostic, EffectSize, Result, ResultSet, TableResult
 
@@ -44,7 +44,7 @@ _LAZY_ATTRS = {
     "Diagnostic": "causalinfer.results",
     "EffectSize": "causalinfer.results",
 }
-_SUBPACKAGES = ("data", "designs", "predict", "report", "results", "stats")
+_SUBPACKAGES = ("data", "designs", "predict", "report", "results", "stats", "trust")
 
 __all__ = [
     "ArgumentError",
@@ -75,6 +75,7 @@ __all__ = [
     "report",
     "results",
     "stats",
+    "trust",
 ]
 
 
