@@ -20,7 +20,7 @@ import numpy as np
 from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestRegressor
 from sklearn.linear_model import LinearRegression
 
-from causalinfer.trust import SplitConformalRegressor
+from causalinfer.predict import SplitConformalRegressor
 
 
 def timed(fn, chunks):

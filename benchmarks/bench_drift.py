@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from causalinfer.trust import Profile
+from causalinfer.predict import Profile
 
 
 def main() -> None:

@@ -29,7 +29,7 @@ from .exceptions import (
 )
 
 if TYPE_CHECKING:
-    from . import data, designs, predict, report, results, stats, trust
+    from . import data, designs, predict, report, results, stats
     from .data import Dataset, data_card, list_datasets, load_dataset
     from .results import Diagnostic, EffectSize, Result, ResultSet, TableResult
 
@@ -44,7 +44,7 @@ _LAZY_ATTRS = {
     "Diagnostic": "causalinfer.results",
     "EffectSize": "causalinfer.results",
 }
-_SUBPACKAGES = ("data", "designs", "predict", "report", "results", "stats", "trust")
+_SUBPACKAGES = ("data", "designs", "predict", "report", "results", "stats")
 
 __all__ = [
     "ArgumentError",
@@ -75,7 +75,6 @@ __all__ = [
     "report",
     "results",
     "stats",
-    "trust",
 ]
 
 

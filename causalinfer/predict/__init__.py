@@ -1,9 +1,17 @@
-"""Predictive inference: score data with trained models, from where it lives to where it is read.
+"""Predictive inference: score data with trained models, say how far to trust each score, and watch for drift.
 
 ``score(model, source, destination)`` runs a chunked, resumable scoring job that writes every input row
 exactly once; ``save_model`` / ``load_model`` persist models as skops files with a metadata sidecar (input
 schema, library versions, content hash, training-data fingerprint).
+
+Trust: conformal prediction (:class:`SplitConformalRegressor`, :class:`ConformalizedQuantileRegressor`,
+:class:`SplitConformalClassifier`, :class:`JackknifePlusRegressor`), evaluation with confidence intervals
+(:func:`evaluate`, :func:`compare_models`, :func:`performance_by_chunk`, :func:`coverage`) and drift monitoring
+(:class:`Profile`, :class:`DriftMonitor`, :class:`DriftResult`). These load on first use.
 """
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from ._contract import ChunkReport, ColumnSpec, InputSchema
 from ._errors import JobConflictError, ModelError, SchemaError, UntrustedModelError
@@ -12,22 +20,67 @@ from ._score import OUTPUTS, ScoringResult, score
 from ._sinks import SQLDestination
 from ._sources import SQLSource
 
+if TYPE_CHECKING:
+    from ._conformal import ConformalizedQuantileRegressor, JackknifePlusRegressor, SplitConformalClassifier, SplitConformalRegressor
+    from ._drift import DriftMonitor, DriftResult
+    from ._metrics import PerformanceResult, compare_models, coverage, evaluate, performance_by_chunk
+    from ._profile import Profile
+
+_NAMES = {
+    "ConformalizedQuantileRegressor": "._conformal",
+    "JackknifePlusRegressor": "._conformal",
+    "SplitConformalClassifier": "._conformal",
+    "SplitConformalRegressor": "._conformal",
+    "DriftMonitor": "._drift",
+    "DriftResult": "._drift",
+    "Profile": "._profile",
+    "compare_models": "._metrics",
+    "coverage": "._metrics",
+    "evaluate": "._metrics",
+    "performance_by_chunk": "._metrics",
+    "PerformanceResult": "._metrics",
+}
+
 __all__ = [
     "OUTPUTS",
     "ChunkReport",
     "ColumnSpec",
+    "ConformalizedQuantileRegressor",
+    "DriftMonitor",
+    "DriftResult",
     "InputSchema",
+    "JackknifePlusRegressor",
     "JobConflictError",
     "ModelError",
     "ModelInfo",
+    "PerformanceResult",
+    "Profile",
     "SQLDestination",
     "SQLSource",
     "SchemaError",
     "ScoringResult",
+    "SplitConformalClassifier",
+    "SplitConformalRegressor",
     "UntrustedModelError",
+    "compare_models",
+    "coverage",
+    "evaluate",
     "frame_fingerprint",
     "load_model",
     "model_info",
+    "performance_by_chunk",
     "save_model",
     "score",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _NAMES:
+        value = getattr(importlib.import_module(_NAMES[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'causalinfer.predict' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,4 +1,4 @@
-# Reference values for causalinfer.trust (metric intervals, paired comparison, drift tests).
+# Reference values for causalinfer.predict (metric intervals, paired comparison, drift tests).
 # Run from the repository root:  Rscript tests/reference/trust.R
 suppressPackageStartupMessages({library(jsonlite); library(pROC)})
 set.seed(20261128)

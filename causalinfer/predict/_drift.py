@@ -1,4 +1,4 @@
-"""Drift checks of current data against a stored :class:`~causalinfer.trust.Profile`, chunk by chunk."""
+"""Drift checks of current data against a stored :class:`~causalinfer.predict.Profile`, chunk by chunk."""
 
 from __future__ import annotations
 
@@ -320,7 +320,7 @@ class DriftMonitor:
     Examples
     --------
     >>> import numpy as np, pandas as pd
-    >>> from causalinfer.trust import Profile
+    >>> from causalinfer.predict import Profile
     >>> rng = np.random.default_rng(0)
     >>> prof = Profile.build(pd.DataFrame({"x": rng.normal(size=5000)}))
     >>> mon = prof.monitor()

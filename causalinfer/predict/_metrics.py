@@ -359,7 +359,7 @@ def evaluate(
     Examples
     --------
     >>> import numpy as np
-    >>> from causalinfer.trust import evaluate
+    >>> from causalinfer.predict import evaluate
     >>> rng = np.random.default_rng(0)
     >>> y = rng.integers(0, 2, 300); p = np.clip(0.3 + 0.4 * y + rng.normal(0, 0.2, 300), 0.01, 0.99)
     >>> res = evaluate(y, p)
@@ -448,7 +448,7 @@ def compare_models(
     Examples
     --------
     >>> import numpy as np
-    >>> from causalinfer.trust import compare_models
+    >>> from causalinfer.predict import compare_models
     >>> rng = np.random.default_rng(2)
     >>> y = rng.integers(0, 2, 400)
     >>> good = 1 / (1 + np.exp(-(2 * y - 1) * 1.5 + rng.normal(size=400)))
@@ -650,7 +650,7 @@ def performance_by_chunk(
     Examples
     --------
     >>> import numpy as np
-    >>> from causalinfer.trust import performance_by_chunk
+    >>> from causalinfer.predict import performance_by_chunk
     >>> rng = np.random.default_rng(0)
     >>> y = rng.integers(0, 2, 600).astype(float); p = np.clip(0.25 + 0.5 * y + rng.normal(0, 0.2, 600), 0, 1)
     >>> y[500:] = np.nan  # labels not yet arrived
@@ -784,7 +784,7 @@ def coverage(
     Examples
     --------
     >>> import numpy as np
-    >>> from causalinfer.trust import coverage
+    >>> from causalinfer.predict import coverage
     >>> y = np.array([0.1, 0.5, 2.0, -1.0])
     >>> iv = np.array([[0, 1], [0, 1], [0, 1], [-2, 0]])
     >>> coverage(y, iv).estimate

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from causalinfer.trust import Profile, compare_models, evaluate
-from causalinfer.trust._common import wilson_interval
-from causalinfer.trust._drift import adjust_pvalues
+from causalinfer.predict import Profile, compare_models, evaluate
+from causalinfer.predict._common import wilson_interval
+from causalinfer.predict._drift import adjust_pvalues
 
 RTOL = 1e-9
 

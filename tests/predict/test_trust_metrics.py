@@ -8,7 +8,7 @@ import pytest
 
 import causalinfer as ci
 from causalinfer._testing import check_nested_intervals, check_result
-from causalinfer.trust import PerformanceResult, compare_models, evaluate, performance_by_chunk
+from causalinfer.predict import PerformanceResult, compare_models, evaluate, performance_by_chunk
 
 
 def _binary(n, rng, sep=1.0):
@@ -171,7 +171,7 @@ def _t5_mean_abs():
 def test_coverage_of_intervals_and_sets():
     from sklearn.linear_model import LinearRegression, LogisticRegression
 
-    from causalinfer.trust import SplitConformalClassifier, SplitConformalRegressor, coverage
+    from causalinfer.predict import SplitConformalClassifier, SplitConformalRegressor, coverage
 
     rng = np.random.default_rng(8)
     X = rng.normal(size=(2000, 2))

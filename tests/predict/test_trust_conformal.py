@@ -10,7 +10,7 @@ from sklearn.ensemble import GradientBoostingRegressor
 from sklearn.linear_model import LinearRegression, LogisticRegression, QuantileRegressor, Ridge
 
 import causalinfer as ci
-from causalinfer.trust import ConformalizedQuantileRegressor, JackknifePlusRegressor, SplitConformalClassifier, SplitConformalRegressor
+from causalinfer.predict import ConformalizedQuantileRegressor, JackknifePlusRegressor, SplitConformalClassifier, SplitConformalRegressor
 
 
 def _reg_data(n, rng, hetero=False):

@@ -14,7 +14,7 @@ from scipy.spatial.distance import jensenshannon
 
 import causalinfer as ci
 from causalinfer._testing import check_result, check_unchanged
-from causalinfer.trust import DriftResult, Profile
+from causalinfer.predict import DriftResult, Profile
 
 
 def _frame(n, rng, shift=0.0, cat_p=(0.5, 0.3, 0.2)):

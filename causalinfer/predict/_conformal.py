@@ -145,7 +145,7 @@ class SplitConformalRegressor(_SplitConformalBase):
     --------
     >>> import numpy as np
     >>> from sklearn.linear_model import LinearRegression
-    >>> from causalinfer.trust import SplitConformalRegressor
+    >>> from causalinfer.predict import SplitConformalRegressor
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(500, 2)); y = X @ [1.0, -2.0] + rng.normal(size=500)
     >>> cp = SplitConformalRegressor(LinearRegression(), alpha=0.1, random_state=0).fit(X, y)
@@ -287,7 +287,7 @@ class ConformalizedQuantileRegressor(_SplitConformalBase):
     --------
     >>> import numpy as np
     >>> from sklearn.ensemble import GradientBoostingRegressor
-    >>> from causalinfer.trust import ConformalizedQuantileRegressor
+    >>> from causalinfer.predict import ConformalizedQuantileRegressor
     >>> rng = np.random.default_rng(1)
     >>> X = rng.uniform(0, 4, size=(400, 1)); y = X[:, 0] + rng.normal(scale=0.2 + X[:, 0] / 2)
     >>> gb = GradientBoostingRegressor(loss="quantile", n_estimators=50, random_state=0)
@@ -404,7 +404,7 @@ class SplitConformalClassifier(_SplitConformalBase):
     --------
     >>> import numpy as np
     >>> from sklearn.linear_model import LogisticRegression
-    >>> from causalinfer.trust import SplitConformalClassifier
+    >>> from causalinfer.predict import SplitConformalClassifier
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(600, 2)); y = (X[:, 0] + rng.normal(size=600) > 0).astype(int)
     >>> cp = SplitConformalClassifier(LogisticRegression(), alpha=0.1, random_state=0).fit(X, y)
@@ -541,7 +541,7 @@ class JackknifePlusRegressor(BaseEstimator):  # type: ignore[misc]
     --------
     >>> import numpy as np
     >>> from sklearn.linear_model import Ridge
-    >>> from causalinfer.trust import JackknifePlusRegressor
+    >>> from causalinfer.predict import JackknifePlusRegressor
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(60, 3)); y = X.sum(axis=1) + rng.normal(size=60)
     >>> jp = JackknifePlusRegressor(Ridge(), alpha=0.1, method="jackknife+").fit(X, y)

@@ -254,7 +254,7 @@ class Profile:
         Examples
         --------
         >>> import numpy as np, pandas as pd
-        >>> from causalinfer.trust import Profile
+        >>> from causalinfer.predict import Profile
         >>> rng = np.random.default_rng(0)
         >>> ref = pd.DataFrame({"x": rng.normal(size=1000), "c": rng.choice(["a", "b"], 1000)})
         >>> prof = Profile.build(ref)
@@ -349,9 +349,9 @@ class Profile:
 
     # ------------------------------------------------------------------ checking
     def check(self, data: Any, **options: Any) -> Any:
-        """Check current data against the profile; same options as :class:`~causalinfer.trust.DriftMonitor`.
+        """Check current data against the profile; same options as :class:`~causalinfer.predict.DriftMonitor`.
 
-        Returns a :class:`~causalinfer.trust.DriftResult`. Large tables are processed in chunks of
+        Returns a :class:`~causalinfer.predict.DriftResult`. Large tables are processed in chunks of
         ``chunk_size`` rows (default 250,000) so memory stays bounded.
         """
         from ._drift import DriftMonitor
@@ -364,7 +364,7 @@ class Profile:
         return monitor.result()
 
     def monitor(self, **options: Any) -> Any:
-        """A :class:`~causalinfer.trust.DriftMonitor` that accumulates current data chunk by chunk."""
+        """A :class:`~causalinfer.predict.DriftMonitor` that accumulates current data chunk by chunk."""
         from ._drift import DriftMonitor
 
         return DriftMonitor(self, **options)

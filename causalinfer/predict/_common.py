@@ -1,4 +1,4 @@
-"""Small numerical helpers private to ``causalinfer.trust`` (Wilson interval, percentile bootstrap, conformal ranks)."""
+"""Small numerical helpers private to ``causalinfer.predict`` (Wilson interval, percentile bootstrap, conformal ranks)."""
 
 from __future__ import annotations
 
