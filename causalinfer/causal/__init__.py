@@ -1,0 +1,19 @@
+"""Causal inference: would an intervention change the outcome, and by how much?
+
+Estimators of the effect of a binary treatment under unconfoundedness (regression adjustment, inverse
+probability weighting, augmented IPW, double ML) answer with an :class:`EffectResult` that carries overlap and
+balance diagnostics and can :meth:`~EffectResult.refute` and :meth:`~EffectResult.sensitivity` itself.
+"""
+
+from ._effect import EffectResult, RefutationResult
+from ._estimators import aipw, dml, estimate_effect, ipw, regression_adjustment
+
+__all__ = [
+    "EffectResult",
+    "RefutationResult",
+    "aipw",
+    "dml",
+    "estimate_effect",
+    "ipw",
+    "regression_adjustment",
+]
