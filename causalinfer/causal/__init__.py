@@ -7,13 +7,21 @@ balance diagnostics and can :meth:`~EffectResult.refute` and :meth:`~EffectResul
 
 from ._effect import EffectResult, RefutationResult
 from ._estimators import aipw, dml, estimate_effect, ipw, regression_adjustment
+from ._graph import IdentificationResult, identify_effect
+from ._refute import refute
+from ._sensitivity import e_value, robustness_value
 
 __all__ = [
     "EffectResult",
+    "IdentificationResult",
     "RefutationResult",
     "aipw",
     "dml",
+    "e_value",
     "estimate_effect",
+    "identify_effect",
     "ipw",
+    "refute",
     "regression_adjustment",
+    "robustness_value",
 ]

@@ -54,6 +54,8 @@ class Warm:
 
     std: Standardizer
     beta: np.ndarray | None = None
+    X: np.ndarray | None = None  # the standardised design ``std.design(Z)``, when already built
+    H: np.ndarray | None = None  # a logistic Hessian X' W X near the refit's answer (chord steps for refits)
 
 
 def target(a: np.ndarray, estimand: str) -> np.ndarray:
@@ -76,14 +78,19 @@ def weights_and_slope(a: np.ndarray, e: np.ndarray, estimand: str) -> tuple[np.n
     return w, dw
 
 
-def propensity(a: np.ndarray, Z: np.ndarray, spec: Spec, warm: Warm | None, names: tuple[str, ...] = ()) -> tuple[np.ndarray, LogitFit | None]:
+def propensity(a: np.ndarray, Z: np.ndarray, spec: Spec, warm: Warm | None, names: tuple[str, ...] = (),
+               refit: bool = False) -> tuple[np.ndarray, LogitFit | None]:
     """Fitted P(A=1 | Z): the built-in logistic regression (warm-started when possible) or a scikit-learn model."""
     if spec.propensity_model is not None:
         return sk_propensity(spec.propensity_model, Z, a, Z), None
-    std = warm.std if warm is not None and warm.std.center.size == Z.shape[1] else Standardizer.of(Z)
-    X = std.design(Z)
+    if warm is not None and warm.X is not None and warm.X.shape[0] == a.size:
+        X = warm.X  # the standardised design, already built by the caller
+    else:
+        std = warm.std if warm is not None and warm.std.center.size == Z.shape[1] else Standardizer.of(Z)
+        X = std.design(Z)
     beta0 = warm.beta if warm is not None and warm.beta is not None and warm.beta.size == X.shape[1] else None
-    fit = fit_logit(X, a, beta0, names=names)
+    H0 = warm.H if (refit and warm is not None) else None
+    fit = fit_logit(X, a, beta0, names=names, reuse_hessian=refit, tol=1e-7 if refit else 1e-8, H0=H0)
     return fit.e, fit
 
 
@@ -103,7 +110,7 @@ def ipw(y: np.ndarray, a: np.ndarray, Z: np.ndarray, spec: Spec, *, warm: Warm |
     propensity (``se="influence"``); ``se="sandwich"`` treats the weights as known, as the robust variance of a
     weighted outcome regression does.
     """
-    e_raw, logit = propensity(a, Z, spec, warm, names)
+    e_raw, logit = propensity(a, Z, spec, warm, names, refit=not need_phi)
     e, clipped = clip_propensity(e_raw, spec.clip)
     w, dw = weights_and_slope(a, e, spec.estimand)
     c = target(a, spec.estimand)

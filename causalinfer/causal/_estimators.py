@@ -187,9 +187,14 @@ def _finish(cd: CausalData, spec: core.Spec, fit: core.EffectFit, *, method: str
         treatment=cd.treatment,
         outcome=cd.outcome,
     )
-    beta = fit.logit.beta if fit.logit is not None else None
     std = Standardizer.of(cd.Z)
-    object.__setattr__(result, "_context", Context(cd=cd, spec=spec, warm=core.Warm(std=std, beta=beta), conf_level=conf_level))
+    if fit.logit is not None:
+        lw = fit.logit.e * (1.0 - fit.logit.e)
+        H = fit.logit.X.T @ (fit.logit.X * lw[:, None])
+        warm = core.Warm(std=std, beta=fit.logit.beta, X=fit.logit.X, H=H)
+    else:
+        warm = core.Warm(std=std)
+    object.__setattr__(result, "_context", Context(cd=cd, spec=spec, warm=warm, conf_level=conf_level))
     return result
 
 

@@ -70,7 +70,16 @@ def _simulator(kind: str, ctx: Any, subset_fraction: float) -> Callable[[np.rand
     cd, spec, warm = ctx.cd, ctx.spec, ctx.warm
     y, a, Z, names = cd.y, cd.a, cd.Z, cd.names
     n = y.size
-    cold = core.Warm(std=warm.std, beta=None)
+    X = warm.X
+    # Hessians for chord refits of the logistic propensity: at the null (placebo) and at the original fit
+    p1 = float(a.mean())
+    H_null = None if X is None else p1 * (1.0 - p1) * (X.T @ X)
+    cold = core.Warm(std=warm.std, beta=None, X=X, H=H_null)
+    e_fit = None
+    if X is not None and warm.beta is not None:
+        from ._models import expit
+
+        e_fit = expit(X @ warm.beta)
 
     if kind == "placebo":
 
@@ -79,13 +88,32 @@ def _simulator(kind: str, ctx: Any, subset_fraction: float) -> Callable[[np.rand
 
     elif kind == "random_common_cause":
 
+        needs_z = spec.method != "ipw" or spec.propensity_model is not None or X is None
+
         def one(rng: np.random.Generator) -> float:
             z = rng.standard_normal(n)
-            Z2 = np.empty((n, Z.shape[1] + 1))
-            Z2[:, :-1] = Z
-            Z2[:, -1] = z
+            if needs_z:
+                Z2 = np.empty((n, Z.shape[1] + 1))
+                Z2[:, :-1] = Z
+                Z2[:, -1] = z
+            else:
+                Z2 = z[:, None]  # IPW with the built-in model reads only the standardised design X2
             beta = None if warm.beta is None else np.append(warm.beta, 0.0)
-            w2 = core.Warm(std=warm.std.extend(z), beta=beta)
+            std2 = warm.std.extend(z)
+            X2 = None
+            if X is not None:
+                X2 = np.empty((n, X.shape[1] + 1))
+                X2[:, :-1] = X
+                X2[:, -1] = (z - std2.center[-1]) / std2.scale[-1]
+            H2 = None
+            if warm.H is not None and e_fit is not None and X2 is not None:
+                zs = X2[:, -1]
+                wz = e_fit * (1.0 - e_fit) * zs
+                H2 = np.empty((X2.shape[1], X2.shape[1]))
+                H2[:-1, :-1] = warm.H
+                H2[:-1, -1] = H2[-1, :-1] = wz @ X
+                H2[-1, -1] = zs @ wz
+            w2 = core.Warm(std=std2, beta=beta, X=X2, H=H2)
             spec2 = spec
             if spec.method == "regression" and spec.interactions is not None and len(spec.interactions) == Z.shape[1] and Z.shape[1] > 0:
                 spec2 = core.Spec(**{**spec.__dict__, "interactions": (*spec.interactions, Z.shape[1])})
@@ -93,10 +121,17 @@ def _simulator(kind: str, ctx: Any, subset_fraction: float) -> Callable[[np.rand
 
     elif kind in ("subset", "bootstrap"):
         m = max(int(round(subset_fraction * n)), 4)
+        H_sub = None if warm.H is None else warm.H * ((m if kind == "subset" else n) / n)
 
         def one(rng: np.random.Generator) -> float:
-            rows = rng.choice(n, m, replace=False) if kind == "subset" else rng.integers(0, n, n)
-            return core.run(y[rows], a[rows], Z[rows], spec, warm=warm, need_phi=False, names=names).estimate
+            if kind == "subset":
+                rows = np.zeros(n, dtype=bool)  # a mask keeps the rows in order: faster to gather
+                rows[rng.choice(n, m, replace=False)] = True
+            else:
+                rows = rng.integers(0, n, n)
+            w2 = core.Warm(std=warm.std, beta=warm.beta, X=None if X is None else X[rows], H=H_sub)
+            Zr = Z[rows] if (spec.method != "ipw" or X is None or spec.propensity_model is not None) else Z[:0]
+            return core.run(y[rows], a[rows], Zr, spec, warm=w2, need_phi=False, names=names).estimate
 
     else:  # dummy outcome
         X = Standardizer.of(Z).design(Z)
