@@ -6,7 +6,7 @@ balance diagnostics and can :meth:`~EffectResult.refute` and :meth:`~EffectResul
 """
 
 from ._effect import EffectResult, RefutationResult
-from ._estimators import aipw, dml, estimate_effect, ipw, regression_adjustment
+from ._estimators import aipw, compare, dml, estimate_effect, ipw, regression_adjustment
 from ._graph import IdentificationResult, identify_effect
 from ._refute import refute
 from ._sensitivity import e_value, robustness_value
@@ -16,6 +16,7 @@ __all__ = [
     "IdentificationResult",
     "RefutationResult",
     "aipw",
+    "compare",
     "dml",
     "e_value",
     "estimate_effect",

@@ -116,6 +116,8 @@ def _diagnostics_for(cd: CausalData, fit: core.EffectFit, spec: core.Spec) -> tu
             e = None
         if e is not None:
             w, _ = core.weights_and_slope(cd.a, e, spec.estimand)
+    if e is not None and w is None:
+        w, _ = core.weights_and_slope(cd.a, e, spec.estimand)
     if e is not None:
         diags += overlap_diagnostics(e, cd.a, w, spec.estimand)
         details["overlap"] = overlap_table(e, cd.a, w)
@@ -147,6 +149,7 @@ def _bootstrap_se(cd: CausalData, spec: core.Spec, n_bootstrap: int, rng: np.ran
 
 def _finish(cd: CausalData, spec: core.Spec, fit: core.EffectFit, *, method: str, conf_level: float, extra_diags: list[Diagnostic],
             estimand_suffix: str, random_state: Any, se_override: float | None = None, se_note: str = "") -> EffectResult:
+    cluster_diags = _cluster_diagnostic(cd)  # raises before any standard error is formed from one cluster
     if se_override is not None:
         se = se_override
     else:
@@ -156,7 +159,7 @@ def _finish(cd: CausalData, spec: core.Spec, fit: core.EffectFit, *, method: str
         raise DataError(f"{method}: the estimate is not finite (estimate={fit.estimate}, se={se}); check overlap and the covariates")
     z = _z(conf_level)
     diags, details = _diagnostics_for(cd, fit, spec)
-    diags = extra_diags + _cluster_diagnostic(cd) + diags
+    diags = extra_diags + cluster_diags + diags
     if se_note:
         diags.append(Diagnostic("standard error", "ok", None, se_note))
     if fit.mu1 is not None and fit.mu0 is not None:
@@ -571,8 +574,21 @@ def _seed(random_state: Any) -> int:
 
 
 # ---------------------------------------------------------------------- one entry point
-def estimate_effect(data: Any, *, method: str = "aipw", estimand: str = "ATE", **options: Any) -> EffectResult:
-    """Estimate the effect of a binary treatment with the named method.
+def _keep_context(new: Any, old: Any) -> EffectResult:
+    object.__setattr__(new, "_context", getattr(old, "_context", None))
+    return new  # type: ignore[no-any-return]
+
+
+def estimate_effect(
+    data: Any,
+    *,
+    method: str = "aipw",
+    estimand: str = "ATE",
+    graph: Any = None,
+    unobserved: Sequence[str] = (),
+    **options: Any,
+) -> EffectResult:
+    """Estimate the effect of a binary treatment with the named method, from roles or from a causal graph.
 
     Parameters
     ----------
@@ -581,6 +597,12 @@ def estimate_effect(data: Any, *, method: str = "aipw", estimand: str = "ATE", *
         Doubly robust AIPW (default), inverse probability weighting, regression adjustment (g-formula), or
         double machine learning.
     estimand : {"ATE", "ATT", "ATC"}
+    graph : str, networkx.DiGraph or sequence of (str, str), optional
+        A causal graph (DOT, GML, DiGraph or edge list); default the Dataset's ``graph`` role. When there is a
+        graph and no explicit ``covariates``, the back-door adjustment set identified from it (see
+        :func:`identify_effect`) becomes the covariates, and the identification is reported in the diagnostics.
+    unobserved : sequence of str
+        Graph nodes that are not columns (latent variables).
     **options
         Passed to :func:`aipw`, :func:`ipw`, :func:`regression_adjustment` or :func:`dml`.
 
@@ -597,9 +619,87 @@ def estimate_effect(data: Any, *, method: str = "aipw", estimand: str = "ATE", *
     """
     method = check_choice(method, "method", METHODS)
     func = {"aipw": aipw, "ipw": ipw, "regression": regression_adjustment, "dml": dml}[method]
-    try:
-        return func(data, estimand=estimand, **options)  # type: ignore[operator, no-any-return]
-    except TypeError as exc:
-        if "unexpected keyword" in str(exc):
-            raise ArgumentTypeError(f"method={method!r} does not take that option ({exc}); see causalinfer.causal.{func.__name__}") from None
-        raise
+    import inspect
+
+    accepted = set(inspect.signature(func).parameters)
+    unknown = sorted(set(options) - accepted)
+    if unknown:
+        raise ArgumentTypeError(f"method={method!r} does not take the option(s) {unknown}; see causalinfer.causal.{func.__name__}")
+    from ..data import Dataset
+
+    g = graph if graph is not None else (data.graph if isinstance(data, Dataset) else None)
+    ident = None
+    if g is not None and options.get("covariates") is None:
+        from ._graph import identify_effect
+
+        ident = identify_effect(data, graph=g, treatment=options.get("treatment"), outcome=options.get("outcome"), unobserved=unobserved)
+        if ident.strategy != "backdoor":
+            from ..exceptions import IdentificationError
+
+            raise IdentificationError(
+                f"the graph identifies the effect by the {ident.strategy} criterion, not by back-door adjustment; "
+                f"method={method!r} needs an adjustment set (front-door and IV estimators are not available here)"
+            )
+        options["covariates"] = list(ident.adjustment_set)
+        for key in ("categorical", "squared"):
+            if key in options:
+                options[key] = [c for c in options[key] if c in ident.adjustment_set]
+    result = func(data, estimand=estimand, **options)  # type: ignore[operator]
+    if ident is None:
+        return result  # type: ignore[no-any-return]
+    adj = ", ".join(ident.adjustment_set) or "nothing"
+    diag = Diagnostic("identification", "ok", None, f"back-door adjustment set from the graph: {adj}; assumes {ident.assumptions[0]}")
+    return _keep_context(result.replace(diagnostics=(diag, *result.diagnostics)), result)
+
+
+def compare(
+    data: Any,
+    *,
+    methods: Sequence[str] = ("regression", "ipw", "aipw"),
+    estimand: str = "ATE",
+    **options: Any,
+) -> Any:
+    """Estimate one effect with several methods, side by side (a ResultSet with a forest plot).
+
+    Parameters
+    ----------
+    data : Dataset or DataFrame
+    methods : sequence of {"regression", "ipw", "aipw", "dml"}
+    estimand : {"ATE", "ATT", "ATC"}
+    **options
+        Shared options (roles, ``categorical``, ``squared``, ``conf_level``, ...); each method receives the
+        ones it accepts (``clip`` goes to IPW and AIPW but not to regression adjustment).
+
+    Returns
+    -------
+    ResultSet
+        One :class:`EffectResult` per method, labelled by method; ``plot()`` draws the forest plot.
+
+    Examples
+    --------
+    >>> import causalinfer as ci
+    >>> rs = ci.causal.compare(ci.load_dataset("lalonde"), methods=["regression", "ipw"])
+    >>> list(rs.labels)
+    ['regression', 'ipw']
+    """
+    import inspect
+
+    from ..results import ResultSet
+
+    if isinstance(methods, str) or not isinstance(methods, Sequence) or not methods:
+        raise ArgumentTypeError(f"`methods` must be a non-empty list of method names from {METHODS}; got {show(methods)}")
+    for m in methods:
+        check_choice(m, "methods", METHODS)
+    if len(set(methods)) != len(methods):
+        raise ArgumentError(f"`methods` lists a method twice: {list(methods)}")
+    funcs = {"aipw": aipw, "ipw": ipw, "regression": regression_adjustment, "dml": dml}
+    allowed = set().union(*(inspect.signature(funcs[m]).parameters for m in methods)) | {"graph", "unobserved"}
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise ArgumentTypeError(f"no method among {list(methods)} takes the option(s) {unknown}")
+    results = []
+    for m in methods:
+        accepted = set(inspect.signature(funcs[m]).parameters) | {"graph", "unobserved"}
+        opts = {k: v for k, v in options.items() if k in accepted}
+        results.append(estimate_effect(data, method=m, estimand=estimand, **opts))
+    return ResultSet(results, labels=list(methods), title=f"{estimand} by {len(methods)} methods")

@@ -219,6 +219,19 @@ for (est in c("ATE", "ATT", "ATC")) {
 }
 add("sim dml plr crossfit", "sim", "dml_folds", list(estimand = "ATE"), dml_ref(sim$y, sim$a, sim$Z, folds))
 
+# Cinelli-Hazlett robustness values from lm's classical t statistic of the treatment (formulas of the paper)
+rv_ref <- function(y, a, Z, q = 1, alpha = 0.05) {
+  fit <- lm(y ~ a + Z)
+  tt <- summary(fit)$coefficients["a", "t value"]
+  dof <- fit$df.residual
+  f <- q * abs(tt) / sqrt(dof)
+  rv <- 0.5 * (sqrt(f^4 + 4 * f^2) - f^2)
+  fa <- f - abs(qt(alpha / 2, dof - 1)) / sqrt(dof - 1)
+  rva <- if (fa < 0) 0 else 0.5 * (sqrt(fa^4 + 4 * fa^2) - fa^2)
+  list(t = tt, df = dof, partial_r2 = tt^2 / (tt^2 + dof), rv = rv, rv_alpha = rva, coefficient = unname(coef(fit)["a"]))
+}
+robustness <- list(nhefs = rv_ref(nh$y, nh$a, nh$Z), sim = rv_ref(sim$y, sim$a, sim$Z), sim_q05 = rv_ref(sim$y, sim$a, sim$Z, q = 0.5, alpha = 0.1))
+
 out <- list(
   generated_by = "tests/reference/causal_estimators.R",
   r_version = R.version.string,
@@ -227,7 +240,8 @@ out <- list(
                covariates = c("sex", "race", "age", "education", "smokeintensity", "smokeyrs", "exercise", "active", "wt71")),
   sim = list(data = sim_df, folds = folds, categorical = "g", squared = "x1", covariates = c("x1", "x2", "x3", "g"),
              design_columns = colnames(sim_Z)),
-  cases = cases
+  cases = cases,
+  robustness = robustness
 )
 writeLines(toJSON(out, auto_unbox = TRUE, digits = NA, null = "null", pretty = TRUE, dataframe = "columns"),
            "tests/reference/causal_estimators.json")
