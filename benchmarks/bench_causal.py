@@ -49,7 +49,10 @@ def run_dowhy(df: pd.DataFrame) -> dict:
     est = model.estimate_effect(
         ident,
         method_name="backdoor.propensity_score_weighting",
-        method_params={"weighting_scheme": "ips_weight", "propensity_score_model": LogisticRegression(C=np.inf, tol=1e-10, max_iter=1000)},
+        method_params={
+            "weighting_scheme": "ips_weight",
+            "propensity_score_model": LogisticRegression(C=np.inf, solver="newton-cholesky", tol=1e-12, max_iter=100),
+        },
         confidence_intervals=True,
     )
     ci = est.get_confidence_intervals()
@@ -65,7 +68,7 @@ def run_dowhy(df: pd.DataFrame) -> dict:
 
 def run_causalinfer(df: pd.DataFrame) -> dict:
     import causalinfer as ci
-    import causalinfer.causal  # noqa: F401  (load the module before timing, as DoWhy's import above)
+    import causalinfer.causal
 
     covs = [c for c in df.columns if c.startswith("x")]
     data = df.assign(t=df["t"].astype(int))
@@ -86,8 +89,9 @@ def run_causalinfer(df: pd.DataFrame) -> dict:
 def main(sizes: list[int]) -> None:
     warnings.filterwarnings("ignore")
     logging.disable(logging.WARNING)
-    import causalinfer
     import dowhy
+
+    import causalinfer
 
     print(f"causalinfer {causalinfer.__version__}, dowhy {dowhy.__version__}, numpy {np.__version__}")
     for n in sizes:
@@ -95,12 +99,16 @@ def main(sizes: list[int]) -> None:
         ours = run_causalinfer(df)
         theirs = run_dowhy(df)
         print(f"\nn = {n:,}, 10 confounders, true effect 2")
-        print(f"  causalinfer  IPW {ours['estimate']:.6f}  95% CI ({ours['ci'][0]:.4f}, {ours['ci'][1]:.4f}) [influence function]  "
-              f"estimate {ours['t_estimate']:.2f} s, total {ours['total']:.2f} s")
+        print(
+            f"  causalinfer  IPW {ours['estimate']:.6f}  95% CI ({ours['ci'][0]:.4f}, {ours['ci'][1]:.4f}) [influence function]  "
+            f"estimate {ours['t_estimate']:.2f} s, total {ours['total']:.2f} s"
+        )
         for k, (m, p, ok) in ours["refutations"].items():
             print(f"      {k:<22} mean {m:+.4f}  p = {p:.3f}  {'passed' if ok else 'FAILED'}")
-        print(f"  DoWhy        IPW {theirs['estimate']:.6f}  95% CI ({theirs['ci'][0]:.4f}, {theirs['ci'][1]:.4f}) [bootstrap]  "
-              f"estimate {theirs['t_estimate']:.2f} s, total {theirs['total']:.2f} s")
+        print(
+            f"  DoWhy        IPW {theirs['estimate']:.6f}  95% CI ({theirs['ci'][0]:.4f}, {theirs['ci'][1]:.4f}) [bootstrap]  "
+            f"estimate {theirs['t_estimate']:.2f} s, total {theirs['total']:.2f} s"
+        )
         for k, (m, p, t) in theirs["refutations"].items():
             print(f"      {k:<27} new effect {m:+.4f}  p = {p:.3f}  ({t:.2f} s)")
         print(f"  |difference in point estimates| = {abs(ours['estimate'] - theirs['estimate']):.2e}")

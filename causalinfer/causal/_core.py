@@ -33,6 +33,7 @@ class Spec:
     interactions: tuple[int, ...] | None = None  # design columns interacted with treatment (regression)
     n_folds: int = 1
     fold_seed: int | None = None
+    n_strata: int = 5
 
 
 @dataclass
@@ -78,8 +79,9 @@ def weights_and_slope(a: np.ndarray, e: np.ndarray, estimand: str) -> tuple[np.n
     return w, dw
 
 
-def propensity(a: np.ndarray, Z: np.ndarray, spec: Spec, warm: Warm | None, names: tuple[str, ...] = (),
-               refit: bool = False) -> tuple[np.ndarray, LogitFit | None]:
+def propensity(
+    a: np.ndarray, Z: np.ndarray, spec: Spec, warm: Warm | None, names: tuple[str, ...] = (), refit: bool = False
+) -> tuple[np.ndarray, LogitFit | None]:
     """Fitted P(A=1 | Z): the built-in logistic regression (warm-started when possible) or a scikit-learn model."""
     if spec.propensity_model is not None:
         return sk_propensity(spec.propensity_model, Z, a, Z), None
@@ -90,7 +92,7 @@ def propensity(a: np.ndarray, Z: np.ndarray, spec: Spec, warm: Warm | None, name
         X = std.design(Z)
     beta0 = warm.beta if warm is not None and warm.beta is not None and warm.beta.size == X.shape[1] else None
     H0 = warm.H if (refit and warm is not None) else None
-    fit = fit_logit(X, a, beta0, names=names, reuse_hessian=refit, tol=1e-7 if refit else 1e-8, H0=H0)
+    fit = fit_logit(X, a, beta0, names=names, reuse_hessian=refit, tol=1e-6 if refit else 1e-8, H0=H0)
     return fit.e, fit
 
 
@@ -102,8 +104,9 @@ def clip_propensity(e: np.ndarray, clip: float | None) -> tuple[np.ndarray, np.n
 
 
 # ---------------------------------------------------------------------- IPW
-def ipw(y: np.ndarray, a: np.ndarray, Z: np.ndarray, spec: Spec, *, warm: Warm | None = None, need_phi: bool = True,
-        names: tuple[str, ...] = ()) -> EffectFit:
+def ipw(
+    y: np.ndarray, a: np.ndarray, Z: np.ndarray, spec: Spec, *, warm: Warm | None = None, need_phi: bool = True, names: tuple[str, ...] = ()
+) -> EffectFit:
     """Inverse-probability weighting, Horvitz-Thompson (``normalize=False``) or Hajek (``normalize=True``).
 
     The influence function stacks the logistic score, so the standard error accounts for the estimated
@@ -156,8 +159,9 @@ def outcome_design(a: np.ndarray, Z: np.ndarray, inter: tuple[int, ...]) -> np.n
     return X
 
 
-def regression(y: np.ndarray, a: np.ndarray, Z: np.ndarray, spec: Spec, *, warm: Warm | None = None, need_phi: bool = True,
-               names: tuple[str, ...] = ()) -> EffectFit:
+def regression(
+    y: np.ndarray, a: np.ndarray, Z: np.ndarray, spec: Spec, *, warm: Warm | None = None, need_phi: bool = True, names: tuple[str, ...] = ()
+) -> EffectFit:
     """Standardisation: fit E[Y | A, Z], predict everyone under A=1 and A=0, average over the target population."""
     c = target(a, spec.estimand)
     n = y.size
@@ -194,8 +198,16 @@ def folds_for(n: int, a: np.ndarray, k: int, seed: int | None) -> np.ndarray:
     return labels
 
 
-def _nuisances(y: np.ndarray, a: np.ndarray, Z: np.ndarray, fit_rows: np.ndarray, pred_rows: np.ndarray, spec: Spec,
-               warm: Warm | None, names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _nuisances(
+    y: np.ndarray,
+    a: np.ndarray,
+    Z: np.ndarray,
+    fit_rows: np.ndarray,
+    pred_rows: np.ndarray,
+    spec: Spec,
+    warm: Warm | None,
+    names: tuple[str, ...],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Propensity and the two arm-specific outcome regressions fitted on ``fit_rows``, predicted on ``pred_rows``."""
     Zf, af, yf, Zp = Z[fit_rows], a[fit_rows], y[fit_rows], Z[pred_rows]
     if spec.propensity_model is not None:
@@ -217,8 +229,9 @@ def _nuisances(y: np.ndarray, a: np.ndarray, Z: np.ndarray, fit_rows: np.ndarray
     return e, ms[0], ms[1]
 
 
-def cross_fitted(y: np.ndarray, a: np.ndarray, Z: np.ndarray, spec: Spec, warm: Warm | None, names: tuple[str, ...],
-                 folds: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def cross_fitted(
+    y: np.ndarray, a: np.ndarray, Z: np.ndarray, spec: Spec, warm: Warm | None, names: tuple[str, ...], folds: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     n = y.size
     if spec.n_folds <= 1 and folds is None:
         allrows = np.arange(n)
@@ -233,8 +246,17 @@ def cross_fitted(y: np.ndarray, a: np.ndarray, Z: np.ndarray, spec: Spec, warm: 
     return e, m1, m0
 
 
-def aipw(y: np.ndarray, a: np.ndarray, Z: np.ndarray, spec: Spec, *, warm: Warm | None = None, need_phi: bool = True,
-         names: tuple[str, ...] = (), folds: np.ndarray | None = None) -> EffectFit:
+def aipw(
+    y: np.ndarray,
+    a: np.ndarray,
+    Z: np.ndarray,
+    spec: Spec,
+    *,
+    warm: Warm | None = None,
+    need_phi: bool = True,
+    names: tuple[str, ...] = (),
+    folds: np.ndarray | None = None,
+) -> EffectFit:
     """Augmented IPW (doubly robust), optionally cross-fitted; the influence function is the efficient one."""
     e_raw, m1, m0 = cross_fitted(y, a, Z, spec, warm, names, folds)
     e, clipped = clip_propensity(e_raw, spec.clip)
@@ -259,8 +281,17 @@ def aipw(y: np.ndarray, a: np.ndarray, Z: np.ndarray, spec: Spec, *, warm: Warm 
     return fit
 
 
-def dml_plr(y: np.ndarray, a: np.ndarray, Z: np.ndarray, spec: Spec, *, warm: Warm | None = None, need_phi: bool = True,
-            names: tuple[str, ...] = (), folds: np.ndarray | None = None) -> EffectFit:
+def dml_plr(
+    y: np.ndarray,
+    a: np.ndarray,
+    Z: np.ndarray,
+    spec: Spec,
+    *,
+    warm: Warm | None = None,
+    need_phi: bool = True,
+    names: tuple[str, ...] = (),
+    folds: np.ndarray | None = None,
+) -> EffectFit:
     """Double/debiased ML for the partially linear model ``Y = theta A + g(Z) + U`` (Robinson's partialling out)."""
     n = y.size
     if folds is None:
@@ -288,11 +319,58 @@ def dml_plr(y: np.ndarray, a: np.ndarray, Z: np.ndarray, spec: Spec, *, warm: Wa
     return fit
 
 
-CORES = {"ipw": ipw, "regression": regression, "aipw": aipw, "dml": dml_plr}
+# ---------------------------------------------------------------------- propensity-score stratification
+def strata_of(e: np.ndarray, k: int) -> np.ndarray:
+    """Stratum 0..k-1 of each unit: quantile classes of the propensity, intervals closed on the right (R's ``cut``)."""
+    breaks = np.quantile(e, np.linspace(0.0, 1.0, k + 1))
+    return np.searchsorted(breaks[1:-1], e, side="left")
 
 
-def run(y: np.ndarray, a: np.ndarray, Z: np.ndarray, spec: Spec, *, warm: Warm | None = None, need_phi: bool = True,
-        names: tuple[str, ...] = ()) -> EffectFit:
+def stratification(
+    y: np.ndarray, a: np.ndarray, Z: np.ndarray, spec: Spec, *, warm: Warm | None = None, need_phi: bool = True, names: tuple[str, ...] = ()
+) -> EffectFit:
+    """Propensity-score stratification: differences in means within quantile classes of the propensity, averaged.
+
+    Stratum weights are the target population's shares (all units for the ATE, the treated for the ATT, the
+    controls for the ATC). The influence function treats the strata and their weights as fixed.
+    """
+    from ..exceptions import DataError
+
+    e, logit = propensity(a, Z, spec, warm, names, refit=not need_phi)
+    k = spec.n_strata
+    s = strata_of(e, k)
+    c = target(a, spec.estimand)
+    n1k = np.bincount(s, weights=a, minlength=k)
+    nk = np.bincount(s, minlength=k).astype(float)
+    n0k = nk - n1k
+    used = nk > 0  # tied propensities (e.g. no covariates) can leave quantile classes empty
+    if np.any(used & ((n1k < 1) | (n0k < 1))):
+        bad = int(np.flatnonzero(used & ((n1k < 1) | (n0k < 1)))[0])
+        raise DataError(
+            f"propensity stratum {bad + 1} of {k} has {int(n1k[bad])} treated and {int(n0k[bad])} untreated units; "
+            "every stratum needs both (poor overlap): use fewer strata or trim the propensity"
+        )
+    n1k, n0k = np.where(used, n1k, 1.0), np.where(used, n0k, 1.0)
+    m1 = np.bincount(s, weights=a * y, minlength=k) / n1k
+    m0 = np.bincount(s, weights=(1.0 - a) * y, minlength=k) / n0k
+    wk = np.bincount(s, weights=c, minlength=k)
+    wk = wk / wk.sum()
+    est = float(wk @ (m1 - m0))
+    fit = EffectFit(estimate=est, e=e, logit=logit, extras={"strata": (nk, np.where(used, n1k, 0.0), m1, m0, wk)})
+    w_unit = np.where(a == 1, wk[s] / n1k[s], wk[s] / n0k[s]) * y.size
+    fit.weights = w_unit
+    if need_phi:
+        n = y.size
+        fit.phi = np.where(a == 1, 1.0, -1.0) * wk[s] * n / np.where(a == 1, n1k[s], n0k[s]) * (y - np.where(a == 1, m1[s], m0[s]))
+    return fit
+
+
+CORES = {"ipw": ipw, "regression": regression, "aipw": aipw, "dml": dml_plr, "stratification": stratification}
+
+
+def run(
+    y: np.ndarray, a: np.ndarray, Z: np.ndarray, spec: Spec, *, warm: Warm | None = None, need_phi: bool = True, names: tuple[str, ...] = ()
+) -> EffectFit:
     return CORES[spec.method](y, a, Z, spec, warm=warm, need_phi=need_phi, names=names)  # type: ignore[operator]
 
 

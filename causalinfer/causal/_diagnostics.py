@@ -21,8 +21,18 @@ BALANCE_COLUMNS = (
     "variance_ratio_after",
 )
 #: Columns of the overlap table (one row per treatment arm).
-OVERLAP_COLUMNS = ("group", "n", "propensity_min", "propensity_q01", "propensity_median", "propensity_q99", "propensity_max",
-                   "weight_max", "weight_sum", "effective_sample_size")
+OVERLAP_COLUMNS = (
+    "group",
+    "n",
+    "propensity_min",
+    "propensity_q01",
+    "propensity_median",
+    "propensity_q99",
+    "propensity_max",
+    "weight_max",
+    "weight_sum",
+    "effective_sample_size",
+)
 SMD_THRESHOLD = 0.1
 OVERLAP_BOUND = 0.01
 
@@ -152,7 +162,9 @@ def balance_diagnostic(table: pd.DataFrame, adjusted: bool) -> Diagnostic:
     name = table["covariate"].iloc[j]
     when = "after weighting" if adjusted else "without adjustment"
     if worst <= SMD_THRESHOLD:
-        return Diagnostic("balance", "ok", worst, f"largest |standardised mean difference| {when} is {worst:.3f} ({name}), below {SMD_THRESHOLD}")
+        return Diagnostic(
+            "balance", "ok", worst, f"largest |standardised mean difference| {when} is {worst:.3f} ({name}), below {SMD_THRESHOLD}"
+        )
     bad = int(np.sum(np.abs(smd) > SMD_THRESHOLD))
     return Diagnostic(
         "balance",

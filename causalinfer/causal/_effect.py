@@ -66,8 +66,16 @@ class EffectResult(Result):
         """
         from ._refute import refute
 
-        return refute(self, kind, n_simulations=n_simulations, subset_fraction=subset_fraction, alpha=alpha,
-                      random_state=random_state, n_jobs=n_jobs, progress=progress)
+        return refute(
+            self,
+            kind,
+            n_simulations=n_simulations,
+            subset_fraction=subset_fraction,
+            alpha=alpha,
+            random_state=random_state,
+            n_jobs=n_jobs,
+            progress=progress,
+        )
 
     def sensitivity(self, kind: str = "e_value", **kwargs: Any) -> Result:
         """How strong would unmeasured confounding have to be to explain the estimate away?

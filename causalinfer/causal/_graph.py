@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,10 +33,12 @@ def _parse_dot(text: str) -> Any:
             raise ArgumentTypeError(f"`graph` has an undirected edge ({stmt!r}); use -> for every edge of a causal graph")
         parts = [p.strip().strip('"') for p in stmt.split("->")]
         if any(not re.fullmatch(r"[^{}\s][^{}]*", p) for p in parts):
-            raise ArgumentTypeError(f"`graph`: cannot read the DOT statement {stmt!r}; write one edge or chain per statement, like a -> b -> c")
+            raise ArgumentTypeError(
+                f"`graph`: cannot read the DOT statement {stmt!r}; write one edge or chain per statement, like a -> b -> c"
+            )
         if len(parts) == 1:
             g.add_node(parts[0])
-        for u, v in zip(parts[:-1], parts[1:], strict=True):
+        for u, v in itertools.pairwise(parts):
             g.add_edge(u, v)
     return g
 
@@ -174,7 +177,9 @@ def identify_effect(
     ident = identify_effect_auto(g, [ds.treatment], [ds.outcome], observed, EstimandType.NONPARAMETRIC_ATE)
     t, y = ds.treatment, ds.outcome
     if getattr(ident, "no_directed_path", False):
-        raise IdentificationError(f"the graph has no directed path from {t!r} to {y!r}: its causal effect is zero by assumption, nothing to estimate")
+        raise IdentificationError(
+            f"the graph has no directed path from {t!r} to {y!r}: its causal effect is zero by assumption, nothing to estimate"
+        )
     backdoor = ident.get_backdoor_variables() if ident.backdoor_variables else None
     frontdoor = list(ident.get_frontdoor_variables() or [])
     ivs = list(ident.get_instrumental_variables() or [])
@@ -183,7 +188,7 @@ def identify_effect(
     if backdoor is not None and est.get("backdoor") is not None:
         adj = tuple(sorted(str(v) for v in backdoor))
         listed = ", ".join(adj) if adj else "nothing (no confounding paths)"
-        assumptions = (
+        assumptions: tuple[str, ...] = (
             f"no unmeasured confounding given {{{', '.join(adj)}}}: every back-door path from {t} to {y} is blocked by the adjustment set",
             f"positivity: every combination of {', '.join(adj) or 'the covariates'} has both treated and untreated units",
             "consistency and no interference between units",

@@ -72,8 +72,17 @@ def expit(eta: np.ndarray) -> np.ndarray:
     return np.asarray(_expit(eta))
 
 
-def fit_logit(X: np.ndarray, a: np.ndarray, beta0: np.ndarray | None = None, *, tol: float = 1e-8, max_iter: int = 60,
-              names: tuple[str, ...] = (), reuse_hessian: bool = False, H0: np.ndarray | None = None) -> LogitFit:
+def fit_logit(
+    X: np.ndarray,
+    a: np.ndarray,
+    beta0: np.ndarray | None = None,
+    *,
+    tol: float = 1e-8,
+    max_iter: int = 60,
+    names: tuple[str, ...] = (),
+    reuse_hessian: bool = False,
+    H0: np.ndarray | None = None,
+) -> LogitFit:
     """Newton-Raphson for an unpenalised logistic regression (what R's ``glm(family=binomial)`` computes).
 
     Starts from ``beta0`` when given (a warm start), else from the log-odds of the mean. Newton converges
@@ -86,7 +95,7 @@ def fit_logit(X: np.ndarray, a: np.ndarray, beta0: np.ndarray | None = None, *, 
     """
     from scipy.linalg import LinAlgError, cho_factor, cho_solve
 
-    n, p = X.shape
+    _n, p = X.shape
     if beta0 is None:
         beta = np.zeros(p)
         m = float(a.mean())
@@ -169,7 +178,9 @@ def check_classifier(model: Any, arg: str) -> Any:
     if model is None:
         return None
     if not (hasattr(model, "fit") and hasattr(model, "predict_proba") and hasattr(model, "get_params")):
-        raise ArgumentTypeError(f"`{arg}` must be a scikit-learn classifier with predict_proba (or None for logistic regression); got {show(model)}")
+        raise ArgumentTypeError(
+            f"`{arg}` must be a scikit-learn classifier with predict_proba (or None for logistic regression); got {show(model)}"
+        )
     return model
 
 

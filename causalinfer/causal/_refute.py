@@ -87,7 +87,6 @@ def _simulator(kind: str, ctx: Any, subset_fraction: float) -> Callable[[np.rand
             return core.run(y, a[rng.permutation(n)], Z, spec, warm=cold, need_phi=False, names=names).estimate
 
     elif kind == "random_common_cause":
-
         needs_z = spec.method != "ipw" or spec.propensity_model is not None or X is None
 
         def one(rng: np.random.Generator) -> float:
@@ -120,7 +119,7 @@ def _simulator(kind: str, ctx: Any, subset_fraction: float) -> Callable[[np.rand
             return core.run(y, a, Z2, spec2, warm=w2, need_phi=False, names=(*names, "random")).estimate
 
     elif kind in ("subset", "bootstrap"):
-        m = max(int(round(subset_fraction * n)), 4)
+        m = max(round(subset_fraction * n), 4)
         H_sub = None if warm.H is None else warm.H * ((m if kind == "subset" else n) / n)
 
         def one(rng: np.random.Generator) -> float:
@@ -273,7 +272,8 @@ def refute(
     rng = check_random_state(random_state)
     if progress is None:
         progress = bool(getattr(sys.stderr, "isatty", lambda: False)())
-    assert result.estimate is not None and result.std_error is not None
+    assert result.estimate is not None
+    assert result.std_error is not None
     original, original_se = result.estimate, result.std_error
     out = []
     for k in kinds:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -75,13 +74,17 @@ def e_value(result: EffectResult, *, outcome_sd: float | None = None) -> Result:
     if ctx is None:
         raise ArgumentError("this EffectResult does not carry its data (rebuilt from JSON); estimate the effect again")
     y, a = ctx.cd.y, ctx.cd.a
-    assert result.estimate is not None and result.ci_low is not None and result.ci_high is not None
+    assert result.estimate is not None
+    assert result.ci_low is not None
+    assert result.ci_high is not None
     binary = bool(np.all((y == 0) | (y == 1)))
     sizes = []
     if binary:
         po = result.details.get("potential_outcomes")
         if po is None or result.effect != "ATE":
-            raise ArgumentError("the E-value of a 0/1 outcome needs the standardised risks of an ATE estimate (ipw, regression or aipw with estimand='ATE')")
+            raise ArgumentError(
+                "the E-value of a 0/1 outcome needs the standardised risks of an ATE estimate (ipw, regression or aipw with estimand='ATE')"
+            )
         mu1, mu0 = float(po["mean"].iloc[0]), float(po["mean"].iloc[1])
         if mu1 <= 0 or mu0 <= 0:
             raise ArgumentError(f"the standardised risks ({mu1:.4g}, {mu0:.4g}) must be positive to form a risk ratio")
@@ -89,7 +92,12 @@ def e_value(result: EffectResult, *, outcome_sd: float | None = None) -> Result:
         point, _ = e_value_from_rr(rr)
         ci_e = None
         how = f"risk ratio {rr:.4g} = {mu1:.4g} / {mu0:.4g} (standardised risks)"
-        note = Diagnostic("confidence limit", "warn", None, "the E-value of the confidence limit needs an interval for the risk ratio, which this estimate does not provide")
+        note = Diagnostic(
+            "confidence limit",
+            "warn",
+            None,
+            "the E-value of the confidence limit needs an interval for the risk ratio, which this estimate does not provide",
+        )
     else:
         if outcome_sd is None:
             y1, y0 = y[a == 1], y[a == 0]
@@ -102,10 +110,19 @@ def e_value(result: EffectResult, *, outcome_sd: float | None = None) -> Result:
         rr = math.exp(0.91 * d)
         lo, hi = math.exp(0.91 * result.ci_low / sd), math.exp(0.91 * result.ci_high / sd)
         point, ci_e = e_value_from_rr(rr, (lo, hi))
-        sizes.append(EffectSize("standardised difference d", d, result.ci_low / sd, result.ci_high / sd, result.conf_level, f"estimate / SD ({sd:.4g})"))
+        sizes.append(
+            EffectSize(
+                "standardised difference d", d, result.ci_low / sd, result.ci_high / sd, result.conf_level, f"estimate / SD ({sd:.4g})"
+            )
+        )
         how = f"approximate risk ratio exp(0.91 d) = {rr:.4g} from the standardised difference d = {d:.4g}"
-        note = Diagnostic("confidence limit", "ok" if ci_e and ci_e > 1 else "warn", ci_e,
-                          f"E-value of the confidence limit closest to no effect: {ci_e:.3g}" + ("" if ci_e and ci_e > 1 else " (the interval already includes no effect)"))
+        note = Diagnostic(
+            "confidence limit",
+            "ok" if ci_e and ci_e > 1 else "warn",
+            ci_e,
+            f"E-value of the confidence limit closest to no effect: {ci_e:.3g}"
+            + ("" if ci_e and ci_e > 1 else " (the interval already includes no effect)"),
+        )
     sizes.insert(0, EffectSize("risk ratio", rr, method="approximate" if not binary else "standardised risks"))
     if ci_e is not None:
         sizes.append(EffectSize("E-value (confidence limit)", ci_e))

@@ -60,7 +60,8 @@ def test_covariate_copy_of_treatment_and_collinearity():
 def test_clusters():
     df = _df()
     r = ci.causal.ipw(df, cluster="cl", **ROLES)
-    assert r.diagnostic("clusters").status == "warn" and "fewer than 20" in r.diagnostic("clusters").message
+    assert r.diagnostic("clusters").status == "warn"
+    assert "fewer than 20" in r.diagnostic("clusters").message
     with pytest.raises(ci.DataError, match="single cluster"):
         ci.causal.ipw(df.assign(cl=1), cluster="cl", **ROLES)
 
@@ -73,9 +74,15 @@ def test_graph_problems():
         ci.causal.identify_effect(df, graph=[("q", "a"), ("a", "y")], treatment="a", outcome="y")
     with pytest.raises(ci.IdentificationError, match="not identified"):
         ci.causal.identify_effect(df, graph="digraph { u -> a; u -> y; a -> y }", treatment="a", outcome="y", unobserved=["u"])
-    with pytest.raises(ci.IdentificationError, match="front-door|frontdoor"):
-        ci.causal.estimate_effect(df.rename(columns={"x": "m"}), method="ipw", outcome="y", treatment="a",
-                                  graph="digraph { u -> a; u -> y; a -> m; m -> y }", unobserved=["u"])
+    with pytest.raises(ci.IdentificationError, match=r"front-door|frontdoor"):
+        ci.causal.estimate_effect(
+            df.rename(columns={"x": "m"}),
+            method="ipw",
+            outcome="y",
+            treatment="a",
+            graph="digraph { u -> a; u -> y; a -> m; m -> y }",
+            unobserved=["u"],
+        )
     with pytest.raises(ci.ArgumentTypeError, match="undirected"):
         ci.causal.identify_effect(df, graph="digraph { x -- a }", treatment="a", outcome="y")
 
@@ -88,7 +95,8 @@ def test_graph_strings_and_estimation():
     gml = 'graph [ directed 1 node [ id 0 label "x" ] node [ id 1 label "a" ] node [ id 2 label "y" ] edge [ source 0 target 1 ] edge [ source 0 target 2 ] edge [ source 1 target 2 ] ]'
     for g in (dot, gml, nx.DiGraph([("x", "a"), ("x", "y"), ("a", "y")]), [("x", "a"), ("x", "y"), ("a", "y")]):
         r = ci.causal.identify_effect(df, graph=g, treatment="a", outcome="y")
-        assert r.strategy == "backdoor" and r.adjustment_set == ("x",)
+        assert r.strategy == "backdoor"
+        assert r.adjustment_set == ("x",)
     e = ci.causal.estimate_effect(df, method="ipw", outcome="y", treatment="a", graph=dot)
     assert e.diagnostic("identification").status == "ok"
     assert e.estimate == ci.causal.ipw(df, **ROLES).estimate

@@ -29,7 +29,8 @@ def test_placebo_refutation_of_correct_ipw_passes_and_data_untouched():
     r = check_unchanged(df, lambda d: ci.causal.ipw(d, **ROLES))
     ref = check_unchanged(df, lambda d: r.refute("placebo", n_simulations=60, random_state=1, progress=False))
     assert isinstance(ref, ci.causal.RefutationResult)
-    assert ref.passed and ref.pvalue >= 0.05
+    assert ref.passed
+    assert ref.pvalue >= 0.05
     assert abs(ref.estimate) < 0.1 * abs(r.estimate)
     assert ref.details["placebo_exceedance"] < 0.05  # the real effect stands far outside the placebo effects
     assert "passed" in ref.diagnostic("refutation").message
@@ -40,8 +41,11 @@ def test_placebo_refutation_of_correct_ipw_passes_and_data_untouched():
 def test_all_refuters_pass_for_correct_estimators(method):
     df = _confounded(n=1500)
     r = ci.causal.estimate_effect(df, method=method, **ROLES)
-    rs = r.refute(("placebo", "random_common_cause", "subset", "bootstrap", "dummy_outcome"), n_simulations=30, random_state=5, progress=False)
-    assert isinstance(rs, ci.ResultSet) and list(rs.labels) == ["placebo", "random_common_cause", "subset", "bootstrap", "dummy_outcome"]
+    rs = r.refute(
+        ("placebo", "random_common_cause", "subset", "bootstrap", "dummy_outcome"), n_simulations=30, random_state=5, progress=False
+    )
+    assert isinstance(rs, ci.ResultSet)
+    assert list(rs.labels) == ["placebo", "random_common_cause", "subset", "bootstrap", "dummy_outcome"]
     assert all(x.passed for x in rs), rs.to_frame()[["label", "estimate", "pvalue"]]
     assert abs(rs["random_common_cause"].estimate - r.estimate) < 0.05 * r.std_error
     check_result(rs)
@@ -59,7 +63,8 @@ def test_refuted_estimates_refit_the_propensity():
     r = ci.causal.ipw(_confounded(n=800), **ROLES)
     ref = r.refute("random_common_cause", n_simulations=5, random_state=3, progress=False)
     sims = ref.details["simulations"]["estimate"].to_numpy()
-    assert np.all(sims != r.estimate) and np.allclose(sims, r.estimate, atol=0.05)
+    assert np.all(sims != r.estimate)
+    assert np.allclose(sims, r.estimate, atol=0.05)
 
 
 def test_refuter_tests_fail_when_they_should():
@@ -81,7 +86,8 @@ def test_refuter_tests_fail_when_they_should():
 def test_refute_needs_live_result():
     r = ci.causal.ipw(_confounded(n=500), **ROLES)
     rebuilt = ci.Result.from_json(r.to_json())
-    assert isinstance(rebuilt, ci.causal.EffectResult) and rebuilt == r
+    assert isinstance(rebuilt, ci.causal.EffectResult)
+    assert rebuilt == r
     with pytest.raises(ci.ArgumentError, match="estimate the effect again"):
         rebuilt.refute("placebo")
     with pytest.raises(ci.ArgumentError, match="kind"):
@@ -94,7 +100,9 @@ def test_refute_needs_live_result():
 def test_robustness_value_published_darfur_example():
     """Cinelli and Hazlett (2020), section 6: t = 4.18 on 783 df gives RV = 13.9%, RV_alpha = 7.6%, partial R2 = 2.2%."""
     r2, rv, rva = robustness_values(4.18, 783)
-    assert round(100 * rv, 1) == 13.9 and round(100 * rva, 1) == 7.6 and round(100 * r2, 1) == 2.2
+    assert round(100 * rv, 1) == 13.9
+    assert round(100 * rva, 1) == 7.6
+    assert round(100 * r2, 1) == 2.2
 
 
 def test_robustness_value_against_r(reference):
@@ -110,7 +118,8 @@ def test_robustness_value_against_r(reference):
         r = ci.causal.ipw(ds, **model).sensitivity("robustness_value", **kw)
         want = ref[name]
         reg = r.details["regression"].iloc[0]
-        assert reg["t"] == pytest.approx(want["t"], rel=1e-9) and reg["df"] == want["df"]
+        assert reg["t"] == pytest.approx(want["t"], rel=1e-9)
+        assert reg["df"] == want["df"]
         assert reg["coefficient"] == pytest.approx(want["coefficient"], rel=1e-9)
         assert r.estimate == pytest.approx(want["rv"], rel=1e-9)
         assert r.effect_size("robustness value RV_q,alpha").estimate == pytest.approx(want["rv_alpha"], rel=1e-9)
@@ -121,9 +130,11 @@ def test_robustness_value_against_r(reference):
 def test_e_value_published_examples():
     """VanderWeele and Ding (2017): RR 3.9 (95% CI 1.8 to 8.7) has E-values 7.26 and 3.0; RR 0.80 (0.71, 0.91) -> 1.81, 1.43."""
     point, lim = e_value_from_rr(3.9, (1.8, 8.7))
-    assert round(point, 2) == 7.26 and round(lim, 2) == 3.0
+    assert round(point, 2) == 7.26
+    assert round(lim, 2) == 3.0
     point, lim = e_value_from_rr(0.80, (0.71, 0.91))
-    assert round(point, 2) == 1.81 and round(lim, 2) == 1.43
+    assert round(point, 2) == 1.81
+    assert round(lim, 2) == 1.43
     assert e_value_from_rr(1.2, (0.9, 1.6))[1] == 1.0
 
 
@@ -151,7 +162,15 @@ def test_diagnostics_plots_and_contract():
 
     r = ci.causal.aipw(ci.load_dataset("nhefs"), **NHEFS_MODEL)
     bal = r.balance
-    assert list(bal.columns) == ["covariate", "mean_treated", "mean_control", "smd_before", "smd_after", "variance_ratio_before", "variance_ratio_after"]
+    assert list(bal.columns) == [
+        "covariate",
+        "mean_treated",
+        "mean_control",
+        "smd_before",
+        "smd_after",
+        "variance_ratio_before",
+        "variance_ratio_after",
+    ]
     assert bal["smd_after"].abs().max() < bal["smd_before"].abs().max()
     ov = r.details["overlap"]
     assert ov["effective_sample_size"].iloc[0] < ov["n"].iloc[0]
