@@ -527,7 +527,7 @@ def aipw(
     >>> import causalinfer as ci
     >>> r = ci.causal.aipw(ci.load_dataset("lalonde"))
     >>> round(r.estimate)
-    1620
+    1619
     """
     cd, estimand, conf_level = _common(data, outcome, treatment, covariates, categorical, squared, cluster, estimand, conf_level)
     clip, trim = _check_clip_trim(clip, trim)

@@ -96,6 +96,22 @@ def validate_graph(g: Any, columns: Sequence[str], treatment: str, outcome: str,
             raise RoleError(f"the {role} {name!r} cannot be unobserved")
 
 
+def _dowhy_identifier() -> tuple[Any, Any]:
+    """DoWhy's identifier, imported without letting it replace the interpreter's display hook.
+
+    Importing DoWhy initialises sympy's pretty printing, which swaps ``sys.displayhook`` for the whole session
+    (strings then print without quotes); the hook is put back.
+    """
+    import sys
+
+    hook = sys.displayhook
+    try:
+        from dowhy.causal_identifier.auto_identifier import EstimandType, identify_effect_auto
+    finally:
+        sys.displayhook = hook
+    return EstimandType, identify_effect_auto
+
+
 @dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class IdentificationResult(Result):
     """How (and whether) a causal effect is identified from a graph.
@@ -170,7 +186,7 @@ def identify_effect(
     validate_graph(g, ds.columns, ds.treatment, ds.outcome, unobserved)
     import logging
 
-    from dowhy.causal_identifier.auto_identifier import EstimandType, identify_effect_auto
+    EstimandType, identify_effect_auto = _dowhy_identifier()
 
     observed = [str(v) for v in g.nodes if v not in set(unobserved)]
     logging.getLogger("dowhy").setLevel(logging.ERROR)

@@ -66,7 +66,7 @@ def e_value(result: EffectResult, *, outcome_sd: float | None = None) -> Result:
     >>> import causalinfer as ci
     >>> r = ci.causal.ipw(ci.load_dataset("lalonde"))
     >>> round(r.sensitivity("e_value").estimate, 2)
-    1.54
+    1.82
     """
     if not isinstance(result, EffectResult):
         raise ArgumentTypeError(f"`result` must be an EffectResult; got {show(result)}")

@@ -134,3 +134,11 @@ def test_missing_roles_and_constant_outcome():
         ci.causal.ipw(df.assign(y=1.0), **ROLES)
     with pytest.raises(ci.ArgumentTypeError, match="data"):
         ci.causal.ipw(df.to_numpy(), **ROLES)
+
+
+def test_identification_leaves_the_display_hook_alone():
+    import sys
+
+    hook = sys.displayhook
+    ci.causal.identify_effect(_df(), graph="digraph { x -> a; x -> y; a -> y }", treatment="a", outcome="y")
+    assert sys.displayhook is hook
