@@ -137,6 +137,11 @@ def prepare(
     ds = as_dataset(data, outcome=outcome, treatment=treatment, covariates=covariates, cluster=cluster)
     if need_outcome and ds.outcome is None:
         raise RoleError("no outcome given: pass outcome='column' (or a Dataset with an outcome role)")
+    if ds.weights is not None:
+        raise RoleError(
+            f"the Dataset has observation weights ({ds.weights!r}), which these effect estimators do not use yet; "
+            "drop the role (data.with_roles(weights=None)) to estimate an unweighted effect"
+        )
     a = binary_treatment(ds)
     assert ds.treatment is not None
     cats = _names(categorical, "categorical")

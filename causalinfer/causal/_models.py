@@ -108,12 +108,14 @@ def fit_logit(
             factor = cho_factor(H0)
         except LinAlgError:
             factor = None
+    from scipy.special import expit as _expit
+
     last = np.inf
     for it in range(1, max_iter + 1):
         eta = X @ beta
-        if np.abs(eta).max() > _MAX_ETA:
+        if max(eta.max(), -eta.min()) > _MAX_ETA:
             _separation(names)
-        e = expit(eta)
+        e = _expit(eta, out=eta)  # in place: eta is not needed again
         grad = X.T @ (a - e)
         if factor is None or not reuse_hessian:
             w = e * (1.0 - e)
@@ -129,6 +131,9 @@ def fit_logit(
             factor = None  # the chord steps slowed down: refresh the Hessian next time
         last = size
         beta = beta + step
+        if size < tol and reuse_hessian:
+            # refits: the propensities of the previous iterate differ from the final ones by O(tol); reuse them
+            return LogitFit(beta=beta, e=e, X=X, n_iter=it)
         if size < tol:
             eta = X @ beta
             if np.abs(eta).max() > _MAX_ETA:

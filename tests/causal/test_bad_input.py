@@ -142,3 +142,11 @@ def test_identification_leaves_the_display_hook_alone():
     hook = sys.displayhook
     ci.causal.identify_effect(_df(), graph="digraph { x -> a; x -> y; a -> y }", treatment="a", outcome="y")
     assert sys.displayhook is hook
+
+
+def test_observation_weights_are_refused_not_ignored():
+    df = _df().assign(wt=1.0)
+    ds = ci.Dataset(df, weights="wt", **ROLES)
+    with pytest.raises(ci.RoleError, match="observation weights"):
+        ci.causal.ipw(ds)
+    assert ci.causal.ipw(ds.with_roles(weights=None)).estimate == ci.causal.ipw(df, **ROLES).estimate
