@@ -9,7 +9,7 @@ from ._effect import EffectResult, RefutationResult
 from ._estimators import aipw, compare, dml, estimate_effect, ipw, regression_adjustment, stratification
 from ._graph import IdentificationResult, identify_effect
 from ._refute import refute
-from ._sensitivity import e_value, robustness_value
+from ._sensitivity import e_value, robustness_value, unobserved_confounder
 
 __all__ = [
     "EffectResult",
@@ -26,4 +26,5 @@ __all__ = [
     "regression_adjustment",
     "robustness_value",
     "stratification",
+    "unobserved_confounder",
 ]

@@ -57,6 +57,7 @@ class Warm:
     beta: np.ndarray | None = None
     X: np.ndarray | None = None  # the standardised design ``std.design(Z)``, when already built
     H: np.ndarray | None = None  # a logistic Hessian X' W X near the refit's answer (chord steps for refits)
+    e: np.ndarray | None = None  # fitted propensities at ``beta`` for the rows of ``X`` (saves a pass over X)
 
 
 def target(a: np.ndarray, estimand: str) -> np.ndarray:
@@ -92,7 +93,8 @@ def propensity(
         X = std.design(Z)
     beta0 = warm.beta if warm is not None and warm.beta is not None and warm.beta.size == X.shape[1] else None
     H0 = warm.H if (refit and warm is not None) else None
-    fit = fit_logit(X, a, beta0, names=names, reuse_hessian=refit, tol=1e-6 if refit else 1e-8, H0=H0)
+    e0 = warm.e if (refit and warm is not None and beta0 is not None and warm.e is not None and warm.e.size == a.size) else None
+    fit = fit_logit(X, a, beta0, names=names, reuse_hessian=refit, tol=1e-6 if refit else 1e-8, H0=H0, e0=e0)
     return fit.e, fit
 
 

@@ -80,14 +80,18 @@ class EffectResult(Result):
     def sensitivity(self, kind: str = "e_value", **kwargs: Any) -> Result:
         """How strong would unmeasured confounding have to be to explain the estimate away?
 
-        ``kind="e_value"`` (VanderWeele and Ding) or ``"robustness_value"`` (Cinelli and Hazlett); see
-        :func:`causalinfer.causal.e_value` and :func:`causalinfer.causal.robustness_value`.
+        ``kind="e_value"`` (VanderWeele and Ding), ``"robustness_value"`` (Cinelli and Hazlett) or
+        ``"unobserved_confounder"`` (a simulated confounder of given strengths, estimator refitted); see
+        :func:`causalinfer.causal.e_value`, :func:`causalinfer.causal.robustness_value` and
+        :func:`causalinfer.causal.unobserved_confounder`.
         """
-        from ._sensitivity import e_value, robustness_value
+        from ._sensitivity import e_value, robustness_value, unobserved_confounder
 
-        kind = check_choice(kind, "kind", ("e_value", "robustness_value"))
+        kind = check_choice(kind, "kind", ("e_value", "robustness_value", "unobserved_confounder"))
         if kind == "e_value":
             return e_value(self, **kwargs)
+        if kind == "unobserved_confounder":
+            return unobserved_confounder(self, **kwargs)
         return robustness_value(self, **kwargs)
 
     def plot(self, ax: Any = None, kind: str = "estimate", **kwargs: Any) -> Any:

@@ -82,6 +82,7 @@ def fit_logit(
     names: tuple[str, ...] = (),
     reuse_hessian: bool = False,
     H0: np.ndarray | None = None,
+    e0: np.ndarray | None = None,
 ) -> LogitFit:
     """Newton-Raphson for an unpenalised logistic regression (what R's ``glm(family=binomial)`` computes).
 
@@ -90,7 +91,8 @@ def fit_logit(
     ``reuse_hessian=True`` (used for refits that start near the answer) keeps the Hessian of the first step
     while the steps keep shrinking fast (a chord iteration: each step then costs two matrix-vector products
     instead of a Hessian) and converges to the same maximum; ``H0``, a Hessian ``X' W X`` from a nearby fit,
-    then saves even the first one. Raises a :class:`DataError` on perfect or
+    then saves even the first one, and ``e0``, the fitted probabilities at ``beta0``, the first pass over ``X``.
+    Raises a :class:`DataError` on perfect or
     quasi-complete separation, which would put propensities at 0 or 1.
     """
     from scipy.linalg import LinAlgError, cho_factor, cho_solve
@@ -112,10 +114,13 @@ def fit_logit(
 
     last = np.inf
     for it in range(1, max_iter + 1):
-        eta = X @ beta
-        if max(eta.max(), -eta.min()) > _MAX_ETA:
-            _separation(names)
-        e = _expit(eta, out=eta)  # in place: eta is not needed again
+        if it == 1 and e0 is not None and beta0 is not None:
+            e = e0
+        else:
+            eta = X @ beta
+            if max(eta.max(), -eta.min()) > _MAX_ETA:
+                _separation(names)
+            e = _expit(eta, out=eta)  # in place: eta is not needed again
         grad = X.T @ (a - e)
         if factor is None or not reuse_hessian:
             w = e * (1.0 - e)

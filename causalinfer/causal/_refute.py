@@ -74,12 +74,17 @@ def _simulator(kind: str, ctx: Any, subset_fraction: float) -> Callable[[np.rand
     # Hessians for chord refits of the logistic propensity: at the null (placebo) and at the original fit
     p1 = float(a.mean())
     H_null = None if X is None else p1 * (1.0 - p1) * (X.T @ X)
-    cold = core.Warm(std=warm.std, beta=None, X=X, H=H_null)
+    beta_null = None
+    if X is not None:
+        beta_null = np.zeros(X.shape[1])
+        beta_null[0] = np.log(p1 / (1.0 - p1))
+    cold = core.Warm(std=warm.std, beta=beta_null, X=X, H=H_null, e=np.full(n, p1))
     e_fit = None
     if X is not None and warm.beta is not None:
         from ._models import expit
 
         e_fit = expit(X @ warm.beta)
+    hot = core.Warm(std=warm.std, beta=warm.beta, X=X, H=warm.H, e=e_fit)
 
     if kind == "placebo":
 
@@ -87,36 +92,10 @@ def _simulator(kind: str, ctx: Any, subset_fraction: float) -> Callable[[np.rand
             return core.run(y, a[rng.permutation(n)], Z, spec, warm=cold, need_phi=False, names=names).estimate
 
     elif kind == "random_common_cause":
-        needs_z = spec.method != "ipw" or spec.propensity_model is not None or X is None
+        with_covariate = covariate_refitter(ctx)
 
         def one(rng: np.random.Generator) -> float:
-            z = rng.standard_normal(n)
-            if needs_z:
-                Z2 = np.empty((n, Z.shape[1] + 1))
-                Z2[:, :-1] = Z
-                Z2[:, -1] = z
-            else:
-                Z2 = z[:, None]  # IPW with the built-in model reads only the standardised design X2
-            beta = None if warm.beta is None else np.append(warm.beta, 0.0)
-            std2 = warm.std.extend(z)
-            X2 = None
-            if X is not None:
-                X2 = np.empty((n, X.shape[1] + 1))
-                X2[:, :-1] = X
-                X2[:, -1] = (z - std2.center[-1]) / std2.scale[-1]
-            H2 = None
-            if warm.H is not None and e_fit is not None and X2 is not None:
-                zs = X2[:, -1]
-                wz = e_fit * (1.0 - e_fit) * zs
-                H2 = np.empty((X2.shape[1], X2.shape[1]))
-                H2[:-1, :-1] = warm.H
-                H2[:-1, -1] = H2[-1, :-1] = wz @ X
-                H2[-1, -1] = zs @ wz
-            w2 = core.Warm(std=std2, beta=beta, X=X2, H=H2)
-            spec2 = spec
-            if spec.method == "regression" and spec.interactions is not None and len(spec.interactions) == Z.shape[1] and Z.shape[1] > 0:
-                spec2 = core.Spec(**{**spec.__dict__, "interactions": (*spec.interactions, Z.shape[1])})
-            return core.run(y, a, Z2, spec2, warm=w2, need_phi=False, names=(*names, "random")).estimate
+            return with_covariate(rng.standard_normal(n), "random")
 
     elif kind in ("subset", "bootstrap"):
         m = max(round(subset_fraction * n), 4)
@@ -128,7 +107,9 @@ def _simulator(kind: str, ctx: Any, subset_fraction: float) -> Callable[[np.rand
                 rows[rng.choice(n, m, replace=False)] = True
             else:
                 rows = rng.integers(0, n, n)
-            w2 = core.Warm(std=warm.std, beta=warm.beta, X=None if X is None else X[rows], H=H_sub)
+            w2 = core.Warm(
+                std=warm.std, beta=warm.beta, X=None if X is None else X[rows], H=H_sub, e=None if e_fit is None else e_fit[rows]
+            )
             Zr = Z[rows] if (spec.method != "ipw" or X is None or spec.propensity_model is not None) else Z[:0]
             return core.run(y[rows], a[rows], Zr, spec, warm=w2, need_phi=False, names=names).estimate
 
@@ -139,9 +120,57 @@ def _simulator(kind: str, ctx: Any, subset_fraction: float) -> Callable[[np.rand
 
         def one(rng: np.random.Generator) -> float:
             y2 = fitted + ols.resid[rng.permutation(n)]
-            return core.run(y2, a, Z, spec, warm=warm, need_phi=False, names=names).estimate
+            return core.run(y2, a, Z, spec, warm=hot, need_phi=False, names=names).estimate
 
     return one
+
+
+def covariate_refitter(ctx: Any) -> Callable[[np.ndarray, str], float]:
+    """A function ``(z, name) -> estimate`` refitting the estimator with ``z`` added to the adjustment set.
+
+    The logistic refit starts from the original coefficients (0 for ``z``) and a Hessian bordered by the new
+    column, so it needs only a few gradient evaluations.
+    """
+    cd, spec, warm = ctx.cd, ctx.spec, ctx.warm
+    y, a, Z, names = cd.y, cd.a, cd.Z, cd.names
+    n = y.size
+    X = warm.X
+    e_fit = None
+    if X is not None and warm.beta is not None:
+        from ._models import expit
+
+        e_fit = expit(X @ warm.beta)
+    needs_z = spec.method != "ipw" or spec.propensity_model is not None or X is None
+    spec2 = spec
+    if spec.method == "regression" and spec.interactions is not None and len(spec.interactions) == Z.shape[1] and Z.shape[1] > 0:
+        spec2 = core.Spec(**{**spec.__dict__, "interactions": (*spec.interactions, Z.shape[1])})
+
+    def refit(z: np.ndarray, name: str) -> float:
+        if needs_z:
+            Z2 = np.empty((n, Z.shape[1] + 1))
+            Z2[:, :-1] = Z
+            Z2[:, -1] = z
+        else:
+            Z2 = z[:, None]  # IPW with the built-in model reads only the standardised design X2
+        beta = None if warm.beta is None else np.append(warm.beta, 0.0)
+        std2 = warm.std.extend(z)
+        X2 = None
+        if X is not None:
+            X2 = np.empty((n, X.shape[1] + 1))
+            X2[:, :-1] = X
+            X2[:, -1] = (z - std2.center[-1]) / std2.scale[-1]
+        H2 = None
+        if warm.H is not None and e_fit is not None and X2 is not None:
+            zs = X2[:, -1]
+            wz = e_fit * (1.0 - e_fit) * zs
+            H2 = np.empty((X2.shape[1], X2.shape[1]))
+            H2[:-1, :-1] = warm.H
+            H2[:-1, -1] = H2[-1, :-1] = wz @ X
+            H2[-1, -1] = zs @ wz
+        w2 = core.Warm(std=std2, beta=beta, X=X2, H=H2, e=e_fit)
+        return core.run(y, a, Z2, spec2, warm=w2, need_phi=False, names=(*names, name)).estimate
+
+    return refit
 
 
 def _simulate(one: Callable[[np.random.Generator], float], seeds: np.ndarray, n_jobs: int, progress: bool, label: str) -> np.ndarray:

@@ -182,3 +182,19 @@ def test_diagnostics_plots_and_contract():
     rs.plot()
     plt.close("all")
     check_result(rs)
+
+
+def test_simulated_unobserved_confounder():
+    df = _confounded(n=1500)
+    r = ci.causal.aipw(df, **ROLES)
+    s = check_unchanged(df, lambda d: r.sensitivity("unobserved_confounder", n_simulations=3, random_state=4))
+    grid = s.details["grid"]
+    assert list(grid.columns) == ["treatment_strength", "outcome_strength", "estimate", "shift", "shift_in_se"]
+    assert len(grid) == 16
+    weak = grid.query("treatment_strength == 0.05 and outcome_strength == 0.05")["shift"].abs().iloc[0]
+    strong = grid.query("treatment_strength == 0.3 and outcome_strength == 0.3")["shift"].abs().iloc[0]
+    assert weak < strong  # stronger confounding moves the estimate more
+    assert s.estimate == r.estimate
+    check_result(s)
+    with pytest.raises(ci.ArgumentError, match="impossible"):
+        r.sensitivity("unobserved_confounder", treatment_strength=[0.8], outcome_strength=[0.8])
