@@ -116,6 +116,8 @@ def ipw(
     weighted outcome regression does.
     """
     e_raw, logit = propensity(a, Z, spec, warm, names, refit=not need_phi)
+    if not need_phi:
+        return _ipw_point(y, a, e_raw, spec, logit)
     e, clipped = clip_propensity(e_raw, spec.clip)
     w, dw = weights_and_slope(a, e, spec.estimand)
     c = target(a, spec.estimand)
@@ -128,8 +130,6 @@ def ipw(
         sc = c.sum()
         mu1, mu0 = float(wa1 @ y / sc), float(wa0 @ y / sc)
     fit = EffectFit(estimate=mu1 - mu0, mu1=mu1, mu0=mu0, e=e, weights=w, logit=logit, n_clipped=int(clipped.sum()))
-    if not need_phi:
-        return fit
     if spec.normalize:
         r1, r0 = a * (y - mu1), (1.0 - a) * (y - mu0)
         g1, g0 = w * r1, w * r0
@@ -147,6 +147,25 @@ def ipw(
         g0 = g0 + ifb @ G0
     fit.phi = g1 / d1 - g0 / d0
     return fit
+
+
+def _ipw_point(y: np.ndarray, a: np.ndarray, e: np.ndarray, spec: Spec, logit: LogitFit | None) -> EffectFit:
+    """The IPW point estimate alone, with as few passes over the data as possible (refits)."""
+    if spec.clip is not None:
+        e = np.clip(e, spec.clip, 1.0 - spec.clip)
+    b = 1.0 - a
+    if spec.estimand == "ATE":
+        t1, t0 = a / e, b / (1.0 - e)
+    elif spec.estimand == "ATT":
+        t1, t0 = a, b * e / (1.0 - e)
+    else:
+        t1, t0 = a * (1.0 - e) / e, b
+    if spec.normalize:
+        mu1, mu0 = float(t1 @ y / t1.sum()), float(t0 @ y / t0.sum())
+    else:
+        sc = float(target(a, spec.estimand).sum())
+        mu1, mu0 = float(t1 @ y / sc), float(t0 @ y / sc)
+    return EffectFit(estimate=mu1 - mu0, mu1=mu1, mu0=mu0, e=e, logit=logit)
 
 
 # ---------------------------------------------------------------------- regression adjustment (g-formula)

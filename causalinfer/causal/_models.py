@@ -110,8 +110,6 @@ def fit_logit(
             factor = cho_factor(H0)
         except LinAlgError:
             factor = None
-    from scipy.special import expit as _expit
-
     last = np.inf
     for it in range(1, max_iter + 1):
         if it == 1 and e0 is not None and beta0 is not None:
@@ -120,7 +118,12 @@ def fit_logit(
             eta = X @ beta
             if max(eta.max(), -eta.min()) > _MAX_ETA:
                 _separation(names)
-            e = _expit(eta, out=eta)  # in place: eta is not needed again
+            # in place (eta is not needed again); |eta| <= 30 was checked, so exp cannot overflow
+            e = eta
+            np.negative(e, out=e)
+            np.exp(e, out=e)
+            e += 1.0
+            np.reciprocal(e, out=e)
         grad = X.T @ (a - e)
         if factor is None or not reuse_hessian:
             w = e * (1.0 - e)

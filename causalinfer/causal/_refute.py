@@ -145,6 +145,10 @@ def covariate_refitter(ctx: Any) -> Callable[[np.ndarray, str], float]:
     if spec.method == "regression" and spec.interactions is not None and len(spec.interactions) == Z.shape[1] and Z.shape[1] > 0:
         spec2 = core.Spec(**{**spec.__dict__, "interactions": (*spec.interactions, Z.shape[1])})
 
+    import threading
+
+    local = threading.local()  # one extended design per worker thread: only its last column changes
+
     def refit(z: np.ndarray, name: str) -> float:
         if needs_z:
             Z2 = np.empty((n, Z.shape[1] + 1))
@@ -156,9 +160,12 @@ def covariate_refitter(ctx: Any) -> Callable[[np.ndarray, str], float]:
         std2 = warm.std.extend(z)
         X2 = None
         if X is not None:
-            X2 = np.empty((n, X.shape[1] + 1))
-            X2[:, :-1] = X
-            X2[:, -1] = (z - std2.center[-1]) / std2.scale[-1]
+            X2 = getattr(local, "X2", None)
+            if X2 is None:
+                X2 = local.X2 = np.empty((n, X.shape[1] + 1))
+                X2[:, :-1] = X
+            np.subtract(z, std2.center[-1], out=X2[:, -1])
+            X2[:, -1] /= std2.scale[-1]
         H2 = None
         if warm.H is not None and e_fit is not None and X2 is not None:
             zs = X2[:, -1]
