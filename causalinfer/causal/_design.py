@@ -1,0 +1,234 @@
+"""From a Dataset (or DataFrame + roles) to the checked arrays every causal estimator works on."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._validation import check_choice, show
+from ..data import Dataset, as_dataset
+from ..exceptions import ArgumentTypeError, DataError, RoleError
+
+ESTIMANDS = ("ATE", "ATT", "ATC")
+ESTIMAND_WORDS = {
+    "ATE": "average treatment effect (ATE) of {t} on {y}: mean of {y}(1) - {y}(0) over everyone",
+    "ATT": "average treatment effect on the treated (ATT) of {t} on {y}: mean of {y}(1) - {y}(0) over the treated",
+    "ATC": "average treatment effect on the controls (ATC) of {t} on {y}: mean of {y}(1) - {y}(0) over the untreated",
+}
+
+
+@dataclass(frozen=True)
+class CausalData:
+    """Checked arrays for one binary-treatment question.
+
+    ``Z`` is the covariate design without an intercept (dummies for categorical covariates, squares where
+    asked); ``names`` are its column names. ``raw`` is the Dataset the arrays came from.
+    """
+
+    y: np.ndarray
+    a: np.ndarray
+    Z: np.ndarray
+    names: tuple[str, ...]
+    outcome: str
+    treatment: str
+    covariates: tuple[str, ...]
+    categorical: tuple[str, ...]
+    squared: tuple[str, ...]
+    cluster: np.ndarray | None
+    cluster_name: str | None
+    fingerprint: str
+    raw: Dataset = field(repr=False)
+
+    @property
+    def n(self) -> int:
+        return int(self.y.size)
+
+    def subset(self, rows: np.ndarray) -> CausalData:
+        """The same question on some rows (a boolean mask or integer indices)."""
+        return CausalData(
+            y=self.y[rows],
+            a=self.a[rows],
+            Z=self.Z[rows],
+            names=self.names,
+            outcome=self.outcome,
+            treatment=self.treatment,
+            covariates=self.covariates,
+            categorical=self.categorical,
+            squared=self.squared,
+            cluster=None if self.cluster is None else self.cluster[rows],
+            cluster_name=self.cluster_name,
+            fingerprint=self.fingerprint,
+            raw=self.raw,
+        )
+
+    def replace(self, **changes: Any) -> CausalData:
+        import dataclasses
+
+        return dataclasses.replace(self, **changes)
+
+    def estimand_text(self, estimand: str) -> str:
+        return ESTIMAND_WORDS[estimand].format(t=self.treatment, y=self.outcome)
+
+
+def check_estimand(estimand: Any) -> str:
+    if isinstance(estimand, str):
+        estimand = estimand.upper()
+    return check_choice(estimand, "estimand", ESTIMANDS)
+
+
+def _names(value: Any, arg: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, Sequence):
+        out = tuple(value)
+        for v in out:
+            if not isinstance(v, str):
+                raise ArgumentTypeError(f"`{arg}` must be a column name or a list of column names; got {show(value)}")
+        return out
+    raise ArgumentTypeError(f"`{arg}` must be a column name or a list of column names; got {show(value)}")
+
+
+def binary_treatment(ds: Dataset) -> np.ndarray:
+    """The treatment column as a float 0/1 array, or a RoleError saying how to recode it."""
+    t = ds.treatment
+    if t is None:
+        raise RoleError("no treatment given: pass treatment='column' (or a Dataset with a treatment role)")
+    s = ds.frame[t]
+    levels = pd.unique(s.dropna())
+    if len(levels) != 2:
+        shown = ", ".join(show(v) for v in sorted(levels, key=str)[:6])
+        raise RoleError(
+            f"treatment {t!r} has {len(levels)} levels ({shown}{', ...' if len(levels) > 6 else ''}); these estimators need a "
+            "binary treatment coded 0/1 (or False/True). Recode it, or compare two levels on a subset of rows"
+        )
+    if pd.api.types.is_bool_dtype(s.dtype):
+        return s.to_numpy(dtype=float)
+    if pd.api.types.is_numeric_dtype(s.dtype) and set(np.asarray(levels, dtype=float).tolist()) == {0.0, 1.0}:
+        return s.to_numpy(dtype=float)
+    raise RoleError(
+        f"treatment {t!r} has the two levels {show(levels[0])} and {show(levels[1])}; code it as 0 (untreated) and "
+        f"1 (treated), e.g. data.assign({t}=(data[{t!r}] == {show(levels[1])}).astype(int))"
+    )
+
+
+def prepare(
+    data: Any,
+    *,
+    outcome: str | None = None,
+    treatment: str | None = None,
+    covariates: Sequence[str] | None = None,
+    categorical: Sequence[str] | str | None = (),
+    squared: Sequence[str] | str | None = (),
+    cluster: str | None = None,
+    need_outcome: bool = True,
+) -> CausalData:
+    """Check the roles of a binary-treatment question and build the covariate design.
+
+    Categorical covariates (those listed in ``categorical``, and any non-numeric one) become indicator
+    columns for every level but the first (sorted order, as R's ``factor``); covariates in ``squared`` get a
+    column ``I(x^2)`` beside them.
+    """
+    ds = as_dataset(data, outcome=outcome, treatment=treatment, covariates=covariates, cluster=cluster)
+    if need_outcome and ds.outcome is None:
+        raise RoleError("no outcome given: pass outcome='column' (or a Dataset with an outcome role)")
+    if ds.weights is not None:
+        raise RoleError(
+            f"the Dataset has observation weights ({ds.weights!r}), which these effect estimators do not use yet; "
+            "drop the role (data.with_roles(weights=None)) to estimate an unweighted effect"
+        )
+    a = binary_treatment(ds)
+    assert ds.treatment is not None
+    cats = _names(categorical, "categorical")
+    sq = _names(squared, "squared")
+    covs = ds.covariates
+    for arg, cols in (("categorical", cats), ("squared", sq)):
+        for c in cols:
+            if c not in covs:
+                raise RoleError(f"`{arg}` names {c!r}, which is not one of the covariates {list(covs)}; add it to `covariates` first")
+    overlap = set(cats) & set(sq)
+    if overlap:
+        raise RoleError(f"covariate(s) {sorted(overlap)} are both categorical and squared; a squared term needs a numeric covariate")
+    frame = ds.frame
+    blocks: list[np.ndarray] = []
+    names: list[str] = []
+    auto_cats = list(cats)
+    for c in covs:
+        s = frame[c]
+        numeric = pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype)
+        if c in cats or not numeric:
+            if c not in auto_cats:
+                auto_cats.append(c)
+            levels = sorted(pd.unique(s), key=lambda v: (str(type(v)), v))
+            for lev in levels[1:]:
+                blocks.append((s == lev).to_numpy(dtype=float)[:, None])
+                names.append(f"{c}[{lev}]")
+        else:
+            v = s.to_numpy(dtype=float)
+            blocks.append(v[:, None])
+            names.append(c)
+            if c in sq:
+                blocks.append((v * v)[:, None])
+                names.append(f"I({c}^2)")
+    n = ds.n
+    Z = np.hstack(blocks) if blocks else np.empty((n, 0))
+    for j, name in enumerate(names):
+        col = Z[:, j]
+        if np.array_equal(col, a) or np.array_equal(col, 1.0 - a):
+            raise RoleError(
+                f"covariate column {name!r} is a copy of the treatment {ds.treatment!r} (or its complement); "
+                "it cannot be adjusted for, so remove it from `covariates`"
+            )
+    y = ds.frame[ds.outcome].to_numpy(dtype=float) if ds.outcome is not None else np.zeros(n)
+    if need_outcome and np.ptp(y) == 0:
+        raise DataError(f"outcome {ds.outcome!r} is constant ({y[0]:g}); there is no effect to estimate")
+    cl = None
+    if ds.cluster is not None:
+        cl = pd.factorize(ds.frame[ds.cluster])[0].astype(np.int64)
+    n1 = int(a.sum())
+    if n1 < 2 or n - n1 < 2:
+        raise RoleError(f"treatment {ds.treatment!r} has {n1} treated and {n - n1} untreated rows; each group needs at least 2")
+    return CausalData(
+        y=y,
+        a=a,
+        Z=Z,
+        names=tuple(names),
+        outcome=str(ds.outcome),
+        treatment=ds.treatment,
+        covariates=covs,
+        categorical=tuple(auto_cats),
+        squared=sq,
+        cluster=cl,
+        cluster_name=ds.cluster,
+        fingerprint=ds.fingerprint(),
+        raw=ds,
+    )
+
+
+def check_rank(X: np.ndarray, names: Sequence[str], what: str) -> None:
+    """Refuse a design whose columns are linearly dependent, naming a redundant column."""
+    if X.shape[1] == 0:
+        return
+    sd = X.std(axis=0)
+    const = [names[j] for j in range(X.shape[1]) if sd[j] == 0 and names[j] != "(intercept)"]
+    if const:
+        raise DataError(f"{what}: column(s) {const} are constant in the rows used; drop them from the covariates")
+    scale = np.where(sd > 0, sd, 1.0)
+    Xs = (X - np.where(sd > 0, X.mean(axis=0), 0.0)) / scale
+    # eigenvalues of the cross-product: O(n p^2) like an SVD, but a fraction of its cost
+    ev = np.linalg.eigvalsh(Xs.T @ Xs)
+    if ev[0] <= 1e-12 * max(ev[-1], 1e-300):
+        rank = int(np.sum(ev > 1e-12 * ev[-1]))
+        from scipy.linalg import qr
+
+        _, _, piv = qr(Xs, mode="economic", pivoting=True)
+        dropped = [names[j] for j in piv[rank:]]
+        raise DataError(
+            f"{what}: the design is rank deficient ({rank} independent columns out of {X.shape[1]}); "
+            f"{dropped} can be written as a combination of the other columns. Remove redundant covariates"
+        )

@@ -1,0 +1,212 @@
+"""Overlap and covariate balance: the checks that decide whether to believe an effect estimate."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..results import Diagnostic
+
+#: Columns of the balance table.
+BALANCE_COLUMNS = (
+    "covariate",
+    "mean_treated",
+    "mean_control",
+    "smd_before",
+    "smd_after",
+    "variance_ratio_before",
+    "variance_ratio_after",
+)
+#: Columns of the overlap table (one row per treatment arm).
+OVERLAP_COLUMNS = (
+    "group",
+    "n",
+    "propensity_min",
+    "propensity_q01",
+    "propensity_median",
+    "propensity_q99",
+    "propensity_max",
+    "weight_max",
+    "weight_sum",
+    "effective_sample_size",
+)
+SMD_THRESHOLD = 0.1
+OVERLAP_BOUND = 0.01
+
+
+def _wmean_var(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    sw = w.sum()
+    m = w @ x / sw
+    v = w @ (x - m) ** 2 / sw
+    return m, v
+
+
+def balance_table(Z: np.ndarray, names: Sequence[str], a: np.ndarray, weights: np.ndarray | None) -> pd.DataFrame:
+    """Standardised mean differences and variance ratios before and after weighting.
+
+    The SMD divides the (weighted) difference in means by the unweighted pooled standard deviation
+    ``sqrt((s1^2 + s0^2) / 2)``, so before and after are on the same scale (as in R's cobalt).
+    """
+    t, u = a == 1, a == 0
+    m1, v1 = Z[t].mean(axis=0), Z[t].var(axis=0, ddof=1)
+    m0, v0 = Z[u].mean(axis=0), Z[u].var(axis=0, ddof=1)
+    pooled = np.sqrt((v1 + v0) / 2.0)
+    pooled = np.where(pooled > 0, pooled, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        vr_before = np.where(v0 > 0, v1 / v0, np.nan)
+    if weights is not None:
+        wm1, wv1 = _wmean_var(Z[t], weights[t])
+        wm0, wv0 = _wmean_var(Z[u], weights[u])
+        smd_after = (wm1 - wm0) / pooled
+        with np.errstate(divide="ignore", invalid="ignore"):
+            vr_after = np.where(wv0 > 0, wv1 / wv0, np.nan)
+    else:
+        smd_after = np.full(len(names), np.nan)
+        vr_after = np.full(len(names), np.nan)
+    return pd.DataFrame(
+        {
+            "covariate": list(names),
+            "mean_treated": m1,
+            "mean_control": m0,
+            "smd_before": (m1 - m0) / pooled,
+            "smd_after": smd_after,
+            "variance_ratio_before": vr_before,
+            "variance_ratio_after": vr_after,
+        },
+        columns=list(BALANCE_COLUMNS),
+    )
+
+
+def effective_sample_size(w: np.ndarray) -> float:
+    """Kish's effective sample size ``(sum w)^2 / sum w^2``."""
+    return float(w.sum() ** 2 / (w @ w))
+
+
+def overlap_table(e: np.ndarray, a: np.ndarray, weights: np.ndarray | None) -> pd.DataFrame:
+    rows = []
+    for label, mask in (("treated", a == 1), ("control", a == 0)):
+        ea = e[mask]
+        q = np.quantile(ea, [0.01, 0.5, 0.99])
+        w = weights[mask] if weights is not None else None
+        rows.append(
+            {
+                "group": label,
+                "n": int(mask.sum()),
+                "propensity_min": float(ea.min()),
+                "propensity_q01": float(q[0]),
+                "propensity_median": float(q[1]),
+                "propensity_q99": float(q[2]),
+                "propensity_max": float(ea.max()),
+                "weight_max": float(w.max()) if w is not None else np.nan,
+                "weight_sum": float(w.sum()) if w is not None else np.nan,
+                "effective_sample_size": effective_sample_size(w) if w is not None else np.nan,
+            }
+        )
+    return pd.DataFrame(rows, columns=list(OVERLAP_COLUMNS))
+
+
+def propensity_histogram(e: np.ndarray, a: np.ndarray, bins: int = 20) -> pd.DataFrame:
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    h1, _ = np.histogram(e[a == 1], edges)
+    h0, _ = np.histogram(e[a == 0], edges)
+    return pd.DataFrame({"bin_low": edges[:-1], "bin_high": edges[1:], "treated": h1.astype(np.int64), "control": h0.astype(np.int64)})
+
+
+def overlap_diagnostics(e: np.ndarray, a: np.ndarray, weights: np.ndarray | None, estimand: str) -> list[Diagnostic]:
+    out = []
+    # the ATT needs treated units to have comparable controls (e < 1); the ATC the reverse; the ATE both
+    low = e < OVERLAP_BOUND
+    high = e > 1 - OVERLAP_BOUND
+    relevant = (low | high) if estimand == "ATE" else (high if estimand == "ATT" else low)
+    k = int(relevant.sum())
+    rng = f"propensities range from {e.min():.3g} to {e.max():.3g}"
+    if k == 0:
+        out.append(Diagnostic("overlap", "ok", 0.0, f"{rng}; no unit that matters for the {estimand} is within {OVERLAP_BOUND} of 0 or 1"))
+    else:
+        share = k / e.size
+        out.append(
+            Diagnostic(
+                "overlap",
+                "warn" if share < 0.05 else "fail",
+                float(k),
+                f"{rng}; {k} unit(s) ({100 * share:.1f}%) have propensity within {OVERLAP_BOUND} of 0 or 1, where the other group "
+                "has almost no comparable units. Estimates lean on extrapolation and extreme weights: consider trim=0.05, "
+                "the ATT/ATC, or restricting the population",
+            )
+        )
+    if weights is not None:
+        for label, mask in (("treated", a == 1), ("control", a == 0)):
+            w = weights[mask]
+            if np.all(w == w[0]):
+                continue
+            ess = effective_sample_size(w)
+            share = float(w.max() / w.sum())
+            status = "ok" if ess >= 0.1 * mask.sum() and share <= 0.05 else "warn"
+            msg = f"effective sample size {ess:.1f} of {int(mask.sum())} {label} units; the largest weight carries {100 * share:.1f}% of the group's total"
+            if status == "warn":
+                msg += "; a few units dominate the estimate (consider trimming or clipping the propensity)"
+            out.append(Diagnostic(f"weights ({label})", status, ess, msg))
+    return out
+
+
+def balance_diagnostic(table: pd.DataFrame, adjusted: bool) -> Diagnostic:
+    col = "smd_after" if adjusted else "smd_before"
+    smd = table[col].to_numpy(dtype=float)
+    if smd.size == 0:
+        return Diagnostic("balance", "ok", 0.0, "no covariates: nothing to balance")
+    j = int(np.nanargmax(np.abs(smd)))
+    worst = float(abs(smd[j]))
+    name = table["covariate"].iloc[j]
+    when = "after weighting" if adjusted else "without adjustment"
+    if worst <= SMD_THRESHOLD:
+        return Diagnostic(
+            "balance", "ok", worst, f"largest |standardised mean difference| {when} is {worst:.3f} ({name}), below {SMD_THRESHOLD}"
+        )
+    bad = int(np.sum(np.abs(smd) > SMD_THRESHOLD))
+    return Diagnostic(
+        "balance",
+        "warn",
+        worst,
+        f"{bad} covariate column(s) have |standardised mean difference| above {SMD_THRESHOLD} {when}; worst is {name} "
+        f"({worst:.3f}). The propensity model may be misspecified: add interactions or squared terms, or use a doubly robust method",
+    )
+
+
+def love_plot(table: pd.DataFrame, *, ax: Any = None, threshold: float = SMD_THRESHOLD, title: str = "Covariate balance") -> Any:
+    """Absolute standardised mean differences before and after adjustment, one row per covariate column."""
+    from ..results._plot import get_axes
+
+    rows = table.reset_index(drop=True)
+    ax = get_axes(ax, figsize=(6.5, 0.6 + 0.3 * max(len(rows), 1)))
+    y = np.arange(len(rows))[::-1]
+    ax.scatter(np.abs(rows["smd_before"]), y, marker="o", facecolors="none", edgecolors="#cf222e", label="unadjusted")
+    if rows["smd_after"].notna().any():
+        ax.scatter(np.abs(rows["smd_after"]), y, marker="o", color="#0969da", label="adjusted")
+    ax.axvline(threshold, color="#57606a", linestyle="--", linewidth=1)
+    ax.set_yticks(y)
+    ax.set_yticklabels([str(c) for c in rows["covariate"]])
+    ax.set_xlabel("|standardised mean difference|")
+    ax.set_title(title)
+    ax.legend(loc="lower right")
+    return ax
+
+
+def overlap_plot(hist: pd.DataFrame, *, ax: Any = None, title: str = "Propensity score overlap") -> Any:
+    """Mirrored histograms of the propensity score in the treated (up) and control (down) groups."""
+    from ..results._plot import get_axes
+
+    ax = get_axes(ax, figsize=(6.5, 3.5))
+    width = (hist["bin_high"] - hist["bin_low"]).to_numpy(dtype=float)
+    left = hist["bin_low"].to_numpy(dtype=float)
+    ax.bar(left, hist["treated"].to_numpy(dtype=float), width=width, align="edge", color="#0969da", alpha=0.7, label="treated")
+    ax.bar(left, -hist["control"].to_numpy(dtype=float), width=width, align="edge", color="#cf222e", alpha=0.7, label="control")
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("propensity score")
+    ax.set_ylabel("count (control below)")
+    ax.set_title(title)
+    ax.legend()
+    return ax

@@ -1,0 +1,123 @@
+"""EffectResult: the answer to 'would this intervention work, and how much?'."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from .._validation import check_choice
+from ..exceptions import ArgumentError
+from ..results import Result
+
+
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+class EffectResult(Result):
+    """A causal effect estimate with its uncertainty and the diagnostics that decide whether to believe it.
+
+    Beyond the shared :class:`~causalinfer.results.Result` fields (``estimate``, ``std_error``, ``ci_low``,
+    ``ci_high``, ``pvalue`` against no effect, ``n``, ``diagnostics``), it records
+
+    effect : {"ATE", "ATT", "ATC"}
+        Which average effect was estimated.
+    treatment, outcome : str
+        The columns the question is about.
+
+    ``details`` holds ``"balance"`` (standardised mean differences and variance ratios before and after
+    adjustment), ``"overlap"`` (propensity range, largest weight and effective sample size per group),
+    ``"propensity_histogram"`` and ``"potential_outcomes"`` where they apply.
+
+    A result computed in this session also remembers its data and estimator settings, so that
+    :meth:`refute` and :meth:`sensitivity` can refit every nuisance model. A result rebuilt from JSON has
+    lost them; refute it by estimating again.
+    """
+
+    effect: str = "ATE"
+    treatment: str = ""
+    outcome: str = ""
+
+    # ------------------------------------------------------------------ tables
+    @property
+    def balance(self) -> pd.DataFrame:
+        """Covariate balance before and after adjustment (see ``details["balance"]``)."""
+        table = self.details.get("balance")
+        if table is None:
+            raise ArgumentError("this result has no balance table")
+        return table.copy()  # type: ignore[no-any-return]
+
+    # ------------------------------------------------------------------ actions
+    def refute(
+        self,
+        kind: str | Sequence[str] = ("placebo", "random_common_cause", "subset"),
+        *,
+        n_simulations: int = 100,
+        subset_fraction: float = 0.8,
+        alpha: float = 0.05,
+        random_state: Any = None,
+        n_jobs: int = 2,
+        progress: bool | None = None,
+    ) -> Any:
+        """Try to refute this estimate by refitting the estimator (and every nuisance model) on altered data.
+
+        See :func:`causalinfer.causal.refute` for the refuters, what passing means and the p-values.
+        Returns a :class:`RefutationResult` for one kind and a :class:`~causalinfer.results.ResultSet` for several.
+        """
+        from ._refute import refute
+
+        return refute(
+            self,
+            kind,
+            n_simulations=n_simulations,
+            subset_fraction=subset_fraction,
+            alpha=alpha,
+            random_state=random_state,
+            n_jobs=n_jobs,
+            progress=progress,
+        )
+
+    def sensitivity(self, kind: str = "e_value", **kwargs: Any) -> Result:
+        """How strong would unmeasured confounding have to be to explain the estimate away?
+
+        ``kind="e_value"`` (VanderWeele and Ding), ``"robustness_value"`` (Cinelli and Hazlett) or
+        ``"unobserved_confounder"`` (a simulated confounder of given strengths, estimator refitted); see
+        :func:`causalinfer.causal.e_value`, :func:`causalinfer.causal.robustness_value` and
+        :func:`causalinfer.causal.unobserved_confounder`.
+        """
+        from ._sensitivity import e_value, robustness_value, unobserved_confounder
+
+        kind = check_choice(kind, "kind", ("e_value", "robustness_value", "unobserved_confounder"))
+        if kind == "e_value":
+            return e_value(self, **kwargs)
+        if kind == "unobserved_confounder":
+            return unobserved_confounder(self, **kwargs)
+        return robustness_value(self, **kwargs)
+
+    def plot(self, ax: Any = None, kind: str = "estimate", **kwargs: Any) -> Any:
+        """``kind="estimate"`` (a forest plot), ``"love"`` (balance before/after) or ``"overlap"`` (propensity histograms)."""
+        kind = check_choice(kind, "kind", ("estimate", "love", "overlap"))
+        if kind == "estimate":
+            return super().plot(ax=ax, **kwargs)
+        from ._diagnostics import love_plot, overlap_plot
+
+        if kind == "love":
+            return love_plot(self.balance, ax=ax, **kwargs)
+        hist = self.details.get("propensity_histogram")
+        if hist is None:
+            raise ArgumentError("this result has no propensity scores to plot")
+        return overlap_plot(hist, ax=ax, **kwargs)
+
+
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+class RefutationResult(Result):
+    """The outcome of one refutation test of an effect estimate.
+
+    ``estimate`` is the mean of the refuted estimates, ``std_error`` their standard deviation across
+    simulations, ``pvalue`` the p-value of the refuter's own test (its meaning is in ``estimand``), and
+    ``passed`` whether the original estimate survived. ``details["simulations"]`` lists every refitted estimate.
+    """
+
+    passed: bool = False
+    original_estimate: float | None = None
+    refuter: str = ""
