@@ -71,13 +71,6 @@ def test_cli_datasets(capsys):
     assert "nhefs" in out
 
 
-def test_cli_demo(capsys):
-    assert main(["demo"]) == 0
-    out = capsys.readouterr().out
-    assert "Headline" in out
-    assert "1,794.34" in out
-
-
 def test_cli_without_command_shows_help(capsys):
     assert main([]) == 2
     assert "usage: causalinfer" in capsys.readouterr().out
