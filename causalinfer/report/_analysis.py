@@ -118,11 +118,12 @@ def analysis_report(
     head = estimates[headline]
     refutations = head.refute(list(refuters), n_simulations=n_simulations, random_state=random_state, progress=progress)
     sens: list[Any] = [head.sensitivity("e_value")]
+    sens_notes: list[str] = []
     if "regression" in estimates.labels and estimand == "ATE":
         try:
             sens.append(estimates["regression"].sensitivity("robustness_value"))
-        except CausalInferError:
-            pass
+        except CausalInferError as exc:
+            sens_notes.append(f"The robustness value could not be computed: {exc}")
 
     title = title or f"Effect of {ds.treatment} on {ds.outcome}" + (f" ({ds.name})" if ds.name else "")
     rep = Report(title, subtitle=f"{estimand} estimated by {len(estimates)} methods on {ds.n:,} rows")
@@ -136,7 +137,7 @@ def analysis_report(
     _balance(rep, head)
     _estimates(rep, estimates, head)
     _refutations(rep, refutations)
-    _sensitivity(rep, sens)
+    _sensitivity(rep, sens, sens_notes)
     _conclusion(rep, head, estimates, refutations, sens)
     return AnalysisReport(
         report=rep,
@@ -207,9 +208,11 @@ def _refutations(rep: Report, refutations: Any) -> None:
     sec.result(refutations)
 
 
-def _sensitivity(rep: Report, sens: Sequence[Any]) -> None:
+def _sensitivity(rep: Report, sens: Sequence[Any], notes: Sequence[str] = ()) -> None:
     sec = rep.section("Sensitivity to unmeasured confounding")
     sec.text("How strong would a confounder we did not measure have to be to explain the estimate away?")
+    for note in notes:
+        sec.callout(note, "warn")
     for s in sens:
         sec.result(s)
 
