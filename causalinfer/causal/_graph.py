@@ -104,12 +104,14 @@ def _dowhy_identifier() -> tuple[Any, Any]:
     """
     import sys
 
+    from .._progress import quiet_import
+
     hook = sys.displayhook
     try:
-        from dowhy.causal_identifier.auto_identifier import EstimandType, identify_effect_auto
+        auto = quiet_import("dowhy.causal_identifier.auto_identifier")
     finally:
         sys.displayhook = hook
-    return EstimandType, identify_effect_auto
+    return auto.EstimandType, auto.identify_effect_auto
 
 
 @dataclass(frozen=True, kw_only=True, eq=False, repr=False)

@@ -186,9 +186,9 @@ def _simulate(one: Callable[[np.random.Generator], float], seeds: np.ndarray, n_
     out = np.empty(seeds.size)
     bar = None
     if progress:
-        from tqdm.auto import tqdm
+        from .._progress import progress_bar
 
-        bar = tqdm(total=seeds.size, desc=f"refute: {label}", leave=False)
+        bar = progress_bar(total=int(seeds.size), desc=f"refute: {label}", progress=True)
 
     def chunk(idx: np.ndarray) -> None:
         for i in idx:

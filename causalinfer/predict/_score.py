@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sys
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -215,12 +214,11 @@ class _Accumulator:
 
 
 def _progress(enabled: bool, desc: str) -> Any:
-    interactive = sys.stderr.isatty() or "ipykernel" in sys.modules
-    if not enabled or not interactive:
-        return None
-    from tqdm.auto import tqdm
+    from .._progress import progress_bar, wanted
 
-    return tqdm(desc=desc, unit="rows")
+    if not enabled or not wanted(None):
+        return None
+    return progress_bar(desc=desc, unit="rows", progress=True)
 
 
 def _peek(it: Iterator[pd.DataFrame]) -> tuple[pd.DataFrame | None, Iterator[pd.DataFrame]]:
