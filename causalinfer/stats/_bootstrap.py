@@ -164,7 +164,7 @@ def _loo_quantile(xs: np.ndarray, q: float) -> np.ndarray:
     if frac == 0:
         return a
     b = np.where(lo + 1 < i, xs[lo + 1], xs[min(lo + 2, n - 1)])
-    return a + frac * (b - a)
+    return 0.5 * (a + b) if frac == 0.5 else a + frac * (b - a)
 
 
 def _influence(stat: Statistic, s: SampleSet, paired: bool, budget: int) -> list[np.ndarray]:
@@ -223,6 +223,15 @@ def acceleration(influence: Sequence[np.ndarray]) -> float:
 
 
 # ---------------------------------------------------------------------------------------------- intervals
+def _qs(ts: np.ndarray, p: float) -> float:
+    """Type-7 quantile of an already sorted array (as np.quantile, without re-partitioning)."""
+    h = (ts.size - 1) * min(max(p, 0.0), 1.0)
+    lo = int(math.floor(h))
+    if lo >= ts.size - 1:
+        return float(ts[-1])
+    return float(ts[lo] + (h - lo) * (ts[lo + 1] - ts[lo]))
+
+
 def _quantile_mc_se(ts: np.ndarray, p: float) -> tuple[float, float]:
     """Quantile ``p`` of the sorted replicates and its Monte Carlo SE, sqrt(p(1-p)/B) / f(q_p).
 
@@ -232,14 +241,25 @@ def _quantile_mc_se(ts: np.ndarray, p: float) -> tuple[float, float]:
     from scipy import stats
 
     b = ts.size
-    q = float(np.quantile(ts, p))
+    q = _qs(ts, p)
     z = stats.norm.ppf(p)
     h = b ** (-1 / 3) * stats.norm.ppf(0.975) ** (2 / 3) * (1.5 * stats.norm.pdf(z) ** 2 / (2 * z * z + 1)) ** (1 / 3)
     h = float(min(max(h, 2.0 / b), p * 0.9, (1 - p) * 0.9)) if 0 < p < 1 else 0.0
     if h <= 0:
         return q, math.nan
-    slope = (float(np.quantile(ts, p + h)) - float(np.quantile(ts, p - h))) / (2 * h)
+    slope = _spacing(ts, p, h)
     return q, slope * math.sqrt(p * (1 - p) / b)
+
+
+def _spacing(ts: np.ndarray, p: float, h: float) -> float:
+    """(Q(p + h) - Q(p - h)) / 2h, widening h while the quantiles coincide (a discrete distribution's atom)."""
+    top = min(p, 1 - p)
+    while True:
+        lo_p, hi_p = max(p - h, 0.0), min(p + h, 1.0)
+        slope = (_qs(ts, hi_p) - _qs(ts, lo_p)) / (hi_p - lo_p)
+        if slope > 0 or h >= top:
+            return slope
+        h = min(2 * h, top)
 
 
 def _interval(
@@ -252,11 +272,12 @@ def _interval(
     accel: float = 0.0,
     t_stud: np.ndarray | None = None,
     se0: float | None = None,
+    sorted_t: np.ndarray | None = None,
 ) -> tuple[float, float, float, float, dict[str, Any]]:
     """Two-sided interval at tail probabilities (lo_p, hi_p), with Monte Carlo SEs of both endpoints."""
     from scipy import stats
 
-    ts = np.sort(t)
+    ts = np.sort(t) if sorted_t is None else sorted_t
     b = ts.size
     extra: dict[str, Any] = {}
     if method == "percentile":
@@ -306,29 +327,26 @@ def _interval(
             if not math.isfinite(se_q):
                 se_q = 0.0
             dadj = stats.norm.pdf(w) * (1 + 1 / denom**2)
-            h = max(2.0 / b, min(adj, 1 - adj) * 0.5)
-            slope = (float(np.quantile(ts, min(adj + h, 1.0))) - float(np.quantile(ts, max(adj - h, 0.0)))) / (
-                min(adj + h, 1.0) - max(adj - h, 0.0)
-            )
+            slope = _spacing(ts, adj, max(2.0 / b, min(adj, 1 - adj) * 0.5))
             ends.append((q, math.sqrt(se_q**2 + (slope * dadj) ** 2 * var_z0), adj))
         (lo, se_lo, a_lo), (hi, se_hi, a_hi) = ends
         extra.update(z0=z0, acceleration=accel, adjusted_levels=(a_lo, a_hi))
     return float(lo), float(hi), float(se_lo), float(se_hi), extra
 
 
-def _summary_table(t: np.ndarray, theta: float) -> pd.DataFrame:
-    qs = np.quantile(t, [0.025, 0.25, 0.5, 0.75, 0.975])
+def _summary_table(t: np.ndarray, ts: np.ndarray, theta: float) -> pd.DataFrame:
+    qs = [_qs(ts, p) for p in (0.025, 0.25, 0.5, 0.75, 0.975)]
     rows = [
         ("mean", float(t.mean())),
         ("std. deviation", float(t.std(ddof=1)) if t.size > 1 else math.nan),
         ("bias (mean - estimate)", float(t.mean()) - theta),
-        ("minimum", float(t.min())),
+        ("minimum", float(ts[0])),
         ("2.5% quantile", float(qs[0])),
         ("25% quantile", float(qs[1])),
         ("median", float(qs[2])),
         ("75% quantile", float(qs[3])),
         ("97.5% quantile", float(qs[4])),
-        ("maximum", float(t.max())),
+        ("maximum", float(ts[-1])),
     ]
     return pd.DataFrame(rows, columns=["quantity", "value"])
 
@@ -527,7 +545,8 @@ def bootstrap(
                 )
             )
         kwargs.update(t_stud=tstud[ok], se0=se0)
-    lo, hi, se_lo, se_hi, extra = _interval(method_key, theta, t, lo_p, hi_p, **kwargs)
+    ts = np.sort(t)
+    lo, hi, se_lo, se_hi, extra = _interval(method_key, theta, t, lo_p, hi_p, sorted_t=ts, **kwargs)
     if alternative == "less":
         lo, se_lo = -math.inf, 0.0
     elif alternative == "greater":
@@ -564,7 +583,7 @@ def bootstrap(
                     "fewer than 5 replicates lie beyond it; increase n_resamples or use another method",
                 )
             )
-    n_unique = np.unique(t).size
+    n_unique = int(np.count_nonzero(np.diff(ts))) + 1
     if n_unique < 100:
         diags.append(
             Diagnostic(
@@ -584,7 +603,7 @@ def bootstrap(
         }
     )
     details: dict[str, Any] = {
-        "distribution": _summary_table(t, theta),
+        "distribution": _summary_table(t, ts, theta),
         "monte_carlo": mc,
         "n_resamples": b_total,
         "seed": recorded_seed,

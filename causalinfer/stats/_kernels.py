@@ -82,36 +82,98 @@ def _bounded(s0, s1, s2, s3, n):  # type: ignore[no-untyped-def]
     return s0, s1, s2, s3, np.int64(m >> uint64(32))
 
 
+@njit(inline="always", cache=True)
+def _bounded2(s0, s1, s2, s3, na, nb):  # type: ignore[no-untyped-def]
+    """Two exactly uniform integers in [0, na) and [0, nb) from the two halves of one 64-bit draw.
+
+    A half that must be rejected (probability < n / 2**32) is replaced by the high half of a fresh draw.
+    """
+    ua = uint64(na)
+    ub = uint64(nb)
+    s0, s1, s2, s3, r = _next(s0, s1, s2, s3)
+    ma = (r >> uint64(32)) * ua
+    mb = (r & _MASK32) * ub
+    if (ma & _MASK32) < ua:
+        thresh = (_TWO32 - ua) % ua
+        while (ma & _MASK32) < thresh:
+            s0, s1, s2, s3, r = _next(s0, s1, s2, s3)
+            ma = (r >> uint64(32)) * ua
+    if (mb & _MASK32) < ub:
+        thresh = (_TWO32 - ub) % ub
+        while (mb & _MASK32) < thresh:
+            s0, s1, s2, s3, r = _next(s0, s1, s2, s3)
+            mb = (r >> uint64(32)) * ub
+    return s0, s1, s2, s3, np.int64(ma >> uint64(32)), np.int64(mb >> uint64(32))
+
+
 # ---------------------------------------------------------------------------------------------- bootstrap
 @njit(parallel=True, cache=True)
 def boot_sums(x, seed, stream, b0, out_sum, out_sumsq):  # type: ignore[no-untyped-def]
-    """Sum (and sum of squares) of ``x`` over each of ``len(out_sum)`` bootstrap resamples ``b0, b0+1, ...``."""
+    """Sum (and sum of squares) of ``x`` over each of ``len(out_sum)`` bootstrap resamples ``b0, b0+1, ...``.
+
+    Indices are drawn in pairs (two per 64-bit random number) and summed into four accumulators, which
+    keeps the floating-point pipeline full; the draws are those of :func:`boot_indices`.
+    """
     n = x.shape[0]
     nb = out_sum.shape[0]
     want_sq = out_sumsq.shape[0] == nb
+    quads = n // 4
     for j in prange(nb):
         s0, s1, s2, s3 = _seed_state(seed, stream, b0 + j)
-        acc = 0.0
-        acc2 = 0.0
-        for _ in range(n):
-            s0, s1, s2, s3, i = _bounded(s0, s1, s2, s3, n)
-            v = x[i]
-            acc += v
-            acc2 += v * v
-        out_sum[j] = acc
+        a0 = 0.0
+        a1 = 0.0
+        a2 = 0.0
+        a3 = 0.0
+        q0 = 0.0
+        q1 = 0.0
+        q2 = 0.0
+        q3 = 0.0
+        for _ in range(quads):
+            s0, s1, s2, s3, i0, i1 = _bounded2(s0, s1, s2, s3, n, n)
+            s0, s1, s2, s3, i2, i3 = _bounded2(s0, s1, s2, s3, n, n)
+            v0 = x[i0]
+            v1 = x[i1]
+            v2 = x[i2]
+            v3 = x[i3]
+            a0 += v0
+            a1 += v1
+            a2 += v2
+            a3 += v3
+            if want_sq:
+                q0 += v0 * v0
+                q1 += v1 * v1
+                q2 += v2 * v2
+                q3 += v3 * v3
+        for _ in range(n - 4 * quads):
+            s0, s1, s2, s3, i0 = _bounded(s0, s1, s2, s3, n)
+            v0 = x[i0]
+            a0 += v0
+            q0 += v0 * v0
+        out_sum[j] = (a0 + a1) + (a2 + a3)
         if want_sq:
-            out_sumsq[j] = acc2
+            out_sumsq[j] = (q0 + q1) + (q2 + q3)
 
 
 @njit(parallel=True, cache=True)
 def boot_indices(n, seed, stream, b0, out):  # type: ignore[no-untyped-def]
     """Row indices of bootstrap resamples ``b0, b0+1, ...`` (one row of ``out`` each); same draws as boot_sums."""
     nb = out.shape[0]
+    quads = n // 4
     for j in prange(nb):
         s0, s1, s2, s3 = _seed_state(seed, stream, b0 + j)
-        for k in range(n):
-            s0, s1, s2, s3, i = _bounded(s0, s1, s2, s3, n)
-            out[j, k] = i
+        k = 0
+        for _ in range(quads):
+            s0, s1, s2, s3, i0, i1 = _bounded2(s0, s1, s2, s3, n, n)
+            s0, s1, s2, s3, i2, i3 = _bounded2(s0, s1, s2, s3, n, n)
+            out[j, k] = i0
+            out[j, k + 1] = i1
+            out[j, k + 2] = i2
+            out[j, k + 3] = i3
+            k += 4
+        for _ in range(n - 4 * quads):
+            s0, s1, s2, s3, i0 = _bounded(s0, s1, s2, s3, n)
+            out[j, k] = i0
+            k += 1
 
 
 @njit(parallel=True, cache=True)
@@ -129,9 +191,16 @@ def boot_quantile(xs, q, seed, stream, b0, out):  # type: ignore[no-untyped-def]
     for j in prange(nb):
         counts = np.zeros(n, dtype=np.int32)
         s0, s1, s2, s3 = _seed_state(seed, stream, b0 + j)
-        for _ in range(n):
-            s0, s1, s2, s3, i = _bounded(s0, s1, s2, s3, n)
-            counts[i] += 1
+        for _ in range(n // 4):
+            s0, s1, s2, s3, i0, i1 = _bounded2(s0, s1, s2, s3, n, n)
+            s0, s1, s2, s3, i2, i3 = _bounded2(s0, s1, s2, s3, n, n)
+            counts[i0] += 1
+            counts[i1] += 1
+            counts[i2] += 1
+            counts[i3] += 1
+        for _ in range(n - 4 * (n // 4)):
+            s0, s1, s2, s3, i0 = _bounded(s0, s1, s2, s3, n)
+            counts[i0] += 1
         # order statistics lo and lo + 1 (0-based) of the resample
         cum = 0
         k = 0
@@ -147,60 +216,88 @@ def boot_quantile(xs, q, seed, stream, b0, out):  # type: ignore[no-untyped-def]
                 while counts[k] == 0:
                     k += 1
                 v_hi = xs[k]
-            out[j] = v_lo + frac * (v_hi - v_lo)
+            out[j] = 0.5 * (v_lo + v_hi) if frac == 0.5 else v_lo + frac * (v_hi - v_lo)
         else:
             out[j] = v_lo
 
 
 # -------------------------------------------------------------------------------------------- permutation
+#: Permutations are generated in blocks of this many; each block starts from the original order.
+PERM_BLOCK = 64
+
+
 @njit(parallel=True, cache=True)
-def perm_subset_sums(z, k, seed, b0, nchunks, out):  # type: ignore[no-untyped-def]
+def perm_subset_sums(z, k, seed, b0, out):  # type: ignore[no-untyped-def]
     """Sum of a uniformly random ``k``-subset of ``z`` for each permutation ``b0, b0+1, ...``.
 
-    Partial Fisher-Yates: only ``k`` swaps per permutation. Every permutation starts from the original order
-    (the swaps are undone afterwards), so the subset depends only on the seed and the permutation number.
+    Partial Fisher-Yates: ``k`` swaps per permutation, drawn in pairs from one 64-bit number. Within a block
+    of :data:`PERM_BLOCK` permutations each shuffle continues from the previous arrangement (a partial
+    shuffle of any arrangement gives a uniformly random subset); every block starts from the original
+    order, so the result depends only on the seed and the permutation numbers. ``b0`` must be a multiple
+    of PERM_BLOCK.
     """
     big_n = z.shape[0]
     nb = out.shape[0]
-    per = (nb + nchunks - 1) // nchunks
-    for c in prange(nchunks):
+    nblocks = (nb + PERM_BLOCK - 1) // PERM_BLOCK
+    for c in prange(nblocks):
         work = z.copy()
-        swaps = np.empty(k, dtype=np.int64)
-        start = c * per
-        stop = min(nb, start + per)
-        for j in range(start, stop):
+        for j in range(c * PERM_BLOCK, min(nb, (c + 1) * PERM_BLOCK)):
             s0, s1, s2, s3 = _seed_state(seed, 0, b0 + j)
             acc = 0.0
-            for i in range(k):
-                s0, s1, s2, s3, r = _bounded(s0, s1, s2, s3, big_n - i)
+            acc2 = 0.0
+            for i in range(0, k - 1, 2):
+                s0, s1, s2, s3, r, r2 = _bounded2(s0, s1, s2, s3, big_n - i, big_n - i - 1)
                 p = i + r
-                swaps[i] = p
                 tmp = work[p]
                 work[p] = work[i]
                 work[i] = tmp
                 acc += tmp
-            out[j] = acc
-            for i in range(k - 1, -1, -1):
-                p = swaps[i]
+                p = i + 1 + r2
+                tmp = work[p]
+                work[p] = work[i + 1]
+                work[i + 1] = tmp
+                acc2 += tmp
+            if k % 2 == 1:
+                i = k - 1
+                s0, s1, s2, s3, r = _bounded(s0, s1, s2, s3, big_n - i)
+                p = i + r
                 tmp = work[p]
                 work[p] = work[i]
                 work[i] = tmp
+                acc += tmp
+            out[j] = acc + acc2
 
 
 @njit(parallel=True, cache=True)
 def perm_indices(big_n, k, seed, b0, out):  # type: ignore[no-untyped-def]
-    """Positions after a ``k``-step partial Fisher-Yates shuffle of ``0..big_n-1``; same draws as perm_subset_sums."""
+    """Positions after each permutation's partial shuffle of ``0..big_n-1``; same draws as perm_subset_sums.
+
+    ``b0`` must be a multiple of PERM_BLOCK.
+    """
     nb = out.shape[0]
-    for j in prange(nb):
-        for i in range(big_n):
-            out[j, i] = i
-        s0, s1, s2, s3 = _seed_state(seed, 0, b0 + j)
-        for i in range(k):
-            s0, s1, s2, s3, r = _bounded(s0, s1, s2, s3, big_n - i)
-            p = i + r
-            tmp = out[j, p]
-            out[j, p] = out[j, i]
-            out[j, i] = tmp
+    nblocks = (nb + PERM_BLOCK - 1) // PERM_BLOCK
+    for c in prange(nblocks):
+        state = np.arange(big_n)
+        for j in range(c * PERM_BLOCK, min(nb, (c + 1) * PERM_BLOCK)):
+            s0, s1, s2, s3 = _seed_state(seed, 0, b0 + j)
+            for i in range(0, k - 1, 2):
+                s0, s1, s2, s3, r, r2 = _bounded2(s0, s1, s2, s3, big_n - i, big_n - i - 1)
+                p = i + r
+                tmp = state[p]
+                state[p] = state[i]
+                state[i] = tmp
+                p = i + 1 + r2
+                tmp = state[p]
+                state[p] = state[i + 1]
+                state[i + 1] = tmp
+            if k % 2 == 1:
+                i = k - 1
+                s0, s1, s2, s3, r = _bounded(s0, s1, s2, s3, big_n - i)
+                p = i + r
+                tmp = state[p]
+                state[p] = state[i]
+                state[i] = tmp
+            out[j, :] = state
 
 
 @njit(parallel=True, cache=True)

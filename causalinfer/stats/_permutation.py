@@ -119,11 +119,12 @@ def _independent_null(
         zc = z - center
         total = float(zc.sum())
         sub = np.empty(b_total)
-        for a, b in bar.chunks(b_total):
-            K.perm_subset_sums(zc, k, seed, a, max(1, jobs), sub[a:b])
+        for a, b in bar.chunks(b_total, multiple=K.PERM_BLOCK):
+            K.perm_subset_sums(zc, k, seed, a, sub[a:b])
         s1 = sub if n1 <= n2 else total - sub
         return s1 / n1 - (total - s1) / n2
     m = batch_size(budget, 40 * big_n, b_total)
+    m = max(K.PERM_BLOCK, m - m % K.PERM_BLOCK)  # blocks of permutations must not be split
     for a in range(0, b_total, m):
         nb = min(m, b_total - a)
         order = np.empty((nb, big_n), dtype=np.int64)

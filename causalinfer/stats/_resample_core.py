@@ -132,9 +132,13 @@ class Progress:
         if self.bar is not None:
             self.bar.close()
 
-    def chunks(self, total: int, minimum: int = 256) -> Iterator[tuple[int, int]]:
-        """``(start, stop)`` ranges covering ``range(total)``: one range, or about 50 when the bar is shown."""
+    def chunks(self, total: int, minimum: int = 256, multiple: int = 1) -> Iterator[tuple[int, int]]:
+        """``(start, stop)`` ranges covering ``range(total)``: one range, or about 50 when the bar is shown.
+
+        Every start is a multiple of ``multiple``.
+        """
         step = total if not self.active else max(minimum, math.ceil(total / 50))
+        step = max(multiple, step - step % multiple) if step < total else total
         for start in range(0, total, step):
             yield start, min(total, start + step)
             self.update(min(total, start + step) - start)

@@ -10,7 +10,7 @@ import numpy as np
 from ..results import Result
 
 
-@dataclass(frozen=True, kw_only=True, eq=False)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class BootstrapResult(Result):
     """A bootstrap confidence interval.
 
@@ -40,7 +40,7 @@ class BootstrapResult(Result):
         )
 
 
-@dataclass(frozen=True, kw_only=True, eq=False)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class PermutationResult(Result):
     """A permutation test.
 
