@@ -83,7 +83,9 @@ def bench(n: int, scipy_batch: int) -> None:
     print(f"BCa bootstrap     scipy {t_ref:8.2f} s   causalinfer {t_ours:6.2f} s   ratio {t_ref / t_ours:6.1f}x")
     print(f"  scipy CI        [{ref.confidence_interval.low:.6f}, {ref.confidence_interval.high:.6f}]")
     print(f"  causalinfer CI  [{ours.ci_low:.6f}, {ours.ci_high:.6f}]  (MC SE {float(mc['ci_low']):.1e}, {float(mc['ci_high']):.1e})")
-    print(f"  difference in combined MC SEs: low {z_lo:+.2f}, high {z_hi:+.2f}  -> {'agree' if max(abs(z_lo), abs(z_hi)) < 4 else 'DISAGREE'}")
+    print(
+        f"  difference in combined MC SEs: low {z_lo:+.2f}, high {z_hi:+.2f}  -> {'agree' if max(abs(z_lo), abs(z_hi)) < 4 else 'DISAGREE'}"
+    )
 
     # ---- permutation test
     pours, t_pours = timed(lambda: ci.stats.permutation_test(x, y, statistic="mean_diff", n_resamples=B, random_state=1))
@@ -95,8 +97,10 @@ def bench(n: int, scipy_batch: int) -> None:
     se = math.sqrt(2) * float(pours.details["monte_carlo"]["mc_std_error"].iloc[0])
     zp = (pours.pvalue - pref.pvalue) / se if se > 0 else 0.0
     print(f"permutation test  scipy {t_pref:8.2f} s   causalinfer {t_pours:6.2f} s   ratio {t_pref / t_pours:6.1f}x")
-    print(f"  p-value scipy {pref.pvalue:.4f}, causalinfer {pours.pvalue:.4f} (MC SE {se / math.sqrt(2):.4f}); "
-          f"difference {zp:+.2f} combined MC SEs -> {'agree' if abs(zp) < 4 else 'DISAGREE'}")
+    print(
+        f"  p-value scipy {pref.pvalue:.4f}, causalinfer {pours.pvalue:.4f} (MC SE {se / math.sqrt(2):.4f}); "
+        f"difference {zp:+.2f} combined MC SEs -> {'agree' if abs(zp) < 4 else 'DISAGREE'}"
+    )
 
 
 def main() -> None:
@@ -105,11 +109,15 @@ def main() -> None:
     args = parser.parse_args()
     import numba
 
-    print(f"numpy {np.__version__}, scipy {stats.__name__ and __import__('scipy').__version__}, numba {numba.__version__}, "
-          f"threads {numba.get_num_threads()}, causalinfer {ci.__version__}")
+    print(
+        f"numpy {np.__version__}, scipy {stats.__name__ and __import__('scipy').__version__}, numba {numba.__version__}, "
+        f"threads {numba.get_num_threads()}, causalinfer {ci.__version__}"
+    )
     cold_empty, cold_cached = cold_start()
-    print(f"cold start (import + first bootstrap + first permutation test, fresh process): "
-          f"empty cache {cold_empty:.1f} s (numba compiles the kernels), cached {cold_cached:.1f} s")
+    print(
+        f"cold start (import + first bootstrap + first permutation test, fresh process): "
+        f"empty cache {cold_empty:.1f} s (numba compiles the kernels), cached {cold_cached:.1f} s"
+    )
     # warm up in this process (not timed): the timings below exclude compilation
     w = np.arange(50.0)
     ci.stats.bootstrap(w, w[::-1] + 1, statistic="mean_diff", n_resamples=99, random_state=1)

@@ -158,7 +158,7 @@ def _loo_quantile(xs: np.ndarray, q: float) -> np.ndarray:
     n = xs.size
     i = np.arange(n)
     h = (n - 2) * q
-    lo = int(math.floor(h))
+    lo = math.floor(h)
     frac = h - lo
     a = np.where(lo < i, xs[lo], xs[min(lo + 1, n - 1)])
     if frac == 0:
@@ -207,7 +207,9 @@ def _jackknife_general(func: Callable[..., Any], arrays: tuple[np.ndarray, ...],
         except Exception as exc:
             raise ArgumentError(f"`statistic` failed on the jackknife samples needed for BCa: {type(exc).__name__}: {exc}") from exc
     if not np.all(np.isfinite(loo)):
-        raise DataError("`statistic` is not finite on some leave-one-out samples, so the BCa acceleration is undefined; use method='percentile'")
+        raise DataError(
+            "`statistic` is not finite on some leave-one-out samples, so the BCa acceleration is undefined; use method='percentile'"
+        )
     return (n - 1) * (loo.mean() - loo)
 
 
@@ -223,10 +225,26 @@ def acceleration(influence: Sequence[np.ndarray]) -> float:
 
 
 # ---------------------------------------------------------------------------------------------- intervals
+def _ppf(p: float) -> float:
+    from scipy.special import ndtri
+
+    return float(ndtri(p))
+
+
+def _cdf(z: float) -> float:
+    from scipy.special import ndtr
+
+    return float(ndtr(z))
+
+
+def _pdf(z: float) -> float:
+    return math.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
+
+
 def _qs(ts: np.ndarray, p: float) -> float:
     """Type-7 quantile of an already sorted array (as np.quantile, without re-partitioning)."""
     h = (ts.size - 1) * min(max(p, 0.0), 1.0)
-    lo = int(math.floor(h))
+    lo = math.floor(h)
     if lo >= ts.size - 1:
         return float(ts[-1])
     return float(ts[lo] + (h - lo) * (ts[lo + 1] - ts[lo]))
@@ -238,12 +256,10 @@ def _quantile_mc_se(ts: np.ndarray, p: float) -> tuple[float, float]:
     The density at the quantile is estimated from the spacing of nearby quantiles, with the Hall-Sheather
     bandwidth.
     """
-    from scipy import stats
-
     b = ts.size
     q = _qs(ts, p)
-    z = stats.norm.ppf(p)
-    h = b ** (-1 / 3) * stats.norm.ppf(0.975) ** (2 / 3) * (1.5 * stats.norm.pdf(z) ** 2 / (2 * z * z + 1)) ** (1 / 3)
+    z = _ppf(p)
+    h = b ** (-1 / 3) * _ppf(0.975) ** (2 / 3) * (1.5 * _pdf(z) ** 2 / (2 * z * z + 1)) ** (1 / 3)
     h = float(min(max(h, 2.0 / b), p * 0.9, (1 - p) * 0.9)) if 0 < p < 1 else 0.0
     if h <= 0:
         return q, math.nan
@@ -275,8 +291,6 @@ def _interval(
     sorted_t: np.ndarray | None = None,
 ) -> tuple[float, float, float, float, dict[str, Any]]:
     """Two-sided interval at tail probabilities (lo_p, hi_p), with Monte Carlo SEs of both endpoints."""
-    from scipy import stats
-
     ts = np.sort(t) if sorted_t is None else sorted_t
     b = ts.size
     extra: dict[str, Any] = {}
@@ -290,7 +304,7 @@ def _interval(
     elif method == "normal":
         sd = float(np.std(t, ddof=1))
         bias = float(np.mean(t)) - theta
-        z = float(stats.norm.ppf(hi_p))
+        z = _ppf(hi_p)
         lo, hi = theta - bias - z * sd, theta - bias + z * sd
         c = t - t.mean()
         m3 = float(np.mean(c**3))
@@ -302,7 +316,8 @@ def _interval(
         se_hi = math.sqrt(max(var_mean + z * z * var_sd - 2 * z * cov, 0.0))
         extra["bias"] = bias
     elif method == "studentized":
-        assert t_stud is not None and se0 is not None
+        assert t_stud is not None
+        assert se0 is not None
         tt = np.sort(t_stud)
         qh, se_qh = _quantile_mc_se(tt, hi_p)
         ql, se_ql = _quantile_mc_se(tt, lo_p)
@@ -315,18 +330,18 @@ def _interval(
                 f"the estimate {theta:g} lies outside the bootstrap distribution, so the BCa bias correction is infinite; "
                 "use method='percentile' (or check the statistic)"
             )
-        z0 = float(stats.norm.ppf(frac))
-        var_z0 = frac * (1 - frac) / (b * stats.norm.pdf(z0) ** 2)
+        z0 = _ppf(frac)
+        var_z0 = frac * (1 - frac) / (b * _pdf(z0) ** 2)
         ends = []
         for p in (lo_p, hi_p):
-            za = float(stats.norm.ppf(p))
+            za = _ppf(p)
             denom = 1 - accel * (z0 + za)
             w = z0 + (z0 + za) / denom
-            adj = float(stats.norm.cdf(w))
+            adj = _cdf(w)
             q, se_q = _quantile_mc_se(ts, adj)
             if not math.isfinite(se_q):
                 se_q = 0.0
-            dadj = stats.norm.pdf(w) * (1 + 1 / denom**2)
+            dadj = _pdf(w) * (1 + 1 / denom**2)
             slope = _spacing(ts, adj, max(2.0 / b, min(adj, 1 - adj) * 0.5))
             ends.append((q, math.sqrt(se_q**2 + (slope * dadj) ** 2 * var_z0), adj))
         (lo, se_lo, a_lo), (hi, se_hi, a_hi) = ends
@@ -492,7 +507,7 @@ def bootstrap(
     want_se = method_key == "studentized"
     bar = Progress(b_total, prog, work=float(b_total) * n_total, desc=f"{_METHOD_LABEL[method_key]}")
     try:
-        with numba_threads(jobs):
+        with numba_threads(jobs, work=float(b_total) * n_total):
             fast = None
             if stat.name is not None and (std_error is None or not want_se):
                 fast = _fast_distribution(stat, s, paired, seed, b_total, want_se, bar)

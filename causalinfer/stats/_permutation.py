@@ -23,7 +23,7 @@ from ._resample_core import (
     numba_threads,
     resolve_seed,
 )
-from ._resample_inputs import SampleSet, Statistic, check_statistic_output, collect_samples, resolve_statistic
+from ._resample_inputs import Statistic, check_statistic_output, collect_samples, resolve_statistic
 from ._resampling_results import PermutationResult
 
 _STAT_NAME = {"mean_diff": "mean difference", "median_diff": "median difference", "mean": "mean", "median": "median"}
@@ -250,7 +250,7 @@ def permutation_test(
     n_total = sizes[0] if sign_design else sum(sizes)
     bar = Progress(b_total, prog, work=0.0 if exact else float(b_total) * n_total, desc="permutation test")
     try:
-        with numba_threads(jobs):
+        with numba_threads(jobs, work=0.0 if exact else float(b_total) * n_total):
             if sign_design:
                 null = _paired_null(stat, s.arrays, exact, b_total, seed, budget, bar)
             else:
@@ -259,7 +259,9 @@ def permutation_test(
         bar.close()
     bad = int(np.sum(~np.isfinite(null)))
     if bad:
-        raise DataError(f"`statistic` was not finite (NaN or infinite) in {bad} of {null.size} permutations; make it defined for every arrangement")
+        raise DataError(
+            f"`statistic` was not finite (NaN or infinite) in {bad} of {null.size} permutations; make it defined for every arrangement"
+        )
 
     scale = float(np.max(np.abs(np.concatenate(s.arrays)))) if not one else float(np.max(np.abs(s.arrays[0])))
     gamma = 100 * np.finfo(float).eps * max(abs(observed), scale)

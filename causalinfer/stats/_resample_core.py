@@ -74,7 +74,7 @@ def check_n_jobs(value: Any) -> int:
     """Number of threads: None or -1 means every core numba may use; k >= 1 means at most k."""
     import numba
 
-    top = int(numba.config.NUMBA_NUM_THREADS)
+    top = int(getattr(numba.config, "NUMBA_NUM_THREADS", 1))
     if value is None:
         return top
     k = check_int(value, "n_jobs", minimum=-1)
@@ -89,12 +89,18 @@ def check_progress(value: Any) -> bool | None:
     raise ArgumentTypeError(f"`progress` must be True, False or None (automatic); got {show(value)}")
 
 
+#: Below this much work (resamples x observations) the kernels run on one thread: waking a second thread
+#: costs more than it saves, and much more on a busy machine.
+PARALLEL_WORK = 2 * 10**6
+
+
 @contextmanager
-def numba_threads(n_jobs: int) -> Iterator[int]:
-    """Run the compiled kernels on ``n_jobs`` threads, restoring the previous setting afterwards."""
+def numba_threads(n_jobs: int, work: float = math.inf) -> Iterator[int]:
+    """Run the compiled kernels on ``n_jobs`` threads (one for small ``work``), restoring the previous setting afterwards."""
     import numba
 
     old = numba.get_num_threads()
+    n_jobs = 1 if work < PARALLEL_WORK else n_jobs
     numba.set_num_threads(n_jobs)
     try:
         yield n_jobs

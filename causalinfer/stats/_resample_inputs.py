@@ -135,7 +135,9 @@ def collect_samples(
         if len(arrays) != 2:
             raise ArgumentError(f"`paired` = True needs exactly two samples of equal length; got {len(arrays)} sample(s)")
         if arrays[0].size != arrays[1].size:
-            raise DataError(f"paired samples must have the same length; `{args[0]}` has {arrays[0].size} values and `{args[1]}` has {arrays[1].size}")
+            raise DataError(
+                f"paired samples must have the same length; `{args[0]}` has {arrays[0].size} values and `{args[1]}` has {arrays[1].size}"
+            )
     return SampleSet(arrays, names, args, response, fp)
 
 

