@@ -9,4 +9,5 @@ from ._resample_core import bootstrap_indices, resample_apply
 from ._resampling_results import BootstrapResult, PermutationResult
 from ._ttest import ttest
 
-__all__ = ["BootstrapResult", "PermutationResult", "bootstrap", "bootstrap_indices", "permutation_test", "resample_apply", "ttest"]
+__all__ = ["ttest"]
+__all__ += ["BootstrapResult", "PermutationResult", "bootstrap", "bootstrap_indices", "permutation_test", "resample_apply"]

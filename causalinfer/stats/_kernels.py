@@ -268,6 +268,30 @@ def perm_subset_sums(z, k, seed, b0, out):  # type: ignore[no-untyped-def]
             out[j] = acc + acc2
 
 
+@njit(inline="always", cache=True)
+def _shuffle_k(state, k, seed, b):  # type: ignore[no-untyped-def]
+    """Partial Fisher-Yates shuffle of the first ``k`` positions of ``state`` for permutation ``b`` (in place)."""
+    big_n = state.shape[0]
+    s0, s1, s2, s3 = _seed_state(seed, 0, b)
+    for i in range(0, k - 1, 2):
+        s0, s1, s2, s3, r, r2 = _bounded2(s0, s1, s2, s3, big_n - i, big_n - i - 1)
+        p = i + r
+        tmp = state[p]
+        state[p] = state[i]
+        state[i] = tmp
+        p = i + 1 + r2
+        tmp = state[p]
+        state[p] = state[i + 1]
+        state[i + 1] = tmp
+    if k % 2 == 1:
+        i = k - 1
+        s0, s1, s2, s3, r = _bounded(s0, s1, s2, s3, big_n - i)
+        p = i + r
+        tmp = state[p]
+        state[p] = state[i]
+        state[i] = tmp
+
+
 @njit(parallel=True, cache=True)
 def perm_indices(big_n, k, seed, b0, out):  # type: ignore[no-untyped-def]
     """Positions after each permutation's partial shuffle of ``0..big_n-1``; same draws as perm_subset_sums.
@@ -279,25 +303,19 @@ def perm_indices(big_n, k, seed, b0, out):  # type: ignore[no-untyped-def]
     for c in prange(nblocks):
         state = np.arange(big_n)
         for j in range(c * PERM_BLOCK, min(nb, (c + 1) * PERM_BLOCK)):
-            s0, s1, s2, s3 = _seed_state(seed, 0, b0 + j)
-            for i in range(0, k - 1, 2):
-                s0, s1, s2, s3, r, r2 = _bounded2(s0, s1, s2, s3, big_n - i, big_n - i - 1)
-                p = i + r
-                tmp = state[p]
-                state[p] = state[i]
-                state[i] = tmp
-                p = i + 1 + r2
-                tmp = state[p]
-                state[p] = state[i + 1]
-                state[i + 1] = tmp
-            if k % 2 == 1:
-                i = k - 1
-                s0, s1, s2, s3, r = _bounded(s0, s1, s2, s3, big_n - i)
-                p = i + r
-                tmp = state[p]
-                state[p] = state[i]
-                state[i] = tmp
+            _shuffle_k(state, k, seed, b0 + j)
             out[j, :] = state
+
+
+@njit(cache=True)
+def perm_indices_continue(state, k, seed, b0, out):  # type: ignore[no-untyped-def]
+    """As perm_indices, for part of a block: continues shuffling ``state`` (updated in place) from permutation ``b0``.
+
+    Lets the general path hand out fewer than PERM_BLOCK permutations at a time when samples are huge.
+    """
+    for j in range(out.shape[0]):
+        _shuffle_k(state, k, seed, b0 + j)
+        out[j, :] = state
 
 
 @njit(parallel=True, cache=True)

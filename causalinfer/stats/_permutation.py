@@ -52,11 +52,11 @@ def _paired_null(
 
     n = arrays[0].size
     if exact:
-        codes = np.arange(2**n, dtype=np.int64)
-        out = np.empty(codes.size)
-        m = batch_size(budget, 40 * n * len(arrays), codes.size)
-        for a in range(0, codes.size, m):
-            c = codes[a : a + m]
+        total = 2**n
+        out = np.empty(total)
+        m = batch_size(budget, 40 * n * len(arrays), total)
+        for a in range(0, total, m):
+            c = np.arange(a, min(total, a + m), dtype=np.int64)
             mask = ((c[:, None] >> np.arange(n)[None, :]) & 1).astype(bool)
             out[a : a + c.size] = _evaluate(stat.func, _paired_args(arrays, mask), c.size)
         return out
@@ -91,7 +91,7 @@ def _groups_from_order(order: np.ndarray, sizes: Sequence[int]) -> list[np.ndarr
 
 
 def _independent_null(
-    stat: Statistic, arrays: tuple[np.ndarray, ...], exact: bool, b_total: int, seed: int, budget: int, jobs: int, bar: Progress
+    stat: Statistic, arrays: tuple[np.ndarray, ...], exact: bool, b_total: int, seed: int, budget: int, bar: Progress
 ) -> np.ndarray:
     from . import _kernels as K
 
@@ -100,12 +100,13 @@ def _independent_null(
     big_n = z.size
     k = min(sizes) if len(sizes) == 2 else big_n - sizes[-1]
     if exact:
-        combos = np.array(list(itertools.combinations(range(big_n), k)), dtype=np.int64).reshape(-1, k)
-        out = np.empty(combos.shape[0])
-        m = batch_size(budget, 40 * big_n, combos.shape[0])
+        total = math.comb(big_n, k)
+        out = np.empty(total)
+        m = batch_size(budget, 48 * big_n, total)
         allpos = np.arange(big_n)
-        for a in range(0, combos.shape[0], m):
-            c = combos[a : a + m]
+        combos = itertools.combinations(range(big_n), k)
+        for a in range(0, total, m):
+            c = np.array(list(itertools.islice(combos, m)), dtype=np.int64).reshape(-1, k)
             keep = np.ones((c.shape[0], big_n), dtype=bool)
             np.put_along_axis(keep, c, False, axis=1)
             rest = np.broadcast_to(allpos, keep.shape)[keep].reshape(c.shape[0], big_n - k)
@@ -124,13 +125,26 @@ def _independent_null(
         s1 = sub if n1 <= n2 else total - sub
         return s1 / n1 - (total - s1) / n2
     m = batch_size(budget, 40 * big_n, b_total)
-    m = max(K.PERM_BLOCK, m - m % K.PERM_BLOCK)  # blocks of permutations must not be split
-    for a in range(0, b_total, m):
-        nb = min(m, b_total - a)
-        order = np.empty((nb, big_n), dtype=np.int64)
-        K.perm_indices(big_n, k, seed, a, order)
-        out[a : a + nb] = _evaluate(stat.func, [z[g] for g in _groups_from_order(order, sizes)], nb)
-        bar.update(nb)
+    groups_of = _groups_from_order
+    if m >= K.PERM_BLOCK:
+        m -= m % K.PERM_BLOCK  # a batch holds whole blocks of permutations
+        for a in range(0, b_total, m):
+            nb = min(m, b_total - a)
+            order = np.empty((nb, big_n), dtype=np.int64)
+            K.perm_indices(big_n, k, seed, a, order)
+            out[a : a + nb] = _evaluate(stat.func, [z[g] for g in groups_of(order, sizes)], nb)
+            bar.update(nb)
+        return out
+    # huge samples: fewer than one block fits the budget, so walk each block in smaller pieces
+    for block in range(0, b_total, K.PERM_BLOCK):
+        state = np.arange(big_n)
+        stop = min(b_total, block + K.PERM_BLOCK)
+        for a in range(block, stop, m):
+            nb = min(m, stop - a)
+            order = np.empty((nb, big_n), dtype=np.int64)
+            K.perm_indices_continue(state, k, seed, a, order)
+            out[a : a + nb] = _evaluate(stat.func, [z[g] for g in groups_of(order, sizes)], nb)
+            bar.update(nb)
     return out
 
 
@@ -254,7 +268,7 @@ def permutation_test(
             if sign_design:
                 null = _paired_null(stat, s.arrays, exact, b_total, seed, budget, bar)
             else:
-                null = _independent_null(stat, s.arrays, exact, b_total, seed, budget, jobs, bar)
+                null = _independent_null(stat, s.arrays, exact, b_total, seed, budget, bar)
     finally:
         bar.close()
     bad = int(np.sum(~np.isfinite(null)))

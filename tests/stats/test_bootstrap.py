@@ -7,6 +7,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 import causalinfer as ci
@@ -281,3 +283,20 @@ def test_coverage_near_nominal(method, dist):
     se = math.sqrt(0.95 * 0.05 / 500)
     slack = 0.025 if dist == "skewed" else 0.0
     assert 0.95 - 3 * se - slack <= cover <= 0.95 + 3 * se, cover
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(st.floats(-1e3, 1e3, allow_nan=False), min_size=3, max_size=60).filter(lambda v: len(set(v)) > 2),
+    st.sampled_from(["percentile", "basic", "BCa", "studentized", "normal"]),
+    st.integers(0, 2**31),
+)
+def test_intervals_ordered_and_nested(values, method, seed):
+    x = np.asarray(values)
+    try:
+        r95 = ci.stats.bootstrap(x, method=method, n_resamples=300, random_state=seed)
+        r90 = ci.stats.bootstrap(x, method=method, n_resamples=300, random_state=seed, conf_level=0.9)
+    except ci.DataError:  # a degenerate resampling distribution (tiny samples) is refused, never returned as NaN
+        return
+    assert r95.ci_low <= r90.ci_low <= r90.ci_high <= r95.ci_high
+    assert np.isfinite([r95.ci_low, r95.ci_high, r95.std_error]).all()

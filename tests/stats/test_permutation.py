@@ -194,3 +194,24 @@ def test_three_samples_callable():
 def test_bad_input(args, kwargs, exc, match):
     with pytest.raises(exc, match=match):
         ci.stats.permutation_test(*args, **kwargs)
+
+
+def test_memory_budget_smaller_than_a_block_gives_the_same_permutations():
+    """With samples so large that fewer than 64 permutations fit the budget, blocks are walked in pieces."""
+    rng = np.random.default_rng(12)
+    x, y = rng.normal(size=4000), rng.normal(size=3000)
+    kw = dict(statistic="median_diff", n_resamples=150, random_state=3)
+    small = ci.stats.permutation_test(x, y, memory_budget=2**20, **kw)  # 1 MiB: 3 permutations per batch
+    large = ci.stats.permutation_test(x, y, **kw)
+    np.testing.assert_array_equal(small.null_distribution, large.null_distribution)
+
+
+def test_examples_run():
+    import doctest
+    import importlib
+
+    for name in ("_bootstrap", "_permutation"):
+        module = importlib.import_module(f"causalinfer.stats.{name}")
+        result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+        assert result.attempted > 0
+        assert result.failed == 0
