@@ -51,8 +51,9 @@ GENERAL = {
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--general", action="store_true", help="also measure a callable statistic (batched general path)")
+    parser.add_argument("--only", choices=("bootstrap", "permutation"), help="measure one of the two default calls")
     args = parser.parse_args()
-    calls = dict(CALLS)
+    calls = {k: v for k, v in CALLS.items() if args.only is None or k.startswith(args.only)}
     if args.general:
         calls.update(GENERAL)
     env = dict(os.environ, PYTHONPATH=ROOT)
