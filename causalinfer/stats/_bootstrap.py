@@ -665,4 +665,5 @@ def _estimand(stat: Statistic, s: SampleSet, paired: bool) -> str:
         return f"{stat.label} of {s.names[0]}"
     if stat.name in ("mean_diff", "median_diff"):
         return f"{stat.label}{resp}: {s.names[0]} minus {s.names[1]}" + (" (paired)" if paired else "")
-    return f"{stat.label}{resp} of {', '.join(s.names)}" + (" (paired)" if paired else "")
+    where = f" of {s.response} in groups {', '.join(s.names)}" if s.response else f" of {', '.join(s.names)}"
+    return f"{stat.label}{where}" + (" (paired)" if paired else "")

@@ -118,12 +118,12 @@ def _independent_null(
         n1, n2 = sizes
         center = float(z.mean())
         zc = z - center
-        total = float(zc.sum())
+        zsum = float(zc.sum())
         sub = np.empty(b_total)
         for a, b in bar.chunks(b_total, multiple=K.PERM_BLOCK):
             K.perm_subset_sums(zc, k, seed, a, sub[a:b])
-        s1 = sub if n1 <= n2 else total - sub
-        return s1 / n1 - (total - s1) / n2
+        s1 = sub if n1 <= n2 else zsum - sub
+        return s1 / n1 - (zsum - s1) / n2
     m = batch_size(budget, 40 * big_n, b_total)
     groups_of = _groups_from_order
     if m >= K.PERM_BLOCK:
