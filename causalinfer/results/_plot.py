@@ -42,3 +42,28 @@ def forest_plot(frame: pd.DataFrame, *, ax: Any = None, title: str = "", null_va
         ax.set_title(title)
     ax.margins(y=0.15)
     return ax
+
+
+def distribution_plot(
+    values: np.ndarray,
+    *,
+    ax: Any = None,
+    title: str = "",
+    xlabel: str = "",
+    marks: tuple[tuple[str, float, str], ...] = (),
+    bins: int | str = "auto",
+    **kwargs: Any,
+) -> Any:
+    """Histogram of a resampling distribution with vertical lines at ``marks`` ((label, position, style) triples)."""
+    ax = get_axes(ax, figsize=(6.5, 3.2))
+    ax.hist(values, bins=bins, color=kwargs.pop("color", "#8fb8ea"), edgecolor="white", linewidth=0.3, **kwargs)
+    for label, pos, style in marks:
+        if np.isfinite(pos):
+            ax.axvline(pos, color="#0969da" if style == "-" else "#cf222e", linestyle=style, linewidth=1.2, label=label)
+    if marks:
+        ax.legend(fontsize=8, frameon=False)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("count")
+    if title:
+        ax.set_title(title)
+    return ax

@@ -4,24 +4,32 @@ Every function takes arrays or ``data=`` plus column names and returns a :class:
 """
 
 from ._anova import anova_oneway, tukey_hsd
+from ._bootstrap import bootstrap
 from ._correlation import correlation
 from ._distribution import bartlett_test, ks_test, levene_test, shapiro_wilk
 from ._equivalence import tost
 from ._estimates import mean_ci, median_ci, quantile_ci, ztest
 from ._multiple import adjust_pvalues, test_family
+from ._permutation import permutation_test
 from ._power import power_anova, power_prop_test, power_ttest
 from ._proportions import binom_test, diff_proportions, mcnemar_test, odds_ratio, prop_test, proportion, ratio_proportions
 from ._rank import brunner_munzel, kruskal_wallis, mann_whitney, wilcoxon
+from ._resample_core import bootstrap_indices, resample_apply
+from ._resampling_results import BootstrapResult, PermutationResult
 from ._regression import RegressionResult, logit, ols, poisson, wald_test
 from ._tables import chisq_test, fisher_test, g_test
 from ._ttest import ttest
 
 __all__ = [
+    "BootstrapResult",
+    "PermutationResult",
     "RegressionResult",
     "adjust_pvalues",
     "anova_oneway",
     "bartlett_test",
     "binom_test",
+    "bootstrap",
+    "bootstrap_indices",
     "brunner_munzel",
     "chisq_test",
     "correlation",
@@ -38,6 +46,7 @@ __all__ = [
     "median_ci",
     "odds_ratio",
     "ols",
+    "permutation_test",
     "poisson",
     "power_anova",
     "power_prop_test",
@@ -46,6 +55,7 @@ __all__ = [
     "proportion",
     "quantile_ci",
     "ratio_proportions",
+    "resample_apply",
     "shapiro_wilk",
     "test_family",
     "tost",
