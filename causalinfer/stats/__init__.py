@@ -14,9 +14,9 @@ from ._permutation import permutation_test
 from ._power import power_anova, power_prop_test, power_ttest
 from ._proportions import binom_test, diff_proportions, mcnemar_test, odds_ratio, prop_test, proportion, ratio_proportions
 from ._rank import brunner_munzel, kruskal_wallis, mann_whitney, wilcoxon
+from ._regression import RegressionResult, logit, ols, poisson, wald_test
 from ._resample_core import bootstrap_indices, resample_apply
 from ._resampling_results import BootstrapResult, PermutationResult
-from ._regression import RegressionResult, logit, ols, poisson, wald_test
 from ._tables import chisq_test, fisher_test, g_test
 from ._ttest import ttest
 
