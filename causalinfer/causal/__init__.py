@@ -8,6 +8,7 @@ balance diagnostics and can :meth:`~EffectResult.refute` and :meth:`~EffectResul
 from ._effect import EffectResult, RefutationResult
 from ._estimators import aipw, compare, dml, estimate_effect, ipw, regression_adjustment, stratification
 from ._graph import IdentificationResult, identify_effect
+from ._matching import matching, rosenbaum_bounds
 from ._refute import refute
 from ._sensitivity import e_value, robustness_value, unobserved_confounder
 
@@ -22,9 +23,11 @@ __all__ = [
     "estimate_effect",
     "identify_effect",
     "ipw",
+    "matching",
     "refute",
     "regression_adjustment",
     "robustness_value",
+    "rosenbaum_bounds",
     "stratification",
     "unobserved_confounder",
 ]

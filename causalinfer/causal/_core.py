@@ -34,6 +34,10 @@ class Spec:
     n_folds: int = 1
     fold_seed: int | None = None
     n_strata: int = 5
+    match_distance: str = "mahalanobis"
+    ratio: int = 1
+    caliper: float | None = None
+    bias_adjust: bool = True
 
 
 @dataclass

@@ -65,11 +65,6 @@ class CausalData:
             raw=self.raw,
         )
 
-    def replace(self, **changes: Any) -> CausalData:
-        import dataclasses
-
-        return dataclasses.replace(self, **changes)
-
     def estimand_text(self, estimand: str) -> str:
         return ESTIMAND_WORDS[estimand].format(t=self.treatment, y=self.outcome)
 

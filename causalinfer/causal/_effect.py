@@ -81,13 +81,18 @@ class EffectResult(Result):
         """How strong would unmeasured confounding have to be to explain the estimate away?
 
         ``kind="e_value"`` (VanderWeele and Ding), ``"robustness_value"`` (Cinelli and Hazlett) or
-        ``"unobserved_confounder"`` (a simulated confounder of given strengths, estimator refitted); see
+        ``"unobserved_confounder"`` (a simulated confounder of given strengths, estimator refitted) or
+        ``"rosenbaum"`` (Rosenbaum bounds, for 1:1 matching); see
         :func:`causalinfer.causal.e_value`, :func:`causalinfer.causal.robustness_value` and
         :func:`causalinfer.causal.unobserved_confounder`.
         """
         from ._sensitivity import e_value, robustness_value, unobserved_confounder
 
-        kind = check_choice(kind, "kind", ("e_value", "robustness_value", "unobserved_confounder"))
+        kind = check_choice(kind, "kind", ("e_value", "robustness_value", "unobserved_confounder", "rosenbaum"))
+        if kind == "rosenbaum":
+            from ._matching import rosenbaum_bounds
+
+            return rosenbaum_bounds(self, **kwargs)  # type: ignore[no-any-return]
         if kind == "e_value":
             return e_value(self, **kwargs)
         if kind == "unobserved_confounder":

@@ -18,7 +18,7 @@ from ._diagnostics import balance_diagnostic, balance_table, overlap_diagnostics
 from ._effect import EffectResult
 from ._models import Standardizer, check_classifier, check_regressor
 
-METHODS = ("ipw", "regression", "aipw", "dml", "stratification")
+METHODS = ("ipw", "regression", "aipw", "dml", "stratification", "matching")
 MIN_CLUSTERS = 20
 
 
@@ -737,6 +737,19 @@ def _seed(random_state: Any) -> int:
 
 
 # ---------------------------------------------------------------------- one entry point
+def _functions() -> dict[str, Callable[..., EffectResult]]:
+    from ._matching import matching
+
+    return {
+        "aipw": aipw,
+        "ipw": ipw,
+        "regression": regression_adjustment,
+        "dml": dml,
+        "stratification": stratification,
+        "matching": matching,
+    }
+
+
 def _keep_context(new: Any, old: Any) -> EffectResult:
     object.__setattr__(new, "_context", getattr(old, "_context", None))
     return new  # type: ignore[no-any-return]
@@ -756,9 +769,9 @@ def estimate_effect(
     Parameters
     ----------
     data : Dataset or DataFrame
-    method : {"aipw", "ipw", "regression", "dml", "stratification"}
+    method : {"aipw", "ipw", "regression", "dml", "stratification", "matching"}
         Doubly robust AIPW (default), inverse probability weighting, regression adjustment (g-formula),
-        double machine learning, or propensity-score stratification.
+        double machine learning, propensity-score stratification, or nearest-neighbour matching.
     estimand : {"ATE", "ATT", "ATC"}
     graph : str, networkx.DiGraph or sequence of (str, str), optional
         A causal graph (DOT, GML, DiGraph or edge list); default the Dataset's ``graph`` role. When there is a
@@ -767,7 +780,8 @@ def estimate_effect(
     unobserved : sequence of str
         Graph nodes that are not columns (latent variables).
     **options
-        Passed to :func:`aipw`, :func:`ipw`, :func:`regression_adjustment`, :func:`dml` or :func:`stratification`.
+        Passed to :func:`aipw`, :func:`ipw`, :func:`regression_adjustment`, :func:`dml`, :func:`stratification`
+        or :func:`matching`.
 
     Returns
     -------
@@ -781,13 +795,7 @@ def estimate_effect(
     'ATT'
     """
     method = check_choice(method, "method", METHODS)
-    funcs: dict[str, Callable[..., EffectResult]] = {
-        "aipw": aipw,
-        "ipw": ipw,
-        "regression": regression_adjustment,
-        "dml": dml,
-        "stratification": stratification,
-    }
+    funcs = _functions()
     func = funcs[method]
     import inspect
 
@@ -834,7 +842,7 @@ def compare(
     Parameters
     ----------
     data : Dataset or DataFrame
-    methods : sequence of {"regression", "ipw", "aipw", "dml", "stratification"}
+    methods : sequence of {"regression", "ipw", "aipw", "dml", "stratification", "matching"}
     estimand : {"ATE", "ATT", "ATC"}
     **options
         Shared options (roles, ``categorical``, ``squared``, ``conf_level``, ...); each method receives the
@@ -862,13 +870,7 @@ def compare(
         check_choice(m, "methods", METHODS)
     if len(set(methods)) != len(methods):
         raise ArgumentError(f"`methods` lists a method twice: {list(methods)}")
-    funcs: dict[str, Callable[..., EffectResult]] = {
-        "aipw": aipw,
-        "ipw": ipw,
-        "regression": regression_adjustment,
-        "dml": dml,
-        "stratification": stratification,
-    }
+    funcs = _functions()
     allowed = set().union(*(inspect.signature(funcs[m]).parameters for m in methods)) | {"graph", "unobserved"}
     unknown = sorted(set(options) - allowed)
     if unknown:

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 import causalinfer as ci
+from causalinfer._testing import check_result
 
 
 def _df(n=400, seed=0):
@@ -97,6 +98,17 @@ def test_graph_strings_and_estimation():
         r = ci.causal.identify_effect(df, graph=g, treatment="a", outcome="y")
         assert r.strategy == "backdoor"
         assert r.adjustment_set == ("x",)
+        check_result(r)
+    fd = ci.causal.identify_effect(
+        df.rename(columns={"x": "m"}), graph="digraph { u -> a; u -> y; a -> m; m -> y }", treatment="a", outcome="y", unobserved=["u"]
+    )
+    assert fd.strategy == "frontdoor"
+    assert fd.frontdoor_set == ("m",)
+    iv = ci.causal.identify_effect(
+        df.rename(columns={"x": "z"}), graph="digraph { u -> a; u -> y; z -> a; a -> y }", treatment="a", outcome="y", unobserved=["u"]
+    )
+    assert iv.strategy == "iv"
+    assert iv.instruments == ("z",)
     e = ci.causal.estimate_effect(df, method="ipw", outcome="y", treatment="a", graph=dot)
     assert e.diagnostic("identification").status == "ok"
     assert e.estimate == ci.causal.ipw(df, **ROLES).estimate

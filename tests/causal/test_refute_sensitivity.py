@@ -198,3 +198,27 @@ def test_simulated_unobserved_confounder():
     check_result(s)
     with pytest.raises(ci.ArgumentError, match="impossible"):
         r.sensitivity("unobserved_confounder", treatment_strength=[0.8], outcome_strength=[0.8])
+
+
+def test_rosenbaum_bounds():
+    from scipy import stats
+
+    r = ci.causal.matching(ci.load_dataset("lalonde"), distance="propensity", bias_adjust=False)
+    b = r.sensitivity("rosenbaum", gammas=[1.0, 1.2, 1.5, 2.0])
+    p = b.details["bounds"]["pvalue_upper"].to_numpy()
+    assert np.all(np.diff(p) > 0)  # more hidden bias, weaker evidence
+    # Gamma = 1 is Wilcoxon's signed-rank test (normal approximation, no continuity correction), one-sided
+    from causalinfer.causal._matching import match_estimate
+
+    ctx = r._context
+    e, _ = ci.causal._core.propensity(ctx.cd.a, ctx.cd.Z, ctx.spec, None)
+    d = match_estimate(ctx.cd.y, ctx.cd.a, ctx.cd.Z, estimand="ATT", distance="propensity", ratio=1, caliper=None, bias_adjust=False, e=e)[
+        "differences"
+    ]
+    w = stats.wilcoxon(d, zero_method="wilcox", correction=False, alternative="greater", method="approx")
+    assert p[0] == pytest.approx(w.pvalue, rel=1e-9)
+    check_result(b)
+    with pytest.raises(ci.ArgumentError, match="matched pairs"):
+        ci.causal.matching(ci.load_dataset("lalonde"), ratio=2).sensitivity("rosenbaum")
+    with pytest.raises(ci.ArgumentError, match="matching result"):
+        ci.causal.ipw(ci.load_dataset("lalonde")).sensitivity("rosenbaum")

@@ -250,6 +250,46 @@ rv_ref <- function(y, a, Z, q = 1, alpha = 0.05) {
 }
 robustness <- list(nhefs = rv_ref(nh$y, nh$a, nh$Z), sim = rv_ref(sim$y, sim$a, sim$Z), sim_q05 = rv_ref(sim$y, sim$a, sim$Z, q = 0.5, alpha = 0.1))
 
+# Nearest-neighbour matching on the propensity score with replacement, by hand (MatchIt 4.5.1, installed
+# here, repeats one control ratio times when replace = TRUE; kosukeimai/MatchIt issue 159), with the
+# Abadie-Imbens (2006) variance: N_T^-2 [sum_T (tau_i - tau)^2 + sum_j (K_j (K_j - 1) / M^2 + 2 K_j / M [j a target]) sigma2_j]
+match_ref <- function(y, a, Z, estimand, M) {
+  X <- cbind(1, Z)
+  e <- drop(expit(X %*% glm.fit(X, a, family = binomial(), control = glm.control(epsilon = 1e-14, maxit = 100))$coefficients))
+  n <- length(y); K <- numeric(n); contrib <- rep(NA_real_, n)
+  nearest <- function(i, pool, m) pool[order(abs(e[pool] - e[i]))[1:m]]
+  dirs <- list(ATT = list(c(1, 0, 1)), ATC = list(c(0, 1, -1)), ATE = list(c(1, 0, 1), c(0, 1, -1)))[[estimand]]
+  for (d in dirs) {
+    pool <- which(a == d[2])
+    for (i in which(a == d[1])) {
+      nb <- nearest(i, pool, M)
+      contrib[i] <- d[3] * (y[i] - mean(y[nb]))
+      K[nb] <- K[nb] + 1
+    }
+  }
+  target <- !is.na(contrib)
+  tau <- mean(contrib[target])
+  s2 <- numeric(n)
+  for (arm in 0:1) {
+    pool <- which(a == arm)
+    for (i in pool) {
+      nb <- nearest(i, setdiff(pool, i), M)
+      s2[i] <- M / (M + 1) * (y[i] - mean(y[nb]))^2
+    }
+  }
+  coefv <- K * (K - 1) / M^2 + ifelse(target, 2 * K / M, 0)
+  v <- (sum((contrib[target] - tau)^2) + sum(coefv * s2)) / sum(target)^2
+  list(estimate = tau, std_error = sqrt(v))
+}
+matching_cases <- list(
+  list(name = "lalonde ATT 1", data = "lalonde", estimand = "ATT", ratio = 1,
+       expected = match_ref(lal_y <- read.csv("datasets/lalonde.csv")$re78, read.csv("datasets/lalonde.csv")$treat,
+                            as.matrix(read.csv("datasets/lalonde.csv")[, c("age", "educ", "black", "hisp", "marr", "nodegree", "re74", "re75")]), "ATT", 1)),
+  list(name = "sim ATT 3", data = "sim", estimand = "ATT", ratio = 3, expected = match_ref(sim$y, sim$a, sim$Z, "ATT", 3)),
+  list(name = "sim ATC 2", data = "sim", estimand = "ATC", ratio = 2, expected = match_ref(sim$y, sim$a, sim$Z, "ATC", 2)),
+  list(name = "sim ATE 1", data = "sim", estimand = "ATE", ratio = 1, expected = match_ref(sim$y, sim$a, sim$Z, "ATE", 1))
+)
+
 out <- list(
   generated_by = "tests/reference/causal_estimators.R",
   r_version = R.version.string,
@@ -259,7 +299,8 @@ out <- list(
   sim = list(data = sim_df, folds = folds, categorical = "g", squared = "x1", covariates = c("x1", "x2", "x3", "g"),
              design_columns = colnames(sim_Z)),
   cases = cases,
-  robustness = robustness
+  robustness = robustness,
+  matching = matching_cases
 )
 writeLines(toJSON(out, auto_unbox = TRUE, digits = NA, null = "null", pretty = TRUE, dataframe = "columns"),
            "tests/reference/causal_estimators.json")
