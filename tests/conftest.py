@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import matplotlib
 import pytest
+from reference_data import REFERENCE, load_reference
 
 matplotlib.use("Agg")
 
-REFERENCE = Path(__file__).parent / "reference"
-
-
-def load_reference(name: str) -> dict:
-    """Values written by ``tests/reference/<name>.R`` into ``<name>.json``."""
-    with open(REFERENCE / f"{name}.json", encoding="utf-8") as fh:
-        return json.load(fh)
+__all__ = ["REFERENCE", "load_reference"]
 
 
 @pytest.fixture

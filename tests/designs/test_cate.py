@@ -21,7 +21,7 @@ def _logit():
 
 @pytest.fixture(scope="module")
 def ref():
-    from conftest import load_reference
+    from reference_data import load_reference
 
     return load_reference("cate")
 

@@ -13,7 +13,7 @@ from causalinfer._testing import check_nested_intervals, check_result, check_unc
 
 @pytest.fixture(scope="module")
 def ref():
-    from conftest import load_reference
+    from reference_data import load_reference
 
     return load_reference("continuous")
 

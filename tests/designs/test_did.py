@@ -22,7 +22,7 @@ def _names(v):
 
 @pytest.fixture(scope="module")
 def frames():
-    from conftest import load_reference
+    from reference_data import load_reference
 
     ref = load_reference("did")
     sim = pd.DataFrame(ref["sim"])
