@@ -116,9 +116,9 @@ def fit_logit(
             e = e0
         else:
             eta = X @ beta
-            if max(eta.max(), -eta.min()) > _MAX_ETA:
-                _separation(names)
-            # in place (eta is not needed again); |eta| <= 30 was checked, so exp cannot overflow
+            # An early Newton step can overshoot (unscaled covariates, a start far from the optimum); clip the linear
+            # predictor so exp cannot overflow. Separation is judged on the converged fit (or on non-convergence).
+            np.clip(eta, -_MAX_ETA, _MAX_ETA, out=eta)
             e = eta
             np.negative(e, out=e)
             np.exp(e, out=e)
@@ -132,6 +132,15 @@ def fit_logit(
             except LinAlgError:
                 _separation(names)
         step = cho_solve(factor, grad)
+        if not reuse_hessian and np.all(np.isfinite(step)):
+            # damped Newton: halve the step until the log-likelihood does not fall (a full step can overshoot)
+            ll_old = _loglik(X, a, beta)
+            t = 1.0
+            for _ in range(40):
+                if _loglik(X, a, beta + t * step) >= ll_old - 1e-12 * abs(ll_old):
+                    break
+                t *= 0.5
+            step = t * step
         size = float(np.max(np.abs(step)))
         if not np.isfinite(size):
             _separation(names)
@@ -151,6 +160,11 @@ def fit_logit(
     if np.abs(eta).max() > 15:
         _separation(names)
     raise ConvergenceError(f"the logistic propensity model did not converge in {max_iter} Newton steps; simplify the covariates")
+
+
+def _loglik(X: np.ndarray, a: np.ndarray, beta: np.ndarray) -> float:
+    eta = X @ beta
+    return float(a @ eta - np.logaddexp(0.0, eta).sum())
 
 
 def _separation(names: tuple[str, ...]) -> None:

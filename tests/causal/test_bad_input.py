@@ -162,3 +162,14 @@ def test_observation_weights_are_refused_not_ignored():
     with pytest.raises(ci.RoleError, match="observation weights"):
         ci.causal.ipw(ds)
     assert ci.causal.ipw(ds.with_roles(weights=None)).estimate == ci.causal.ipw(df, **ROLES).estimate
+
+
+def test_unscaled_covariates_converge_instead_of_false_separation():
+    """LaLonde's CPS comparison: earnings in dollars make a full first Newton step overshoot; the fit must still converge
+    (R's glm converges with linear predictors within [-12.5, 0]) and report weak overlap as a diagnostic, not an error."""
+    import causalinfer as ci
+
+    ds = ci.load_dataset("lalonde_cps")
+    r = ci.causal.ipw(ds, estimand="ATT")
+    assert 500 < r.estimate < 2000
+    assert r.diagnostic("weights (control)").status == "warn"
