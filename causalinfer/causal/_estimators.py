@@ -769,9 +769,11 @@ def estimate_effect(
     Parameters
     ----------
     data : Dataset or DataFrame
-    method : {"aipw", "ipw", "regression", "dml", "stratification", "matching"}
+    method : {"aipw", "ipw", "regression", "dml", "stratification", "matching", "iv"}
         Doubly robust AIPW (default), inverse probability weighting, regression adjustment (g-formula),
-        double machine learning, propensity-score stratification, or nearest-neighbour matching.
+        double machine learning, propensity-score stratification, nearest-neighbour matching, or ``"iv"``:
+        two-stage least squares (:func:`causalinfer.designs.iv_2sls`) with the Dataset's instruments or, given a
+        graph, the instruments DoWhy identifies from it.
     estimand : {"ATE", "ATT", "ATC"}
     graph : str, networkx.DiGraph or sequence of (str, str), optional
         A causal graph (DOT, GML, DiGraph or edge list); default the Dataset's ``graph`` role. When there is a
@@ -794,7 +796,9 @@ def estimate_effect(
     >>> r.effect
     'ATT'
     """
-    method = check_choice(method, "method", METHODS)
+    if method == "iv":
+        return _estimate_iv(data, graph=graph, unobserved=unobserved, **options)
+    method = check_choice(method, "method", (*METHODS, "iv"))
     funcs = _functions()
     func = funcs[method]
     import inspect
@@ -816,7 +820,8 @@ def estimate_effect(
 
             raise IdentificationError(
                 f"the graph identifies the effect by the {ident.strategy} criterion, not by back-door adjustment; "
-                f"method={method!r} needs an adjustment set (front-door and IV estimators are not available here)"
+                f"method={method!r} needs an adjustment set"
+                + ("; use method='iv' for two-stage least squares with the instruments it found" if ident.strategy == "iv" else "")
             )
         options["covariates"] = list(ident.adjustment_set)
         for key in ("categorical", "squared"):
@@ -881,3 +886,27 @@ def compare(
         opts = {k: v for k, v in options.items() if k in accepted}
         results.append(estimate_effect(data, method=m, estimand=estimand, **opts))
     return ResultSet(results, labels=list(methods), title=f"{estimand} by {len(methods)} methods")
+
+
+def _estimate_iv(data: Any, *, graph: Any = None, unobserved: Sequence[str] = (), **options: Any) -> Any:
+    """Two-stage least squares, with instruments from the options, the Dataset, or the graph's IV identification."""
+    from ..data import Dataset
+    from ..designs import iv_2sls
+
+    g = graph if graph is not None else (data.graph if isinstance(data, Dataset) else None)
+    has_instruments = options.get("instruments") or (isinstance(data, Dataset) and data.instruments)
+    if g is not None and not has_instruments:
+        from ..exceptions import IdentificationError
+        from ._graph import identify_effect
+
+        ident = identify_effect(data, graph=g, treatment=options.get("treatment"), outcome=options.get("outcome"), unobserved=unobserved)
+        if ident.strategy != "iv" or not ident.instruments:
+            raise IdentificationError(
+                f"method='iv' needs instruments, but the graph identifies the effect by the {ident.strategy} criterion "
+                "with no instrument; name `instruments` or use an adjustment method"
+            )
+        options["instruments"] = list(ident.instruments)
+        result = iv_2sls(data, **options)
+        diag = Diagnostic("identification", "ok", None, f"instruments from the graph: {', '.join(ident.instruments)}")
+        return result.replace(diagnostics=(diag, *result.diagnostics))
+    return iv_2sls(data, **options)

@@ -216,3 +216,27 @@ def test_matching_coverage(estimand):
         o = match_estimate(y, a, x, estimand=estimand, distance="mahalanobis", ratio=2, caliper=None, bias_adjust=True, e=None)
         hits += abs(o["estimate"] - truth) <= 1.959964 * np.sqrt(o["variance"])
     assert 0.89 <= hits / n_sim <= 0.99, hits / n_sim
+
+
+def test_iv_from_a_graph_and_from_roles():
+    import numpy as np
+    import pandas as pd
+
+    import causalinfer as ci
+
+    rng = np.random.default_rng(0)
+    n = 3000
+    z, u = rng.normal(size=n), rng.normal(size=n)
+    d = z + u + rng.normal(size=n)
+    y = 2 * d + u + rng.normal(size=n)
+    df = pd.DataFrame({"z": z, "d": d, "y": y})
+    graph = "digraph { z -> d; U -> d; U -> y; d -> y }"
+    r = ci.causal.estimate_effect(df, method="iv", treatment="d", outcome="y", graph=graph, unobserved=["U"])
+    assert abs(r.estimate - 2) < 0.1
+    assert r.diagnostic("identification").message == "instruments from the graph: z"
+    same = ci.causal.iv_2sls(df, treatment="d", outcome="y", instruments="z")
+    assert same.estimate == r.estimate
+    with pytest.raises(ci.IdentificationError, match="use method='iv'"):
+        ci.causal.estimate_effect(df, method="ipw", treatment="d", outcome="y", graph=graph, unobserved=["U"])
+    card = ci.causal.estimate_effect(ci.load_dataset("close_college"), method="iv")
+    assert round(card.estimate, 3) == 0.124  # Card (1995) as replicated in The Mixtape
