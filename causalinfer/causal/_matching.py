@@ -1,4 +1,4 @@
-"""Nearest-neighbour matching with replacement, with Abadie-Imbens bias correction and variance."""
+"""Nearest-neighbour matching: with replacement (Abadie-Imbens bias correction and variance) or without (greedy, as MatchIt)."""
 
 from __future__ import annotations
 
@@ -134,6 +134,152 @@ def match_estimate(
     }
 
 
+# ---------------------------------------------------------------------- greedy matching without replacement
+NO_REPLACE_METHOD = "matching_without_replacement"
+
+
+def _pooled_mahalanobis_space(Z: np.ndarray, focal: np.ndarray) -> np.ndarray:
+    """Coordinates in which Euclidean distance is the Mahalanobis distance with the pooled within-group covariance."""
+    if Z.shape[1] == 0:
+        raise ArgumentError("Mahalanobis matching needs covariates; give `covariates`")
+    centred = Z.copy()
+    for mask in (focal, ~focal):
+        centred[mask] -= Z[mask].mean(axis=0)
+    cov = centred.T @ centred / (Z.shape[0] - 2)
+    try:
+        L = np.linalg.cholesky(np.linalg.inv(cov))
+    except np.linalg.LinAlgError:
+        raise DataError("the covariates are collinear, so the Mahalanobis distance is undefined; remove redundant covariates") from None
+    return Z @ L
+
+
+def greedy_matches(
+    space: np.ndarray | None,
+    score: np.ndarray | None,
+    focal: np.ndarray,
+    donors: np.ndarray,
+    order: np.ndarray,
+    ratio: int,
+    width: float | None,
+) -> np.ndarray:
+    """Greedy nearest-neighbour matching without replacement (the algorithm of MatchIt's ``nn_matchC``).
+
+    Matching runs in ``ratio`` rounds; in each round the focal units, taken in ``order``, pick the nearest donor
+    not yet used (Euclidean distance in ``space``, or ``|score difference|`` when ``space`` is None) among those
+    whose score lies within ``width`` of theirs (all donors when ``width`` is None). Equal computed distances go
+    to the donor listed first in the data (as MatchIt; distances that tie mathematically, such as integer
+    covariates one step either side, may differ in the last bit and are then broken by rounding). Returns an ``(n_focal, ratio)`` array of donor rows, -1 where none was found.
+    """
+    out = np.full((focal.size, ratio), -1, dtype=np.int64)
+    free = np.ones(donors.size, dtype=bool)
+    if score is None and (space is None or width is not None):
+        raise ArgumentError("matching on a propensity score or with a caliper needs the score")
+    Xd = space[donors] if space is not None else None
+    sc = score if score is not None else np.zeros(0)
+    sd_ = sc[donors] if score is not None else sc
+    for r in range(ratio):
+        for i in order:
+            if not free.any():
+                return out
+            cand = np.flatnonzero(free)
+            if width is not None:
+                cand = cand[np.abs(sd_[cand] - sc[focal[i]]) <= width]
+                if cand.size == 0:
+                    continue
+            if Xd is not None and space is not None:
+                dist = np.sqrt(((Xd[cand] - space[focal[i]]) ** 2).sum(axis=1))
+            else:
+                dist = np.abs(sd_[cand] - sc[focal[i]])
+            j = cand[int(np.argmin(dist))]
+            out[i, r] = donors[j]
+            free[j] = False
+    return out
+
+
+def match_without_replacement(
+    y: np.ndarray,
+    a: np.ndarray,
+    Z: np.ndarray,
+    *,
+    estimand: str,
+    distance: str,
+    ratio: int,
+    caliper: float | None,
+    e: np.ndarray | None,
+) -> dict[str, Any]:
+    """Greedy matching without replacement, then the difference in weighted means of the matched sample.
+
+    The weights and subclasses are MatchIt's: a matched focal unit weighs 1; a donor weighs ``1/k`` for the
+    focal unit it serves (``k`` = that unit's number of matches), rescaled so that the donor weights sum to the
+    number of matched donors. The standard error is the cluster-robust (by subclass) sandwich of the weighted
+    regression ``y ~ treatment`` with the HC1 and G/(G-1) factors of ``sandwich::vcovCL``.
+    """
+    focal_mask = a == (1.0 if estimand == "ATT" else 0.0)
+    focal, donors = np.flatnonzero(focal_mask), np.flatnonzero(~focal_mask)
+    if ratio * focal.size > donors.size:
+        who = ("treated", "untreated") if estimand == "ATT" else ("untreated", "treated")
+        raise ArgumentError(
+            f"`ratio`={ratio} without replacement needs {ratio} x {focal.size} {who[0]} = {ratio * focal.size} {who[1]} units, "
+            f"but there are only {donors.size}; lower `ratio`, match with replace=True, or use the other estimand"
+        )
+    use_score = distance == "propensity" or caliper is not None
+    width = None
+    if caliper is not None:
+        assert e is not None
+        width = caliper * float(np.std(e, ddof=1))
+    if use_score:
+        assert e is not None
+        order = np.argsort(-e[focal] if estimand == "ATT" else e[focal], kind="stable")
+    else:
+        order = np.arange(focal.size)
+    space = _pooled_mahalanobis_space(Z, focal_mask) if distance == "mahalanobis" else None
+    mm = greedy_matches(space, e, focal, donors, order, ratio, width)
+    n_matches = (mm >= 0).sum(axis=1)
+    matched_focal = n_matches > 0
+    n = y.size
+    w = np.zeros(n)
+    w[focal[matched_focal]] = 1.0
+    subclass = np.full(n, -1, dtype=np.int64)
+    subclass[focal[matched_focal]] = np.arange(int(matched_focal.sum()))
+    rows, cols = np.nonzero(mm >= 0)
+    donor_rows = mm[rows, cols]
+    np.add.at(w, donor_rows, 1.0 / n_matches[rows])
+    subclass[donor_rows] = subclass[focal[rows]]
+    if donor_rows.size == 0:
+        raise DataError(f"no unit has a match within caliper={caliper}; widen the caliper")
+    w[donor_rows] *= donor_rows.size / w[donor_rows].sum()
+    keep = w > 0
+    yk, ak, wk, gk = y[keep], a[keep], w[keep], subclass[keep]
+    m1 = float(wk[ak == 1] @ yk[ak == 1] / wk[ak == 1].sum())
+    m0 = float(wk[ak == 0] @ yk[ak == 0] / wk[ak == 0].sum())
+    est = m1 - m0
+    X = np.column_stack([np.ones(yk.size), ak])
+    resid = yk - np.where(ak == 1, m1, m0)
+    bread = np.linalg.inv(X.T @ (wk[:, None] * X))
+    scores = X * (wk * resid)[:, None]
+    sums = np.zeros((int(gk.max()) + 1, 2))
+    np.add.at(sums, gk, scores)
+    g, nk = sums.shape[0], yk.size
+    if g < 2:
+        raise DataError("fewer than two matched sets; the cluster-robust standard error is undefined")
+    V = g / (g - 1.0) * (nk - 1.0) / (nk - 2.0) * bread @ (sums.T @ sums) @ bread
+    return {
+        "estimate": est,
+        "variance": float(V[1, 1]),
+        "mu1": m1,
+        "mu0": m0,
+        "focal": focal,
+        "match_matrix": mm,
+        "n_matches": n_matches,
+        "dropped": int((~matched_focal).sum()),
+        "partial": int(((n_matches > 0) & (n_matches < ratio)).sum()),
+        "weights": w,
+        "subclass": subclass,
+        "n_donors": int(donor_rows.size),
+        "n_matched": int(nk),
+    }
+
+
 def matching(
     data: Any,
     *,
@@ -146,15 +292,21 @@ def matching(
     distance: str = "mahalanobis",
     ratio: int = 1,
     caliper: float | None = None,
-    bias_adjust: bool = True,
+    bias_adjust: bool | None = None,
     propensity_model: Any = None,
+    replace: bool = True,
     conf_level: float = 0.95,
 ) -> EffectResult:
-    r"""Nearest-neighbour matching with replacement (Abadie and Imbens 2006), with bias correction.
+    r"""Nearest-neighbour matching, with replacement (Abadie and Imbens 2006, bias-corrected) or without (greedy).
 
-    Each unit of the target group is matched to the ``ratio`` nearest units of the other group (with
-    replacement); its missing potential outcome is the mean of its matches, optionally bias-corrected by a
+    With replacement (the default) each unit of the target group is matched to the ``ratio`` nearest units of
+    the other group; its missing potential outcome is the mean of its matches, optionally bias-corrected by a
     linear regression on the covariates in the donor group.
+
+    Without replacement (``replace=False``) matching is greedy, as R's ``MatchIt::matchit(method = "nearest",
+    replace = FALSE)``: the target units, one at a time, take the nearest control not yet used, in ``ratio``
+    rounds; the effect is the difference in weighted means of the matched sample (the coefficient of the
+    weighted regression of the outcome on treatment) with a standard error clustered on the matched sets.
 
     Parameters
     ----------
@@ -169,16 +321,30 @@ def matching(
     caliper : float, optional
         Maximum distance to a match, in standard deviations of the propensity score (``distance="propensity"``)
         or in Mahalanobis units; units without a match that close are dropped and counted in the diagnostics
-        (the estimand then refers to the matched units only).
-    bias_adjust : bool
-        Abadie-Imbens (2011) regression bias correction (default True; it removes the bias that matching on
-        several continuous covariates leaves).
+        (the estimand then refers to the matched units only). With ``replace=False`` the caliper is always on
+        the estimated propensity score, in its standard deviations (``sd`` over all units, MatchIt's
+        ``std.caliper=TRUE``); with ``distance="mahalanobis"`` the Mahalanobis nearest control is chosen among
+        the controls within that propensity caliper (MatchIt's ``distance="glm", mahvars=...``).
+    bias_adjust : bool, optional
+        Abadie-Imbens (2011) regression bias correction (default: True with replacement, where it removes the
+        bias that matching on several continuous covariates leaves; not available without replacement).
+    replace : bool
+        Match with replacement (default) or without. Without replacement the estimand must be ``"ATT"`` or
+        ``"ATC"`` and ``ratio`` times the size of the target group may not exceed the size of the other group.
+        Matching order (MatchIt 4.5.1's default ``m.order``): when a propensity score is used (propensity
+        distance, or any caliper) target units with the largest score go first for the ATT, the smallest for the
+        ATC; Mahalanobis matching without caliper goes in data order. The Mahalanobis distance uses the pooled
+        within-group covariance matrix (as MatchIt).
 
     Returns
     -------
     EffectResult
         As for :func:`ipw`; ``details["matches"]`` gives, for each number of uses, how many donor units were
         used that often. Balance "after" compares the target units with their matches weighted by use.
+        Without replacement ``details`` holds instead ``"match_matrix"`` (one row per target unit: its row
+        number ``unit`` and the row numbers ``match_1``, ... of its matches, -1 where none), ``"matched_sample"``
+        (row number, ``weight`` and ``subclass`` of every matched unit), ``"balance"`` (after: the matched
+        sample with its weights) and ``"covariate_columns"``.
 
     Notes
     -----
@@ -193,12 +359,27 @@ def matching(
     MatchIt 4.5.1 repeats one control ``ratio`` times when ``replace=TRUE``, so it is not used) and by seeded
     simulation coverage.
 
+    Without replacement: matched target units weigh 1; a control matched to a target unit with :math:`k`
+    matches weighs :math:`1/k`, and control weights are rescaled to sum to the number of matched controls
+    (MatchIt's weights). :math:`\hat\tau = \bar Y_{1,w} - \bar Y_{0,w}` (weighted means of the matched
+    sample). Its variance is the cluster-robust sandwich of the weighted regression :math:`Y = \alpha + \tau A`
+    with matched sets as clusters, :math:`\frac{G}{G-1}\frac{n-1}{n-2}(X'WX)^{-1}\sum_g s_g s_g'(X'WX)^{-1}`,
+    :math:`s_g = \sum_{i\in g} w_i x_i e_i` (``sandwich::vcovCL(fit, cluster = ~subclass)``, the standard error
+    MatchIt's vignette recommends); it treats the matching as fixed. Validated against R's MatchIt 4.5.1
+    (``tests/reference/causal_matching.R``: matched sets, weights, estimate and standard error on lalonde, NHEFS
+    and a simulation). For propensity-score matching the reference uses MatchIt's general matching routine:
+    MatchIt 4.5.1's fast routine for a propensity score alone truncates distances to integers, so it takes the
+    lower-score neighbour whatever the distances and ignores the caliper.
+
     Examples
     --------
     >>> import causalinfer as ci
     >>> r = ci.causal.matching(ci.load_dataset("lalonde"), distance="propensity", bias_adjust=False)
     >>> r.effect
     'ATT'
+    >>> r2 = ci.causal.matching(ci.load_dataset("lalonde"), distance="propensity", replace=False, caliper=0.2)
+    >>> r2.details["match_matrix"].columns.tolist()
+    ['unit', 'match_1']
     """
     from .._validation import check_conf_level
     from ._design import check_estimand, check_rank, prepare
@@ -212,14 +393,26 @@ def matching(
         caliper = check_real(caliper, "caliper")
         if caliper <= 0:
             raise ArgumentError(f"`caliper` must be positive; got {show(caliper)}")
+    if not isinstance(replace, bool):
+        raise ArgumentError(f"`replace` must be True or False; got {show(replace)}")
+    if bias_adjust is None:
+        bias_adjust = replace
     if not isinstance(bias_adjust, bool):
         raise ArgumentError(f"`bias_adjust` must be True or False; got {show(bias_adjust)}")
+    if not replace:
+        if bias_adjust:
+            raise ArgumentError("`bias_adjust`=True needs matching with replacement; use replace=True or leave bias_adjust unset")
+        if estimand == "ATE":
+            raise ArgumentError(
+                "`estimand`='ATE' is not available with replace=False (matching without replacement estimates the ATT or "
+                "the ATC); use estimand='ATT' or 'ATC', or replace=True"
+            )
     cd = prepare(data, outcome=outcome, treatment=treatment, covariates=covariates, categorical=categorical, squared=squared)
     check_rank(np.column_stack([np.ones(cd.n), cd.Z]), ("(intercept)", *cd.names), "covariates")
     from ._models import check_classifier
 
     spec = core.Spec(
-        "matching",
+        "matching" if replace else NO_REPLACE_METHOD,
         estimand=estimand,
         propensity_model=check_classifier(propensity_model, "propensity_model"),
         match_distance=distance,
@@ -227,6 +420,8 @@ def matching(
         caliper=caliper,
         bias_adjust=bias_adjust,
     )
+    if not replace:
+        return _matching_without_replacement(data, cd, spec, conf_level)
     e, _ = core.propensity(cd.a, cd.Z, spec, None, cd.names)
     out = match_estimate(cd.y, cd.a, cd.Z, estimand=estimand, distance=distance, ratio=ratio, caliper=caliper, bias_adjust=bias_adjust, e=e)
     se = math.sqrt(out["variance"])
@@ -295,6 +490,98 @@ def matching(
     return result
 
 
+def _matching_without_replacement(data: Any, cd: Any, spec: core.Spec, conf_level: float) -> EffectResult:
+    """The EffectResult of greedy matching without replacement (called by :func:`matching`)."""
+    from scipy import stats
+
+    from ._diagnostics import overlap_diagnostics
+    from ._estimators import Context, _z
+
+    estimand, ratio, caliper, distance = spec.estimand, spec.ratio, spec.caliper, spec.match_distance
+    uses_score = distance == "propensity" or caliper is not None
+    e = core.propensity(cd.a, cd.Z, spec, None, cd.names)[0] if uses_score else None
+    out = match_without_replacement(cd.y, cd.a, cd.Z, estimand=estimand, distance=distance, ratio=ratio, caliper=caliper, e=e)
+    est, se = out["estimate"], math.sqrt(out["variance"])
+    focal_word = "treated" if estimand == "ATT" else "untreated"
+    diags = []
+    n_focal = int(out["focal"].size)
+    if out["dropped"]:
+        diags.append(
+            Diagnostic(
+                "caliper",
+                "warn",
+                float(out["dropped"]),
+                f"{out['dropped']} of {n_focal} {focal_word} unit(s) had no unused match within the caliper and were dropped; "
+                f"the estimate is for the {n_focal - out['dropped']} matched {focal_word} units",
+            )
+        )
+    elif caliper is not None:
+        diags.append(Diagnostic("caliper", "ok", 0.0, f"every {focal_word} unit found a match within the caliper"))
+    if out["partial"]:
+        diags.append(
+            Diagnostic(
+                "incomplete matches",
+                "warn",
+                float(out["partial"]),
+                f"{out['partial']} matched {focal_word} unit(s) got fewer than ratio={ratio} matches within the caliper; "
+                "their matches carry more weight",
+            )
+        )
+    if e is not None:
+        diags.extend(overlap_diagnostics(e, cd.a, None, estimand))
+    w = out["weights"]
+    details: dict[str, Any] = {"covariate_columns": list(cd.names)}
+    if cd.Z.shape[1]:
+        table = balance_table(cd.Z, cd.names, cd.a, w)
+        details["balance"] = table
+        diags.append(balance_diagnostic(table, adjusted=True))
+    mm = out["match_matrix"]
+    frame = {"unit": out["focal"].astype(np.int64)}
+    for j in range(ratio):
+        frame[f"match_{j + 1}"] = mm[:, j]
+    details["match_matrix"] = pd.DataFrame(frame)
+    rows = np.flatnonzero(w > 0)
+    details["matched_sample"] = pd.DataFrame({"unit": rows.astype(np.int64), "weight": w[rows], "subclass": out["subclass"][rows]})
+    what = "Mahalanobis distance on the covariates" if distance == "mahalanobis" else "propensity-score distance"
+    if caliper is not None:
+        what += f", caliper {caliper:g} SD of the propensity score"
+    order = (
+        "data order"
+        if not (distance == "propensity" or caliper is not None)
+        else ("largest propensity first" if estimand == "ATT" else "smallest propensity first")
+    )
+    method = (
+        f"Greedy nearest-neighbour matching without replacement (1:{ratio}, {order}), {what}; difference in weighted means "
+        "of the matched sample, SE clustered on matched sets (CR1)"
+    )
+    z = _z(conf_level)
+    stat = est / se
+    result = EffectResult(
+        method=method,
+        estimand=cd.estimand_text(estimand) + (" (matched units)" if out["dropped"] else ""),
+        estimate=est,
+        std_error=se,
+        ci_low=est - z * se,
+        ci_high=est + z * se,
+        conf_level=conf_level,
+        statistic=stat,
+        statistic_name="z",
+        pvalue=float(2 * stats.norm.sf(abs(stat))),
+        alternative="two-sided",
+        null_value=0.0,
+        n=out["n_matched"],
+        diagnostics=tuple(diags),
+        details=details,
+        label=f"matching {estimand} (no replacement)",
+        provenance=Provenance.current(data_fingerprint=cd.fingerprint),
+        effect=estimand,
+        treatment=cd.treatment,
+        outcome=cd.outcome,
+    )
+    object.__setattr__(result, "_context", Context(cd=cd, spec=spec, warm=core.Warm(std=Standardizer.of(cd.Z)), conf_level=conf_level))
+    return result
+
+
 def core_matching(
     y: np.ndarray,
     a: np.ndarray,
@@ -324,6 +611,29 @@ def core_matching(
 
 
 core.CORES["matching"] = core_matching
+
+
+def core_matching_without_replacement(
+    y: np.ndarray,
+    a: np.ndarray,
+    Z: np.ndarray,
+    spec: core.Spec,
+    *,
+    warm: core.Warm | None = None,
+    need_phi: bool = True,
+    names: tuple[str, ...] = (),
+) -> core.EffectFit:
+    """Matching without replacement as an array-level estimator (refutations refit the propensity model)."""
+    e = None
+    if spec.match_distance == "propensity" or spec.caliper is not None:
+        e, _ = core.propensity(a, Z, spec, None, names)
+    out = match_without_replacement(
+        y, a, Z, estimand=spec.estimand, distance=spec.match_distance, ratio=spec.ratio, caliper=spec.caliper, e=e
+    )
+    return core.EffectFit(estimate=out["estimate"], mu1=out["mu1"], mu0=out["mu0"])
+
+
+core.CORES[NO_REPLACE_METHOD] = core_matching_without_replacement
 
 
 def rosenbaum_bounds(result: EffectResult, *, gammas: Sequence[float] = (1.0, 1.25, 1.5, 2.0, 2.5, 3.0)) -> Any:
@@ -367,7 +677,7 @@ def rosenbaum_bounds(result: EffectResult, *, gammas: Sequence[float] = (1.0, 1.
     from .._validation import check_real
 
     ctx = getattr(result, "_context", None)
-    if not isinstance(result, EffectResult) or ctx is None or ctx.spec.method != "matching":
+    if not isinstance(result, EffectResult) or ctx is None or ctx.spec.method not in ("matching", NO_REPLACE_METHOD):
         raise ArgumentError("Rosenbaum bounds need a matching result computed in this session (causalinfer.causal.matching)")
     spec = ctx.spec
     if spec.ratio != 1 or spec.estimand == "ATE":
@@ -379,19 +689,28 @@ def rosenbaum_bounds(result: EffectResult, *, gammas: Sequence[float] = (1.0, 1.
         raise ArgumentError(f"`gammas` must be numbers >= 1; got {show(gammas)}")
     cd = ctx.cd
     e = None
-    if spec.match_distance == "propensity":
+    if spec.match_distance == "propensity" or (spec.method == NO_REPLACE_METHOD and spec.caliper is not None):
         e, _ = core.propensity(cd.a, cd.Z, spec, None, cd.names)
-    out = match_estimate(
-        cd.y,
-        cd.a,
-        cd.Z,
-        estimand=spec.estimand,
-        distance=spec.match_distance,
-        ratio=1,
-        caliper=spec.caliper,
-        bias_adjust=spec.bias_adjust,
-        e=e,
-    )
+    if spec.method == NO_REPLACE_METHOD:
+        nr = match_without_replacement(
+            cd.y, cd.a, cd.Z, estimand=spec.estimand, distance=spec.match_distance, ratio=1, caliper=spec.caliper, e=e
+        )
+        mm = nr["match_matrix"][:, 0]
+        paired = mm >= 0
+        sign = 1.0 if spec.estimand == "ATT" else -1.0
+        out = {"estimate": nr["estimate"], "differences": sign * (cd.y[nr["focal"][paired]] - cd.y[mm[paired]])}
+    else:
+        out = match_estimate(
+            cd.y,
+            cd.a,
+            cd.Z,
+            estimand=spec.estimand,
+            distance=spec.match_distance,
+            ratio=1,
+            caliper=spec.caliper,
+            bias_adjust=spec.bias_adjust,
+            e=e,
+        )
     d = out["differences"]
     d = d if out["estimate"] >= 0 else -d
     d = d[d != 0]
