@@ -344,7 +344,7 @@ def matching(
         Without replacement ``details`` holds instead ``"match_matrix"`` (one row per target unit: its row
         number ``unit`` and the row numbers ``match_1``, ... of its matches, -1 where none), ``"matched_sample"``
         (row number, ``weight`` and ``subclass`` of every matched unit), ``"balance"`` (after: the matched
-        sample with its weights) and ``"covariate_columns"``.
+        sample with its weights) and ``"covariate_columns"``; ``n`` is then the size of the matched sample.
 
     Notes
     -----
