@@ -166,6 +166,13 @@ def predict_frame(est: Any, X: pd.DataFrame, outputs: tuple[str, ...], ident: pd
     ``upper`` for ``"interval"``; ``set_size`` and one boolean ``in_set_<class>`` column per class for ``"set"``.
     """
     out = {c: ident[c].to_numpy() for c in ident.columns}
+    if "interval" in outputs and hasattr(est, "predict_with_interval"):
+        pred, iv = est.predict_with_interval(X)  # arrays: no intermediate DataFrame per chunk
+        if "prediction" in outputs:
+            out["prediction"] = pred
+        out["lower"] = iv[:, 0]
+        out["upper"] = iv[:, 1]
+        return pd.DataFrame(out)
     if "interval" in outputs or "set" in outputs:
         with_proba = "proba" in outputs
         cf = est.predict_frame(X, proba=True) if with_proba else est.predict_frame(X)
