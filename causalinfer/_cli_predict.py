@@ -85,7 +85,10 @@ def register(subparsers: Any) -> None:
     sc.add_argument("destination", metavar="DESTINATION", help="a .csv file, a Parquet directory, or a database URL (see below)")
     sc.add_argument("--chunk-size", type=int, default=100_000, metavar="N", help="rows per chunk (default 100000)")
     sc.add_argument(
-        "--resume", action=argparse.BooleanOptionalAction, default=True, help="continue an interrupted job after its last committed chunk (default: --resume)"
+        "--resume",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="continue an interrupted job after its last committed chunk (default: --resume)",
     )
     sc.add_argument("--overwrite", action="store_true", help="replace a destination holding another job's output")
     sc.add_argument("--key", nargs="+", metavar="COL", help="column(s) identifying a row, copied to the output (default: a row number)")
@@ -119,7 +122,10 @@ def register(subparsers: Any) -> None:
     dr.add_argument("--metric", default="psi", choices=("psi", "js", "wasserstein"), help="effect size that raises alerts (default: psi)")
     dr.add_argument("--threshold", type=float, default=None, help="alert threshold (default: psi 0.2, js 0.1, wasserstein 0.1)")
     dr.add_argument(
-        "--alert-on", default="effect_size", choices=("effect_size", "pvalue", "both"), help="alert on effect size, Holm-adjusted p-value or both (default: effect_size)"
+        "--alert-on",
+        default="effect_size",
+        choices=("effect_size", "pvalue", "both"),
+        help="alert on effect size, Holm-adjusted p-value or both (default: effect_size)",
     )
     dr.add_argument("--chunk-size", type=int, default=250_000, metavar="N", help="rows of CURRENT read at a time (default 250000)")
     dr.add_argument("--quiet", action="store_true", help="no progress bar and no table; only errors and alerts")
@@ -141,7 +147,10 @@ def _run(command: str, work: Any, args: argparse.Namespace) -> int:
     try:
         return int(work(args))
     except KeyboardInterrupt:
-        print(f"causalinfer {command}: interrupted" + ("; committed chunks are kept, run again to resume" if command == "score" else ""), file=sys.stderr)
+        print(
+            f"causalinfer {command}: interrupted" + ("; committed chunks are kept, run again to resume" if command == "score" else ""),
+            file=sys.stderr,
+        )
         return EXIT_INTERRUPTED
     except Exception as exc:  # one readable line, never a traceback
         return _fail(command, exc)

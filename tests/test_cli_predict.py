@@ -85,9 +85,7 @@ def test_score_sets_into_sqlite(files, tmp_path, capsys):
 
 def test_score_drift_alert_exits_3_with_one_line(files, tmp_path, capsys):
     d = files["dir"]
-    code, _, err = run(
-        ["score", d / "reg.skops", d / "shifted.parquet", tmp_path / "o", "--profile", d / "prof.json", "--quiet"], capsys
-    )
+    code, _, err = run(["score", d / "reg.skops", d / "shifted.parquet", tmp_path / "o", "--profile", d / "prof.json", "--quiet"], capsys)
     assert code == _cli_predict.EXIT_DRIFT == 3
     assert err.count("\n") == 1 and err.startswith("drift alert: 2 of 3 column(s) flagged: a (psi")
     assert len(pd.read_parquet(tmp_path / "o")) == 1500  # the scores are written all the same

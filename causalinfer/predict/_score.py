@@ -393,6 +393,20 @@ def score(
     >>> res = score(m, X, chunk_size=64, outputs=["prediction", "proba"], progress=False)
     >>> res.rows_written, res.chunks, list(res.output.columns)
     (200, 4, ['row', 'prediction', 'proba_False', 'proba_True'])
+
+    Conformal intervals as output columns, with a drift check of the scored rows against the training profile:
+
+    >>> from sklearn.linear_model import LinearRegression
+    >>> from causalinfer.predict import Profile, SplitConformalRegressor
+    >>> y = X["a"] - X["b"] + rng.normal(size=200)
+    >>> cp = SplitConformalRegressor(LinearRegression(), alpha=0.1, random_state=0).fit(X, y)
+    >>> prof = Profile.build(X)
+    >>> new = pd.DataFrame({"a": rng.normal(2, 1, size=300), "b": rng.normal(size=300)})
+    >>> res = score(cp, new, chunk_size=100, outputs=["prediction", "interval"], monitor=prof, progress=False)
+    >>> list(res.output.columns), res.drift.alerts
+    (['row', 'prediction', 'lower', 'upper'], ('a',))
+    >>> [d.status for d in res.diagnostics if d.name == "drift"]
+    ['warn']
     """
     chunk_size = check_int(chunk_size, "chunk_size", minimum=1)
     outs = _as_outputs(outputs)

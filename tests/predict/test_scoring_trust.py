@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -269,8 +277,8 @@ def test_monitor_argument_errors(regressor, profile, data):
         score(regressor, data, monitor="profile.json", progress=False)
     with pytest.raises(ArgumentError, match="add 'prediction' to `outputs`"):
         score(regressor, data, outputs="interval", monitor=profile, progress=False)
-    with pytest.raises(SchemaError, match=r"profiles column\(s\) \['x0'\] that the source does not have"):
-        score(regressor, data.drop(columns="x0").assign(x0b=1.0).rename(columns={"x0b": "z"}), monitor=Profile.build(data[["x0"]]), schema=data[["x1"]], progress=False)
+    with pytest.raises(SchemaError, match=r"profiles column\(s\) \['y'\] that the source does not have"):
+        score(regressor, data[FEATURES], monitor=Profile.build(data[["x0", "y"]]), progress=False)
     with pytest.raises(ArgumentError, match="engine='local' only"):
         score(regressor, data, monitor=profile, engine="dask", progress=False)
 
@@ -282,3 +290,63 @@ def test_monitor_reads_profile_columns_the_model_does_not_use(tmp_path, regresso
     res = score(regressor_path, src, None, chunk_size=500, monitor=prof, progress=False)
     assert list(res.drift.table["feature"]) == ["x0", "y"]
     assert res.drift.n == N
+
+
+def test_dask_engine_writes_the_same_intervals(tmp_path, regressor_path, regressor, data):
+    dd = pytest.importorskip("dask.dataframe", reason="dask is needed for engine='dask' (extra 'dask')")
+    ddf = dd.from_pandas(data, npartitions=3)
+    res = score(regressor_path, ddf, tmp_path / "out", key="id", outputs=("prediction", "interval"), engine="dask", progress=False)
+    assert res.details["conformal"]["level"] == 0.9
+    got = normalise(pd.read_parquet(tmp_path / "out"))
+    pd.testing.assert_frame_equal(got, expected_regression(regressor, data), check_dtype=False, rtol=1e-15, atol=0)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX-only")
+def test_sigkill_mid_interval_job_then_rerun(tmp_path, regressor_path, regressor, data):
+    child = textwrap.dedent(
+        """
+        import sys, time
+        from pathlib import Path
+        import causalinfer.predict._score as S
+        from causalinfer.predict import score
+
+        model, source, dest, beacon = sys.argv[1:5]
+        real = S.predict_frame
+        count = 0
+
+        def slow(*args, **kwargs):  # slow the job down so the parent can kill it part-way
+            global count
+            count += 1
+            Path(beacon).write_text(str(count))
+            time.sleep(0.03)
+            return real(*args, **kwargs)
+
+        S.predict_frame = slow
+        score(model, source, dest, chunk_size=100, key="id", outputs=["prediction", "interval"], progress=False)
+        """
+    )
+    src = tmp_path / "in.parquet"
+    data.to_parquet(src, row_group_size=100)
+    dest = tmp_path / "out.csv"
+    beacon = tmp_path / "beacon"
+    script = tmp_path / "child.py"
+    script.write_text(child)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    proc = subprocess.Popen([sys.executable, str(script), str(regressor_path), str(src), str(dest), str(beacon)], env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            text = beacon.read_text().strip() if beacon.exists() else ""
+            if text.isdigit() and int(text) >= 4:
+                break
+            assert proc.poll() is None, "the scoring job ended before it could be killed"
+            time.sleep(0.005)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    assert 0 < len(pd.read_csv(dest)) < N
+    res = score(regressor_path, src, dest, chunk_size=100, key="id", outputs=["prediction", "interval"], progress=False)
+    assert res.details["rows_skipped"] > 0 and res.details["rows_skipped"] + res.rows_written == N
+    got = normalise(pd.read_csv(dest))
+    pd.testing.assert_frame_equal(got, expected_regression(regressor, data), check_dtype=False, rtol=1e-15, atol=0)
