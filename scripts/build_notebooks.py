@@ -279,7 +279,7 @@ the calibration rows, at least 90% of the intervals will contain the true earnin
         code(
             """
 model = predict.SplitConformalRegressor(
-    HistGradientBoostingRegressor(max_iter=200, learning_rate=0.05, random_state=0),
+    HistGradientBoostingRegressor(max_iter=100, learning_rate=0.1, random_state=0),
     alpha=0.1,
     score="normalized",
     random_state=0,
@@ -379,6 +379,14 @@ cps_coverage = predict.coverage(scored["re78"], scored[["lower", "upper"]].to_nu
 cps_coverage
 """
         ),
+        md(
+            """
+About 89% of the intervals contain the true earnings, within a point of the promised 90%. The guarantee is an
+average over calibration sets: with 2,793 calibration rows, the coverage of one calibrated predictor varies
+around 90% with a standard deviation of about 0.6 points (it follows a Beta distribution), so a shortfall of a
+point is ordinary. The interval above is about this one predictor on these 4,821 rows.
+"""
+        ),
         code(
             """
 fig, ax = plt.subplots(figsize=(7, 4))
@@ -461,11 +469,12 @@ causalinfer drift profile.json nsw.csv --columns age educ re74 re75 || echo "exi
 
 ## What to conclude
 
-* On new rows from the population it was trained on, the model's 90% conformal intervals cover about 90% of
-  the true 1978 earnings, as the theory promises, and the drift monitor stays quiet.
+* On new rows from the population it was trained on, the model's 90% conformal intervals cover about 89% of
+  the true 1978 earnings, within the variation the theory allows for one calibration set, and the drift
+  monitor stays quiet.
 * The NSW men differ sharply from the CPS men in their earlier earnings and circumstances; the drift check flags
-  it before any outcome is known. There the guarantee no longer holds, and the coverage estimate shows how far
-  it moved. Read a drift alert on a scoring job as "the intervals are not to be trusted here", not as a detail.
+  it before any outcome is known. There the guarantee no longer holds, and coverage falls to about 77%, far
+  outside that variation. Read a drift alert on a scoring job as "the intervals are not to be trusted here", not as a detail.
 """
         ),
     ]
