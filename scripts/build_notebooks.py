@@ -393,9 +393,9 @@ fig, ax = plt.subplots(figsize=(7, 4))
 show = scored.sort_values("prediction").iloc[:: max(1, len(scored) // 150)]
 inside = (show["re78"] >= show["lower"]) & (show["re78"] <= show["upper"])
 ax.vlines(np.arange(len(show)), show["lower"], show["upper"], color="#9ecae1", linewidth=2, label="90% interval")
-ax.scatter(np.arange(len(show))[inside], show["re78"][inside], s=8, color="#08519c", label="1978 earnings, inside")
-ax.scatter(np.arange(len(show))[~inside], show["re78"][~inside], s=10, color="#cf222e", label="outside")
-ax.set_xlabel("new CPS rows, sorted by forecast (every %dth shown)" % max(1, len(scored) // 150))
+ax.scatter(np.arange(len(show))[inside], show["re78"][inside], s=12, color="#08306b", zorder=3, label="1978 earnings, inside")
+ax.scatter(np.arange(len(show))[~inside], show["re78"][~inside], s=14, color="#cf222e", zorder=3, label="outside")
+ax.set_xlabel("new CPS rows, sorted by forecast (one in %d shown)" % max(1, len(scored) // 150))
 ax.set_ylabel("US dollars")
 ax.legend(loc="upper left", fontsize=8)
 ax.set_title("Forecasts with conformal intervals widen where earnings vary more");
