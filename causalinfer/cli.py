@@ -7,7 +7,6 @@ Exit codes: 0 success; 1 a problem with the input (one line on stderr says what)
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -126,6 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
             "examples:\n"
             "  causalinfer demo                              analyse bundled NHEFS data, write an HTML report\n"
             "  causalinfer report data.csv --treatment d --outcome y --covariates x1 x2 -o report.html\n"
+            "  causalinfer score model.skops data.parquet scores/ --chunk-size 50000\n"
+            "  causalinfer drift profile.json current.csv\n"
             "  causalinfer datasets                          list bundled data sets\n\n"
             "exit codes: 0 success, 1 bad input, 2 bad usage, 3 a check raised an alarm, 70 internal error"
         ),
@@ -188,10 +189,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ds.set_defaults(func=_cmd_datasets)
 
-    if importlib.util.find_spec("causalinfer._cli_predict") is not None:
-        from . import _cli_predict
+    from ._cli_predict import register as register_predict
 
-        _cli_predict.register(sub)
+    register_predict(sub)
     return parser
 
 

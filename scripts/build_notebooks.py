@@ -477,5 +477,270 @@ predictive inference go deeper into each part.
     ]
 
 
+@notebook("04_predictive_inference")
+def _predict() -> list[nbformat.NotebookNode]:
+    return [
+        md(
+            """
+# Predictive inference: forecasting 1978 earnings, with honest intervals and a drift check
+
+The `lalonde_cps` data stack two very different groups of American men: 15,992 respondents of the Current
+Population Survey (CPS) and the 185 disadvantaged men who entered the NSW job-training programme. Suppose an
+agency trained a model on the CPS to forecast a man's 1978 earnings from his age, schooling and earlier
+earnings, and then used it to score new case files. This notebook follows that model through its working life:
+
+1. train a scikit-learn model and wrap it in a **conformal predictor**, so every forecast comes with a 90%
+   prediction interval;
+2. **save** it (a skops file with a sidecar that pins its content and its input columns);
+3. **score** a CSV of new rows into a SQLite table in chunks, resumably, with the intervals as extra columns and a
+   **drift monitor** watching the inputs;
+4. **evaluate** the forecasts with confidence intervals, and check the intervals' coverage;
+5. point the same model at the NSW men, a population it never saw, and watch the drift check and the coverage.
+
+Every file is written to a temporary folder.
+"""
+        ),
+        code(
+            """
+import tempfile
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sklearn.ensemble import HistGradientBoostingRegressor
+
+import causalinfer as ci
+from causalinfer import predict
+
+work = Path(tempfile.mkdtemp(prefix="predictive-inference-"))
+ds = ci.load_dataset("lalonde_cps")
+features = ["age", "educ", "black", "hisp", "marr", "nodegree", "re74", "re75"]
+frame = ds.frame.assign(id=np.arange(len(ds.frame)))
+cps = frame[frame["sample"] == "CPS"]
+nsw = frame[frame["sample"] == "NSW"]
+
+# CPS men: 70% to fit and calibrate the model, 30% arrive later as new rows to score
+rng = np.random.default_rng(2024)
+is_new = rng.random(len(cps)) < 0.3
+train, new_cps = cps[~is_new], cps[is_new]
+print(f"training rows: {len(train):,}   new CPS rows: {len(new_cps):,}   NSW rows: {len(nsw):,}")
+"""
+        ),
+        md(
+            """
+## 1. A model with prediction intervals
+
+Earnings are skewed and heteroskedastic: men who earned a lot before vary much more afterwards. A gradient-boosted
+model gives the point forecast; `SplitConformalRegressor` with the normalised score holds out a quarter of the
+training rows to calibrate intervals that widen where the model errs more. If new rows are exchangeable with
+the calibration rows, at least 90% of the intervals will contain the true earnings, whatever the model.
+"""
+        ),
+        code(
+            """
+model = predict.SplitConformalRegressor(
+    HistGradientBoostingRegressor(max_iter=100, learning_rate=0.1, random_state=0),
+    alpha=0.1,
+    score="normalized",
+    random_state=0,
+).fit(train[features], train["re78"])
+print(f"calibrated on {model.n_calibration_:,} rows; 90% intervals from the {model.quantile():.3f} quantile of the normalised scores")
+"""
+        ),
+        md(
+            """
+## 2. Save it, with a reference profile beside it
+
+`save_model` writes a skops file (no pickle: loading it cannot run code of the file's choosing) and a JSON sidecar
+with its SHA-256, the input columns and dtypes, and the library versions. The gradient-boosting trees are a type
+skops does not trust by default, so loading names it in `trusted=`; causalinfer's own conformal predictors need
+no such naming.
+
+The `Profile` stores what the training inputs, and the model's predictions on them, looked like, so later data can
+be compared with it.
+"""
+        ),
+        code(
+            """
+model_file = work / "earnings.skops"
+info = predict.save_model(model, model_file, training_data=train[features])
+TRUSTED = ["sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"]
+
+profile = predict.Profile.build(
+    train[features].assign(prediction=model.predict(train[features])), prediction="prediction", name="CPS training rows"
+)
+(work / "profile.json").write_text(profile.to_json())
+print(info.estimator, info.sha256[:16], "...", info.schema.names)
+profile.describe()
+"""
+        ),
+        md(
+            """
+## 3. Score new rows into SQLite, in chunks, with intervals and a drift monitor
+
+The new CPS rows arrive as a CSV file. `score` reads it 1,000 rows at a time, checks each chunk against the saved
+input schema, writes `prediction`, `lower` and `upper` for every row into a SQLite table (one transaction per
+chunk), and feeds every chunk to the drift monitor. Were the job interrupted, running it again would continue
+after the last committed chunk; each row lands in the table exactly once.
+"""
+        ),
+        code(
+            """
+new_cps[["id", *features]].to_csv(work / "new_cps.csv", index=False)
+db = predict.SQLDestination(f"sqlite:///{work / 'scores.db'}", "cps_scores")
+
+job = predict.score(
+    model_file, work / "new_cps.csv", db,
+    chunk_size=1_000, key="id", outputs=("prediction", "interval"),
+    trusted=TRUSTED, monitor=profile, progress=False,
+)
+job
+"""
+        ),
+        code(
+            """
+again = predict.score(
+    model_file, work / "new_cps.csv", db,
+    chunk_size=1_000, key="id", outputs=("prediction", "interval"), trusted=TRUSTED, progress=False,
+)
+print(again.details["status"], "-", again.rows_written, "rows written on the second run")
+"""
+        ),
+        md(
+            """
+The drift monitor saw nothing unusual: the new CPS rows look like the training rows, feature by feature and in
+their predictions. Now the scores are in the database; join them with the 1978 earnings once those are known.
+"""
+        ),
+        code(
+            """
+scores = pd.read_sql_table("cps_scores", sa.create_engine(db.connection))
+scored = scores.merge(frame[["id", "re78"]], on="id")
+scored.head()
+"""
+        ),
+        md(
+            """
+## 4. How good are the forecasts, and do the intervals keep their promise?
+
+`evaluate` gives each metric with a confidence interval (for RMSE and MAE from the per-row losses, for R² by
+bootstrap), so the reader can tell a real difference between models from noise. `coverage` counts how many
+intervals contain the truth, with a Wilson interval, and compares it with the promised 90%.
+"""
+        ),
+        code(
+            """
+predict.evaluate(scored["re78"], scored["prediction"], task="regression")
+"""
+        ),
+        code(
+            """
+cps_coverage = predict.coverage(scored["re78"], scored[["lower", "upper"]].to_numpy(), nominal=0.9)
+cps_coverage
+"""
+        ),
+        md(
+            """
+About 89% of the intervals contain the true earnings, within a point of the promised 90%. The guarantee is an
+average over calibration sets: with 2,793 calibration rows, the coverage of one calibrated predictor varies
+around 90% with a standard deviation of about 0.6 points (it follows a Beta distribution), so a shortfall of a
+point is ordinary. The interval above is about this one predictor on these 4,821 rows.
+"""
+        ),
+        code(
+            """
+fig, ax = plt.subplots(figsize=(7, 4))
+show = scored.sort_values("prediction").iloc[:: max(1, len(scored) // 150)]
+inside = (show["re78"] >= show["lower"]) & (show["re78"] <= show["upper"])
+ax.vlines(np.arange(len(show)), show["lower"], show["upper"], color="#9ecae1", linewidth=2, label="90% interval")
+ax.scatter(np.arange(len(show))[inside], show["re78"][inside], s=12, color="#08306b", zorder=3, label="1978 earnings, inside")
+ax.scatter(np.arange(len(show))[~inside], show["re78"][~inside], s=14, color="#cf222e", zorder=3, label="outside")
+ax.set_xlabel("new CPS rows, sorted by forecast (one in %d shown)" % max(1, len(scored) // 150))
+ax.set_ylabel("US dollars")
+ax.legend(loc="upper left", fontsize=8)
+ax.set_title("Forecasts with conformal intervals widen where earnings vary more");
+"""
+        ),
+        md(
+            """
+## 5. The same model on a population it never saw
+
+The NSW men were recruited because they were poor: most earned nothing in 1974 and 1975, few were married, most
+had no high-school degree. Score them with the same saved model and the same profile, this time into a Parquet
+directory, and the drift monitor raises an alert. It comes back as a `warn` diagnostic naming the columns, and
+because the outputs are conformal intervals the diagnostic also says that their coverage is no longer guaranteed.
+"""
+        ),
+        code(
+            """
+nsw[["id", *features]].to_csv(work / "nsw.csv", index=False)
+nsw_job = predict.score(
+    model_file, work / "nsw.csv", work / "nsw_scores",
+    chunk_size=100, key="id", outputs=("prediction", "interval"),
+    trusted=TRUSTED, monitor=profile, progress=False,
+)
+print([d.message for d in nsw_job.diagnostics if d.name == "drift"][0])
+nsw_job.drift
+"""
+        ),
+        code(
+            """
+nsw_job.drift.plot();
+"""
+        ),
+        md(
+            """
+Does the shift matter? For these men the outcome is known too, so the coverage can be checked. Below, both
+coverage estimates with their 95% intervals against the promised 90%.
+"""
+        ),
+        code(
+            """
+nsw_scored = pd.read_parquet(work / "nsw_scores").merge(frame[["id", "re78"]], on="id")
+nsw_coverage = predict.coverage(nsw_scored["re78"], nsw_scored[["lower", "upper"]].to_numpy(), nominal=0.9)
+both = ci.ResultSet(
+    [cps_coverage.replace(label="new CPS rows"), nsw_coverage.replace(label="NSW men (shifted)")],
+    title="Coverage of the 90% prediction intervals",
+)
+ax = both.plot()
+ax.axvline(0.9, color="#57606a", linestyle="--", linewidth=1)
+both.to_frame()[["label", "estimate", "ci_low", "ci_high", "n"]]
+"""
+        ),
+        code(
+            """
+predict.evaluate(nsw_scored["re78"], nsw_scored["prediction"], task="regression", metrics=["rmse", "mae"])
+"""
+        ),
+        md(
+            """
+## The same from the command line
+
+A scheduler can run both steps without Python: `causalinfer score` (with `--profile` to check drift while
+scoring) and `causalinfer drift`, which exits with code 3 when a column is flagged, so a pipeline can stop or page
+someone.
+
+```
+causalinfer score earnings.skops nsw.csv sqlite:///scores.db --table nsw --key id \\
+    --outputs prediction interval --trust sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor \\
+    --profile profile.json
+causalinfer drift profile.json nsw.csv --columns age educ re74 re75 || echo "exit $?"
+```
+
+## What to conclude
+
+* On new rows from the population it was trained on, the model's 90% conformal intervals cover about 89% of
+  the true 1978 earnings, within the variation the theory allows for one calibration set, and the drift
+  monitor stays quiet.
+* The NSW men differ sharply from the CPS men in their earlier earnings and circumstances; the drift check flags
+  it before any outcome is known. There the guarantee no longer holds, and coverage falls to about 77%, far
+  outside that variation. Read a drift alert on a scoring job as "the intervals are not to be trusted here", not as a detail.
+"""
+        ),
+    ]
+
+
 if __name__ == "__main__":
     main(sys.argv[1:])

@@ -8,6 +8,11 @@ Trust: conformal prediction (:class:`SplitConformalRegressor`, :class:`Conformal
 :class:`SplitConformalClassifier`, :class:`JackknifePlusRegressor`), evaluation with confidence intervals
 (:func:`evaluate`, :func:`compare_models`, :func:`performance_by_chunk`, :func:`coverage`) and drift monitoring
 (:class:`Profile`, :class:`DriftMonitor`, :class:`DriftResult`). These load on first use.
+
+The two meet in ``score``: a saved conformal predictor writes its intervals (``outputs=("prediction", "interval")``,
+columns ``lower``/``upper``) or prediction sets (``outputs=("prediction", "set")``, columns ``set_size`` and
+``in_set_<class>``) chunk by chunk, and ``score(..., monitor=profile)`` checks the scored rows for drift and
+attaches the :class:`DriftResult` to the :class:`ScoringResult`.
 """
 
 import importlib

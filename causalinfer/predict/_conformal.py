@@ -43,10 +43,24 @@ def _check_fitted(obj: Any, attr: str) -> None:
         raise ArgumentError(f"this {type(obj).__name__} is not fitted yet; call fit(X, y) (or calibrate(X, y) with prefit=True) first")
 
 
+def _inner_feature_names(model: Any) -> np.ndarray:
+    """``feature_names_in_`` of the wrapped fitted model, or AttributeError (so ``getattr(..., None)`` works)."""
+    names = getattr(model, "feature_names_in_", None)
+    if names is None:
+        raise AttributeError("feature_names_in_")
+    return np.asarray(names, dtype=object)
+
+
 class _SplitConformalBase(BaseEstimator):  # type: ignore[misc]
     """Shared split/calibrate logic; subclasses define the conformity score."""
 
     _predict_method = "predict"
+
+    @property
+    def feature_names_in_(self) -> np.ndarray:
+        """Column names the wrapped model was fitted on (when it was fitted on a DataFrame)."""
+        inner = self.__dict__.get("lower_estimator_", self.__dict__.get("estimator_"))
+        return _inner_feature_names(inner)
 
     def _resolve_alpha(self, alpha: Any) -> float:
         return check_alpha(self.alpha if alpha is None else alpha)
@@ -492,13 +506,25 @@ class SplitConformalClassifier(_SplitConformalBase):
         q = self.quantile(alpha)
         return self._all_scores(self._proba(X)) <= q
 
-    def predict_frame(self, X: Any, *, alpha: float | None = None) -> pd.DataFrame:
-        """Columns ``prediction``, ``set_size`` and one boolean ``in_set_<class>`` column per class (one model call)."""
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities of the fitted classifier, shape ``(n, n_classes)`` (columns in ``classes_`` order)."""
+        _check_fitted(self, "estimator_")
+        return self._proba(X)
+
+    def predict_frame(self, X: Any, *, alpha: float | None = None, proba: bool = False) -> pd.DataFrame:
+        """Columns ``prediction``, ``set_size`` and one boolean ``in_set_<class>`` column per class (one model call).
+
+        With ``proba=True`` the class probabilities follow the prediction as ``proba_<class>`` columns (same call).
+        """
         q = self.quantile(alpha)
-        proba = self._proba(X)
-        sets = self._all_scores(proba) <= q
+        p = self._proba(X)
+        sets = self._all_scores(p) <= q
         index = X.index if isinstance(X, pd.DataFrame) else None
-        cols: dict[str, Any] = {"prediction": self.classes_[np.argmax(proba, axis=1)], "set_size": sets.sum(axis=1)}
+        cols: dict[str, Any] = {"prediction": self.classes_[np.argmax(p, axis=1)]}
+        if proba:
+            for j, c in enumerate(self.classes_):
+                cols[f"proba_{c}"] = p[:, j]
+        cols["set_size"] = sets.sum(axis=1)
         for j, c in enumerate(self.classes_):
             cols[f"in_set_{c}"] = sets[:, j]
         return pd.DataFrame(cols, index=index)
@@ -593,6 +619,12 @@ class JackknifePlusRegressor(BaseEstimator):  # type: ignore[misc]
         self.residuals_ = resid
         self.n_train_ = n
         return self
+
+    @property
+    def feature_names_in_(self) -> np.ndarray:
+        """Column names the fold models were fitted on (when fitted on a DataFrame)."""
+        models = self.__dict__.get("models_")
+        return _inner_feature_names(models[0] if models else None)
 
     def _fold_predictions(self, X: Any) -> np.ndarray:
         _check_fitted(self, "models_")

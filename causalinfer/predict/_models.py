@@ -24,6 +24,13 @@ from ._errors import ModelError, UntrustedModelError
 __all__ = ["ModelInfo", "frame_fingerprint", "load_model", "model_info", "save_model"]
 
 _META_FORMAT = 1
+
+#: causalinfer's own model types, trusted by :func:`load_model` without being named (plain scikit-learn
+#: estimators holding fitted models; loading them runs no code of the file's choosing).
+OWN_TYPES: frozenset[str] = frozenset(
+    f"causalinfer.predict._conformal.{name}"
+    for name in ("SplitConformalRegressor", "ConformalizedQuantileRegressor", "SplitConformalClassifier", "JackknifePlusRegressor")
+)
 _PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib")
 
 
@@ -259,6 +266,9 @@ def load_model(
     trusted : iterable of str, default ()
         Fully qualified type names (e.g. ``"mypackage.MyTransformer"``) to trust beyond skops' default set.
         Loading a file that holds other untrusted types raises :class:`UntrustedModelError` listing them.
+        causalinfer's conformal predictors (``causalinfer.predict._conformal.SplitConformalRegressor``,
+        ``...ConformalizedQuantileRegressor``, ``...SplitConformalClassifier``, ``...JackknifePlusRegressor``;
+        the set ``OWN_TYPES``) are always trusted: a saved conformal predictor loads with no ``trusted`` argument.
     allow_pickle : bool, default False
         Allow a ``.pkl``/``.pickle``/``.joblib`` file. Unpickling runs arbitrary code: only for files you made.
         A pickle file needs no sidecar (when it has one, its hash is checked).
@@ -316,7 +326,7 @@ def load_model(
             untrusted = sio.get_untrusted_types(file=p)
         except Exception as exc:
             raise ModelError(f"{str(p)!r} is not a skops model file ({type(exc).__name__}: {exc})") from exc
-        refused = sorted(set(untrusted) - trusted_set)
+        refused = sorted(set(untrusted) - trusted_set - OWN_TYPES)
         if refused:
             raise UntrustedModelError(
                 f"model file {str(p)!r} contains types that are not trusted: {refused}. If you trust their source, pass trusted={refused!r}"

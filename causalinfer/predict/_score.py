@@ -24,7 +24,7 @@ from ._sources import Source, as_source, prefetch
 __all__ = ["OUTPUTS", "ScoringResult", "score"]
 
 #: Outputs a scoring job can write.
-OUTPUTS = ("prediction", "proba")
+OUTPUTS = ("prediction", "proba", "interval", "set")
 DEFAULT_CHUNK_SIZE = 100_000
 
 
@@ -38,9 +38,15 @@ class ScoringResult(Result):
     ``rows`` (those counts) and ``timings``, and ``unseen_categories`` when there are any. ``diagnostics`` report the input contract (dropped
     columns, casts, missing values, unseen categories) and the exactly-once accounting. When the destination
     is a DataFrame, ``output`` holds the scores.
+
+    With ``monitor=``, ``drift`` holds the :class:`~causalinfer.predict.DriftResult` of the rows scored in this
+    run (None when none were), ``details['drift_scope']`` says which rows those are, ``details['drift_timeline']``
+    has one row per scored chunk and column (``chunk`` is the job's chunk number), and a ``drift`` diagnostic
+    warns, naming the columns, when any column is flagged.
     """
 
     output: pd.DataFrame | None = field(default=None, repr=False)
+    drift: Any = field(default=None, repr=False)
 
     @property
     def rows_read(self) -> int:
@@ -133,6 +139,16 @@ def _check_outputs_for_model(est: Any, outputs: tuple[str, ...]) -> None:
         raise ArgumentError(
             f"`outputs` asks for 'proba', but the model ({type(est).__name__}) has no predict_proba; use outputs=('prediction',)"
         )
+    if "interval" in outputs and not (hasattr(est, "predict_interval") and hasattr(est, "predict_frame")):
+        raise ArgumentError(
+            f"`outputs` asks for 'interval', but the model ({type(est).__name__}) gives no prediction intervals; wrap the regressor "
+            "in a conformal predictor first, e.g. SplitConformalRegressor(model).fit(X, y), or drop 'interval'"
+        )
+    if "set" in outputs and not (hasattr(est, "predict_set") and hasattr(est, "predict_frame")):
+        raise ArgumentError(
+            f"`outputs` asks for 'set', but the model ({type(est).__name__}) gives no prediction sets; wrap the classifier "
+            "in SplitConformalClassifier(model).fit(X, y) first, or drop 'set'"
+        )
 
 
 def chunk_fingerprint(chunk: pd.DataFrame, columns: Sequence[str]) -> str:
@@ -143,8 +159,27 @@ def chunk_fingerprint(chunk: pd.DataFrame, columns: Sequence[str]) -> str:
 
 
 def predict_frame(est: Any, X: pd.DataFrame, outputs: tuple[str, ...], ident: pd.DataFrame) -> pd.DataFrame:
-    """The output frame of one chunk: identifying columns, then predictions and class probabilities."""
+    """The output frame of one chunk: identifying columns, then predictions and class probabilities.
+
+    Conformal outputs come from the predictor's own ``predict_frame`` (one model call per chunk): ``lower`` and
+    ``upper`` for ``"interval"``; ``set_size`` and one boolean ``in_set_<class>`` column per class for ``"set"``.
+    """
     out = {c: ident[c].to_numpy() for c in ident.columns}
+    if "interval" in outputs and hasattr(est, "predict_with_interval"):
+        pred, iv = est.predict_with_interval(X)  # arrays: no intermediate DataFrame per chunk
+        if "prediction" in outputs:
+            out["prediction"] = pred
+        out["lower"] = iv[:, 0]
+        out["upper"] = iv[:, 1]
+        return pd.DataFrame(out)
+    if "interval" in outputs or "set" in outputs:
+        with_proba = "proba" in outputs
+        cf = est.predict_frame(X, proba=True) if with_proba else est.predict_frame(X)
+        for c in cf.columns:
+            if c == "prediction" and "prediction" not in outputs:
+                continue
+            out[str(c)] = cf[c].to_numpy()
+        return pd.DataFrame(out)
     proba = None
     if "proba" in outputs:
         proba = np.asarray(est.predict_proba(X))
@@ -249,6 +284,7 @@ def score(
     trusted: Sequence[str] = (),
     n_threads: int | None = None,
     client: Any = None,
+    monitor: Any = None,
 ) -> ScoringResult:
     """Score data with a trained model, chunk by chunk, from a source into a destination, exactly once.
 
@@ -269,8 +305,13 @@ def score(
     key : str or list of str, optional
         Column(s) identifying a row, copied to the output. Without a key the output has a ``row`` column with
         the row's position in the source (0-based).
-    outputs : {"prediction", "proba"} or a sequence of them, default ("prediction",)
+    outputs : {"prediction", "proba", "interval", "set"} or a sequence of them, default ("prediction",)
         ``"prediction"`` writes column ``prediction``; ``"proba"`` writes ``proba_<class>`` for each class.
+        For a fitted conformal predictor (:class:`SplitConformalRegressor`, :class:`ConformalizedQuantileRegressor`,
+        :class:`JackknifePlusRegressor`): ``"interval"`` writes ``lower`` and ``upper`` at the predictor's level
+        ``1 - alpha``. For a :class:`SplitConformalClassifier`: ``"set"`` writes ``set_size`` and one boolean column
+        ``in_set_<class>`` per class (True when the class is in the row's prediction set), a form every
+        destination stores (SQLite keeps 0/1). One model call per chunk produces all of them.
     resume : bool, default True
         Continue an interrupted job (same model, input, chunk size and outputs) after its last committed chunk;
         a finished job is not run again. ``False`` starts the same job afresh.
@@ -289,6 +330,13 @@ def score(
         Cap for BLAS/OpenMP thread pools while scoring (threadpoolctl); default: the CPUs available.
     client : distributed.Client, optional
         The dask client for ``engine="dask"``; default: the current client, else dask's threaded scheduler.
+    monitor : Profile or DriftMonitor, optional
+        Check drift while scoring: every chunk scored in this run updates the monitor with the profile's columns
+        (read from the source) and, for a profile column of role ``"prediction"``, the ``prediction`` output
+        (which ``outputs`` must then include). A :class:`Profile` gets a fresh :class:`DriftMonitor`; a monitor you
+        pass is updated in place. On resume, chunks committed by an earlier run are not re-scored, so the monitor
+        sees only the rows scored in this run (``details['drift_scope']`` says so); for a check of the whole
+        input run ``Profile.check`` on it, or score it afresh with ``resume=False``. Local engine only.
 
     Returns
     -------
@@ -299,6 +347,9 @@ def score(
         ``seconds_validate``, ``seconds_predict``, ``seconds_write``, ``seconds_total``, ``rows_per_second``,
         ``status`` ("complete" or "already complete"), ``job_id``, ``model_hash``, ``input_fingerprint``, the tables
         ``rows`` (the counts above) and ``timings`` and, when some categorical values were not seen in training, ``unseen_categories``. ``output``: the scores when ``destination`` is None.
+        With ``monitor``: ``drift`` (a DriftResult), ``details['drift_scope']``, ``details['drift_rows']``,
+        ``details['drift_timeline']`` and a ``drift`` diagnostic (``warn`` naming flagged columns). With conformal
+        outputs: ``details['conformal']`` (predictor, level, calibration size).
 
     Raises
     ------
@@ -340,6 +391,20 @@ def score(
     >>> res = score(m, X, chunk_size=64, outputs=["prediction", "proba"], progress=False)
     >>> res.rows_written, res.chunks, list(res.output.columns)
     (200, 4, ['row', 'prediction', 'proba_False', 'proba_True'])
+
+    Conformal intervals as output columns, with a drift check of the scored rows against the training profile:
+
+    >>> from sklearn.linear_model import LinearRegression
+    >>> from causalinfer.predict import Profile, SplitConformalRegressor
+    >>> y = X["a"] - X["b"] + rng.normal(size=200)
+    >>> cp = SplitConformalRegressor(LinearRegression(), alpha=0.1, random_state=0).fit(X, y)
+    >>> prof = Profile.build(X)
+    >>> new = pd.DataFrame({"a": rng.normal(2, 1, size=300), "b": rng.normal(size=300)})
+    >>> res = score(cp, new, chunk_size=100, outputs=["prediction", "interval"], monitor=prof, progress=False)
+    >>> list(res.output.columns), res.drift.alerts
+    (['row', 'prediction', 'lower', 'upper'], ('a',))
+    >>> [d.status for d in res.diagnostics if d.name == "drift"]
+    ['warn']
     """
     chunk_size = check_int(chunk_size, "chunk_size", minimum=1)
     outs = _as_outputs(outputs)
@@ -353,7 +418,10 @@ def score(
     n_threads = check_int(n_threads, "n_threads", minimum=1)
     est, sch, digest = resolve_model(model, schema, trusted)
     _check_outputs_for_model(est, outs)
+    mon = _as_monitor(monitor, outs)
     if engine == "dask":
+        if mon is not None:
+            raise ArgumentError("`monitor` works with engine='local' only; run Profile.check on the scored data instead")
         from ._dask import score_dask
 
         return score_dask(
@@ -369,7 +437,96 @@ def score(
             overwrite=overwrite,
             client=client,
         )
-    return _score_local(est, sch, digest, source, destination, chunk_size, keys, outs, resume, overwrite, progress, n_threads)
+    return _score_local(est, sch, digest, source, destination, chunk_size, keys, outs, resume, overwrite, progress, n_threads, mon)
+
+
+def _as_monitor(monitor: Any, outs: tuple[str, ...]) -> Any:
+    if monitor is None:
+        return None
+    from ._drift import DriftMonitor
+    from ._profile import Profile
+
+    if isinstance(monitor, Profile):
+        monitor = DriftMonitor(monitor)
+    if not isinstance(monitor, DriftMonitor):
+        raise ArgumentTypeError(f"`monitor` must be a Profile or a DriftMonitor (or None); got {show(monitor)}")
+    preds = [f.name for f in monitor.profile if f.role == "prediction"]
+    if preds and "prediction" not in outs:
+        raise ArgumentError(
+            f"`monitor` profiles the prediction (column {preds[0]!r}) but `outputs` has no 'prediction'; add 'prediction' to `outputs`"
+        )
+    return monitor
+
+
+class _DriftFeed:
+    """Feeds each scored chunk (profile columns from the source, predictions from the output) to a DriftMonitor."""
+
+    def __init__(self, monitor: Any) -> None:
+        self.monitor = monitor
+        self.features = [f.name for f in monitor.profile if f.role != "prediction"]
+        self.predictions = [f.name for f in monitor.profile if f.role == "prediction"]
+        self.start = len(monitor.history)
+        self.chunks: list[int] = []
+        self.rows = 0
+        self.seconds = 0.0
+
+    def check_columns(self, chunk: pd.DataFrame) -> None:
+        missing = [c for c in self.features if c not in chunk.columns]
+        if missing:
+            raise SchemaError(
+                f"`monitor` profiles column(s) {missing} that the source does not have (columns: {list(chunk.columns)[:12]}); "
+                "build the profile on columns the source holds"
+            )
+
+    def add(self, index: int, chunk: pd.DataFrame, frame: pd.DataFrame) -> None:
+        t0 = time.perf_counter()
+        current = chunk[self.features].copy() if self.features else pd.DataFrame(index=pd.RangeIndex(len(chunk)))
+        for name in self.predictions:
+            current[name] = frame["prediction"].to_numpy()
+        self.monitor.update(current)
+        self.chunks.append(index)
+        self.rows += len(chunk)
+        self.seconds += time.perf_counter() - t0
+
+    def summary(self, rows_skipped: int, chunks_skipped: int) -> tuple[Any, dict[str, Any], Diagnostic]:
+        details: dict[str, Any] = {"drift_rows": self.rows, "seconds_monitor": self.seconds}
+        if self.rows == 0:
+            details["drift_scope"] = "none: no chunk was scored in this run"
+            return None, details, Diagnostic("drift", "ok", None, "not checked: no chunk was scored in this run")
+        timeline = self.monitor.timeline()
+        timeline = timeline[timeline["chunk"] >= self.start].copy()
+        timeline["chunk"] = [self.chunks[i - self.start] for i in timeline["chunk"]]
+        details["drift_timeline"] = timeline.reset_index(drop=True)
+        scope = f"the {self.rows} row(s) in the {len(self.chunks)} chunk(s) scored in this run"
+        if rows_skipped:
+            scope += f"; {rows_skipped} row(s) in {chunks_skipped} chunk(s) committed by an earlier run are not included"
+        details["drift_scope"] = scope
+        result = self.monitor.result()
+        flagged = result.alerts
+        if flagged:
+            diag = Diagnostic(
+                "drift",
+                "warn",
+                float(len(flagged)),
+                f"drift alert on {', '.join(flagged)} ({result.details['metric']} above {result.details['threshold']:g}) over {scope}; "
+                "the scored data do not look like the reference (result.drift has the details)",
+            )
+        else:
+            diag = Diagnostic("drift", "ok", 0.0, f"no column flagged over {scope}")
+        return result, details, diag
+
+
+def _conformal_details(est: Any) -> dict[str, Any] | None:
+    if not (hasattr(est, "predict_frame") and (hasattr(est, "predict_interval") or hasattr(est, "predict_set"))):
+        return None
+    alpha = getattr(est, "alpha", None)
+    n_cal = getattr(est, "n_calibration_", getattr(est, "n_train_", None))
+    return {
+        "predictor": type(est).__name__,
+        "alpha": alpha,
+        "level": None if alpha is None else 1 - float(alpha),
+        "n_calibration": n_cal,
+    }
 
 
 def _score_local(
@@ -385,6 +542,7 @@ def _score_local(
     overwrite: bool,
     progress: bool,
     n_threads: int,
+    monitor: Any = None,
 ) -> ScoringResult:
     from threadpoolctl import threadpool_limits
 
@@ -392,6 +550,8 @@ def _score_local(
     src: Source = as_source(source, keys)
     sink: Sink = as_sink(destination)
     needed = list(dict.fromkeys([*keys, *sch.names]))
+    feed = _DriftFeed(monitor) if monitor is not None else None
+    read_cols = list(dict.fromkeys([*needed, *(feed.features if feed else ())]))
     job = {
         "model_hash": digest,
         "input_fingerprint": src.fingerprint(),
@@ -403,21 +563,23 @@ def _score_local(
     acc = _Accumulator()
     available = getattr(src, "column_names", None)
     if available is not None:
-        acc.dropped.update(c for c in available if c not in set(needed))
+        acc.dropped.update(c for c in available if c not in set(read_cols))
     timing = {"read": 0.0, "validate": 0.0, "predict": 0.0, "write": 0.0}
     rows_read = rows_written = rows_skipped = chunks_written = chunks_skipped = 0
     try:
         t0 = time.perf_counter()
-        first, chunks = _peek(src.chunks(chunk_size, needed))
+        first, chunks = _peek(src.chunks(chunk_size, read_cols))
         timing["read"] += time.perf_counter() - t0
         if first is None:
             raise DataError(f"`source` ({src.description}) has no rows; there is nothing to score")
+        if feed is not None:
+            feed.check_columns(first)
         sink.open(job, resume=resume, overwrite=overwrite) if sink.resumable else sink.open(job, resume=False, overwrite=True)
         if sink.complete:
             return _result(
                 est, src, sink, job, acc, timing, time.perf_counter() - t_start, digest, "already complete",
                 rows_read=0, rows_written=0, rows_skipped=int(sink.previous_totals.get("rows", 0)),
-                chunks_written=0, chunks_skipped=len(sink.done),
+                chunks_written=0, chunks_skipped=len(sink.done), feed=feed,
             )  # fmt: skip
         bar = _progress(progress, "scoring")
         offset = 0
@@ -454,6 +616,8 @@ def _score_local(
                 timing["predict"] += t2 - t1
                 sink.commit(index, frame, {"rows": n, "fingerprint": fp})
                 timing["write"] += time.perf_counter() - t2
+                if feed is not None:
+                    feed.add(index, chunk, frame)
                 rows_written += n
                 chunks_written += 1
                 offset += n
@@ -467,7 +631,7 @@ def _score_local(
     return _result(
         est, src, sink, job, acc, timing, time.perf_counter() - t_start, digest, "complete",
         rows_read=rows_read, rows_written=rows_written, rows_skipped=rows_skipped,
-        chunks_written=chunks_written, chunks_skipped=chunks_skipped,
+        chunks_written=chunks_written, chunks_skipped=chunks_skipped, feed=feed,
     )  # fmt: skip
 
 
@@ -488,6 +652,7 @@ def _result(
     chunks_written: int,
     chunks_skipped: int,
     engine: str = "local",
+    feed: _DriftFeed | None = None,
 ) -> ScoringResult:
     from ._manifest import job_id
 
@@ -537,6 +702,9 @@ def _result(
     details["timings"] = timings
     if acc.unseen:
         details["unseen_categories"] = acc.unseen_frame()
+    conformal = _conformal_details(est) if ("interval" in job["outputs"] or "set" in job["outputs"]) else None
+    if conformal is not None:
+        details["conformal"] = conformal
     diags = acc.diagnostics() if status == "complete" else []
     if status == "complete":
         ok = rows_done == rows_read
@@ -550,6 +718,22 @@ def _result(
         )
     else:
         diags.append(Diagnostic("already complete", "ok", float(rows_skipped), "this job finished earlier; nothing was read or written"))
+    drift = None
+    if feed is not None:
+        drift, drift_details, drift_diag = feed.summary(rows_skipped, chunks_skipped)
+        details.update(drift_details)
+        if status != "complete":
+            details["drift_scope"] = "none: the job was already complete, so no rows were read"
+            drift_diag = Diagnostic("drift", "ok", None, "not checked: the job was already complete, so no rows were read")
+        elif drift is not None and drift.drifted and conformal is not None:
+            drift_diag = Diagnostic(
+                drift_diag.name,
+                drift_diag.status,
+                drift_diag.value,
+                drift_diag.message + f"; the conformal {'sets' if 'set' in job['outputs'] else 'intervals'} assume the scored rows "
+                "are exchangeable with the calibration rows, so their coverage is not guaranteed here",
+            )
+        diags.append(drift_diag)
     return ScoringResult(
         method=f"Scoring job ({engine} engine, "
         + (f"{job['chunk_size']} rows per chunk)" if isinstance(job["chunk_size"], int) else "one chunk per partition)"),
@@ -558,5 +742,6 @@ def _result(
         diagnostics=tuple(diags),
         details=details,
         output=sink.result_frame(),
+        drift=drift,
         provenance=Provenance.current(data_fingerprint=job["input_fingerprint"]),
     )
