@@ -14,7 +14,7 @@ def run(*args: str, cwd=None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "causalinfer", *args], capture_output=True, text=True, cwd=cwd, timeout=300)
 
 
-@pytest.mark.parametrize("command", ["demo", "report", "datasets"])
+@pytest.mark.parametrize("command", ["demo", "report", "datasets", "score", "drift"])
 def test_help(command, capsys):
     with pytest.raises(SystemExit) as exc:
         main([command, "--help"])
