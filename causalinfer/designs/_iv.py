@@ -13,6 +13,7 @@ import pandas as pd
 from .._validation import check_conf_level
 from ..exceptions import DataError, RoleError
 from ..results import Diagnostic, Provenance, Result
+from ._effect import as_effect
 from ._common import check_cov_type, cov_label, dataset, emit, labels, matrix, need, numeric, t_inference, terms_frame
 from ._linalg import LinearFit, ols, tsls, wald_test
 
@@ -210,8 +211,11 @@ def iv_2sls(
                    covariates=ds.covariates)
     diags = _first_stage_diagnostics(fit, cov_type)
     emit(diags, "iv_2sls")
-    return _iv_result(fit, ds, conf_level, cov_type, method="Two-stage least squares (instrumental variables)",
-                      estimand=f"effect of {d_name} on {y_name}, instrumented by {', '.join(z_names)}", diags=diags)
+    result = _iv_result(fit, ds, conf_level, cov_type, method="Two-stage least squares (instrumental variables)",
+                        estimand=f"effect of {d_name} on {y_name}, instrumented by {', '.join(z_names)}", diags=diags)
+    binary_d = bool(np.isin(d, (0.0, 1.0)).all())
+    return as_effect(result, effect="LATE" if binary_d else "IV effect", func=iv_2sls, ds=ds, design="iv",
+                     options={"cov_type": cov_type, "conf_level": conf_level}, group=ds.cluster if cl is not None else None, adjusts=True)
 
 
 def _iv_result(fit: IVFit, ds: Any, conf_level: float, cov_type: str, *, method: str, estimand: str,
@@ -328,6 +332,9 @@ def wald_estimator(
         diags.append(Diagnostic("monotonicity", "warn", fs, "the instrument lowers take-up on average; LATE needs monotonicity, check the coding of the instrument"))
     emit(diags, "wald_estimator")
     what = "local average treatment effect (compliers)" if binary_d else "Wald ratio (reduced form / first stage)"
-    return _iv_result(fit, ds, conf_level, cov_type, method="Wald estimator (binary instrument)",
-                      estimand=f"{what} of {d_name} on {y_name}, instrument {instrument}", diags=diags,
-                      extra={"components": pd.DataFrame([comp])})
+    result = _iv_result(fit, ds, conf_level, cov_type, method="Wald estimator (binary instrument)",
+                        estimand=f"{what} of {d_name} on {y_name}, instrument {instrument}", diags=diags,
+                        extra={"components": pd.DataFrame([comp])})
+    return as_effect(result, effect="LATE" if binary_d else "Wald ratio", func=wald_estimator, ds=ds, design="iv",
+                     options={"instrument": instrument, "cov_type": cov_type, "conf_level": conf_level},
+                     group=ds.cluster if cl is not None else None)

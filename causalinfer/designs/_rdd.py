@@ -14,6 +14,7 @@ import pandas as pd
 from .._validation import check_array, check_choice, check_conf_level, check_int, check_real
 from ..exceptions import ArgumentError, DataError
 from ..results import Diagnostic, Provenance, Result
+from ._effect import as_effect
 from ._common import check_cov_type, cov_label, dataset, emit, labels, need, numeric, t_inference, terms_frame
 from ._linalg import LinearFit, ols, tsls
 
@@ -478,12 +479,17 @@ def rdd(
     design = "Fuzzy" if d is not None else "Sharp"
     estimand = (f"local average treatment effect of {ds.treatment} on {y_name} for compliers at {r_name} = {c:g}" if d is not None
                 else f"jump in the mean of {y_name} at {r_name} = {c:g}")
-    return Result(
+    result = Result(
         method=f"{design} regression discontinuity, local polynomial (order {order}, {kernel} kernel, h = {h:.4g}), {cov_label(cov_type)}",
         estimand=estimand, estimate=est, std_error=se, ci_low=lo, ci_high=hi, conf_level=conf_level, statistic=stat,
         statistic_name="t", df=df, pvalue=p, alternative="two-sided", null_value=0.0, n=n_used, diagnostics=tuple(diags),
         details=details, terms=terms, label="jump" if d is None else "LATE at cutoff",
         provenance=Provenance.current(data_fingerprint=ds.fingerprint()),
     )
+    return as_effect(result, effect="effect at the cutoff" if d is None else "LATE at the cutoff", func=rdd, ds=ds, design="rdd",
+                     options={"bandwidth": bandwidth, "kernel": kernel, "order": order, "cov_type": cov_type, "n_bins": n_bins,
+                              "conf_level": conf_level},
+                     rerun_options={"density": False}, rerun_ds=ds.with_roles(covariates=()), group=ds.cluster if cl is not None else None,
+                     treatment=str(ds.treatment) if d is not None else f"{r_name} >= {c:g}")
 
 

@@ -12,6 +12,7 @@ import pandas as pd
 from .._validation import check_choice, check_conf_level
 from ..exceptions import DataError, RoleError
 from ..results import Diagnostic, Provenance, Result
+from ._effect import as_effect
 from ._common import dataset, emit, labels, need, numeric, t_inference, terms_frame
 from ._panel import first_treated, make_panel
 
@@ -265,7 +266,7 @@ def callaway_santanna(
     emit(diags, "callaway_santanna")
     what = {"simple": "cohort-size weighted average of post-treatment ATT(g,t)", "group": "average of cohort-specific ATTs, weighted by cohort size",
             "dynamic": "average of event-time ATTs over e >= 0", "none": "cohort-size weighted average of post-treatment ATT(g,t)"}[aggregate]
-    return Result(
+    result = Result(
         method=f"Callaway-Sant'Anna group-time ATT ({'never-treated' if control == 'never' else 'not-yet-treated'} controls, "
                f"unconditional parallel trends, {aggregate} aggregation)",
         estimand=f"{what}; effect of {ds.treatment} on {ds.outcome}",
@@ -274,3 +275,5 @@ def callaway_santanna(
         details={"group_time": cells, "aggregate": aggregate, "control": control, "n_units": int(wide.shape[0]), "n_periods": panel.n_times},
         terms=terms, label="ATT", provenance=Provenance.current(data_fingerprint=ds.fingerprint()),
     )
+    return as_effect(result, effect="ATT", func=callaway_santanna, ds=ds, design="did",
+                     options={"control": control, "aggregate": aggregate, "conf_level": conf_level}, group=str(ds.unit))
