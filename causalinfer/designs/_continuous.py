@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -11,9 +11,12 @@ import pandas as pd
 from .._validation import check_array, check_conf_level, check_int, check_random_state
 from ..exceptions import ArgumentError, ArgumentTypeError, DataError
 from ..results import Diagnostic, Provenance, Result
-from ._effect import as_effect
 from ._common import check_cov_type, cov_label, dataset, emit, labels, matrix, need, numeric, t_inference, terms_frame
+from ._effect import as_effect
 from ._linalg import ols
+
+if TYPE_CHECKING:
+    from ..causal._effect import EffectResult
 
 __all__ = ["dose_response", "partially_linear_dml"]
 
@@ -28,7 +31,7 @@ def dose_response(
     degree: int = 1,
     cov_type: str | None = None,
     conf_level: float = 0.95,
-) -> Result:
+) -> EffectResult:
     """Average marginal effect of a continuous treatment from a regression with a polynomial in the dose.
 
     Parameters
@@ -47,7 +50,7 @@ def dose_response(
 
     Returns
     -------
-    Result
+    EffectResult
         ``estimate``: the average marginal effect :math:`\\frac1n\\sum_i \\partial E[Y|D,X]/\\partial D` at the
         observed doses (the slope for ``degree=1``), with a delta-method ``std_error``, t-based CI and p-value on
         n - k df; ``terms``: the regression coefficients; ``details["curve"]``: the fitted dose-response (at the
@@ -172,7 +175,7 @@ def partially_linear_dml(
     folds: Any = None,
     random_state: int | None = 0,
     conf_level: float = 0.95,
-) -> Result:
+) -> EffectResult:
     """Effect of a (continuous or binary) treatment in the partially linear model by double machine learning.
 
     Parameters
@@ -194,7 +197,7 @@ def partially_linear_dml(
 
     Returns
     -------
-    Result
+    EffectResult
         ``estimate`` :math:`\\hat\\theta`, ``std_error`` from the orthogonal score, normal CI and p-value.
         Diagnostics: ``"nuisance fit"`` (share of the treatment variance left after removing :math:`E[D|X]`;
         warns when almost none is left, i.e. poor overlap). ``details``: ``r2_outcome`` and ``r2_treatment`` of the

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -12,10 +12,13 @@ import pandas as pd
 from .._validation import check_conf_level, check_int
 from ..exceptions import ArgumentError, DataError, RoleError
 from ..results import Diagnostic, Provenance, Result
-from ._effect import as_effect
 from ._common import check_cov_type, cov_label, dataset, emit, labels, matrix, need, numeric, t_inference, terms_frame
+from ._effect import as_effect
 from ._linalg import demean, ols, wald_test
 from ._panel import Panel, first_treated, make_panel
+
+if TYPE_CHECKING:
+    from ..causal._effect import EffectResult
 
 __all__ = ["did_2x2", "event_study", "twfe"]
 
@@ -56,7 +59,7 @@ def did_2x2(
     cluster: str | None = None,
     cov_type: str | None = None,
     conf_level: float = 0.95,
-) -> Result:
+) -> EffectResult:
     """Two-group, two-period difference-in-differences by regression on group, period and their interaction.
 
     Parameters
@@ -80,7 +83,7 @@ def did_2x2(
 
     Returns
     -------
-    Result
+    EffectResult
         ``estimate`` is the interaction coefficient, :math:`(\\bar y_{11} - \\bar y_{10}) - (\\bar y_{01} - \\bar y_{00})`
         without covariates, with ``std_error``, t-based ``ci_low``/``ci_high`` and ``pvalue`` on n - k df;
         ``terms`` has all coefficients; ``details["cells"]`` the four cell means and counts.
@@ -194,7 +197,7 @@ def twfe(
     weights: str | None = None,
     cov_type: str | None = None,
     conf_level: float = 0.95,
-) -> Result:
+) -> EffectResult:
     """Two-way fixed-effects regression of the outcome on a treatment indicator, unit and period effects.
 
     Parameters
@@ -217,7 +220,7 @@ def twfe(
 
     Returns
     -------
-    Result
+    EffectResult
         ``estimate`` is the treatment coefficient with ``std_error``, t-based CI and ``pvalue`` on n - k df (k
         counts every unit and period effect, as ``lm`` does); ``terms`` has the treatment and covariate
         coefficients. Diagnostics: ``"panel balance"`` and ``"staggered adoption"`` (with a 0/1 treatment that

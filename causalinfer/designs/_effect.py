@@ -106,11 +106,13 @@ class DesignContext:
     def title(self, kind: str) -> str:
         if kind == "placebo":
             return _PLACEBOS[self.design][0]
-        unit = f"{self.group}s" if self.group else "rows"
+        unit = "rows" if not self.group else f"{'units' if self.group == self.dataset.unit else 'clusters'} ({self.group})"
         return {"subset": f"subsets of {unit}", "bootstrap": f"bootstrap of {unit}", "random_common_cause": "random common cause"}[kind]
 
     def null(self, kind: str) -> str:
-        what = f"{self.group} values (whole {self.group}s kept together)" if self.group else "rows"
+        what = "rows"
+        if self.group:
+            what = f"{'units' if self.group == self.dataset.unit else 'clusters'} ({self.group}), each with all its rows"
         if kind == "placebo":
             return _PLACEBOS[self.design][1]
         if kind == "subset":
@@ -184,7 +186,7 @@ class DesignContext:
         ds = self.dataset
         n = len(frame)
         if self.design in ("iv", "continuous"):
-            column = ds.outcome if self.design == "iv" else ds.treatment
+            column = str(ds.outcome if self.design == "iv" else ds.treatment)
             values = frame[column].to_numpy()
 
             def permuted(rng: np.random.Generator) -> float:

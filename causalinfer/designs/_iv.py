@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -13,9 +13,12 @@ import pandas as pd
 from .._validation import check_conf_level
 from ..exceptions import DataError, RoleError
 from ..results import Diagnostic, Provenance, Result
-from ._effect import as_effect
 from ._common import check_cov_type, cov_label, dataset, emit, labels, matrix, need, numeric, t_inference, terms_frame
+from ._effect import as_effect
 from ._linalg import LinearFit, ols, tsls, wald_test
+
+if TYPE_CHECKING:
+    from ..causal._effect import EffectResult
 
 __all__ = ["iv_2sls", "wald_estimator"]
 
@@ -138,7 +141,7 @@ def iv_2sls(
     weights: str | None = None,
     cov_type: str | None = None,
     conf_level: float = 0.95,
-) -> Result:
+) -> EffectResult:
     """Two-stage least squares for the effect of one endogenous treatment, with first-stage diagnostics.
 
     Parameters
@@ -162,7 +165,7 @@ def iv_2sls(
 
     Returns
     -------
-    Result
+    EffectResult
         ``estimate``, ``std_error``, ``ci_low``/``ci_high``, ``statistic`` (t), ``df`` (n - k) and ``pvalue``
         for the treatment coefficient; ``terms`` has every second-stage coefficient. Diagnostics:
         ``"first-stage strength"`` (warns when F < 10; robust F unless ``cov_type="classical"``) and, with more
@@ -266,7 +269,7 @@ def wald_estimator(
     cluster: str | None = None,
     cov_type: str | None = None,
     conf_level: float = 0.95,
-) -> Result:
+) -> EffectResult:
     """Wald estimator: the ratio of the reduced-form to the first-stage difference for a binary instrument.
 
     With a binary treatment and the usual IV assumptions plus monotonicity (no defiers), the ratio is the local
@@ -285,7 +288,7 @@ def wald_estimator(
 
     Returns
     -------
-    Result
+    EffectResult
         ``estimate`` :math:`= (\\bar Y_1 - \\bar Y_0)/(\\bar D_1 - \\bar D_0)` with its standard error, CI and
         p-value; ``details["components"]`` has the reduced form (intention-to-treat) and first-stage
         differences, and with a binary treatment the complier share; first-stage diagnostics as in

@@ -6,7 +6,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -14,9 +14,12 @@ import pandas as pd
 from .._validation import check_array, check_choice, check_conf_level, check_int, check_real
 from ..exceptions import ArgumentError, DataError
 from ..results import Diagnostic, Provenance, Result
-from ._effect import as_effect
 from ._common import check_cov_type, cov_label, dataset, emit, labels, need, numeric, t_inference, terms_frame
+from ._effect import as_effect
 from ._linalg import LinearFit, ols, tsls
+
+if TYPE_CHECKING:
+    from ..causal._effect import EffectResult
 
 __all__ = ["density_test", "ik_bandwidth", "rdd"]
 
@@ -329,7 +332,7 @@ def rdd(
     density: bool = True,
     n_bins: int = 20,
     conf_level: float = 0.95,
-) -> Result:
+) -> EffectResult:
     """Sharp or fuzzy regression discontinuity by local polynomial regression, with design checks.
 
     Parameters
@@ -364,7 +367,7 @@ def rdd(
 
     Returns
     -------
-    Result
+    EffectResult
         ``estimate``: the jump in the outcome at the cutoff (sharp) or the local Wald ratio (fuzzy), with
         ``std_error``, t-based CI and ``pvalue`` (n - k df of the local regression). ``terms``: the local
         regression coefficients. Diagnostics: ``"density (manipulation)"``, ``"covariate balance"``, for fuzzy

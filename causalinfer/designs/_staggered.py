@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -12,9 +12,12 @@ import pandas as pd
 from .._validation import check_choice, check_conf_level
 from ..exceptions import DataError, RoleError
 from ..results import Diagnostic, Provenance, Result
-from ._effect import as_effect
 from ._common import dataset, emit, labels, need, numeric, t_inference, terms_frame
+from ._effect import as_effect
 from ._panel import first_treated, make_panel
+
+if TYPE_CHECKING:
+    from ..causal._effect import EffectResult
 
 __all__ = ["callaway_santanna"]
 
@@ -121,7 +124,7 @@ def callaway_santanna(
     control: str = "never",
     aggregate: str = "dynamic",
     conf_level: float = 0.95,
-) -> Result:
+) -> EffectResult:
     """Group-time average treatment effects on the treated for staggered adoption (Callaway and Sant'Anna 2021).
 
     Parameters
@@ -140,7 +143,7 @@ def callaway_santanna(
 
     Returns
     -------
-    Result
+    EffectResult
         ``estimate``: the overall ATT of the chosen aggregation (simple: cohort-size weighted average of the post
         cells; group: size-weighted average of cohort means; dynamic: mean of the event-time effects e >= 0) with
         its standard error and normal CI. ``terms``: the aggregated series (or every ATT(g,t) cell with
