@@ -113,7 +113,13 @@ class EffectResult(Result):
         from ._diagnostics import love_plot, overlap_plot
 
         if kind == "love":
-            return love_plot(self.balance, ax=ax, **kwargs)
+            table = self.balance
+            if "smd_before" not in table.columns:
+                raise ArgumentError(
+                    "this result's balance table is not a before/after adjustment comparison (a regression discontinuity "
+                    "reports covariate jumps at the cutoff in details['balance']); use kind='estimate'"
+                )
+            return love_plot(table, ax=ax, **kwargs)
         hist = self.details.get("propensity_histogram")
         if hist is None:
             raise ArgumentError("this result has no propensity scores to plot")

@@ -168,7 +168,7 @@ def test_rdd_placebo_cutoff_passes_for_a_clean_jump_and_fails_for_a_spurious_one
 
 def test_refuters_that_do_not_apply_are_refused_with_the_choices():
     rdd = _run("rdd")
-    with pytest.raises(ArgumentError, match="random_common_cause|kind"):
+    with pytest.raises(ArgumentError, match=r"`kind`.*placebo"):
         rdd.refute("random_common_cause", n_simulations=2)
     with pytest.raises(ArgumentError, match="kind"):
         _run("iv_2sls").refute("dummy_outcome", n_simulations=2)
@@ -190,7 +190,7 @@ def test_sensitivity_e_value_for_continuous_treatments_and_a_clear_refusal_elsew
     assert ev.estimate == pytest.approx(expected.estimate, rel=1e-12)
     assert ev.estimate > 1
     for name in ("iv_2sls", "twfe", "rdd"):
-        with pytest.raises(ArgumentError, match="do not apply.*refute"):
+        with pytest.raises(ArgumentError, match=r"do not apply.*refute"):
             _run(name).sensitivity("e_value")
     with pytest.raises(ArgumentError, match="e_value"):
         r.sensitivity("robustness_value")
@@ -225,3 +225,32 @@ def test_compare_with_iv_and_a_binary_treatment():
         ci.designs.iv_2sls(frame, outcome="y", treatment="d", covariates="x", instruments="z").estimate, rel=1e-12)
     with pytest.raises(ArgumentError, match="estimand"):
         ci.causal.compare(ci.load_dataset("close_college"), methods=["regression", "iv"], estimand="ATT")
+
+
+@pytest.mark.slow
+def test_placebo_refuters_rarely_fail_a_sound_design():
+    """Seeded calibration: on data that satisfy the design, the placebo refuters fail about alpha of the time."""
+    rdd_fails = 0
+    for seed in range(40):
+        rng = np.random.default_rng(100 + seed)
+        r = rng.uniform(-1, 1, 800)
+        y = np.sin(2 * r) + 1.5 * (r >= 0) + rng.normal(scale=0.5, size=800)
+        res = ci.designs.rdd(pd.DataFrame({"y": y, "r": r}), outcome="y", running="r", cutoff=0.0, bandwidth=0.3, density=False)
+        rdd_fails += not res.refute("placebo").passed
+    assert rdd_fails <= 6  # 40 tests at alpha = 0.05: 2 expected, P(more than 6) < 0.01
+    did_fails = 0
+    for seed in range(15):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", AssumptionWarning)
+            res = ci.designs.twfe(_panel(seed=seed), outcome="y", treatment="d", unit="u", time="t")
+        did_fails += not res.refute("placebo", n_simulations=30, random_state=seed, progress=False).passed
+    assert did_fails <= 3
+
+
+def test_plot_kinds_that_need_propensity_balance_say_so():
+    r = _run("rdd")
+    r.plot()
+    with pytest.raises(ArgumentError, match="before/after"):
+        r.plot(kind="love")
+    with pytest.raises(ArgumentError, match="propensity"):
+        _run("iv_2sls").plot(kind="overlap")
