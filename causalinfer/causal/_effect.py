@@ -20,8 +20,10 @@ class EffectResult(Result):
     Beyond the shared :class:`~causalinfer.results.Result` fields (``estimate``, ``std_error``, ``ci_low``,
     ``ci_high``, ``pvalue`` against no effect, ``n``, ``diagnostics``), it records
 
-    effect : {"ATE", "ATT", "ATC"}
-        Which average effect was estimated.
+    effect : str
+        Which effect was estimated: "ATE", "ATT" or "ATC" for the estimators under unconfoundedness; for design
+        estimators (:mod:`causalinfer.designs`) a label such as "LATE", "ATT", "effect at the cutoff" or
+        "average marginal effect".
     treatment, outcome : str
         The columns the question is about.
 
@@ -50,7 +52,7 @@ class EffectResult(Result):
     # ------------------------------------------------------------------ actions
     def refute(
         self,
-        kind: str | Sequence[str] = ("placebo", "random_common_cause", "subset"),
+        kind: str | Sequence[str] | None = None,
         *,
         n_simulations: int = 100,
         subset_fraction: float = 0.8,
@@ -61,7 +63,8 @@ class EffectResult(Result):
     ) -> Any:
         """Try to refute this estimate by refitting the estimator (and every nuisance model) on altered data.
 
-        See :func:`causalinfer.causal.refute` for the refuters, what passing means and the p-values.
+        See :func:`causalinfer.causal.refute` for the refuters, what passing means and the p-values; the default
+        is ``("placebo", "random_common_cause", "subset")``, or ``("placebo", "subset")`` for a design result.
         Returns a :class:`RefutationResult` for one kind and a :class:`~causalinfer.results.ResultSet` for several.
         """
         from ._refute import refute
@@ -89,6 +92,9 @@ class EffectResult(Result):
         from ._sensitivity import e_value, robustness_value, unobserved_confounder
 
         kind = check_choice(kind, "kind", ("e_value", "robustness_value", "unobserved_confounder", "rosenbaum"))
+        ctx = getattr(self, "_context", None)
+        if ctx is not None and hasattr(ctx, "sensitivity"):  # a design result says which analyses apply to it
+            return ctx.sensitivity(self, kind, **kwargs)  # type: ignore[no-any-return]
         if kind == "rosenbaum":
             from ._matching import rosenbaum_bounds
 
@@ -107,7 +113,13 @@ class EffectResult(Result):
         from ._diagnostics import love_plot, overlap_plot
 
         if kind == "love":
-            return love_plot(self.balance, ax=ax, **kwargs)
+            table = self.balance
+            if "smd_before" not in table.columns:
+                raise ArgumentError(
+                    "this result's balance table is not a before/after adjustment comparison (a regression discontinuity "
+                    "reports covariate jumps at the cutoff in details['balance']); use kind='estimate'"
+                )
+            return love_plot(table, ax=ax, **kwargs)
         hist = self.details.get("propensity_histogram")
         if hist is None:
             raise ArgumentError("this result has no propensity scores to plot")

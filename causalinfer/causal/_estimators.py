@@ -847,16 +847,26 @@ def compare(
     Parameters
     ----------
     data : Dataset or DataFrame
-    methods : sequence of {"regression", "ipw", "aipw", "dml", "stratification", "matching"}
+    methods : sequence of {"regression", "ipw", "aipw", "dml", "stratification", "matching", "iv"}
+        ``"iv"`` is two-stage least squares (:func:`causalinfer.designs.iv_2sls`) with the Dataset's (or the
+        ``instruments`` option's) instruments, so an instrumental-variables estimate can sit next to adjustment
+        estimates. With a treatment that is not 0/1, ``"regression"`` is linear regression adjustment for a
+        continuous treatment (:func:`causalinfer.designs.dose_response`, degree 1: the average marginal effect per
+        unit of treatment); the other adjustment methods need a 0/1 treatment.
     estimand : {"ATE", "ATT", "ATC"}
+        For the adjustment methods; 2SLS estimates a local effect whatever ``estimand`` says (its ``effect`` field
+        tells which), and a continuous treatment allows only ``"ATE"``.
     **options
         Shared options (roles, ``categorical``, ``squared``, ``conf_level``, ...); each method receives the
-        ones it accepts (``clip`` goes to IPW and AIPW but not to regression adjustment).
+        ones it accepts (``clip`` goes to IPW and AIPW but not to regression adjustment, ``instruments`` only to
+        ``"iv"``).
 
     Returns
     -------
     ResultSet
-        One :class:`EffectResult` per method, labelled by method; ``plot()`` draws the forest plot.
+        One :class:`EffectResult` per method, labelled by method; ``plot()`` draws the forest plot. Results with
+        a coefficient table (2SLS, the continuous-treatment regression) show only their effect row; the full
+        table is in their ``details["terms"]``.
 
     Examples
     --------
@@ -864,18 +874,31 @@ def compare(
     >>> rs = ci.causal.compare(ci.load_dataset("lalonde"), methods=["regression", "ipw"])
     >>> list(rs.labels)
     ['regression', 'ipw']
+    >>> rs = ci.causal.compare(ci.load_dataset("close_college"), methods=["regression", "iv"])
+    >>> [round(r.estimate, 3) for r in rs]
+    [0.071, 0.124]
     """
     import inspect
 
+    from ..designs import dose_response, iv_2sls
     from ..results import ResultSet
 
+    allowed_methods = (*METHODS, "iv")
     if isinstance(methods, str) or not isinstance(methods, Sequence) or not methods:
-        raise ArgumentTypeError(f"`methods` must be a non-empty list of method names from {METHODS}; got {show(methods)}")
+        raise ArgumentTypeError(f"`methods` must be a non-empty list of method names from {allowed_methods}; got {show(methods)}")
     for m in methods:
-        check_choice(m, "methods", METHODS)
+        check_choice(m, "methods", allowed_methods)
     if len(set(methods)) != len(methods):
         raise ArgumentError(f"`methods` lists a method twice: {list(methods)}")
-    funcs = _functions()
+    funcs: dict[str, Callable[..., Any]] = {**_functions(), "iv": iv_2sls}
+    continuous = "regression" in methods and not _binary_treatment(data, options.get("treatment"))
+    if continuous:
+        if estimand != "ATE":
+            raise ArgumentError(
+                f"`estimand` {estimand!r} needs a 0/1 treatment; with a continuous treatment 'regression' estimates the average "
+                "marginal effect: use estimand='ATE'"
+            )
+        funcs["regression"] = dose_response
     allowed = set().union(*(inspect.signature(funcs[m]).parameters for m in methods)) | {"graph", "unobserved"}
     unknown = sorted(set(options) - allowed)
     if unknown:
@@ -884,8 +907,32 @@ def compare(
     for m in methods:
         accepted = set(inspect.signature(funcs[m]).parameters) | {"graph", "unobserved"}
         opts = {k: v for k, v in options.items() if k in accepted}
-        results.append(estimate_effect(data, method=m, estimand=estimand, **opts))
-    return ResultSet(results, labels=list(methods), title=f"{estimand} by {len(methods)} methods")
+        if m == "iv":
+            results.append(estimate_effect(data, method="iv", **opts))
+        elif m == "regression" and continuous:
+            opts = {k: v for k, v in opts.items() if k not in ("graph", "unobserved")}
+            results.append(dose_response(data, **opts))
+        else:
+            results.append(estimate_effect(data, method=m, estimand=estimand, **opts))
+    # one row per method in the table and forest plot: a coefficient table moves to details["terms"]
+    results = [r if r.terms is None else _keep_context(r.replace(terms=None, details={**r.details, "terms": r.terms}), r) for r in results]
+    what = estimand if not ("iv" in methods or continuous) else f"effect of {results[0].treatment} on {results[0].outcome}"
+    return ResultSet(results, labels=list(methods), title=f"{what} by {len(methods)} methods")
+
+
+def _binary_treatment(data: Any, treatment: str | None) -> bool:
+    """Whether the treatment column (the option, or the Dataset's role) holds only 0/1 (or False/True) values."""
+    from ..data import Dataset
+
+    name = treatment if treatment is not None else (data.treatment if isinstance(data, Dataset) else None)
+    frame = data.frame if isinstance(data, Dataset) else data
+    if name is None or not hasattr(frame, "columns") or name not in frame.columns:
+        return True  # let the estimator report the missing role
+    values = frame[name].dropna().unique()
+    try:
+        return bool(np.isin(np.asarray(values, dtype=float), (0.0, 1.0)).all())
+    except (TypeError, ValueError):
+        return True  # non-numeric: the estimator explains how to encode it
 
 
 def _estimate_iv(data: Any, *, graph: Any = None, unobserved: Sequence[str] = (), **options: Any) -> Any:
@@ -908,5 +955,5 @@ def _estimate_iv(data: Any, *, graph: Any = None, unobserved: Sequence[str] = ()
         options["instruments"] = list(ident.instruments)
         result = iv_2sls(data, **options)
         diag = Diagnostic("identification", "ok", None, f"instruments from the graph: {', '.join(ident.instruments)}")
-        return result.replace(diagnostics=(diag, *result.diagnostics))
+        return _keep_context(result.replace(diagnostics=(diag, *result.diagnostics)), result)
     return iv_2sls(data, **options)

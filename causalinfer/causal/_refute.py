@@ -231,7 +231,7 @@ def _judge(kind: str, sims: np.ndarray, original: float, original_se: float) -> 
 
 def refute(
     result: EffectResult,
-    kind: str | Sequence[str] = ("placebo", "random_common_cause", "subset"),
+    kind: str | Sequence[str] | None = None,
     *,
     n_simulations: int = 100,
     subset_fraction: float = 0.8,
@@ -245,10 +245,12 @@ def refute(
     Parameters
     ----------
     result : EffectResult
-        An estimate from :func:`ipw`, :func:`aipw`, :func:`regression_adjustment` or :func:`dml` (computed in
-        this session: it carries its data).
-    kind : str or sequence of str
-        Any of
+        An estimate from :func:`ipw`, :func:`aipw`, :func:`regression_adjustment` or :func:`dml`, or from a design
+        estimator (:func:`iv_2sls`, :func:`did_2x2`, :func:`rdd`, ...; see below), computed in this session: it
+        carries its data.
+    kind : str or sequence of str, optional
+        Default ``("placebo", "random_common_cause", "subset")``, or ``("placebo", "subset")`` for a design
+        result. Any of
 
         - ``"placebo"``: the treatment is replaced by a random permutation of itself. A sound estimator
           finds effects centred at 0.
@@ -258,6 +260,14 @@ def refute(
           set. The estimate should not move.
         - ``"subset"``: the estimate is recomputed on random subsets of ``subset_fraction`` of the rows.
         - ``"bootstrap"``: the estimate is recomputed on bootstrap resamples.
+
+        A design result is refuted by calling its own design function again, with the same options, on altered
+        data: ``"subset"`` and ``"bootstrap"`` resample whole units (panels) or clusters when the design has them,
+        ``"random_common_cause"`` applies where the design adjusts for covariates, and ``"placebo"`` is the
+        design's own placebo: a permuted outcome for instrumental variables, treatment paths given to randomly
+        chosen other units for difference-in-differences, a permuted treatment for continuous treatments, and
+        for regression discontinuity a single fixed test of placebo cutoffs at the median of the running variable
+        on each side of the real one (each fitted on that side's data; ``n_simulations`` does not apply).
     n_simulations : int
         Refits per refuter.
     subset_fraction : float
@@ -296,11 +306,15 @@ def refute(
     True
     """
     ctx = _context(result)
+    design = getattr(ctx, "refuters", None) is not None  # design contexts re-run their own design
+    allowed = ctx.refuters if design else REFUTERS
+    if kind is None:
+        kind = ctx.default_refuters if design else ("placebo", "random_common_cause", "subset")
     kinds = (kind,) if isinstance(kind, str) else tuple(kind)
     if not kinds:
-        raise ArgumentError(f"`kind` must name at least one refuter among {REFUTERS}")
+        raise ArgumentError(f"`kind` must name at least one refuter among {allowed}")
     for k in kinds:
-        check_choice(k, "kind", REFUTERS)
+        check_choice(k, "kind", allowed)
     n_simulations = check_int(n_simulations, "n_simulations", minimum=2)
     subset_fraction = check_probability(subset_fraction, "subset_fraction", open_interval=True)
     alpha = check_probability(alpha, "alpha", open_interval=True)
@@ -313,14 +327,22 @@ def refute(
     original, original_se = result.estimate, result.std_error
     out = []
     for k in kinds:
+        title = ctx.title(k) if design else _TITLES[k]
+        null = ctx.null(k) if design else _NULLS[k]
         seeds = rng.integers(0, 2**63 - 1, n_simulations)
-        sims = _simulate(_simulator(k, ctx, subset_fraction), seeds, n_jobs, progress, _TITLES[k])
+        if design and ctx.deterministic(k):
+            out.append(_fixed_refutation(result, ctx, k, title, null, alpha, random_state))
+            continue
+        if design:
+            sims = _simulate_quietly(ctx.simulator(k, subset_fraction), seeds, n_jobs, progress, title)
+        else:
+            sims = _simulate(_simulator(k, ctx, subset_fraction), seeds, n_jobs, progress, title)
         stat, p, stat_name = _judge(k, sims, original, original_se)
         passed = bool(p >= alpha)
         mean = float(sims.mean())
         details: dict[str, Any] = {"simulations": pd.DataFrame({"estimate": sims})}
         if k in ("placebo", "dummy_outcome"):
-            what = f"mean {_TITLES[k]} effect {mean:.4g} (original estimate {original:.4g})"
+            what = f"mean {title} effect {mean:.4g} (original estimate {original:.4g})"
             verdict = "centred at 0 as it should be" if passed else "NOT centred at 0: the estimator produces effects where there are none"
             if k == "placebo":
                 exceed = float((1 + np.sum(np.abs(sims) >= abs(original))) / (1 + sims.size))
@@ -330,14 +352,14 @@ def refute(
             what = f"mean estimate {mean:.4g} with a random extra covariate vs {original:.4g} originally ({stat:+.3f} standard errors)"
             verdict = "stable" if passed else "UNSTABLE: an irrelevant covariate moves the estimate"
         else:
-            what = f"{_TITLES[k]} estimates {mean:.4g} on average (sd {sims.std(ddof=1):.4g}) vs {original:.4g} originally"
+            what = f"{title} estimates {mean:.4g} on average (sd {sims.std(ddof=1):.4g}) vs {original:.4g} originally"
             verdict = "consistent with them" if passed else "NOT consistent with them: the estimate depends on a few rows"
         status = "ok" if passed else "fail"
         message = f"{'passed' if passed else 'FAILED'}: {what}; {verdict} (p = {p:.3g}, alpha = {alpha:g})"
         out.append(
             RefutationResult(
-                method=f"Refutation by {_TITLES[k]}: {n_simulations} refits of {result.label or result.method}",
-                estimand="Null hypothesis: " + _NULLS[k],
+                method=f"Refutation by {title}: {n_simulations} refits of {result.label or result.method}",
+                estimand="Null hypothesis: " + null,
                 estimate=mean,
                 std_error=float(sims.std(ddof=1)),
                 statistic=stat,
@@ -348,7 +370,7 @@ def refute(
                 diagnostics=(Diagnostic("refutation", status, p, message),),
                 details=details,
                 label=k,
-                provenance=Provenance.current(random_state=random_state, data_fingerprint=ctx.cd.fingerprint),
+                provenance=Provenance.current(random_state=random_state, data_fingerprint=ctx.fingerprint if design else ctx.cd.fingerprint),
                 passed=passed,
                 original_estimate=original,
                 refuter=k,
@@ -357,3 +379,52 @@ def refute(
     if isinstance(kind, str):
         return out[0]
     return ResultSet(out, labels=[r.refuter for r in out], title=f"Refutation tests of {result.label or result.method}")
+
+
+def _simulate_quietly(one: Callable[[np.random.Generator], float], seeds: np.ndarray, n_jobs: int, progress: bool, label: str) -> np.ndarray:
+    """:func:`_simulate` for design re-runs, without the design's assumption warnings on every altered data set."""
+    import warnings
+
+    from ..exceptions import AssumptionWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AssumptionWarning)
+        return _simulate(one, seeds, n_jobs, progress, label)
+
+
+def _fixed_refutation(result: EffectResult, ctx: Any, kind: str, title: str, null: str, alpha: float, random_state: Any) -> RefutationResult:
+    """A refuter that is one fixed test (the placebo cutoffs of a regression discontinuity), not repeated simulations."""
+    import warnings
+
+    from ..exceptions import AssumptionWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AssumptionWarning)
+        test = ctx.fixed_test()
+    p = test["pvalue"]
+    passed = bool(p >= alpha)
+    verdict = "no jump, as it should be" if passed else "a JUMP where there should be none: the discontinuity may not be specific to the cutoff"
+    message = f"{'passed' if passed else 'FAILED'}: {test['what']}; {verdict} (p = {p:.3g}, alpha = {alpha:g})"
+    details: dict[str, Any] = {"simulations": test["table"]}
+    diags = [Diagnostic("refutation", "ok" if passed else "fail", p, message)]
+    if test["skipped"]:
+        diags.append(Diagnostic("placebo sides", "warn", None, "not fitted: " + "; ".join(test["skipped"])))
+    return RefutationResult(
+        method=f"Refutation by {title}: {test['n']} placebo fit(s) of {result.label or result.method}",
+        estimand="Null hypothesis: " + null,
+        estimate=test["estimate"],
+        std_error=test["std_error"],
+        statistic=test["statistic"],
+        statistic_name=test["statistic_name"],
+        pvalue=p,
+        df=float(test["n"]),
+        alternative="two-sided",
+        n=test["n"],
+        diagnostics=tuple(diags),
+        details=details,
+        label=kind,
+        provenance=Provenance.current(random_state=random_state, data_fingerprint=ctx.fingerprint),
+        passed=passed,
+        original_estimate=result.estimate,
+        refuter=kind,
+    )

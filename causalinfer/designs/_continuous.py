@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -12,7 +12,11 @@ from .._validation import check_array, check_conf_level, check_int, check_random
 from ..exceptions import ArgumentError, ArgumentTypeError, DataError
 from ..results import Diagnostic, Provenance, Result
 from ._common import check_cov_type, cov_label, dataset, emit, labels, matrix, need, numeric, t_inference, terms_frame
+from ._effect import as_effect
 from ._linalg import ols
+
+if TYPE_CHECKING:
+    from ..causal._effect import EffectResult
 
 __all__ = ["dose_response", "partially_linear_dml"]
 
@@ -27,7 +31,7 @@ def dose_response(
     degree: int = 1,
     cov_type: str | None = None,
     conf_level: float = 0.95,
-) -> Result:
+) -> EffectResult:
     """Average marginal effect of a continuous treatment from a regression with a polynomial in the dose.
 
     Parameters
@@ -46,7 +50,7 @@ def dose_response(
 
     Returns
     -------
-    Result
+    EffectResult
         ``estimate``: the average marginal effect :math:`\\frac1n\\sum_i \\partial E[Y|D,X]/\\partial D` at the
         observed doses (the slope for ``degree=1``), with a delta-method ``std_error``, t-based CI and p-value on
         n - k df; ``terms``: the regression coefficients; ``details["curve"]``: the fitted dose-response (at the
@@ -111,7 +115,7 @@ def dose_response(
         diags.append(Diagnostic("linearity in the dose", "ok" if ok else "warn", pq,
                                 f"test of an added squared dose: t = {tq:.3g}, p = {pq:.3g}" + ("" if ok else "; the effect is not linear in the dose, try degree=2")))
     emit(diags, "dose_response")
-    return Result(
+    result = Result(
         method=f"Dose-response regression (polynomial of degree {degree} in the treatment), {cov_label(cov_type)}",
         estimand=f"average marginal effect of {d_name} on {ds.outcome}" + (f" adjusting for {', '.join(ds.covariates)}" if ds.covariates else ""),
         estimate=est, std_error=se, ci_low=lo, ci_high=hi, conf_level=conf_level, statistic=stat, statistic_name="t", df=df,
@@ -119,6 +123,9 @@ def dose_response(
         details={"curve": pd.DataFrame(rows), "cov_type": cov_type}, terms=terms_frame(names, fit.coef, fit.std_error, df, conf_level),
         label=f"AME of {d_name}", provenance=Provenance.current(data_fingerprint=ds.fingerprint()),
     )
+    return as_effect(result, effect="average marginal effect", func=dose_response, ds=ds, design="continuous",
+                     options={"degree": degree, "cov_type": cov_type, "conf_level": conf_level}, group=ds.cluster if cl is not None else None,
+                     adjusts=True)
 
 
 def _default_learner(random_state: int) -> Any:
@@ -168,7 +175,7 @@ def partially_linear_dml(
     folds: Any = None,
     random_state: int | None = 0,
     conf_level: float = 0.95,
-) -> Result:
+) -> EffectResult:
     """Effect of a (continuous or binary) treatment in the partially linear model by double machine learning.
 
     Parameters
@@ -190,7 +197,7 @@ def partially_linear_dml(
 
     Returns
     -------
-    Result
+    EffectResult
         ``estimate`` :math:`\\hat\\theta`, ``std_error`` from the orthogonal score, normal CI and p-value.
         Diagnostics: ``"nuisance fit"`` (share of the treatment variance left after removing :math:`E[D|X]`;
         warns when almost none is left, i.e. poor overlap). ``details``: ``r2_outcome`` and ``r2_treatment`` of the
@@ -258,7 +265,7 @@ def partially_linear_dml(
                         f"{100 * left:.3g}% of the treatment variance is not explained by the covariates (cross-fitted R² of E[D|X] {r2_d:.3g}; of E[Y|X] {r2_y:.3g})"
                         + ("" if status == "ok" else "; the treatment is nearly determined by the covariates (poor overlap), so the estimate rests on little variation"))]
     emit(diags, "partially_linear_dml")
-    return Result(
+    result = Result(
         method=f"Double machine learning, partially linear model ({np.unique(fold_ids).size}-fold cross-fitting; "
                f"{type(model_y).__name__} for E[Y|X], {type(model_t).__name__} for E[D|X])",
         estimand=f"constant effect of {d_name} on {ds.outcome} in Y = theta*D + g(X) + U, adjusting for {', '.join(ds.covariates)}",
@@ -267,3 +274,7 @@ def partially_linear_dml(
         details={"r2_outcome": r2_y, "r2_treatment": r2_d, "n_folds": int(np.unique(fold_ids).size)},
         label=f"effect of {d_name}", provenance=Provenance.current(random_state=random_state, data_fingerprint=ds.fingerprint()),
     )
+    # re-runs draw new folds (explicit fold labels belong to the original rows)
+    return as_effect(result, effect="average marginal effect", func=partially_linear_dml, ds=ds, design="continuous",
+                     options={"model_y": model_y, "model_t": model_t, "n_folds": int(np.unique(fold_ids).size), "random_state": random_state,
+                              "conf_level": conf_level}, adjusts=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -13,8 +13,12 @@ from .._validation import check_conf_level, check_int
 from ..exceptions import ArgumentError, DataError, RoleError
 from ..results import Diagnostic, Provenance, Result
 from ._common import check_cov_type, cov_label, dataset, emit, labels, matrix, need, numeric, t_inference, terms_frame
+from ._effect import as_effect
 from ._linalg import demean, ols, wald_test
 from ._panel import Panel, first_treated, make_panel
+
+if TYPE_CHECKING:
+    from ..causal._effect import EffectResult
 
 __all__ = ["did_2x2", "event_study", "twfe"]
 
@@ -55,7 +59,7 @@ def did_2x2(
     cluster: str | None = None,
     cov_type: str | None = None,
     conf_level: float = 0.95,
-) -> Result:
+) -> EffectResult:
     """Two-group, two-period difference-in-differences by regression on group, period and their interaction.
 
     Parameters
@@ -79,7 +83,7 @@ def did_2x2(
 
     Returns
     -------
-    Result
+    EffectResult
         ``estimate`` is the interaction coefficient, :math:`(\\bar y_{11} - \\bar y_{10}) - (\\bar y_{01} - \\bar y_{00})`
         without covariates, with ``std_error``, t-based ``ci_low``/``ci_high`` and ``pvalue`` on n - k df;
         ``terms`` has all coefficients; ``details["cells"]`` the four cell means and counts.
@@ -147,13 +151,15 @@ def did_2x2(
     details: dict[str, Any] = {"cells": pd.DataFrame(cells), "cov_type": cov_type}
     if fit.n_clusters is not None:
         details["n_clusters"] = fit.n_clusters
-    return Result(
+    result = Result(
         method=f"Difference-in-differences (2x2 regression), {cov_label(cov_type)}",
         estimand=f"average effect of treatment on the treated group ({g_name}) on {y_name} in the post period",
         estimate=est, std_error=se, ci_low=lo, ci_high=hi, conf_level=conf_level, statistic=stat, statistic_name="t",
         df=df, pvalue=p, alternative="two-sided", null_value=0.0, n=fit.n, diagnostics=tuple(diags), details=details,
         terms=terms, label=f"{g_name} x post", provenance=Provenance.current(data_fingerprint=ds.fingerprint()),
     )
+    return as_effect(result, effect="ATT", func=did_2x2, ds=ds, design="did", options={"cov_type": cov_type, "conf_level": conf_level},
+                     group=cl_name, adjusts=True)
 
 
 def _fe_fit(y: np.ndarray, x: np.ndarray, panel: Panel, weights: np.ndarray | None, cov_type: str, cluster: np.ndarray | None,
@@ -191,7 +197,7 @@ def twfe(
     weights: str | None = None,
     cov_type: str | None = None,
     conf_level: float = 0.95,
-) -> Result:
+) -> EffectResult:
     """Two-way fixed-effects regression of the outcome on a treatment indicator, unit and period effects.
 
     Parameters
@@ -214,7 +220,7 @@ def twfe(
 
     Returns
     -------
-    Result
+    EffectResult
         ``estimate`` is the treatment coefficient with ``std_error``, t-based CI and ``pvalue`` on n - k df (k
         counts every unit and period effect, as ``lm`` does); ``terms`` has the treatment and covariate
         coefficients. Diagnostics: ``"panel balance"`` and ``"staggered adoption"`` (with a 0/1 treatment that
@@ -259,13 +265,16 @@ def twfe(
     details: dict[str, Any] = {"cov_type": cov_type, "n_units": panel.n_units, "n_periods": panel.n_times}
     if fit.n_clusters is not None:
         details["n_clusters"] = fit.n_clusters
-    return Result(
+    result = Result(
         method=f"Two-way fixed effects regression, {cov_label(cov_type)}" + (f" by {cl_name}" if cov_type == "cluster" else ""),
         estimand=f"coefficient of {ds.treatment} on {ds.outcome} with {ds.unit} and {ds.time} fixed effects",
         estimate=est, std_error=se, ci_low=lo, ci_high=hi, conf_level=conf_level, statistic=stat, statistic_name="t",
         df=df, pvalue=p, alternative="two-sided", null_value=0.0, n=fit.n, diagnostics=tuple(diags), details=details,
         terms=terms, label=str(ds.treatment), provenance=Provenance.current(data_fingerprint=ds.fingerprint()),
     )
+    binary = bool(np.isin(d, (0.0, 1.0)).all())
+    return as_effect(result, effect="ATT (two-way fixed effects)" if binary else "effect per unit of treatment (two-way fixed effects)",
+                     func=twfe, ds=ds, design="did", options={"cov_type": cov_type, "conf_level": conf_level}, group=cl_name, adjusts=True)
 
 
 def event_study(

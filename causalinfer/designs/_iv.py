@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -14,7 +14,11 @@ from .._validation import check_conf_level
 from ..exceptions import DataError, RoleError
 from ..results import Diagnostic, Provenance, Result
 from ._common import check_cov_type, cov_label, dataset, emit, labels, matrix, need, numeric, t_inference, terms_frame
+from ._effect import as_effect
 from ._linalg import LinearFit, ols, tsls, wald_test
+
+if TYPE_CHECKING:
+    from ..causal._effect import EffectResult
 
 __all__ = ["iv_2sls", "wald_estimator"]
 
@@ -137,7 +141,7 @@ def iv_2sls(
     weights: str | None = None,
     cov_type: str | None = None,
     conf_level: float = 0.95,
-) -> Result:
+) -> EffectResult:
     """Two-stage least squares for the effect of one endogenous treatment, with first-stage diagnostics.
 
     Parameters
@@ -161,7 +165,7 @@ def iv_2sls(
 
     Returns
     -------
-    Result
+    EffectResult
         ``estimate``, ``std_error``, ``ci_low``/``ci_high``, ``statistic`` (t), ``df`` (n - k) and ``pvalue``
         for the treatment coefficient; ``terms`` has every second-stage coefficient. Diagnostics:
         ``"first-stage strength"`` (warns when F < 10; robust F unless ``cov_type="classical"``) and, with more
@@ -210,8 +214,11 @@ def iv_2sls(
                    covariates=ds.covariates)
     diags = _first_stage_diagnostics(fit, cov_type)
     emit(diags, "iv_2sls")
-    return _iv_result(fit, ds, conf_level, cov_type, method="Two-stage least squares (instrumental variables)",
-                      estimand=f"effect of {d_name} on {y_name}, instrumented by {', '.join(z_names)}", diags=diags)
+    result = _iv_result(fit, ds, conf_level, cov_type, method="Two-stage least squares (instrumental variables)",
+                        estimand=f"effect of {d_name} on {y_name}, instrumented by {', '.join(z_names)}", diags=diags)
+    binary_d = bool(np.isin(d, (0.0, 1.0)).all())
+    return as_effect(result, effect="LATE" if binary_d else "IV effect", func=iv_2sls, ds=ds, design="iv",
+                     options={"cov_type": cov_type, "conf_level": conf_level}, group=ds.cluster if cl is not None else None, adjusts=True)
 
 
 def _iv_result(fit: IVFit, ds: Any, conf_level: float, cov_type: str, *, method: str, estimand: str,
@@ -262,7 +269,7 @@ def wald_estimator(
     cluster: str | None = None,
     cov_type: str | None = None,
     conf_level: float = 0.95,
-) -> Result:
+) -> EffectResult:
     """Wald estimator: the ratio of the reduced-form to the first-stage difference for a binary instrument.
 
     With a binary treatment and the usual IV assumptions plus monotonicity (no defiers), the ratio is the local
@@ -281,7 +288,7 @@ def wald_estimator(
 
     Returns
     -------
-    Result
+    EffectResult
         ``estimate`` :math:`= (\\bar Y_1 - \\bar Y_0)/(\\bar D_1 - \\bar D_0)` with its standard error, CI and
         p-value; ``details["components"]`` has the reduced form (intention-to-treat) and first-stage
         differences, and with a binary treatment the complier share; first-stage diagnostics as in
@@ -328,6 +335,9 @@ def wald_estimator(
         diags.append(Diagnostic("monotonicity", "warn", fs, "the instrument lowers take-up on average; LATE needs monotonicity, check the coding of the instrument"))
     emit(diags, "wald_estimator")
     what = "local average treatment effect (compliers)" if binary_d else "Wald ratio (reduced form / first stage)"
-    return _iv_result(fit, ds, conf_level, cov_type, method="Wald estimator (binary instrument)",
-                      estimand=f"{what} of {d_name} on {y_name}, instrument {instrument}", diags=diags,
-                      extra={"components": pd.DataFrame([comp])})
+    result = _iv_result(fit, ds, conf_level, cov_type, method="Wald estimator (binary instrument)",
+                        estimand=f"{what} of {d_name} on {y_name}, instrument {instrument}", diags=diags,
+                        extra={"components": pd.DataFrame([comp])})
+    return as_effect(result, effect="LATE" if binary_d else "Wald ratio", func=wald_estimator, ds=ds, design="iv",
+                     options={"instrument": instrument, "cov_type": cov_type, "conf_level": conf_level},
+                     group=ds.cluster if cl is not None else None)

@@ -6,7 +6,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -15,7 +15,11 @@ from .._validation import check_array, check_choice, check_conf_level, check_int
 from ..exceptions import ArgumentError, DataError
 from ..results import Diagnostic, Provenance, Result
 from ._common import check_cov_type, cov_label, dataset, emit, labels, need, numeric, t_inference, terms_frame
+from ._effect import as_effect
 from ._linalg import LinearFit, ols, tsls
+
+if TYPE_CHECKING:
+    from ..causal._effect import EffectResult
 
 __all__ = ["density_test", "ik_bandwidth", "rdd"]
 
@@ -328,7 +332,7 @@ def rdd(
     density: bool = True,
     n_bins: int = 20,
     conf_level: float = 0.95,
-) -> Result:
+) -> EffectResult:
     """Sharp or fuzzy regression discontinuity by local polynomial regression, with design checks.
 
     Parameters
@@ -363,7 +367,7 @@ def rdd(
 
     Returns
     -------
-    Result
+    EffectResult
         ``estimate``: the jump in the outcome at the cutoff (sharp) or the local Wald ratio (fuzzy), with
         ``std_error``, t-based CI and ``pvalue`` (n - k df of the local regression). ``terms``: the local
         regression coefficients. Diagnostics: ``"density (manipulation)"``, ``"covariate balance"``, for fuzzy
@@ -478,12 +482,17 @@ def rdd(
     design = "Fuzzy" if d is not None else "Sharp"
     estimand = (f"local average treatment effect of {ds.treatment} on {y_name} for compliers at {r_name} = {c:g}" if d is not None
                 else f"jump in the mean of {y_name} at {r_name} = {c:g}")
-    return Result(
+    result = Result(
         method=f"{design} regression discontinuity, local polynomial (order {order}, {kernel} kernel, h = {h:.4g}), {cov_label(cov_type)}",
         estimand=estimand, estimate=est, std_error=se, ci_low=lo, ci_high=hi, conf_level=conf_level, statistic=stat,
         statistic_name="t", df=df, pvalue=p, alternative="two-sided", null_value=0.0, n=n_used, diagnostics=tuple(diags),
         details=details, terms=terms, label="jump" if d is None else "LATE at cutoff",
         provenance=Provenance.current(data_fingerprint=ds.fingerprint()),
     )
+    return as_effect(result, effect="effect at the cutoff" if d is None else "LATE at the cutoff", func=rdd, ds=ds, design="rdd",
+                     options={"bandwidth": bandwidth, "kernel": kernel, "order": order, "cov_type": cov_type, "n_bins": n_bins,
+                              "conf_level": conf_level},
+                     rerun_options={"density": False}, rerun_ds=ds.with_roles(covariates=()), group=ds.cluster if cl is not None else None,
+                     treatment=str(ds.treatment) if d is not None else f"{r_name} >= {c:g}")
 
 

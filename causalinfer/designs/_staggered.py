@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -13,7 +13,11 @@ from .._validation import check_choice, check_conf_level
 from ..exceptions import DataError, RoleError
 from ..results import Diagnostic, Provenance, Result
 from ._common import dataset, emit, labels, need, numeric, t_inference, terms_frame
+from ._effect import as_effect
 from ._panel import first_treated, make_panel
+
+if TYPE_CHECKING:
+    from ..causal._effect import EffectResult
 
 __all__ = ["callaway_santanna"]
 
@@ -120,7 +124,7 @@ def callaway_santanna(
     control: str = "never",
     aggregate: str = "dynamic",
     conf_level: float = 0.95,
-) -> Result:
+) -> EffectResult:
     """Group-time average treatment effects on the treated for staggered adoption (Callaway and Sant'Anna 2021).
 
     Parameters
@@ -139,7 +143,7 @@ def callaway_santanna(
 
     Returns
     -------
-    Result
+    EffectResult
         ``estimate``: the overall ATT of the chosen aggregation (simple: cohort-size weighted average of the post
         cells; group: size-weighted average of cohort means; dynamic: mean of the event-time effects e >= 0) with
         its standard error and normal CI. ``terms``: the aggregated series (or every ATT(g,t) cell with
@@ -265,7 +269,7 @@ def callaway_santanna(
     emit(diags, "callaway_santanna")
     what = {"simple": "cohort-size weighted average of post-treatment ATT(g,t)", "group": "average of cohort-specific ATTs, weighted by cohort size",
             "dynamic": "average of event-time ATTs over e >= 0", "none": "cohort-size weighted average of post-treatment ATT(g,t)"}[aggregate]
-    return Result(
+    result = Result(
         method=f"Callaway-Sant'Anna group-time ATT ({'never-treated' if control == 'never' else 'not-yet-treated'} controls, "
                f"unconditional parallel trends, {aggregate} aggregation)",
         estimand=f"{what}; effect of {ds.treatment} on {ds.outcome}",
@@ -274,3 +278,5 @@ def callaway_santanna(
         details={"group_time": cells, "aggregate": aggregate, "control": control, "n_units": int(wide.shape[0]), "n_periods": panel.n_times},
         terms=terms, label="ATT", provenance=Provenance.current(data_fingerprint=ds.fingerprint()),
     )
+    return as_effect(result, effect="ATT", func=callaway_santanna, ds=ds, design="did",
+                     options={"control": control, "aggregate": aggregate, "conf_level": conf_level}, group=str(ds.unit))
