@@ -82,7 +82,12 @@ def main() -> None:
         return float(fit.params[1]), float(np.sqrt(cov[1, 1]))
 
     for label, ours, theirs, what in (
-        (f"TWFE, {args.units} units x {args.periods} periods, CR1 by unit", ours_twfe, sm_twfe, "statsmodels OLS with C(unit) + C(time) dummies"),
+        (
+            f"TWFE, {args.units} units x {args.periods} periods, CR1 by unit",
+            ours_twfe,
+            sm_twfe,
+            "statsmodels OLS with C(unit) + C(time) dummies",
+        ),
         (f"2SLS, n = {n}, 2 instruments, 3 controls, HC1", ours_iv, sm_iv, "statsmodels IV2SLS (+ HC1 by hand)"),
     ):
         t_ours, r_ours = timed(ours, args.repeats)

@@ -25,7 +25,9 @@ def _plain(frame: pd.DataFrame) -> pd.DataFrame:
             out[col] = pd.to_numeric(s.astype("string")).astype("int64")
         elif s.dtype == np.float32:
             out[col] = s.astype("float64")
-        elif pd.api.types.is_integer_dtype(s.dtype) or (pd.api.types.is_float_dtype(s.dtype) and s.notna().all() and (s == np.round(s)).all()):
+        elif pd.api.types.is_integer_dtype(s.dtype) or (
+            pd.api.types.is_float_dtype(s.dtype) and s.notna().all() and (s == np.round(s)).all()
+        ):
             out[col] = s.astype("int64")
     return out
 
@@ -66,9 +68,27 @@ def castle() -> pd.DataFrame:
     from causaldata import castle as source
 
     d = source.load_pandas().data
-    keep = ["sid", "year", "l_homicide", "homicide", "post", "effyear", "popwt", "l_police", "unemployrt", "poverty", "l_income",
-            "l_prisoner", "l_lagprisoner", "l_exp_subsidy", "l_exp_pubwelfare", "blackm_15_24", "whitem_15_24", "blackm_25_44",
-            "whitem_25_44"]
+    keep = [
+        "sid",
+        "year",
+        "l_homicide",
+        "homicide",
+        "post",
+        "effyear",
+        "popwt",
+        "l_police",
+        "unemployrt",
+        "poverty",
+        "l_income",
+        "l_prisoner",
+        "l_lagprisoner",
+        "l_exp_subsidy",
+        "l_exp_pubwelfare",
+        "blackm_15_24",
+        "whitem_15_24",
+        "blackm_25_44",
+        "whitem_25_44",
+    ]
     d = d.copy()
     first = d[d["post"] > 0].groupby("sid")["year"].min()
     d["effyear"] = d["sid"].map(first).fillna(0).astype("int64")

@@ -25,7 +25,9 @@ def test_import_is_light():
 def test_dataset_loading_stays_light():
     # pandas itself loads pyarrow for string columns, so pyarrow is not counted here
     heavy = tuple(m for m in HEAVY if m != "pyarrow")
-    code = f"import sys, causalinfer as ci; ci.load_dataset('lalonde').describe(); print(','.join(m for m in {heavy!r} if m in sys.modules))"
+    code = (
+        f"import sys, causalinfer as ci; ci.load_dataset('lalonde').describe(); print(','.join(m for m in {heavy!r} if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == ""
 

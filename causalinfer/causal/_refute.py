@@ -370,7 +370,9 @@ def refute(
                 diagnostics=(Diagnostic("refutation", status, p, message),),
                 details=details,
                 label=k,
-                provenance=Provenance.current(random_state=random_state, data_fingerprint=ctx.fingerprint if design else ctx.cd.fingerprint),
+                provenance=Provenance.current(
+                    random_state=random_state, data_fingerprint=ctx.fingerprint if design else ctx.cd.fingerprint
+                ),
                 passed=passed,
                 original_estimate=original,
                 refuter=k,
@@ -381,7 +383,9 @@ def refute(
     return ResultSet(out, labels=[r.refuter for r in out], title=f"Refutation tests of {result.label or result.method}")
 
 
-def _simulate_quietly(one: Callable[[np.random.Generator], float], seeds: np.ndarray, n_jobs: int, progress: bool, label: str) -> np.ndarray:
+def _simulate_quietly(
+    one: Callable[[np.random.Generator], float], seeds: np.ndarray, n_jobs: int, progress: bool, label: str
+) -> np.ndarray:
     """:func:`_simulate` for design re-runs, without the design's assumption warnings on every altered data set."""
     import warnings
 
@@ -392,7 +396,9 @@ def _simulate_quietly(one: Callable[[np.random.Generator], float], seeds: np.nda
         return _simulate(one, seeds, n_jobs, progress, label)
 
 
-def _fixed_refutation(result: EffectResult, ctx: Any, kind: str, title: str, null: str, alpha: float, random_state: Any) -> RefutationResult:
+def _fixed_refutation(
+    result: EffectResult, ctx: Any, kind: str, title: str, null: str, alpha: float, random_state: Any
+) -> RefutationResult:
     """A refuter that is one fixed test (the placebo cutoffs of a regression discontinuity), not repeated simulations."""
     import warnings
 
@@ -403,7 +409,9 @@ def _fixed_refutation(result: EffectResult, ctx: Any, kind: str, title: str, nul
         test = ctx.fixed_test()
     p = test["pvalue"]
     passed = bool(p >= alpha)
-    verdict = "no jump, as it should be" if passed else "a JUMP where there should be none: the discontinuity may not be specific to the cutoff"
+    verdict = (
+        "no jump, as it should be" if passed else "a JUMP where there should be none: the discontinuity may not be specific to the cutoff"
+    )
     message = f"{'passed' if passed else 'FAILED'}: {test['what']}; {verdict} (p = {p:.3g}, alpha = {alpha:g})"
     details: dict[str, Any] = {"simulations": test["table"]}
     diags = [Diagnostic("refutation", "ok" if passed else "fail", p, message)]

@@ -75,7 +75,9 @@ def _check_graph(graph: Any) -> Any:
                 raise ArgumentTypeError(f"`graph` as an edge list must hold (cause, effect) pairs of column names; got the item {show(e)}")
             edges.append((e[0], e[1]))
         return tuple(edges)
-    raise ArgumentTypeError(f"`graph` must be a DOT or GML string, a networkx DiGraph or a list of (cause, effect) pairs; got {show(graph)}")
+    raise ArgumentTypeError(
+        f"`graph` must be a DOT or GML string, a networkx DiGraph or a list of (cause, effect) pairs; got {show(graph)}"
+    )
 
 
 class Dataset:
@@ -182,9 +184,24 @@ class Dataset:
         check_frame(frame, "frame")
         # An independent copy: later changes by the caller do not reach us, and ours never reach them.
         source = frame.copy(deep=True)
-        self._init(source, dict(outcome=outcome, treatment=treatment, covariates=covariates, instruments=instruments,
-                                unit=unit, time=time, cluster=cluster, weights=weights, running=running, cutoff=cutoff,
-                                graph=graph, name=name, missing=missing))
+        self._init(
+            source,
+            dict(
+                outcome=outcome,
+                treatment=treatment,
+                covariates=covariates,
+                instruments=instruments,
+                unit=unit,
+                time=time,
+                cluster=cluster,
+                weights=weights,
+                running=running,
+                cutoff=cutoff,
+                graph=graph,
+                name=name,
+                missing=missing,
+            ),
+        )
 
     @classmethod
     def _from_source(cls, source: pd.DataFrame, roles: Mapping[str, Any]) -> Dataset:
@@ -475,7 +492,9 @@ class Dataset:
             h.update(pd.util.hash_pandas_object(s, index=False).to_numpy().tobytes())
         if roles:
             spec = {k: v for k, v in self.roles.items() if k != "graph"}
-            spec["graph"] = self.graph if isinstance(self.graph, (str, tuple)) or self.graph is None else sorted(map(list, self.graph.edges))
+            spec["graph"] = (
+                self.graph if isinstance(self.graph, (str, tuple)) or self.graph is None else sorted(map(list, self.graph.edges))
+            )
             h.update(json.dumps(spec, sort_keys=True, default=list).encode())
         digest = h.hexdigest()
         if roles:
@@ -538,7 +557,9 @@ class Dataset:
             msg = f"rows per treatment level: {text}" + ("" if status == "ok" else "; fewer than 10 in a group makes estimates fragile")
             diags.append(Diagnostic("treatment group sizes", status, float(smallest), msg))
         if self.n_dropped:
-            diags.append(Diagnostic("missing values", "warn", float(self.n_dropped), f"{self.n_dropped} incomplete rows dropped (missing='drop')"))
+            diags.append(
+                Diagnostic("missing values", "warn", float(self.n_dropped), f"{self.n_dropped} incomplete rows dropped (missing='drop')")
+            )
         title = f"Dataset {self.name!r}" if self.name else "Dataset"
         return TableResult(
             method=title,

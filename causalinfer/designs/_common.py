@@ -82,8 +82,18 @@ def terms_frame(names: Sequence[str], coef: np.ndarray, se: np.ndarray, df: floa
             stat, p, lo, hi = t_inference(float(b), float(s), df, conf_level)
         else:
             stat = p = lo = hi = math.nan
-        rows.append({"term": str(name), "estimate": float(b), "std_error": float(s), "ci_low": lo, "ci_high": hi,
-                     "statistic": stat, "df": math.nan if df is None else float(df), "pvalue": p})
+        rows.append(
+            {
+                "term": str(name),
+                "estimate": float(b),
+                "std_error": float(s),
+                "ci_low": lo,
+                "ci_high": hi,
+                "statistic": stat,
+                "df": math.nan if df is None else float(df),
+                "pvalue": p,
+            }
+        )
     return pd.DataFrame(rows, columns=["term", "estimate", "std_error", "ci_low", "ci_high", "statistic", "df", "pvalue"])
 
 

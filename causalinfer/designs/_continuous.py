@@ -82,7 +82,9 @@ def dose_response(
     d_name = need(ds, "treatment", "dose_response")
     d = numeric(ds, d_name, "treatment")
     if np.unique(d).size <= degree:
-        raise DataError(f"treatment {d_name!r} takes {np.unique(d).size} distinct value(s); a degree-{degree} polynomial needs at least {degree + 1}")
+        raise DataError(
+            f"treatment {d_name!r} takes {np.unique(d).size} distinct value(s); a degree-{degree} polynomial needs at least {degree + 1}"
+        )
     cov_type = check_cov_type(cov_type, ds.cluster)
     w = matrix(ds, ds.covariates, "covariate")
     powers = np.column_stack([d**j for j in range(1, degree + 1)])
@@ -112,20 +114,48 @@ def dose_response(
         tq = float(quad.coef[-1] / quad.std_error[-1])
         _, pq, _, _ = t_inference(float(quad.coef[-1]), float(quad.std_error[-1]), float(quad.df_resid), 0.95)
         ok = pq >= 0.05
-        diags.append(Diagnostic("linearity in the dose", "ok" if ok else "warn", pq,
-                                f"test of an added squared dose: t = {tq:.3g}, p = {pq:.3g}" + ("" if ok else "; the effect is not linear in the dose, try degree=2")))
+        diags.append(
+            Diagnostic(
+                "linearity in the dose",
+                "ok" if ok else "warn",
+                pq,
+                f"test of an added squared dose: t = {tq:.3g}, p = {pq:.3g}"
+                + ("" if ok else "; the effect is not linear in the dose, try degree=2"),
+            )
+        )
     emit(diags, "dose_response")
     result = Result(
         method=f"Dose-response regression (polynomial of degree {degree} in the treatment), {cov_label(cov_type)}",
-        estimand=f"average marginal effect of {d_name} on {ds.outcome}" + (f" adjusting for {', '.join(ds.covariates)}" if ds.covariates else ""),
-        estimate=est, std_error=se, ci_low=lo, ci_high=hi, conf_level=conf_level, statistic=stat, statistic_name="t", df=df,
-        pvalue=p, alternative="two-sided", null_value=0.0, n=fit.n, diagnostics=tuple(diags),
-        details={"curve": pd.DataFrame(rows), "cov_type": cov_type}, terms=terms_frame(names, fit.coef, fit.std_error, df, conf_level),
-        label=f"AME of {d_name}", provenance=Provenance.current(data_fingerprint=ds.fingerprint()),
+        estimand=f"average marginal effect of {d_name} on {ds.outcome}"
+        + (f" adjusting for {', '.join(ds.covariates)}" if ds.covariates else ""),
+        estimate=est,
+        std_error=se,
+        ci_low=lo,
+        ci_high=hi,
+        conf_level=conf_level,
+        statistic=stat,
+        statistic_name="t",
+        df=df,
+        pvalue=p,
+        alternative="two-sided",
+        null_value=0.0,
+        n=fit.n,
+        diagnostics=tuple(diags),
+        details={"curve": pd.DataFrame(rows), "cov_type": cov_type},
+        terms=terms_frame(names, fit.coef, fit.std_error, df, conf_level),
+        label=f"AME of {d_name}",
+        provenance=Provenance.current(data_fingerprint=ds.fingerprint()),
     )
-    return as_effect(result, effect="average marginal effect", func=dose_response, ds=ds, design="continuous",
-                     options={"degree": degree, "cov_type": cov_type, "conf_level": conf_level}, group=ds.cluster if cl is not None else None,
-                     adjusts=True)
+    return as_effect(
+        result,
+        effect="average marginal effect",
+        func=dose_response,
+        ds=ds,
+        design="continuous",
+        options={"degree": degree, "cov_type": cov_type, "conf_level": conf_level},
+        group=ds.cluster if cl is not None else None,
+        adjusts=True,
+    )
 
 
 def _default_learner(random_state: int) -> Any:
@@ -139,7 +169,9 @@ def _check_learner(model: Any, name: str) -> None:
         raise ArgumentTypeError(f"`{name}` must be a scikit-learn regressor (with fit and predict); got {type(model).__name__}")
 
 
-def crossfit_residuals(y: np.ndarray, d: np.ndarray, x: np.ndarray, folds: np.ndarray, model_y: Any, model_t: Any) -> tuple[np.ndarray, np.ndarray]:
+def crossfit_residuals(
+    y: np.ndarray, d: np.ndarray, x: np.ndarray, folds: np.ndarray, model_y: Any, model_t: Any
+) -> tuple[np.ndarray, np.ndarray]:
     """Out-of-fold residuals :math:`Y - \\hat\\ell(X)` and :math:`D - \\hat m(X)`; models are cloned for every fold."""
     from sklearn.base import clone
 
@@ -261,20 +293,53 @@ def partially_linear_dml(
     r2_d = 1 - float(np.mean(rd**2) / np.var(d))
     left = 1 - r2_d
     status = "ok" if left >= 0.05 else "warn"
-    diags = [Diagnostic("nuisance fit", status, left,
-                        f"{100 * left:.3g}% of the treatment variance is not explained by the covariates (cross-fitted R² of E[D|X] {r2_d:.3g}; of E[Y|X] {r2_y:.3g})"
-                        + ("" if status == "ok" else "; the treatment is nearly determined by the covariates (poor overlap), so the estimate rests on little variation"))]
+    diags = [
+        Diagnostic(
+            "nuisance fit",
+            status,
+            left,
+            f"{100 * left:.3g}% of the treatment variance is not explained by the covariates (cross-fitted R² of E[D|X] {r2_d:.3g}; of E[Y|X] {r2_y:.3g})"
+            + (
+                ""
+                if status == "ok"
+                else "; the treatment is nearly determined by the covariates (poor overlap), so the estimate rests on little variation"
+            ),
+        )
+    ]
     emit(diags, "partially_linear_dml")
     result = Result(
         method=f"Double machine learning, partially linear model ({np.unique(fold_ids).size}-fold cross-fitting; "
-               f"{type(model_y).__name__} for E[Y|X], {type(model_t).__name__} for E[D|X])",
+        f"{type(model_y).__name__} for E[Y|X], {type(model_t).__name__} for E[D|X])",
         estimand=f"constant effect of {d_name} on {ds.outcome} in Y = theta*D + g(X) + U, adjusting for {', '.join(ds.covariates)}",
-        estimate=theta, std_error=se, ci_low=lo, ci_high=hi, conf_level=conf_level, statistic=stat, statistic_name="z",
-        pvalue=p, alternative="two-sided", null_value=0.0, n=n, diagnostics=tuple(diags),
+        estimate=theta,
+        std_error=se,
+        ci_low=lo,
+        ci_high=hi,
+        conf_level=conf_level,
+        statistic=stat,
+        statistic_name="z",
+        pvalue=p,
+        alternative="two-sided",
+        null_value=0.0,
+        n=n,
+        diagnostics=tuple(diags),
         details={"r2_outcome": r2_y, "r2_treatment": r2_d, "n_folds": int(np.unique(fold_ids).size)},
-        label=f"effect of {d_name}", provenance=Provenance.current(random_state=random_state, data_fingerprint=ds.fingerprint()),
+        label=f"effect of {d_name}",
+        provenance=Provenance.current(random_state=random_state, data_fingerprint=ds.fingerprint()),
     )
     # re-runs draw new folds (explicit fold labels belong to the original rows)
-    return as_effect(result, effect="average marginal effect", func=partially_linear_dml, ds=ds, design="continuous",
-                     options={"model_y": model_y, "model_t": model_t, "n_folds": int(np.unique(fold_ids).size), "random_state": random_state,
-                              "conf_level": conf_level}, adjusts=True)
+    return as_effect(
+        result,
+        effect="average marginal effect",
+        func=partially_linear_dml,
+        ds=ds,
+        design="continuous",
+        options={
+            "model_y": model_y,
+            "model_t": model_t,
+            "n_folds": int(np.unique(fold_ids).size),
+            "random_state": random_state,
+            "conf_level": conf_level,
+        },
+        adjusts=True,
+    )

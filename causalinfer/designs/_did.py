@@ -28,7 +28,9 @@ def _balance_diagnostic(panel: Panel) -> Diagnostic:
         return Diagnostic("panel balance", "ok", 1.0, f"balanced: {panel.n_units} units x {panel.n_times} periods")
     share = panel.unit_codes.size / (panel.n_units * panel.n_times)
     return Diagnostic(
-        "panel balance", "warn", share,
+        "panel balance",
+        "warn",
+        share,
         f"unbalanced: {panel.unit_codes.size} of {panel.n_units * panel.n_times} unit-periods observed; if units drop out "
         "for reasons related to the outcome the comparison is biased",
     )
@@ -40,7 +42,9 @@ def _timing_diagnostic(first: np.ndarray, panel: Panel) -> Diagnostic:
     always = int((first == 0).sum())
     if cohorts.size > 1 or (cohorts.size == 1 and always and never == 0):
         return Diagnostic(
-            "staggered adoption", "warn", float(cohorts.size),
+            "staggered adoption",
+            "warn",
+            float(cohorts.size),
             f"treatment starts in {cohorts.size} different periods: with effects that differ across cohorts or grow over "
             "time the two-way fixed-effects coefficient is a weighted average with possibly negative weights; compare "
             "with callaway_santanna",
@@ -145,8 +149,14 @@ def did_2x2(
     est, se = float(fit.coef[3]), float(fit.std_error[3])
     stat, p, lo, hi = t_inference(est, se, df, conf_level)
     smallest = min(c["n"] for c in cells)
-    diags = [Diagnostic("cell sizes", "ok" if smallest >= 10 else "warn", float(smallest),
-                        f"smallest group x period cell has {smallest} observations" + ("" if smallest >= 10 else "; estimates are fragile"))]
+    diags = [
+        Diagnostic(
+            "cell sizes",
+            "ok" if smallest >= 10 else "warn",
+            float(smallest),
+            f"smallest group x period cell has {smallest} observations" + ("" if smallest >= 10 else "; estimates are fragile"),
+        )
+    ]
     emit(diags, "did_2x2")
     details: dict[str, Any] = {"cells": pd.DataFrame(cells), "cov_type": cov_type}
     if fit.n_clusters is not None:
@@ -154,16 +164,39 @@ def did_2x2(
     result = Result(
         method=f"Difference-in-differences (2x2 regression), {cov_label(cov_type)}",
         estimand=f"average effect of treatment on the treated group ({g_name}) on {y_name} in the post period",
-        estimate=est, std_error=se, ci_low=lo, ci_high=hi, conf_level=conf_level, statistic=stat, statistic_name="t",
-        df=df, pvalue=p, alternative="two-sided", null_value=0.0, n=fit.n, diagnostics=tuple(diags), details=details,
-        terms=terms, label=f"{g_name} x post", provenance=Provenance.current(data_fingerprint=ds.fingerprint()),
+        estimate=est,
+        std_error=se,
+        ci_low=lo,
+        ci_high=hi,
+        conf_level=conf_level,
+        statistic=stat,
+        statistic_name="t",
+        df=df,
+        pvalue=p,
+        alternative="two-sided",
+        null_value=0.0,
+        n=fit.n,
+        diagnostics=tuple(diags),
+        details=details,
+        terms=terms,
+        label=f"{g_name} x post",
+        provenance=Provenance.current(data_fingerprint=ds.fingerprint()),
     )
-    return as_effect(result, effect="ATT", func=did_2x2, ds=ds, design="did", options={"cov_type": cov_type, "conf_level": conf_level},
-                     group=cl_name, adjusts=True)
+    return as_effect(
+        result,
+        effect="ATT",
+        func=did_2x2,
+        ds=ds,
+        design="did",
+        options={"cov_type": cov_type, "conf_level": conf_level},
+        group=cl_name,
+        adjusts=True,
+    )
 
 
-def _fe_fit(y: np.ndarray, x: np.ndarray, panel: Panel, weights: np.ndarray | None, cov_type: str, cluster: np.ndarray | None,
-            names: list[str]) -> Any:
+def _fe_fit(
+    y: np.ndarray, x: np.ndarray, panel: Panel, weights: np.ndarray | None, cov_type: str, cluster: np.ndarray | None, names: list[str]
+) -> Any:
     """Least squares with unit and period fixed effects: unit effects absorbed by demeaning, periods as dummies."""
     dummies = np.zeros((y.size, panel.n_times - 1))
     rows = panel.time_codes > 0
@@ -260,7 +293,11 @@ def twfe(
         try:
             diags.append(_timing_diagnostic(first_treated(d, panel, str(ds.treatment)), panel))
         except RoleError:
-            diags.append(Diagnostic("staggered adoption", "warn", None, "treatment switches on and off; the coefficient averages over both directions"))
+            diags.append(
+                Diagnostic(
+                    "staggered adoption", "warn", None, "treatment switches on and off; the coefficient averages over both directions"
+                )
+            )
     emit(diags, "twfe")
     details: dict[str, Any] = {"cov_type": cov_type, "n_units": panel.n_units, "n_periods": panel.n_times}
     if fit.n_clusters is not None:
@@ -268,13 +305,35 @@ def twfe(
     result = Result(
         method=f"Two-way fixed effects regression, {cov_label(cov_type)}" + (f" by {cl_name}" if cov_type == "cluster" else ""),
         estimand=f"coefficient of {ds.treatment} on {ds.outcome} with {ds.unit} and {ds.time} fixed effects",
-        estimate=est, std_error=se, ci_low=lo, ci_high=hi, conf_level=conf_level, statistic=stat, statistic_name="t",
-        df=df, pvalue=p, alternative="two-sided", null_value=0.0, n=fit.n, diagnostics=tuple(diags), details=details,
-        terms=terms, label=str(ds.treatment), provenance=Provenance.current(data_fingerprint=ds.fingerprint()),
+        estimate=est,
+        std_error=se,
+        ci_low=lo,
+        ci_high=hi,
+        conf_level=conf_level,
+        statistic=stat,
+        statistic_name="t",
+        df=df,
+        pvalue=p,
+        alternative="two-sided",
+        null_value=0.0,
+        n=fit.n,
+        diagnostics=tuple(diags),
+        details=details,
+        terms=terms,
+        label=str(ds.treatment),
+        provenance=Provenance.current(data_fingerprint=ds.fingerprint()),
     )
     binary = bool(np.isin(d, (0.0, 1.0)).all())
-    return as_effect(result, effect="ATT (two-way fixed effects)" if binary else "effect per unit of treatment (two-way fixed effects)",
-                     func=twfe, ds=ds, design="did", options={"cov_type": cov_type, "conf_level": conf_level}, group=cl_name, adjusts=True)
+    return as_effect(
+        result,
+        effect="ATT (two-way fixed effects)" if binary else "effect per unit of treatment (two-way fixed effects)",
+        func=twfe,
+        ds=ds,
+        design="did",
+        options={"cov_type": cov_type, "conf_level": conf_level},
+        group=cl_name,
+        adjusts=True,
+    )
 
 
 def event_study(
@@ -339,7 +398,9 @@ def event_study(
     ds = dataset(data, outcome=outcome, treatment=treatment, unit=unit, time=time, covariates=covariates, cluster=cluster, weights=weights)
     y, d, panel = _panel_inputs(ds, "event_study")
     if not pd.api.types.is_numeric_dtype(ds.frame[ds.time].dtype):
-        raise RoleError(f"time {ds.time!r} must be numeric (e.g. a year) to count periods relative to treatment; it has dtype {ds.frame[ds.time].dtype}")
+        raise RoleError(
+            f"time {ds.time!r} must be numeric (e.g. a year) to count periods relative to treatment; it has dtype {ds.frame[ds.time].dtype}"
+        )
     first = first_treated(d, panel, str(ds.treatment))
     treated_units = first < panel.n_times
     if not treated_units.any():
@@ -400,24 +461,63 @@ def event_study(
         pretrend = {"statistic": wstat, "df": len(pre_idx), "pvalue": pp}
         status = "ok" if pp >= 0.05 else "warn"
         msg = f"joint Wald test of {len(pre_idx)} pre-treatment coefficients: chi2 = {wstat:.3g}, p = {pp:.3g}"
-        msg += "; no evidence of diverging pre-trends (which does not prove parallel trends)" if status == "ok" else "; outcomes already diverged before treatment, so parallel trends is doubtful"
+        msg += (
+            "; no evidence of diverging pre-trends (which does not prove parallel trends)"
+            if status == "ok"
+            else "; outcomes already diverged before treatment, so parallel trends is doubtful"
+        )
         diags.append(Diagnostic("pre-trends", status, pp, msg))
     else:
-        diags.append(Diagnostic("pre-trends", "warn", None, "no pre-treatment event times besides the reference: pre-trends cannot be tested"))
+        diags.append(
+            Diagnostic("pre-trends", "warn", None, "no pre-treatment event times besides the reference: pre-trends cannot be tested")
+        )
     emit(diags, "event_study")
     n_treated = [int(np.unique(panel.unit_codes[treated_row & (binned == e)]).size) for e in kept]
     et = terms.assign(event_time=kept, n_treated_units=n_treated)
-    ref_row = pd.DataFrame([{"term": f"e={reference}", "estimate": 0.0, "std_error": 0.0, "ci_low": 0.0, "ci_high": 0.0,
-                             "statistic": math.nan, "df": df, "pvalue": math.nan, "event_time": reference, "n_treated_units": 0}])
+    ref_row = pd.DataFrame(
+        [
+            {
+                "term": f"e={reference}",
+                "estimate": 0.0,
+                "std_error": 0.0,
+                "ci_low": 0.0,
+                "ci_high": 0.0,
+                "statistic": math.nan,
+                "df": df,
+                "pvalue": math.nan,
+                "event_time": reference,
+                "n_treated_units": 0,
+            }
+        ]
+    )
     et = pd.concat([et, ref_row], ignore_index=True).sort_values("event_time").reset_index(drop=True)
-    details: dict[str, Any] = {"event_time": et, "pretrend": pd.DataFrame([pretrend]), "cov_type": cov_type, "reference": reference,
-                               "window": [lo_e, hi_e]}
+    details: dict[str, Any] = {
+        "event_time": et,
+        "pretrend": pd.DataFrame([pretrend]),
+        "cov_type": cov_type,
+        "reference": reference,
+        "window": [lo_e, hi_e],
+    }
     if fit.n_clusters is not None:
         details["n_clusters"] = fit.n_clusters
     return Result(
         method=f"Event study (two-way fixed effects with event-time indicators), {cov_label(cov_type)}",
         estimand=f"average of the post-treatment event-time coefficients of {ds.treatment} on {ds.outcome} (reference e = {reference})",
-        estimate=est, std_error=se, ci_low=lo, ci_high=hi, conf_level=conf_level, statistic=stat, statistic_name="t",
-        df=df, pvalue=p, alternative="two-sided", null_value=0.0, n=fit.n, diagnostics=tuple(diags), details=details,
-        terms=terms, label="average post-treatment effect", provenance=Provenance.current(data_fingerprint=ds.fingerprint()),
+        estimate=est,
+        std_error=se,
+        ci_low=lo,
+        ci_high=hi,
+        conf_level=conf_level,
+        statistic=stat,
+        statistic_name="t",
+        df=df,
+        pvalue=p,
+        alternative="two-sided",
+        null_value=0.0,
+        n=fit.n,
+        diagnostics=tuple(diags),
+        details=details,
+        terms=terms,
+        label="average post-treatment effect",
+        provenance=Provenance.current(data_fingerprint=ds.fingerprint()),
     )

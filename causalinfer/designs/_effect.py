@@ -269,8 +269,16 @@ class DesignContext:
             except CausalInferError as exc:
                 skipped.append(f"{side}: {exc}")
                 continue
-            rows.append({"side": side, "cutoff": placebo, "estimate": float(res.estimate), "std_error": float(res.std_error),
-                         "pvalue": float(res.pvalue), "n": int(res.n)})
+            rows.append(
+                {
+                    "side": side,
+                    "cutoff": placebo,
+                    "estimate": float(res.estimate),
+                    "std_error": float(res.std_error),
+                    "pvalue": float(res.pvalue),
+                    "n": int(res.n),
+                }
+            )
         if not rows:
             raise ArgumentError("no placebo cutoff could be fitted on either side of the cutoff: " + "; ".join(skipped))
         table = pd.DataFrame(rows)
@@ -278,9 +286,20 @@ class DesignContext:
         p = float(stats.chi2.sf(z2, len(rows)))
         mean = float(table["estimate"].mean())
         se = float(np.sqrt(np.sum(table["std_error"] ** 2)) / len(rows))
-        jumps = ", ".join(f"{e:.4g} at {x:.4g} (p = {q:.3g})" for e, x, q in zip(table["estimate"], table["cutoff"], table["pvalue"], strict=True))
-        return {"table": table, "estimate": mean, "std_error": se, "statistic": z2, "statistic_name": "chi2", "pvalue": p,
-                "n": len(rows), "what": f"placebo jumps {jumps}", "skipped": skipped}
+        jumps = ", ".join(
+            f"{e:.4g} at {x:.4g} (p = {q:.3g})" for e, x, q in zip(table["estimate"], table["cutoff"], table["pvalue"], strict=True)
+        )
+        return {
+            "table": table,
+            "estimate": mean,
+            "std_error": se,
+            "statistic": z2,
+            "statistic_name": "chi2",
+            "pvalue": p,
+            "n": len(rows),
+            "what": f"placebo jumps {jumps}",
+            "skipped": skipped,
+        }
 
     # ------------------------------------------------------------------ sensitivity
     def sensitivity(self, result: EffectResult, kind: str, **kwargs: Any) -> Result:
@@ -324,15 +343,25 @@ def as_effect(
     from ..causal._effect import EffectResult
 
     fields = {f.name: getattr(result, f.name) for f in dataclasses.fields(Result) if f.init}
-    out = EffectResult(**fields, effect=effect, treatment=treatment if treatment is not None else str(ds.treatment or ""),
-                       outcome=str(ds.outcome or ""))
+    out = EffectResult(
+        **fields, effect=effect, treatment=treatment if treatment is not None else str(ds.treatment or ""), outcome=str(ds.outcome or "")
+    )
     fingerprint = ds.fingerprint()
     ds = ds if rerun_ds is None else rerun_ds
     cd = None
     if design == "continuous":
         y = ds.frame[str(ds.outcome)].to_numpy(dtype=float)
         cd = SimpleNamespace(y=y, a=ds.frame[str(ds.treatment)].to_numpy(dtype=float), fingerprint=fingerprint)
-    ctx = DesignContext(func=func, dataset=ds, options=dict(options), design=design, group=group, adjusts=adjusts,
-                        rerun_options=dict(rerun_options or {}), cd=cd, data_fingerprint=fingerprint)
+    ctx = DesignContext(
+        func=func,
+        dataset=ds,
+        options=dict(options),
+        design=design,
+        group=group,
+        adjusts=adjusts,
+        rerun_options=dict(rerun_options or {}),
+        cd=cd,
+        data_fingerprint=fingerprint,
+    )
     object.__setattr__(out, "_context", ctx)
     return out

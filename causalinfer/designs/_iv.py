@@ -114,7 +114,9 @@ def _first_stage_diagnostics(fit: IVFit, cov_type: str) -> list[Diagnostic]:
     p = float(stats.f.sf(f, q, df2))
     if f < WEAK_F:
         diag = Diagnostic(
-            "first-stage strength", "warn", f,
+            "first-stage strength",
+            "warn",
+            f,
             f"{kind}first-stage F = {f:.3g} < {WEAK_F:g} (p = {p:.3g}): the instrument is weak, so 2SLS is biased towards "
             "OLS and its confidence interval is unreliable; find a stronger instrument or use weak-IV-robust inference",
         )
@@ -125,7 +127,11 @@ def _first_stage_diagnostics(fit: IVFit, cov_type: str) -> list[Diagnostic]:
         ps = float(stats.chi2.sf(fit.sargan, fit.sargan_df))
         status = "ok" if ps >= 0.05 else "warn"
         msg = f"Sargan statistic {fit.sargan:.3g} on {fit.sargan_df} df, p = {ps:.3g}"
-        msg += ": no evidence against the overidentifying restrictions" if status == "ok" else ": the instruments disagree; at least one may be invalid"
+        msg += (
+            ": no evidence against the overidentifying restrictions"
+            if status == "ok"
+            else ": the instruments disagree; at least one may be invalid"
+        )
         out.append(Diagnostic("overidentification (Sargan)", status, ps, msg))
     return out
 
@@ -198,8 +204,9 @@ def iv_2sls(
     (0.124, 'ok')
     """
     conf_level = check_conf_level(conf_level)
-    ds = dataset(data, outcome=outcome, treatment=treatment, instruments=instruments, covariates=covariates,
-                 cluster=cluster, weights=weights)
+    ds = dataset(
+        data, outcome=outcome, treatment=treatment, instruments=instruments, covariates=covariates, cluster=cluster, weights=weights
+    )
     y_name = need(ds, "outcome", "iv_2sls")
     d_name = need(ds, "treatment", "iv_2sls")
     z_names = need(ds, "instruments", "iv_2sls")
@@ -210,19 +217,42 @@ def iv_2sls(
     w = matrix(ds, ds.covariates, "covariate")
     wt = numeric(ds, ds.weights, "weights") if ds.weights else None
     cl = labels(ds, ds.cluster) if cov_type == "cluster" and ds.cluster else None
-    fit = fit_2sls(y, d, z, w, cov_type=cov_type, cluster=cl, weights=wt, treatment=d_name, instruments=z_names,
-                   covariates=ds.covariates)
+    fit = fit_2sls(y, d, z, w, cov_type=cov_type, cluster=cl, weights=wt, treatment=d_name, instruments=z_names, covariates=ds.covariates)
     diags = _first_stage_diagnostics(fit, cov_type)
     emit(diags, "iv_2sls")
-    result = _iv_result(fit, ds, conf_level, cov_type, method="Two-stage least squares (instrumental variables)",
-                        estimand=f"effect of {d_name} on {y_name}, instrumented by {', '.join(z_names)}", diags=diags)
+    result = _iv_result(
+        fit,
+        ds,
+        conf_level,
+        cov_type,
+        method="Two-stage least squares (instrumental variables)",
+        estimand=f"effect of {d_name} on {y_name}, instrumented by {', '.join(z_names)}",
+        diags=diags,
+    )
     binary_d = bool(np.isin(d, (0.0, 1.0)).all())
-    return as_effect(result, effect="LATE" if binary_d else "IV effect", func=iv_2sls, ds=ds, design="iv",
-                     options={"cov_type": cov_type, "conf_level": conf_level}, group=ds.cluster if cl is not None else None, adjusts=True)
+    return as_effect(
+        result,
+        effect="LATE" if binary_d else "IV effect",
+        func=iv_2sls,
+        ds=ds,
+        design="iv",
+        options={"cov_type": cov_type, "conf_level": conf_level},
+        group=ds.cluster if cl is not None else None,
+        adjusts=True,
+    )
 
 
-def _iv_result(fit: IVFit, ds: Any, conf_level: float, cov_type: str, *, method: str, estimand: str,
-               diags: list[Diagnostic], extra: dict[str, Any] | None = None) -> Result:
+def _iv_result(
+    fit: IVFit,
+    ds: Any,
+    conf_level: float,
+    cov_type: str,
+    *,
+    method: str,
+    estimand: str,
+    diags: list[Diagnostic],
+    extra: dict[str, Any] | None = None,
+) -> Result:
     s = fit.second
     df = float(s.df_resid)
     terms = terms_frame(fit.names, s.coef, s.std_error, df, conf_level)
@@ -230,8 +260,15 @@ def _iv_result(fit: IVFit, ds: Any, conf_level: float, cov_type: str, *, method:
     est, se = float(s.coef[1]), float(s.std_error[1])
     stat, p, lo, hi = t_inference(est, se, df, conf_level)
     fstats = pd.DataFrame(
-        [{"F_classical": fit.f_classical, "F_robust": math.nan if fit.f_robust is None else fit.f_robust,
-          "df1": fit.f_df[0], "df2": fit.f_df[1], "partial_r2": fit.partial_r2}]
+        [
+            {
+                "F_classical": fit.f_classical,
+                "F_robust": math.nan if fit.f_robust is None else fit.f_robust,
+                "df1": fit.f_df[0],
+                "df2": fit.f_df[1],
+                "partial_r2": fit.partial_r2,
+            }
+        ]
     )
     details: dict[str, Any] = {"first_stage": first, "first_stage_F": fstats, "cov_type": cov_type}
     if s.n_clusters is not None:
@@ -332,12 +369,32 @@ def wald_estimator(
         comp["complier_share"] = fs
     diags = _first_stage_diagnostics(fit, cov_type)
     if binary_d and fs < 0:
-        diags.append(Diagnostic("monotonicity", "warn", fs, "the instrument lowers take-up on average; LATE needs monotonicity, check the coding of the instrument"))
+        diags.append(
+            Diagnostic(
+                "monotonicity",
+                "warn",
+                fs,
+                "the instrument lowers take-up on average; LATE needs monotonicity, check the coding of the instrument",
+            )
+        )
     emit(diags, "wald_estimator")
     what = "local average treatment effect (compliers)" if binary_d else "Wald ratio (reduced form / first stage)"
-    result = _iv_result(fit, ds, conf_level, cov_type, method="Wald estimator (binary instrument)",
-                        estimand=f"{what} of {d_name} on {y_name}, instrument {instrument}", diags=diags,
-                        extra={"components": pd.DataFrame([comp])})
-    return as_effect(result, effect="LATE" if binary_d else "Wald ratio", func=wald_estimator, ds=ds, design="iv",
-                     options={"instrument": instrument, "cov_type": cov_type, "conf_level": conf_level},
-                     group=ds.cluster if cl is not None else None)
+    result = _iv_result(
+        fit,
+        ds,
+        conf_level,
+        cov_type,
+        method="Wald estimator (binary instrument)",
+        estimand=f"{what} of {d_name} on {y_name}, instrument {instrument}",
+        diags=diags,
+        extra={"components": pd.DataFrame([comp])},
+    )
+    return as_effect(
+        result,
+        effect="LATE" if binary_d else "Wald ratio",
+        func=wald_estimator,
+        ds=ds,
+        design="iv",
+        options={"instrument": instrument, "cov_type": cov_type, "conf_level": conf_level},
+        group=ds.cluster if cl is not None else None,
+    )

@@ -55,8 +55,7 @@ def _solve_inverse(a: np.ndarray, names: list[str] | None) -> np.ndarray:
     if not np.isfinite(cond) or cond > 1e12:
         what = f" among {names}" if names else ""
         raise DataError(
-            f"the regressors are perfectly (or almost perfectly) collinear{what} (condition number {cond:.3g}); "
-            "remove redundant columns"
+            f"the regressors are perfectly (or almost perfectly) collinear{what} (condition number {cond:.3g}); remove redundant columns"
         )
     inv = np.linalg.inv(scaled)
     return inv / np.outer(scale, scale)

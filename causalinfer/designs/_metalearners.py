@@ -44,7 +44,9 @@ def _proba(model: Any, x: np.ndarray) -> np.ndarray:
     return np.asarray(model.predict(x), dtype=float)
 
 
-def dr_scores(y: np.ndarray, t: np.ndarray, x: np.ndarray, folds: np.ndarray, outcome_model: Any, propensity_model: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def dr_scores(
+    y: np.ndarray, t: np.ndarray, x: np.ndarray, folds: np.ndarray, outcome_model: Any, propensity_model: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Cross-fitted :math:`\\hat\\mu_0, \\hat\\mu_1, \\hat e` and the doubly robust (AIPW) pseudo-outcomes."""
     n = y.size
     mu0, mu1, e = np.empty(n), np.empty(n), np.empty(n)
@@ -155,7 +157,7 @@ def cate(
     seed = random_state if isinstance(random_state, int) else 0
     outcome_model = _default_regressor(seed) if outcome_model is None else outcome_model
     propensity_model = _default_classifier() if propensity_model is None else propensity_model
-    final_model = (_default_regressor(seed) if final_model is None else final_model)
+    final_model = _default_regressor(seed) if final_model is None else final_model
     for m, name in ((outcome_model, "outcome_model"), (final_model, "final_model")):
         if not (hasattr(m, "fit") and hasattr(m, "predict")):
             raise ArgumentTypeError(f"`{name}` must be a scikit-learn regressor (with fit and predict); got {type(m).__name__}")
@@ -204,14 +206,27 @@ def cate(
             if k < 2:
                 raise DataError(f"subgroup {subgroups}={level!r} has {k} row(s); each subgroup needs at least 2")
             if t[mask].min() == t[mask].max():
-                raise DataError(f"subgroup {subgroups}={level!r} has only {'treated' if t[mask][0] else 'control'} units; its effect is not identified")
+                raise DataError(
+                    f"subgroup {subgroups}={level!r} has only {'treated' if t[mask][0] else 'control'} units; its effect is not identified"
+                )
             est_g = float(phi[mask].mean())
             se_g = float(phi[mask].std(ddof=1) / np.sqrt(k))
             s_g, p_g, lo_g, hi_g = t_inference(est_g, se_g, None, conf_level)
             label = f"{subgroups}={level}"
-            terms.append({"term": label, "estimate": est_g, "std_error": se_g, "ci_low": lo_g, "ci_high": hi_g, "statistic": s_g, "pvalue": p_g})
-            rows.append({"subgroup": str(level), "n": k, "effect": est_g, "std_error": se_g, "ci_low": lo_g, "ci_high": hi_g,
-                         "mean_cate": float(tau[mask].mean())})
+            terms.append(
+                {"term": label, "estimate": est_g, "std_error": se_g, "ci_low": lo_g, "ci_high": hi_g, "statistic": s_g, "pvalue": p_g}
+            )
+            rows.append(
+                {
+                    "subgroup": str(level),
+                    "n": k,
+                    "effect": est_g,
+                    "std_error": se_g,
+                    "ci_low": lo_g,
+                    "ci_high": hi_g,
+                    "mean_cate": float(tau[mask].mean()),
+                }
+            )
         order = np.argsort([str(r["subgroup"]) for r in rows], kind="stable")
         terms = [terms[i] for i in order]
         rows = [rows[i] for i in order]
@@ -219,19 +234,46 @@ def cate(
         terms.append({"term": "ATE", "estimate": ate, "std_error": se, "ci_low": lo, "ci_high": hi, "statistic": stat, "pvalue": p})
     outside = float(np.mean((e < 0.05) | (e > 0.95)))
     status = "ok" if outside <= 0.05 and e.min() > 0.01 and e.max() < 0.99 else "warn"
-    diags = [Diagnostic("overlap", status, outside,
-                        f"propensity scores range from {e.min():.3g} to {e.max():.3g}; {100 * outside:.3g}% outside [0.05, 0.95]"
-                        + ("" if status == "ok" else "; some units have almost no comparable units in the other arm, so their effects are extrapolated (scores clipped to [0.01, 0.99])"))]
+    diags = [
+        Diagnostic(
+            "overlap",
+            status,
+            outside,
+            f"propensity scores range from {e.min():.3g} to {e.max():.3g}; {100 * outside:.3g}% outside [0.05, 0.95]"
+            + (
+                ""
+                if status == "ok"
+                else "; some units have almost no comparable units in the other arm, so their effects are extrapolated (scores clipped to [0.01, 0.99])"
+            ),
+        )
+    ]
     emit(diags, "cate")
-    details: dict[str, Any] = {"cate": pd.DataFrame({"cate": tau, "propensity": e}), "learner": learner, "n_folds": int(np.unique(fold_ids).size)}
+    details: dict[str, Any] = {
+        "cate": pd.DataFrame({"cate": tau, "propensity": e}),
+        "learner": learner,
+        "n_folds": int(np.unique(fold_ids).size),
+    }
     if rows:
         details["by_subgroup"] = pd.DataFrame(rows)
     name = {"s": "S-learner", "t": "T-learner", "x": "X-learner", "dr": "DR-learner"}[learner]
     return Result(
         method=f"Conditional average treatment effects ({name}, {type(outcome_model).__name__}); average and subgroup effects "
-               f"from cross-fitted doubly robust scores ({int(np.unique(fold_ids).size)} folds)",
+        f"from cross-fitted doubly robust scores ({int(np.unique(fold_ids).size)} folds)",
         estimand=f"average effect of {t_name} on {ds.outcome}" + (f", and by {subgroups}" if subgroups else ""),
-        estimate=ate, std_error=se, ci_low=lo, ci_high=hi, conf_level=conf_level, statistic=stat, statistic_name="z",
-        pvalue=p, alternative="two-sided", null_value=0.0, n=n, diagnostics=tuple(diags), details=details,
-        terms=pd.DataFrame(terms), label="ATE", provenance=Provenance.current(random_state=random_state, data_fingerprint=ds.fingerprint()),
+        estimate=ate,
+        std_error=se,
+        ci_low=lo,
+        ci_high=hi,
+        conf_level=conf_level,
+        statistic=stat,
+        statistic_name="z",
+        pvalue=p,
+        alternative="two-sided",
+        null_value=0.0,
+        n=n,
+        diagnostics=tuple(diags),
+        details=details,
+        terms=pd.DataFrame(terms),
+        label="ATE",
+        provenance=Provenance.current(random_state=random_state, data_fingerprint=ds.fingerprint()),
     )

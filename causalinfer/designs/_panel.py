@@ -51,7 +51,9 @@ def first_treated(d: np.ndarray, panel: Panel, treatment: str) -> np.ndarray:
     Refuses a treatment that is not 0/1 or that switches off again (designs assume absorbing treatment).
     """
     if not np.isin(d, (0.0, 1.0)).all():
-        raise RoleError(f"treatment {treatment!r} must be 0/1 (1 from the first treated period on); it has values {np.unique(d)[:6].tolist()}")
+        raise RoleError(
+            f"treatment {treatment!r} must be 0/1 (1 from the first treated period on); it has values {np.unique(d)[:6].tolist()}"
+        )
     order = np.lexsort((panel.time_codes, panel.unit_codes))
     u, t, dd = panel.unit_codes[order], panel.time_codes[order], d[order]
     first = np.full(panel.n_units, panel.n_times, dtype=np.int64)

@@ -35,7 +35,9 @@ def plot_event_study(result: Result, *, ax: Any = None, title: str | None = None
         table = result.terms
         e = table["term"].str[2:].astype(float).to_numpy()
     else:
-        raise ArgumentTypeError("`result` has no event-time coefficients; use event_study(...) or callaway_santanna(..., aggregate='dynamic')")
+        raise ArgumentTypeError(
+            "`result` has no event-time coefficients; use event_study(...) or callaway_santanna(..., aggregate='dynamic')"
+        )
     est = table["estimate"].to_numpy(float)
     lo = table["ci_low"].to_numpy(float)
     hi = table["ci_high"].to_numpy(float)

@@ -190,8 +190,16 @@ def _density_test(x: np.ndarray, *, bin_width: float | None = None, bandwidth: f
     theta = math.log(f_hi) - math.log(f_lo)
     se = math.sqrt((1 / (n * bandwidth)) * (24 / 5) * (1 / f_hi + 1 / f_lo))
     z = theta / se
-    return {"theta": theta, "std_error": se, "z": z, "pvalue": float(2 * stats.norm.sf(abs(z))), "bin_width": b,
-            "bandwidth": bandwidth, "density_below": f_lo, "density_above": f_hi}
+    return {
+        "theta": theta,
+        "std_error": se,
+        "z": z,
+        "pvalue": float(2 * stats.norm.sf(abs(z))),
+        "bin_width": b,
+        "bandwidth": bandwidth,
+        "density_below": f_lo,
+        "density_above": f_hi,
+    }
 
 
 def ik_bandwidth(running: Any, outcome: Any, *, cutoff: float = 0.0, kernel: str = "triangular") -> float:
@@ -236,7 +244,9 @@ def ik_bandwidth(running: Any, outcome: Any, *, cutoff: float = 0.0, kernel: str
     if x.size != y.size:
         raise DataError(f"`running` and `outcome` must have the same length; got {x.size} and {y.size}")
     if (x < 0).sum() < 5 or (x >= 0).sum() < 5:
-        raise DataError(f"`running` needs at least 5 observations on each side of the cutoff {c:g}; got {(x < 0).sum()} below and {(x >= 0).sum()} above")
+        raise DataError(
+            f"`running` needs at least 5 observations on each side of the cutoff {c:g}; got {(x < 0).sum()} below and {(x >= 0).sum()} above"
+        )
     return _ik_bandwidth(x, y, kernel=kernel)
 
 
@@ -278,14 +288,25 @@ def density_test(running: Any, *, cutoff: float = 0.0, bin_width: float | None =
     if bandwidth is not None and check_real(bandwidth, "bandwidth") <= 0:
         raise ArgumentError(f"`bandwidth` must be positive; got {bandwidth!r}")
     if (x < 0).sum() < 5 or (x >= 0).sum() < 5:
-        raise DataError(f"`running` needs observations on both sides of the cutoff {c:g}; got {(x < 0).sum()} below and {(x >= 0).sum()} above")
+        raise DataError(
+            f"`running` needs observations on both sides of the cutoff {c:g}; got {(x < 0).sum()} below and {(x >= 0).sum()} above"
+        )
     out = _density_test(x, bin_width=bin_width, bandwidth=bandwidth)
     stat, p, lo, hi = t_inference(out["theta"], out["std_error"], None, 0.95)
     return Result(
         method="McCrary density test (local-linear density estimates on each side of the cutoff)",
         estimand=f"log difference of the density of the running variable above and below {c:g}",
-        estimate=out["theta"], std_error=out["std_error"], ci_low=lo, ci_high=hi, conf_level=0.95, statistic=stat,
-        statistic_name="z", pvalue=p, alternative="two-sided", null_value=0.0, n=int(x.size),
+        estimate=out["theta"],
+        std_error=out["std_error"],
+        ci_low=lo,
+        ci_high=hi,
+        conf_level=0.95,
+        statistic=stat,
+        statistic_name="z",
+        pvalue=p,
+        alternative="two-sided",
+        null_value=0.0,
+        n=int(x.size),
         details={k: v for k, v in out.items() if k not in ("theta", "std_error", "z", "pvalue")},
         provenance=Provenance.current(),
     )
@@ -312,7 +333,9 @@ def _fit_curve(fit: LinearFit, h: float, order: int, cutoff: float, sharp: bool)
         yhat = b[0] + (b[1] * t if sharp else 0.0)
         for j in range(1, order + 1):
             yhat = yhat + b[1 + j] * grid**j + t * b[1 + order + j] * grid**j
-        rows += [{"side": side, "x": float(g + cutoff), "fitted": float(v)} for g, v in zip(grid, np.broadcast_to(yhat, grid.shape), strict=True)]
+        rows += [
+            {"side": side, "x": float(g + cutoff), "fitted": float(v)} for g, v in zip(grid, np.broadcast_to(yhat, grid.shape), strict=True)
+        ]
     return pd.DataFrame(rows)
 
 
@@ -436,16 +459,40 @@ def rdd(
     diags: list[Diagnostic] = []
     n_used = lf.n_below + lf.n_above
     status = "ok" if min(lf.n_below, lf.n_above) >= 20 else "warn"
-    diags.append(Diagnostic("bandwidth", status, h, f"{h_rule} bandwidth {h:.4g}: {lf.n_below} observations below and {lf.n_above} at or above the cutoff"
-                            + ("" if status == "ok" else "; few points, so the estimate is noisy")))
-    details: dict[str, Any] = {"bandwidth": h, "bandwidth_rule": h_rule, "kernel": kernel, "order": order, "cutoff": c,
-                               "n_below": lf.n_below, "n_above": lf.n_above, "cov_type": cov_type}
+    diags.append(
+        Diagnostic(
+            "bandwidth",
+            status,
+            h,
+            f"{h_rule} bandwidth {h:.4g}: {lf.n_below} observations below and {lf.n_above} at or above the cutoff"
+            + ("" if status == "ok" else "; few points, so the estimate is noisy"),
+        )
+    )
+    details: dict[str, Any] = {
+        "bandwidth": h,
+        "bandwidth_rule": h_rule,
+        "kernel": kernel,
+        "order": order,
+        "cutoff": c,
+        "n_below": lf.n_below,
+        "n_above": lf.n_above,
+        "cov_type": cov_type,
+    }
     if lf.first is not None:
         fj, fse = float(lf.first.coef[1]), float(lf.first.std_error[1])
         f_stat = (fj / fse) ** 2 if fse > 0 else math.inf
-        details["first_stage"] = terms_frame(["(Intercept)", "jump", *lf.names[2:]], lf.first.coef, lf.first.std_error, float(lf.first.df_resid), conf_level)
+        details["first_stage"] = terms_frame(
+            ["(Intercept)", "jump", *lf.names[2:]], lf.first.coef, lf.first.std_error, float(lf.first.df_resid), conf_level
+        )
         if f_stat < 10:
-            diags.append(Diagnostic("first-stage jump", "warn", f_stat, f"jump in treatment take-up {fj:.3g} with F = {f_stat:.3g} < 10: weak first stage, the fuzzy estimate is unreliable"))
+            diags.append(
+                Diagnostic(
+                    "first-stage jump",
+                    "warn",
+                    f_stat,
+                    f"jump in treatment take-up {fj:.3g} with F = {f_stat:.3g} < 10: weak first stage, the fuzzy estimate is unreliable",
+                )
+            )
         else:
             diags.append(Diagnostic("first-stage jump", "ok", f_stat, f"jump in treatment take-up {fj:.3g} (F = {f_stat:.3g})"))
     if density:
@@ -456,9 +503,19 @@ def rdd(
         else:
             details["density"] = pd.DataFrame([dens])
             ok = dens["pvalue"] >= 0.05
-            diags.append(Diagnostic("density (manipulation)", "ok" if ok else "warn", dens["pvalue"],
-                                    f"McCrary test: log density jump {dens['theta']:.3g} (se {dens['std_error']:.3g}), p = {dens['pvalue']:.3g}"
-                                    + ("; no sign of sorting around the cutoff" if ok else "; units may be sorting around the cutoff, which breaks the design")))
+            diags.append(
+                Diagnostic(
+                    "density (manipulation)",
+                    "ok" if ok else "warn",
+                    dens["pvalue"],
+                    f"McCrary test: log density jump {dens['theta']:.3g} (se {dens['std_error']:.3g}), p = {dens['pvalue']:.3g}"
+                    + (
+                        "; no sign of sorting around the cutoff"
+                        if ok
+                        else "; units may be sorting around the cutoff, which breaks the design"
+                    ),
+                )
+            )
     if ds.covariates:
         rows = []
         for cov in ds.covariates:
@@ -472,27 +529,62 @@ def rdd(
         pmin, k = float(bal["pvalue"].min()), len(rows)
         ok = pmin >= 0.05 / k
         worst = bal["covariate"].iloc[int(np.argmin(bal["pvalue"].to_numpy()))]
-        diags.append(Diagnostic("covariate balance", "ok" if ok else "warn", pmin,
-                                f"smallest p-value for a jump in a covariate {pmin:.3g} ({worst!r}, {k} covariate(s), Bonferroni level {0.05 / k:.3g})"
-                                + ("" if ok else ": pre-determined covariates jump at the cutoff, so units on the two sides differ")))
+        diags.append(
+            Diagnostic(
+                "covariate balance",
+                "ok" if ok else "warn",
+                pmin,
+                f"smallest p-value for a jump in a covariate {pmin:.3g} ({worst!r}, {k} covariate(s), Bonferroni level {0.05 / k:.3g})"
+                + ("" if ok else ": pre-determined covariates jump at the cutoff, so units on the two sides differ"),
+            )
+        )
     emit(diags, "rdd")
     details["bins"] = _bins(x, y, n_bins).assign(x=lambda t: t["x"] + c)
     if d is None:
         details["fit"] = _fit_curve(fit, h, order, c, sharp=True)
     design = "Fuzzy" if d is not None else "Sharp"
-    estimand = (f"local average treatment effect of {ds.treatment} on {y_name} for compliers at {r_name} = {c:g}" if d is not None
-                else f"jump in the mean of {y_name} at {r_name} = {c:g}")
+    estimand = (
+        f"local average treatment effect of {ds.treatment} on {y_name} for compliers at {r_name} = {c:g}"
+        if d is not None
+        else f"jump in the mean of {y_name} at {r_name} = {c:g}"
+    )
     result = Result(
         method=f"{design} regression discontinuity, local polynomial (order {order}, {kernel} kernel, h = {h:.4g}), {cov_label(cov_type)}",
-        estimand=estimand, estimate=est, std_error=se, ci_low=lo, ci_high=hi, conf_level=conf_level, statistic=stat,
-        statistic_name="t", df=df, pvalue=p, alternative="two-sided", null_value=0.0, n=n_used, diagnostics=tuple(diags),
-        details=details, terms=terms, label="jump" if d is None else "LATE at cutoff",
+        estimand=estimand,
+        estimate=est,
+        std_error=se,
+        ci_low=lo,
+        ci_high=hi,
+        conf_level=conf_level,
+        statistic=stat,
+        statistic_name="t",
+        df=df,
+        pvalue=p,
+        alternative="two-sided",
+        null_value=0.0,
+        n=n_used,
+        diagnostics=tuple(diags),
+        details=details,
+        terms=terms,
+        label="jump" if d is None else "LATE at cutoff",
         provenance=Provenance.current(data_fingerprint=ds.fingerprint()),
     )
-    return as_effect(result, effect="effect at the cutoff" if d is None else "LATE at the cutoff", func=rdd, ds=ds, design="rdd",
-                     options={"bandwidth": bandwidth, "kernel": kernel, "order": order, "cov_type": cov_type, "n_bins": n_bins,
-                              "conf_level": conf_level},
-                     rerun_options={"density": False}, rerun_ds=ds.with_roles(covariates=()), group=ds.cluster if cl is not None else None,
-                     treatment=str(ds.treatment) if d is not None else f"{r_name} >= {c:g}")
-
-
+    return as_effect(
+        result,
+        effect="effect at the cutoff" if d is None else "LATE at the cutoff",
+        func=rdd,
+        ds=ds,
+        design="rdd",
+        options={
+            "bandwidth": bandwidth,
+            "kernel": kernel,
+            "order": order,
+            "cov_type": cov_type,
+            "n_bins": n_bins,
+            "conf_level": conf_level,
+        },
+        rerun_options={"density": False},
+        rerun_ds=ds.with_roles(covariates=()),
+        group=ds.cluster if cl is not None else None,
+        treatment=str(ds.treatment) if d is not None else f"{r_name} >= {c:g}",
+    )

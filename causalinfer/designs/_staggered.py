@@ -184,7 +184,9 @@ def callaway_santanna(
     ds = dataset(data, outcome=outcome, treatment=treatment, unit=unit, time=time)
     y = numeric(ds, need(ds, "outcome", "callaway_santanna"), "outcome")
     d = numeric(ds, need(ds, "treatment", "callaway_santanna"), "treatment")
-    panel = make_panel(labels(ds, need(ds, "unit", "callaway_santanna")), labels(ds, need(ds, "time", "callaway_santanna")), str(ds.unit), str(ds.time))
+    panel = make_panel(
+        labels(ds, need(ds, "unit", "callaway_santanna")), labels(ds, need(ds, "time", "callaway_santanna")), str(ds.unit), str(ds.time)
+    )
     if not panel.balanced:
         counts = np.bincount(panel.unit_codes, minlength=panel.n_units)
         short = panel.units[counts < panel.n_times]
@@ -203,8 +205,14 @@ def callaway_santanna(
                 f"every treated unit is already treated in the first period ({panel.times[0]!r}); with no unit observed before "
                 "treatment no group-time effect is identified"
             )
-        diags.append(Diagnostic("always treated", "warn", float(always.sum()),
-                                f"{int(always.sum())} unit(s) already treated in the first period were dropped: they are never observed untreated"))
+        diags.append(
+            Diagnostic(
+                "always treated",
+                "warn",
+                float(always.sum()),
+                f"{int(always.sum())} unit(s) already treated in the first period were dropped: they are never observed untreated",
+            )
+        )
         keep = ~always
         wide, first = wide[keep], first[keep]
     if not (first < panel.n_times).any():
@@ -215,18 +223,36 @@ def callaway_santanna(
     small = {times_g: n for times_g, n in gt.cohort_size.items() if n < 2}
     if small:
         which = ", ".join(str(panel.times[g]) for g in small)
-        diags.append(Diagnostic("cohort sizes", "warn", float(min(gt.cohort_size.values())),
-                                f"cohort(s) {which} contain a single unit: their ATT(g,t) standard errors ignore that unit's own "
-                                "variability and are too small"))
+        diags.append(
+            Diagnostic(
+                "cohort sizes",
+                "warn",
+                float(min(gt.cohort_size.values())),
+                f"cohort(s) {which} contain a single unit: their ATT(g,t) standard errors ignore that unit's own "
+                "variability and are too small",
+            )
+        )
     se_cells = np.sqrt((gt.psi**2).sum(axis=0))
     times = panel.times
     cell_rows = []
     for i in range(gt.att.size):
         stat, p, lo, hi = t_inference(float(gt.att[i]), float(se_cells[i]), None, conf_level) if se_cells[i] > 0 else (math.nan,) * 4
-        cell_rows.append({"term": f"ATT({times[gt.cohort[i]]}, {times[gt.period[i]]})", "cohort": times[gt.cohort[i]].item(),
-                          "period": times[gt.period[i]].item(), "event_time": int(gt.period[i] - gt.cohort[i]), "estimate": float(gt.att[i]),
-                          "std_error": float(se_cells[i]), "ci_low": lo, "ci_high": hi, "statistic": stat, "pvalue": p,
-                          "n_treated": int(gt.n_treated[i]), "n_control": int(gt.n_control[i])})
+        cell_rows.append(
+            {
+                "term": f"ATT({times[gt.cohort[i]]}, {times[gt.period[i]]})",
+                "cohort": times[gt.cohort[i]].item(),
+                "period": times[gt.period[i]].item(),
+                "event_time": int(gt.period[i] - gt.cohort[i]),
+                "estimate": float(gt.att[i]),
+                "std_error": float(se_cells[i]),
+                "ci_low": lo,
+                "ci_high": hi,
+                "statistic": stat,
+                "pvalue": p,
+                "n_treated": int(gt.n_treated[i]),
+                "n_control": int(gt.n_control[i]),
+            }
+        )
     cells = pd.DataFrame(cell_rows)
     labs, mat, overall = aggregation_weights(gt, aggregate)
     if aggregate == "group":
@@ -258,25 +284,60 @@ def callaway_santanna(
         wstat = float(b @ np.linalg.pinv(v, rcond=1e-10, hermitian=True) @ b)
         pp = float(stats.chi2.sf(wstat, rank))
         status = "ok" if pp >= 0.05 else "warn"
-        msg = (f"joint Wald test that the {pre_events.size} pre-treatment event-time averages of ATT(g,t) are zero: "
-               f"chi2 = {wstat:.3g} on {rank} df, p = {pp:.3g}")
+        msg = (
+            f"joint Wald test that the {pre_events.size} pre-treatment event-time averages of ATT(g,t) are zero: "
+            f"chi2 = {wstat:.3g} on {rank} df, p = {pp:.3g}"
+        )
         if n_single:
             msg += f" ({n_single} cell(s) of single-unit cohorts left out: their standard errors are too small)"
-        msg += "; no evidence against parallel pre-trends" if status == "ok" else "; pre-treatment differences suggest parallel trends fails"
+        msg += (
+            "; no evidence against parallel pre-trends" if status == "ok" else "; pre-treatment differences suggest parallel trends fails"
+        )
         diags.append(Diagnostic("pre-trends", status, pp, msg))
     else:
-        diags.append(Diagnostic("pre-trends", "warn", None, "no pre-treatment periods besides the base period: pre-trends cannot be tested"))
+        diags.append(
+            Diagnostic("pre-trends", "warn", None, "no pre-treatment periods besides the base period: pre-trends cannot be tested")
+        )
     emit(diags, "callaway_santanna")
-    what = {"simple": "cohort-size weighted average of post-treatment ATT(g,t)", "group": "average of cohort-specific ATTs, weighted by cohort size",
-            "dynamic": "average of event-time ATTs over e >= 0", "none": "cohort-size weighted average of post-treatment ATT(g,t)"}[aggregate]
+    what = {
+        "simple": "cohort-size weighted average of post-treatment ATT(g,t)",
+        "group": "average of cohort-specific ATTs, weighted by cohort size",
+        "dynamic": "average of event-time ATTs over e >= 0",
+        "none": "cohort-size weighted average of post-treatment ATT(g,t)",
+    }[aggregate]
     result = Result(
         method=f"Callaway-Sant'Anna group-time ATT ({'never-treated' if control == 'never' else 'not-yet-treated'} controls, "
-               f"unconditional parallel trends, {aggregate} aggregation)",
+        f"unconditional parallel trends, {aggregate} aggregation)",
         estimand=f"{what}; effect of {ds.treatment} on {ds.outcome}",
-        estimate=est, std_error=se, ci_low=lo, ci_high=hi, conf_level=conf_level, statistic=stat, statistic_name="z",
-        pvalue=p, alternative="two-sided", null_value=0.0, n=int(wide.shape[0]), diagnostics=tuple(diags),
-        details={"group_time": cells, "aggregate": aggregate, "control": control, "n_units": int(wide.shape[0]), "n_periods": panel.n_times},
-        terms=terms, label="ATT", provenance=Provenance.current(data_fingerprint=ds.fingerprint()),
+        estimate=est,
+        std_error=se,
+        ci_low=lo,
+        ci_high=hi,
+        conf_level=conf_level,
+        statistic=stat,
+        statistic_name="z",
+        pvalue=p,
+        alternative="two-sided",
+        null_value=0.0,
+        n=int(wide.shape[0]),
+        diagnostics=tuple(diags),
+        details={
+            "group_time": cells,
+            "aggregate": aggregate,
+            "control": control,
+            "n_units": int(wide.shape[0]),
+            "n_periods": panel.n_times,
+        },
+        terms=terms,
+        label="ATT",
+        provenance=Provenance.current(data_fingerprint=ds.fingerprint()),
     )
-    return as_effect(result, effect="ATT", func=callaway_santanna, ds=ds, design="did",
-                     options={"control": control, "aggregate": aggregate, "conf_level": conf_level}, group=str(ds.unit))
+    return as_effect(
+        result,
+        effect="ATT",
+        func=callaway_santanna,
+        ds=ds,
+        design="did",
+        options={"control": control, "aggregate": aggregate, "conf_level": conf_level},
+        group=str(ds.unit),
+    )

@@ -41,10 +41,7 @@ class AnalysisReport:
         """One sentence stating the headline estimate with its interval."""
         r = self.headline
         level = round(100 * (r.conf_level or 0.95))
-        return (
-            f"{r.effect} of {r.treatment} on {r.outcome}: {r.estimate:.4g} "
-            f"({level}% CI {r.ci_low:.4g} to {r.ci_high:.4g}; {r.method})"
-        )
+        return f"{r.effect} of {r.treatment} on {r.outcome}: {r.estimate:.4g} ({level}% CI {r.ci_low:.4g} to {r.ci_high:.4g}; {r.method})"
 
     def _repr_html_(self) -> str:
         return self.report.to_html()
@@ -153,10 +150,7 @@ def analysis_report(
 def _question(rep: Report, ds: Dataset, question: str | None, estimand: str) -> None:
     sec = rep.section("Question and data")
     words = {"ATE": "everyone", "ATT": "the treated", "ATC": "the untreated"}[estimand]
-    sec.text(
-        question
-        or f"Would setting {ds.treatment} to 1 rather than 0 change {ds.outcome}, and by how much, on average over {words}?"
-    )
+    sec.text(question or f"Would setting {ds.treatment} to 1 rather than 0 change {ds.outcome}, and by how much, on average over {words}?")
     counts = ds.frame[ds.treatment].value_counts().sort_index()
     sec.text(
         f"Data: {ds.n:,} rows ({', '.join(f'{ds.treatment} = {k}: {v:,}' for k, v in counts.items())}). "
@@ -230,7 +224,11 @@ def _conclusion(rep: Report, head: Any, estimates: Any, refutations: Any, sens: 
     agree = all(lo <= head.estimate <= hi for lo, hi in zip(los, his, strict=True))
     sec.text(
         f"The {len(ests)} methods give {min(ests):.4g} to {max(ests):.4g}; "
-        + ("every interval contains the headline estimate." if agree else "their intervals do not all contain the headline: the models disagree, so read the diagnostics before trusting any single number.")
+        + (
+            "every interval contains the headline estimate."
+            if agree
+            else "their intervals do not all contain the headline: the models disagree, so read the diagnostics before trusting any single number."
+        )
     )
     items = list(refutations) if hasattr(refutations, "labels") else [refutations]
     failed = [r.refuter for r in items if not r.passed]

@@ -74,7 +74,9 @@ def _restore_dtype(values: Any, dtype: Any) -> Any:
     if dtype.startswith("category"):
         return pd.Categorical(values)
     try:
-        return pd.array(values, dtype=dtype) if dtype in ("str", "string", "boolean", "Int64", "Float64") else np.asarray(values, dtype=dtype)
+        return (
+            pd.array(values, dtype=dtype) if dtype in ("str", "string", "boolean", "Int64", "Float64") else np.asarray(values, dtype=dtype)
+        )
     except (TypeError, ValueError):
         return np.asarray(values, dtype=object)
 
@@ -105,9 +107,7 @@ def decode(obj: Any, registry: Mapping[str, Any] | None = None) -> Any:
     if "__dataframe__" in obj:
         f = obj["__dataframe__"]
         columns = [decode(c, registry) for c in f["columns"]]
-        data = {
-            j: _restore_dtype(decode(col, registry), dtype) for j, (col, dtype) in enumerate(zip(f["data"], f["dtypes"], strict=True))
-        }
+        data = {j: _restore_dtype(decode(col, registry), dtype) for j, (col, dtype) in enumerate(zip(f["data"], f["dtypes"], strict=True))}
         index = pd.Index(decode(f["index"], registry), name=decode(f["index_name"], registry))
         frame = pd.DataFrame(data, index=index)
         frame.columns = pd.Index(columns)

@@ -221,7 +221,11 @@ def render_text(r: Result) -> str:
     if r.diagnostics:
         lines += ["", "Diagnostics"]
         for d in r.diagnostics:
-            val = f" ({fmt_num(d.value, 4)})" if d.value is not None and not isinstance(d.value, str) else (f" ({d.value})" if d.value else "")
+            val = (
+                f" ({fmt_num(d.value, 4)})"
+                if d.value is not None and not isinstance(d.value, str)
+                else (f" ({d.value})" if d.value else "")
+            )
             lines.append(f"  [{_STATUS_MARK[d.status]:>4}] {d.name}{val}: {d.message}")
     return "\n".join(lines).rstrip() + "\n"
 
@@ -232,7 +236,11 @@ def render_html(r: Result) -> str:
     parts = [_CSS, '<div class="ci-res">', f"<h4>{e(r.method)}</h4>"]
     facts = _key_facts(r)
     if facts:
-        parts.append(html_table(["", ""], [[k, v] for k, v in facts], left=(0, 1)).replace("<thead><tr><th class=\"l\"></th><th class=\"l\"></th></tr></thead>", ""))
+        parts.append(
+            html_table(["", ""], [[k, v] for k, v in facts], left=(0, 1)).replace(
+                '<thead><tr><th class="l"></th><th class="l"></th></tr></thead>', ""
+            )
+        )
     if r.terms is not None:
         header, rows = _terms_rows(r)
         parts.append(html_table(header, rows))

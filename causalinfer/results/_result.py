@@ -136,7 +136,9 @@ class Provenance:
         """Provenance for a result computed now, in this environment."""
         from .. import __version__
 
-        seed = int(random_state) if isinstance(random_state, (numbers.Integral, np.integer)) and not isinstance(random_state, bool) else None
+        seed = (
+            int(random_state) if isinstance(random_state, (numbers.Integral, np.integer)) and not isinstance(random_state, bool) else None
+        )
         env = (("numpy", np.__version__), ("pandas", pd.__version__))
         return cls(version=__version__, random_state=seed, data_fingerprint=data_fingerprint, environment=env)
 

@@ -85,7 +85,9 @@ class ResultSet(Sequence[Result]):
                 raise KeyError(f"no result labelled {key!r}; labels are {list(self._labels)}") from None
         if isinstance(key, slice):
             padj = self._padj[key] if self._padj is not None else None
-            return ResultSet(self._results[key], labels=self._labels[key], title=self._title, pvalues_adjusted=padj, adjust_method=self._adjust_method)
+            return ResultSet(
+                self._results[key], labels=self._labels[key], title=self._title, pvalues_adjusted=padj, adjust_method=self._adjust_method
+            )
         return self._results[key]
 
     def __iter__(self) -> Iterator[Result]:
@@ -121,7 +123,12 @@ class ResultSet(Sequence[Result]):
             f["pvalue_adjusted"] = np.nan if self._padj is None else self._padj[i]
             frames.append(f)
         if not frames:
-            return pd.DataFrame({c: pd.Series(dtype="float64" if c not in ("label", "term", "alternative", "method", "estimand") else "object") for c in RESULTSET_COLUMNS})
+            return pd.DataFrame(
+                {
+                    c: pd.Series(dtype="float64" if c not in ("label", "term", "alternative", "method", "estimand") else "object")
+                    for c in RESULTSET_COLUMNS
+                }
+            )
         return pd.concat(frames, ignore_index=True)[list(RESULTSET_COLUMNS)]
 
     def summary(self) -> str:

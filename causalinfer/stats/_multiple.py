@@ -85,7 +85,9 @@ def adjust_pvalues(pvalues: Any, method: str = "holm") -> Any:
     finite = ~np.isnan(p_all)
     bad = p_all[finite & ((p_all < 0) | (p_all > 1))]
     if bad.size:
-        raise ArgumentError(f"`pvalues` must lie in [0, 1] (NaN allowed for missing); got {bad.size} value(s) outside, e.g. {show(float(bad[0]))}")
+        raise ArgumentError(
+            f"`pvalues` must lie in [0, 1] (NaN allowed for missing); got {bad.size} value(s) outside, e.g. {show(float(bad[0]))}"
+        )
     out = p_all.copy()
     p = p_all[finite]
     n = p.size
@@ -207,7 +209,9 @@ def _collect(results: Any) -> tuple[list[Result], list[str] | None]:
         items = [_one(v, f"results[{k!r}]") for k, v in results.items()]
         return items, [str(k) for k in results]
     if isinstance(results, (str, bytes)) or not isinstance(results, Sequence | Callable):  # type: ignore[arg-type]
-        raise ArgumentTypeError(f"`results` must be a ResultSet, a sequence of Result objects or callables, or a mapping; got {show(results)}")
+        raise ArgumentTypeError(
+            f"`results` must be a ResultSet, a sequence of Result objects or callables, or a mapping; got {show(results)}"
+        )
     if callable(results):
         return [_one(results, "results")], None
     return [_one(r, f"results[{i}]") for i, r in enumerate(results)], None

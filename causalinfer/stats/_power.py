@@ -235,7 +235,9 @@ def power_ttest(
     method = f"{kind} t test power calculation ({alternative}{', strict' if strict and tside == 2 else ''})"
     test = f"a {alternative} {_pct(vals['sig_level'])}-level {type_} t-test"
     unit = {"two-sample": "per group", "one-sample": "", "paired": "(pairs)"}[type_]
-    effect = f"a {'mean difference' if type_ != 'one-sample' else 'difference from the null mean'} of {vals['delta']:.4g} (sd {vals['sd']:.4g})"
+    effect = (
+        f"a {'mean difference' if type_ != 'one-sample' else 'difference from the null mean'} of {vals['delta']:.4g} (sd {vals['sd']:.4g})"
+    )
     estimand = {
         "n": f"sample size {unit} needed for {_pct(vals['power'])} power to detect {effect} by {test}".replace("  ", " "),
         "power": f"power of {test} to detect {effect}, with n = {vals['n']:.4g} {unit}".rstrip(),
@@ -265,9 +267,14 @@ def _prop_power(n: float, p1: float, p2: float, sig_level: float, tside: int, st
         pbar = (p1 + p2) / 2
         vbar = pbar * (1 - pbar)
         s = math.sqrt(v1 + v2)
-        return float(stats.norm.cdf((math.sqrt(n) * d - qu * math.sqrt(2 * vbar)) / s) + stats.norm.sf((math.sqrt(n) * d + qu * math.sqrt(2 * vbar)) / s))
+        return float(
+            stats.norm.cdf((math.sqrt(n) * d - qu * math.sqrt(2 * vbar)) / s)
+            + stats.norm.sf((math.sqrt(n) * d + qu * math.sqrt(2 * vbar)) / s)
+        )
     return float(
-        stats.norm.cdf((math.sqrt(n) * abs(p1 - p2) - qu * math.sqrt((p1 + p2) * (1 - (p1 + p2) / 2))) / math.sqrt(p1 * (1 - p1) + p2 * (1 - p2)))
+        stats.norm.cdf(
+            (math.sqrt(n) * abs(p1 - p2) - qu * math.sqrt((p1 + p2) * (1 - (p1 + p2) / 2))) / math.sqrt(p1 * (1 - p1) + p2 * (1 - p2))
+        )
     )
 
 
@@ -354,7 +361,13 @@ def power_prop_test(
         "p2": f"proportion p2 (above p1 = {vals['p1']:.4g}) detectable with {_pct(vals['power'])} power by {test} with n = {vals['n']:.4g} per group",
         "sig_level": f"significance level at which a {alternative} test of proportions with n = {vals['n']:.4g} per group has {_pct(vals['power'])} power to detect {effect}",
     }[target]
-    details: dict[str, Any] = {**vals, "alternative": alternative, "strict": strict, "solved_for": target, "note": "n is the number in *each* group"}
+    details: dict[str, Any] = {
+        **vals,
+        "alternative": alternative,
+        "strict": strict,
+        "solved_for": target,
+        "note": "n is the number in *each* group",
+    }
     if target == "n":
         details["n_rounded_up"] = math.ceil(vals["n"] - 1e-9)
     method = f"Two-sample comparison of proportions power calculation ({alternative}{', strict' if strict and tside == 2 else ''})"
@@ -444,7 +457,9 @@ def power_anova(
     else:
         vals["sig_level"] = _solve(lambda x: pw(sig_level=x) - vals["power"], 1e-10, 1 - 1e-10, "no", "sig_level")
     test = f"a {_pct(vals['sig_level'])}-level one-way ANOVA F test"
-    design = f"{vals['groups']:.4g} groups, between-group variance {vals['between_var']:.4g}, within-group variance {vals['within_var']:.4g}"
+    design = (
+        f"{vals['groups']:.4g} groups, between-group variance {vals['between_var']:.4g}, within-group variance {vals['within_var']:.4g}"
+    )
     estimand = {
         "n": f"sample size per group needed for {_pct(vals['power'])} power with {test} ({design})",
         "power": f"power of {test} with n = {vals['n']:.4g} per group ({design})",

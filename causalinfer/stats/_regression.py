@@ -134,11 +134,11 @@ def _formula_design(
     nan_cols = {c: int(frame[c].isna().sum()) for c in used if frame[c].isna().any()}
     if nan_cols:
         parts = ", ".join(f"{c!r} ({k} rows)" for c, k in nan_cols.items())
-        raise DataError(f"missing values (NaN) in column(s) used by the formula: {parts}; drop those rows first, e.g. data.dropna(subset=[...])")
+        raise DataError(
+            f"missing values (NaN) in column(s) used by the formula: {parts}; drop those rows first, e.g. data.dropna(subset=[...])"
+        )
     response = lhs.strip()
-    if response in frame.columns and not (
-        pd.api.types.is_numeric_dtype(frame[response]) or pd.api.types.is_bool_dtype(frame[response])
-    ):
+    if response in frame.columns and not (pd.api.types.is_numeric_dtype(frame[response]) or pd.api.types.is_bool_dtype(frame[response])):
         raise DataError(f"the outcome {response!r} must be numeric (or boolean); got a column of dtype {frame[response].dtype}")
     if response in frame.columns and pd.api.types.is_bool_dtype(frame[response]):
         # patsy would expand a boolean outcome into two indicator columns; use 0/1 (on a copy, never the caller's frame)
@@ -356,14 +356,19 @@ def _residual_normality(resid: np.ndarray) -> Diagnostic:
         return Diagnostic("residual normality", "ok", p, f"Shapiro-Wilk p = {p:.3g}: no evidence against normal errors")
     if n >= 30:
         return Diagnostic(
-            "residual normality", "ok", p, f"Shapiro-Wilk p = {p:.3g}, but with n = {n} t-based inference is robust to this (central limit theorem)"
+            "residual normality",
+            "ok",
+            p,
+            f"Shapiro-Wilk p = {p:.3g}, but with n = {n} t-based inference is robust to this (central limit theorem)",
         )
     return Diagnostic(
         "residual normality", "warn", p, f"Shapiro-Wilk p = {p:.3g} with only n = {n}: t-based p-values may be off; consider a bootstrap"
     )
 
 
-def _heteroskedasticity(X: np.ndarray, resid: np.ndarray, cov_type: str, q: np.ndarray | None = None) -> tuple[Diagnostic, dict[str, float]]:
+def _heteroskedasticity(
+    X: np.ndarray, resid: np.ndarray, cov_type: str, q: np.ndarray | None = None
+) -> tuple[Diagnostic, dict[str, float]]:
     if X.shape[1] < 2:
         return Diagnostic("heteroskedasticity", "ok", None, "no regressors besides the constant: Breusch-Pagan not applicable"), {}
     stat, df, p = breusch_pagan(X, resid, q=q)
@@ -510,7 +515,15 @@ def ols(
 
     cov_type, conf_level, hac_lags = _check_common(cov_type, conf_level, hac_lags)
     d = _design(
-        x, y, data, add_constant=add_constant, weights=weights, cluster=cluster, offset=None, cov_type=cov_type, namespaces=_caller_namespaces(1)
+        x,
+        y,
+        data,
+        add_constant=add_constant,
+        weights=weights,
+        cluster=cluster,
+        offset=None,
+        cov_type=cov_type,
+        namespaces=_caller_namespaces(1),
     )
     n, k = d.X.shape
     lags = (default_hac_lags(n) if hac_lags is None else hac_lags) if cov_type == "HAC" else None
@@ -568,7 +581,11 @@ def ols(
     het, bp = _heteroskedasticity(d.X, fit.residuals * np.sqrt(w), cov_type, fit.q if unweighted else None)
     fit_stats.update(bp)
     diags = (coll, _residual_normality(fit.residuals * np.sqrt(w)), het, *_few_clusters(fit_stats.get("n_clusters")))
-    method = ("Weighted" if d.weights is not None else "Ordinary") + " least squares regression, " + _cov_label(cov_type, lags, fit_stats.get("n_clusters"), linear=True)
+    method = (
+        ("Weighted" if d.weights is not None else "Ordinary")
+        + " least squares regression, "
+        + _cov_label(cov_type, lags, fit_stats.get("n_clusters"), linear=True)
+    )
     return RegressionResult(
         method=method,
         estimand=f"linear regression coefficients for {d.response} (overall F test: all slopes zero)",
@@ -705,18 +722,24 @@ def _glm(
     from scipy import stats
 
     cov_type, conf_level, hac_lags = _check_common(cov_type, conf_level, hac_lags)
-    d = _design(x, y, data, add_constant=add_constant, weights=weights, cluster=cluster, offset=offset, cov_type=cov_type, namespaces=namespaces)
+    d = _design(
+        x, y, data, add_constant=add_constant, weights=weights, cluster=cluster, offset=offset, cov_type=cov_type, namespaces=namespaces
+    )
     n, k = d.X.shape
     if kind == "logit":
         vals = np.unique(d.y)
         if not np.all(np.isin(vals, (0.0, 1.0))):
-            raise DataError(f"the outcome {d.response!r} of a logistic regression must be 0/1 (or boolean); got values {show(vals[:6].tolist())}")
+            raise DataError(
+                f"the outcome {d.response!r} of a logistic regression must be 0/1 (or boolean); got values {show(vals[:6].tolist())}"
+            )
         if vals.size < 2:
             raise DataError(f"the outcome {d.response!r} takes only the value {vals[0]:g}; logistic regression needs both 0 and 1")
     elif np.any(d.y < 0) or np.any(d.y != np.round(d.y)):
         raise DataError(f"the outcome {d.response!r} of a Poisson regression must be non-negative counts (integers)")
     lags = (default_hac_lags(n) if hac_lags is None else hac_lags) if cov_type == "HAC" else None
-    g = fit_glm(d.X, d.y, family=kind, weights=d.weights, offset=d.offset, cov_type=cov_type, cluster=d.cluster, hac_lags=lags, names=d.names)
+    g = fit_glm(
+        d.X, d.y, family=kind, weights=d.weights, offset=d.offset, cov_type=cov_type, cluster=d.cluster, hac_lags=lags, names=d.names
+    )
     coef, cov, mu, vmu, converged = g.coef, g.cov, g.mu, g.variance, g.converged
     deviance, null_dev, loglik = g.deviance, g.null_deviance, g.loglik
     pw = np.ones(n) if d.weights is None else d.weights
@@ -775,7 +798,9 @@ def _glm(
                 )
             )
         else:
-            diags.append(Diagnostic("separation", "ok", 0.0, f"no fitted probability is numerically 0 or 1 (largest |coefficient| {big:.3g})"))
+            diags.append(
+                Diagnostic("separation", "ok", 0.0, f"no fitted probability is numerically 0 or 1 (largest |coefficient| {big:.3g})")
+            )
     else:
         ratio = pearson / (n - k)
         if ratio > 1.5:
@@ -893,7 +918,8 @@ def wald_test(result: RegressionResult, restrictions: Any, q: Any = None, *, con
         if qv.shape != (Rm.shape[0],):
             raise ArgumentError(f"`q` must have one value per restriction ({Rm.shape[0]}); got {qv.size}")
         labels = [
-            " + ".join(f"{c:g}*{nm}" for c, nm in zip(row, names, strict=True) if c != 0) + f" = {qq:g}" for row, qq in zip(Rm, qv, strict=True)
+            " + ".join(f"{c:g}*{nm}" for c, nm in zip(row, names, strict=True) if c != 0) + f" = {qq:g}"
+            for row, qq in zip(Rm, qv, strict=True)
         ]
     J = Rm.shape[0]
     if np.linalg.matrix_rank(Rm) < J:
@@ -953,4 +979,3 @@ def wald_test(result: RegressionResult, restrictions: Any, q: Any = None, *, con
         }
     )
     return Result(conf_level=level, terms=terms, **common)
-

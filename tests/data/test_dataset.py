@@ -120,7 +120,11 @@ def test_with_roles(frame):
         (dict(treatment="d", instruments=["d"]), ci.RoleError, r"column 'd' is given two roles"),
         (dict(covariates=["x1", "x1"]), ci.RoleError, r"`covariates` lists column\(s\) \['x1'\] more than once"),
         (dict(outcome="cat"), ci.RoleError, r"outcome 'cat' must be numeric or boolean; it has dtype"),
-        (dict(treatment="const"), ci.RoleError, r"treatment 'const' has only one level \(np.int64\(1\)|treatment 'const' has only one level"),
+        (
+            dict(treatment="const"),
+            ci.RoleError,
+            r"treatment 'const' has only one level \(np.int64\(1\)|treatment 'const' has only one level",
+        ),
         (dict(covariates=["const"]), ci.RoleError, r"covariate 'const' is constant"),
         (dict(instruments=["const"]), ci.RoleError, r"instrument 'const' is constant"),
         (dict(running="r"), ci.RoleError, r"`running` \('r'\) needs a `cutoff`"),

@@ -29,7 +29,9 @@ def ref():
 def test_against_r(ref):
     sim = pd.DataFrame(ref["sim"])
     want = ref["expected"]
-    kw = dict(outcome="y", treatment="t", covariates=["x1", "x2"], outcome_model=LinearRegression(), propensity_model=_logit(), folds=sim["folds"])
+    kw = dict(
+        outcome="y", treatment="t", covariates=["x1", "x2"], outcome_model=LinearRegression(), propensity_model=_logit(), folds=sim["folds"]
+    )
     r = check_unchanged(sim, lambda f: ci.designs.cate(f, learner="t", subgroups="grp", **kw))
     np.testing.assert_allclose(r.details["cate"]["propensity"], want["propensity"], rtol=1e-6)
     np.testing.assert_allclose(r.details["cate"]["cate"], want["tau_t"], rtol=1e-9, atol=1e-12)
@@ -57,8 +59,17 @@ def test_learners_recover_heterogeneity(learner):
         from sklearn.preprocessing import PolynomialFeatures
 
         model = make_pipeline(PolynomialFeatures(2, interaction_only=True), LinearRegression())
-    r = ci.designs.cate(df, outcome="y", treatment="t", covariates="x", learner=learner, outcome_model=model, final_model=LinearRegression(),
-                        subgroups="high", n_folds=3)
+    r = ci.designs.cate(
+        df,
+        outcome="y",
+        treatment="t",
+        covariates="x",
+        learner=learner,
+        outcome_model=model,
+        final_model=LinearRegression(),
+        subgroups="high",
+        n_folds=3,
+    )
     tau = r.details["cate"]["cate"].to_numpy()
     assert np.corrcoef(tau, 1 + x)[0, 1] > 0.95
     assert r.ci_low < 1.0 < r.ci_high
@@ -79,7 +90,9 @@ def test_default_models_and_nested_intervals():
     assert "DR-learner" in r.method and "RandomForestRegressor" in r.method
     assert r.ci_low < 2 < r.ci_high
     check_result(r)
-    check_nested_intervals(ci.designs.cate, df, outcome="y", treatment="t", covariates=["a", "b"], outcome_model=LinearRegression(), n_folds=2)
+    check_nested_intervals(
+        ci.designs.cate, df, outcome="y", treatment="t", covariates=["a", "b"], outcome_model=LinearRegression(), n_folds=2
+    )
 
 
 def test_poor_overlap_warns():
@@ -89,7 +102,9 @@ def test_poor_overlap_warns():
     t = (rng.random(n) < 1 / (1 + np.exp(-4 * x))).astype(int)
     y = x + t + rng.normal(size=n)
     with pytest.warns(ci.AssumptionWarning, match="overlap"):
-        r = ci.designs.cate(pd.DataFrame({"y": y, "t": t, "x": x}), outcome="y", treatment="t", covariates="x", outcome_model=LinearRegression())
+        r = ci.designs.cate(
+            pd.DataFrame({"y": y, "t": t, "x": x}), outcome="y", treatment="t", covariates="x", outcome_model=LinearRegression()
+        )
     assert r.diagnostic("overlap").status == "warn"
 
 
@@ -104,8 +119,17 @@ def test_subgroup_coverage():
         y = x + t * (1 + x) + rng.normal(size=n)
         g = (x > 0).astype(int)
         df = pd.DataFrame({"y": y, "t": t, "x": x, "g": g})
-        r = ci.designs.cate(df, outcome="y", treatment="t", covariates="x", learner="t", outcome_model=LinearRegression(), subgroups="g",
-                            n_folds=2, random_state=int(rng.integers(1 << 30)))
+        r = ci.designs.cate(
+            df,
+            outcome="y",
+            treatment="t",
+            covariates="x",
+            learner="t",
+            outcome_model=LinearRegression(),
+            subgroups="g",
+            n_folds=2,
+            random_state=int(rng.integers(1 << 30)),
+        )
         truth = 1 + x[g == 1].mean()
         row = r.terms.iloc[1]
         hits += row.ci_low <= truth <= row.ci_high
@@ -127,7 +151,15 @@ def test_bad_input(change, exc, match):
     rng = np.random.default_rng(0)
     n = 100
     t = rng.integers(0, 2, n)
-    df = pd.DataFrame({"y": rng.normal(size=n), "t": t, "x": rng.normal(size=n), "alltreated": np.where(t == 1, 1, np.arange(n) + 2), "dose": rng.normal(size=n)})
+    df = pd.DataFrame(
+        {
+            "y": rng.normal(size=n),
+            "t": t,
+            "x": rng.normal(size=n),
+            "alltreated": np.where(t == 1, 1, np.arange(n) + 2),
+            "dose": rng.normal(size=n),
+        }
+    )
     kw = dict(outcome="y", treatment="t", covariates="x", outcome_model=LinearRegression(), n_folds=2)
     kw.update(change)
     with pytest.raises(exc, match=match):

@@ -22,8 +22,15 @@ def test_dose_response_against_r(ref):
     sim = pd.DataFrame(ref["sim"])
     for case in ref["cases"]:
         want = case["expected"]
-        r = ci.designs.dose_response(sim, outcome="y", treatment="d", covariates=["x1", "x2"], degree=case["degree"], cov_type=case["cov_type"],
-                                     cluster="g" if case["cov_type"] == "cluster" else None)
+        r = ci.designs.dose_response(
+            sim,
+            outcome="y",
+            treatment="d",
+            covariates=["x1", "x2"],
+            degree=case["degree"],
+            cov_type=case["cov_type"],
+            cluster="g" if case["cov_type"] == "cluster" else None,
+        )
         np.testing.assert_allclose(r.terms["estimate"], want["coef"], rtol=1e-9)
         np.testing.assert_allclose(r.terms["std_error"], want["se"], rtol=1e-9)
         assert r.estimate == pytest.approx(want["ame"], rel=1e-9)
@@ -34,8 +41,12 @@ def test_dose_response_against_r(ref):
 
 def test_dml_against_hand_crossfitting_in_r(ref):
     sim = pd.DataFrame(ref["sim"])
-    r = check_unchanged(sim, lambda f: ci.designs.partially_linear_dml(
-        f, outcome="y", treatment="d", covariates=["x1", "x2"], model_y=LinearRegression(), model_t=LinearRegression(), folds=f["folds"]))
+    r = check_unchanged(
+        sim,
+        lambda f: ci.designs.partially_linear_dml(
+            f, outcome="y", treatment="d", covariates=["x1", "x2"], model_y=LinearRegression(), model_t=LinearRegression(), folds=f["folds"]
+        ),
+    )
     assert r.estimate == pytest.approx(ref["dml"]["theta"], rel=1e-9)
     assert r.std_error == pytest.approx(ref["dml"]["se"], rel=1e-9)
     check_result(r)
@@ -79,8 +90,16 @@ def test_dml_coverage_with_flexible_linear_learners():
         d = x[:, 0] ** 2 + 0.5 * x[:, 1] + rng.normal(size=n)
         y = 0.7 * d + x[:, 0] ** 3 - x[:, 0] * x[:, 1] + rng.normal(size=n)
         df = pd.DataFrame({"y": y, "d": d, "a": x[:, 0], "b": x[:, 1]})
-        r = ci.designs.partially_linear_dml(df, outcome="y", treatment="d", covariates=["a", "b"], model_y=learner, model_t=learner,
-                                            n_folds=2, random_state=int(rng.integers(1 << 30)))
+        r = ci.designs.partially_linear_dml(
+            df,
+            outcome="y",
+            treatment="d",
+            covariates=["a", "b"],
+            model_y=learner,
+            model_t=learner,
+            n_folds=2,
+            random_state=int(rng.integers(1 << 30)),
+        )
         hits += r.ci_low <= 0.7 <= r.ci_high
     assert 0.89 <= hits / reps <= 0.99
 

@@ -45,7 +45,10 @@ CASES = {
     "callaway_santanna": (_panel, dict(outcome="y", treatment="d", unit="u", time="t")),
     "rdd": (_cross, dict(outcome="y", running="r", cutoff=0.0, bandwidth=0.5, covariates="x")),
     "dose_response": (_cross, dict(outcome="y", treatment="dose", covariates="x")),
-    "partially_linear_dml": (_cross, dict(outcome="y", treatment="dose", covariates="x", model_y=LinearRegression(), model_t=LinearRegression())),
+    "partially_linear_dml": (
+        _cross,
+        dict(outcome="y", treatment="dose", covariates="x", model_y=LinearRegression(), model_t=LinearRegression()),
+    ),
     "cate": (_cross, dict(outcome="y", treatment="d", covariates="x", outcome_model=LinearRegression(), subgroups="grp", n_folds=2)),
 }
 

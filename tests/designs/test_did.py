@@ -45,11 +45,29 @@ def test_twfe_and_2x2_against_r(reference, frames):
         want = case["expected"]
         df = frames[case["data"]]
         if case["kind"] == "twfe":
-            r = _quiet(ci.designs.twfe, df, outcome=case["outcome"], treatment=case["treatment"], unit=case["unit"], time=case["time"],
-                       covariates=_names(case["covariates"]), weights=case["weights"], cov_type=case["cov_type"])
+            r = _quiet(
+                ci.designs.twfe,
+                df,
+                outcome=case["outcome"],
+                treatment=case["treatment"],
+                unit=case["unit"],
+                time=case["time"],
+                covariates=_names(case["covariates"]),
+                weights=case["weights"],
+                cov_type=case["cov_type"],
+            )
             t = r.terms
         elif case["kind"] == "2x2":
-            r = _quiet(ci.designs.did_2x2, df, outcome="y", treatment="g", time="time", unit=case["unit"], covariates="x", cov_type=case["cov_type"])
+            r = _quiet(
+                ci.designs.did_2x2,
+                df,
+                outcome="y",
+                treatment="g",
+                time="time",
+                unit=case["unit"],
+                covariates="x",
+                cov_type=case["cov_type"],
+            )
             t = r.terms.iloc[[3]]
         else:
             continue

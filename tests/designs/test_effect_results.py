@@ -25,8 +25,9 @@ def _panel(effect: float = 1.0, seed: int = 0) -> pd.DataFrame:
     first = np.repeat([2002, 2004, 9999, 9999], 10)[unit]
     d = (time >= first).astype(int)
     y = rng.normal(size=n_units)[unit] + 0.1 * (time - 2000) + effect * d + rng.normal(size=unit.size)
-    return pd.DataFrame({"u": unit, "t": time, "d": d, "y": y, "post": (time >= 2003).astype(int),
-                         "g": (first == 2004).astype(int), "region": unit % 8})
+    return pd.DataFrame(
+        {"u": unit, "t": time, "d": d, "y": y, "post": (time >= 2003).astype(int), "g": (first == 2004).astype(int), "region": unit % 8}
+    )
 
 
 def _cross(n: int = 600, seed: int = 1) -> pd.DataFrame:
@@ -52,8 +53,11 @@ CASES = {
     "callaway_santanna": (_panel, dict(outcome="y", treatment="d", unit="u", time="t"), "ATT"),
     "rdd": (_cross, dict(outcome="y", running="r", cutoff=0.0, bandwidth=0.5, covariates="x"), "effect at the cutoff"),
     "dose_response": (_cross, dict(outcome="y", treatment="dose", covariates="x"), "average marginal effect"),
-    "partially_linear_dml": (_cross, dict(outcome="y", treatment="dose", covariates="x", model_y=LinearRegression(),
-                                          model_t=LinearRegression()), "average marginal effect"),
+    "partially_linear_dml": (
+        _cross,
+        dict(outcome="y", treatment="dose", covariates="x", model_y=LinearRegression(), model_t=LinearRegression()),
+        "average marginal effect",
+    ),
 }
 
 
@@ -178,8 +182,12 @@ def test_refuters_that_do_not_apply_are_refused_with_the_choices():
 
 def test_refuting_leaves_the_callers_frame_unchanged():
     frame = _cross()
-    check_unchanged(frame, lambda f: ci.designs.iv_2sls(f, outcome="y", treatment="d", instruments="z", covariates="x").refute(
-        ["placebo", "bootstrap", "random_common_cause"], n_simulations=3, random_state=1, progress=False))
+    check_unchanged(
+        frame,
+        lambda f: ci.designs.iv_2sls(f, outcome="y", treatment="d", instruments="z", covariates="x").refute(
+            ["placebo", "bootstrap", "random_common_cause"], n_simulations=3, random_state=1, progress=False
+        ),
+    )
 
 
 def test_sensitivity_e_value_for_continuous_treatments_and_a_clear_refusal_elsewhere():
@@ -222,7 +230,8 @@ def test_compare_with_iv_and_a_binary_treatment():
     rs = ci.causal.compare(frame, methods=["regression", "aipw", "iv"], outcome="y", treatment="d", covariates="x", instruments="z")
     assert [r.effect for r in rs] == ["ATE", "ATE", "LATE"]
     assert rs[2].estimate == pytest.approx(
-        ci.designs.iv_2sls(frame, outcome="y", treatment="d", covariates="x", instruments="z").estimate, rel=1e-12)
+        ci.designs.iv_2sls(frame, outcome="y", treatment="d", covariates="x", instruments="z").estimate, rel=1e-12
+    )
     with pytest.raises(ArgumentError, match="estimand"):
         ci.causal.compare(ci.load_dataset("close_college"), methods=["regression", "iv"], estimand="ATT")
 

@@ -31,14 +31,26 @@ def test_against_r(reference):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ci.AssumptionWarning)
             r = ci.designs.iv_2sls(
-                df, outcome=case["outcome"], treatment=case["treatment"], instruments=_names(case["instruments"]),
-                covariates=_names(case["covariates"]), cluster="g" if case["cov_type"] == "cluster" else None,
-                weights=case["weights"], cov_type=case["cov_type"],
+                df,
+                outcome=case["outcome"],
+                treatment=case["treatment"],
+                instruments=_names(case["instruments"]),
+                covariates=_names(case["covariates"]),
+                cluster="g" if case["cov_type"] == "cluster" else None,
+                weights=case["weights"],
+                cov_type=case["cov_type"],
             )
         want = case["expected"]
         t = r.terms
         tol = dict(rel=1e-9, abs=1e-12)
-        for col, key in (("estimate", "coef"), ("std_error", "se"), ("statistic", "t"), ("pvalue", "p"), ("ci_low", "ci_low"), ("ci_high", "ci_high")):
+        for col, key in (
+            ("estimate", "coef"),
+            ("std_error", "se"),
+            ("statistic", "t"),
+            ("pvalue", "p"),
+            ("ci_low", "ci_low"),
+            ("ci_high", "ci_high"),
+        ):
             np.testing.assert_allclose(t[col].to_numpy(), want[key], rtol=1e-9, atol=1e-12, err_msg=f"{case['name']} {col}")
         assert r.df == want["df"]
         assert r.estimate == pytest.approx(want["coef"][1], **tol)
@@ -56,7 +68,9 @@ def test_against_r(reference):
 
             assert d.value == pytest.approx(stats.chi2.sf(want["sargan"], len(_names(case["instruments"])) - 1), rel=1e-8)
         if case["name"].startswith("wald"):
-            w = ci.designs.wald_estimator(df, outcome="yb", treatment="db", instrument="zb", cluster="g" if case["cov_type"] == "cluster" else None)
+            w = ci.designs.wald_estimator(
+                df, outcome="yb", treatment="db", instrument="zb", cluster="g" if case["cov_type"] == "cluster" else None
+            )
             assert w.estimate == pytest.approx(want["coef"][1], rel=1e-9)
             assert w.std_error == pytest.approx(want["se"][1], rel=1e-9)
         check_result(r)
@@ -139,7 +153,9 @@ def test_bad_input(change, exc, match):
     df["d2"] = df["d"]
     df["d3"] = 2 * df["d"] + 1
     df["zero_effect"] = np.tile([0.0, 1.0], 50)
-    df["d"] = df["d"] - np.polyval(np.polyfit(df["zero_effect"], df["d"], 1), df["zero_effect"]) if "zero_effect" in str(change) else df["d"]
+    df["d"] = (
+        df["d"] - np.polyval(np.polyfit(df["zero_effect"], df["d"], 1), df["zero_effect"]) if "zero_effect" in str(change) else df["d"]
+    )
     kw = dict(outcome="y", treatment="d", instruments="z")
     kw.update(change)
     with pytest.raises(exc, match=match):

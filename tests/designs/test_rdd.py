@@ -27,8 +27,16 @@ def test_against_r(reference):
     assert len(ref["cases"]) >= 16
     for case in ref["cases"]:
         want = case["expected"]
-        kw = dict(outcome=case["outcome"], running="x", cutoff=ref["cutoff"], bandwidth=case["bandwidth"], kernel=case["kernel"],
-                  order=case["order"], cov_type=case["cov_type"], density=False)
+        kw = dict(
+            outcome=case["outcome"],
+            running="x",
+            cutoff=ref["cutoff"],
+            bandwidth=case["bandwidth"],
+            kernel=case["kernel"],
+            order=case["order"],
+            cov_type=case["cov_type"],
+            density=False,
+        )
         if case["fuzzy"]:
             kw["treatment"] = "d"
         if case["cov_type"] == "cluster":
@@ -46,7 +54,9 @@ def test_balance_uses_the_same_local_fit(reference):
     ref = reference("rdd")
     sim = pd.DataFrame(ref["sim"])
     (case,) = [c for c in ref["cases"] if c["name"] == "balance_z1"]
-    r = ci.designs.rdd(sim, outcome="y", running="x", cutoff=ref["cutoff"], covariates=["z1"], bandwidth=0.45, kernel="epanechnikov", density=False)
+    r = ci.designs.rdd(
+        sim, outcome="y", running="x", cutoff=ref["cutoff"], covariates=["z1"], bandwidth=0.45, kernel="epanechnikov", density=False
+    )
     bal = r.details["balance"].iloc[0]
     assert bal["jump"] == pytest.approx(case["expected"]["coef"][1], rel=1e-9)
     assert bal["std_error"] == pytest.approx(case["expected"]["se"][1], rel=1e-9)

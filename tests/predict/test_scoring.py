@@ -297,7 +297,9 @@ def test_argument_errors(model_path, frame):
         score(model_path, frame, chunk_size="big")
     with pytest.raises(ArgumentError, match="`chunk_size` must be an integer >= 1"):
         score(model_path, frame, chunk_size=0)
-    with pytest.raises(ArgumentError, match="`outputs` must be one of 'prediction', 'proba', 'interval', 'set'; got 'probs'; did you mean 'proba'"):
+    with pytest.raises(
+        ArgumentError, match="`outputs` must be one of 'prediction', 'proba', 'interval', 'set'; got 'probs'; did you mean 'proba'"
+    ):
         score(model_path, frame, outputs=["probs"])
     with pytest.raises(ArgumentError, match="`engine` must be one of"):
         score(model_path, frame, engine="spark")

@@ -12,7 +12,14 @@ import causalinfer as ci
 from causalinfer._testing import check_html
 from causalinfer.cli import DEMO_OPTIONS
 
-SECTIONS = ["Question and data", "Balance and overlap", "Estimates", "Refutation tests", "Sensitivity to unmeasured confounding", "Conclusion"]
+SECTIONS = [
+    "Question and data",
+    "Balance and overlap",
+    "Estimates",
+    "Refutation tests",
+    "Sensitivity to unmeasured confounding",
+    "Conclusion",
+]
 
 
 @pytest.fixture(scope="module")

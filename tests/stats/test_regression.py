@@ -71,7 +71,20 @@ def test_fit_statistics_against_r(ref, frame, name):
     model = ref["models"][name]
     r = _fit(model, frame, "nonrobust")
     fit = r.details["fit"]
-    keys = ("aic", "bic", "loglik", "deviance", "r_squared", "adj_r_squared", "f_statistic", "sigma", "null_deviance", "bp_statistic", "bp_pvalue", "pearson_chi2")
+    keys = (
+        "aic",
+        "bic",
+        "loglik",
+        "deviance",
+        "r_squared",
+        "adj_r_squared",
+        "f_statistic",
+        "sigma",
+        "null_deviance",
+        "bp_statistic",
+        "bp_pvalue",
+        "pearson_chi2",
+    )
     for key in keys:
         if key in model:
             assert fit[key] == pytest.approx(model[key], rel=1e-9), key
@@ -314,7 +327,11 @@ def test_cluster_coverage():
 
 
 @settings(max_examples=25, deadline=None)
-@given(seed=st.integers(0, 2**31 - 1), cov_type=st.sampled_from(["nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster"]), scale=st.floats(0.01, 100))
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    cov_type=st.sampled_from(["nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster"]),
+    scale=st.floats(0.01, 100),
+)
 def test_sandwich_invariances(seed, cov_type, scale):
     rng = np.random.default_rng(seed)
     n = 40
