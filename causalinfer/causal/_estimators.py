@@ -140,10 +140,14 @@ def _diagnostics_for(cd: CausalData, fit: core.EffectFit, spec: core.Spec) -> tu
 
 
 def _bootstrap_se(cd: CausalData, spec: core.Spec, n_bootstrap: int, rng: np.random.Generator) -> float:
-    ests = np.empty(n_bootstrap)
-    for b in range(n_bootstrap):
-        idx = rng.integers(0, cd.n, cd.n)
-        ests[b] = core.run(cd.y[idx], cd.a[idx], cd.Z[idx], spec, need_phi=False, names=cd.names).estimate
+    """Bootstrap standard error through the stats resampling engine, refitting every nuisance model per resample."""
+    from ..stats import resample_apply
+
+    def refit(idx: np.ndarray) -> float:
+        return float(core.run(cd.y[idx], cd.a[idx], cd.Z[idx], spec, need_phi=False, names=cd.names).estimate)
+
+    seed = int(rng.integers(0, 2**63 - 1))
+    ests = np.asarray(resample_apply(refit, cd.n, n_resamples=n_bootstrap, random_state=seed, n_jobs=1), dtype=float)
     return float(ests.std(ddof=1))
 
 
