@@ -921,7 +921,9 @@ def compare(
     # one row per method in the table and forest plot: a coefficient table moves to details["terms"]
     results = [r if r.terms is None else _keep_context(r.replace(terms=None, details={**r.details, "terms": r.terms}), r) for r in results]
     what = estimand if not ("iv" in methods or continuous) else f"effect of {results[0].treatment} on {results[0].outcome}"
-    return ResultSet(results, labels=list(methods), title=f"{what} by {len(methods)} methods")
+    # say plainly when 'regression' was answered by the dose-response slope (a continuous treatment)
+    labels = ["regression (dose-response slope)" if (m == "regression" and continuous) else m for m in methods]
+    return ResultSet(results, labels=labels, title=f"{what} by {len(methods)} methods")
 
 
 def _binary_treatment(data: Any, treatment: str | None) -> bool:

@@ -211,7 +211,7 @@ def test_compare_puts_2sls_next_to_regression_on_card_data():
         rs = ci.causal.compare(ds, methods=["regression", "iv"])
         ols = ci.designs.dose_response(ds)
     iv = ci.designs.iv_2sls(ds)
-    assert list(rs.labels) == ["regression", "iv"]
+    assert list(rs.labels) == ["regression (dose-response slope)", "iv"]
     assert rs[0].estimate == pytest.approx(ols.estimate, rel=1e-12)
     assert rs[0].estimate == pytest.approx(0.0712, abs=5e-4)  # Card (1995): OLS about 0.07
     assert rs[1].estimate == pytest.approx(iv.estimate, rel=1e-12)
