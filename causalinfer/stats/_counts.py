@@ -19,7 +19,7 @@ import pandas as pd
 
 from .._validation import check_array, check_column, show
 from ..exceptions import ArgumentError, ArgumentTypeError, DataError
-from ._inputs import _frame_of
+from ._inputs import _frame_of, group_levels
 
 
 @dataclass(frozen=True)
@@ -164,28 +164,7 @@ def two_counts(
             raise ArgumentError("with `group`, give the outcome column as `x` only (no `y` or `n`)")
         frame, fp = _frame_of(data)
         check_column(frame, x, "x")
-        check_column(frame, group, "group")
-        g = frame[group]
-        if g.isna().any():
-            raise DataError(f"`group` column {group!r} has {int(g.isna().sum())} missing value(s); drop those rows first")
-        found = list(pd.unique(g))
-        if levels is None:
-            try:
-                order = sorted(found)
-            except TypeError:
-                order = found
-            if len(order) != 2:
-                raise DataError(
-                    f"`group` column {group!r} must have exactly two levels; it has {len(order)}: {show(order)}. "
-                    "Pass levels=(a, b) to choose two of them"
-                )
-        else:
-            order = list(levels)
-            if len(order) != 2:
-                raise ArgumentError(f"`levels` must name exactly two groups; got {show(levels)}")
-            missing = [lv for lv in order if lv not in found]
-            if missing:
-                raise ArgumentError(f"`levels` {show(missing)} not found in `group` column {group!r} (levels present: {show(found)})")
+        g, order = group_levels(frame, group, levels, exactly=2)
         b1 = binary_array(frame[x][g == order[0]], f"x[{group}={order[0]!r}]", success)
         b2 = binary_array(frame[x][g == order[1]], f"x[{group}={order[1]!r}]", success)
         return TwoCounts(

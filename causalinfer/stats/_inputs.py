@@ -37,6 +37,40 @@ def _column(frame: pd.DataFrame, name: Any, arg: str) -> pd.Series:
     return frame[name]
 
 
+def group_levels(
+    frame: pd.DataFrame, group: Any, levels: Sequence[Any] | None, *, exactly: int | None = None, at_least: int = 2
+) -> tuple[pd.Series, list[Any]]:
+    """The ``group`` column of ``frame`` and the order of its levels, checked.
+
+    Levels sort as R orders factor levels unless ``levels`` gives them. ``exactly`` (e.g. 2 for a two-sample test)
+    or ``at_least`` bounds how many levels there must be; errors name the column and the levels present.
+    """
+    g = _column(frame, group, "group")
+    if g.isna().any():
+        raise DataError(f"`group` column {group!r} has {int(g.isna().sum())} missing value(s); drop those rows first")
+    found = list(pd.unique(g))
+    if levels is None:
+        try:
+            order = sorted(found)
+        except TypeError:
+            order = found
+        if exactly is not None and len(order) != exactly:
+            raise DataError(
+                f"`group` column {group!r} must have exactly {exactly} levels; it has {len(order)}: {show(order)}. "
+                f"Pass levels=(...) to choose {exactly} of them"
+            )
+    else:
+        order = list(levels)
+        if exactly is not None and len(order) != exactly:
+            raise ArgumentError(f"`levels` must name exactly {exactly} groups; got {show(levels)}")
+        missing = [lv for lv in order if lv not in found]
+        if missing:
+            raise ArgumentError(f"`levels` {show(missing)} not found in `group` column {group!r} (levels present: {show(found)})")
+    if len(order) < at_least:
+        raise DataError(f"`group` column {group!r} must have at least {at_least} levels; it has {len(order)}: {show(order)}")
+    return g, order
+
+
 def one_sample(x: Any, *, data: Any = None, name: str = "x", min_size: int = 1) -> Samples:
     """One numeric sample: an array, or a column name of ``data``."""
     fp = None
@@ -77,27 +111,7 @@ def two_samples(
             raise ArgumentError("a paired test needs two columns (x and y), not a `group` column; pass paired data in wide form")
         frame, fp = _frame_of(data)
         values = _column(frame, x, "x")
-        g = _column(frame, group, "group")
-        if g.isna().any():
-            raise DataError(f"`group` column {group!r} has {int(g.isna().sum())} missing value(s); drop those rows first")
-        found = list(pd.unique(g))
-        if levels is None:
-            try:
-                order = sorted(found)
-            except TypeError:
-                order = found
-            if len(order) != 2:
-                raise DataError(
-                    f"`group` column {group!r} must have exactly two levels for a two-sample test; it has {len(order)}: "
-                    f"{show(order)}. Pass levels=(a, b) to choose two of them"
-                )
-        else:
-            order = list(levels)
-            if len(order) != 2:
-                raise ArgumentError(f"`levels` must name exactly two groups; got {show(levels)}")
-            missing = [lv for lv in order if lv not in found]
-            if missing:
-                raise ArgumentError(f"`levels` {show(missing)} not found in `group` column {group!r} (levels present: {show(found)})")
+        g, order = group_levels(frame, group, levels, exactly=2)
         a = check_array(values[g == order[0]], f"x[{group}={order[0]!r}]", min_size=min_size)
         b = check_array(values[g == order[1]], f"x[{group}={order[1]!r}]", min_size=min_size)
         return Samples((a, b), (f"{group}={order[0]}", f"{group}={order[1]}"), response=str(x), fingerprint=fp)

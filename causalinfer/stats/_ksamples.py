@@ -11,7 +11,7 @@ import pandas as pd
 
 from .._validation import check_array, show
 from ..exceptions import ArgumentError, ArgumentTypeError, DataError
-from ._inputs import Samples, _column, _frame_of
+from ._inputs import Samples, _column, _frame_of, group_levels
 
 
 def k_samples(
@@ -36,22 +36,7 @@ def k_samples(
         frame, fp = _frame_of(data)
         response = samples[0]
         values = _column(frame, response, "x")
-        g = _column(frame, group, "group")
-        if g.isna().any():
-            raise DataError(f"`group` column {group!r} has {int(g.isna().sum())} missing value(s); drop those rows first")
-        found = list(pd.unique(g))
-        if levels is None:
-            try:
-                order = sorted(found)
-            except TypeError:
-                order = found
-        else:
-            order = list(levels)
-            missing = [lv for lv in order if lv not in found]
-            if missing:
-                raise ArgumentError(f"`levels` {show(missing)} not found in `group` column {group!r} (levels present: {show(found)})")
-        if len(order) < min_groups:
-            raise DataError(f"`group` column {group!r} must have at least {min_groups} levels; it has {len(order)}: {show(order)}")
+        g, order = group_levels(frame, group, levels, at_least=min_groups)
         arrays = tuple(check_array(values[g == lv], f"x[{group}={lv!r}]", min_size=min_size) for lv in order)
         return Samples(arrays, tuple(f"{lv}" for lv in order), response=str(response), fingerprint=fp)
     if levels is not None:

@@ -7,11 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from .._validation import check_array, check_column, show
 from ..exceptions import ArgumentError, ArgumentTypeError, DataError
-from ._inputs import _frame_of
+from ._inputs import _frame_of, group_levels
 
 
 def _mean(x: np.ndarray, axis: int = -1) -> Any:
@@ -93,23 +92,7 @@ def collect_samples(
             raise ArgumentError("a paired design needs the samples as separate columns (wide form), not a `group` column")
         frame, fp = _frame_of(data)
         check_column(frame, samples[0], "x")
-        check_column(frame, group, "group")
-        g = frame[group]
-        if g.isna().any():
-            raise DataError(f"`group` column {group!r} has {int(g.isna().sum())} missing value(s); drop those rows first")
-        found = list(pd.unique(g))
-        if levels is None:
-            try:
-                order = sorted(found)
-            except TypeError:
-                order = found
-        else:
-            order = list(levels)
-            missing = [lv for lv in order if lv not in found]
-            if missing:
-                raise ArgumentError(f"`levels` {show(missing)} not found in `group` column {group!r} (levels present: {show(found)})")
-        if len(order) < 2:
-            raise DataError(f"`group` column {group!r} must have at least two levels; it has {show(order)}")
+        g, order = group_levels(frame, group, levels, at_least=2)
         values = frame[samples[0]]
         arrays = tuple(check_array(values[g == lv], f"x[{group}={lv!r}]", min_size=0) for lv in order)
         names = tuple(f"{group}={lv}" for lv in order)
