@@ -19,6 +19,7 @@ from .._validation import check_array, check_choice, check_conf_level, check_int
 from ..data import Dataset
 from ..exceptions import ArgumentError, ArgumentTypeError, DataError, RoleError
 from ..results import Diagnostic, Provenance, Result
+from ._inputs import _frame_of
 from ._sandwich import COV_TYPES, default_hac_lags, fit_glm, fit_least_squares
 
 __all__ = ["RegressionResult", "logit", "ols", "poisson", "wald_test"]
@@ -77,14 +78,6 @@ class _Design:
     offset: np.ndarray | None
     fingerprint: str | None
     formula: str | None
-
-
-def _frame_of(data: Any) -> tuple[pd.DataFrame, str | None]:
-    if isinstance(data, Dataset):
-        return data.frame, data.fingerprint(roles=False)
-    if isinstance(data, pd.DataFrame):
-        return data, None
-    raise ArgumentTypeError(f"`data` must be a pandas DataFrame or a causalinfer Dataset; got {type(data).__name__}")
 
 
 def _column_or_array(value: Any, frame: pd.DataFrame | None, name: str, n: int, *, numeric: bool = True) -> Any:
