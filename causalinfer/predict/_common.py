@@ -12,22 +12,15 @@ from .._validation import check_probability, show
 from ..exceptions import ArgumentError, DataError
 
 
-def _normal_quantile(p: float) -> float:
+def wilson_interval(successes: int, n: int, conf_level: float) -> tuple[float, float]:
+    """Wilson score interval for a proportion (R's ``prop.test(x, n, correct = FALSE)``), from the stats module."""
     from scipy import stats
 
-    return float(stats.norm.ppf(p))
+    from ..stats._proportions import wilson_limits
 
-
-def wilson_interval(successes: int, n: int, conf_level: float) -> tuple[float, float]:
-    """Wilson score interval for a proportion (R's ``prop.test(x, n, correct = FALSE)``)."""
     if n <= 0:
         return (math.nan, math.nan)
-    z = _normal_quantile(0.5 + conf_level / 2)
-    p = successes / n
-    z2 = z * z
-    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
-    half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    return wilson_limits(successes, n, float(stats.norm.ppf(0.5 + conf_level / 2)))
 
 
 def percentile_bootstrap(
@@ -37,22 +30,17 @@ def percentile_bootstrap(
     n_resamples: int,
     conf_level: float,
     rng: np.random.Generator,
-    batch: int = 200,
 ) -> tuple[float, float, float]:
     """Percentile bootstrap of ``statistic(indices)`` over ``n`` rows; returns (low, high, standard error).
 
-    Resamples are drawn in batches so memory stays at ``batch * n`` indices whatever ``n_resamples`` is.
-    Resamples where the statistic is undefined (NaN, e.g. one class only) are dropped; if more than half are
-    dropped a :class:`DataError` is raised.
+    The resamples come from the stats resampling engine (batched, so memory stays bounded). Resamples where the
+    statistic is undefined (NaN, e.g. one class only) are dropped; if more than half are dropped a
+    :class:`DataError` is raised.
     """
-    values = np.empty(n_resamples)
-    done = 0
-    while done < n_resamples:
-        b = min(batch, n_resamples - done)
-        idx = rng.integers(0, n, size=(b, n))
-        for i in range(b):
-            values[done + i] = statistic(idx[i])
-        done += b
+    from ..stats import resample_apply
+
+    seed = int(rng.integers(0, 2**63 - 1))
+    values = np.asarray(resample_apply(statistic, n, n_resamples=n_resamples, random_state=seed, n_jobs=1), dtype=float)
     ok = values[np.isfinite(values)]
     if ok.size < n_resamples / 2:
         raise DataError(

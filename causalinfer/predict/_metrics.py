@@ -97,16 +97,18 @@ def _is_probability(p: np.ndarray) -> bool:
 
 # ---------------------------------------------------------------------- interval helpers
 def _t_interval(losses: np.ndarray, conf_level: float) -> tuple[float, float, float, float]:
-    """Mean of per-row losses with its t interval (R ``t.test(losses)``)."""
-    from scipy import stats
+    """Mean of per-row losses with its t interval (R ``t.test(losses)``), from the stats module."""
+    from ..stats._ttest import t_interval_and_pvalue
 
     n = losses.size
-    est = float(losses.mean())
     if n < 2:
         raise DataError(f"at least 2 labelled rows are needed for an interval; got {n}")
+    est = float(losses.mean())
     se = float(losses.std(ddof=1) / math.sqrt(n))
-    q = float(stats.t.ppf(0.5 + conf_level / 2, n - 1))
-    return est, se, est - q * se, est + q * se
+    if se == 0:
+        return est, se, est, est
+    _, _, lo, hi = t_interval_and_pvalue(est, se, n - 1, 0.0, "two-sided", conf_level)
+    return est, se, lo, hi
 
 
 def delong_components(y: np.ndarray, scores: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
