@@ -61,16 +61,6 @@ def _solve_inverse(a: np.ndarray, names: list[str] | None) -> np.ndarray:
     return inv / np.outer(scale, scale)
 
 
-def cluster_codes(cluster: np.ndarray | None) -> np.ndarray | None:
-    """Integer codes 0..G-1 of a cluster identifier (any dtype), or None."""
-    if cluster is None:
-        return None
-    import pandas as pd
-
-    codes, _ = pd.factorize(np.asarray(cluster), sort=True)
-    return codes.astype(np.int64)
-
-
 def sandwich_cov(
     scores_x: np.ndarray,
     resid: np.ndarray,
@@ -83,36 +73,27 @@ def sandwich_cov(
 ) -> tuple[np.ndarray, int | None]:
     """Covariance of least-squares coefficients; ``bread`` is :math:`(X'WX)^{-1}`. Returns (cov, n_clusters).
 
-    ``k_total`` is the number of coefficients used in the small-sample factors when some were partialled out
-    (fixed effects absorbed by demeaning); by default the number of columns of ``scores_x``.
+    The robust and clustered cases are :func:`causalinfer.stats._sandwich.sandwich_cov` (``sandwich::vcovHC`` /
+    ``vcovCL``); ``k_total`` is the number of coefficients used in the small-sample factors when some were
+    partialled out (fixed effects absorbed by demeaning); by default the number of columns of ``scores_x``.
     """
+    from ..stats._sandwich import cluster_codes
+    from ..stats._sandwich import sandwich_cov as stats_sandwich_cov
+
     n, k = scores_x.shape
     k = k if k_total is None else k_total
     w = np.ones(n) if weights is None else weights
     if cov_type == "classical":
         sigma2 = float(np.sum(w * resid**2)) / (n - k)
         return sigma2 * bread, None
-    scores = scores_x * (w * resid)[:, None]
-    if cov_type in ("HC0", "HC1"):
-        meat = scores.T @ scores
-        cov = bread @ meat @ bread
-        if cov_type == "HC1":
-            cov = cov * n / (n - k)
-        return cov, None
-    if cov_type == "cluster":
-        if cluster is None:
-            raise ArgumentError("`cov_type` 'cluster' needs a `cluster` column; name one, or choose cov_type='HC1'")
-        codes = cluster_codes(cluster)
-        assert codes is not None
-        g = int(codes.max()) + 1
-        if g < 2:
-            raise DataError(f"clustered standard errors need at least 2 clusters; `cluster` has {g}")
-        sums = np.zeros((g, scores.shape[1]))
-        np.add.at(sums, codes, scores)
-        meat = sums.T @ sums
-        cov = bread @ meat @ bread * (g / (g - 1)) * ((n - 1) / (n - k))
-        return cov, g
-    raise ArgumentError(f"`cov_type` must be one of {COV_TYPES}; got {cov_type!r}")
+    if cov_type not in ("HC0", "HC1", "cluster"):
+        raise ArgumentError(f"`cov_type` must be one of {COV_TYPES}; got {cov_type!r}")
+    if cov_type == "cluster" and cluster is None:
+        raise ArgumentError("`cov_type` 'cluster' needs a `cluster` column; name one, or choose cov_type='HC1'")
+    sw = np.sqrt(w)
+    cov = stats_sandwich_cov(scores_x * sw[:, None], resid * sw, bread, cov_type=cov_type, cluster=cluster, n_params=k)
+    g = int(cluster_codes(cluster, n).max()) + 1 if cov_type == "cluster" else None
+    return cov, g
 
 
 def ols(

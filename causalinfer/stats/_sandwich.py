@@ -290,6 +290,7 @@ def sandwich_cov(
     cluster: Any = None,
     hac_lags: int | None = None,
     cluster_adjust: str = "HC1",
+    n_params: int | None = None,
 ) -> np.ndarray:
     """Sandwich covariance ``B M B`` for estimating equations with scores ``xw[i] * uw[i]``.
 
@@ -302,8 +303,12 @@ def sandwich_cov(
     (``sandwich::vcovCL`` with ``type = "HC1"``, its default for ``lm``; ``cluster_adjust="HC0"`` drops the
     second factor, as ``vcovCL`` does by default for ``glm``); ``HAC`` uses Bartlett weights ``1 - j/(L+1)`` with no
     small-sample factor (``sandwich::NeweyWest(lag = L, prewhite = FALSE)``).
+
+    ``n_params`` is the ``k`` of the small-sample factors when it differs from the columns of ``xw``: fixed
+    effects absorbed by demeaning still count as estimated parameters.
     """
-    n, k = xw.shape
+    n, p = xw.shape
+    k = p if n_params is None else int(n_params)
     if cov_type in ("HC0", "HC1", "HC2", "HC3"):
         u = uw
         if cov_type in ("HC2", "HC3"):
@@ -323,7 +328,7 @@ def sandwich_cov(
         codes = cluster_codes(cluster, n)
         g = int(codes.max()) + 1
         scores = xw * uw[:, None]
-        summed = np.zeros((g, k))
+        summed = np.zeros((g, p))
         np.add.at(summed, codes, scores)
         meat = summed.T @ summed
         adj = g / (g - 1) * ((n - 1) / (n - k) if cluster_adjust == "HC1" else 1.0)
