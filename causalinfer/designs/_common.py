@@ -61,17 +61,16 @@ def check_cov_type(cov_type: Any, cluster: str | None) -> str:
 
 
 def t_inference(est: float, se: float, df: float | None, conf_level: float) -> tuple[float, float, float, float]:
-    """Two-sided t (or normal when ``df`` is None) statistic, p-value and CI limits."""
-    from scipy import stats
-
-    stat = est / se
+    """Two-sided t (or normal when ``df`` is None) statistic, p-value and CI limits (the stats module's)."""
     if df is None:
-        p = float(2 * stats.norm.sf(abs(stat)))
-        q = float(stats.norm.ppf(0.5 + conf_level / 2))
-    else:
-        p = float(2 * stats.t.sf(abs(stat), df))
-        q = float(stats.t.ppf(0.5 + conf_level / 2, df))
-    return float(stat), min(p, 1.0), est - q * se, est + q * se
+        from ..stats._normal import z_limits, z_pvalue
+
+        stat = est / se
+        lo, hi = z_limits(est, se, conf_level, "two-sided")
+        return float(stat), min(z_pvalue(stat, "two-sided"), 1.0), lo, hi
+    from ..stats._ttest import t_interval_and_pvalue
+
+    return t_interval_and_pvalue(est, se, df, 0.0, "two-sided", conf_level)
 
 
 def terms_frame(names: Sequence[str], coef: np.ndarray, se: np.ndarray, df: float | None, conf_level: float) -> pd.DataFrame:
