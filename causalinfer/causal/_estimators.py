@@ -34,15 +34,15 @@ class Context:
 
 # ---------------------------------------------------------------------- shared plumbing
 def _z(conf_level: float) -> float:
-    from scipy import stats
+    from ..stats._normal import z_crit
 
-    return float(stats.norm.ppf(0.5 + conf_level / 2.0))
+    return z_crit(conf_level)
 
 
 def _pvalue(z: float) -> float:
-    from scipy import stats
+    from ..stats._normal import z_pvalue
 
-    return float(2.0 * stats.norm.sf(abs(z)))
+    return z_pvalue(z, "two-sided")
 
 
 def _check_clip_trim(clip: Any, trim: Any) -> tuple[float | None, float | None]:

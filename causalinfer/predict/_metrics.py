@@ -133,9 +133,9 @@ def _delong_var(v10: np.ndarray, v01: np.ndarray) -> float:
 
 
 def _z(conf_level: float) -> float:
-    from scipy import stats
+    from ..stats._normal import z_crit
 
-    return float(stats.norm.ppf(0.5 + conf_level / 2))
+    return z_crit(conf_level)
 
 
 # ---------------------------------------------------------------------- metrics
