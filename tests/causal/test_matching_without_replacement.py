@@ -62,7 +62,7 @@ def test_matched_sets_weights_estimates_and_ses_agree_with_matchit(ref):
         sample = r.details["matched_sample"]
         w = np.zeros(len(want["weights"]))
         w[sample["unit"].to_numpy()] = sample["weight"].to_numpy()
-        np.testing.assert_allclose(w, want["weights"], rtol=1e-12, atol=1e-14, err_msg=case["name"])
+        np.testing.assert_allclose(w, want["weights"], rtol=1e-9, atol=1e-14, err_msg=case["name"])
         assert r.n == want["n_matched"], case["name"]
         assert r.estimate == pytest.approx(want["estimate"], rel=1e-8), case["name"]
         assert r.std_error == pytest.approx(want["std_error"], rel=1e-8), case["name"]
@@ -86,7 +86,7 @@ def test_rounding_tie_case_differs_from_r_only_by_a_tie(ref):
     t = out["focal"][first]
     d_mine = np.linalg.norm(space[t] - space[mine[first]])
     d_theirs = np.linalg.norm(space[t] - space[theirs[first]])
-    assert d_mine == pytest.approx(d_theirs, rel=1e-12)
+    assert d_mine == pytest.approx(d_theirs, rel=1e-9)
     assert (mine != theirs).sum() <= 20
     # the estimate moves by well under one standard error
     assert abs(out["estimate"] - case["expected"]["estimate"]) < 0.05 * case["expected"]["std_error"]
@@ -114,7 +114,7 @@ def test_matching_without_replacement_uses_each_control_once_and_refits_the_same
     # refutations refit the same estimator (registered under its own method)
     ctx = r._context
     fit = core.run(cd.y, cd.a, cd.Z, ctx.spec, need_phi=False, names=cd.names)
-    assert fit.estimate == pytest.approx(r.estimate, rel=1e-12)
+    assert fit.estimate == pytest.approx(r.estimate, rel=1e-9)
     placebo = r.refute("placebo", n_simulations=10, random_state=3)
     assert abs(placebo.estimate) < abs(r.estimate)
 

@@ -143,7 +143,7 @@ def test_e_value_of_results():
     ev = r.sensitivity("e_value")
     d = ev.effect_size("standardised difference d").estimate
     rr = np.exp(0.91 * d)
-    assert ev.estimate == pytest.approx(rr + np.sqrt(rr * (rr - 1)), rel=1e-12)
+    assert ev.estimate == pytest.approx(rr + np.sqrt(rr * (rr - 1)), rel=1e-9)
     assert 1 < ev.effect_size("E-value (confidence limit)").estimate < ev.estimate
     check_result(ev)
     rng = np.random.default_rng(3)
@@ -153,7 +153,7 @@ def test_e_value_of_results():
     rb = ci.causal.aipw(pd.DataFrame({"y": yb, "a": a, "x": x}), outcome="y", treatment="a", covariates=["x"])
     evb = rb.sensitivity("e_value")
     po = rb.details["potential_outcomes"]["mean"].to_numpy()
-    assert evb.effect_size("risk ratio").estimate == pytest.approx(po[0] / po[1], rel=1e-12)
+    assert evb.effect_size("risk ratio").estimate == pytest.approx(po[0] / po[1], rel=1e-9)
 
 
 # ---------------------------------------------------------------------- diagnostics and plots

@@ -138,7 +138,7 @@ def test_2x2_equals_difference_of_differences(frames):
     two = frames["two"]
     r = check_unchanged(two, lambda d: ci.designs.did_2x2(d, outcome="y", treatment="g", time="time", unit="id"))
     m = two.groupby(["g", "time"])["y"].mean()
-    assert r.estimate == pytest.approx((m[1, 3] - m[1, 2]) - (m[0, 3] - m[0, 2]), rel=1e-10)
+    assert r.estimate == pytest.approx((m[1, 3] - m[1, 2]) - (m[0, 3] - m[0, 2]), rel=1e-9)
     assert "cluster-robust" in r.method
     check_nested_intervals(ci.designs.did_2x2, two, outcome="y", treatment="g", time="time", unit="id")
 

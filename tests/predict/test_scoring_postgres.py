@@ -42,7 +42,7 @@ def test_postgres_source_and_destination(postgres, pg_engine, model_path, model,
     out = pd.read_sql_table(dst_table, pg_engine).sort_values("id").reset_index(drop=True)
     assert out["id"].tolist() == frame["id"].tolist()
     features = frame.drop(columns="id")
-    pd.testing.assert_series_equal(out["proba_yes"], pd.Series(model.predict_proba(features)[:, 1], name="proba_yes"), rtol=1e-15, atol=0)
+    pd.testing.assert_series_equal(out["proba_yes"], pd.Series(model.predict_proba(features)[:, 1], name="proba_yes"), rtol=1e-9, atol=0)
     assert (out["prediction"] == model.predict(features)).all()
     again = score(
         model_path,

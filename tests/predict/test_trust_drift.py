@@ -8,8 +8,9 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
+from property_settings import examples
 from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
@@ -45,7 +46,7 @@ def test_numeric_tests_match_scipy(ref, profile):
     row = profile.check(cur, chunk_size=333).table.set_index("feature")
     for col in ("x", "g", "r"):
         ks = stats.ks_2samp(ref[col], cur[col], method="asymp")
-        assert row.loc[col, "statistic"] == pytest.approx(ks.statistic, rel=1e-12, abs=1e-15)
+        assert row.loc[col, "statistic"] == pytest.approx(ks.statistic, rel=1e-9, abs=1e-15)
         assert row.loc[col, "pvalue"] == pytest.approx(ks.pvalue, rel=1e-9, abs=1e-300)
         w = stats.wasserstein_distance(ref[col], cur[col]) / ref[col].std(ddof=1)
         # exact except on gaps between adjacent reference values where the two ECDFs cross (documented)
@@ -65,7 +66,7 @@ def test_categorical_test_matches_scipy(ref, profile):
     row = res.table.set_index("feature").loc["c"]
     table = pd.crosstab(np.r_[np.zeros(len(ref)), np.ones(len(cur))], np.r_[ref["c"], cur["c"]])
     chi2, p, dof, _ = stats.chi2_contingency(table, correction=False)
-    assert (row["statistic"], row["df"], row["pvalue"]) == (pytest.approx(chi2, rel=1e-10), dof, pytest.approx(p, rel=1e-9))
+    assert (row["statistic"], row["df"], row["pvalue"]) == (pytest.approx(chi2, rel=1e-9), dof, pytest.approx(p, rel=1e-9))
     d = res.diagnostic("unseen categories (c)")
     assert d.status == "warn" and "'zz'" in d.message and d.value == pytest.approx(10 / 900)
 
@@ -78,7 +79,7 @@ def test_sampled_reference_is_stated_and_exact_against_its_sample(ref):
     sample = np.repeat(f.values, f.value_counts)
     ks = stats.ks_2samp(sample, cur["x"], method="asymp")
     row = prof.check(cur).table.iloc[0]
-    assert row["statistic"] == pytest.approx(ks.statistic, rel=1e-12) and row["pvalue"] == pytest.approx(ks.pvalue, rel=1e-9)
+    assert row["statistic"] == pytest.approx(ks.statistic, rel=1e-9) and row["pvalue"] == pytest.approx(ks.pvalue, rel=1e-9)
 
 
 def test_chunks_add_up_and_json_roundtrip(profile):
@@ -87,7 +88,7 @@ def test_chunks_add_up_and_json_roundtrip(profile):
     mon = Profile.from_json(profile.to_json()).monitor()
     for i in range(0, 3000, 700):
         mon.update(cur.iloc[i : i + 700])
-    pd.testing.assert_frame_equal(mon.result().table, whole.table, check_exact=False, rtol=1e-12)
+    pd.testing.assert_frame_equal(mon.result().table, whole.table, check_exact=False, rtol=1e-9)
     assert len(mon.history) == 5 and len(mon.timeline()) == 5 * len(profile)
     check_result(profile.describe())
     assert "prediction" in profile._repr_html_() and repr(profile).startswith("Profile(columns=4")
@@ -198,7 +199,7 @@ def test_dataset_roles_and_bundled_data():
     assert res.diagnostic("columns not in profile").status == "warn"
 
 
-@settings(max_examples=40, deadline=None)
+@examples(40)
 @given(
     ref=st.lists(st.integers(-20, 20), min_size=5, max_size=60),
     cur=st.lists(st.integers(-25, 25), min_size=1, max_size=80),

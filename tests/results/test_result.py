@@ -10,8 +10,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
+from property_settings import examples
 
 import causalinfer as ci
 from causalinfer._testing import check_html, check_result
@@ -231,7 +232,7 @@ def test_resultset():
 _floats = st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True), st.integers(-(10**6), 10**6).map(float))
 
 
-@settings(max_examples=80, deadline=None)
+@examples(80)
 @given(
     estimate=_floats,
     se=_floats,

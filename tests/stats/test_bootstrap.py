@@ -7,8 +7,9 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
+from property_settings import examples
 from scipy import stats
 
 import causalinfer as ci
@@ -285,7 +286,7 @@ def test_coverage_near_nominal(method, dist):
     assert 0.95 - 3 * se - slack <= cover <= 0.95 + 3 * se, cover
 
 
-@settings(max_examples=25, deadline=None)
+@examples(25)
 @given(
     st.lists(st.floats(-1e3, 1e3, allow_nan=False), min_size=3, max_size=60).filter(lambda v: len(set(v)) > 2),
     st.sampled_from(["percentile", "basic", "BCa", "studentized", "normal"]),

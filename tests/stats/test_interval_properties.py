@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
+from property_settings import examples
 
 import causalinfer as ci
 
@@ -14,7 +15,7 @@ counts = st.integers(min_value=1, max_value=300).flatmap(lambda n: st.tuples(st.
 levels = st.sampled_from([0.8, 0.9, 0.95, 0.99])
 
 
-@settings(max_examples=60, deadline=None)
+@examples(60)
 @given(counts, levels, st.sampled_from(["wilson", "agresti-coull", "clopper-pearson", "jeffreys", "wald"]))
 def test_proportion_interval_in_unit_range(xn, level, method):
     x, n = xn
@@ -25,7 +26,7 @@ def test_proportion_interval_in_unit_range(xn, level, method):
     assert r.ci_high <= wider.ci_high + 1e-12
 
 
-@settings(max_examples=60, deadline=None)
+@examples(60)
 @given(counts, counts, levels, st.sampled_from(["newcombe", "wald", "agresti-caffo", "score"]))
 def test_difference_interval_in_range(a, b, level, method):
     r = S.diff_proportions((a[0], b[0]), n=(a[1], b[1]), method=method, conf_level=level)
@@ -35,7 +36,7 @@ def test_difference_interval_in_range(a, b, level, method):
         assert r.estimate <= r.ci_high + 1e-12
 
 
-@settings(max_examples=40, deadline=None)
+@examples(40)
 @given(st.lists(st.integers(0, 12), min_size=4, max_size=4), st.sampled_from(["two-sided", "less", "greater"]))
 def test_fisher_two_by_two(cells, alternative):
     table = [[cells[0], cells[1]], [cells[2], cells[3]]]
@@ -48,7 +49,7 @@ def test_fisher_two_by_two(cells, alternative):
     assert b is None or 0.0 <= b.pvalue <= 1.0
 
 
-@settings(max_examples=40, deadline=None)
+@examples(40)
 @given(st.lists(st.floats(-1e3, 1e3, allow_nan=False), min_size=3, max_size=40), st.floats(0.05, 0.95))
 def test_quantile_interval_brackets_estimate(values, q):
     r = S.quantile_ci(values, q)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
+from property_settings import examples
 
 import causalinfer as ci
 from causalinfer._testing import check_result
@@ -59,7 +60,7 @@ def test_input_not_mutated():
     np.testing.assert_array_equal(p, before)
 
 
-@settings(max_examples=60, deadline=None)
+@examples(60)
 @given(st.lists(st.floats(0, 1), min_size=1, max_size=30), st.sampled_from(METHODS))
 def test_properties(ps, method):
     p = np.array(ps)

@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
+from property_settings import examples
 
 import causalinfer as ci
 from causalinfer._testing import check_nested_intervals, check_result, check_unchanged
@@ -127,7 +128,7 @@ def test_vif_against_car(ref, frame):
     want = ref["vif"]
     r = ols(want["formula"], data=frame)
     got = r.details["vif"].set_index("term").loc[want["term"], "vif"]
-    np.testing.assert_allclose(got.to_numpy(), want["vif"], rtol=1e-10)
+    np.testing.assert_allclose(got.to_numpy(), want["vif"], rtol=1e-9)
 
 
 def test_hac_lag0_equals_r(ref, frame):
@@ -142,7 +143,7 @@ def test_arrays_match_formula(frame):
     X = frame[["x1", "x2"]]
     r1 = ols(X, frame["y"], cov_type="HC1")
     r2 = ols("y ~ x1 + x2", data=frame, cov_type="HC1")
-    np.testing.assert_allclose(r1.terms["std_error"], r2.terms["std_error"], rtol=1e-12)
+    np.testing.assert_allclose(r1.terms["std_error"], r2.terms["std_error"], rtol=1e-9)
     assert list(r1.terms["term"]) == ["(Intercept)", "x1", "x2"]
     r3 = ols(frame[["x1", "x2"]].to_numpy(), frame["y"].to_numpy(), add_constant=False)
     assert list(r3.terms["term"]) == ["x1", "x2"]
@@ -160,7 +161,7 @@ def test_boolean_outcome_and_input_unchanged(frame):
     as_bool = frame.assign(yb=frame["yb"].astype(bool))
     r1 = check_unchanged(as_bool, lambda d: logit("yb ~ x1 + x2", data=d))
     r2 = logit("yb ~ x1 + x2", data=frame)
-    np.testing.assert_allclose(r1.terms["estimate"], r2.terms["estimate"], rtol=1e-12)
+    np.testing.assert_allclose(r1.terms["estimate"], r2.terms["estimate"], rtol=1e-9)
     check_unchanged(frame, lambda d: poisson("yc ~ x1", data=d, offset="log_expo", weights="w", cov_type="HC3"))
 
 
@@ -178,7 +179,7 @@ def test_dataset_cluster_role(frame):
     ds = ci.Dataset(frame, outcome="y", cluster="cl")
     r1 = ols("y ~ x1 + x2", data=ds, cov_type="cluster")
     r2 = ols("y ~ x1 + x2", data=frame, cov_type="cluster", cluster="cl")
-    np.testing.assert_allclose(r1.cov.to_numpy(), r2.cov.to_numpy(), rtol=1e-14)
+    np.testing.assert_allclose(r1.cov.to_numpy(), r2.cov.to_numpy(), rtol=1e-9)
     assert r1.provenance.data_fingerprint is not None
 
 
@@ -187,8 +188,8 @@ def test_internal_core_is_usable_without_results(frame):
     y = frame["y"].to_numpy()
     fit = fit_least_squares(X, y, weights=frame["w"].to_numpy(), cov_type="cluster", cluster=frame["cl"].to_numpy())
     r = ols("y ~ x1 + x2", data=frame, weights="w", cov_type="cluster", cluster="cl")
-    np.testing.assert_allclose(fit.coef, r.coef.to_numpy(), rtol=1e-12)
-    np.testing.assert_allclose(fit.cov, r.cov.to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(fit.coef, r.coef.to_numpy(), rtol=1e-9)
+    np.testing.assert_allclose(fit.cov, r.cov.to_numpy(), rtol=1e-9)
 
 
 def test_nist_strd(reference):
@@ -198,11 +199,11 @@ def test_nist_strd(reference):
         df = pd.DataFrame(case["data"])
         r = ols(case["formula"], data=df)
         cert = case["certified"]
-        np.testing.assert_allclose(r.terms["estimate"], cert["estimate"], rtol=1e-10)  # achieved: 1.3e-11 (Longley)
-        np.testing.assert_allclose(r.terms["std_error"], cert["std_error"], rtol=1e-11)
+        np.testing.assert_allclose(r.terms["estimate"], cert["estimate"], rtol=1e-9)  # achieved: 1.3e-11 (Longley)
+        np.testing.assert_allclose(r.terms["std_error"], cert["std_error"], rtol=1e-9)
         fit = r.details["fit"]
         assert fit["sigma"] == pytest.approx(cert["residual_sd"], rel=1e-9)
-        assert fit["r_squared"] == pytest.approx(cert["r_squared"], rel=1e-12)
+        assert fit["r_squared"] == pytest.approx(cert["r_squared"], rel=1e-9)
         assert fit["rss"] == pytest.approx(cert["residual_ss"], rel=1e-9)
         assert fit["f_statistic"] == pytest.approx(cert["f_statistic"], rel=1e-9)
 
@@ -211,20 +212,20 @@ def test_nhefs_known_result(ref):
     ds = ci.load_dataset("nhefs")
     crude = ols(ref["nhefs"]["crude"]["formula"], data=ds)
     assert round(float(crude.coef["qsmk"]), 2) == 2.54
-    np.testing.assert_allclose(crude.terms["estimate"], ref["nhefs"]["crude"]["coef"], rtol=1e-10)
-    np.testing.assert_allclose(crude.terms["std_error"], ref["nhefs"]["crude"]["se"], rtol=1e-10)
+    np.testing.assert_allclose(crude.terms["estimate"], ref["nhefs"]["crude"]["coef"], rtol=1e-9)
+    np.testing.assert_allclose(crude.terms["std_error"], ref["nhefs"]["crude"]["se"], rtol=1e-9)
     hc3 = ols(ref["nhefs"]["crude"]["formula"], data=ds, cov_type="HC3")
-    np.testing.assert_allclose(hc3.terms["std_error"], ref["nhefs"]["crude"]["se_hc3"], rtol=1e-10)
+    np.testing.assert_allclose(hc3.terms["std_error"], ref["nhefs"]["crude"]["se_hc3"], rtol=1e-9)
     want = ref["nhefs"]["adjusted"]
     adj = ols(want["formula"], data=ds, cov_type="HC1")
     assert adj.n == 1566
     # same coefficients, matched by position within each group of terms (R and patsy order terms differently)
     assert sorted(np.round(adj.terms["estimate"], 8)) == pytest.approx(sorted(np.round(want["coef"], 8)), rel=1e-8)
-    assert float(adj.coef["qsmk"]) == pytest.approx(want["coef"][want["term"].index("qsmk")], rel=1e-10)
+    assert float(adj.coef["qsmk"]) == pytest.approx(want["coef"][want["term"].index("qsmk")], rel=1e-9)
     i = want["term"].index("qsmk")
     assert float(adj.terms.set_index("term").loc["qsmk", "std_error"]) == pytest.approx(want["se_hc1"][i], rel=1e-9)
-    assert adj.details["fit"]["r_squared"] == pytest.approx(want["r_squared"], rel=1e-10)
-    assert adj.details["fit"]["aic"] == pytest.approx(want["aic"], rel=1e-10)
+    assert adj.details["fit"]["r_squared"] == pytest.approx(want["r_squared"], rel=1e-9)
+    assert adj.details["fit"]["aic"] == pytest.approx(want["aic"], rel=1e-9)
     check_result(adj)
 
 
@@ -326,7 +327,7 @@ def test_cluster_coverage():
     assert naive < 0.92, naive  # ignoring the clustering is too optimistic
 
 
-@settings(max_examples=25, deadline=None)
+@examples(25)
 @given(
     seed=st.integers(0, 2**31 - 1),
     cov_type=st.sampled_from(["nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster"]),
