@@ -15,7 +15,9 @@ from .._optional import import_optional
 from .._validation import show
 from ..exceptions import ArgumentError, ArgumentTypeError, DataError
 from ._contract import ChunkReport, InputSchema
-from ._sinks import FrameSink, ParquetSink, as_sink
+from ._errors import SchemaError
+from ._job import Accumulator, build_result, predict_frame
+from ._sinks import FrameSink, ParquetSink, as_sink, write_part
 
 __all__ = ["score_dask"]
 
@@ -32,9 +34,6 @@ class _Described:
 def _score_partition(
     part: pd.DataFrame, est: Any, schema: dict[str, Any], outputs: tuple[str, ...], keys: tuple[str, ...], offset: int, index: int
 ) -> tuple[pd.DataFrame, ChunkReport, dict[str, float]]:
-    from ._errors import SchemaError
-    from ._score import predict_frame
-
     t0 = time.perf_counter()
     part = part.reset_index(drop=True)
     missing = [k for k in keys if k not in part.columns]
@@ -57,8 +56,6 @@ def _score_and_write(
     index: int,
     target: str,
 ) -> tuple[int, int, ChunkReport, dict[str, float]]:
-    from ._sinks import write_part
-
     frame, rep, secs = _score_partition(part, est, schema, outputs, keys, offset, index)
     t0 = time.perf_counter()
     path = Path(target)
@@ -101,8 +98,6 @@ def score_dask(
     """Score every partition of a dask DataFrame (one partition = one chunk) into a DataFrame or Parquet directory."""
     import dask
 
-    from ._score import _Accumulator, _result
-
     t_start = time.perf_counter()
     needed = list(dict.fromkeys([*keys, *sch.names]))
     ddf, description, fingerprint = _as_dask_frame(source, needed)
@@ -131,14 +126,14 @@ def score_dask(
         offsets = np.concatenate([[0], np.cumsum(np.asarray(lengths, dtype="int64"))[:-1]]).tolist()
     model_ref: Any = client.scatter(est, broadcast=True) if client is not None else dask.delayed(est, pure=True)
     schema_d = sch.to_dict()
-    acc = _Accumulator()
+    acc = Accumulator()
     timing = {"read": 0.0, "validate": 0.0, "predict": 0.0, "write": 0.0}
     rows = written_chunks = skipped_chunks = skipped_rows = 0
     sink.open(job, resume=resume, overwrite=overwrite) if sink.resumable else sink.open(job, resume=False, overwrite=True)
     src = _Described(description, fingerprint)
     try:
         if sink.complete:
-            return _result(
+            return build_result(
                 est, src, sink, job, acc, timing, time.perf_counter() - t_start, digest, "already complete",  # type: ignore[arg-type]
                 rows_read=0, rows_written=0, rows_skipped=int(sink.previous_totals.get("rows", 0)),
                 chunks_written=0, chunks_skipped=len(sink.done), engine="dask",
@@ -190,7 +185,7 @@ def score_dask(
         sink.finish({"rows": rows + skipped_rows, "chunks": written_chunks + skipped_chunks})
     finally:
         sink.close()
-    return _result(
+    return build_result(
         est, src, sink, job, acc, timing, time.perf_counter() - t_start, digest, "complete",  # type: ignore[arg-type]
         rows_read=rows + skipped_rows, rows_written=rows, rows_skipped=skipped_rows,
         chunks_written=written_chunks, chunks_skipped=skipped_chunks, engine="dask",

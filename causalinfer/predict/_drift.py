@@ -13,7 +13,7 @@ import pandas as pd
 from .._validation import check_choice, check_probability, check_real
 from ..exceptions import ArgumentError, DataError
 from ..results import Diagnostic, Provenance, TableResult
-from ._profile import FeatureProfile, Profile, _as_frame, category_labels, numeric_values
+from ._reference import FeatureProfile, ProfileData, as_frame, category_labels, numeric_values
 
 __all__ = ["DRIFT_COLUMNS", "DriftMonitor", "DriftResult"]
 
@@ -334,7 +334,7 @@ class DriftMonitor:
 
     def __init__(
         self,
-        profile: Profile,
+        profile: ProfileData,
         *,
         metric: str = "psi",
         threshold: float | None = None,
@@ -342,7 +342,7 @@ class DriftMonitor:
         alpha: float = 0.01,
         adjust: str = "holm",
     ) -> None:
-        if not isinstance(profile, Profile):
+        if not isinstance(profile, ProfileData):
             raise ArgumentError(f"`profile` must be a Profile (see Profile.build); got {type(profile).__name__}")
         self.profile = profile
         self.metric = check_choice(metric, "metric", tuple(_DEFAULT_THRESHOLDS))
@@ -360,7 +360,7 @@ class DriftMonitor:
         return {f.name: (_NumericCounts(f) if f.kind == "numeric" else _CategoricalCounts(f)) for f in self.profile}
 
     def _counts(self, chunk: Any) -> tuple[dict[str, Any], set[str]]:
-        frame = _as_frame(chunk, name="chunk")
+        frame = as_frame(chunk, name="chunk")
         missing = [c for c in self.profile.columns if c not in frame.columns]
         if missing:
             raise DataError(f"the current data lack column(s) {missing} that the profile holds; add them or build the profile without them")

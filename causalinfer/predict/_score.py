@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -14,9 +12,9 @@ import pandas as pd
 
 from .._validation import check_choice, check_int, show
 from ..exceptions import ArgumentError, ArgumentTypeError, DataError
-from ..results import Diagnostic, Provenance, Result
-from ._contract import ChunkReport, InputSchema
+from ._contract import InputSchema
 from ._errors import JobConflictError, SchemaError
+from ._job import Accumulator, DriftFeed, ScoringResult, build_result, chunk_fingerprint, predict_frame
 from ._models import load_model, model_hash
 from ._sinks import Sink, as_sink
 from ._sources import Source, as_source, prefetch
@@ -26,61 +24,6 @@ __all__ = ["OUTPUTS", "ScoringResult", "score"]
 #: Outputs a scoring job can write.
 OUTPUTS = ("prediction", "proba", "interval", "set")
 DEFAULT_CHUNK_SIZE = 100_000
-
-
-@dataclass(frozen=True, kw_only=True, eq=False)
-class ScoringResult(Result):
-    """The account of a scoring job: rows read and written, chunks, throughput and where the time went.
-
-    ``details`` holds the numbers (``rows_read``, ``rows_written``, ``rows_skipped``, ``chunks``,
-    ``chunks_written``, ``chunks_skipped``, ``seconds_read``, ``seconds_validate``, ``seconds_predict``,
-    ``seconds_write``, ``seconds_total``, ``rows_per_second``, ``job_id``, ``model_hash``, ``status``), the tables
-    ``rows`` (those counts) and ``timings``, and ``unseen_categories`` when there are any. ``diagnostics`` report the input contract (dropped
-    columns, casts, missing values, unseen categories) and the exactly-once accounting. When the destination
-    is a DataFrame, ``output`` holds the scores.
-
-    With ``monitor=``, ``drift`` holds the :class:`~causalinfer.predict.DriftResult` of the rows scored in this
-    run (None when none were), ``details['drift_scope']`` says which rows those are, ``details['drift_timeline']``
-    has one row per scored chunk and column (``chunk`` is the job's chunk number), and a ``drift`` diagnostic
-    warns, naming the columns, when any column is flagged.
-    """
-
-    output: pd.DataFrame | None = field(default=None, repr=False)
-    drift: Any = field(default=None, repr=False)
-
-    @property
-    def rows_read(self) -> int:
-        return int(self.details["rows_read"])
-
-    @property
-    def rows_written(self) -> int:
-        return int(self.details["rows_written"])
-
-    @property
-    def chunks(self) -> int:
-        return int(self.details["chunks"])
-
-    @property
-    def throughput(self) -> float:
-        """Rows scored per second of wall time (0 when nothing was scored)."""
-        return float(self.details["rows_per_second"])
-
-    @property
-    def unseen_categories(self) -> pd.DataFrame:
-        """Values of categorical columns not seen in training: columns ``column, value, count`` (empty if none)."""
-        frame = self.details.get("unseen_categories")
-        return frame.copy() if frame is not None else pd.DataFrame({"column": [], "value": [], "count": []}).astype({"count": "int64"})
-
-    @property
-    def timings(self) -> dict[str, float]:
-        return {k: float(self.details[f"seconds_{k}"]) for k in ("read", "validate", "predict", "write", "total")}
-
-    def __repr__(self) -> str:
-        d = self.details
-        return (
-            f"ScoringResult(status={d['status']!r}, rows_read={d['rows_read']}, rows_written={d['rows_written']}, "
-            f"chunks={d['chunks']}, seconds_total={d['seconds_total']:.3f})"
-        )
 
 
 def _as_outputs(outputs: Any) -> tuple[str, ...]:
@@ -149,103 +92,6 @@ def _check_outputs_for_model(est: Any, outputs: tuple[str, ...]) -> None:
             f"`outputs` asks for 'set', but the model ({type(est).__name__}) gives no prediction sets; wrap the classifier "
             "in SplitConformalClassifier(model).fit(X, y) first, or drop 'set'"
         )
-
-
-def chunk_fingerprint(chunk: pd.DataFrame, columns: Sequence[str]) -> str:
-    cols = [c for c in columns if c in chunk.columns]
-    h = hashlib.sha256(str(len(chunk)).encode())
-    h.update(pd.util.hash_pandas_object(chunk[cols], index=False).to_numpy().tobytes())
-    return h.hexdigest()[:32]
-
-
-def predict_frame(est: Any, X: pd.DataFrame, outputs: tuple[str, ...], ident: pd.DataFrame) -> pd.DataFrame:
-    """The output frame of one chunk: identifying columns, then predictions and class probabilities.
-
-    Conformal outputs come from the predictor's own ``predict_frame`` (one model call per chunk): ``lower`` and
-    ``upper`` for ``"interval"``; ``set_size`` and one boolean ``in_set_<class>`` column per class for ``"set"``.
-    """
-    out = {c: ident[c].to_numpy() for c in ident.columns}
-    if "interval" in outputs and hasattr(est, "predict_with_interval"):
-        pred, iv = est.predict_with_interval(X)  # arrays: no intermediate DataFrame per chunk
-        if "prediction" in outputs:
-            out["prediction"] = pred
-        out["lower"] = iv[:, 0]
-        out["upper"] = iv[:, 1]
-        return pd.DataFrame(out)
-    if "interval" in outputs or "set" in outputs:
-        with_proba = "proba" in outputs
-        cf = est.predict_frame(X, proba=True) if with_proba else est.predict_frame(X)
-        for c in cf.columns:
-            if c == "prediction" and "prediction" not in outputs:
-                continue
-            out[str(c)] = cf[c].to_numpy()
-        return pd.DataFrame(out)
-    proba = None
-    if "proba" in outputs:
-        proba = np.asarray(est.predict_proba(X))
-    if "prediction" in outputs:
-        out["prediction"] = np.asarray(est.predict(X))
-    if proba is not None:
-        for j, c in enumerate(est.classes_):
-            out[f"proba_{c}"] = proba[:, j]
-    return pd.DataFrame(out)
-
-
-class _Accumulator:
-    def __init__(self) -> None:
-        self.dropped: set[str] = set()
-        self.cast: dict[str, str] = {}
-        self.missing: dict[str, int] = {}
-        self.unseen: dict[tuple[str, Any], int] = {}
-
-    def add(self, rep: ChunkReport) -> None:
-        self.dropped.update(rep.dropped)
-        self.cast.update(rep.cast)
-        for k, v in rep.missing.items():
-            self.missing[k] = self.missing.get(k, 0) + v
-        for col, counts in rep.unseen.items():
-            for val, n in counts.items():
-                self.unseen[(col, val)] = self.unseen.get((col, val), 0) + n
-
-    def diagnostics(self) -> list[Diagnostic]:
-        out = []
-        if self.dropped:
-            out.append(
-                Diagnostic("extra columns", "ok", float(len(self.dropped)), f"not used by the model and not scored: {sorted(self.dropped)}")
-            )
-        if self.cast:
-            out.append(Diagnostic("safe casts", "ok", float(len(self.cast)), "; ".join(f"{k}: {v}" for k, v in sorted(self.cast.items()))))
-        if self.missing:
-            total = sum(self.missing.values())
-            out.append(
-                Diagnostic(
-                    "missing values",
-                    "warn",
-                    float(total),
-                    "missing values passed to the model as NaN: " + ", ".join(f"{k}: {v}" for k, v in sorted(self.missing.items())),
-                )
-            )
-        else:
-            out.append(Diagnostic("missing values", "ok", 0.0, "no missing values in the model's input columns"))
-        if self.unseen:
-            total = sum(self.unseen.values())
-            cols = sorted({c for c, _ in self.unseen})
-            out.append(
-                Diagnostic(
-                    "unseen categories",
-                    "warn",
-                    float(total),
-                    f"{total} value(s) in {cols} were not seen in training; check how the model encodes unknown levels "
-                    "(details['unseen_categories'] lists them)",
-                )
-            )
-        else:
-            out.append(Diagnostic("unseen categories", "ok", 0.0, "every categorical value was seen in training"))
-        return out
-
-    def unseen_frame(self) -> pd.DataFrame:
-        rows = [(c, str(v), n) for (c, v), n in sorted(self.unseen.items(), key=lambda kv: (kv[0][0], str(kv[0][1])))]
-        return pd.DataFrame(rows, columns=["column", "value", "count"]).astype({"count": "int64"})
 
 
 def _progress(enabled: bool, desc: str) -> Any:
@@ -458,77 +304,6 @@ def _as_monitor(monitor: Any, outs: tuple[str, ...]) -> Any:
     return monitor
 
 
-class _DriftFeed:
-    """Feeds each scored chunk (profile columns from the source, predictions from the output) to a DriftMonitor."""
-
-    def __init__(self, monitor: Any) -> None:
-        self.monitor = monitor
-        self.features = [f.name for f in monitor.profile if f.role != "prediction"]
-        self.predictions = [f.name for f in monitor.profile if f.role == "prediction"]
-        self.start = len(monitor.history)
-        self.chunks: list[int] = []
-        self.rows = 0
-        self.seconds = 0.0
-
-    def check_columns(self, chunk: pd.DataFrame) -> None:
-        missing = [c for c in self.features if c not in chunk.columns]
-        if missing:
-            raise SchemaError(
-                f"`monitor` profiles column(s) {missing} that the source does not have (columns: {list(chunk.columns)[:12]}); "
-                "build the profile on columns the source holds"
-            )
-
-    def add(self, index: int, chunk: pd.DataFrame, frame: pd.DataFrame) -> None:
-        t0 = time.perf_counter()
-        current = chunk[self.features].copy() if self.features else pd.DataFrame(index=pd.RangeIndex(len(chunk)))
-        for name in self.predictions:
-            current[name] = frame["prediction"].to_numpy()
-        self.monitor.update(current)
-        self.chunks.append(index)
-        self.rows += len(chunk)
-        self.seconds += time.perf_counter() - t0
-
-    def summary(self, rows_skipped: int, chunks_skipped: int) -> tuple[Any, dict[str, Any], Diagnostic]:
-        details: dict[str, Any] = {"drift_rows": self.rows, "seconds_monitor": self.seconds}
-        if self.rows == 0:
-            details["drift_scope"] = "none: no chunk was scored in this run"
-            return None, details, Diagnostic("drift", "ok", None, "not checked: no chunk was scored in this run")
-        timeline = self.monitor.timeline()
-        timeline = timeline[timeline["chunk"] >= self.start].copy()
-        timeline["chunk"] = [self.chunks[i - self.start] for i in timeline["chunk"]]
-        details["drift_timeline"] = timeline.reset_index(drop=True)
-        scope = f"the {self.rows} row(s) in the {len(self.chunks)} chunk(s) scored in this run"
-        if rows_skipped:
-            scope += f"; {rows_skipped} row(s) in {chunks_skipped} chunk(s) committed by an earlier run are not included"
-        details["drift_scope"] = scope
-        result = self.monitor.result()
-        flagged = result.alerts
-        if flagged:
-            diag = Diagnostic(
-                "drift",
-                "warn",
-                float(len(flagged)),
-                f"drift alert on {', '.join(flagged)} ({result.details['metric']} above {result.details['threshold']:g}) over {scope}; "
-                "the scored data do not look like the reference (result.drift has the details)",
-            )
-        else:
-            diag = Diagnostic("drift", "ok", 0.0, f"no column flagged over {scope}")
-        return result, details, diag
-
-
-def _conformal_details(est: Any) -> dict[str, Any] | None:
-    if not (hasattr(est, "predict_frame") and (hasattr(est, "predict_interval") or hasattr(est, "predict_set"))):
-        return None
-    alpha = getattr(est, "alpha", None)
-    n_cal = getattr(est, "n_calibration_", getattr(est, "n_train_", None))
-    return {
-        "predictor": type(est).__name__,
-        "alpha": alpha,
-        "level": None if alpha is None else 1 - float(alpha),
-        "n_calibration": n_cal,
-    }
-
-
 def _score_local(
     est: Any,
     sch: InputSchema,
@@ -550,7 +325,7 @@ def _score_local(
     src: Source = as_source(source, keys)
     sink: Sink = as_sink(destination)
     needed = list(dict.fromkeys([*keys, *sch.names]))
-    feed = _DriftFeed(monitor) if monitor is not None else None
+    feed = DriftFeed(monitor) if monitor is not None else None
     read_cols = list(dict.fromkeys([*needed, *(feed.features if feed else ())]))
     job = {
         "model_hash": digest,
@@ -560,7 +335,7 @@ def _score_local(
         "key": list(keys),
         "columns": list(sch.names),
     }
-    acc = _Accumulator()
+    acc = Accumulator()
     available = getattr(src, "column_names", None)
     if available is not None:
         acc.dropped.update(c for c in available if c not in set(read_cols))
@@ -576,7 +351,7 @@ def _score_local(
             feed.check_columns(first)
         sink.open(job, resume=resume, overwrite=overwrite) if sink.resumable else sink.open(job, resume=False, overwrite=True)
         if sink.complete:
-            return _result(
+            return build_result(
                 est, src, sink, job, acc, timing, time.perf_counter() - t_start, digest, "already complete",
                 rows_read=0, rows_written=0, rows_skipped=int(sink.previous_totals.get("rows", 0)),
                 chunks_written=0, chunks_skipped=len(sink.done), feed=feed,
@@ -628,120 +403,8 @@ def _score_local(
         sink.finish({"rows": rows_read, "chunks": chunks_written + chunks_skipped})
     finally:
         sink.close()
-    return _result(
+    return build_result(
         est, src, sink, job, acc, timing, time.perf_counter() - t_start, digest, "complete",
         rows_read=rows_read, rows_written=rows_written, rows_skipped=rows_skipped,
         chunks_written=chunks_written, chunks_skipped=chunks_skipped, feed=feed,
     )  # fmt: skip
-
-
-def _result(
-    est: Any,
-    src: Source,
-    sink: Sink,
-    job: dict[str, Any],
-    acc: _Accumulator,
-    timing: dict[str, float],
-    total: float,
-    digest: str,
-    status: str,
-    *,
-    rows_read: int,
-    rows_written: int,
-    rows_skipped: int,
-    chunks_written: int,
-    chunks_skipped: int,
-    engine: str = "local",
-    feed: _DriftFeed | None = None,
-) -> ScoringResult:
-    from ._manifest import job_id
-
-    name = type(est.steps[-1][1]).__name__ if hasattr(est, "steps") else type(est).__name__
-    stages = ["read", "validate", "predict", "write"]
-    # Shares are of the wall time, or of the summed stage time when stages ran in parallel (dask workers).
-    denom = max(total, sum(timing[s] for s in stages))
-    timings = pd.DataFrame(
-        {
-            "stage": [*stages, "total"],
-            "seconds": [timing[s] for s in stages] + [total],
-            "share": [timing[s] / denom if denom > 0 else 0.0 for s in stages] + [total / denom if denom > 0 else 1.0],
-        }
-    )
-    rows_done = rows_written + rows_skipped
-    details: dict[str, Any] = {
-        "status": status,
-        "engine": engine,
-        "source": src.description,
-        "destination": sink.description,
-        "rows_read": rows_read,
-        "rows_written": rows_written,
-        "rows_skipped": rows_skipped,
-        "chunks": chunks_written + chunks_skipped,
-        "chunks_written": chunks_written,
-        "chunks_skipped": chunks_skipped,
-        "chunk_size": job["chunk_size"],
-        **{f"seconds_{s}": timing[s] for s in stages},
-        "seconds_total": total,
-        "rows_per_second": rows_written / total if total > 0 and rows_written else 0.0,
-        "job_id": job_id(job),
-        "model_hash": digest,
-        "input_fingerprint": job["input_fingerprint"] or "",
-    }
-    details["rows"] = pd.DataFrame(
-        {
-            "quantity": ["rows read", "rows written", "rows skipped (committed earlier)", "chunks", "rows per second"],
-            "value": [
-                float(rows_read),
-                float(rows_written),
-                float(rows_skipped),
-                float(chunks_written + chunks_skipped),
-                details["rows_per_second"],
-            ],
-        }
-    )
-    details["timings"] = timings
-    if acc.unseen:
-        details["unseen_categories"] = acc.unseen_frame()
-    conformal = _conformal_details(est) if ("interval" in job["outputs"] or "set" in job["outputs"]) else None
-    if conformal is not None:
-        details["conformal"] = conformal
-    diags = acc.diagnostics() if status == "complete" else []
-    if status == "complete":
-        ok = rows_done == rows_read
-        diags.append(
-            Diagnostic(
-                "exactly once",
-                "ok" if ok else "fail",
-                float(rows_done),
-                f"{rows_written} row(s) written now + {rows_skipped} committed earlier = {rows_done} of {rows_read} input rows",
-            )
-        )
-    else:
-        diags.append(Diagnostic("already complete", "ok", float(rows_skipped), "this job finished earlier; nothing was read or written"))
-    drift = None
-    if feed is not None:
-        drift, drift_details, drift_diag = feed.summary(rows_skipped, chunks_skipped)
-        details.update(drift_details)
-        if status != "complete":
-            details["drift_scope"] = "none: the job was already complete, so no rows were read"
-            drift_diag = Diagnostic("drift", "ok", None, "not checked: the job was already complete, so no rows were read")
-        elif drift is not None and drift.drifted and conformal is not None:
-            drift_diag = Diagnostic(
-                drift_diag.name,
-                drift_diag.status,
-                drift_diag.value,
-                drift_diag.message + f"; the conformal {'sets' if 'set' in job['outputs'] else 'intervals'} assume the scored rows "
-                "are exchangeable with the calibration rows, so their coverage is not guaranteed here",
-            )
-        diags.append(drift_diag)
-    return ScoringResult(
-        method=f"Scoring job ({engine} engine, "
-        + (f"{job['chunk_size']} rows per chunk)" if isinstance(job["chunk_size"], int) else "one chunk per partition)"),
-        estimand=f"{', '.join(job['outputs'])} of {name} for {src.description} -> {sink.description}",
-        n=rows_done,
-        diagnostics=tuple(diags),
-        details=details,
-        output=sink.result_frame(),
-        drift=drift,
-        provenance=Provenance.current(data_fingerprint=job["input_fingerprint"]),
-    )
