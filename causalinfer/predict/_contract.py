@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .._validation import show
+from ..exceptions import ArgumentError
 from ._errors import SchemaError
 
-__all__ = ["ChunkReport", "ColumnSpec", "InputSchema"]
+__all__ = ["ChunkReport", "ColumnSpec", "InputSchema", "bind_schema", "model_feature_names"]
 
 _KINDS = ("float", "int", "bool", "category", "string", "datetime", "any")
 
@@ -68,9 +70,15 @@ class InputSchema:
 
     Built from the training data with :meth:`from_frame` (names, dtypes, categories of categorical and string
     columns) or from a fitted estimator's ``feature_names_in_`` (names only; any dtype is accepted).
+
+    ``positional`` is True for a model fitted without column names (on an array): such a model reads its
+    inputs by position, so the order of ``columns`` is part of the contract. It is set only from an order the
+    user stated (``feature_order=``), is stored in the model's sidecar and is reported by every scoring job.
+    Otherwise columns are matched by name.
     """
 
     columns: tuple[ColumnSpec, ...]
+    positional: bool = False
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -98,11 +106,16 @@ class InputSchema:
         return cls(tuple(ColumnSpec(name=str(n), dtype="any", kind="any") for n in names))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"columns": [c.to_dict() for c in self.columns]}
+        return {"columns": [c.to_dict() for c in self.columns], "positional": self.positional}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> InputSchema:
-        return cls(tuple(ColumnSpec.from_dict(c) for c in d["columns"]))
+        return cls(tuple(ColumnSpec.from_dict(c) for c in d["columns"]), positional=bool(d.get("positional", False)))
+
+    def reordered(self, names: Sequence[str], *, positional: bool) -> InputSchema:
+        """The same column specs in the order ``names`` (which must hold exactly the schema's names)."""
+        by_name = {c.name: c for c in self.columns}
+        return InputSchema(tuple(by_name[n] for n in names), positional=positional)
 
     # ------------------------------------------------------------------ applying the contract
     def conform(self, chunk: pd.DataFrame, *, where: str = "input") -> tuple[pd.DataFrame, ChunkReport]:
@@ -126,6 +139,10 @@ class InputSchema:
         for spec in self.columns:
             out[spec.name] = self._conform_column(chunk[spec.name], spec, report, where)
         return pd.DataFrame(out, index=pd.RangeIndex(len(chunk))), report
+
+    def model_input(self, X: pd.DataFrame) -> Any:
+        """What the model is called with: the frame (columns matched by name), or its values in the stated order."""
+        return X.to_numpy() if self.positional else X
 
     @staticmethod
     def _conform_column(s: pd.Series, spec: ColumnSpec, report: ChunkReport, where: str) -> Any:
@@ -193,3 +210,93 @@ class InputSchema:
                 raise refuse("only datetime values can be used for a datetime column")
             return s.to_numpy()
         raise refuse(f"unknown column kind {want!r}")
+
+
+# ---------------------------------------------------------------------- binding a schema to a model
+def model_feature_names(est: Any) -> list[str] | None:
+    """The column names a fitted model was trained on (``feature_names_in_``), or None for a model fitted on an array."""
+    try:
+        names = getattr(est, "feature_names_in_", None)
+    except Exception:  # a property that fails on an unfitted wrapper means "no names"
+        names = None
+    return None if names is None else [str(n) for n in names]
+
+
+def model_n_features(est: Any) -> int | None:
+    """``n_features_in_`` of a fitted model (None when the model does not say)."""
+    try:
+        n = getattr(est, "n_features_in_", None)
+    except Exception:
+        n = None
+    return None if n is None else int(n)
+
+
+def _check_order(feature_order: Any) -> list[str] | None:
+    if feature_order is None:
+        return None
+    if isinstance(feature_order, str) or (not isinstance(feature_order, Sequence) and not hasattr(feature_order, "__array__")):
+        raise SchemaError(f"`feature_order` must be a list of column names; got {show(feature_order)}")
+    names = [str(n) for n in list(feature_order)]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if not names or dup:
+        raise SchemaError(f"`feature_order` must name each input column once; got {names!r}" + (f" (repeated: {dup})" if dup else ""))
+    return names
+
+
+def _same_columns(have: Sequence[str], want: Sequence[str], what: str, against: str) -> None:
+    missing = [n for n in want if n not in set(have)]
+    extra = [n for n in have if n not in set(want)]
+    if missing or extra:
+        raise SchemaError(
+            f"{what} does not match {against}: "
+            + "; ".join(p for p in (f"missing {missing}" if missing else "", f"not used by the model {extra}" if extra else "") if p)
+            + f". {what} must hold exactly the model's input columns {list(want)}"
+        )
+
+
+def bind_schema(est: Any, schema: InputSchema | None, feature_order: Any = None, *, what: str = "`schema`") -> InputSchema:
+    """The input contract of ``est``: columns matched by name, or by a stated position for a model without names.
+
+    A model with ``feature_names_in_`` takes its columns by name: ``schema`` (when given) must hold exactly
+    those names and is put in the model's order. A model fitted on an array reads columns by position, so the
+    order is stated with ``feature_order`` (checked against ``n_features_in_``) and recorded as positional;
+    a schema whose order is only implied (the columns of a DataFrame) is refused, because a different order
+    would score silently wrong.
+    """
+    order = _check_order(feature_order)
+    names = model_feature_names(est)
+    n_in = model_n_features(est)
+    if names is not None:
+        if order is not None and order != names:
+            raise SchemaError(
+                f"`feature_order` {order} differs from the column names the model was fitted on {names}; "
+                "the model matches its columns by name, so leave `feature_order` out"
+            )
+        if schema is None:
+            return InputSchema.from_names(names)
+        _same_columns(schema.names, names, what, f"the columns the model was fitted on (feature_names_in_ = {names})")
+        return schema.reordered(names, positional=False)
+    if schema is not None and schema.positional and order is None:
+        order = list(schema.names)  # recorded earlier from a stated order
+    if order is None:
+        if schema is None:
+            raise ArgumentError(
+                "the model's input columns are unknown: it was fitted on an array, without column names. Pass "
+                "feature_order=[...] naming the columns in the order the model was fitted on (with schema=<training "
+                "features> for their dtypes), or fit the model on a DataFrame"
+            )
+        raise ArgumentError(
+            f"the model was fitted on an array, without column names, so it reads its {n_in if n_in is not None else len(schema.names)} "
+            f"input column(s) by position; the column order of {what} {list(schema.names)} would be an unchecked assumption "
+            "(another order scores every row silently wrong). Pass feature_order=[...] naming the columns in the order the "
+            "model was fitted on, or fit the model on a DataFrame so that columns are matched by name"
+        )
+    if n_in is not None and n_in != len(order):
+        raise SchemaError(
+            f"`feature_order` names {len(order)} column(s) {order}, but the model was fitted on {n_in} "
+            "(n_features_in_); name every input column once, in the training order"
+        )
+    if schema is None:
+        return InputSchema(InputSchema.from_names(order).columns, positional=True)
+    _same_columns(schema.names, order, what, f"`feature_order` {order}")
+    return schema.reordered(order, positional=True)

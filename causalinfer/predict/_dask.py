@@ -39,10 +39,11 @@ def _score_partition(
     missing = [k for k in keys if k not in part.columns]
     if missing:
         raise SchemaError(f"`key` column(s) {missing} are not in partition {index} of the source")
-    X, rep = InputSchema.from_dict(schema).conform(part, where=f"partition {index} of the source")
+    contract = InputSchema.from_dict(schema)
+    X, rep = contract.conform(part, where=f"partition {index} of the source")
     ident = part[list(keys)] if keys else pd.DataFrame({"row": np.arange(offset, offset + len(part), dtype="int64")})
     t1 = time.perf_counter()
-    frame = predict_frame(est, X, outputs, ident)
+    frame = predict_frame(est, contract.model_input(X), outputs, ident)
     return frame, rep, {"validate": t1 - t0, "predict": time.perf_counter() - t1}
 
 
@@ -126,7 +127,7 @@ def score_dask(
         offsets = np.concatenate([[0], np.cumsum(np.asarray(lengths, dtype="int64"))[:-1]]).tolist()
     model_ref: Any = client.scatter(est, broadcast=True) if client is not None else dask.delayed(est, pure=True)
     schema_d = sch.to_dict()
-    acc = Accumulator()
+    acc = Accumulator(sch)
     timing = {"read": 0.0, "validate": 0.0, "predict": 0.0, "write": 0.0}
     rows = written_chunks = skipped_chunks = skipped_rows = 0
     sink.open(job, resume=resume, overwrite=overwrite) if sink.resumable else sink.open(job, resume=False, overwrite=True)

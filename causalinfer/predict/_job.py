@@ -122,8 +122,24 @@ def predict_frame(est: Any, X: pd.DataFrame, outputs: tuple[str, ...], ident: pd
     return pd.DataFrame(out)
 
 
+def column_order_diagnostic(schema: Any) -> Diagnostic:
+    """How the model's input columns were matched: by name, or by a stated and recorded position."""
+    names = list(schema.names)
+    if schema.positional:
+        return Diagnostic(
+            "column order",
+            "ok",
+            float(len(names)),
+            f"the model was fitted without column names and reads its inputs by position; columns were fed in the stated order {names}",
+        )
+    return Diagnostic("column order", "ok", float(len(names)), f"columns matched by name: {names}")
+
+
 class Accumulator:
-    def __init__(self) -> None:
+    """Sums the chunk reports of the input contract over a job (``schema``: the contract, for its column order)."""
+
+    def __init__(self, schema: Any = None) -> None:
+        self.schema = schema
         self.dropped: set[str] = set()
         self.cast: dict[str, str] = {}
         self.missing: dict[str, int] = {}
@@ -139,7 +155,7 @@ class Accumulator:
                 self.unseen[(col, val)] = self.unseen.get((col, val), 0) + n
 
     def diagnostics(self) -> list[Diagnostic]:
-        out = []
+        out = [] if self.schema is None else [column_order_diagnostic(self.schema)]
         if self.dropped:
             out.append(
                 Diagnostic("extra columns", "ok", float(len(self.dropped)), f"not used by the model and not scored: {sorted(self.dropped)}")

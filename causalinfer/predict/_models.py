@@ -7,7 +7,7 @@ import hashlib
 import json
 import os
 import platform
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ import pandas as pd
 from .._optional import import_optional
 from .._validation import show
 from ..exceptions import ArgumentError, ArgumentTypeError, SourceError
-from ._contract import InputSchema
+from ._contract import InputSchema, bind_schema, model_feature_names
 from ._errors import ModelError, UntrustedModelError
 
 __all__ = ["ModelInfo", "frame_fingerprint", "load_model", "model_info", "save_model"]
@@ -125,6 +125,28 @@ def _final_step(model: Any) -> Any:
     return steps[-1][1] if steps else model
 
 
+def _check_fitted(model: Any) -> None:
+    """Refuse an estimator that has not been fitted (scikit-learn's own test, with the fitted-state convention)."""
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    try:
+        check_is_fitted(model)
+    except NotFittedError as exc:
+        raise ModelError(f"`model` ({type(model).__name__}) is not fitted; fit it before saving ({exc})") from exc
+    except TypeError:  # not a scikit-learn estimator: it only has to predict
+        return
+
+
+def _saved_schema(model: Any, training_data: pd.DataFrame | None, feature_order: Any) -> tuple[InputSchema | None, str | None]:
+    """The input schema to record (columns matched to the model by name, or by a stated order) and the data fingerprint."""
+    fingerprint = None if training_data is None else frame_fingerprint(training_data)
+    if training_data is None and feature_order is None and model_feature_names(model) is None:
+        return None, None  # nothing known about the columns; score() will ask for them
+    schema = None if training_data is None else InputSchema.from_frame(training_data)
+    return bind_schema(model, schema, feature_order, what="`training_data`"), fingerprint
+
+
 def _write_atomic(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     try:
@@ -144,6 +166,7 @@ def save_model(
     *,
     training_data: pd.DataFrame | None = None,
     overwrite: bool = False,
+    feature_order: Sequence[str] | None = None,
 ) -> ModelInfo:
     """Save a fitted scikit-learn-compatible model as a skops file with a metadata sidecar.
 
@@ -159,6 +182,13 @@ def save_model(
         the names in ``model.feature_names_in_`` (when present).
     overwrite : bool, default False
         Replace an existing file at ``path``.
+    feature_order : list of str, optional
+        Only for a model fitted on an array (no ``feature_names_in_``): the names of its input columns in the
+        order it was fitted on. Such a model reads columns by position, so this order is the contract; it is
+        checked against ``n_features_in_`` and recorded in the sidecar (``schema['positional']``), and
+        ``training_data`` (if given) then supplies only dtypes and categories. Without it, ``training_data`` for
+        such a model is refused: the order of its columns would be an unchecked assumption. A model fitted on a
+        DataFrame matches columns by name, and ``training_data`` must hold exactly its ``feature_names_in_``.
 
     Returns
     -------
@@ -196,14 +226,9 @@ def save_model(
         raise SourceError(f"`path` {str(p)!r} already exists; pass overwrite=True to replace it")
     if training_data is not None and not isinstance(training_data, pd.DataFrame):
         raise ArgumentTypeError(f"`training_data` must be the training feature DataFrame; got {show(training_data)}")
+    _check_fitted(model)
     sio = import_optional("skops.io", purpose="saving models")
-    if training_data is not None:
-        schema: InputSchema | None = InputSchema.from_frame(training_data)
-        fingerprint: str | None = frame_fingerprint(training_data)
-    else:
-        names = getattr(model, "feature_names_in_", None)
-        schema = InputSchema.from_names(names) if names is not None else None
-        fingerprint = None
+    schema, fingerprint = _saved_schema(model, training_data, feature_order)
     try:
         payload = sio.dumps(model)
     except Exception as exc:

@@ -12,7 +12,7 @@ import pandas as pd
 
 from .._validation import check_choice, check_int, show
 from ..exceptions import ArgumentError, ArgumentTypeError, DataError
-from ._contract import InputSchema
+from ._contract import InputSchema, bind_schema
 from ._errors import JobConflictError, SchemaError
 from ._job import Accumulator, DriftFeed, ScoringResult, build_result, chunk_fingerprint, predict_frame
 from ._models import load_model, model_hash
@@ -47,12 +47,18 @@ def _as_key(key: Any) -> tuple[str, ...]:
     raise ArgumentTypeError(f"`key` must be a column name or a list of column names (or None for row numbers); got {show(key)}")
 
 
-def resolve_model(model: Any, schema: Any, trusted: Sequence[str]) -> tuple[Any, InputSchema, str]:
-    """The estimator, its input schema and its content hash, from a model file or an in-memory estimator."""
+def resolve_model(model: Any, schema: Any, trusted: Sequence[str], feature_order: Any = None) -> tuple[Any, InputSchema, str]:
+    """The estimator, its input contract and its content hash, from a model file or an in-memory estimator.
+
+    Columns are matched by name; for a model fitted without names the order must have been stated
+    (``feature_order`` here or when the model was saved), see :func:`bind_schema`.
+    """
+    what = "`schema`"
     if isinstance(model, (str, os.PathLike)):
         est, info = load_model(model, trusted=trusted, with_info=True)
         digest = info.sha256
         sch = info.schema
+        what = "the saved model's schema"
     elif hasattr(model, "predict"):
         est = model
         digest = model_hash(model)
@@ -60,21 +66,14 @@ def resolve_model(model: Any, schema: Any, trusted: Sequence[str]) -> tuple[Any,
     else:
         raise ArgumentTypeError(f"`model` must be a fitted estimator with a predict method or a saved model path; got {show(model)}")
     if schema is not None:
+        what = "`schema`"
         if isinstance(schema, InputSchema):
             sch = schema
         elif isinstance(schema, pd.DataFrame):
             sch = InputSchema.from_frame(schema)
         else:
             raise ArgumentTypeError(f"`schema` must be an InputSchema or a DataFrame of training features; got {show(schema)}")
-    if sch is None:
-        names = getattr(est, "feature_names_in_", None)
-        if names is None:
-            raise ArgumentError(
-                "the model's input columns are unknown: it has no `feature_names_in_`; pass schema=<training feature DataFrame> "
-                "or save the model with save_model(..., training_data=X)"
-            )
-        sch = InputSchema.from_names(names)
-    return est, sch, digest
+    return est, bind_schema(est, sch, feature_order, what=what), digest
 
 
 def _check_outputs_for_model(est: Any, outputs: tuple[str, ...]) -> None:
@@ -131,6 +130,7 @@ def score(
     n_threads: int | None = None,
     client: Any = None,
     monitor: Any = None,
+    feature_order: Sequence[str] | None = None,
 ) -> ScoringResult:
     """Score data with a trained model, chunk by chunk, from a source into a destination, exactly once.
 
@@ -169,7 +169,7 @@ def score(
         ``"dask"`` scores the partitions of a dask DataFrame in parallel (see Notes).
     schema : InputSchema or DataFrame, optional
         The input contract for an in-memory model (training features or their schema); defaults to the names in
-        ``feature_names_in_``.
+        ``feature_names_in_``. Columns are matched by name: the schema must hold exactly the model's columns.
     trusted : sequence of str, default ()
         Type names to trust when loading ``model`` from a file.
     n_threads : int, optional
@@ -183,6 +183,12 @@ def score(
         pass is updated in place. On resume, chunks committed by an earlier run are not re-scored, so the monitor
         sees only the rows scored in this run (``details['drift_scope']`` says so); for a check of the whole
         input run ``Profile.check`` on it, or score it afresh with ``resume=False``. Local engine only.
+    feature_order : list of str, optional
+        Only for a model fitted on an array (no ``feature_names_in_``), which reads its columns by position: the
+        names of its input columns in the order it was fitted on (checked against ``n_features_in_``). Without it
+        such a model is refused unless its saved sidecar records the order (``save_model(..., feature_order=...)``);
+        the order of a ``schema`` DataFrame is never taken as the training order. The result's ``column order``
+        diagnostic states which contract was used.
 
     Returns
     -------
@@ -262,7 +268,7 @@ def score(
     if n_threads is None:
         n_threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     n_threads = check_int(n_threads, "n_threads", minimum=1)
-    est, sch, digest = resolve_model(model, schema, trusted)
+    est, sch, digest = resolve_model(model, schema, trusted, feature_order)
     _check_outputs_for_model(est, outs)
     mon = _as_monitor(monitor, outs)
     if engine == "dask":
@@ -335,7 +341,7 @@ def _score_local(
         "key": list(keys),
         "columns": list(sch.names),
     }
-    acc = Accumulator()
+    acc = Accumulator(sch)
     available = getattr(src, "column_names", None)
     if available is not None:
         acc.dropped.update(c for c in available if c not in set(read_cols))
@@ -386,7 +392,7 @@ def _score_local(
                 ident = chunk[list(keys)] if keys else pd.DataFrame({"row": np.arange(offset, offset + n, dtype="int64")})
                 t1 = time.perf_counter()
                 timing["validate"] += t1 - t0
-                frame = predict_frame(est, X, outs, ident)
+                frame = predict_frame(est, sch.model_input(X), outs, ident)
                 t2 = time.perf_counter()
                 timing["predict"] += t2 - t1
                 sink.commit(index, frame, {"rows": n, "fingerprint": fp})
