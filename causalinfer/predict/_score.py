@@ -14,7 +14,7 @@ from .._validation import check_choice, check_int, show
 from ..exceptions import ArgumentError, ArgumentTypeError, DataError
 from ._contract import InputSchema, bind_schema
 from ._errors import JobConflictError, SchemaError
-from ._job import Accumulator, DriftFeed, ScoringResult, build_result, chunk_fingerprint, predict_frame
+from ._job import Accumulator, DriftFeed, KeyCheck, ScoringResult, build_result, chunk_fingerprint, predict_frame
 from ._models import load_model, model_hash
 from ._sinks import Sink, as_sink
 from ._sources import Source, as_source, prefetch
@@ -342,6 +342,7 @@ def _score_local(
         "columns": list(sch.names),
     }
     acc = Accumulator(sch)
+    key_check = KeyCheck(keys, src.row_label)
     available = getattr(src, "column_names", None)
     if available is not None:
         acc.dropped.update(c for c in available if c not in set(read_cols))
@@ -372,6 +373,7 @@ def _score_local(
                 t0 = time.perf_counter()
                 fp = chunk_fingerprint(chunk, needed)
                 if index in sink.done:
+                    key_check.add(chunk, offset)
                     if sink.done[index].get("fingerprint") != fp:
                         raise JobConflictError(
                             f"chunk {index} of the source differs from the chunk committed by the earlier run of this job; the input "
@@ -387,6 +389,7 @@ def _score_local(
                     raise SchemaError(
                         f"`key` column(s) {missing_keys} are not in chunk {index} of the source (columns: {list(chunk.columns)[:12]})"
                     )
+                key_check.add(chunk, offset)
                 X, rep = sch.conform(chunk, where=f"chunk {index} of the source")
                 acc.add(rep)
                 ident = chunk[list(keys)] if keys else pd.DataFrame({"row": np.arange(offset, offset + n, dtype="int64")})

@@ -55,9 +55,13 @@ class SQLSource:
 
 
 class Source:
-    """A chunked reader with a description, a cheap fingerprint and the list of columns it offers."""
+    """A chunked reader with a description, a fingerprint and the list of columns it offers."""
 
     description: str = ""
+
+    def row_label(self, row: int) -> str:
+        """Where row ``row`` (0-based, in source order) is, in the words of the source."""
+        return f"row {row} of the source (0-based)"
 
     def fingerprint(self) -> str | None:
         return None
@@ -109,30 +113,87 @@ class IterableSource(Source):
 
 
 class CSVSource(Source):
-    def __init__(self, path: Path) -> None:
+    """A CSV file read in chunks; key columns are read as written (text, or exact integers), never as floats."""
+
+    def __init__(self, path: Path, key: Sequence[str] = ()) -> None:
         self.path = path
+        self.key = tuple(key)
         self.description = f"CSV file {path.name!r}"
+        self._key_kinds: dict[str, str] = {}
+
+    def row_label(self, row: int) -> str:
+        return f"line {row + 2} of the CSV file (data row {row + 1})"
 
     def fingerprint(self) -> str | None:
-        size = self.path.stat().st_size
-        h = hashlib.sha256(str(size).encode())
-        with open(self.path, "rb") as fh:
-            h.update(fh.read(1 << 20))
-            if size > 1 << 20:
-                fh.seek(max(size - (1 << 20), 0))
-                h.update(fh.read())
-        return "csv:" + h.hexdigest()
+        return "csv:" + file_digest(self.path)
 
     def chunks(self, chunk_size: int, columns: Sequence[str] | None) -> Iterator[pd.DataFrame]:
+        offset = 0
+        for chunk in self._parsed(chunk_size):
+            for k in self.key:
+                if k in chunk.columns:
+                    chunk[k] = self._key_values(k, chunk[k], offset)
+            offset += len(chunk)
+            yield chunk
+
+    def _parsed(self, chunk_size: int) -> Iterator[pd.DataFrame]:
         try:
-            reader = pd.read_csv(self.path, chunksize=chunk_size)
+            reader = pd.read_csv(self.path, chunksize=chunk_size, dtype=dict.fromkeys(self.key, str))
             with reader:
                 for chunk in reader:
                     yield chunk.reset_index(drop=True)
-        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-            raise SourceError(f"could not read CSV file {str(self.path)!r}: {exc}") from exc
         except pd.errors.EmptyDataError:
             return
+        except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+            raise SourceError(f"could not read CSV file {str(self.path)!r}: {type(exc).__name__}: {exc}") from exc
+        except OSError as exc:
+            raise SourceError(f"could not read CSV file {str(self.path)!r}: {exc.strerror or exc}") from exc
+
+    def _key_values(self, name: str, text: pd.Series, offset: int) -> pd.Series:
+        """Key text as exact integers when the column's first chunk held only integer text, else as text."""
+        missing = text.isna().to_numpy()
+        if missing.any():
+            row = offset + int(missing.argmax())
+            raise DataError(
+                f"`key` column {name!r} is empty at {self.row_label(row)}; every row needs a key to be scored exactly "
+                "once. Fill in the key or drop the row"
+            )
+        ints = exact_integers(text)
+        kind = self._key_kinds.setdefault(name, "int" if ints is not None else "str")
+        if kind == "str":
+            return text.astype(object)
+        if ints is None:
+            bad = next(i for i, v in enumerate(text) if exact_integers(pd.Series([v])) is None)
+            raise DataError(
+                f"`key` column {name!r} held whole numbers in the first chunk but {text.iloc[bad]!r} at "
+                f"{self.row_label(offset + bad)}; keys must be all whole numbers or all text. Quote the keys as text "
+                "consistently, or score a DataFrame read with dtype=str for this column"
+            )
+        return ints
+
+
+_INTEGER_TEXT = r"-?(?:0|[1-9][0-9]*)"
+
+
+def exact_integers(text: pd.Series) -> pd.Series | None:
+    """``text`` as int64 when every value is an integer written exactly (no sign +, no leading zeros, in range)."""
+    s = text.astype(str)
+    if not s.str.fullmatch(_INTEGER_TEXT).all() or (s.str.len() > 20).any():
+        return None
+    values = [int(v) for v in s]
+    if values and (min(values) < -(2**63) or max(values) > 2**63 - 1):
+        return None
+    return pd.Series(values, index=text.index, dtype="int64")
+
+
+def file_digest(path: Path, block: int = 8 << 20) -> str:
+    """BLAKE2b over every byte of ``path``, read in 8 MiB blocks (streaming speed; any edit changes it)."""
+    h = hashlib.blake2b(digest_size=32)
+    h.update(str(path.stat().st_size).encode())
+    with open(path, "rb") as fh:
+        while chunk := fh.read(block):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 class ParquetSource(Source):
@@ -275,7 +336,7 @@ def as_source(source: Any, key: Sequence[str] = ()) -> Source:
         if p.is_dir() or p.suffix in (".parquet", ".pq"):
             return ParquetSource(p)
         if p.suffix in (".csv", ".txt", ".gz"):
-            return CSVSource(p)
+            return CSVSource(p, key)
         raise ArgumentError(
             f"`source` {str(p)!r} has an unknown format; use a .csv or .parquet file, a Parquet directory, or SQLSource(...)"
         )
