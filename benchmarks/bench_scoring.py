@@ -12,6 +12,8 @@ runs, alternating the two. Peak memory is measured in fresh subprocesses (``VmHW
 
 Run:  python benchmarks/bench_scoring.py            (N = 2,000,000; needs ~3 GB of free disk and RAM)
       python benchmarks/bench_scoring.py --rows 200000 --repeats 1   (quick look)
+      python benchmarks/bench_scoring.py --fingerprint 1024   (input fingerprint of a 1 GiB file: the full-file
+      SHA-256 a job computes before it starts, beside BLAKE2b and a plain read of the same file)
 """
 
 from __future__ import annotations
@@ -125,12 +127,58 @@ def peak_rss(mode: str, model_path: Path, src: Path, dest: Path) -> float:
     return float(json.loads(out.stdout.strip().splitlines()[-1])["peak_rss_mib"])
 
 
+def fingerprint_speed(mib: int, repeats: int) -> None:
+    """Time the full-file input fingerprint against a plain read and SHA-256 of the same file."""
+    import hashlib
+
+    from causalinfer.predict._sources import file_digest
+
+    work = Path(tempfile.mkdtemp(prefix="bench-fingerprint-"))
+    try:
+        path = work / "input.csv"
+        block = np.random.default_rng(0).integers(48, 58, size=8 << 20, dtype=np.uint8).tobytes()
+        with open(path, "wb") as fh:
+            for _ in range(mib // 8):
+                fh.write(block)
+        size = path.stat().st_size
+
+        def plain() -> None:
+            with open(path, "rb") as fh:
+                while fh.read(8 << 20):
+                    pass
+
+        def blake2b() -> None:
+            h = hashlib.blake2b()
+            with open(path, "rb") as fh:
+                while b := fh.read(8 << 20):
+                    h.update(b)
+
+        print(f"file: {size / 2**30:.2f} GiB (page cache warm after the first pass); best of {repeats}")
+        for label, fn in (
+            ("plain read, 8 MiB blocks", plain),
+            ("hashlib.blake2b", blake2b),
+            ("file_digest (SHA-256)", lambda: file_digest(path)),
+        ):
+            times = []
+            for _ in range(repeats):
+                t = time.perf_counter()
+                fn()
+                times.append(time.perf_counter() - t)
+            print(f"  {label:<28} {min(times):6.2f} s  {size / 2**20 / min(times):7.0f} MiB/s")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, default=2_000_000)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    ap.add_argument("--fingerprint", type=int, metavar="MIB", help="time the input fingerprint of a file of this many MiB")
     args = ap.parse_args()
+    if args.fingerprint:
+        fingerprint_speed(args.fingerprint, args.repeats)
+        return
     if args.child:
         child(*args.child)
         return

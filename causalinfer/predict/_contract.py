@@ -118,14 +118,15 @@ class InputSchema:
         return InputSchema(tuple(by_name[n] for n in names), positional=positional)
 
     # ------------------------------------------------------------------ applying the contract
-    def conform(self, chunk: pd.DataFrame, *, where: str = "input") -> tuple[pd.DataFrame, ChunkReport]:
+    def conform(self, chunk: pd.DataFrame, *, where: str = "input", row_label: Any = None) -> tuple[pd.DataFrame, ChunkReport]:
         """Check ``chunk`` against the schema and return the model-ready frame (a new object) and a report.
 
         Missing columns raise :class:`SchemaError` naming them; extra columns are dropped (and reported);
         values are cast to the training dtype only when no information is lost; pandas nullable dtypes are
         converted, with missing values becoming NaN in numeric columns; values of categorical or string columns
-        not seen in training are counted.
+        not seen in training are counted. ``row_label(i)`` names row ``i`` of the chunk in refusals.
         """
+        label = row_label if row_label is not None else (lambda i: f"row {i}")
         names = self.names
         present = set(map(str, chunk.columns))
         missing_cols = [n for n in names if n not in present]
@@ -137,7 +138,7 @@ class InputSchema:
         report = ChunkReport(n_rows=len(chunk), dropped=tuple(str(c) for c in chunk.columns if str(c) not in set(names)))
         out: dict[str, Any] = {}
         for spec in self.columns:
-            out[spec.name] = self._conform_column(chunk[spec.name], spec, report, where)
+            out[spec.name] = self._conform_column(chunk[spec.name], spec, report, where, label)
         return pd.DataFrame(out, index=pd.RangeIndex(len(chunk))), report
 
     def model_input(self, X: pd.DataFrame) -> Any:
@@ -145,7 +146,7 @@ class InputSchema:
         return X.to_numpy() if self.positional else X
 
     @staticmethod
-    def _conform_column(s: pd.Series, spec: ColumnSpec, report: ChunkReport, where: str) -> Any:
+    def _conform_column(s: pd.Series, spec: ColumnSpec, report: ChunkReport, where: str, label: Any) -> Any:
         have = _kind_of(s.dtype)
         n_na = int(s.isna().sum())
         if n_na:
@@ -162,7 +163,7 @@ class InputSchema:
             return s.to_numpy() if not isinstance(s.dtype, pd.CategoricalDtype) else s.array
         if want in ("float", "int", "bool"):
             if have not in ("float", "int", "bool"):
-                raise refuse("only numeric or boolean values can be cast to a numeric column")
+                raise refuse("only numeric or boolean values can be cast to a numeric column" + _first_text(s, label))
             if want == "float":
                 if have != "float" or str(s.dtype) != spec.dtype:
                     report.cast[spec.name] = f"{s.dtype} -> {spec.dtype}"
@@ -210,6 +211,14 @@ class InputSchema:
                 raise refuse("only datetime values can be used for a datetime column")
             return s.to_numpy()
         raise refuse(f"unknown column kind {want!r}")
+
+
+def _first_text(s: pd.Series, label: Any) -> str:
+    """ ", e.g. 'abc' at row 3" for the first value of ``s`` that is not a number (empty when all are)."""
+    if not (s.dtype.kind == "O" or pd.api.types.is_string_dtype(s.dtype)):
+        return ""
+    bad = np.flatnonzero((pd.to_numeric(s, errors="coerce").isna() & s.notna()).to_numpy())
+    return f" (it holds {s.iloc[bad[0]]!r} at {label(int(bad[0]))})" if bad.size else ""
 
 
 # ---------------------------------------------------------------------- binding a schema to a model

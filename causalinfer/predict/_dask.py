@@ -15,17 +15,21 @@ from .._optional import import_optional
 from .._validation import show
 from ..exceptions import ArgumentError, ArgumentTypeError, DataError
 from ._contract import ChunkReport, InputSchema
-from ._errors import SchemaError
-from ._job import Accumulator, build_result, predict_frame
+from ._errors import JobConflictError, SchemaError
+from ._job import Accumulator, build_result, check_input_unchanged, job_spec, predict_frame
 from ._sinks import FrameSink, ParquetSink, as_sink, write_part
 
 __all__ = ["score_dask"]
 
 
 class _Described:
-    def __init__(self, description: str, fingerprint: str) -> None:
+    def __init__(self, description: str, identity: str, fingerprint: str) -> None:
         self.description = description
+        self._identity = identity
         self._fp = fingerprint
+
+    def identity(self) -> str:
+        return self._identity
 
     def fingerprint(self) -> str:
         return self._fp
@@ -64,7 +68,7 @@ def _score_and_write(
     return index, len(frame), rep, {**secs, "write": time.perf_counter() - t0}
 
 
-def _as_dask_frame(source: Any, columns: Sequence[str]) -> tuple[Any, str, str]:
+def _as_dask_frame(source: Any, columns: Sequence[str]) -> tuple[Any, str, str, str]:
     dd = import_optional("dask.dataframe", extra="dask", purpose="engine='dask'")
     from dask.base import tokenize
 
@@ -76,9 +80,9 @@ def _as_dask_frame(source: Any, columns: Sequence[str]) -> tuple[Any, str, str]:
             raise DataError(f"`source` {str(p)!r} does not exist; pass a Parquet file or directory, or a dask DataFrame")
         src = ParquetSource(p)
         cols = [c for c in columns if c in set(src.column_names)]
-        return dd.read_parquet(str(p), columns=cols), src.description, src.fingerprint() or ""
+        return dd.read_parquet(str(p), columns=cols), src.description, src.identity(), src.fingerprint() or ""
     if isinstance(source, dd.DataFrame):
-        return source, f"dask DataFrame ({source.npartitions} partitions)", "dask:" + tokenize(source)
+        return source, f"dask DataFrame ({source.npartitions} partitions)", "dask DataFrame", "dask:" + tokenize(source)
     raise ArgumentTypeError(f"with engine='dask', `source` must be a dask DataFrame or a Parquet file/directory; got {show(source)}")
 
 
@@ -101,7 +105,7 @@ def score_dask(
 
     t_start = time.perf_counter()
     needed = list(dict.fromkeys([*keys, *sch.names]))
-    ddf, description, fingerprint = _as_dask_frame(source, needed)
+    ddf, description, identity, fingerprint = _as_dask_frame(source, needed)
     sink = as_sink(destination)
     if not isinstance(sink, (FrameSink, ParquetSink)):
         raise ArgumentError(f"with engine='dask', `destination` must be None (a DataFrame) or a Parquet directory; got {show(destination)}")
@@ -112,14 +116,8 @@ def score_dask(
             client = get_client()
         except (ImportError, ValueError):
             client = None
-    job = {
-        "model_hash": digest,
-        "input_fingerprint": fingerprint,
-        "chunk_size": "partition",
-        "outputs": list(outputs),
-        "key": list(keys),
-        "columns": list(sch.names),
-    }
+    src = _Described(description, identity, fingerprint)
+    job = job_spec(digest, src, "partition", outputs, keys, sch)
     parts = ddf.to_delayed()
     offsets = [0] * len(parts)
     if not keys:
@@ -131,7 +129,13 @@ def score_dask(
     timing = {"read": 0.0, "validate": 0.0, "predict": 0.0, "write": 0.0}
     rows = written_chunks = skipped_chunks = skipped_rows = 0
     sink.open(job, resume=resume, overwrite=overwrite) if sink.resumable else sink.open(job, resume=False, overwrite=True)
-    src = _Described(description, fingerprint)
+    input_note = check_input_unchanged(sink, job)
+    if input_note is not None and sink.done:
+        sink.close()
+        raise JobConflictError(
+            "the input changed since the last run of this job, and the dask engine does not re-read committed partitions "
+            "to check them against it; pass resume=False to score the input afresh"
+        )
     try:
         if sink.complete:
             return build_result(
@@ -189,5 +193,5 @@ def score_dask(
     return build_result(
         est, src, sink, job, acc, timing, time.perf_counter() - t_start, digest, "complete",  # type: ignore[arg-type]
         rows_read=rows + skipped_rows, rows_written=rows, rows_skipped=skipped_rows,
-        chunks_written=written_chunks, chunks_skipped=skipped_chunks, engine="dask",
+        chunks_written=written_chunks, chunks_skipped=skipped_chunks, engine="dask", input_note=input_note,
     )  # fmt: skip

@@ -18,14 +18,25 @@ import pandas as pd
 from ..exceptions import DataError
 from ..results import Diagnostic, Provenance, Result
 from ._contract import ChunkReport
-from ._errors import SchemaError
+from ._errors import JobConflictError, SchemaError
 from ._manifest import job_id
 
 if TYPE_CHECKING:
     from ._sinks import Sink
     from ._sources import Source
 
-__all__ = ["Accumulator", "DriftFeed", "KeyCheck", "ScoringResult", "build_result", "chunk_fingerprint", "predict_frame"]
+__all__ = [
+    "Accumulator",
+    "DriftFeed",
+    "KeyCheck",
+    "ScoringResult",
+    "build_result",
+    "check_input_unchanged",
+    "chunk_fingerprint",
+    "job_spec",
+    "model_failure",
+    "predict_frame",
+]
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -81,6 +92,69 @@ class ScoringResult(Result):
             f"ScoringResult(status={d['status']!r}, rows_read={d['rows_read']}, rows_written={d['rows_written']}, "
             f"chunks={d['chunks']}, seconds_total={d['seconds_total']:.3f})"
         )
+
+
+def job_spec(digest: str, src: Any, chunk_size: Any, outs: Sequence[str], keys: Sequence[str], sch: Any) -> dict[str, Any]:
+    """What defines a scoring job (model, source identity, options) plus the input's content fingerprint.
+
+    The job's identity (:func:`~._manifest.job_id`) leaves the fingerprint out: the same job run again on an
+    edited input is still the same job, and its committed chunks are checked against the new input instead.
+    """
+    return {
+        "model_hash": digest,
+        "source": src.identity(),
+        "input_fingerprint": src.fingerprint(),
+        "chunk_size": chunk_size,
+        "outputs": list(outs),
+        "key": list(keys),
+        "columns": list(sch.names),
+        "positional": bool(sch.positional),
+    }
+
+
+def check_input_unchanged(sink: Any, job: dict[str, Any]) -> str | None:
+    """Compare the input with the one an earlier run of the same job saw.
+
+    A finished job whose input changed is refused (its scores are of the old input). An unfinished one goes on:
+    each committed chunk is compared with the new input as it is read, so only an edit in rows not yet committed
+    passes, and the returned note says so.
+    """
+    before = (getattr(sink, "previous_job", None) or {}).get("input_fingerprint")
+    now = job.get("input_fingerprint")
+    if before is None or now is None or before == now:
+        return None
+    if sink.complete:
+        raise JobConflictError(
+            f"the input changed since this job completed (fingerprint {str(before)[:20]}... then, {str(now)[:20]}... now): "
+            f"the scores in {sink.description} are of the old input. Pass resume=False to score the new input afresh"
+        )
+    sink.record_job(job)
+    return (
+        f"the input changed since the last run ({len(sink.done)} chunk(s) were committed then); each committed chunk is "
+        "checked against the new input before it is kept, so the change lies in rows that were not yet scored"
+    )
+
+
+def model_failure(exc: Exception, X: pd.DataFrame, where: str, row_label: Any) -> DataError:
+    """A DataError for a model that failed on a chunk, naming the first column and row it could not take."""
+    for col in X.columns:
+        s = X[col]
+        if s.dtype.kind == "O" or isinstance(s.dtype, pd.StringDtype):
+            number = pd.to_numeric(s, errors="coerce")
+            bad = np.flatnonzero((number.isna() & s.notna()).to_numpy())
+            if bad.size:
+                return DataError(
+                    f"the model could not score {where}: column {col!r} holds the text {s.iloc[bad[0]]!r} at "
+                    f"{row_label(int(bad[0]))}, where it expects numbers ({type(exc).__name__}: {exc}). Fix or drop those rows"
+                )
+        missing = np.flatnonzero(s.isna().to_numpy())
+        if missing.size:
+            return DataError(
+                f"the model could not score {where}: column {col!r} is missing at {row_label(int(missing[0]))} "
+                f"({int(missing.size)} missing in this chunk) and the model does not accept missing values "
+                f"({type(exc).__name__}: {exc}). Impute or drop those rows, or use a model that handles NaN"
+            )
+    return DataError(f"the model failed on {where}: {type(exc).__name__}: {exc}")
 
 
 def chunk_fingerprint(chunk: pd.DataFrame, columns: Sequence[str]) -> str:
@@ -340,6 +414,7 @@ def build_result(
     chunks_skipped: int,
     engine: str = "local",
     feed: DriftFeed | None = None,
+    input_note: str | None = None,
 ) -> ScoringResult:
 
     name = type(est.steps[-1][1]).__name__ if hasattr(est, "steps") else type(est).__name__
@@ -404,6 +479,8 @@ def build_result(
         )
     else:
         diags.append(Diagnostic("already complete", "ok", float(rows_skipped), "this job finished earlier; nothing was read or written"))
+    if input_note is not None:
+        diags.append(Diagnostic("input changed", "warn", None, input_note))
     drift = None
     if feed is not None:
         drift, drift_details, drift_diag = feed.summary(rows_skipped, chunks_skipped)

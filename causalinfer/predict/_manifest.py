@@ -25,8 +25,10 @@ MANIFEST_FORMAT = 1
 
 
 def job_id(job: dict[str, Any]) -> str:
-    """A stable identifier of a scoring job from its defining parts (model hash, input, options)."""
-    return hashlib.sha256(json.dumps(job, sort_keys=True, default=str).encode()).hexdigest()[:32]
+    """A stable identifier of a scoring job: model hash, source identity and options (the manifest lives in the
+    destination). The input's content fingerprint is left out: it is verified, not part of the identity."""
+    defining = {k: v for k, v in job.items() if k != "input_fingerprint"}
+    return hashlib.sha256(json.dumps(defining, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
 def os_error(exc: OSError, what: str, committed: int) -> SourceError:
@@ -70,6 +72,11 @@ class Manifest:
 
     def resume(self, data: dict[str, Any]) -> None:
         self.data = data
+
+    def record_job(self, job: dict[str, Any]) -> None:
+        """Store the job's description anew (same identity, a newer input fingerprint)."""
+        self.data["job"] = job
+        self.write()
 
     @property
     def done(self) -> dict[int, dict[str, Any]]:

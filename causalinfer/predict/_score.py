@@ -11,10 +11,21 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_choice, check_int, show
-from ..exceptions import ArgumentError, ArgumentTypeError, DataError
+from ..exceptions import ArgumentError, ArgumentTypeError, CausalInferError, DataError
 from ._contract import InputSchema, bind_schema
 from ._errors import JobConflictError, SchemaError
-from ._job import Accumulator, DriftFeed, KeyCheck, ScoringResult, build_result, chunk_fingerprint, predict_frame
+from ._job import (
+    Accumulator,
+    DriftFeed,
+    KeyCheck,
+    ScoringResult,
+    build_result,
+    check_input_unchanged,
+    chunk_fingerprint,
+    job_spec,
+    model_failure,
+    predict_frame,
+)
 from ._models import load_model, model_hash
 from ._sinks import Sink, as_sink
 from ._sources import Source, as_source, prefetch
@@ -327,93 +338,135 @@ def _score_local(
 ) -> ScoringResult:
     from threadpoolctl import threadpool_limits
 
-    t_start = time.perf_counter()
-    src: Source = as_source(source, keys)
-    sink: Sink = as_sink(destination)
-    needed = list(dict.fromkeys([*keys, *sch.names]))
-    feed = DriftFeed(monitor) if monitor is not None else None
-    read_cols = list(dict.fromkeys([*needed, *(feed.features if feed else ())]))
-    job = {
-        "model_hash": digest,
-        "input_fingerprint": src.fingerprint(),
-        "chunk_size": chunk_size,
-        "outputs": list(outs),
-        "key": list(keys),
-        "columns": list(sch.names),
-    }
-    acc = Accumulator(sch)
-    key_check = KeyCheck(keys, src.row_label)
-    available = getattr(src, "column_names", None)
-    if available is not None:
-        acc.dropped.update(c for c in available if c not in set(read_cols))
-    timing = {"read": 0.0, "validate": 0.0, "predict": 0.0, "write": 0.0}
-    rows_read = rows_written = rows_skipped = chunks_written = chunks_skipped = 0
+    job = _LocalJob(est, sch, digest, as_source(source, keys), as_sink(destination), chunk_size, keys, outs, monitor)
     try:
+        first, chunks = job.first_chunk()
+        status = job.open(first, resume=resume, overwrite=overwrite)
+        if status == "complete":
+            with threadpool_limits(limits=n_threads):
+                job.run(chunks, _progress(progress, "scoring"))
+    finally:
+        job.sink.close()
+    return job.result(status)
+
+
+class _LocalJob:
+    """One run of a scoring job on this machine: open the destination, then read, check, score and commit each chunk."""
+
+    def __init__(
+        self,
+        est: Any,
+        sch: InputSchema,
+        digest: str,
+        src: Source,
+        sink: Sink,
+        chunk_size: int,
+        keys: tuple[str, ...],
+        outs: tuple[str, ...],
+        monitor: Any,
+    ) -> None:
+        self.t_start = time.perf_counter()
+        self.est, self.sch, self.digest, self.src, self.sink = est, sch, digest, src, sink
+        self.keys, self.outs = keys, outs
+        self.needed = list(dict.fromkeys([*keys, *sch.names]))
+        self.feed = DriftFeed(monitor) if monitor is not None else None
+        self.read_cols = list(dict.fromkeys([*self.needed, *(self.feed.features if self.feed else ())]))
+        self.job = job_spec(digest, src, chunk_size, outs, keys, sch)
+        self.acc = Accumulator(sch)
+        self.key_check = KeyCheck(keys, src.row_label)
+        available = getattr(src, "column_names", None)
+        if available is not None:
+            self.acc.dropped.update(c for c in available if c not in set(self.read_cols))
+        self.timing = {"read": 0.0, "validate": 0.0, "predict": 0.0, "write": 0.0}
+        self.counts = {"rows_read": 0, "rows_written": 0, "rows_skipped": 0, "chunks_written": 0, "chunks_skipped": 0}
+        self.offset = 0
+        self.input_note: str | None = None
+
+    def first_chunk(self) -> tuple[pd.DataFrame, Iterator[pd.DataFrame]]:
         t0 = time.perf_counter()
-        first, chunks = _peek(src.chunks(chunk_size, read_cols))
-        timing["read"] += time.perf_counter() - t0
+        first, chunks = _peek(self.src.chunks(self.job["chunk_size"], self.read_cols))
+        self.timing["read"] += time.perf_counter() - t0
         if first is None:
-            raise DataError(f"`source` ({src.description}) has no rows; there is nothing to score")
-        if feed is not None:
-            feed.check_columns(first)
-        sink.open(job, resume=resume, overwrite=overwrite) if sink.resumable else sink.open(job, resume=False, overwrite=True)
+            raise DataError(f"`source` ({self.src.description}) has no rows; there is nothing to score")
+        if self.feed is not None:
+            self.feed.check_columns(first)
+        return first, chunks
+
+    def open(self, first: pd.DataFrame, *, resume: bool, overwrite: bool) -> str:
+        """Open the destination; "already complete" when an earlier run finished this job on the same input."""
+        sink = self.sink
+        sink.open(self.job, resume=resume, overwrite=overwrite) if sink.resumable else sink.open(self.job, resume=False, overwrite=True)
+        self.input_note = check_input_unchanged(sink, self.job)
         if sink.complete:
-            return build_result(
-                est, src, sink, job, acc, timing, time.perf_counter() - t_start, digest, "already complete",
-                rows_read=0, rows_written=0, rows_skipped=int(sink.previous_totals.get("rows", 0)),
-                chunks_written=0, chunks_skipped=len(sink.done), feed=feed,
-            )  # fmt: skip
-        bar = _progress(progress, "scoring")
-        offset = 0
-        with threadpool_limits(limits=n_threads):
-            for index, (chunk, waited) in enumerate(prefetch(chunks)):
-                timing["read"] += waited
-                n = len(chunk)
-                rows_read += n
-                t0 = time.perf_counter()
-                fp = chunk_fingerprint(chunk, needed)
-                if index in sink.done:
-                    key_check.add(chunk, offset)
-                    if sink.done[index].get("fingerprint") != fp:
-                        raise JobConflictError(
-                            f"chunk {index} of the source differs from the chunk committed by the earlier run of this job; the input "
-                            "changed, so resuming would mix outputs. Pass resume=False to score it afresh"
-                        )
-                    rows_skipped += n
-                    chunks_skipped += 1
-                    offset += n
-                    timing["validate"] += time.perf_counter() - t0
-                    continue
-                missing_keys = [k for k in keys if k not in chunk.columns]
-                if missing_keys:
-                    raise SchemaError(
-                        f"`key` column(s) {missing_keys} are not in chunk {index} of the source (columns: {list(chunk.columns)[:12]})"
-                    )
-                key_check.add(chunk, offset)
-                X, rep = sch.conform(chunk, where=f"chunk {index} of the source")
-                acc.add(rep)
-                ident = chunk[list(keys)] if keys else pd.DataFrame({"row": np.arange(offset, offset + n, dtype="int64")})
-                t1 = time.perf_counter()
-                timing["validate"] += t1 - t0
-                frame = predict_frame(est, sch.model_input(X), outs, ident)
-                t2 = time.perf_counter()
-                timing["predict"] += t2 - t1
-                sink.commit(index, frame, {"rows": n, "fingerprint": fp})
-                timing["write"] += time.perf_counter() - t2
-                if feed is not None:
-                    feed.add(index, chunk, frame)
-                rows_written += n
-                chunks_written += 1
-                offset += n
-                if bar is not None:
-                    bar.update(n)
+            self.counts["rows_skipped"] = int(sink.previous_totals.get("rows", 0))
+            self.counts["chunks_skipped"] = len(sink.done)
+            return "already complete"
+        return "complete"
+
+    def run(self, chunks: Iterator[pd.DataFrame], bar: Any) -> None:
+        for index, (chunk, waited) in enumerate(prefetch(chunks)):
+            self.timing["read"] += waited
+            n = len(chunk)
+            self.counts["rows_read"] += n
+            if index in self.sink.done:
+                self._skip(index, chunk)
+            else:
+                self._score(index, chunk)
+            self.offset += n
+            if bar is not None:
+                bar.update(n)
         if bar is not None:
             bar.close()
-        sink.finish({"rows": rows_read, "chunks": chunks_written + chunks_skipped})
-    finally:
-        sink.close()
-    return build_result(
-        est, src, sink, job, acc, timing, time.perf_counter() - t_start, digest, "complete",
-        rows_read=rows_read, rows_written=rows_written, rows_skipped=rows_skipped,
-        chunks_written=chunks_written, chunks_skipped=chunks_skipped, feed=feed,
-    )  # fmt: skip
+        c = self.counts
+        self.sink.finish({"rows": c["rows_read"], "chunks": c["chunks_written"] + c["chunks_skipped"]})
+
+    def _skip(self, index: int, chunk: pd.DataFrame) -> None:
+        """A chunk committed by an earlier run: check it is the same input, and count it."""
+        t0 = time.perf_counter()
+        self.key_check.add(chunk, self.offset)
+        if self.sink.done[index].get("fingerprint") != chunk_fingerprint(chunk, self.needed):
+            raise JobConflictError(
+                f"the input changed since the last run of this job: chunk {index} of the source differs ({len(chunk)} row(s) "
+                f"from {self.src.row_label(self.offset)}) from the chunk that run "
+                "committed, so resuming would mix scores of the old and the new input. Pass resume=False to score the "
+                "input afresh"
+            )
+        self.counts["rows_skipped"] += len(chunk)
+        self.counts["chunks_skipped"] += 1
+        self.timing["validate"] += time.perf_counter() - t0
+
+    def _score(self, index: int, chunk: pd.DataFrame) -> None:
+        t0 = time.perf_counter()
+        missing_keys = [k for k in self.keys if k not in chunk.columns]
+        if missing_keys:
+            raise SchemaError(
+                f"`key` column(s) {missing_keys} are not in chunk {index} of the source (columns: {list(chunk.columns)[:12]})"
+            )
+        self.key_check.add(chunk, self.offset)
+        fp = chunk_fingerprint(chunk, self.needed)
+        X, rep = self.sch.conform(chunk, where=f"chunk {index} of the source", row_label=lambda i: self.src.row_label(self.offset + i))
+        self.acc.add(rep)
+        n = len(chunk)
+        ident = chunk[list(self.keys)] if self.keys else pd.DataFrame({"row": np.arange(self.offset, self.offset + n, dtype="int64")})
+        t1 = time.perf_counter()
+        self.timing["validate"] += t1 - t0
+        try:
+            frame = predict_frame(self.est, self.sch.model_input(X), self.outs, ident)
+        except CausalInferError:
+            raise
+        except (ValueError, TypeError) as exc:
+            raise model_failure(exc, X, f"chunk {index} of the source", lambda i: self.src.row_label(self.offset + i)) from exc
+        t2 = time.perf_counter()
+        self.timing["predict"] += t2 - t1
+        self.sink.commit(index, frame, {"rows": n, "fingerprint": fp})
+        self.timing["write"] += time.perf_counter() - t2
+        if self.feed is not None:
+            self.feed.add(index, chunk, frame)
+        self.counts["rows_written"] += n
+        self.counts["chunks_written"] += 1
+
+    def result(self, status: str) -> ScoringResult:
+        return build_result(
+            self.est, self.src, self.sink, self.job, self.acc, self.timing, time.perf_counter() - self.t_start, self.digest, status,
+            **self.counts, feed=self.feed, input_note=self.input_note,
+        )  # fmt: skip

@@ -6,6 +6,7 @@ file destination; two bookkeeping tables inside a database, updated in the same 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -58,6 +59,21 @@ class Sink:
         self.done: dict[int, dict[str, Any]] = {}
         self.complete = False
         self.previous_totals: dict[str, Any] = {}
+        self.previous_job: dict[str, Any] | None = None
+
+    def record_job(self, job: dict[str, Any]) -> None:
+        """Store the job's description anew (same identity, newer input fingerprint)."""
+        return None
+
+    def verify(self) -> None:
+        """Check that the output of every committed chunk is still there; raise JobConflictError if not."""
+        return None
+
+    def lost(self, what: str) -> JobConflictError:
+        return JobConflictError(
+            f"the destination {self.description} has lost output that an earlier run of this job committed: {what}. "
+            "Its scores cannot be trusted to hold every input row exactly once; pass resume=False to score the input afresh"
+        )
 
     def open(self, job: dict[str, Any], *, resume: bool, overwrite: bool) -> None:  # pragma: no cover - interface
         raise NotImplementedError
@@ -143,8 +159,13 @@ class _FileSink(Sink):
         self.done = self.manifest.done
         self.complete = state.get("status") == "complete"
         self.previous_totals = dict(state.get("totals", {}))
+        self.previous_job = dict(state.get("job") or {})
+        self.verify()
         if not self.complete:
             self.prepare_resume()
+
+    def record_job(self, job: dict[str, Any]) -> None:
+        self.manifest.record_job(job)
 
     def finish(self, totals: dict[str, Any]) -> None:
         self.manifest.finish(totals)
@@ -185,6 +206,24 @@ class ParquetSink(_FileSink):
     def part(self, index: int) -> Path:
         return self.path / f"part-{index:06d}.parquet"
 
+    def verify(self) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        for index, info in sorted(self.done.items()):
+            part = self.part(index)
+            if not part.is_file():
+                raise self.lost(f"{part.name} (chunk {index}, {info.get('rows')} row(s)) is missing")
+            try:
+                rows = pq.ParquetFile(part).metadata.num_rows
+            except (OSError, pa.ArrowException) as exc:
+                raise self.lost(f"{part.name} (chunk {index}) cannot be read ({type(exc).__name__}: {exc})") from exc
+            if rows != int(info.get("rows", rows)):
+                raise self.lost(f"{part.name} (chunk {index}) holds {rows} row(s), but {info.get('rows')} were committed")
+            size = info.get("bytes")
+            if size is not None and part.stat().st_size != int(size):
+                raise self.lost(f"{part.name} (chunk {index}) is {part.stat().st_size} bytes, but {size} were committed")
+
     def commit(self, index: int, frame: pd.DataFrame, info: dict[str, Any]) -> None:
         target = self.part(index)
         tmp = self.path / f".{target.name}.tmp"
@@ -193,6 +232,7 @@ class ParquetSink(_FileSink):
         except OSError as exc:
             tmp.unlink(missing_ok=True)
             raise os_error(exc, f"chunk {index} to {str(target)!r}", len(self.done)) from exc
+        info = {**info, "bytes": target.stat().st_size}
         self.manifest.commit(index, info)
         self.done[index] = info
 
@@ -220,6 +260,34 @@ class CSVSink(_FileSink):
             raise os_error(exc, f"the CSV file {str(self.path)!r}", 0) from exc
         self.offset = 0
 
+    def verify(self) -> None:
+        end = max((int(c.get("offset", 0)) for c in self.done.values()), default=0)
+        size = self.path.stat().st_size if self.path.is_file() else None
+        if size is None and self.done:
+            raise self.lost("the CSV file is missing")
+        if size is not None and size < end:
+            raise self.lost(f"the CSV file is {size} bytes, but {end} bytes were committed (it was truncated)")
+        if not self.done:
+            return
+        start = 0
+        for index, info in sorted(self.done.items()):
+            stop = int(info.get("offset", start))
+            data = self._read_range(start, stop)
+            if "sha256" in info and hashlib.sha256(data).hexdigest() != info["sha256"]:
+                raise self.lost(f"the bytes of chunk {index} (offsets {start} to {stop}) were changed")
+            rows = data.count(b"\n") - (1 if start == 0 else 0)
+            if "rows" in info and b'"' not in data and rows != int(info["rows"]):
+                raise self.lost(f"chunk {index} holds {rows} line(s), but {info['rows']} row(s) were committed")
+            start = stop
+
+    def _read_range(self, start: int, stop: int) -> bytes:
+        try:
+            with open(self.path, "rb") as fh:
+                fh.seek(start)
+                return fh.read(stop - start)
+        except OSError as exc:
+            raise SourceError(f"could not read back the CSV file {str(self.path)!r}: {exc.strerror or exc}") from exc
+
     def prepare_resume(self) -> None:
         self.offset = max((int(c.get("offset", 0)) for c in self.done.values()), default=0)
         try:
@@ -234,7 +302,7 @@ class CSVSink(_FileSink):
             append_bytes(self.path, self.offset, data)
         except OSError as exc:
             raise os_error(exc, f"chunk {index} to {str(self.path)!r}", len(self.done)) from exc
-        info = {**info, "offset": self.offset + len(data)}
+        info = {**info, "offset": self.offset + len(data), "sha256": hashlib.sha256(data).hexdigest()}
         self.manifest.commit(index, info)
         self.offset += len(data)
         self.done[index] = info
@@ -347,8 +415,34 @@ class SQLSink(Sink):
                 self.done = {int(r["chunk"]): json.loads(r["info"]) for r in chunks}
                 self.complete = row["status"] == "complete"
                 self.previous_totals = json.loads(row["totals"]) if row["totals"] else {}
+                self.previous_job = json.loads(row["job"])
+                self._verify(conn)
         except sa.exc.SQLAlchemyError as exc:
             raise self._db_error(exc, "preparing the job") from exc
+
+    def _verify(self, conn: Any) -> None:
+        """The table must hold exactly the rows of the committed chunks (they were written in one transaction each)."""
+        import sqlalchemy as sa
+
+        committed = sum(int(info.get("rows", 0)) for info in self.done.values())
+        if not self.done:
+            return
+        if not self._table_exists(conn):
+            raise self.lost(f"the table is gone ({committed} row(s) in {len(self.done)} chunk(s) were committed)")
+        held = int(conn.execute(sa.select(sa.func.count()).select_from(sa.table(self.table))).scalar_one())
+        if held != committed:
+            raise self.lost(f"the table holds {held} row(s), but {len(self.done)} committed chunk(s) hold {committed}")
+
+    def record_job(self, job: dict[str, Any]) -> None:
+        import sqlalchemy as sa
+
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    self.jobs.update().where(self.jobs.c.destination == self.table).values(job=json.dumps(job, sort_keys=True, default=str))
+                )
+        except sa.exc.SQLAlchemyError as exc:
+            raise self._db_error(exc, "recording the job") from exc
 
     def commit(self, index: int, frame: pd.DataFrame, info: dict[str, Any]) -> None:
         import sqlalchemy as sa
