@@ -8,16 +8,28 @@ call the model once per chunk and add a few vectorised array operations.
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone
 
-from .._validation import check_choice, check_int, check_random_state, show
-from ..exceptions import ArgumentError, ArgumentTypeError, DataError
-from ._common import as_target, check_alpha, check_fraction_or_count, conformal_rank, min_calibration_size, n_rows, take_rows
+from .._validation import check_choice, check_random_state, show
+from ..exceptions import ArgumentError, ArgumentTypeError, CausalInferError, DataError
+from ._common import (
+    as_target,
+    check_alpha,
+    check_count,
+    check_fraction_or_count,
+    conformal_rank,
+    min_calibration_size,
+    model_input_error,
+    n_rows,
+    take_rows,
+)
 
 __all__ = [
     "ConformalizedQuantileRegressor",
@@ -25,6 +37,17 @@ __all__ = [
     "SplitConformalClassifier",
     "SplitConformalRegressor",
 ]
+
+
+@contextlib.contextmanager
+def _model_errors(X: Any, doing: str) -> Iterator[None]:
+    """Turn a wrapped model's ValueError/TypeError on bad input into a DataError naming the column and row."""
+    try:
+        yield
+    except CausalInferError:
+        raise
+    except (ValueError, TypeError) as exc:
+        raise model_input_error(exc, X, doing) from exc
 
 
 def _require_method(estimator: Any, method: str, name: str = "estimator") -> None:
@@ -55,6 +78,7 @@ class _SplitConformalBase(BaseEstimator):  # type: ignore[misc]
     """Shared split/calibrate logic; subclasses define the conformity score."""
 
     _predict_method = "predict"
+    _numeric_target = True
 
     @property
     def feature_names_in_(self) -> np.ndarray:
@@ -72,11 +96,12 @@ class _SplitConformalBase(BaseEstimator):  # type: ignore[misc]
         """
         check_alpha(self.alpha)
         n = n_rows(X)
-        y_arr = as_target(y, n=n)
+        y_arr = as_target(y, n=n, numeric=self._numeric_target)
         if self.prefit:
             return self.calibrate(X, y_arr)
         fit_idx, cal_idx = _split(n, self.calibration_size, self.random_state)
-        self._fit_models(take_rows(X, fit_idx), y_arr[fit_idx])
+        with _model_errors(X, "fitting"):
+            self._fit_models(take_rows(X, fit_idx), y_arr[fit_idx])
         return self._calibrate(take_rows(X, cal_idx), y_arr[cal_idx])
 
     def calibrate(self, X: Any, y: Any) -> Any:
@@ -87,7 +112,7 @@ class _SplitConformalBase(BaseEstimator):  # type: ignore[misc]
         """
         check_alpha(self.alpha)
         n = n_rows(X)
-        y_arr = as_target(y, n=n)
+        y_arr = as_target(y, n=n, numeric=self._numeric_target)
         if self.prefit:
             self._use_prefit()
         else:
@@ -95,7 +120,8 @@ class _SplitConformalBase(BaseEstimator):  # type: ignore[misc]
         return self._calibrate(X, y_arr)
 
     def _calibrate(self, X: Any, y: np.ndarray) -> Any:
-        scores = np.sort(self._scores(X, y))
+        with _model_errors(X, "calibrating"):
+            scores = np.sort(self._scores(X, y))
         if not np.all(np.isfinite(scores)):
             raise DataError("conformity scores are not all finite; check the model's predictions on the calibration set for NaN or inf")
         self.conformity_scores_ = scores
@@ -426,6 +452,8 @@ class SplitConformalClassifier(_SplitConformalBase):
     (3, 2)
     """
 
+    _numeric_target = False
+
     def __init__(
         self,
         estimator: Any = None,
@@ -596,13 +624,13 @@ class JackknifePlusRegressor(BaseEstimator):  # type: ignore[misc]
         a = check_alpha(self.alpha)
         method = check_choice(self.method, "method", ("cv+", "jackknife+"))
         n = n_rows(X)
-        y_arr = as_target(y, n=n).astype(float)
+        y_arr = as_target(y, n=n, numeric=True).astype(float)
         conformal_rank(n, a, what="training set")
         if method == "jackknife+":
             k = n
             fold = np.arange(n)
         else:
-            k = check_int(self.n_folds, "n_folds", minimum=2, maximum=n)
+            k = check_count(self.n_folds, "n_folds", minimum=2, maximum=n)
             perm = check_random_state(self.random_state).permutation(n)
             fold = np.empty(n, dtype=np.intp)
             fold[perm] = np.arange(n) % k
@@ -611,8 +639,9 @@ class JackknifePlusRegressor(BaseEstimator):  # type: ignore[misc]
         for j in range(k):
             test = np.flatnonzero(fold == j)
             train = np.flatnonzero(fold != j)
-            m = clone(self.estimator).fit(take_rows(X, train), y_arr[train])
-            resid[test] = np.abs(y_arr[test] - np.asarray(m.predict(take_rows(X, test)), dtype=float))
+            with _model_errors(X, "fitting"):
+                m = clone(self.estimator).fit(take_rows(X, train), y_arr[train])
+                resid[test] = np.abs(y_arr[test] - np.asarray(m.predict(take_rows(X, test)), dtype=float))
             models.append(m)
         self.models_ = models
         self.fold_ = fold

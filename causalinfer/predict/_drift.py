@@ -348,7 +348,7 @@ class DriftMonitor:
         self.metric = check_choice(metric, "metric", tuple(_DEFAULT_THRESHOLDS))
         self.threshold = _DEFAULT_THRESHOLDS[self.metric] if threshold is None else check_real(threshold, "threshold")
         if self.threshold <= 0:
-            raise ArgumentError(f"`threshold` must be positive; got {threshold!r}")
+            raise ArgumentError(f"`threshold` must be positive; got {threshold}")
         self.alert_on = check_choice(alert_on, "alert_on", ("effect_size", "pvalue", "both"))
         self.alpha = check_probability(alpha, "alpha", open_interval=True)
         self.adjust = check_choice(adjust, "adjust", ("holm", "bh", "none"))

@@ -17,6 +17,7 @@ import pandas as pd
 
 from ..exceptions import DataError
 from ..results import Diagnostic, Provenance, Result
+from ._common import model_input_error
 from ._contract import ChunkReport
 from ._errors import JobConflictError, SchemaError
 from ._manifest import job_id
@@ -137,24 +138,7 @@ def check_input_unchanged(sink: Any, job: dict[str, Any]) -> str | None:
 
 def model_failure(exc: Exception, X: pd.DataFrame, where: str, row_label: Any) -> DataError:
     """A DataError for a model that failed on a chunk, naming the first column and row it could not take."""
-    for col in X.columns:
-        s = X[col]
-        if s.dtype.kind == "O" or isinstance(s.dtype, pd.StringDtype):
-            number = pd.to_numeric(s, errors="coerce")
-            bad = np.flatnonzero((number.isna() & s.notna()).to_numpy())
-            if bad.size:
-                return DataError(
-                    f"the model could not score {where}: column {col!r} holds the text {s.iloc[bad[0]]!r} at "
-                    f"{row_label(int(bad[0]))}, where it expects numbers ({type(exc).__name__}: {exc}). Fix or drop those rows"
-                )
-        missing = np.flatnonzero(s.isna().to_numpy())
-        if missing.size:
-            return DataError(
-                f"the model could not score {where}: column {col!r} is missing at {row_label(int(missing[0]))} "
-                f"({int(missing.size)} missing in this chunk) and the model does not accept missing values "
-                f"({type(exc).__name__}: {exc}). Impute or drop those rows, or use a model that handles NaN"
-            )
-    return DataError(f"the model failed on {where}: {type(exc).__name__}: {exc}")
+    return model_input_error(exc, X, f"scoring {where}", row_label)
 
 
 def chunk_fingerprint(chunk: pd.DataFrame, columns: Sequence[str]) -> str:

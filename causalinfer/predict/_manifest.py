@@ -8,6 +8,7 @@ committed byte), which is what makes every input row land in the output exactly 
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import json
@@ -19,7 +20,7 @@ from typing import Any
 from ..exceptions import SourceError
 from ._errors import JobConflictError
 
-__all__ = ["Manifest", "job_id", "os_error"]
+__all__ = ["Manifest", "job_id", "os_error", "remove_quietly"]
 
 MANIFEST_FORMAT = 1
 
@@ -29,6 +30,12 @@ def job_id(job: dict[str, Any]) -> str:
     destination). The input's content fingerprint is left out: it is verified, not part of the identity."""
     defining = {k: v for k, v in job.items() if k != "input_fingerprint"}
     return hashlib.sha256(json.dumps(defining, sort_keys=True, default=str).encode()).hexdigest()[:32]
+
+
+def remove_quietly(path: Path) -> None:
+    """Remove a temporary file while handling another error: a failure here must not hide that error."""
+    with contextlib.suppress(OSError):
+        path.unlink(missing_ok=True)
 
 
 def os_error(exc: OSError, what: str, committed: int) -> SourceError:
@@ -106,5 +113,5 @@ class Manifest:
                 os.fsync(fh.fileno())
             os.replace(tmp, self.path)
         except OSError as exc:
-            tmp.unlink(missing_ok=True)
+            remove_quietly(tmp)
             raise os_error(exc, f"the job manifest {str(self.path)!r}", len(self.data.get("chunks", {}))) from exc

@@ -11,10 +11,10 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from .._validation import check_choice, check_conf_level, check_int, check_random_state, show
+from .._validation import check_choice, check_conf_level, check_random_state, show
 from ..exceptions import ArgumentError, DataError
 from ..results import Diagnostic, Provenance, Result, ResultSet, TableResult
-from ._common import percentile_bootstrap, wilson_interval
+from ._common import check_count, check_probability_rows, check_threshold, percentile_bootstrap, plain, wilson_interval
 
 __all__ = ["PerformanceResult", "compare_models", "coverage", "evaluate", "performance_by_chunk"]
 
@@ -55,6 +55,7 @@ def _predictions(y_pred: Any, n: int, name: str = "y_pred") -> np.ndarray:
         raise DataError(f"`{name}` must have one row per label ({n}); got {arr.shape[0]}")
     if arr.dtype.kind in "fc" and not np.isfinite(arr).all():
         raise DataError(f"`{name}` has {int((~np.isfinite(arr)).sum())} missing or infinite value(s); fix the predictions first")
+    check_probability_rows(arr, name)
     return arr
 
 
@@ -80,7 +81,7 @@ def _binary(y: np.ndarray, pos_label: Any) -> np.ndarray:
         elif levels.size == 2:
             pos_label = levels[1]
         else:
-            raise DataError(f"`y_true` holds only the class {levels[0]!r}; binary metrics need both classes (or set `pos_label`)")
+            raise DataError(f"`y_true` holds only the class {plain(levels[0])!r}; binary metrics need both classes (or set `pos_label`)")
     return (y == pos_label).astype(np.int8)
 
 
@@ -371,8 +372,9 @@ def evaluate(
     True
     """
     conf_level = check_conf_level(conf_level)
+    threshold = check_threshold(threshold)
     auc_method = check_choice(auc_method, "auc_method", ("delong", "bootstrap"))
-    n_resamples = check_int(n_resamples, "n_resamples", minimum=100)
+    n_resamples = check_count(n_resamples, "n_resamples", minimum=100)
     rng = check_random_state(random_state)
     y = _labels(y_true, ["requested metrics"] if metrics is None else ([metrics] if isinstance(metrics, str) else list(metrics)))
     pred = _predictions(y_pred, y.size)
@@ -462,6 +464,7 @@ def compare_models(
     from scipy import stats
 
     conf_level = check_conf_level(conf_level)
+    threshold = check_threshold(threshold)
     if not (isinstance(names, tuple) and len(names) == 2 and all(isinstance(s, str) for s in names)):
         raise ArgumentError(f"`names` must be a pair of strings; got {show(names)}")
     req = ["comparison metrics"] if metrics is None else ([metrics] if isinstance(metrics, str) else list(metrics))
@@ -661,6 +664,7 @@ def performance_by_chunk(
     [200, 200, 100]
     """
     conf_level = check_conf_level(conf_level)
+    threshold = check_threshold(threshold)
     if y_true is None:
         raise DataError(f"`y_true` is None, but {metric!r} needs labels; pass the labels with NaN for rows not labelled yet")
     y_all = np.asarray(y_true.to_numpy() if hasattr(y_true, "to_numpy") else y_true)
@@ -669,7 +673,7 @@ def performance_by_chunk(
     if chunks is None:
         if chunk_size is None:
             raise ArgumentError("give `chunks` (a chunk label per row) or `chunk_size`")
-        size = check_int(chunk_size, "chunk_size", minimum=1)
+        size = check_count(chunk_size, "chunk_size", minimum=1)
         chunk_ids: np.ndarray = np.arange(n) // size
     else:
         chunk_ids = np.asarray(chunks.to_numpy() if hasattr(chunks, "to_numpy") else chunks)
@@ -754,6 +758,25 @@ def performance_by_chunk(
     )
 
 
+def _check_bounds(arr: np.ndarray) -> np.ndarray:
+    """(lower, upper) rows as floats: numbers, not missing, lower <= upper (each refusal names the first row)."""
+    try:
+        bounds = arr.astype(float)
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"`intervals` must hold numbers (lower, upper); got {show(arr)} ({exc})") from exc
+    missing = np.flatnonzero(np.isnan(bounds).any(axis=1))
+    if missing.size:
+        raise DataError(f"`intervals` has {missing.size} row(s) with a missing bound, first row {int(missing[0])}; drop or fix them")
+    crossed = np.flatnonzero(bounds[:, 0] > bounds[:, 1])
+    if crossed.size:
+        i = int(crossed[0])
+        raise DataError(
+            f"`intervals` has {crossed.size} row(s) with lower > upper, first row {i}: ({float(bounds[i, 0])!r}, {float(bounds[i, 1])!r}); "
+            "the columns are (lower, upper): swap them if they were given the other way round"
+        )
+    return bounds
+
+
 def coverage(
     y_true: Any,
     intervals: Any,
@@ -813,6 +836,7 @@ def coverage(
     else:
         if arr.shape[1] != 2:
             raise DataError(f"`intervals` must have two columns (lower, upper); got {arr.shape[1]}")
+        arr = _check_bounds(arr)
         yf = y.astype(float)
         covered = (arr[:, 0] <= yf) & (yf <= arr[:, 1])
         extra = {"mean_width": float(np.mean(arr[:, 1] - arr[:, 0]))}

@@ -20,6 +20,7 @@ from .._validation import show
 from ..exceptions import ArgumentError, ArgumentTypeError, SourceError
 from ._contract import InputSchema, bind_schema, model_feature_names
 from ._errors import ModelError, UntrustedModelError
+from ._manifest import remove_quietly
 
 __all__ = ["ModelInfo", "frame_fingerprint", "load_model", "model_info", "save_model"]
 
@@ -83,6 +84,8 @@ class ModelInfo:
 
 def frame_fingerprint(frame: pd.DataFrame) -> str:
     """A content fingerprint of a DataFrame: SHA-256 over column names, dtypes and row hashes (index ignored)."""
+    if not isinstance(frame, pd.DataFrame):
+        raise ArgumentTypeError(f"`frame` must be a pandas DataFrame; got {show(frame)} (wrap arrays or lists in pd.DataFrame first)")
     h = hashlib.sha256()
     h.update(json.dumps([[str(c), str(t)] for c, t in frame.dtypes.items()]).encode())
     if len(frame):
@@ -156,7 +159,7 @@ def _write_atomic(path: Path, data: bytes) -> None:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
+        remove_quietly(tmp)
         raise SourceError(f"could not write {str(path)!r}: {exc.strerror or exc}") from exc
 
 
@@ -318,6 +321,8 @@ def load_model(
         trusted = (trusted,)
     trusted_set = {str(t) for t in trusted}
     p = Path(path)
+    if p.is_dir():
+        raise SourceError(f"`path` {str(p)!r} is a directory, not a model file; pass the .skops file saved by save_model")
     if not p.is_file():
         raise SourceError(f"model file {str(p)!r} does not exist")
     is_pickle = p.suffix in _PICKLE_SUFFIXES

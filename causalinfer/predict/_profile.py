@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._validation import check_int
+from ._common import check_count
 from ._drift import DriftMonitor
 from ._reference import FeatureProfile, ProfileData, as_frame
 
@@ -31,7 +31,7 @@ class Profile(ProfileData):
         Returns a :class:`~causalinfer.predict.DriftResult`. Large tables are processed in chunks of
         ``chunk_size`` rows (default 250,000) so memory stays bounded.
         """
-        chunk_size = check_int(options.pop("chunk_size", 250_000), "chunk_size", minimum=1)
+        chunk_size = check_count(options.pop("chunk_size", 250_000), "chunk_size", minimum=1)
         monitor = DriftMonitor(self, **options)
         frame = as_frame(data, name="data")
         for start in range(0, len(frame), chunk_size):

@@ -17,8 +17,9 @@ from typing import Any, Self
 import numpy as np
 import pandas as pd
 
-from .._validation import check_frame, check_int, check_random_state, show
+from .._validation import check_frame, check_random_state, show
 from ..exceptions import ArgumentError, ArgumentTypeError, DataError, RoleError
+from ._common import check_count
 
 __all__ = ["FeatureProfile", "ProfileData", "category_labels", "numeric_values"]
 
@@ -279,8 +280,8 @@ class ProfileData:
                 raise RoleError(
                     f"column {c!r} named in `columns`/`categorical`/`prediction` is not in the reference data (columns: {list(frame.columns)[:12]})"
                 )
-        n_bins = check_int(n_bins, "n_bins", minimum=2, maximum=1000)
-        max_sample = check_int(max_sample, "max_sample", minimum=100)
+        n_bins = check_count(n_bins, "n_bins", minimum=2, maximum=1000)
+        max_sample = check_count(max_sample, "max_sample", minimum=100)
         rng = check_random_state(random_state)
         cats = set(categorical)
         feats = []
@@ -370,7 +371,10 @@ class ProfileData:
 
     @classmethod
     def from_json(cls, text: str) -> Self:
-        return cls.from_dict(json.loads(text))
+        """Rebuild a profile from :meth:`to_json` output (a DataError for text that is not one)."""
+        from ..results._encode import from_json_text
+
+        return from_json_text(text, "Profile", cls.from_dict)  # type: ignore[no-any-return]
 
 
 def as_frame(data: Any, name: str = "data") -> pd.DataFrame:

@@ -10,8 +10,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validation import check_choice, check_int, show
+from .._validation import check_choice, show
 from ..exceptions import ArgumentError, ArgumentTypeError, CausalInferError, DataError
+from ._common import check_count
 from ._contract import InputSchema, bind_schema
 from ._errors import JobConflictError, SchemaError
 from ._job import (
@@ -269,7 +270,7 @@ def score(
     >>> [d.status for d in res.diagnostics if d.name == "drift"]
     ['warn']
     """
-    chunk_size = check_int(chunk_size, "chunk_size", minimum=1)
+    chunk_size = check_count(chunk_size, "chunk_size", minimum=1)
     outs = _as_outputs(outputs)
     keys = _as_key(key)
     engine = check_choice(engine, "engine", ("local", "dask"))
@@ -278,7 +279,7 @@ def score(
             raise ArgumentTypeError(f"`{name}` must be True or False; got {show(flag)}")
     if n_threads is None:
         n_threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    n_threads = check_int(n_threads, "n_threads", minimum=1)
+    n_threads = check_count(n_threads, "n_threads", minimum=1)
     est, sch, digest = resolve_model(model, schema, trusted, feature_order)
     _check_outputs_for_model(est, outs)
     mon = _as_monitor(monitor, outs)

@@ -19,7 +19,7 @@ import pandas as pd
 from .._validation import show
 from ..exceptions import ArgumentTypeError, SourceError
 from ._errors import JobConflictError
-from ._manifest import Manifest, job_id, os_error
+from ._manifest import Manifest, job_id, os_error, remove_quietly
 
 __all__ = ["SQLDestination", "Sink", "as_sink"]
 
@@ -193,14 +193,15 @@ class ParquetSink(_FileSink):
         return self.path.is_dir() and any(self.path.iterdir())
 
     def clear(self) -> None:
-        if self.path.is_dir():
-            for f in self.path.iterdir():
-                if f.is_file() and (f.name.startswith("part-") or f.name.startswith(".") or f.name == "_manifest.json"):
-                    f.unlink()
-                elif f.is_dir():
-                    shutil.rmtree(f)
-                else:
-                    f.unlink()
+        try:
+            if self.path.is_dir():
+                for f in self.path.iterdir():
+                    if f.is_dir():
+                        shutil.rmtree(f)
+                    else:
+                        f.unlink()
+        except OSError as exc:
+            raise os_error(exc, f"clearing the directory {str(self.path)!r}", 0) from exc
         self._ensure_dir()
 
     def part(self, index: int) -> Path:
@@ -230,8 +231,14 @@ class ParquetSink(_FileSink):
         try:
             write_part(frame, tmp, target)
         except OSError as exc:
-            tmp.unlink(missing_ok=True)
+            remove_quietly(tmp)
             raise os_error(exc, f"chunk {index} to {str(target)!r}", len(self.done)) from exc
+        except (ValueError, TypeError) as exc:  # pyarrow cannot store a column (ArrowException is a ValueError)
+            remove_quietly(tmp)
+            raise SourceError(
+                f"chunk {index} cannot be written as Parquet ({type(exc).__name__}: {exc}); {len(self.done)} chunk(s) are "
+                "committed and kept. Choose outputs Parquet can store, or a CSV/SQL destination"
+            ) from exc
         info = {**info, "bytes": target.stat().st_size}
         self.manifest.commit(index, info)
         self.done[index] = info

@@ -220,8 +220,8 @@ class ParquetSource(Source):
         self.path = path
         try:
             self.dataset = pads.dataset(str(path), format="parquet")
-        except Exception as exc:
-            raise SourceError(f"could not open Parquet data {str(path)!r}: {type(exc).__name__}: {exc}") from exc
+        except (OSError, ValueError, TypeError) as exc:  # pyarrow's ArrowInvalid is a ValueError, ArrowIOError an OSError
+            raise SourceError(f"could not open Parquet data {str(path)!r}: {_which_file(path, exc)}") from exc
         self.description = f"Parquet {'directory' if path.is_dir() else 'file'} {path.name!r}"
 
     @property
@@ -274,7 +274,25 @@ class ParquetSource(Source):
             if n:
                 yield pa.Table.from_batches(buf).to_pandas()
         except (OSError, pa.ArrowException) as exc:
-            raise SourceError(f"could not read Parquet data {str(self.path)!r}: {type(exc).__name__}: {exc}") from exc
+            raise SourceError(f"could not read Parquet data {str(self.path)!r}: {_which_file(self.path, exc)}") from exc
+
+
+def _which_file(path: Path, exc: Exception) -> str:
+    """The reason a Parquet source failed, naming the first file in a folder that is not a readable Parquet file."""
+    import pyarrow.parquet as pq
+
+    reason = f"{type(exc).__name__}: {exc}"
+    if not path.is_dir():
+        return reason
+    for f in sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith((".", "_"))):
+        try:
+            pq.read_metadata(f)
+        except (OSError, ValueError) as bad:
+            return (
+                f"the file {str(f.relative_to(path))!r} in the folder is not a readable Parquet file ({type(bad).__name__}: {bad}); "
+                "a Parquet source folder must hold Parquet files only: move that file out"
+            )
+    return reason
 
 
 def _safe_url(engine: Any) -> str:
@@ -323,17 +341,17 @@ class SQLReader(Source):
         if self.spec.table is not None:
             try:
                 names = sa.inspect(self.engine).get_table_names() + sa.inspect(self.engine).get_view_names()
+                avail = {c["name"] for c in sa.inspect(self.engine).get_columns(self.spec.table)} if self.spec.table in names else set()
             except sa.exc.SQLAlchemyError as exc:
                 raise SourceError(f"cannot reach the source database: {type(exc).__name__}: {str(exc).splitlines()[0]}") from exc
             if self.spec.table not in names:
                 raise SourceError(f"table {self.spec.table!r} is not in the source database (tables: {', '.join(sorted(names)) or 'none'})")
-            avail = {c["name"] for c in sa.inspect(self.engine).get_columns(self.spec.table)}
             columns = None if columns is None else [c for c in columns if c in avail]
         try:
             with self.engine.connect() as conn:
                 conn = conn.execution_options(stream_results=True, max_row_buffer=chunk_size)
                 yield from pd.read_sql_query(self.statement(columns), conn, chunksize=chunk_size)
-        except sa.exc.SQLAlchemyError as exc:
+        except (sa.exc.SQLAlchemyError, pd.errors.DatabaseError) as exc:
             raise SourceError(
                 f"reading the source database failed: {type(exc).__name__}: {str(exc).splitlines()[0]}; "
                 "chunks already written are kept, and a re-run resumes after them"

@@ -6,12 +6,40 @@ JSON cannot hold, are written as tagged strings; arrays, Series and DataFrames k
 
 from __future__ import annotations
 
+import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+
+def from_json_text(text: Any, what: str, rebuild: Callable[[Mapping[str, Any]], Any]) -> Any:
+    """Parse ``text`` and rebuild a ``what`` from it; anything that is not one raises our own error.
+
+    Not a string: :class:`~causalinfer.exceptions.ArgumentTypeError`. Not JSON, not a JSON object, or an
+    object that does not describe a ``what`` (missing or mistyped fields): :class:`~causalinfer.exceptions.DataError`.
+    """
+    from ..exceptions import ArgumentTypeError, CausalInferError, DataError
+
+    if not isinstance(text, (str, bytes, bytearray)):
+        raise ArgumentTypeError(f"`text` must be the JSON string written by {what}.to_json(); got {type(text).__name__}")
+    try:
+        data = json.loads(text)
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
+        raise DataError(f"`text` is not valid JSON ({exc}); pass the string written by {what}.to_json()") from exc
+    if not isinstance(data, dict):
+        raise DataError(f"`text` holds a JSON {type(data).__name__}, not the object written by {what}.to_json()")
+    try:
+        return rebuild(data)
+    except CausalInferError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        raise DataError(
+            f"`text` is JSON but not a serialised {what} ({type(exc).__name__}: {exc}); pass the string written by {what}.to_json()"
+        ) from exc
+
 
 _NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import ArgumentError
-from ._encode import decode, encode
+from ._encode import decode, encode, from_json_text
 
 __all__ = [
     "DIAGNOSTIC_COLUMNS",
@@ -449,8 +449,8 @@ class Result:
 
     @classmethod
     def from_json(cls, text: str) -> Result:
-        """Rebuild a result from :meth:`to_json` output."""
-        return cls.from_dict(json.loads(text))
+        """Rebuild a result from :meth:`to_json` output (a DataError for text that is not one)."""
+        return from_json_text(text, cls.__name__, cls.from_dict)
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):

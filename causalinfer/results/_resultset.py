@@ -189,7 +189,10 @@ class ResultSet(Sequence[Result]):
 
     @classmethod
     def from_json(cls, text: str) -> ResultSet:
-        return cls.from_dict(json.loads(text))
+        """Rebuild a result set from :meth:`to_json` output (a DataError for text that is not one)."""
+        from ._encode import from_json_text
+
+        return from_json_text(text, "ResultSet", cls.from_dict)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ResultSet):
