@@ -543,7 +543,7 @@ the calibration rows, at least 90% of the intervals will contain the true earnin
 model = predict.SplitConformalRegressor(
     HistGradientBoostingRegressor(max_iter=100, learning_rate=0.1, random_state=0),
     alpha=0.1,
-    score="normalized",
+    conformity_score="normalized",
     random_state=0,
 ).fit(train[features], train["re78"])
 print(f"calibrated on {model.n_calibration_:,} rows; 90% intervals from the {model.quantile():.3f} quantile of the normalised scores")

@@ -26,7 +26,13 @@ from ._sinks import SQLDestination
 from ._sources import SQLSource
 
 if TYPE_CHECKING:
-    from ._conformal import ConformalizedQuantileRegressor, JackknifePlusRegressor, SplitConformalClassifier, SplitConformalRegressor
+    from ._conformal import (
+        ConformalizedQuantileRegressor,
+        JackknifePlusRegressor,
+        NotFittedError,
+        SplitConformalClassifier,
+        SplitConformalRegressor,
+    )
     from ._drift import DriftMonitor, DriftResult
     from ._metrics import PerformanceResult, compare_models, coverage, evaluate, performance_by_chunk
     from ._profile import Profile
@@ -34,6 +40,7 @@ if TYPE_CHECKING:
 _NAMES = {
     "ConformalizedQuantileRegressor": "._conformal",
     "JackknifePlusRegressor": "._conformal",
+    "NotFittedError": "._conformal",
     "SplitConformalClassifier": "._conformal",
     "SplitConformalRegressor": "._conformal",
     "DriftMonitor": "._drift",
@@ -58,6 +65,7 @@ __all__ = [
     "JobConflictError",
     "ModelError",
     "ModelInfo",
+    "NotFittedError",
     "PerformanceResult",
     "Profile",
     "SQLDestination",

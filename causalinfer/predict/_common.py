@@ -107,7 +107,7 @@ def conformal_rank(n: int, alpha: float, *, what: str = "calibration set") -> in
     if k > n:
         need = min_calibration_size(alpha)
         raise DataError(
-            f"the {what} has {n} point(s), too few for coverage {1 - alpha:g} (alpha = {alpha:g}): "
+            f"the {what} has {n} point(s) (n_samples = {n}), too few for coverage {1 - alpha:g} (alpha = {alpha:g}): "
             f"split conformal needs at least {need} calibration points at this level; "
             f"use more calibration data or a larger `alpha`"
         )
@@ -130,12 +130,16 @@ def first_bad_value(X: Any, row_label: Callable[[int], str] | None = None) -> st
     return None
 
 
-def model_input_error(exc: Exception, X: Any, doing: str, row_label: Callable[[int], str] | None = None) -> DataError:
-    """A DataError for a model that failed on ``X``, naming the first column and row it could not take."""
+def model_input_error(exc: Exception, X: Any, doing: str, row_label: Callable[[int], str] | None = None) -> DataError | ArgumentTypeError:
+    """Our error for a model that failed on ``X``, naming the first column and row it could not take.
+
+    A TypeError of the model (a value of a type it cannot take) stays a TypeError (ArgumentTypeError).
+    """
     where = first_bad_value(X, row_label)
+    kind = ArgumentTypeError if isinstance(exc, TypeError) else DataError
     if where is None:
-        return DataError(f"the model failed while {doing}: {type(exc).__name__}: {exc}")
-    return DataError(
+        return kind(f"the model failed while {doing}: {type(exc).__name__}: {exc}")
+    return kind(
         f"the model failed while {doing}: {where} ({type(exc).__name__}: {exc}). Fix, impute or drop those rows, "
         "or use a model that accepts them"
     )
@@ -144,7 +148,9 @@ def model_input_error(exc: Exception, X: Any, doing: str, row_label: Callable[[i
 def as_target(y: Any, name: str = "y", *, n: int | None = None, numeric: bool = False) -> np.ndarray:
     """A 1-d numpy array of targets (numbers when ``numeric``), checked for length and missing values."""
     if y is None:
-        raise DataError(f"`{name}` is required here (the labels / true outcomes); got None")
+        raise DataError(
+            f"`{name}` is None: this estimator requires y to be passed, but the target y is None; pass the labels / true outcomes"
+        )
     arr = np.asarray(y.to_numpy() if hasattr(y, "to_numpy") else y)
     if arr.ndim == 2 and arr.shape[1] == 1:
         arr = arr[:, 0]
@@ -199,6 +205,6 @@ def check_fraction_or_count(value: Any, name: str, n: int) -> int:
         count = round(float(value) * n)
     if not 1 <= count <= n - 1:
         raise ArgumentError(
-            f"`{name}` leaves {count} of {n} rows for calibration; it must leave at least one row for each of fitting and calibration"
+            f"`{name}` leaves {count} of n_samples = {n} rows for calibration; it must leave at least one row for each of fitting and calibration"
         )
     return count

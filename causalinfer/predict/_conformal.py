@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import contextlib
 import math
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, clone
+from scipy.sparse import issparse
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
+from sklearn.exceptions import DataConversionWarning
+from sklearn.exceptions import NotFittedError as SklearnNotFittedError
 
 from .._validation import check_choice, check_random_state, show
 from ..exceptions import ArgumentError, ArgumentTypeError, CausalInferError, DataError
@@ -61,9 +65,51 @@ def _split(n: int, calibration_size: Any, random_state: Any) -> tuple[np.ndarray
     return np.sort(perm[n_cal:]), np.sort(perm[:n_cal])
 
 
+class NotFittedError(ArgumentError, SklearnNotFittedError):
+    """A conformal predictor was used before ``fit`` (or ``calibrate``): ours, and scikit-learn's NotFittedError."""
+
+
 def _check_fitted(obj: Any, attr: str) -> None:
     if not hasattr(obj, attr):
-        raise ArgumentError(f"this {type(obj).__name__} is not fitted yet; call fit(X, y) (or calibrate(X, y) with prefit=True) first")
+        raise NotFittedError(f"this {type(obj).__name__} is not fitted yet; call fit(X, y) (or calibrate(X, y) with prefit=True) first")
+
+
+def _check_dense(X: Any) -> None:
+    if issparse(X):
+        raise ArgumentTypeError(
+            "`X` is a sparse matrix; sparse input is not supported by the conformal predictors (rows are split and "
+            "indexed densely). Pass X.toarray() or a DataFrame"
+        )
+
+
+def _n_features(X: Any) -> int:
+    _check_dense(X)
+    shape = X.shape if isinstance(X, (np.ndarray, pd.DataFrame)) else np.asarray(X).shape
+    if len(shape) != 2:
+        raise DataError(
+            f"`X` must be two-dimensional (rows x features); got shape {tuple(shape)}. Reshape your data with "
+            "X.reshape(-1, 1) for a single feature or X.reshape(1, -1) for a single sample"
+        )
+    return int(shape[1])
+
+
+def _column_y(y: Any) -> None:
+    """Warn, as scikit-learn estimators do, when y is a column vector (it is raveled)."""
+    if y is not None and len(np.shape(np.asarray(y))) == 2 and np.shape(np.asarray(y))[1] == 1:
+        warnings.warn(
+            "A column-vector y was passed when a 1d array was expected; it is used as y.ravel()", DataConversionWarning, stacklevel=3
+        )
+
+
+def _check_input(est: Any, X: Any) -> None:
+    """Before a model call at predict time: fitted, dense, two-dimensional and with the columns it was fitted on."""
+    _check_fitted(est, "n_features_in_")
+    k = _n_features(X)
+    if k != est.n_features_in_:
+        raise DataError(
+            f"X has {k} features, but {type(est).__name__} is expecting {est.n_features_in_} features as input; "
+            "pass the columns the predictor was fitted on"
+        )
 
 
 def _inner_feature_names(model: Any) -> np.ndarray:
@@ -95,10 +141,13 @@ class _SplitConformalBase(BaseEstimator):  # type: ignore[misc]
         With ``prefit=True`` the wrapped estimator is used as already fitted and all of ``(X, y)`` calibrates.
         """
         check_alpha(self.alpha)
+        n_features = _n_features(X)
         n = n_rows(X)
+        _column_y(y)
         y_arr = as_target(y, n=n, numeric=self._numeric_target)
         if self.prefit:
             return self.calibrate(X, y_arr)
+        self.n_features_in_ = n_features
         fit_idx, cal_idx = _split(n, self.calibration_size, self.random_state)
         with _model_errors(X, "fitting"):
             self._fit_models(take_rows(X, fit_idx), y_arr[fit_idx])
@@ -111,12 +160,18 @@ class _SplitConformalBase(BaseEstimator):  # type: ignore[misc]
         (calling ``calibrate`` again recalibrates the same model on new data).
         """
         check_alpha(self.alpha)
+        n_features = _n_features(X)
         n = n_rows(X)
         y_arr = as_target(y, n=n, numeric=self._numeric_target)
         if self.prefit:
             self._use_prefit()
+            self.n_features_in_ = n_features
         else:
             _check_fitted(self, "estimator_")
+            if n_features != self.n_features_in_:
+                raise DataError(
+                    f"X has {n_features} features, but {type(self).__name__} is expecting {self.n_features_in_} features as input"
+                )
         return self._calibrate(X, y_arr)
 
     def _calibrate(self, X: Any, y: np.ndarray) -> Any:
@@ -141,7 +196,7 @@ class _SplitConformalBase(BaseEstimator):  # type: ignore[misc]
         return min_calibration_size(check_alpha(self.alpha))
 
 
-class SplitConformalRegressor(_SplitConformalBase):
+class SplitConformalRegressor(RegressorMixin, _SplitConformalBase):
     """Split conformal prediction intervals around any regressor.
 
     Parameters
@@ -150,7 +205,7 @@ class SplitConformalRegressor(_SplitConformalBase):
         The point model; cloned before fitting (unless ``prefit=True``, when it is used as is and never refitted).
     alpha : float
         Miscoverage: intervals cover a new outcome with probability at least ``1 - alpha``.
-    score : {"absolute", "normalized"}
+    conformity_score : {"absolute", "normalized"}
         ``"absolute"``: :math:`|y - \\hat\\mu(x)|`, intervals of constant width.
         ``"normalized"``: :math:`|y - \\hat\\mu(x)| / \\hat\\sigma(x)`, intervals that widen where the model errs more
         (heteroscedastic data); :math:`\\hat\\sigma` is ``scale_estimator`` fitted to cross-fitted absolute residuals.
@@ -200,7 +255,7 @@ class SplitConformalRegressor(_SplitConformalBase):
         estimator: Any = None,
         *,
         alpha: float = 0.1,
-        score: str = "absolute",
+        conformity_score: str = "absolute",
         scale_estimator: Any = None,
         calibration_size: float | int = 0.25,
         prefit: bool = False,
@@ -208,14 +263,14 @@ class SplitConformalRegressor(_SplitConformalBase):
     ) -> None:
         self.estimator = estimator
         self.alpha = alpha
-        self.score = score
+        self.conformity_score = conformity_score
         self.scale_estimator = scale_estimator
         self.calibration_size = calibration_size
         self.prefit = prefit
         self.random_state = random_state
 
     def _normalized(self) -> bool:
-        return check_choice(self.score, "score", ("absolute", "normalized")) == "normalized"
+        return check_choice(self.conformity_score, "conformity_score", ("absolute", "normalized")) == "normalized"
 
     def _fit_models(self, X: Any, y: np.ndarray) -> None:
         _require_method(self.estimator, "predict")
@@ -236,7 +291,9 @@ class SplitConformalRegressor(_SplitConformalBase):
         self.estimator_ = self.estimator
         if self._normalized():
             if self.scale_estimator is None:
-                raise ArgumentError("`scale_estimator` must be a fitted model of |y - prediction| when score='normalized' and prefit=True")
+                raise ArgumentError(
+                    "`scale_estimator` must be a fitted model of |y - prediction| when conformity_score='normalized' and prefit=True"
+                )
             _require_method(self.scale_estimator, "predict", "scale_estimator")
             self.scale_estimator_ = self.scale_estimator
             self.scale_floor_ = 1e-12
@@ -254,7 +311,7 @@ class SplitConformalRegressor(_SplitConformalBase):
 
     def predict(self, X: Any) -> np.ndarray:
         """Point predictions of the fitted model."""
-        _check_fitted(self, "estimator_")
+        _check_input(self, X)
         return np.asarray(self.estimator_.predict(X), dtype=float)
 
     def _interval(self, X: Any, alpha: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -297,7 +354,7 @@ def _with_quantile(estimator: Any, q: float) -> Any:
     )
 
 
-class ConformalizedQuantileRegressor(_SplitConformalBase):
+class ConformalizedQuantileRegressor(RegressorMixin, _SplitConformalBase):
     """Conformalised quantile regression (CQR): quantile-regression bands corrected to guaranteed coverage.
 
     Parameters
@@ -380,6 +437,7 @@ class ConformalizedQuantileRegressor(_SplitConformalBase):
         self.estimator_ = pair
 
     def _bands(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
+        _check_input(self, X)
         lo = np.asarray(self.lower_estimator_.predict(X), dtype=float)
         hi = np.asarray(self.upper_estimator_.predict(X), dtype=float)
         return lo, hi
@@ -409,7 +467,7 @@ class ConformalizedQuantileRegressor(_SplitConformalBase):
         return pd.DataFrame({"prediction": (lo + hi) / 2, "lower": lo - q, "upper": hi + q}, index=index)
 
 
-class SplitConformalClassifier(_SplitConformalBase):
+class SplitConformalClassifier(ClassifierMixin, _SplitConformalBase):
     """Split conformal prediction sets for any probabilistic classifier (LAC or APS scores).
 
     Parameters
@@ -499,6 +557,7 @@ class SplitConformalClassifier(_SplitConformalBase):
         return self.rng_
 
     def _proba(self, X: Any) -> np.ndarray:
+        _check_input(self, X)
         return np.asarray(self.estimator_.predict_proba(X), dtype=float)
 
     def _all_scores(self, proba: np.ndarray) -> np.ndarray:
@@ -558,7 +617,7 @@ class SplitConformalClassifier(_SplitConformalBase):
         return pd.DataFrame(cols, index=index)
 
 
-class JackknifePlusRegressor(BaseEstimator):  # type: ignore[misc]
+class JackknifePlusRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     """Jackknife+ and CV+ prediction intervals: every row both fits and calibrates (for small data sets).
 
     Parameters
@@ -623,7 +682,11 @@ class JackknifePlusRegressor(BaseEstimator):  # type: ignore[misc]
         _require_method(self.estimator, "predict")
         a = check_alpha(self.alpha)
         method = check_choice(self.method, "method", ("cv+", "jackknife+"))
+        n_features = _n_features(X)
         n = n_rows(X)
+        if n < 2:
+            raise DataError(f"`X` has n_samples = {n}; jackknife+ and CV+ need at least two rows (one to fit, one to leave out)")
+        _column_y(y)
         y_arr = as_target(y, n=n, numeric=True).astype(float)
         conformal_rank(n, a, what="training set")
         if method == "jackknife+":
@@ -644,6 +707,7 @@ class JackknifePlusRegressor(BaseEstimator):  # type: ignore[misc]
                 resid[test] = np.abs(y_arr[test] - np.asarray(m.predict(take_rows(X, test)), dtype=float))
             models.append(m)
         self.models_ = models
+        self.n_features_in_ = n_features
         self.fold_ = fold
         self.residuals_ = resid
         self.n_train_ = n
@@ -657,6 +721,7 @@ class JackknifePlusRegressor(BaseEstimator):  # type: ignore[misc]
 
     def _fold_predictions(self, X: Any) -> np.ndarray:
         _check_fitted(self, "models_")
+        _check_input(self, X)
         return np.column_stack([np.asarray(m.predict(X), dtype=float) for m in self.models_])
 
     def predict(self, X: Any) -> np.ndarray:

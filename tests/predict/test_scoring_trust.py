@@ -119,7 +119,7 @@ def normalise(got: pd.DataFrame) -> pd.DataFrame:
 @pytest.mark.parametrize(
     "make",
     [
-        lambda d: SplitConformalRegressor(LinearRegression(), score="normalized", random_state=0).fit(d[FEATURES], d["y"]),
+        lambda d: SplitConformalRegressor(LinearRegression(), conformity_score="normalized", random_state=0).fit(d[FEATURES], d["y"]),
         lambda d: JackknifePlusRegressor(LinearRegression(), n_folds=5, random_state=0).fit(d[FEATURES], d["y"]),
         lambda d: SplitConformalClassifier(LogisticRegression(), method="aps", random_state=0).fit(d[FEATURES], d["label"]),
     ],

@@ -75,7 +75,7 @@ def test_normalized_intervals_adapt_to_heteroscedasticity():
     X, y = _reg_data(1500, rng, hetero=True)
     cp = SplitConformalRegressor(
         LinearRegression(),
-        score="normalized",
+        conformity_score="normalized",
         scale_estimator=GradientBoostingRegressor(n_estimators=50, max_depth=2, random_state=0),
         random_state=0,
     ).fit(X, y)
@@ -140,7 +140,7 @@ def test_jackknife_plus_matches_definition():
             "at least 99 calibration points",
         ),
         (lambda: SplitConformalRegressor(LinearRegression(), alpha=1.5), ci.ArgumentError, "alpha"),
-        (lambda: SplitConformalRegressor(LinearRegression(), score="relative"), ci.ArgumentError, "must be one of"),
+        (lambda: SplitConformalRegressor(LinearRegression(), conformity_score="relative"), ci.ArgumentError, "must be one of"),
         (lambda: SplitConformalRegressor("not a model"), ci.ArgumentTypeError, "estimator"),
         (lambda: SplitConformalRegressor(LinearRegression(), calibration_size=1.0), ci.ArgumentError, "calibration_size"),
         (lambda: SplitConformalClassifier(Ridge()), ci.ArgumentTypeError, "predict_proba"),
@@ -162,7 +162,7 @@ def test_not_fitted_and_label_problems():
     with pytest.raises(ci.ArgumentError, match="not fitted"):
         cp.predict_interval(np.zeros((2, 3)))
     X = np.zeros((20, 3))
-    with pytest.raises(ci.DataError, match="required"):
+    with pytest.raises(ci.DataError, match="requires y to be passed"):
         cp.fit(X, None)
     with pytest.raises(ci.DataError, match="missing"):
         cp.fit(X, np.r_[np.nan, np.ones(19)])
@@ -190,7 +190,7 @@ def test_split_conformal_regression_coverage(score, hetero):
     scale = None
     if score == "normalized":
         scale = GradientBoostingRegressor(n_estimators=40, max_depth=2, random_state=0).fit(Xtr, np.abs(ytr - model.predict(Xtr)))
-    cp = SplitConformalRegressor(model, score=score, scale_estimator=scale, alpha=alpha, prefit=True)
+    cp = SplitConformalRegressor(model, conformity_score=score, scale_estimator=scale, alpha=alpha, prefit=True)
     Xp, yp = _reg_data(reps * (n_cal + n_test), rng, hetero=hetero)
     covs = np.empty(reps)
     for r in range(reps):
