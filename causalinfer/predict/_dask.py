@@ -101,33 +101,55 @@ def score_dask(
     client: Any,
 ) -> Any:
     """Score every partition of a dask DataFrame (one partition = one chunk) into a DataFrame or Parquet directory."""
-    import dask
-
     t_start = time.perf_counter()
-    needed = list(dict.fromkeys([*keys, *sch.names]))
-    ddf, description, identity, fingerprint = _as_dask_frame(source, needed)
+    ddf, description, identity, fingerprint = _as_dask_frame(source, list(dict.fromkeys([*keys, *sch.names])))
     sink = as_sink(destination)
     if not isinstance(sink, (FrameSink, ParquetSink)):
         raise ArgumentError(f"with engine='dask', `destination` must be None (a DataFrame) or a Parquet directory; got {show(destination)}")
-    if client is None:
-        try:
-            from distributed import get_client
-
-            client = get_client()
-        except (ImportError, ValueError):
-            client = None
+    client = _current_client(client)
     src = _Described(description, identity, fingerprint)
     job = job_spec(digest, src, "partition", outputs, keys, sch)
-    parts = ddf.to_delayed()
-    offsets = [0] * len(parts)
-    if not keys:
-        lengths = ddf.map_partitions(len).compute(**({} if client is None else {"scheduler": client}))
-        offsets = np.concatenate([[0], np.cumsum(np.asarray(lengths, dtype="int64"))[:-1]]).tolist()
-    model_ref: Any = client.scatter(est, broadcast=True) if client is not None else dask.delayed(est, pure=True)
-    schema_d = sch.to_dict()
     acc = Accumulator(sch)
     timing = {"read": 0.0, "validate": 0.0, "predict": 0.0, "write": 0.0}
-    rows = written_chunks = skipped_chunks = skipped_rows = 0
+    input_note = _open(sink, job, resume, overwrite)
+    try:
+        if sink.complete:
+            return build_result(
+                est, src, sink, job, acc, timing, time.perf_counter() - t_start, digest, "already complete",  # type: ignore[arg-type]
+                rows_read=0, rows_written=0, rows_skipped=int(sink.previous_totals.get("rows", 0)),
+                chunks_written=0, chunks_skipped=len(sink.done), engine="dask",
+            )  # fmt: skip
+        plan = _Plan(ddf, est, sch, outputs, keys, client)
+        skipped_chunks = len(sink.done)
+        skipped_rows = sum(int(info["rows"]) for info in sink.done.values())
+        results = plan.into_parquet(sink) if isinstance(sink, ParquetSink) else plan.into_frame(sink)
+        rows = _tally(results, acc, timing)
+        if rows + skipped_rows == 0:
+            raise DataError(f"`source` ({description}) has no rows; there is nothing to score")
+        sink.finish({"rows": rows + skipped_rows, "chunks": len(results) + skipped_chunks})
+    finally:
+        sink.close()
+    return build_result(
+        est, src, sink, job, acc, timing, time.perf_counter() - t_start, digest, "complete",  # type: ignore[arg-type]
+        rows_read=rows + skipped_rows, rows_written=rows, rows_skipped=skipped_rows,
+        chunks_written=len(results), chunks_skipped=skipped_chunks, engine="dask", input_note=input_note,
+    )  # fmt: skip
+
+
+def _current_client(client: Any) -> Any:
+    """The client given, else the current distributed client, else None (dask's threaded scheduler)."""
+    if client is not None:
+        return client
+    try:
+        from distributed import get_client
+
+        return get_client()
+    except (ImportError, ValueError):
+        return None
+
+
+def _open(sink: Any, job: dict[str, Any], resume: bool, overwrite: bool) -> str | None:
+    """Open the destination; refuse to resume over a changed input (committed partitions are not re-read)."""
     sink.open(job, resume=resume, overwrite=overwrite) if sink.resumable else sink.open(job, resume=False, overwrite=True)
     input_note = check_input_unchanged(sink, job)
     if input_note is not None and sink.done:
@@ -136,62 +158,72 @@ def score_dask(
             "the input changed since the last run of this job, and the dask engine does not re-read committed partitions "
             "to check them against it; pass resume=False to score the input afresh"
         )
-    try:
-        if sink.complete:
-            return build_result(
-                est, src, sink, job, acc, timing, time.perf_counter() - t_start, digest, "already complete",  # type: ignore[arg-type]
-                rows_read=0, rows_written=0, rows_skipped=int(sink.previous_totals.get("rows", 0)),
-                chunks_written=0, chunks_skipped=len(sink.done), engine="dask",
-            )  # fmt: skip
-        if isinstance(sink, ParquetSink):
-            todo = [i for i in range(len(parts)) if i not in sink.done]
-            skipped_chunks = len(parts) - len(todo)
-            skipped_rows = sum(int(sink.done[i]["rows"]) for i in sink.done)
-            tasks = [
-                dask.delayed(_score_and_write, pure=False)(parts[i], model_ref, schema_d, outputs, keys, offsets[i], i, str(sink.part(i)))
-                for i in todo
-            ]
-            results: list[Any]
-            if client is not None:
-                from distributed import as_completed
+    return input_note
 
-                results = []
-                for fut in as_completed(client.compute(tasks)):
-                    res = fut.result()
-                    sink.manifest.commit(res[0], {"rows": res[1]})
-                    sink.done[res[0]] = {"rows": res[1]}
-                    results.append(res)
-            else:
-                results = list(dask.compute(*tasks, scheduler="threads"))
-                for res in results:
-                    sink.manifest.commit(res[0], {"rows": res[1]})
-                    sink.done[res[0]] = {"rows": res[1]}
-            for _, n, rep, secs in results:
-                rows += n
-                acc.add(rep)
-                for k, v in secs.items():
-                    timing[k] += v
-            written_chunks = len(results)
+
+def _tally(results: list[tuple[int, int, ChunkReport, dict[str, float]]], acc: Accumulator, timing: dict[str, float]) -> int:
+    """Add the partitions' contract reports and stage times; the number of rows they scored."""
+    rows = 0
+    for _, n, rep, secs in results:
+        rows += n
+        acc.add(rep)
+        for k, v in secs.items():
+            timing[k] += v
+    return rows
+
+
+class _Plan:
+    """The delayed tasks of one run: the model shipped once, row offsets for a job without key."""
+
+    def __init__(self, ddf: Any, est: Any, sch: InputSchema, outputs: tuple[str, ...], keys: tuple[str, ...], client: Any) -> None:
+        import dask
+
+        self.parts = ddf.to_delayed()
+        self.offsets = [0] * len(self.parts)
+        if not keys:
+            lengths = ddf.map_partitions(len).compute(**({} if client is None else {"scheduler": client}))
+            self.offsets = np.concatenate([[0], np.cumsum(np.asarray(lengths, dtype="int64"))[:-1]]).tolist()
+        self.model_ref: Any = client.scatter(est, broadcast=True) if client is not None else dask.delayed(est, pure=True)
+        self.schema = sch.to_dict()
+        self.outputs, self.keys, self.client = outputs, keys, client
+
+    def into_parquet(self, sink: ParquetSink) -> list[Any]:
+        """Workers write their parts; each is committed to the manifest as it completes."""
+        import dask
+
+        todo = [i for i in range(len(self.parts)) if i not in sink.done]
+        tasks = [
+            dask.delayed(_score_and_write, pure=False)(
+                self.parts[i], self.model_ref, self.schema, self.outputs, self.keys, self.offsets[i], i, str(sink.part(i))
+            )
+            for i in todo
+        ]
+        if self.client is not None:
+            from distributed import as_completed
+
+            done = (fut.result() for fut in as_completed(self.client.compute(tasks)))
         else:
-            tasks = [
-                dask.delayed(_score_partition, pure=True)(parts[i], model_ref, schema_d, outputs, keys, offsets[i], i)
-                for i in range(len(parts))
-            ]
-            outs = dask.compute(*tasks, **({"scheduler": client} if client is not None else {"scheduler": "threads"}))
-            for i, (frame, rep, secs) in enumerate(outs):
-                sink.commit(i, frame, {"rows": len(frame)})
-                rows += len(frame)
-                acc.add(rep)
-                for k, v in secs.items():
-                    timing[k] += v
-            written_chunks = len(outs)
-        if rows + skipped_rows == 0:
-            raise DataError(f"`source` ({description}) has no rows; there is nothing to score")
-        sink.finish({"rows": rows + skipped_rows, "chunks": written_chunks + skipped_chunks})
-    finally:
-        sink.close()
-    return build_result(
-        est, src, sink, job, acc, timing, time.perf_counter() - t_start, digest, "complete",  # type: ignore[arg-type]
-        rows_read=rows + skipped_rows, rows_written=rows, rows_skipped=skipped_rows,
-        chunks_written=written_chunks, chunks_skipped=skipped_chunks, engine="dask", input_note=input_note,
-    )  # fmt: skip
+            done = iter(dask.compute(*tasks, scheduler="threads"))
+        results = []
+        for res in done:
+            sink.manifest.commit(res[0], {"rows": res[1]})
+            sink.done[res[0]] = {"rows": res[1]}
+            results.append(res)
+        return results
+
+    def into_frame(self, sink: Any) -> list[Any]:
+        """Partitions scored in parallel and gathered in order into one DataFrame."""
+        import dask
+
+        tasks = [
+            dask.delayed(_score_partition, pure=True)(
+                self.parts[i], self.model_ref, self.schema, self.outputs, self.keys, self.offsets[i], i
+            )
+            for i in range(len(self.parts))
+        ]
+        outs = dask.compute(*tasks, scheduler=self.client if self.client is not None else "threads")
+        results = []
+        for i, (frame, rep, secs) in enumerate(outs):
+            sink.commit(i, frame, {"rows": len(frame)})
+            results.append((i, len(frame), rep, secs))
+        return results

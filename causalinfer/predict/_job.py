@@ -380,6 +380,90 @@ def _conformal_details(est: Any) -> dict[str, Any] | None:
     }
 
 
+def _details(
+    src: Any,
+    sink: Any,
+    job: dict[str, Any],
+    digest: str,
+    status: str,
+    engine: str,
+    counts: dict[str, int],
+    timing: dict[str, float],
+    total: float,
+) -> dict[str, Any]:
+    """The numbers of a run: identity, counts, seconds per stage, and the ``rows`` and ``timings`` tables."""
+    stages = ["read", "validate", "predict", "write"]
+    # Shares are of the wall time, or of the summed stage time when stages ran in parallel (dask workers).
+    denom = max(total, sum(timing[s] for s in stages))
+    rate = counts["rows_written"] / total if total > 0 and counts["rows_written"] else 0.0
+    details: dict[str, Any] = {
+        "status": status,
+        "engine": engine,
+        "source": src.description,
+        "destination": sink.description,
+        **counts,
+        "chunk_size": job["chunk_size"],
+        **{f"seconds_{s}": timing[s] for s in stages},
+        "seconds_total": total,
+        "rows_per_second": rate,
+        "job_id": job_id(job),
+        "model_hash": digest,
+        "input_fingerprint": job["input_fingerprint"] or "",
+    }
+    details["rows"] = pd.DataFrame(
+        {
+            "quantity": ["rows read", "rows written", "rows skipped (committed earlier)", "chunks", "rows per second"],
+            "value": [float(counts[k]) for k in ("rows_read", "rows_written", "rows_skipped", "chunks")] + [rate],
+        }
+    )
+    details["timings"] = pd.DataFrame(
+        {
+            "stage": [*stages, "total"],
+            "seconds": [timing[s] for s in stages] + [total],
+            "share": [timing[s] / denom if denom > 0 else 0.0 for s in stages] + [total / denom if denom > 0 else 1.0],
+        }
+    )
+    return details
+
+
+def _accounting(acc: Accumulator, status: str, counts: dict[str, int]) -> list[Diagnostic]:
+    """The input-contract diagnostics and the exactly-once check (or the note that the job was already complete)."""
+    written, skipped, read = counts["rows_written"], counts["rows_skipped"], counts["rows_read"]
+    if status != "complete":
+        return [Diagnostic("already complete", "ok", float(skipped), "this job finished earlier; nothing was read or written")]
+    done = written + skipped
+    return [
+        *acc.diagnostics(),
+        Diagnostic(
+            "exactly once",
+            "ok" if done == read else "fail",
+            float(done),
+            f"{written} row(s) written now + {skipped} committed earlier = {done} of {read} input rows",
+        ),
+    ]
+
+
+def _drift_part(
+    feed: DriftFeed, details: dict[str, Any], status: str, counts: dict[str, int], conformal: Any, job: dict[str, Any]
+) -> tuple[Any, Diagnostic]:
+    """The drift result of the rows scored in this run, its details, and its diagnostic."""
+    drift, drift_details, diag = feed.summary(counts["rows_skipped"], counts["chunks_skipped"])
+    details.update(drift_details)
+    if status != "complete":
+        details["drift_scope"] = "none: the job was already complete, so no rows were read"
+        return drift, Diagnostic("drift", "ok", None, "not checked: the job was already complete, so no rows were read")
+    if drift is not None and drift.drifted and conformal is not None:
+        kind = "sets" if "set" in job["outputs"] else "intervals"
+        diag = Diagnostic(
+            diag.name,
+            diag.status,
+            diag.value,
+            diag.message + f"; the conformal {kind} assume the scored rows are exchangeable with the calibration rows, "
+            "so their coverage is not guaranteed here",
+        )
+    return drift, diag
+
+
 def build_result(
     est: Any,
     src: Source,
@@ -400,87 +484,30 @@ def build_result(
     feed: DriftFeed | None = None,
     input_note: str | None = None,
 ) -> ScoringResult:
-
+    """The ScoringResult of a run: counts and timings in ``details``, contract, accounting and drift diagnostics."""
     name = type(est.steps[-1][1]).__name__ if hasattr(est, "steps") else type(est).__name__
-    stages = ["read", "validate", "predict", "write"]
-    # Shares are of the wall time, or of the summed stage time when stages ran in parallel (dask workers).
-    denom = max(total, sum(timing[s] for s in stages))
-    timings = pd.DataFrame(
-        {
-            "stage": [*stages, "total"],
-            "seconds": [timing[s] for s in stages] + [total],
-            "share": [timing[s] / denom if denom > 0 else 0.0 for s in stages] + [total / denom if denom > 0 else 1.0],
-        }
-    )
-    rows_done = rows_written + rows_skipped
-    details: dict[str, Any] = {
-        "status": status,
-        "engine": engine,
-        "source": src.description,
-        "destination": sink.description,
+    counts = {
         "rows_read": rows_read,
         "rows_written": rows_written,
         "rows_skipped": rows_skipped,
         "chunks": chunks_written + chunks_skipped,
         "chunks_written": chunks_written,
         "chunks_skipped": chunks_skipped,
-        "chunk_size": job["chunk_size"],
-        **{f"seconds_{s}": timing[s] for s in stages},
-        "seconds_total": total,
-        "rows_per_second": rows_written / total if total > 0 and rows_written else 0.0,
-        "job_id": job_id(job),
-        "model_hash": digest,
-        "input_fingerprint": job["input_fingerprint"] or "",
     }
-    details["rows"] = pd.DataFrame(
-        {
-            "quantity": ["rows read", "rows written", "rows skipped (committed earlier)", "chunks", "rows per second"],
-            "value": [
-                float(rows_read),
-                float(rows_written),
-                float(rows_skipped),
-                float(chunks_written + chunks_skipped),
-                details["rows_per_second"],
-            ],
-        }
-    )
-    details["timings"] = timings
+    details = _details(src, sink, job, digest, status, engine, counts, timing, total)
     if acc.unseen:
         details["unseen_categories"] = acc.unseen_frame()
     conformal = _conformal_details(est) if ("interval" in job["outputs"] or "set" in job["outputs"]) else None
     if conformal is not None:
         details["conformal"] = conformal
-    diags = acc.diagnostics() if status == "complete" else []
-    if status == "complete":
-        ok = rows_done == rows_read
-        diags.append(
-            Diagnostic(
-                "exactly once",
-                "ok" if ok else "fail",
-                float(rows_done),
-                f"{rows_written} row(s) written now + {rows_skipped} committed earlier = {rows_done} of {rows_read} input rows",
-            )
-        )
-    else:
-        diags.append(Diagnostic("already complete", "ok", float(rows_skipped), "this job finished earlier; nothing was read or written"))
+    diags = _accounting(acc, status, counts)
     if input_note is not None:
         diags.append(Diagnostic("input changed", "warn", None, input_note))
     drift = None
     if feed is not None:
-        drift, drift_details, drift_diag = feed.summary(rows_skipped, chunks_skipped)
-        details.update(drift_details)
-        if status != "complete":
-            details["drift_scope"] = "none: the job was already complete, so no rows were read"
-            drift_diag = Diagnostic("drift", "ok", None, "not checked: the job was already complete, so no rows were read")
-        elif drift is not None and drift.drifted and conformal is not None:
-            drift_diag = Diagnostic(
-                drift_diag.name,
-                drift_diag.status,
-                drift_diag.value,
-                drift_diag.message + f"; the conformal {'sets' if 'set' in job['outputs'] else 'intervals'} assume the scored rows "
-                "are exchangeable with the calibration rows, so their coverage is not guaranteed here",
-            )
+        drift, drift_diag = _drift_part(feed, details, status, counts, conformal, job)
         diags.append(drift_diag)
+    rows_done = rows_written + rows_skipped
     return ScoringResult(
         method=f"Scoring job ({engine} engine, "
         + (f"{job['chunk_size']} rows per chunk)" if isinstance(job["chunk_size"], int) else "one chunk per partition)"),
