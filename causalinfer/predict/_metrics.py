@@ -163,78 +163,114 @@ def _metric(
     n_resamples: int,
     rng: np.random.Generator,
 ) -> _Metric:
+    """One metric with its interval, by task."""
     if task == "regression":
-        if pred.ndim != 1 or pred.dtype.kind not in "biuf" or y.dtype.kind not in "biuf":
-            raise DataError("regression metrics need numeric `y_true` and a one-dimensional numeric `y_pred`")
-        e = y.astype(float) - pred.astype(float)
-        if name == "mae":
-            est, se, lo, hi = _t_interval(np.abs(e), conf_level)
-            return _Metric(est, se, lo, hi, "Mean absolute error with t interval", "mean absolute prediction error")
-        if name == "rmse":
-            mse, se_mse, lo, hi = _t_interval(e**2, conf_level)
-            est = math.sqrt(mse)
-            se = se_mse / (2 * est) if est > 0 else 0.0
-            return _Metric(
-                est,
-                se,
-                math.sqrt(max(lo, 0.0)),
-                math.sqrt(hi),
-                "Root mean squared error (t interval for the MSE, square-rooted)",
-                "root mean squared prediction error",
-            )
-        yf = y.astype(float)
-        pf = pred.astype(float)
-        if np.ptp(yf) == 0:
-            raise DataError("R2 is undefined: `y_true` is constant")
-
-        def r2(idx: np.ndarray) -> float:
-            yy = yf[idx]
-            ss = float(((yy - yy.mean()) ** 2).sum())
-            return 1 - float(((yy - pf[idx]) ** 2).sum()) / ss if ss > 0 else math.nan
-
-        est = r2(np.arange(y.size))
-        lo, hi, se = percentile_bootstrap(r2, y.size, n_resamples=n_resamples, conf_level=conf_level, rng=rng)
-        return _Metric(
-            est,
-            se,
-            min(lo, est),
-            max(hi, est),
-            f"R-squared with percentile bootstrap interval ({n_resamples} resamples)",
-            "share of outcome variance explained by the predictions",
-        )
-
+        return _regression_metric(name, y, pred, conf_level=conf_level, n_resamples=n_resamples, rng=rng)
     if task == "multiclass":
-        if pred.ndim == 1:
-            if name != "accuracy":
-                raise DataError(f"`{name}` needs predicted probabilities, an (n, n_classes) array; got one label per row")
-            correct = pred == y
-            return _accuracy(correct, conf_level, "predicted label equals the true label")
-        classes = np.unique(y)
-        if pred.shape[1] < classes.size:
-            raise DataError(
-                f"`y_pred` has {pred.shape[1]} probability columns but `y_true` has {classes.size} classes; pass `classes` order via sorted labels"
-            )
-        codes = np.searchsorted(np.arange(pred.shape[1]) if y.dtype.kind in "iu" and classes.max() < pred.shape[1] else classes, y)
-        p = pred.astype(float)
-        if name == "accuracy":
-            return _accuracy(np.argmax(p, axis=1) == codes, conf_level, "most probable class equals the true class")
-        py = p[np.arange(y.size), codes]
-        if name == "log_loss":
-            est, se, lo, hi = _t_interval(-np.log(np.clip(py, _EPS_PROB, 1.0)), conf_level)
-            return _Metric(est, se, lo, hi, "Log loss with t interval", "mean negative log-probability of the true class")
-        onehot = np.zeros_like(p)
-        onehot[np.arange(y.size), codes] = 1.0
-        est, se, lo, hi = _t_interval(((p - onehot) ** 2).sum(axis=1), conf_level)
+        return _multiclass_metric(name, y, pred, conf_level=conf_level)
+    return _binary_metric(
+        name,
+        y,
+        pred,
+        conf_level=conf_level,
+        threshold=threshold,
+        pos_label=pos_label,
+        auc_method=auc_method,
+        n_resamples=n_resamples,
+        rng=rng,
+    )
+
+
+def _regression_metric(
+    name: str, y: np.ndarray, pred: np.ndarray, *, conf_level: float, n_resamples: int, rng: np.random.Generator
+) -> _Metric:
+    """MAE and RMSE with t intervals, R-squared with a percentile bootstrap interval."""
+    if pred.ndim != 1 or pred.dtype.kind not in "biuf" or y.dtype.kind not in "biuf":
+        raise DataError("regression metrics need numeric `y_true` and a one-dimensional numeric `y_pred`")
+    e = y.astype(float) - pred.astype(float)
+    if name == "mae":
+        est, se, lo, hi = _t_interval(np.abs(e), conf_level)
+        return _Metric(est, se, lo, hi, "Mean absolute error with t interval", "mean absolute prediction error")
+    if name == "rmse":
+        mse, se_mse, lo, hi = _t_interval(e**2, conf_level)
+        est = math.sqrt(mse)
+        se = se_mse / (2 * est) if est > 0 else 0.0
         return _Metric(
             est,
             se,
-            lo,
-            hi,
-            "Brier score (multiclass) with t interval",
-            "mean squared distance between predicted probabilities and the one-hot truth",
+            math.sqrt(max(lo, 0.0)),
+            math.sqrt(hi),
+            "Root mean squared error (t interval for the MSE, square-rooted)",
+            "root mean squared prediction error",
         )
+    yf = y.astype(float)
+    pf = pred.astype(float)
+    if np.ptp(yf) == 0:
+        raise DataError("R2 is undefined: `y_true` is constant")
 
-    # binary
+    def r2(idx: np.ndarray) -> float:
+        yy = yf[idx]
+        ss = float(((yy - yy.mean()) ** 2).sum())
+        return 1 - float(((yy - pf[idx]) ** 2).sum()) / ss if ss > 0 else math.nan
+
+    est = r2(np.arange(y.size))
+    lo, hi, se = percentile_bootstrap(r2, y.size, n_resamples=n_resamples, conf_level=conf_level, rng=rng)
+    return _Metric(
+        est,
+        se,
+        min(lo, est),
+        max(hi, est),
+        f"R-squared with percentile bootstrap interval ({n_resamples} resamples)",
+        "share of outcome variance explained by the predictions",
+    )
+
+
+def _multiclass_metric(name: str, y: np.ndarray, pred: np.ndarray, *, conf_level: float) -> _Metric:
+    """Accuracy (Wilson), log loss and Brier score (t intervals) of a multiclass prediction."""
+    if pred.ndim == 1:
+        if name != "accuracy":
+            raise DataError(f"`{name}` needs predicted probabilities, an (n, n_classes) array; got one label per row")
+        correct = pred == y
+        return _accuracy(correct, conf_level, "predicted label equals the true label")
+    classes = np.unique(y)
+    if pred.shape[1] < classes.size:
+        raise DataError(
+            f"`y_pred` has {pred.shape[1]} probability columns but `y_true` has {classes.size} classes; pass `classes` order via sorted labels"
+        )
+    codes = np.searchsorted(np.arange(pred.shape[1]) if y.dtype.kind in "iu" and classes.max() < pred.shape[1] else classes, y)
+    p = pred.astype(float)
+    if name == "accuracy":
+        return _accuracy(np.argmax(p, axis=1) == codes, conf_level, "most probable class equals the true class")
+    py = p[np.arange(y.size), codes]
+    if name == "log_loss":
+        est, se, lo, hi = _t_interval(-np.log(np.clip(py, _EPS_PROB, 1.0)), conf_level)
+        return _Metric(est, se, lo, hi, "Log loss with t interval", "mean negative log-probability of the true class")
+    onehot = np.zeros_like(p)
+    onehot[np.arange(y.size), codes] = 1.0
+    est, se, lo, hi = _t_interval(((p - onehot) ** 2).sum(axis=1), conf_level)
+    return _Metric(
+        est,
+        se,
+        lo,
+        hi,
+        "Brier score (multiclass) with t interval",
+        "mean squared distance between predicted probabilities and the one-hot truth",
+    )
+
+
+def _binary_metric(
+    name: str,
+    y: np.ndarray,
+    pred: np.ndarray,
+    *,
+    conf_level: float,
+    threshold: float,
+    pos_label: Any,
+    auc_method: str,
+    n_resamples: int,
+    rng: np.random.Generator,
+) -> _Metric:
+    """Accuracy, AUC (DeLong or bootstrap), log loss and Brier score of a binary prediction."""
     yb = _binary(y, pos_label)
     if name == "accuracy":
         if pred.ndim == 1 and not _is_probability(pred):
@@ -461,7 +497,6 @@ def compare_models(
     >>> bool(res["auc"].estimate > 0 and res["auc"].pvalue < 0.05)
     True
     """
-    from scipy import stats
 
     conf_level = check_conf_level(conf_level)
     threshold = check_threshold(threshold)
@@ -480,78 +515,99 @@ def compare_models(
         for m in chosen:
             check_choice(m, "metrics", allowed)
     a_name, b_name = names
-    z = _z(conf_level)
-    results = []
-    for metric in chosen:
-        if metric == "auc":
-            yb = _binary(y, pos_label)
-            sa, sb = _positive_scores(pa), _positive_scores(pb)
-            auc_a, v10a, v01a = delong_components(yb, sa)
-            auc_b, v10b, v01b = delong_components(yb, sb)
-            s10 = np.cov(np.vstack([v10a, v10b]))
-            s01 = np.cov(np.vstack([v01a, v01b]))
-            var = (s10[0, 0] + s10[1, 1] - 2 * s10[0, 1]) / v10a.size + (s01[0, 0] + s01[1, 1] - 2 * s01[0, 1]) / v01a.size
-            diff = auc_a - auc_b
-            if not var > 0:
-                raise DataError("the two models rank every pair of rows identically; DeLong's variance is zero and no test is possible")
-            se = math.sqrt(var)
-            zs = diff / se
-            results.append(
-                Result(
-                    method="DeLong's test for two correlated ROC curves",
-                    estimand=f"difference in AUC: {a_name} minus {b_name}",
-                    estimate=diff,
-                    std_error=se,
-                    ci_low=diff - z * se,
-                    ci_high=diff + z * se,
-                    conf_level=conf_level,
-                    statistic=zs,
-                    statistic_name="Z",
-                    pvalue=float(2 * stats.norm.sf(abs(zs))),
-                    alternative="two-sided",
-                    null_value=0.0,
-                    n=int(y.size),
-                    label=metric,
-                    details={f"auc_{a_name}": auc_a, f"auc_{b_name}": auc_b},
-                    provenance=Provenance.current(),
-                )
-            )
-            continue
-        la = _row_losses(metric, y, pa, task, threshold, pos_label)
-        lb = _row_losses(metric, y, pb, task, threshold, pos_label)
-        d = la - lb
-        n = d.size
-        est, se, lo, hi = _t_interval(d, conf_level)
-        if se == 0:
-            raise DataError(f"the per-row {metric} of the two models differ by a constant; the paired t-test is undefined")
-        t = est / se
-        sign = -1.0 if metric == "accuracy" else 1.0  # accuracy uses correctness, where larger is better
-        results.append(
-            Result(
-                method=f"Paired t-test on per-row {'correctness' if metric == 'accuracy' else metric.replace('_', ' ')}",
-                estimand=f"difference in {metric.replace('_', ' ')}: {a_name} minus {b_name}",
-                estimate=est,
-                std_error=se,
-                ci_low=lo,
-                ci_high=hi,
-                conf_level=conf_level,
-                statistic=t,
-                statistic_name="t",
-                df=float(n - 1),
-                pvalue=float(2 * stats.t.sf(abs(t), n - 1)),
-                alternative="two-sided",
-                null_value=0.0,
-                n=n,
-                label=metric,
-                details={
-                    f"{metric}_{a_name}": float(la.mean()),
-                    f"{metric}_{b_name}": float(lb.mean()),
-                    "direction": "larger is better" if sign < 0 else "smaller is better",
-                },
-                provenance=Provenance.current(),
-            )
-        )
+    results = [
+        _delong_comparison(y, pa, pb, pos_label, names, conf_level)
+        if metric == "auc"
+        else _paired_loss_comparison(metric, y, pa, pb, task, threshold, pos_label, names, conf_level)
+        for metric in chosen
+    ]
     return ResultSet(results, labels=list(chosen), title=f"Paired comparison of models {a_name} and {b_name}")
+
+
+def _delong_comparison(y: np.ndarray, pa: np.ndarray, pb: np.ndarray, pos_label: Any, names: tuple[str, str], conf_level: float) -> Result:
+    """DeLong's test of the difference in AUC of two models scored on the same rows."""
+    from scipy import stats
+
+    a_name, b_name = names
+    yb = _binary(y, pos_label)
+    auc_a, v10a, v01a = delong_components(yb, _positive_scores(pa))
+    auc_b, v10b, v01b = delong_components(yb, _positive_scores(pb))
+    s10 = np.cov(np.vstack([v10a, v10b]))
+    s01 = np.cov(np.vstack([v01a, v01b]))
+    var = (s10[0, 0] + s10[1, 1] - 2 * s10[0, 1]) / v10a.size + (s01[0, 0] + s01[1, 1] - 2 * s01[0, 1]) / v01a.size
+    diff = auc_a - auc_b
+    if not var > 0:
+        raise DataError("the two models rank every pair of rows identically; DeLong's variance is zero and no test is possible")
+    se = math.sqrt(var)
+    zs = diff / se
+    z = _z(conf_level)
+    return Result(
+        method="DeLong's test for two correlated ROC curves",
+        estimand=f"difference in AUC: {a_name} minus {b_name}",
+        estimate=diff,
+        std_error=se,
+        ci_low=diff - z * se,
+        ci_high=diff + z * se,
+        conf_level=conf_level,
+        statistic=zs,
+        statistic_name="Z",
+        pvalue=float(2 * stats.norm.sf(abs(zs))),
+        alternative="two-sided",
+        null_value=0.0,
+        n=int(y.size),
+        label="auc",
+        details={f"auc_{a_name}": auc_a, f"auc_{b_name}": auc_b},
+        provenance=Provenance.current(),
+    )
+
+
+def _paired_loss_comparison(
+    metric: str,
+    y: np.ndarray,
+    pa: np.ndarray,
+    pb: np.ndarray,
+    task: str,
+    threshold: float,
+    pos_label: Any,
+    names: tuple[str, str],
+    conf_level: float,
+) -> Result:
+    """Paired t-test on the per-row losses (or correctness) of two models scored on the same rows."""
+    from scipy import stats
+
+    a_name, b_name = names
+    la = _row_losses(metric, y, pa, task, threshold, pos_label)
+    lb = _row_losses(metric, y, pb, task, threshold, pos_label)
+    d = la - lb
+    n = d.size
+    est, se, lo, hi = _t_interval(d, conf_level)
+    if se == 0:
+        raise DataError(f"the per-row {metric} of the two models differ by a constant; the paired t-test is undefined")
+    t = est / se
+    sign = -1.0 if metric == "accuracy" else 1.0  # accuracy uses correctness, where larger is better
+    return Result(
+        method=f"Paired t-test on per-row {'correctness' if metric == 'accuracy' else metric.replace('_', ' ')}",
+        estimand=f"difference in {metric.replace('_', ' ')}: {a_name} minus {b_name}",
+        estimate=est,
+        std_error=se,
+        ci_low=lo,
+        ci_high=hi,
+        conf_level=conf_level,
+        statistic=t,
+        statistic_name="t",
+        df=float(n - 1),
+        pvalue=float(2 * stats.t.sf(abs(t), n - 1)),
+        alternative="two-sided",
+        null_value=0.0,
+        n=n,
+        label=metric,
+        details={
+            f"{metric}_{a_name}": float(la.mean()),
+            f"{metric}_{b_name}": float(lb.mean()),
+            "direction": "larger is better" if sign < 0 else "smaller is better",
+        },
+        provenance=Provenance.current(),
+    )
 
 
 def _row_losses(metric: str, y: np.ndarray, pred: np.ndarray, task: str, threshold: float, pos_label: Any) -> np.ndarray:
@@ -615,6 +671,49 @@ class PerformanceResult(TableResult):
         return ax
 
 
+def _chunk_ids(chunks: Any, chunk_size: Any, n: int) -> np.ndarray:
+    """A chunk label per row: the ``chunks`` given, or consecutive blocks of ``chunk_size`` rows."""
+    if chunks is None:
+        if chunk_size is None:
+            raise ArgumentError("give `chunks` (a chunk label per row) or `chunk_size`")
+        return np.arange(n) // check_count(chunk_size, "chunk_size", minimum=1)
+    ids = np.asarray(chunks.to_numpy() if hasattr(chunks, "to_numpy") else chunks)
+    if ids.shape[0] != n:
+        raise DataError(f"`chunks` must have one value per row ({n}); got {ids.shape[0]}")
+    return ids
+
+
+def _chunk_row(
+    c: Any, rows_c: np.ndarray, labelled: np.ndarray, y_all: np.ndarray, pred: np.ndarray, metric: str, task: str, options: dict[str, Any]
+) -> tuple[dict[str, Any], _Metric | None]:
+    """One chunk's row of the table, and its metric (None when the labelled rows give no estimate)."""
+    sel = rows_c & labelled
+    row: dict[str, Any] = {
+        "chunk": c,
+        "n": int(rows_c.sum()),
+        "n_labelled": int(sel.sum()),
+        "estimate": math.nan,
+        "ci_low": math.nan,
+        "ci_high": math.nan,
+    }
+    if sel.sum() < 2:
+        return row, None
+    yc = y_all[sel]
+    if yc.dtype == object:
+        try:
+            yc = yc.astype(float)
+        except (TypeError, ValueError):
+            yc = yc.astype(str)
+    elif yc.dtype.kind == "f" and task != "regression" and np.all(yc == np.round(yc)):
+        yc = yc.astype(np.int64)
+    try:
+        m = _metric(metric, yc, pred[sel], task, **options)
+    except DataError:
+        return row, None
+    row.update(estimate=m.estimate, ci_low=m.ci_low, ci_high=m.ci_high)
+    return row, m
+
+
 def performance_by_chunk(
     y_true: Any,
     y_pred: Any,
@@ -670,15 +769,7 @@ def performance_by_chunk(
     y_all = np.asarray(y_true.to_numpy() if hasattr(y_true, "to_numpy") else y_true)
     n = y_all.size
     pred = _predictions(y_pred, n)
-    if chunks is None:
-        if chunk_size is None:
-            raise ArgumentError("give `chunks` (a chunk label per row) or `chunk_size`")
-        size = check_count(chunk_size, "chunk_size", minimum=1)
-        chunk_ids: np.ndarray = np.arange(n) // size
-    else:
-        chunk_ids = np.asarray(chunks.to_numpy() if hasattr(chunks, "to_numpy") else chunks)
-        if chunk_ids.shape[0] != n:
-            raise DataError(f"`chunks` must have one value per row ({n}); got {chunk_ids.shape[0]}")
+    chunk_ids = _chunk_ids(chunks, chunk_size, n)
     labelled = ~pd.isna(y_all)
     if not labelled.any():
         raise DataError(f"`y_true` has no labels at all: {metric!r} cannot be computed until labels arrive")
@@ -691,50 +782,24 @@ def performance_by_chunk(
         metric, "metric", {"binary": CLASSIFICATION_METRICS, "multiclass": MULTICLASS_METRICS, "regression": REGRESSION_METRICS}[task]
     )
     rng = check_random_state(random_state)
-    order = pd.unique(chunk_ids)
+    options = {
+        "conf_level": conf_level,
+        "threshold": threshold,
+        "pos_label": pos_label,
+        "auc_method": "delong",
+        "n_resamples": n_resamples,
+        "rng": rng,
+    }
     rows = []
     empty: list[str] = []
     method = ""
-    for c in order:
-        rows_c = chunk_ids == c
-        sel = rows_c & labelled
-        row: dict[str, Any] = {
-            "chunk": c,
-            "n": int(rows_c.sum()),
-            "n_labelled": int(sel.sum()),
-            "estimate": math.nan,
-            "ci_low": math.nan,
-            "ci_high": math.nan,
-        }
-        if sel.sum() >= 2:
-            yc = y_all[sel]
-            if yc.dtype == object:
-                try:
-                    yc = yc.astype(float)
-                except (TypeError, ValueError):
-                    yc = yc.astype(str)
-            elif yc.dtype.kind == "f" and task != "regression" and np.all(yc == np.round(yc)):
-                yc = yc.astype(np.int64)
-            try:
-                m = _metric(
-                    metric,
-                    yc,
-                    pred[sel],
-                    task,
-                    conf_level=conf_level,
-                    threshold=threshold,
-                    pos_label=pos_label,
-                    auc_method="delong",
-                    n_resamples=n_resamples,
-                    rng=rng,
-                )
-                row.update(estimate=m.estimate, ci_low=m.ci_low, ci_high=m.ci_high)
-                method = m.method
-            except DataError:
-                empty.append(str(c))
-        else:
-            empty.append(str(c))
+    for c in pd.unique(chunk_ids):
+        row, m = _chunk_row(c, chunk_ids == c, labelled, y_all, pred, metric, task, options)
         rows.append(row)
+        if m is None:
+            empty.append(str(c))
+        else:
+            method = m.method
     table = pd.DataFrame(rows, columns=["chunk", "n", "n_labelled", "estimate", "ci_low", "ci_high"])
     diags = []
     if empty:
