@@ -282,6 +282,72 @@ class DriftResult(TableResult):
 
 
 # ---------------------------------------------------------------------- monitor
+def _coverage_diagnostics(prof: FeatureProfile, a: Any, m: int, row: dict[str, Any], diags: list[Diagnostic]) -> bool:
+    """Missing-share and constant-reference diagnostics; False when the column has no observed current value."""
+    if a.n and abs(row["missing_current"] - row["missing_reference"]) > 0.05:
+        diags.append(
+            Diagnostic(
+                f"missing values ({prof.name})",
+                "warn",
+                row["missing_current"],
+                f"missing share moved from {row['missing_reference']:.3g} in the reference to {row['missing_current']:.3g}",
+            )
+        )
+    if m == 0:
+        diags.append(
+            Diagnostic(
+                f"all missing ({prof.name})",
+                "fail",
+                a.n,
+                f"column {prof.name!r} has no observed values in the current data; it is flagged as drifted",
+            )
+        )
+        return False
+    if prof.constant:
+        diags.append(
+            Diagnostic(
+                f"constant in reference ({prof.name})",
+                "warn",
+                None,
+                f"column {prof.name!r} took a single value in the reference; any spread now is drift. "
+                + ("The normalised Wasserstein distance is undefined (reference sd = 0)." if prof.kind == "numeric" else ""),
+            )
+        )
+    return True
+
+
+def _numeric_tests(prof: FeatureProfile, a: Any, m: int, row: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """KS test and normalised Wasserstein distance into ``row``; the reference and current bin shares."""
+    d = ks_from_counts(a)
+    row["statistic"] = d
+    row["pvalue"] = ks_pvalue(d, prof.n_sample, m)
+    w = wasserstein_from_counts(a)
+    row["wasserstein"] = w / prof.sd if prof.sd > 0 else math.nan
+    return prof.bin_counts / prof.bin_counts.sum(), a.bins / m
+
+
+def _categorical_tests(prof: FeatureProfile, a: Any, m: int, row: dict[str, Any], diags: list[Diagnostic]) -> tuple[np.ndarray, np.ndarray]:
+    """Chi-square test of homogeneity into ``row`` (unseen categories as their own); the category shares."""
+    unseen = dict(sorted(a.unseen.items()))
+    ref_c = np.concatenate([prof.category_counts, np.zeros(len(unseen), dtype=np.int64)])
+    cur_c = np.concatenate([a.counts, np.asarray(list(unseen.values()), dtype=np.int64)])
+    stat, df, p = chi2_homogeneity(ref_c, cur_c)
+    row.update(statistic=stat, df=df, pvalue=p)
+    if unseen:
+        share = sum(unseen.values()) / m
+        names = ", ".join(repr(k) for k in list(unseen)[:5]) + (", ..." if len(unseen) > 5 else "")
+        diags.append(
+            Diagnostic(
+                f"unseen categories ({prof.name})",
+                "warn",
+                share,
+                f"{len(unseen)} categor{'y' if len(unseen) == 1 else 'ies'} never seen in the reference ({names}) "
+                f"make up {share:.3g} of current values; counted as their own categories in the tests",
+            )
+        )
+    return ref_c / ref_c.sum(), cur_c / cur_c.sum()
+
+
 class DriftMonitor:
     """Accumulates current data chunk by chunk against a :class:`Profile` and reports drift.
 
@@ -404,6 +470,7 @@ class DriftMonitor:
 
     # ------------------------------------------------------------------ finalisation
     def _row(self, a: Any, diags: list[Diagnostic]) -> dict[str, Any]:
+        """One column's row of the drift table (tests and effect sizes), adding its diagnostics to ``diags``."""
         prof: FeatureProfile = a.prof
         m = a.n - a.n_missing
         row: dict[str, Any] = {
@@ -417,66 +484,16 @@ class DriftMonitor:
         }
         nan_stats = {"test": "KS" if prof.kind == "numeric" else "chi-square", "statistic": math.nan, "df": math.nan, "pvalue": math.nan}
         row.update(nan_stats, psi=math.nan, js_distance=math.nan, wasserstein=math.nan)
-        if a.n and abs(row["missing_current"] - row["missing_reference"]) > 0.05:
-            diags.append(
-                Diagnostic(
-                    f"missing values ({prof.name})",
-                    "warn",
-                    row["missing_current"],
-                    f"missing share moved from {row['missing_reference']:.3g} in the reference to {row['missing_current']:.3g}",
-                )
-            )
-        if m == 0:
-            diags.append(
-                Diagnostic(
-                    f"all missing ({prof.name})",
-                    "fail",
-                    a.n,
-                    f"column {prof.name!r} has no observed values in the current data; it is flagged as drifted",
-                )
-            )
+        if not _coverage_diagnostics(prof, a, m, row, diags):
             return row
-        if prof.constant:
-            diags.append(
-                Diagnostic(
-                    f"constant in reference ({prof.name})",
-                    "warn",
-                    None,
-                    f"column {prof.name!r} took a single value in the reference; any spread now is drift. "
-                    + ("The normalised Wasserstein distance is undefined (reference sd = 0)." if prof.kind == "numeric" else ""),
-                )
-            )
-        if prof.kind == "numeric":
-            d = ks_from_counts(a)
-            row["statistic"] = d
-            row["pvalue"] = ks_pvalue(d, prof.n_sample, m)
-            w = wasserstein_from_counts(a)
-            row["wasserstein"] = w / prof.sd if prof.sd > 0 else math.nan
-            p_ref = prof.bin_counts / prof.bin_counts.sum()
-            p_cur = a.bins / m
-        else:
-            unseen = dict(sorted(a.unseen.items()))
-            ref_c = np.concatenate([prof.category_counts, np.zeros(len(unseen), dtype=np.int64)])
-            cur_c = np.concatenate([a.counts, np.asarray(list(unseen.values()), dtype=np.int64)])
-            stat, df, p = chi2_homogeneity(ref_c, cur_c)
-            row.update(statistic=stat, df=df, pvalue=p)
-            p_ref = ref_c / ref_c.sum()
-            p_cur = cur_c / cur_c.sum()
-            if unseen:
-                share = sum(unseen.values()) / m
-                names = ", ".join(repr(k) for k in list(unseen)[:5]) + (", ..." if len(unseen) > 5 else "")
-                diags.append(
-                    Diagnostic(
-                        f"unseen categories ({prof.name})",
-                        "warn",
-                        share,
-                        f"{len(unseen)} categor{'y' if len(unseen) == 1 else 'ies'} never seen in the reference ({names}) "
-                        f"make up {share:.3g} of current values; counted as their own categories in the tests",
-                    )
-                )
+        p_ref, p_cur = _numeric_tests(prof, a, m, row) if prof.kind == "numeric" else _categorical_tests(prof, a, m, row, diags)
         row["psi"] = psi(p_ref, p_cur)
         row["js_distance"] = js_distance(p_ref, p_cur)
-        b = p_ref.size
+        self._sample_size_diagnostic(prof, p_ref.size, m, diags)
+        return row
+
+    def _sample_size_diagnostic(self, prof: FeatureProfile, b: int, m: int, diags: list[Diagnostic]) -> None:
+        """Warn when PSI over ``m`` current values exceeds the alert threshold by chance alone."""
         expected99 = _psi_null_q99(b, prof.n_observed, m)
         if self.metric == "psi" and self.alert_on != "pvalue" and expected99 > self.threshold:
             diags.append(
@@ -488,7 +505,6 @@ class DriftMonitor:
                     f"above the threshold {self.threshold:g}: effect-size alerts may be false alarms; check larger chunks",
                 )
             )
-        return row
 
     def _effect(self, row: dict[str, Any]) -> float:
         if self.metric == "wasserstein" and row["kind"] == "categorical":

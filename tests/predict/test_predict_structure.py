@@ -1,4 +1,4 @@
-"""No module of causalinfer.predict imports a sibling that imports it back (imports inside functions count)."""
+"""The shape of causalinfer.predict: no import circles between its modules, and functions that fit on a screen."""
 
 from __future__ import annotations
 
@@ -58,3 +58,24 @@ def test_the_cut_modules_sit_below_both_users():
     assert "_score" not in graph["_dask"]
     assert "_reference" in graph["_drift"] and "_reference" in graph["_profile"]
     assert "_profile" not in graph["_drift"]
+
+
+MAX_LINES = 80
+
+
+def _long_functions(path: pathlib.Path) -> list[str]:
+    out = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant):
+                body = body[1:]  # the docstring is documentation, not steps
+            if body and (length := body[-1].end_lineno - body[0].lineno + 1) >= MAX_LINES:
+                out.append(f"{path.name}:{node.lineno} {node.name} ({length} lines)")
+    return out
+
+
+def test_functions_fit_on_a_screen():
+    files = [*PACKAGE.glob("*.py"), PACKAGE.parent / "_cli_predict.py"]
+    long = [f for p in sorted(files) for f in _long_functions(p)]
+    assert not long, f"split these into named steps: {long}"
