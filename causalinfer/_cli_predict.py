@@ -101,6 +101,13 @@ def register(subparsers: Any) -> None:
         help="what to write: prediction, proba, interval, set (default: prediction)",
     )
     sc.add_argument("--trust", nargs="+", default=[], metavar="NAME", help="type names to trust when loading the model file")
+    sc.add_argument(
+        "--feature-order",
+        nargs="+",
+        metavar="COL",
+        help="for a model fitted on an array (no column names, so it reads columns by position): its input columns in "
+        "the order it was fitted on; not needed when the sidecar records the order (save_model(..., feature_order=...))",
+    )
     sc.add_argument("--table", default="scores", help="table name when DESTINATION is a database URL (default: scores)")
     sc.add_argument("--profile", metavar="PROFILE.json", help="check drift of the scored rows (and predictions) against this profile")
     sc.add_argument("--quiet", action="store_true", help="no progress bar and no summary; only errors and alerts")
@@ -210,6 +217,7 @@ def _score(args: argparse.Namespace) -> int:
         progress=not args.quiet and _interactive(),
         trusted=tuple(args.trust),
         monitor=monitor,
+        feature_order=args.feature_order,
     )
     d = res.details
     if not args.quiet:

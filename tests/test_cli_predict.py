@@ -162,3 +162,16 @@ def test_real_process_exit_codes(files, tmp_path):
     assert bad.returncode == 1 and bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
     usage = call("score", d / "reg.skops")
     assert usage.returncode == 2
+
+
+def test_score_a_model_fitted_on_an_array_needs_its_column_order(files, tmp_path, capsys):
+    d, X = files["dir"], files["X"]
+    model = LinearRegression().fit(X[["b", "a"]].to_numpy(), X["a"] - 2 * X["b"])  # positions: b, then a
+    path = tmp_path / "arr.skops"
+    save_model(model, path)  # no names, no order: nothing recorded
+    code, _, err = run(["score", path, d / "rows.csv", tmp_path / "o.csv"], capsys)
+    assert code == 1 and "feature_order" in err
+    code, _, err = run(["score", path, d / "rows.csv", tmp_path / "o.csv", "--feature-order", "b", "a"], capsys)
+    assert code == 0, err
+    got = pd.read_csv(tmp_path / "o.csv")
+    np.testing.assert_allclose(got["prediction"], X["a"] - 2 * X["b"], rtol=1e-9, atol=1e-9)
