@@ -13,10 +13,10 @@ import pandas as pd
 
 from .._optional import import_optional
 from .._validation import show
-from ..exceptions import ArgumentError, ArgumentTypeError, DataError
+from ..exceptions import ArgumentError, ArgumentTypeError, CausalInferError, DataError
 from ._contract import ChunkReport, InputSchema
 from ._errors import JobConflictError, SchemaError
-from ._job import Accumulator, build_result, check_input_unchanged, job_spec, predict_frame
+from ._job import Accumulator, build_result, check_input_unchanged, job_spec, model_failure, predict_frame
 from ._sinks import FrameSink, ParquetSink, as_sink, write_part
 
 __all__ = ["score_dask"]
@@ -47,7 +47,12 @@ def _score_partition(
     X, rep = contract.conform(part, where=f"partition {index} of the source")
     ident = part[list(keys)] if keys else pd.DataFrame({"row": np.arange(offset, offset + len(part), dtype="int64")})
     t1 = time.perf_counter()
-    frame = predict_frame(est, contract.model_input(X), outputs, ident)
+    try:
+        frame = predict_frame(est, contract.model_input(X), outputs, ident)
+    except CausalInferError:
+        raise
+    except (ValueError, TypeError) as exc:
+        raise model_failure(exc, X, f"partition {index} of the source", lambda i: f"row {i} of partition {index} (0-based)") from exc
     return frame, rep, {"validate": t1 - t0, "predict": time.perf_counter() - t1}
 
 

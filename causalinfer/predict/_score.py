@@ -171,8 +171,16 @@ def score(
         ``in_set_<class>`` per class (True when the class is in the row's prediction set), a form every
         destination stores (SQLite keeps 0/1). One model call per chunk produces all of them.
     resume : bool, default True
-        Continue an interrupted job (same model, input, chunk size and outputs) after its last committed chunk;
-        a finished job is not run again. ``False`` starts the same job afresh.
+        Continue an interrupted job after its last committed chunk; a finished job is not run again. ``False``
+        starts the same job afresh. A job is identified by the model's hash, the source's identity (its path, or
+        its database, table/query and order; any DataFrame counts as one source) and the options (chunk size,
+        outputs, key, columns); the destination holds its record. The input's content is verified, not part of
+        the identity: file sources are hashed over every byte, each committed chunk is compared with the input
+        as it is read again, and the committed output is checked (every Parquet part present with its row count
+        and size, every CSV chunk with its SHA-256, a SQL table holding exactly the committed rows). So a job
+        whose bad input row was fixed resumes (with an ``input changed`` warning); a finished job whose input
+        changed, or whose output lost rows, raises :class:`JobConflictError` saying so. A SQL source has no
+        content fingerprint: a finished job over a changed table is not noticed.
     overwrite : bool, default False
         Replace a destination that holds another job's output (or data of unknown origin).
     progress : bool, default True

@@ -177,3 +177,10 @@ def test_messages_print_plain_numbers():
     with pytest.raises(ArgumentError) as err:
         SplitConformalClassifier(LogisticRegression(), alpha=np.float64(1.5)).fit(X, Y > 30)
     assert "np.float64" not in str(err.value)
+
+
+def test_dask_partition_names_column_and_row(model):
+    dd = pytest.importorskip("dask.dataframe")
+    bad = _with("a", 25, "z")
+    with pytest.raises(DataError, match=r"'a' holds the text 'z' at row 5 of partition 1"):
+        score(model, dd.from_pandas(bad, npartitions=2), engine="dask", progress=False)
