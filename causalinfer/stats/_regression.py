@@ -19,7 +19,7 @@ from .._validation import check_array, check_choice, check_conf_level, check_int
 from ..data import Dataset
 from ..exceptions import ArgumentError, ArgumentTypeError, DataError, RoleError
 from ..results import Diagnostic, Provenance, Result
-from ._inputs import _frame_of
+from ._inputs import _frame_of, align_by_index
 from ._sandwich import COV_TYPES, default_hac_lags, fit_glm, fit_least_squares
 
 __all__ = ["RegressionResult", "logit", "ols", "poisson", "wald_test"]
@@ -177,6 +177,9 @@ def _design(
     formula = None
     if data is not None:
         frame, fp = _frame_of(data)
+        extra = {k: v for k, v in (("weights", weights), ("cluster", cluster), ("offset", offset)) if not isinstance(v, str)}
+        aligned = align_by_index(data=frame, **extra)
+        weights, cluster, offset = (aligned.get(k, v) for k, v in (("weights", weights), ("cluster", cluster), ("offset", offset)))
         if not isinstance(x, str):
             raise ArgumentTypeError(f"with `data`, `x` must be a formula string such as 'y ~ x1 + x2'; got {show(x)}")
         if y is not None:
@@ -188,6 +191,8 @@ def _design(
             raise ArgumentTypeError(f"`x` is the formula {x!r} but no `data` was given; pass data=your_dataframe")
         if y is None:
             raise ArgumentError("`y` (the outcome) is required when `x` is a design matrix")
+        aligned = align_by_index(x=x, y=y, weights=weights, cluster=cluster, offset=offset)
+        x, y, weights, cluster, offset = (aligned[k] for k in ("x", "y", "weights", "cluster", "offset"))
         if isinstance(x, pd.DataFrame):
             bad = [str(c) for c in x.columns if not (pd.api.types.is_numeric_dtype(x[c]) or pd.api.types.is_bool_dtype(x[c]))]
             if bad:
