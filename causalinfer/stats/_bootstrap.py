@@ -24,6 +24,7 @@ from ._resample_core import (
 )
 from ._resample_inputs import SampleSet, Statistic, check_statistic_output, collect_samples, resolve_statistic
 from ._resampling_results import BootstrapResult
+from ._stable import check_squares, needs_scaling, pow2_scale
 
 METHODS = ("percentile", "basic", "bca", "studentized", "normal")
 _METHOD_LABEL = {
@@ -219,6 +220,9 @@ def acceleration(influence: Sequence[np.ndarray]) -> float:
     ``a = sum_j sum_i U_ji^3 / n_j^3 / (6 (sum_j sum_i U_ji^2 / n_j^2)^(3/2))``; with one sample this is
     ``sum U^3 / (6 (sum U^2)^(3/2))``, as in R's ``boot.ci``.
     """
+    if needs_scaling(*influence):  # the ratio is scale-free: divide by a power of two so the cubes stay finite
+        c = pow2_scale(*influence)
+        influence = [u / c for u in influence]
     num = sum(float(np.sum(u**3)) / u.size**3 for u in influence)
     den = sum(float(np.sum(u**2)) / u.size**2 for u in influence)
     return num / (6.0 * den**1.5) if den > 0 else 0.0
@@ -494,6 +498,8 @@ def bootstrap(
     prog = check_progress(progress)
     stat = resolve_statistic(statistic)
     s = collect_samples(samples, data=data, group=group, levels=levels, paired=paired, min_size=2, what="a bootstrap")
+    # standard errors, Monte Carlo errors and the BCa constants square the data's scale
+    check_squares(s.arrays, s.args, "the bootstrap standard error and interval corrections")
     theta = check_statistic_output(stat, s.arrays)
     builtin_se = stat.name == "mean" or stat.name == "mean_diff"
     if method_key == "studentized" and std_error is None and not builtin_se:

@@ -14,6 +14,8 @@ from ..exceptions import ArgumentTypeError, DataError
 from ..results import Diagnostic, Provenance, Result
 from ._inputs import two_samples
 from ._normal import z_crit, z_pvalue
+from ._normality import normality_diagnostic
+from ._stable import pow2_scale
 
 CORRELATION_METHODS = ("pearson", "spearman", "kendall")
 
@@ -87,6 +89,17 @@ def kendall_cdf(q: float, n: int) -> float:
     if k >= counts.size - 1:
         return 1.0
     return float(min(1.0, counts[: k + 1].sum()))
+
+
+def kendall_sf(q: float, n: int) -> float:
+    """``P(T >= q)``, summed over the upper tail itself, so tiny p-values keep their digits (not 1 - cdf)."""
+    counts = _kendall_counts(n)
+    k = math.ceil(q)
+    if k <= 0:
+        return 1.0
+    if k >= counts.size:
+        return 0.0
+    return float(min(1.0, counts[k:].sum()))
 
 
 def _ranks(a: np.ndarray) -> np.ndarray:
@@ -176,7 +189,8 @@ def correlation(
     df: float | None = None
     ties = min(np.unique(a).size, np.unique(b).size) < n
     if method == "pearson":
-        r = float(np.corrcoef(a, b)[0, 1])
+        # correlation is scale-free: dividing by a power of two (exact) keeps the cross-products finite
+        r = float(np.corrcoef(a / pow2_scale(a), b / pow2_scale(b))[0, 1])
         r = max(-1.0, min(1.0, r))
         df = float(n - 2)
         stat = math.sqrt(df) * r / math.sqrt(1 - r * r) if abs(r) < 1 else math.copysign(math.inf, r)
@@ -222,12 +236,24 @@ def correlation(
             q = round((r + 1) * n * (n - 1) / 4)
             stat, stat_name = float(q), "T"
             if alternative == "two-sided":
-                pk = 1 - kendall_cdf(q - 1, n) if q > n * (n - 1) / 4 else kendall_cdf(q, n)
+                pk = kendall_sf(q, n) if q > n * (n - 1) / 4 else kendall_cdf(q, n)
                 p = min(1.0, 2 * pk)
             elif alternative == "greater":
-                p = 1 - kendall_cdf(q - 1, n)
+                p = kendall_sf(q, n)
             else:
                 p = kendall_cdf(q, n)
+        elif n == 2:
+            # R: the tie term of var(S) is 0/0 at n = 2, so cor.test gives z = NaN and p = NA; tau itself is defined
+            stat, stat_name, p = None, "z", None
+            diags.append(
+                Diagnostic(
+                    "large-sample test",
+                    "warn",
+                    None,
+                    "with n = 2 the variance of Kendall's S has a 0/0 term (R's cor.test returns z = NaN and p = NA), so "
+                    "no z statistic or p-value is given; the exact test (exact=True) gives p = 1 for two points",
+                )
+            )
         else:
             xt, yt = _tie_sizes(a), _tie_sizes(b)
             t0 = n * (n - 1) / 2
@@ -294,19 +320,10 @@ def correlation(
 
 def _marginal_normality(sample: np.ndarray, label: str) -> Diagnostic:
     """Shapiro-Wilk check of one margin: the Pearson test and its Fisher-z interval assume bivariate normality."""
-    from scipy import stats
-
-    name = f"normality ({label})"
-    if sample.size < 3:
-        return Diagnostic(name, "warn", None, f"only {sample.size} observations: normality cannot be checked")
-    x = sample if sample.size <= 5000 else np.random.default_rng(0).choice(sample, 5000, replace=False)
-    p = float(stats.shapiro(x).pvalue)
-    if p >= 0.05:
-        return Diagnostic(name, "ok", p, f"Shapiro-Wilk p = {p:.3g}: no evidence against normality")
-    return Diagnostic(
-        name,
-        "warn",
-        p,
-        f"Shapiro-Wilk p = {p:.3g}: the Fisher-z interval assumes bivariate normality and can under-cover for "
-        "non-normal data; consider method='spearman' or 'kendall', or a bootstrap interval",
+    return normality_diagnostic(
+        sample,
+        label,
+        robust_n=None,
+        advice="the Fisher-z interval assumes bivariate normality and can under-cover for non-normal data; consider "
+        "method='spearman' or 'kendall', or a bootstrap interval",
     )

@@ -175,6 +175,25 @@ def _pkstwo_r(x: float, tol: float = 1e-6) -> float:
     return new
 
 
+def _kolmogorov_sf(x: float, tol: float = 1e-6) -> float:
+    """P(K > x) for the limiting Kolmogorov distribution, summed directly in the upper tail (no 1 - cdf).
+
+    For x >= 1 the alternating series ``2 sum (-1)^(k-1) exp(-2 k^2 x^2)`` is the tail itself, so p-values far
+    below 1e-16 keep their digits; below 1 the tail is large and ``1 - P(K <= x)`` is exact enough.
+    """
+    if x < 1:
+        return 1.0 - _pkstwo_r(x, tol)
+    z = -2 * x * x
+    total, k, sign = 0.0, 1, 1.0
+    while True:
+        term = 2 * sign * math.exp(z * k * k)
+        total += term
+        if abs(term) <= tol * 1e-10 * max(total, 1e-300) or term == 0.0:
+            break
+        sign, k = -sign, k + 1
+    return min(1.0, max(0.0, total))
+
+
 def _psmirnov_exact_upper(stat: float, nx: int, ny: int, w: np.ndarray, two_sided: bool) -> float:
     """P(D >= stat) for the two-sample statistic by lattice-path counting (R 4.2 psmirnov with ties)."""
     n_all = nx + ny
@@ -308,7 +327,7 @@ def ks_test(
             p = _psmirnov_exact_upper(d, nx, ny, w, alternative == "two-sided")
         else:
             m = nx * ny / (nx + ny)
-            p = 1 - _pkstwo_r(math.sqrt(m) * d) if alternative == "two-sided" else math.exp(-2 * m * d * d)
+            p = _kolmogorov_sf(math.sqrt(m) * d) if alternative == "two-sided" else math.exp(-2 * m * d * d)
         method = ("Exact" if use_exact else "Asymptotic") + " two-sample Kolmogorov-Smirnov test"
         n_tied = int(nx + ny - np.unique(w).size)
         estimand = f"equality of the distributions of {s.names[0]} and {s.names[1]}"
@@ -332,11 +351,11 @@ def ks_test(
             d = float(np.max(f))
         if use_exact:
             if alternative == "two-sided":
-                p = 1 - float(stats.kstwo.cdf(d, n))
+                p = float(stats.kstwo.sf(d, n))
             else:
-                p = 1 - _pkolmogorov1x(d, n)
+                p = _kolmogorov1x_sf(d, n)
         else:
-            p = 1 - _pkstwo_r(math.sqrt(n) * d) if alternative == "two-sided" else math.exp(-2 * n * d * d)
+            p = _kolmogorov_sf(math.sqrt(n) * d) if alternative == "two-sided" else math.exp(-2 * n * d * d)
         method = ("Exact" if use_exact else "Asymptotic") + " one-sample Kolmogorov-Smirnov test"
         estimand = f"{s.names[0]} follows {dname}"
         fp = s.fingerprint
@@ -365,20 +384,21 @@ def ks_test(
     )
 
 
-def _pkolmogorov1x(x: float, n: int) -> float:
-    """Exact one-sided P(D^+ < x) (Birnbaum and Tingey 1951), summed as R does."""
+def _kolmogorov1x_sf(x: float, n: int) -> float:
+    """Exact one-sided P(D^+ >= x) (Birnbaum and Tingey 1951): R's sum, taken as the tail itself rather than 1 - cdf."""
     if x <= 0:
-        return 0.0
-    if x >= 1:
         return 1.0
+    if x >= 1:
+        return 0.0
     j = np.arange(0, math.floor(n * (1 - x)) + 1, dtype=float)
     from scipy.special import gammaln
 
     lch = gammaln(n + 1) - gammaln(j + 1) - gammaln(n - j + 1)
-    return 1 - x * float(np.sum(np.exp(lch + (n - j) * np.log(1 - x - j / n) + (j - 1) * np.log(x + j / n))))
+    return min(1.0, x * float(np.sum(np.exp(lch + (n - j) * np.log(1 - x - j / n) + (j - 1) * np.log(x + j / n)))))
 
 
 # ---------------------------------------------------------------------------------------------- variances
+
 def levene_test(
     *samples: Any,
     data: Any = None,

@@ -13,7 +13,8 @@ from ..exceptions import ArgumentError, DataError
 from ..results import Diagnostic, Provenance, Result
 from ._inputs import one_sample, two_samples
 from ._normal import z_limits, z_pvalue
-from ._ttest import _normality, t_interval_and_pvalue
+from ._stable import finite_or_refuse, mean_sd
+from ._ttest import _normality, finite_limits, t_interval_and_pvalue
 
 _EPS = np.finfo(float).eps
 
@@ -60,11 +61,12 @@ def mean_ci(
     n = a.size
     if n < 2:
         raise DataError(f"`x` needs at least 2 observations for a t interval; got {n}")
-    m = float(a.mean())
-    se = float(a.std(ddof=1)) / math.sqrt(n)
+    m, sd = mean_sd(a)
+    se = finite_or_refuse(sd / math.sqrt(n), "the standard error of the mean")
     if se == 0 or se < 10 * _EPS * abs(m):
         raise DataError(f"`x` is constant (all values equal {m:g}): its standard deviation is 0, so the t interval is degenerate")
     _, _, lo, hi = t_interval_and_pvalue(m, se, n - 1, 0.0, alternative, conf_level)
+    lo, hi = finite_limits(lo, hi, alternative)
     return Result(
         method="t interval for the mean",
         estimand=f"mean of {s.names[0]}",

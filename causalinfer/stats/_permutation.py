@@ -25,6 +25,7 @@ from ._resample_core import (
 )
 from ._resample_inputs import Statistic, check_statistic_output, collect_samples, resolve_statistic
 from ._resampling_results import PermutationResult
+from ._stable import mean_sd
 
 _STAT_NAME = {"mean_diff": "mean difference", "median_diff": "median difference", "mean": "mean", "median": "median"}
 
@@ -308,7 +309,7 @@ def permutation_test(
     summary = pd.DataFrame(
         [
             ("mean", float(null.mean())),
-            ("std. deviation", float(null.std(ddof=1)) if null.size > 1 else math.nan),
+            ("std. deviation", mean_sd(null)[1]),
             ("minimum", float(null.min())),
             ("2.5% quantile", float(np.quantile(null, 0.025))),
             ("median", float(np.median(null))),

@@ -334,7 +334,14 @@ def wilcoxon(
         Hodges-Lehmann estimate, median of the Walsh averages in the exact case), ``ci_low``/``ci_high``;
         ``effect_sizes``: ``rank_biserial`` (matched-pairs, :math:`2V/(n(n+1)/2) - 1` over non-zero
         differences) with a Fisher-z interval; ``details``: ``n_zero`` (zeros dropped), ``exact``,
-        ``achieved_conf_level``; diagnostics: ties and zeros.
+        ``achieved_conf_level``; diagnostics: ties and zeros. When every non-zero difference is tied, V and
+        its p-value are reported as R reports them, without a confidence interval (R stops there when asked for
+        one) and with a diagnostic saying so.
+
+    Raises
+    ------
+    DataError
+        When every difference equals ``mu``: R returns V = 0 with p = NA there.
 
     Notes
     -----
@@ -444,44 +451,107 @@ def wilcoxon(
                 )
             return (zd - c) / sig if sig > 0 else math.nan
 
-        mumin, mumax = float(xx.min()), float(xx.max())
-        w_lo = wfun(mumin, correct)
-        w_hi = wfun(mumax, correct) if math.isfinite(w_lo) else math.nan
-        if not (math.isfinite(w_lo) and math.isfinite(w_hi)):
-            raise DataError("all non-zero differences are tied, so the confidence interval of the pseudomedian is undefined")
-
-        def root(zq: float) -> float:
-            return zeroin(lambda dd: wfun(dd, correct) - zq, mumin, mumax, w_lo - zq, w_hi - zq, _TOL_ROOT)
-
-        a_ = alpha
-        if alternative == "two-sided":
-            while w_lo - _qnorm(a_ / 2, upper=True) < 0 or w_hi - _qnorm(a_ / 2) > 0:
-                a_ *= 2
-                if a_ >= 1:
-                    break
-        elif alternative == "greater":
-            while w_lo - _qnorm(a_, upper=True) < 0:
-                a_ *= 2
-                if a_ >= 1:
-                    break
+        w_lo = wfun(float(xx.min()), correct)
+        w_hi = wfun(float(xx.max()), correct) if math.isfinite(w_lo) else math.nan
+        if math.isfinite(w_lo) and math.isfinite(w_hi):
+            lo, hi, est, achieved = _signed_rank_normal_interval(xx, wfun, alternative=alternative, conf_level=conf_level, correct=correct)
         else:
-            while w_hi - _qnorm(a_ / 2) > 0:
-                a_ *= 2
-                if a_ >= 1:
-                    break
-        if a_ >= 1 or 1 - conf_level < a_ * 0.75:
-            achieved = 1 - min(1.0, a_)
-        med = float(np.median(xx))
-        if alternative == "two-sided":
-            lo, hi = (root(_qnorm(a_ / 2, upper=True)), root(_qnorm(a_ / 2))) if a_ < 1 else (med, med)
-        elif alternative == "greater":
-            lo, hi = (root(_qnorm(a_, upper=True)) if a_ < 1 else med), math.inf
-        else:
-            lo, hi = -math.inf, (root(_qnorm(a_)) if a_ < 1 else med)
-        e_lo, e_hi = wfun(mumin, False), wfun(mumax, False)
-        est = zeroin(lambda dd: wfun(dd, False), mumin, mumax, e_lo, e_hi, _TOL_ROOT)
+            # R computes V and its p-value here, and stops only when asked for the interval ("cannot compute
+            # confidence interval when all observations are zero or tied"): report the test, leave the interval out
+            lo = hi = None
+            est = float(np.median(xx))
+            details["interval_note"] = (
+                "all non-zero differences are tied, so no confidence interval of the pseudomedian can be computed "
+                "(R's wilcox.test stops there with conf.int = TRUE); the estimate is their common value"
+            )
         details["exact"] = False
     details["achieved_conf_level"] = achieved
+    return _signed_rank_result(
+        s,
+        d_all,
+        what,
+        method=method,
+        v=v,
+        n=n,
+        n_zero=n_zero,
+        n_tied=n_tied,
+        pval=pval,
+        est=est,
+        lo=lo,
+        hi=hi,
+        achieved=achieved,
+        conf_level=conf_level,
+        alternative=alternative,
+        mu=mu,
+        exact=exact,
+        details=details,
+    )
+
+
+def _signed_rank_normal_interval(
+    xx: np.ndarray, wfun: Any, *, alternative: str, conf_level: float, correct: bool
+) -> tuple[float, float, float, float]:
+    """R's asymptotic interval for the pseudomedian (inverting the corrected normal approximation) and the estimate."""
+    alpha = 1 - conf_level
+    achieved = conf_level
+    mumin, mumax = float(xx.min()), float(xx.max())
+    w_lo = wfun(mumin, correct)
+    w_hi = wfun(mumax, correct)
+
+    def root(zq: float) -> float:
+        return zeroin(lambda dd: wfun(dd, correct) - zq, mumin, mumax, w_lo - zq, w_hi - zq, _TOL_ROOT)
+
+    a_ = alpha
+    if alternative == "two-sided":
+        while w_lo - _qnorm(a_ / 2, upper=True) < 0 or w_hi - _qnorm(a_ / 2) > 0:
+            a_ *= 2
+            if a_ >= 1:
+                break
+    elif alternative == "greater":
+        while w_lo - _qnorm(a_, upper=True) < 0:
+            a_ *= 2
+            if a_ >= 1:
+                break
+    else:
+        while w_hi - _qnorm(a_ / 2) > 0:
+            a_ *= 2
+            if a_ >= 1:
+                break
+    if a_ >= 1 or 1 - conf_level < a_ * 0.75:
+        achieved = 1 - min(1.0, a_)
+    med = float(np.median(xx))
+    if alternative == "two-sided":
+        lo, hi = (root(_qnorm(a_ / 2, upper=True)), root(_qnorm(a_ / 2))) if a_ < 1 else (med, med)
+    elif alternative == "greater":
+        lo, hi = (root(_qnorm(a_, upper=True)) if a_ < 1 else med), math.inf
+    else:
+        lo, hi = -math.inf, (root(_qnorm(a_)) if a_ < 1 else med)
+    e_lo, e_hi = wfun(mumin, False), wfun(mumax, False)
+    est = zeroin(lambda dd: wfun(dd, False), mumin, mumax, e_lo, e_hi, _TOL_ROOT)
+    return lo, hi, est, achieved
+
+
+def _signed_rank_result(
+    s: Any,
+    d_all: np.ndarray,
+    what: str,
+    *,
+    method: str,
+    v: float,
+    n: int,
+    n_zero: int,
+    n_tied: int,
+    pval: float,
+    est: float,
+    lo: float | None,
+    hi: float | None,
+    achieved: float,
+    conf_level: float,
+    alternative: str,
+    mu: float,
+    exact: bool | None,
+    details: dict[str, Any],
+) -> Result:
     m_total = n * (n + 1) / 2
     rb = 2 * v / m_total - 1
     se = math.sqrt((2 * n**3 + 3 * n**2 + n) / 6) / m_total
@@ -504,7 +574,9 @@ def wilcoxon(
                 f"{n_zero} difference(s) equal to mu were dropped; the normal approximation is used",
             )
         )
-    if achieved < conf_level:
+    if lo is None:
+        diags.append(Diagnostic("interval", "warn", None, details["interval_note"]))
+    elif achieved < conf_level:
         diags.append(
             Diagnostic(
                 "conf_level", "warn", achieved, f"requested conf_level {conf_level} not achievable; the interval has level {achieved:.3g}"
@@ -516,7 +588,7 @@ def wilcoxon(
         estimate=est,
         ci_low=lo,
         ci_high=hi,
-        conf_level=achieved,
+        conf_level=achieved if lo is not None else None,
         statistic=v,
         statistic_name="V",
         pvalue=min(pval, 1.0),

@@ -20,7 +20,9 @@ from ..data import Dataset
 from ..exceptions import ArgumentError, ArgumentTypeError, DataError, RoleError
 from ..results import Diagnostic, Provenance, Result
 from ._inputs import _frame_of, align_by_index
+from ._normality import normality_diagnostic
 from ._sandwich import COV_TYPES, default_hac_lags, fit_glm, fit_least_squares
+from ._stable import check_squares
 
 __all__ = ["RegressionResult", "logit", "ols", "poisson", "wald_test"]
 
@@ -215,6 +217,8 @@ def _design(
             X = np.column_stack([np.ones(X.shape[0]), X])
             names = ["(Intercept)", *names]
     n = X.shape[0]
+    # residual variances and coefficient covariances are in squared units of the data
+    check_squares([yy, *X.T], [response if formula else "y", *(f"x[{nm!r}]" for nm in names)], "the coefficient covariance matrix")
     if cluster is None and cov_type == "cluster" and isinstance(data, Dataset) and data.cluster is not None:
         cluster = data.cluster  # the Dataset's cluster role
     w = _column_or_array(weights, frame, "weights", n)
@@ -343,24 +347,13 @@ def breusch_pagan(X: np.ndarray, resid: np.ndarray, *, studentize: bool = True, 
 
 
 def _residual_normality(resid: np.ndarray) -> Diagnostic:
-    from scipy import stats
-
-    n = resid.size
-    if n < 3 or np.ptp(resid) == 0:
-        return Diagnostic("residual normality", "warn", None, "too few distinct residuals to check normality")
-    x = resid if n <= 5000 else np.random.default_rng(0).choice(resid, 5000, replace=False)
-    p = float(stats.shapiro(x).pvalue)
-    if p >= 0.05:
-        return Diagnostic("residual normality", "ok", p, f"Shapiro-Wilk p = {p:.3g}: no evidence against normal errors")
-    if n >= 30:
-        return Diagnostic(
-            "residual normality",
-            "ok",
-            p,
-            f"Shapiro-Wilk p = {p:.3g}, but with n = {n} t-based inference is robust to this (central limit theorem)",
-        )
-    return Diagnostic(
-        "residual normality", "warn", p, f"Shapiro-Wilk p = {p:.3g} with only n = {n}: t-based p-values may be off; consider a bootstrap"
+    return normality_diagnostic(
+        resid,
+        "residuals",
+        name="residual normality",
+        advice="t-based p-values may be off; consider a bootstrap",
+        ok_text="no evidence against normal errors",
+        robust_text="t-based inference is robust to this (central limit theorem)",
     )
 
 
