@@ -399,6 +399,7 @@ def _kolmogorov1x_sf(x: float, n: int) -> float:
 
 # ---------------------------------------------------------------------------------------------- variances
 
+
 def levene_test(
     *samples: Any,
     data: Any = None,

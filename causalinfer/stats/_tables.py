@@ -374,7 +374,9 @@ def fisher_test(
             provenance=Provenance.current(data_fingerprint=fp),
         )
     if n == 0:
-        raise DataError(f"every cell of the {obs.shape[0]} x {obs.shape[1]} table is zero, so there is nothing to test (R's fisher.test stops here too)")
+        raise DataError(
+            f"every cell of the {obs.shape[0]} x {obs.shape[1]} table is zero, so there is nothing to test (R's fisher.test stops here too)"
+        )
     if alternative != "two-sided":
         raise ArgumentError(f"`alternative` must be 'two-sided' for a table larger than 2 x 2 (shape {obs.shape}); got {alternative!r}")
     if or0 != 1.0:

@@ -207,7 +207,10 @@ def _variance_ratio(mom: TwoSampleMoments, equal_var: bool) -> Diagnostic:
     ratio = (hi / lo) ** 2 if lo > 0 else math.inf
     if equal_var and ratio > 2:
         return Diagnostic(
-            "variance ratio", "warn", ratio, f"larger/smaller variance = {ratio:.3g} > 2: the pooled test is unreliable; use Welch (equal_var=False)"
+            "variance ratio",
+            "warn",
+            ratio,
+            f"larger/smaller variance = {ratio:.3g} > 2: the pooled test is unreliable; use Welch (equal_var=False)",
         )
     msg = f"larger/smaller variance = {ratio:.3g}" + ("; Welch's test does not assume equal variances" if not equal_var else "")
     return Diagnostic("variance ratio", "ok", ratio, msg)
@@ -307,6 +310,4 @@ def _two_sample_effect_sizes(
     pooled_sd = c * math.sqrt(((nx - 1) * (mom.sdx / c) ** 2 + (ny - 1) * (mom.sdy / c) ** 2) / (nx + ny - 2))
     scale = math.sqrt(1 / nx + 1 / ny)
     t = (mom.mx - mom.my - mu) / (pooled_sd * scale)
-    return safe_standardized_differences(
-        t, nx + ny - 2, scale, conf_level, alternative, kind="(difference in means - mu) / pooled sd"
-    )
+    return safe_standardized_differences(t, nx + ny - 2, scale, conf_level, alternative, kind="(difference in means - mu) / pooled sd")

@@ -78,7 +78,7 @@ SQUARED = {
 def test_squared_quantities_refused_with_a_reason(name: str, factor: float) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
-        with pytest.raises(DataError, match="overflow|underflow"):
+        with pytest.raises(DataError, match=r"overflow|underflow"):
             SQUARED[name](A * factor, B * factor)
 
 
