@@ -24,8 +24,13 @@ class Samples:
     fingerprint: str | None = None
 
 
+def plain(value: Any) -> Any:
+    """A NumPy scalar as the Python number it holds (so messages print ``0``, not ``np.int64(0)``)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _labels(index: pd.Index, limit: int = 3) -> str:
-    vals = [v.item() if isinstance(v, np.generic) else v for v in list(index[:limit])]
+    vals = [plain(v) for v in list(index[:limit])]
     return show(vals) + (" ..." if len(index) > limit else "")
 
 
@@ -100,7 +105,7 @@ def group_levels(
     g = _column(frame, group, "group")
     if g.isna().any():
         raise DataError(f"`group` column {group!r} has {int(g.isna().sum())} missing value(s); drop those rows first")
-    found = list(pd.unique(g))
+    found = [plain(v) for v in pd.unique(g)]
     if levels is None:
         try:
             order = sorted(found)

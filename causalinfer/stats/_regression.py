@@ -116,6 +116,20 @@ def _caller_namespaces(depth: int) -> list[dict[str, Any]]:
     return [dict(frame.f_locals), frame.f_globals]
 
 
+def _refuse_datetime(frame: pd.DataFrame, columns: list[Any], where: str) -> None:
+    """Dates are not numbers: patsy would make one indicator per date, which then looks like rank deficiency."""
+    for c in columns:
+        dtype = frame[c].dtype
+        if pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype):
+            kind = "a datetime" if pd.api.types.is_datetime64_any_dtype(dtype) else "a timedelta"
+            raise DataError(
+                f"column {c!r} used in {where} is {kind} column (dtype {dtype}), not a number: it would be expanded into "
+                "one indicator per distinct value. Encode it first, e.g. as elapsed time "
+                f"(df[{c!r}] - df[{c!r}].min()).dt.days, or as a period factor such as C(year) with "
+                f"year = df[{c!r}].dt.year"
+            )
+
+
 def _formula_design(
     formula: str, frame: pd.DataFrame, namespaces: list[dict[str, Any]] | None = None
 ) -> tuple[np.ndarray, np.ndarray, list[str], str, bool]:
@@ -132,6 +146,7 @@ def _formula_design(
         raise DataError(
             f"missing values (NaN) in column(s) used by the formula: {parts}; drop those rows first, e.g. data.dropna(subset=[...])"
         )
+    _refuse_datetime(frame, used, "the formula")
     response = lhs.strip()
     if response in frame.columns and not (pd.api.types.is_numeric_dtype(frame[response]) or pd.api.types.is_bool_dtype(frame[response])):
         raise DataError(f"the outcome {response!r} must be numeric (or boolean); got a column of dtype {frame[response].dtype}")
@@ -196,6 +211,7 @@ def _design(
         aligned = align_by_index(x=x, y=y, weights=weights, cluster=cluster, offset=offset)
         x, y, weights, cluster, offset = (aligned[k] for k in ("x", "y", "weights", "cluster", "offset"))
         if isinstance(x, pd.DataFrame):
+            _refuse_datetime(x, list(x.columns), "`x`")
             bad = [str(c) for c in x.columns if not (pd.api.types.is_numeric_dtype(x[c]) or pd.api.types.is_bool_dtype(x[c]))]
             if bad:
                 raise ArgumentTypeError(f"`x` must contain only numeric columns; non-numeric: {bad}")
@@ -217,6 +233,13 @@ def _design(
             X = np.column_stack([np.ones(X.shape[0]), X])
             names = ["(Intercept)", *names]
     n = X.shape[0]
+    k = X.shape[1]
+    if n <= k:
+        raise DataError(
+            f"the model has k = {k} parameters ({', '.join(names[:6])}{', ...' if k > 6 else ''}) but only n = {n} "
+            f"observation(s); a regression needs more observations than parameters (n > k) to estimate the "
+            "coefficients and their standard errors. Use fewer predictors or more data"
+        )
     # residual variances and coefficient covariances are in squared units of the data
     check_squares([yy, *X.T], [response if formula else "y", *(f"x[{nm!r}]" for nm in names)], "the coefficient covariance matrix")
     if cluster is None and cov_type == "cluster" and isinstance(data, Dataset) and data.cluster is not None:
@@ -847,6 +870,20 @@ def _parse_restrictions(text: str, names: list[str]) -> tuple[np.ndarray, np.nda
     return np.asarray(lc.coefs, dtype=float), np.asarray(lc.constants, dtype=float).ravel()
 
 
+def _restrictions_text(restrictions: Any, names: list[str]) -> Any:
+    """A list or tuple of strings (term names, meaning "= 0", or restrictions such as "x1 = x2") as one text."""
+    if isinstance(restrictions, (list, tuple)) and restrictions and all(isinstance(r, str) for r in restrictions):
+        return ", ".join(restrictions)
+    if isinstance(restrictions, (list, tuple)) and any(isinstance(r, str) for r in restrictions):
+        raise ArgumentTypeError(
+            f"`restrictions` mixes text and numbers ({show(restrictions)}); give either restrictions as text "
+            f"(term names from {names}, e.g. ['x1', 'x2 = x3']) or a numeric matrix R"
+        )
+    if isinstance(restrictions, (list, tuple)) and not restrictions:
+        raise ArgumentError("`restrictions` is empty; name at least one restriction, e.g. 'x1 = 0'")
+    return restrictions
+
+
 def wald_test(result: RegressionResult, restrictions: Any, q: Any = None, *, conf_level: float | None = None) -> Result:
     """Wald test of linear restrictions ``R beta = q`` using the result's own covariance matrix.
 
@@ -854,9 +891,10 @@ def wald_test(result: RegressionResult, restrictions: Any, q: Any = None, *, con
     ----------
     result : RegressionResult
         From :func:`ols`, :func:`logit` or :func:`poisson`; its covariance (classical or robust) is used.
-    restrictions : str or array-like
+    restrictions : str, list of str, or array-like
         Either text such as ``"x1 = x2, x3 = 0"`` (coefficient names as in ``result.to_frame()["term"]``;
-        linear combinations like ``"2*x1 + x2 = 1"`` are allowed), or the matrix ``R`` (J, k), or a single row.
+        linear combinations like ``"2*x1 + x2 = 1"`` are allowed), a list of such restrictions or of term names
+        (``["x1", "x2"]`` tests that both coefficients are zero), or the matrix ``R`` (J, k), or a single row.
     q : array-like, optional
         Right-hand side (J,) when ``restrictions`` is a matrix; default zeros.
     conf_level : float, optional
@@ -895,13 +933,22 @@ def wald_test(result: RegressionResult, restrictions: Any, q: Any = None, *, con
     beta = result.terms["estimate"].to_numpy()
     V = result.details["cov"].to_numpy()
     k = len(names)
+    restrictions = _restrictions_text(restrictions, names)
     if isinstance(restrictions, str):
         Rm, qv = _parse_restrictions(restrictions, names)
         if q is not None:
             raise ArgumentError("give `q` only with a restriction matrix; in text form write the right-hand side, e.g. 'x1 = 2'")
         labels = [s.strip() for s in restrictions.split(",")]
     else:
-        raw = np.asarray(restrictions, dtype=float) if not isinstance(restrictions, pd.DataFrame) else restrictions.to_numpy(dtype=float)
+        try:
+            raw = (
+                np.asarray(restrictions, dtype=float) if not isinstance(restrictions, pd.DataFrame) else restrictions.to_numpy(dtype=float)
+            )
+        except (TypeError, ValueError):
+            raise ArgumentTypeError(
+                f"`restrictions` must be text such as 'x1 = x2', a list of term names or restrictions, or a numeric "
+                f"matrix with one column per coefficient ({names}); got {show(restrictions)}"
+            ) from None
         Rm = check_array(raw.reshape(1, -1) if raw.ndim == 1 else raw, "restrictions", ndim=2)
         if Rm.shape[1] != k:
             raise ArgumentError(f"`restrictions` must have one column per coefficient ({k}: {names}); got shape {Rm.shape}")
