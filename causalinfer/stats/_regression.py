@@ -456,6 +456,7 @@ def ols(
     cov_type: str = "nonrobust",
     cluster: Any = None,
     hac_lags: int | None = None,
+    cluster_df: str = "n-k",
     conf_level: float = 0.95,
 ) -> RegressionResult:
     """Ordinary (or weighted) least squares with classical or robust standard errors, as R's ``lm``.
@@ -485,6 +486,12 @@ def ols(
         Lag truncation for ``cov_type="HAC"``; default ``floor(4 (n/100)^(2/9))`` (Newey and West's rule of
         thumb, stated in ``method``; R's ``NeweyWest`` without ``lag`` instead chooses a data-driven bandwidth).
         Observations are taken in the order given: sort by time first.
+    cluster_df : {"n-k", "G-1"}
+        Degrees of freedom of the t and F tests with ``cov_type="cluster"``: ``"n-k"`` (the residual df, as
+        ``lmtest::coeftest`` after ``sandwich::vcovCL``, the default) or ``"G-1"`` (the number of clusters minus
+        one, as Stata's ``vce(cluster)``, statsmodels' cluster-robust t tests and ``fixest``). With few clusters
+        ``"G-1"`` gives wider, more honest intervals. The choice is stated in ``method`` and in
+        ``details["fit"]["inference_df"]``/``["inference_df_rule"]``.
     conf_level : float
         Confidence level of the coefficient intervals.
 
@@ -492,8 +499,10 @@ def ols(
     -------
     RegressionResult
         ``terms`` / ``to_frame()``: one row per coefficient with ``estimate, std_error, ci_low, ci_high,
-        statistic`` (t), ``df`` (residual df) and ``pvalue``. ``statistic``/``df``/``pvalue`` of the result itself
-        are the overall F test of all non-intercept coefficients (as ``summary.lm``, classical). ``details``:
+        statistic`` (t), ``df`` (the t df) and ``pvalue``. ``statistic``/``df``/``pvalue`` of the result itself
+        are the overall F test of all non-intercept coefficients with the chosen covariance: the classical F of
+        ``summary.lm`` for ``cov_type="nonrobust"``, otherwise the robust Wald F of ``lmtest::waldtest(fit, vcov =
+        ...)`` (on ``G - 1`` denominator df with ``cluster_df="G-1"``); ``estimand`` says which. ``details``:
         ``"fit"`` (r_squared, adj_r_squared, f_statistic, f_df1, f_df2, f_pvalue, sigma, rss, loglik, aic, bic,
         n, df_resid, cov_type, and ``wald_statistic``/``wald_df``/``wald_df2``/``wald_pvalue``: the F test of all
         slopes with the chosen covariance, as ``lmtest::waldtest(fit, vcov = ...)``), ``"cov"`` (covariance matrix), ``"vif"`` (variance inflation factors),
@@ -525,9 +534,8 @@ def ols(
     >>> round(float(r.coef["x"]), 2)
     1.97
     """
-    from scipy import stats
-
     cov_type, conf_level, hac_lags = _check_common(cov_type, conf_level, hac_lags)
+    cluster_df = _check_cluster_df(cluster_df, cov_type)
     d = _design(
         x,
         y,
@@ -539,12 +547,93 @@ def ols(
         cov_type=cov_type,
         namespaces=_caller_namespaces(1),
     )
-    n, k = d.X.shape
+    n = d.X.shape[0]
     lags = (default_hac_lags(n) if hac_lags is None else hac_lags) if cov_type == "HAC" else None
     fit = fit_least_squares(d.X, d.y, weights=d.weights, cov_type=cov_type, cluster=d.cluster, hac_lags=lags, names=d.names)
-    df_resid = fit.df_resid
-    terms = _terms(d.names, fit.coef, fit.cov, conf_level, df_resid)
+    fit_stats = _ols_fit_statistics(d, fit, cov_type=cov_type, lags=lags)
+    t_df, df_rule = _inference_df(fit_stats, cluster_df)
+    fit_stats["inference_df"], fit_stats["inference_df_rule"] = t_df, df_rule
+    fit_stats.update(_slopes_wald(d.names, fit.coef, fit.cov, t_df))
+    terms = _terms(d.names, fit.coef, fit.cov, conf_level, t_df)
+    w = np.ones(n) if d.weights is None else d.weights
+    unweighted = d.weights is None
+    coll, vifs = _collinearity(d.X, d.names, d.intercept, fit.r if unweighted else None)
+    het, bp = _heteroskedasticity(d.X, fit.residuals * np.sqrt(w), cov_type, fit.q if unweighted else None)
+    fit_stats.update(bp)
+    diags = (coll, _residual_normality(fit.residuals * np.sqrt(w)), het, *_few_clusters(fit_stats.get("n_clusters")))
+    method = (
+        ("Weighted" if d.weights is not None else "Ordinary")
+        + " least squares regression, "
+        + _cov_label(cov_type, lags, fit_stats.get("n_clusters"), linear=True)
+        + (f", t and F tests on {df_rule}" if cov_type == "cluster" else "")
+    )
+    stat, stat_df, pval, test_label = _overall_test(fit_stats, cov_type)
+    return RegressionResult(
+        method=method,
+        estimand=f"linear regression coefficients for {d.response} ({test_label}: all slopes zero)",
+        statistic=stat,
+        statistic_name="F",
+        df=stat_df,
+        pvalue=pval,
+        conf_level=conf_level,
+        alternative="two-sided",
+        null_value=0.0,
+        n=n,
+        diagnostics=diags,
+        terms=terms,
+        details={
+            "fit": fit_stats,
+            "cov": pd.DataFrame(fit.cov, index=d.names, columns=d.names),
+            "vif": vifs,
+            "residuals": fit.residuals,
+            "fitted": fit.fitted,
+        },
+        provenance=Provenance.current(data_fingerprint=d.fingerprint),
+    )
 
+
+_CLUSTER_DF = ("n-k", "G-1")
+
+
+def _check_cluster_df(value: Any, cov_type: str) -> str:
+    rule = check_choice(value, "cluster_df", _CLUSTER_DF)
+    if rule == "G-1" and cov_type != "cluster":
+        raise ArgumentError(f"`cluster_df` = 'G-1' applies to cluster-robust errors only; got cov_type={cov_type!r}")
+    return rule
+
+
+def _inference_df(fit_stats: dict[str, Any], cluster_df: str) -> tuple[float, str]:
+    """The df of the coefficient t tests (and the Wald F denominator), with the rule in words."""
+    if cluster_df == "G-1":
+        g = int(fit_stats["n_clusters"])
+        return float(g - 1), f"G - 1 = {g - 1} df (clusters minus one, as Stata, statsmodels and fixest)"
+    df = float(fit_stats["df_resid"])
+    return df, f"n - k = {df:g} df (residual df, as lmtest::coeftest)"
+
+
+def _overall_test(fit_stats: dict[str, Any], cov_type: str) -> tuple[float | None, Any, float | None, str]:
+    """The header test that matches the covariance: classical F, or the Wald test with the robust covariance."""
+    if cov_type == "nonrobust":
+        f = fit_stats["f_statistic"]
+        if math.isnan(f):
+            return None, None, None, "overall F test"
+        return f, (fit_stats["f_df1"], fit_stats["f_df2"]), fit_stats["f_pvalue"], "overall F test"
+    if "wald_statistic" not in fit_stats:
+        return None, None, None, f"overall Wald test ({cov_type} covariance)"
+    return (
+        fit_stats["wald_statistic"],
+        (fit_stats["wald_df"], fit_stats["wald_df2"]),
+        fit_stats["wald_pvalue"],
+        f"overall Wald F test with the {cov_type} covariance",
+    )
+
+
+def _ols_fit_statistics(d: _Design, fit: Any, *, cov_type: str, lags: int | None) -> dict[str, Any]:
+    """R2, the classical F test, likelihood and information criteria of a least-squares fit (as ``summary.lm``)."""
+    from scipy import stats
+
+    n, k = d.X.shape
+    df_resid = fit.df_resid
     w = np.ones(n) if d.weights is None else d.weights
     rss = float(np.sum(w * fit.residuals**2))
     if d.intercept:
@@ -562,7 +651,7 @@ def ols(
         fstat, fp = math.nan, math.nan
     loglik = 0.5 * float(np.sum(np.log(w))) - n / 2 * (math.log(2 * math.pi) + 1 - math.log(n) + math.log(rss))
     n_par = k + 1
-    fit_stats: dict[str, Any] = {
+    out: dict[str, Any] = {
         "n": n,
         "k": k,
         "df_resid": df_resid,
@@ -586,42 +675,10 @@ def ols(
         "weighted": d.weights is not None,
     }
     if cov_type == "HAC":
-        fit_stats["hac_lags"] = lags
+        out["hac_lags"] = lags
     if cov_type == "cluster":
-        fit_stats["n_clusters"] = _n_clusters(d.cluster)
-    fit_stats.update(_slopes_wald(d.names, fit.coef, fit.cov, df_resid))
-    unweighted = d.weights is None
-    coll, vifs = _collinearity(d.X, d.names, d.intercept, fit.r if unweighted else None)
-    het, bp = _heteroskedasticity(d.X, fit.residuals * np.sqrt(w), cov_type, fit.q if unweighted else None)
-    fit_stats.update(bp)
-    diags = (coll, _residual_normality(fit.residuals * np.sqrt(w)), het, *_few_clusters(fit_stats.get("n_clusters")))
-    method = (
-        ("Weighted" if d.weights is not None else "Ordinary")
-        + " least squares regression, "
-        + _cov_label(cov_type, lags, fit_stats.get("n_clusters"), linear=True)
-    )
-    return RegressionResult(
-        method=method,
-        estimand=f"linear regression coefficients for {d.response} (overall F test: all slopes zero)",
-        statistic=None if math.isnan(fstat) else fstat,
-        statistic_name="F",
-        df=(float(df_model), df_resid) if not math.isnan(fstat) else None,
-        pvalue=None if math.isnan(fp) else fp,
-        conf_level=conf_level,
-        alternative="two-sided",
-        null_value=0.0,
-        n=n,
-        diagnostics=diags,
-        terms=terms,
-        details={
-            "fit": fit_stats,
-            "cov": pd.DataFrame(fit.cov, index=d.names, columns=d.names),
-            "vif": vifs,
-            "residuals": fit.residuals,
-            "fitted": fit.fitted,
-        },
-        provenance=Provenance.current(data_fingerprint=d.fingerprint),
-    )
+        out["n_clusters"] = _n_clusters(d.cluster)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------- GLMs
@@ -649,7 +706,8 @@ def logit(
         One row per coefficient (log odds ratios) with z statistics (``df`` is NaN) and Wald intervals
         :math:`\\hat\\beta \\pm z_{1-\\alpha/2}\\,\\mathrm{se}`, as ``summary.glm`` / ``lmtest::coeftest``.
         The result's ``statistic``/``df``/``pvalue`` are the likelihood-ratio chi-square test against the
-        intercept-only model. ``details["fit"]``: deviance, null_deviance, df_resid, df_null, loglik, aic, bic,
+        intercept-only model with classical errors, and the Wald chi-square test of all slopes with the chosen
+        covariance otherwise (the likelihood ratio is always in ``details["fit"]``). ``details["fit"]``: deviance, null_deviance, df_resid, df_null, loglik, aic, bic,
         n, iterations, cov_type, and the Wald chi-square test of all slopes with the chosen covariance
         (``wald_statistic``, ``wald_df``, ``wald_pvalue``). Diagnostics: collinearity and separation (fitted probabilities of 0 or 1).
 
@@ -829,13 +887,29 @@ def _glm(
             diags.append(Diagnostic("overdispersion", "ok", ratio, f"Pearson chi-square / df = {ratio:.3g}: no sign of overdispersion"))
     family_name = "Logistic regression (binomial GLM, logit link)" if kind == "logit" else "Poisson regression (log link)"
     what = "log odds ratios" if kind == "logit" else "log rate ratios"
+    if cov_type == "nonrobust" or "wald_statistic" not in fit_stats:
+        test = (
+            "likelihood-ratio test",
+            "LR chi-squared",
+            lr if lr_df > 0 else None,
+            lr_df if lr_df > 0 else None,
+            lr_p if lr_df > 0 else None,
+        )
+    else:  # the likelihood-ratio test assumes the model's variance; the header shows the test that matches cov_type
+        test = (
+            f"Wald chi-squared test with the {cov_type} covariance",
+            "Wald chi-squared",
+            fit_stats["wald_statistic"],
+            fit_stats["wald_df"],
+            fit_stats["wald_pvalue"],
+        )
     return RegressionResult(
         method=f"{family_name}, {_cov_label(cov_type, lags, fit_stats.get('n_clusters'), linear=False)}",
-        estimand=f"{what} for {d.response} (likelihood-ratio test: all slopes zero)",
-        statistic=lr if lr_df > 0 else None,
-        statistic_name="LR chi-squared",
-        df=lr_df if lr_df > 0 else None,
-        pvalue=lr_p if lr_df > 0 else None,
+        estimand=f"{what} for {d.response} ({test[0]}: all slopes zero)",
+        statistic=test[2],
+        statistic_name=test[1],
+        df=test[3],
+        pvalue=test[4],
         conf_level=conf_level,
         alternative="two-sided",
         null_value=0.0,
@@ -968,7 +1042,7 @@ def wald_test(result: RegressionResult, restrictions: Any, q: Any = None, *, con
     W = float(diff @ np.linalg.solve(RVR, diff))
     fit = result.details["fit"]
     is_t = fit.get("inference") == "t"
-    df_resid = float(fit["df_resid"])
+    df_resid = float(fit.get("inference_df", fit["df_resid"]))  # G - 1 when the fit was asked for it
     if is_t:
         stat = W / J
         p = float(stats.f.sf(stat, J, df_resid))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from reference_data import load_reference
 
 import causalinfer as ci
 from causalinfer.exceptions import ArgumentError, ArgumentTypeError, DataError
@@ -62,3 +63,53 @@ def test_messages_print_plain_numbers() -> None:
     with pytest.raises(ArgumentError) as info2:
         ci.stats.ttest("y", data=frame, group="g", levels=(0, 5))
     assert "np.int64" not in str(info2.value)
+
+
+CLUSTER = load_reference("edge_cases")["cluster"]
+
+
+def _cluster_frame() -> pd.DataFrame:
+    return pd.DataFrame({k: CLUSTER[k] for k in ("y", "x1", "x2", "cluster")})
+
+
+@pytest.mark.parametrize("rule", ["n-k", "G-1"])
+def test_cluster_robust_df_rules_against_r(rule: str) -> None:
+    """R: lm + sandwich::vcovCL(type = "HC1") + lmtest::coeftest(df = n - k or G - 1)."""
+    r = ci.stats.ols("y ~ x1 + x2", data=_cluster_frame(), cov_type="cluster", cluster="cluster", cluster_df=rule)
+    t = r.to_frame()
+    np.testing.assert_allclose(t["estimate"], CLUSTER["estimate"], rtol=1e-9)
+    np.testing.assert_allclose(t["std_error"], CLUSTER["std_error"], rtol=1e-9)
+    key = "pvalue_nk" if rule == "n-k" else "pvalue_g1"
+    np.testing.assert_allclose(t["pvalue"], CLUSTER[key], rtol=1e-7)
+    fit = r.details["fit"]
+    if rule == "G-1":
+        np.testing.assert_allclose(t["ci_low"], CLUSTER["ci_low_g1"], rtol=1e-9)
+        np.testing.assert_allclose(t["ci_high"], CLUSTER["ci_high_g1"], rtol=1e-9)
+        assert fit["inference_df"] == 11.0 and "G - 1 = 11 df" in r.method
+        assert r.pvalue == pytest.approx(CLUSTER["wald_pvalue_g1"], rel=1e-7)
+    else:
+        assert fit["inference_df"] == 93.0 and "n - k = 93 df" in r.method
+        assert r.pvalue == pytest.approx(CLUSTER["wald_pvalue_nk"], rel=1e-7)
+    # the header is the robust Wald test, not the classical F
+    assert r.statistic == pytest.approx(CLUSTER["wald_f"], rel=1e-9)
+    assert r.statistic != pytest.approx(fit["f_statistic"])
+    assert "Wald F test with the cluster covariance" in r.estimand
+    assert "Wald" in str(r)
+    # wald_test on the fit uses the same df
+    w = ci.stats.wald_test(r, ["x1", "x2"])
+    assert w.df == (2.0, fit["inference_df"])
+
+
+def test_cluster_df_needs_cluster_errors() -> None:
+    with pytest.raises(ArgumentError, match="cluster_df"):
+        ci.stats.ols("y ~ x + z", data=DF, cov_type="HC1", cluster_df="G-1")
+    with pytest.raises(ArgumentError, match="cluster_df"):
+        ci.stats.ols("y ~ x + z", data=DF, cluster_df="G")
+
+
+def test_robust_glm_header_is_the_robust_wald_test() -> None:
+    r = ci.stats.logit("b ~ x + z", data=DF, cov_type="HC0")
+    fit = r.details["fit"]
+    assert r.statistic == fit["wald_statistic"] and r.statistic_name == "Wald chi-squared"
+    classical = ci.stats.logit("b ~ x + z", data=DF)
+    assert classical.statistic == classical.details["fit"]["lr_statistic"]
