@@ -17,8 +17,9 @@ import pandas as pd
 
 from .._validation import check_array, check_choice, check_conf_level, check_int, show, suggest_column
 from ..data import Dataset
-from ..exceptions import ArgumentError, ArgumentTypeError, DataError, RoleError
+from ..exceptions import ArgumentError, ArgumentTypeError, AssumptionWarning, DataError, RoleError
 from ..results import Diagnostic, Provenance, Result
+from ._existence import check_existence
 from ._inputs import _frame_of, align_by_index
 from ._normality import normality_diagnostic
 from ._sandwich import COV_TYPES, default_hac_lags, fit_glm, fit_least_squares
@@ -730,7 +731,20 @@ def logit(
     >>> r.to_frame()["term"].tolist(), r.details["fit"]["inference"]
     (['(Intercept)', 'x'], 'z')
     """
-    return _glm("logit", x, y, data, add_constant, weights, cov_type, cluster, hac_lags, conf_level, None, _caller_namespaces(1))
+    return _glm(
+        "logit",
+        x,
+        y,
+        data=data,
+        add_constant=add_constant,
+        weights=weights,
+        cov_type=cov_type,
+        cluster=cluster,
+        hac_lags=hac_lags,
+        conf_level=conf_level,
+        offset=None,
+        namespaces=_caller_namespaces(1),
+    )
 
 
 def poisson(
@@ -774,13 +788,27 @@ def poisson(
     >>> r.to_frame()["term"].tolist()
     ['(Intercept)', 'x1']
     """
-    return _glm("poisson", x, y, data, add_constant, weights, cov_type, cluster, hac_lags, conf_level, offset, _caller_namespaces(1))
+    return _glm(
+        "poisson",
+        x,
+        y,
+        data=data,
+        add_constant=add_constant,
+        weights=weights,
+        cov_type=cov_type,
+        cluster=cluster,
+        hac_lags=hac_lags,
+        conf_level=conf_level,
+        offset=offset,
+        namespaces=_caller_namespaces(1),
+    )
 
 
 def _glm(
     kind: str,
     x: Any,
     y: Any,
+    *,
     data: Any,
     add_constant: bool,
     weights: Any,
@@ -791,13 +819,52 @@ def _glm(
     offset: Any,
     namespaces: list[dict[str, Any]],
 ) -> RegressionResult:
-    from scipy import stats
-
+    """Logistic or Poisson regression: check the outcome, fit by IRLS, then test, diagnose and report."""
     cov_type, conf_level, hac_lags = _check_common(cov_type, conf_level, hac_lags)
     d = _design(
         x, y, data, add_constant=add_constant, weights=weights, cluster=cluster, offset=offset, cov_type=cov_type, namespaces=namespaces
     )
-    n, k = d.X.shape
+    _check_glm_outcome(kind, d)
+    n = d.X.shape[0]
+    lags = (default_hac_lags(n) if hac_lags is None else hac_lags) if cov_type == "HAC" else None
+    g = fit_glm(
+        d.X, d.y, family=kind, weights=d.weights, offset=d.offset, cov_type=cov_type, cluster=d.cluster, hac_lags=lags, names=d.names
+    )
+    fit_stats = _glm_fit_statistics(kind, d, g, cov_type=cov_type, lags=lags)
+    terms = _terms(d.names, g.coef, g.cov, conf_level, None)
+    coll, vifs = _collinearity(d.X, d.names, d.intercept)
+    diags = [
+        coll,
+        *_few_clusters(fit_stats.get("n_clusters")),
+        *_glm_diagnostics(kind, d, g, fit_stats, cov_type=cov_type),
+    ]
+    family_name = "Logistic regression (binomial GLM, logit link)" if kind == "logit" else "Poisson regression (log link)"
+    what = "log odds ratios" if kind == "logit" else "log rate ratios"
+    label, stat_name, stat, stat_df, pval = _glm_overall_test(fit_stats, cov_type)
+    return RegressionResult(
+        method=f"{family_name}, {_cov_label(cov_type, lags, fit_stats.get('n_clusters'), linear=False)}",
+        estimand=f"{what} for {d.response} ({label}: all slopes zero)",
+        statistic=stat,
+        statistic_name=stat_name,
+        df=stat_df,
+        pvalue=pval,
+        conf_level=conf_level,
+        alternative="two-sided",
+        null_value=0.0,
+        n=n,
+        diagnostics=tuple(diags),
+        terms=terms,
+        details={
+            "fit": fit_stats,
+            "cov": pd.DataFrame(g.cov, index=d.names, columns=d.names),
+            "vif": vifs,
+            "fitted": g.mu,
+        },
+        provenance=Provenance.current(data_fingerprint=d.fingerprint),
+    )
+
+
+def _check_glm_outcome(kind: str, d: _Design) -> None:
     if kind == "logit":
         vals = np.unique(d.y)
         if not np.all(np.isin(vals, (0.0, 1.0))):
@@ -808,37 +875,34 @@ def _glm(
             raise DataError(f"the outcome {d.response!r} takes only the value {vals[0]:g}; logistic regression needs both 0 and 1")
     elif np.any(d.y < 0) or np.any(d.y != np.round(d.y)):
         raise DataError(f"the outcome {d.response!r} of a Poisson regression must be non-negative counts (integers)")
-    lags = (default_hac_lags(n) if hac_lags is None else hac_lags) if cov_type == "HAC" else None
-    g = fit_glm(
-        d.X, d.y, family=kind, weights=d.weights, offset=d.offset, cov_type=cov_type, cluster=d.cluster, hac_lags=lags, names=d.names
-    )
-    coef, cov, mu, vmu, converged = g.coef, g.cov, g.mu, g.variance, g.converged
-    deviance, null_dev, loglik = g.deviance, g.null_deviance, g.loglik
-    pw = np.ones(n) if d.weights is None else d.weights
-    terms = _terms(d.names, coef, cov, conf_level, None)
 
-    df_null = n - (1 if d.intercept else 0)
-    lr = null_dev - deviance
+
+def _glm_fit_statistics(kind: str, d: _Design, g: Any, *, cov_type: str, lags: int | None) -> dict[str, Any]:
+    """Deviances, likelihood-ratio test, information criteria and the robust Wald test of a GLM fit."""
+    from scipy import stats
+
+    n, k = d.X.shape
+    pw = np.ones(n) if d.weights is None else d.weights
+    lr = g.null_deviance - g.deviance
     lr_df = float(k - (1 if d.intercept else 0))
-    lr_p = float(stats.chi2.sf(lr, lr_df)) if lr_df > 0 else math.nan
     with np.errstate(divide="ignore", invalid="ignore"):
-        pearson = float(np.sum(np.where(vmu > 0, pw * (d.y - mu) ** 2 / vmu, 0.0)))
-    fit_stats: dict[str, Any] = {
+        pearson = float(np.sum(np.where(g.variance > 0, pw * (d.y - g.mu) ** 2 / g.variance, 0.0)))
+    out: dict[str, Any] = {
         "n": n,
         "k": k,
         "df_resid": float(n - k),
-        "df_null": float(df_null),
-        "deviance": deviance,
-        "null_deviance": null_dev,
-        "loglik": loglik,
-        "aic": -2 * loglik + 2 * k,
-        "bic": -2 * loglik + math.log(n) * k,
+        "df_null": float(n - (1 if d.intercept else 0)),
+        "deviance": g.deviance,
+        "null_deviance": g.null_deviance,
+        "loglik": g.loglik,
+        "aic": -2 * g.loglik + 2 * k,
+        "bic": -2 * g.loglik + math.log(n) * k,
         "pearson_chi2": pearson,
         "lr_statistic": lr,
         "lr_df": lr_df,
-        "lr_pvalue": lr_p,
+        "lr_pvalue": float(stats.chi2.sf(lr, lr_df)) if lr_df > 0 else math.nan,
         "iterations": g.iterations,
-        "converged": converged,
+        "converged": g.converged,
         "cov_type": cov_type,
         "inference": "z",
         "model": kind,
@@ -847,34 +911,37 @@ def _glm(
         "weighted": d.weights is not None,
     }
     if cov_type == "HAC":
-        fit_stats["hac_lags"] = lags
+        out["hac_lags"] = lags
     if cov_type == "cluster":
-        fit_stats["n_clusters"] = _n_clusters(d.cluster)
-    fit_stats.update(_slopes_wald(d.names, coef, cov, None))
-    coll, vifs = _collinearity(d.X, d.names, d.intercept)
-    diags = [coll, *_few_clusters(fit_stats.get("n_clusters"))]
-    if not converged:
+        out["n_clusters"] = _n_clusters(d.cluster)
+    out.update(_slopes_wald(d.names, g.coef, g.cov, None))
+    return out
+
+
+def _glm_overall_test(fit_stats: dict[str, Any], cov_type: str) -> tuple[str, str, Any, Any, Any]:
+    """Likelihood ratio with classical errors; the Wald test with the chosen covariance otherwise."""
+    lr_df = fit_stats["lr_df"]
+    if cov_type == "nonrobust" or "wald_statistic" not in fit_stats:
+        if lr_df <= 0:
+            return "likelihood-ratio test", "LR chi-squared", None, None, None
+        return "likelihood-ratio test", "LR chi-squared", fit_stats["lr_statistic"], lr_df, fit_stats["lr_pvalue"]
+    return (
+        f"Wald chi-squared test with the {cov_type} covariance",
+        "Wald chi-squared",
+        fit_stats["wald_statistic"],
+        fit_stats["wald_df"],
+        fit_stats["wald_pvalue"],
+    )
+
+
+def _glm_diagnostics(kind: str, d: _Design, g: Any, fit_stats: dict[str, Any], *, cov_type: str) -> list[Diagnostic]:
+    diags = []
+    if not g.converged:
         diags.append(Diagnostic("convergence", "fail", None, "IRLS did not converge in 100 iterations; estimates are unreliable"))
-    if kind == "logit":
-        eps = 1e-10
-        n_sep = int(np.sum((mu < eps) | (mu > 1 - eps)))
-        big = float(np.max(np.abs(coef)))
-        if n_sep:
-            diags.append(
-                Diagnostic(
-                    "separation",
-                    "fail",
-                    float(n_sep),
-                    f"{n_sep} fitted probabilities are numerically 0 or 1: (quasi-)complete separation. The coefficients "
-                    "diverge and their standard errors are meaningless; use penalised (Firth) regression or drop the separating predictor",
-                )
-            )
-        else:
-            diags.append(
-                Diagnostic("separation", "ok", 0.0, f"no fitted probability is numerically 0 or 1 (largest |coefficient| {big:.3g})")
-            )
-    else:
-        ratio = pearson / (n - k)
+    diags.append(_existence_diagnostic(kind, d, g))
+    if kind == "poisson":
+        n, k = d.X.shape
+        ratio = fit_stats["pearson_chi2"] / (n - k)
         if ratio > 1.5:
             status = "warn" if cov_type == "nonrobust" else "ok"
             advice = (
@@ -885,45 +952,40 @@ def _glm(
             diags.append(Diagnostic("overdispersion", status, ratio, f"Pearson chi-square / df = {ratio:.3g} > 1.5: {advice}"))
         else:
             diags.append(Diagnostic("overdispersion", "ok", ratio, f"Pearson chi-square / df = {ratio:.3g}: no sign of overdispersion"))
-    family_name = "Logistic regression (binomial GLM, logit link)" if kind == "logit" else "Poisson regression (log link)"
-    what = "log odds ratios" if kind == "logit" else "log rate ratios"
-    if cov_type == "nonrobust" or "wald_statistic" not in fit_stats:
-        test = (
-            "likelihood-ratio test",
-            "LR chi-squared",
-            lr if lr_df > 0 else None,
-            lr_df if lr_df > 0 else None,
-            lr_p if lr_df > 0 else None,
+    return diags
+
+
+def _existence_diagnostic(kind: str, d: _Design, g: Any) -> Diagnostic:
+    """Does the MLE exist? A linear-programming proof (Konis 2007), with the fitted values at the boundary as context."""
+    import warnings
+
+    name = "separation" if kind == "logit" else "existence of the estimate"
+    ex = check_existence(d.X, d.y, d.names, kind, d.weights)
+    eps = 1e-10
+    at_edge = int(np.sum((g.mu < eps) | (g.mu > 1 - eps))) if kind == "logit" else int(np.sum(g.mu < eps))
+    big = float(np.max(np.abs(g.coef)))
+    if ex.exists:
+        extra = " (the linear-programming check could not be run)" if ex.kind == "unchecked" else ""
+        return Diagnostic(name, "ok", 0.0, f"the maximum likelihood estimate exists{extra}; largest |coefficient| {big:.3g}")
+    terms = ", ".join(ex.infinite_terms) or "some coefficients"
+    if kind == "logit":
+        why = (
+            "the outcome is (quasi-)completely separated by the predictors: a combination of them predicts every 0 and every 1 "
+            f"without error ({at_edge} fitted probabilities are numerically 0 or 1)"
         )
-    else:  # the likelihood-ratio test assumes the model's variance; the header shows the test that matches cov_type
-        test = (
-            f"Wald chi-squared test with the {cov_type} covariance",
-            "Wald chi-squared",
-            fit_stats["wald_statistic"],
-            fit_stats["wald_df"],
-            fit_stats["wald_pvalue"],
+        fix = "use penalised (Firth) logistic regression, or remove or combine the separating predictor(s)"
+    else:
+        why = (
+            "some combination of the predictors is zero wherever the count is positive and negative on rows with zero "
+            f"counts (for example a category with only zero counts; {at_edge} fitted means are numerically 0)"
         )
-    return RegressionResult(
-        method=f"{family_name}, {_cov_label(cov_type, lags, fit_stats.get('n_clusters'), linear=False)}",
-        estimand=f"{what} for {d.response} ({test[0]}: all slopes zero)",
-        statistic=test[2],
-        statistic_name=test[1],
-        df=test[3],
-        pvalue=test[4],
-        conf_level=conf_level,
-        alternative="two-sided",
-        null_value=0.0,
-        n=n,
-        diagnostics=tuple(diags),
-        terms=terms,
-        details={
-            "fit": fit_stats,
-            "cov": pd.DataFrame(cov, index=d.names, columns=d.names),
-            "vif": vifs,
-            "fitted": mu,
-        },
-        provenance=Provenance.current(data_fingerprint=d.fingerprint),
+        fix = "drop or merge the all-zero categories, or use a penalised fit"
+    msg = (
+        f"the maximum likelihood estimate does not exist: {why}. The estimates of {terms} are not finite; the reported "
+        f"values are where IRLS stopped and their standard errors are meaningless. {fix[0].upper()}{fix[1:]}"
     )
+    warnings.warn(msg, AssumptionWarning, stacklevel=5)
+    return Diagnostic(name, "fail", float(len(ex.infinite_terms)), msg)
 
 
 # ---------------------------------------------------------------------------------------------- Wald tests
