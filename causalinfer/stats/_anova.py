@@ -14,6 +14,7 @@ from .._validation import check_conf_level
 from ..exceptions import ArgumentTypeError, DataError
 from ..results import Diagnostic, EffectSize, Provenance, Result
 from ._ksamples import group_table, k_samples, shifted_moments
+from ._normal import z_crit
 from ._ttest import _normality
 
 
@@ -227,7 +228,7 @@ def _qtukey(conf_level: float, k: int, df: float) -> float:
         return float(dist.cdf(q)) - conf_level
 
     # start: Tukey's q for infinite df scaled by a t-type correction; Newton converges in a few steps
-    q = float(stats.norm.ppf(0.5 + conf_level / 2)) * math.sqrt(2) * (1 + math.log(k) / 2)
+    q = z_crit(conf_level) * math.sqrt(2) * (1 + math.log(k) / 2)
     for _ in range(50):
         gq = g(q)
         dens = float(dist.pdf(q))

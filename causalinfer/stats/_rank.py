@@ -17,6 +17,7 @@ from ..exceptions import ArgumentError, ArgumentTypeError, DataError
 from ..results import Diagnostic, EffectSize, Provenance, Result
 from ._inputs import one_sample, two_samples
 from ._ksamples import group_table, k_samples
+from ._normal import t_crit, t_pvalue
 from ._rankdist import psignrank, pwilcox, qsignrank, qwilcox, zeroin
 
 _TOL_ROOT = 1e-12
@@ -752,19 +753,18 @@ def brunner_munzel(
     se = math.sqrt(sx / (nx * ny**2) + sy / (ny * nx**2))
     stat = (p_hat - 0.5) / se
     df = (nx * sx + ny * sy) ** 2 / ((nx * sx) ** 2 / (nx - 1) + (ny * sy) ** 2 / (ny - 1))
-    from scipy import stats
 
     if alternative == "greater":
-        pval = float(stats.t.sf(stat, df))
-        q = float(stats.t.ppf(conf_level, df))
+        pval = t_pvalue(stat, df, "greater")
+        q = t_crit(conf_level, df, "greater")
         lo, hi = max(0.0, p_hat - q * se), 1.0
     elif alternative == "less":
-        pval = float(stats.t.cdf(stat, df))
-        q = float(stats.t.ppf(conf_level, df))
+        pval = t_pvalue(stat, df, "less")
+        q = t_crit(conf_level, df, "less")
         lo, hi = 0.0, min(1.0, p_hat + q * se)
     else:
-        pval = float(2 * stats.t.sf(abs(stat), df))
-        q = float(stats.t.ppf((1 + conf_level) / 2, df))
+        pval = t_pvalue(stat, df)
+        q = t_crit(conf_level, df)
         lo, hi = max(0.0, p_hat - q * se), min(1.0, p_hat + q * se)
     diags = []
     if min(nx, ny) < 10:

@@ -21,8 +21,9 @@ from ..exceptions import ArgumentError, ArgumentTypeError, AssumptionWarning, Da
 from ..results import Diagnostic, Provenance, Result
 from ._existence import check_existence
 from ._inputs import _frame_of, align_by_index
+from ._normal import coefficient_table_inference, t_crit, z_crit
 from ._normality import normality_diagnostic
-from ._sandwich import COV_TYPES, default_hac_lags, fit_glm, fit_least_squares
+from ._sandwich import COV_TYPES, default_hac_lags, fit_glm, fit_least_squares, normalize_cov_type
 from ._stable import check_squares
 
 __all__ = ["RegressionResult", "logit", "ols", "poisson", "wald_test"]
@@ -258,7 +259,7 @@ def _design(
 
 
 def _check_common(cov_type: Any, conf_level: Any, hac_lags: Any) -> tuple[str, float, int | None]:
-    cov_type = check_choice(cov_type, "cov_type", COV_TYPES)
+    cov_type = normalize_cov_type(cov_type, allowed=COV_TYPES)
     conf_level = check_conf_level(conf_level)
     lags = None if hac_lags is None else check_int(hac_lags, "hac_lags", minimum=0)
     if lags is not None and cov_type != "HAC":
@@ -268,26 +269,18 @@ def _check_common(cov_type: Any, conf_level: Any, hac_lags: Any) -> tuple[str, f
 
 # ---------------------------------------------------------------------------------------------- results
 def _terms(names: list[str], coef: np.ndarray, cov: np.ndarray, conf_level: float, df: float | None) -> pd.DataFrame:
-    from scipy import stats
-
     se = np.sqrt(np.diag(cov))
-    stat = coef / se
-    if df is None:
-        p = 2 * stats.norm.sf(np.abs(stat))
-        q = float(stats.norm.ppf(0.5 + conf_level / 2))
-    else:
-        p = 2 * stats.t.sf(np.abs(stat), df)
-        q = float(stats.t.ppf(0.5 + conf_level / 2, df))
+    stat, p, lo, hi = coefficient_table_inference(coef, se, conf_level, df)
     return pd.DataFrame(
         {
             "term": names,
             "estimate": coef,
             "std_error": se,
-            "ci_low": coef - q * se,
-            "ci_high": coef + q * se,
+            "ci_low": lo,
+            "ci_high": hi,
             "statistic": stat,
             "df": np.full(len(names), np.nan if df is None else df),
-            "pvalue": np.minimum(p, 1.0),
+            "pvalue": p,
         },
         columns=_TERM_COLUMNS,
     )
@@ -478,7 +471,8 @@ def ols(
     weights : array-like or str, optional
         Positive case weights (weighted least squares, as ``lm(weights=)``).
     cov_type : {"nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster", "HAC"}
-        Coefficient covariance: classical, ``sandwich::vcovHC`` types, one-way cluster-robust
+        Coefficient covariance (aliases such as ``"classical"``, ``"robust"`` = HC1 or ``"newey-west"`` are
+        accepted; see :func:`normalize_cov_type`): classical, ``sandwich::vcovHC`` types, one-way cluster-robust
         (``sandwich::vcovCL``, HC1 small-sample factor), or Newey-West HAC.
     cluster : array-like or str, optional
         Cluster labels (or column name) for ``cov_type="cluster"``; at least two clusters. With a Dataset that
@@ -1060,70 +1054,24 @@ def wald_test(result: RegressionResult, restrictions: Any, q: Any = None, *, con
     >>> w.statistic_name, w.df
     ('F', (2.0, 76.0))
     """
-    from scipy import stats
-
     if not isinstance(result, RegressionResult):
         raise ArgumentTypeError(f"`result` must be a RegressionResult from ols/logit/poisson; got {type(result).__name__}")
     assert result.terms is not None
     names = list(result.terms["term"])
-    beta = result.terms["estimate"].to_numpy()
-    V = result.details["cov"].to_numpy()
-    k = len(names)
-    restrictions = _restrictions_text(restrictions, names)
-    if isinstance(restrictions, str):
-        Rm, qv = _parse_restrictions(restrictions, names)
-        if q is not None:
-            raise ArgumentError("give `q` only with a restriction matrix; in text form write the right-hand side, e.g. 'x1 = 2'")
-        labels = [s.strip() for s in restrictions.split(",")]
-    else:
-        try:
-            raw = (
-                np.asarray(restrictions, dtype=float) if not isinstance(restrictions, pd.DataFrame) else restrictions.to_numpy(dtype=float)
-            )
-        except (TypeError, ValueError):
-            raise ArgumentTypeError(
-                f"`restrictions` must be text such as 'x1 = x2', a list of term names or restrictions, or a numeric "
-                f"matrix with one column per coefficient ({names}); got {show(restrictions)}"
-            ) from None
-        Rm = check_array(raw.reshape(1, -1) if raw.ndim == 1 else raw, "restrictions", ndim=2)
-        if Rm.shape[1] != k:
-            raise ArgumentError(f"`restrictions` must have one column per coefficient ({k}: {names}); got shape {Rm.shape}")
-        qv = np.zeros(Rm.shape[0]) if q is None else check_array(q, "q")
-        if qv.shape != (Rm.shape[0],):
-            raise ArgumentError(f"`q` must have one value per restriction ({Rm.shape[0]}); got {qv.size}")
-        labels = [
-            " + ".join(f"{c:g}*{nm}" for c, nm in zip(row, names, strict=True) if c != 0) + f" = {qq:g}"
-            for row, qq in zip(Rm, qv, strict=True)
-        ]
+    Rm, qv, labels = _restriction_matrix(_restrictions_text(restrictions, names), q, names)
     J = Rm.shape[0]
     if np.linalg.matrix_rank(Rm) < J:
         raise ArgumentError(f"the {J} restrictions are linearly dependent (rank {np.linalg.matrix_rank(Rm)}); remove redundant ones")
     level = (result.conf_level or 0.95) if conf_level is None else check_conf_level(conf_level)
-    diff = Rm @ beta - qv
-    RVR = Rm @ V @ Rm.T
+    diff = Rm @ result.terms["estimate"].to_numpy() - qv
+    RVR = Rm @ result.details["cov"].to_numpy() @ Rm.T
     W = float(diff @ np.linalg.solve(RVR, diff))
     fit = result.details["fit"]
-    is_t = fit.get("inference") == "t"
-    df_resid = float(fit.get("inference_df", fit["df_resid"]))  # G - 1 when the fit was asked for it
-    if is_t:
-        stat = W / J
-        p = float(stats.f.sf(stat, J, df_resid))
-        df: Any = (float(J), df_resid)
-        stat_name = "F"
-        qcrit = float(stats.t.ppf(0.5 + level / 2, df_resid))
-    else:
-        stat = W
-        p = float(stats.chi2.sf(stat, J))
-        df = float(J)
-        stat_name = "chi-squared"
-        qcrit = float(stats.norm.ppf(0.5 + level / 2))
+    stat, p, df, stat_name, qcrit = _wald_distribution(W, J, fit, level)
     se = np.sqrt(np.diag(RVR))
-    covname = fit.get("cov_type", "nonrobust")
-    method = f"Wald test of {J} linear restriction{'s' if J > 1 else ''} ({stat_name}, {covname} covariance)"
-    estimand = "H0: " + "; ".join(labels)
     common: dict[str, Any] = {
-        "method": method,
-        "estimand": estimand,
+        "method": f"Wald test of {J} linear restriction{'s' if J > 1 else ''} ({stat_name}, {fit.get('cov_type', 'nonrobust')} covariance)",
+        "estimand": "H0: " + "; ".join(labels),
         "statistic": stat,
         "statistic_name": stat_name,
         "df": df,
@@ -1134,22 +1082,48 @@ def wald_test(result: RegressionResult, restrictions: Any, q: Any = None, *, con
         "details": {"R": pd.DataFrame(Rm, columns=names), "q": qv, "wald": W},
         "provenance": result.provenance,
     }
+    lo, hi = diff - qcrit * se, diff + qcrit * se
     if J == 1:
         return Result(
-            estimate=float(diff[0]),
-            std_error=float(se[0]),
-            ci_low=float(diff[0] - qcrit * se[0]),
-            ci_high=float(diff[0] + qcrit * se[0]),
-            conf_level=level,
-            **common,
+            estimate=float(diff[0]), std_error=float(se[0]), ci_low=float(lo[0]), ci_high=float(hi[0]), conf_level=level, **common
         )
-    terms = pd.DataFrame(
-        {
-            "term": labels,
-            "estimate": diff,
-            "std_error": se,
-            "ci_low": diff - qcrit * se,
-            "ci_high": diff + qcrit * se,
-        }
-    )
+    terms = pd.DataFrame({"term": labels, "estimate": diff, "std_error": se, "ci_low": lo, "ci_high": hi})
     return Result(conf_level=level, terms=terms, **common)
+
+
+def _restriction_matrix(restrictions: Any, q: Any, names: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """``R``, ``q`` and a readable label per restriction, from text or from a numeric matrix."""
+    k = len(names)
+    if isinstance(restrictions, str):
+        if q is not None:
+            raise ArgumentError("give `q` only with a restriction matrix; in text form write the right-hand side, e.g. 'x1 = 2'")
+        Rm, qv = _parse_restrictions(restrictions, names)
+        return Rm, qv, [s.strip() for s in restrictions.split(",")]
+    try:
+        raw = np.asarray(restrictions, dtype=float) if not isinstance(restrictions, pd.DataFrame) else restrictions.to_numpy(dtype=float)
+    except (TypeError, ValueError):
+        raise ArgumentTypeError(
+            f"`restrictions` must be text such as 'x1 = x2', a list of term names or restrictions, or a numeric "
+            f"matrix with one column per coefficient ({names}); got {show(restrictions)}"
+        ) from None
+    Rm = check_array(raw.reshape(1, -1) if raw.ndim == 1 else raw, "restrictions", ndim=2)
+    if Rm.shape[1] != k:
+        raise ArgumentError(f"`restrictions` must have one column per coefficient ({k}: {names}); got shape {Rm.shape}")
+    qv = np.zeros(Rm.shape[0]) if q is None else check_array(q, "q")
+    if qv.shape != (Rm.shape[0],):
+        raise ArgumentError(f"`q` must have one value per restriction ({Rm.shape[0]}); got {qv.size}")
+    labels = [
+        " + ".join(f"{c:g}*{nm}" for c, nm in zip(row, names, strict=True) if c != 0) + f" = {qq:g}" for row, qq in zip(Rm, qv, strict=True)
+    ]
+    return Rm, qv, labels
+
+
+def _wald_distribution(W: float, J: int, fit: dict[str, Any], level: float) -> tuple[float, float, Any, str, float]:
+    """F on (J, t df) for least squares (t df: n - k, or G - 1 when asked), chi-squared on J for GLMs; and the critical value."""
+    from scipy import stats
+
+    if fit.get("inference") == "t":
+        df_resid = float(fit.get("inference_df", fit["df_resid"]))
+        stat = W / J
+        return stat, float(stats.f.sf(stat, J, df_resid)), (float(J), df_resid), "F", t_crit(level, df_resid)
+    return W, float(stats.chi2.sf(W, J)), float(J), "chi-squared", z_crit(level)

@@ -15,30 +15,13 @@ from ..exceptions import ArgumentTypeError, DataError
 from ..results import Diagnostic, EffectSize, Provenance, Result
 from ._effect_sizes import safe_standardized_differences
 from ._inputs import Samples, one_sample, two_samples
+from ._normal import t_interval_and_pvalue
 from ._normality import normality_diagnostic
 from ._stable import finite_or_refuse, mean_sd
 
+__all__ = ["t_interval_and_pvalue", "ttest"]  # the interval helper lives in _normal; re-exported for callers
+
 _EPS = np.finfo(float).eps
-
-
-def t_interval_and_pvalue(
-    estimate: float, se: float, df: float, null: float, alternative: str, conf_level: float
-) -> tuple[float, float, float, float]:
-    """t statistic, p-value and confidence limits for ``estimate`` with standard error ``se`` on ``df`` df."""
-    from scipy import stats
-
-    t = (estimate - null) / se
-    if alternative == "less":
-        p = float(stats.t.cdf(t, df))
-        lo, hi = -math.inf, estimate + se * float(stats.t.ppf(conf_level, df))
-    elif alternative == "greater":
-        p = float(stats.t.sf(t, df))
-        lo, hi = estimate - se * float(stats.t.ppf(conf_level, df)), math.inf
-    else:
-        p = float(2 * stats.t.sf(abs(t), df))
-        q = float(stats.t.ppf(0.5 + conf_level / 2, df))
-        lo, hi = estimate - q * se, estimate + q * se
-    return float(t), min(p, 1.0), lo, hi
 
 
 def _normality(sample: np.ndarray, label: str) -> Diagnostic:
