@@ -182,84 +182,11 @@ def mann_whitney(
         )
     if use_exact and n_tied == 0:
         method = "Wilcoxon rank sum exact test"
-        if alternative == "two-sided":
-            p = pwilcox(w - 1, nx, ny, lower=False) if w > nx * ny / 2 else pwilcox(w, nx, ny)
-            pval = min(2 * p, 1.0)
-        elif alternative == "greater":
-            pval = pwilcox(w - 1, nx, ny, lower=False)
-        else:
-            pval = pwilcox(w, nx, ny)
-        alpha = 1 - conf_level
-        diffs = np.sort(np.subtract.outer(a, b).ravel())
-        if alternative == "two-sided":
-            qu = qwilcox(alpha / 2, nx, ny) or 1
-            ql = nx * ny - qu
-            ach_alpha = 2 * pwilcox(qu - 1, nx, ny)
-            lo, hi = float(diffs[qu - 1]), float(diffs[ql])
-        else:
-            qu = qwilcox(alpha, nx, ny) or 1
-            ach_alpha = pwilcox(qu - 1, nx, ny)
-            if alternative == "greater":
-                lo, hi = float(diffs[qu - 1]), math.inf
-            else:
-                lo, hi = -math.inf, float(diffs[nx * ny - qu])
-        if ach_alpha - alpha > alpha / 2:
-            achieved = 1 - ach_alpha
-        est = float(np.median(diffs))
+        pval, lo, hi, est, achieved = _rank_sum_exact(a, b, w, alternative=alternative, conf_level=conf_level)
         details["exact"] = True
     else:
         method = "Wilcoxon rank sum test" + (" with continuity correction" if correct else "")
-        z0 = w - nx * ny / 2
-        n = nx + ny
-
-        def sigma_of(tt: np.ndarray) -> float:
-            return math.sqrt((nx * ny / 12) * ((n + 1) - float(np.sum(tt**3 - tt)) / (n * (n - 1))))
-
-        corr = (math.copysign(0.5, z0) if z0 != 0 else 0.0) if alternative == "two-sided" else (0.5 if alternative == "greater" else -0.5)
-        if not correct:
-            corr = 0.0
-        z = (z0 - corr) / sigma_of(ties)
-        pval = _norm_p(z, alternative)
-
-        def wfun(d: float, use_corr: bool) -> float:
-            dr, tt = _rank_ties(np.concatenate([a - d, b]))
-            dz = float(dr[:nx].sum() - nx * (nx + 1) / 2 - nx * ny / 2)
-            c = 0.0
-            if use_corr:
-                c = (
-                    (math.copysign(0.5, dz) if dz != 0 else 0.0)
-                    if alternative == "two-sided"
-                    else (0.5 if alternative == "greater" else -0.5)
-                )
-            sig = sigma_of(tt)
-            if sig == 0:
-                raise DataError(
-                    "each sample is constant, so every shifted comparison is tied and the confidence interval of the shift is undefined"
-                )
-            return (dz - c) / sig
-
-        alpha = 1 - conf_level
-        mumin = float(a.min() - b.max())
-        mumax = float(a.max() - b.min())
-        w_lo, w_hi = wfun(mumin, correct), wfun(mumax, correct)
-
-        def root(zq: float) -> float:
-            fl = w_lo - zq
-            if fl <= 0:
-                return mumin
-            fu = w_hi - zq
-            if fu >= 0:
-                return mumax
-            return zeroin(lambda d: wfun(d, correct) - zq, mumin, mumax, fl, fu, _TOL_ROOT)
-
-        if alternative == "two-sided":
-            lo, hi = root(_qnorm(alpha / 2, upper=True)), root(_qnorm(alpha / 2))
-        elif alternative == "greater":
-            lo, hi = root(_qnorm(alpha, upper=True)), math.inf
-        else:
-            lo, hi = -math.inf, root(_qnorm(alpha))
-        e_lo, e_hi = wfun(mumin, False), wfun(mumax, False)
-        est = zeroin(lambda d: wfun(d, False), mumin, mumax, e_lo, e_hi, _TOL_ROOT)
+        pval, lo, hi, est = _rank_sum_normal(a, b, w, ties, alternative=alternative, conf_level=conf_level, correct=correct)
         details["exact"] = False
     details["achieved_conf_level"] = achieved
     rb = 2 * w / (nx * ny) - 1
@@ -296,6 +223,94 @@ def mann_whitney(
         details=details,
         provenance=Provenance.current(data_fingerprint=s.fingerprint),
     )
+
+
+def _rank_sum_exact(
+    a: np.ndarray, b: np.ndarray, w: float, *, alternative: str, conf_level: float
+) -> tuple[float, float, float, float, float]:
+    """Exact p-value, interval for the shift (order statistics of the pairwise differences), estimate, achieved level."""
+    nx, ny = a.size, b.size
+    achieved = conf_level
+    if alternative == "two-sided":
+        p = pwilcox(w - 1, nx, ny, lower=False) if w > nx * ny / 2 else pwilcox(w, nx, ny)
+        pval = min(2 * p, 1.0)
+    elif alternative == "greater":
+        pval = pwilcox(w - 1, nx, ny, lower=False)
+    else:
+        pval = pwilcox(w, nx, ny)
+    alpha = 1 - conf_level
+    diffs = np.sort(np.subtract.outer(a, b).ravel())
+    if alternative == "two-sided":
+        qu = qwilcox(alpha / 2, nx, ny) or 1
+        ql = nx * ny - qu
+        ach_alpha = 2 * pwilcox(qu - 1, nx, ny)
+        lo, hi = float(diffs[qu - 1]), float(diffs[ql])
+    else:
+        qu = qwilcox(alpha, nx, ny) or 1
+        ach_alpha = pwilcox(qu - 1, nx, ny)
+        if alternative == "greater":
+            lo, hi = float(diffs[qu - 1]), math.inf
+        else:
+            lo, hi = -math.inf, float(diffs[nx * ny - qu])
+    if ach_alpha - alpha > alpha / 2:
+        achieved = 1 - ach_alpha
+    est = float(np.median(diffs))
+    return pval, lo, hi, est, achieved
+
+
+def _rank_sum_normal(
+    a: np.ndarray, b: np.ndarray, w: float, ties: np.ndarray, *, alternative: str, conf_level: float, correct: bool
+) -> tuple[float, float, float, float]:
+    """Normal-approximation p-value and R's asymptotic interval and estimate for the shift (inverting the test)."""
+    nx, ny = a.size, b.size
+    z0 = w - nx * ny / 2
+    n = nx + ny
+
+    def sigma_of(tt: np.ndarray) -> float:
+        return math.sqrt((nx * ny / 12) * ((n + 1) - float(np.sum(tt**3 - tt)) / (n * (n - 1))))
+
+    corr = (math.copysign(0.5, z0) if z0 != 0 else 0.0) if alternative == "two-sided" else (0.5 if alternative == "greater" else -0.5)
+    if not correct:
+        corr = 0.0
+    z = (z0 - corr) / sigma_of(ties)
+    pval = _norm_p(z, alternative)
+
+    def wfun(d: float, use_corr: bool) -> float:
+        dr, tt = _rank_ties(np.concatenate([a - d, b]))
+        dz = float(dr[:nx].sum() - nx * (nx + 1) / 2 - nx * ny / 2)
+        c = 0.0
+        if use_corr:
+            c = (math.copysign(0.5, dz) if dz != 0 else 0.0) if alternative == "two-sided" else (0.5 if alternative == "greater" else -0.5)
+        sig = sigma_of(tt)
+        if sig == 0:
+            raise DataError(
+                "each sample is constant, so every shifted comparison is tied and the confidence interval of the shift is undefined"
+            )
+        return (dz - c) / sig
+
+    alpha = 1 - conf_level
+    mumin = float(a.min() - b.max())
+    mumax = float(a.max() - b.min())
+    w_lo, w_hi = wfun(mumin, correct), wfun(mumax, correct)
+
+    def root(zq: float) -> float:
+        fl = w_lo - zq
+        if fl <= 0:
+            return mumin
+        fu = w_hi - zq
+        if fu >= 0:
+            return mumax
+        return zeroin(lambda d: wfun(d, correct) - zq, mumin, mumax, fl, fu, _TOL_ROOT)
+
+    if alternative == "two-sided":
+        lo, hi = root(_qnorm(alpha / 2, upper=True)), root(_qnorm(alpha / 2))
+    elif alternative == "greater":
+        lo, hi = root(_qnorm(alpha, upper=True)), math.inf
+    else:
+        lo, hi = -math.inf, root(_qnorm(alpha))
+    e_lo, e_hi = wfun(mumin, False), wfun(mumax, False)
+    est = zeroin(lambda d: wfun(d, False), mumin, mumax, e_lo, e_hi, _TOL_ROOT)
+    return pval, lo, hi, est
 
 
 def wilcoxon(
@@ -389,7 +404,6 @@ def wilcoxon(
     n_tied = int(ties[ties > 1].sum())
     details: dict[str, Any] = {"n_zero": n_zero}
     achieved = conf_level
-    alpha = 1 - conf_level
     if use_exact and n_tied == 0 and n_zero == 0 and n > _MAX_EXACT_SR:
         raise ArgumentError(
             f"`exact=True` with {n} non-zero differences would take too long (limit {_MAX_EXACT_SR}); use exact=False "
@@ -397,74 +411,13 @@ def wilcoxon(
         )
     if use_exact and n_tied == 0 and n_zero == 0:
         method = "Wilcoxon signed rank exact test"
-        if alternative == "two-sided":
-            p = psignrank(v - 1, n, lower=False) if v > n * (n + 1) / 4 else psignrank(v, n)
-            pval = min(2 * p, 1.0)
-        elif alternative == "greater":
-            pval = psignrank(v - 1, n, lower=False)
-        else:
-            pval = psignrank(v, n)
-        xx = xs + mu
-        walsh = np.add.outer(xx, xx)[np.triu_indices(n)]
-        walsh = np.sort(walsh) / 2
-        m = n * (n + 1) // 2
-        if alternative == "two-sided":
-            qu = qsignrank(alpha / 2, n) or 1
-            ql = m - qu
-            ach_alpha = 2 * psignrank(qu - 1, n)
-            lo, hi = float(walsh[qu - 1]), float(walsh[ql])
-        else:
-            qu = qsignrank(alpha, n) or 1
-            ach_alpha = psignrank(qu - 1, n)
-            if alternative == "greater":
-                lo, hi = float(walsh[qu - 1]), math.inf
-            else:
-                lo, hi = -math.inf, float(walsh[m - qu])
-        if ach_alpha - alpha > alpha / 2:
-            achieved = 1 - float(f"{ach_alpha:.2g}")
-        est = float(np.median(walsh))
+        pval, lo, hi, est, achieved = _signed_rank_exact(xs + mu, v, alternative=alternative, conf_level=conf_level)
         details["exact"] = True
     else:
         method = "Wilcoxon signed rank test" + (" with continuity correction" if correct else "")
-        z0 = v - n * (n + 1) / 4
-        sigma = math.sqrt(n * (n + 1) * (2 * n + 1) / 24 - float(np.sum(ties**3 - ties)) / 48)
-        corr = 0.0
-        if correct:
-            corr = (
-                (math.copysign(0.5, z0) if z0 != 0 else 0.0) if alternative == "two-sided" else (0.5 if alternative == "greater" else -0.5)
-            )
-        pval = _norm_p((z0 - corr) / sigma, alternative)
-        xx = xs + mu
-
-        def wfun(dd: float, use_corr: bool) -> float:
-            xd = xx - dd
-            xd = xd[xd != 0]
-            nx = xd.size
-            dr, tt = _rank_ties(np.abs(xd))
-            zd = float(dr[xd > 0].sum()) - nx * (nx + 1) / 4
-            sig = math.sqrt(nx * (nx + 1) * (2 * nx + 1) / 24 - float(np.sum(tt**3 - tt)) / 48)
-            c = 0.0
-            if use_corr:
-                c = (
-                    (math.copysign(0.5, zd) if zd != 0 else 0.0)
-                    if alternative == "two-sided"
-                    else (0.5 if alternative == "greater" else -0.5)
-                )
-            return (zd - c) / sig if sig > 0 else math.nan
-
-        w_lo = wfun(float(xx.min()), correct)
-        w_hi = wfun(float(xx.max()), correct) if math.isfinite(w_lo) else math.nan
-        if math.isfinite(w_lo) and math.isfinite(w_hi):
-            lo, hi, est, achieved = _signed_rank_normal_interval(xx, wfun, alternative=alternative, conf_level=conf_level, correct=correct)
-        else:
-            # R computes V and its p-value here, and stops only when asked for the interval ("cannot compute
-            # confidence interval when all observations are zero or tied"): report the test, leave the interval out
-            lo = hi = None
-            est = float(np.median(xx))
-            details["interval_note"] = (
-                "all non-zero differences are tied, so no confidence interval of the pseudomedian can be computed "
-                "(R's wilcox.test stops there with conf.int = TRUE); the estimate is their common value"
-            )
+        pval, lo, hi, est, achieved = _signed_rank_normal(
+            xs + mu, v, ties, alternative=alternative, conf_level=conf_level, correct=correct, details=details
+        )
         details["exact"] = False
     details["achieved_conf_level"] = achieved
     return _signed_rank_result(
@@ -487,6 +440,80 @@ def wilcoxon(
         exact=exact,
         details=details,
     )
+
+
+def _signed_rank_normal(
+    xx: np.ndarray, v: float, ties: np.ndarray, *, alternative: str, conf_level: float, correct: bool, details: dict[str, Any]
+) -> tuple[float, float | None, float | None, float, float]:
+    """Normal-approximation p-value (tie-corrected), and R's asymptotic interval and estimate of the pseudomedian."""
+    n = xx.size
+    achieved = conf_level
+    z0 = v - n * (n + 1) / 4
+    sigma = math.sqrt(n * (n + 1) * (2 * n + 1) / 24 - float(np.sum(ties**3 - ties)) / 48)
+    corr = 0.0
+    if correct:
+        corr = (math.copysign(0.5, z0) if z0 != 0 else 0.0) if alternative == "two-sided" else (0.5 if alternative == "greater" else -0.5)
+    pval = _norm_p((z0 - corr) / sigma, alternative)
+
+    def wfun(dd: float, use_corr: bool) -> float:
+        xd = xx - dd
+        xd = xd[xd != 0]
+        nx = xd.size
+        dr, tt = _rank_ties(np.abs(xd))
+        zd = float(dr[xd > 0].sum()) - nx * (nx + 1) / 4
+        sig = math.sqrt(nx * (nx + 1) * (2 * nx + 1) / 24 - float(np.sum(tt**3 - tt)) / 48)
+        c = 0.0
+        if use_corr:
+            c = (math.copysign(0.5, zd) if zd != 0 else 0.0) if alternative == "two-sided" else (0.5 if alternative == "greater" else -0.5)
+        return (zd - c) / sig if sig > 0 else math.nan
+
+    w_lo = wfun(float(xx.min()), correct)
+    w_hi = wfun(float(xx.max()), correct) if math.isfinite(w_lo) else math.nan
+    if math.isfinite(w_lo) and math.isfinite(w_hi):
+        lo, hi, est, achieved = _signed_rank_normal_interval(xx, wfun, alternative=alternative, conf_level=conf_level, correct=correct)
+    else:
+        # R computes V and its p-value here, and stops only when asked for the interval ("cannot compute
+        # confidence interval when all observations are zero or tied"): report the test, leave the interval out
+        lo = hi = None
+        est = float(np.median(xx))
+        details["interval_note"] = (
+            "all non-zero differences are tied, so no confidence interval of the pseudomedian can be computed "
+            "(R's wilcox.test stops there with conf.int = TRUE); the estimate is their common value"
+        )
+    return pval, lo, hi, est, achieved
+
+
+def _signed_rank_exact(xx: np.ndarray, v: float, *, alternative: str, conf_level: float) -> tuple[float, float, float, float, float]:
+    """Exact p-value, Walsh-average interval and estimate of the pseudomedian, and the achieved level."""
+    n = xx.size
+    alpha = 1 - conf_level
+    achieved = conf_level
+    if alternative == "two-sided":
+        p = psignrank(v - 1, n, lower=False) if v > n * (n + 1) / 4 else psignrank(v, n)
+        pval = min(2 * p, 1.0)
+    elif alternative == "greater":
+        pval = psignrank(v - 1, n, lower=False)
+    else:
+        pval = psignrank(v, n)
+    walsh = np.add.outer(xx, xx)[np.triu_indices(n)]
+    walsh = np.sort(walsh) / 2
+    m = n * (n + 1) // 2
+    if alternative == "two-sided":
+        qu = qsignrank(alpha / 2, n) or 1
+        ql = m - qu
+        ach_alpha = 2 * psignrank(qu - 1, n)
+        lo, hi = float(walsh[qu - 1]), float(walsh[ql])
+    else:
+        qu = qsignrank(alpha, n) or 1
+        ach_alpha = psignrank(qu - 1, n)
+        if alternative == "greater":
+            lo, hi = float(walsh[qu - 1]), math.inf
+        else:
+            lo, hi = -math.inf, float(walsh[m - qu])
+    if ach_alpha - alpha > alpha / 2:
+        achieved = 1 - float(f"{ach_alpha:.2g}")
+    est = float(np.median(walsh))
+    return pval, lo, hi, est, achieved
 
 
 def _signed_rank_normal_interval(
