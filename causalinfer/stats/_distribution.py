@@ -295,8 +295,6 @@ def ks_test(
     alternative = check_alternative(alternative)
     if exact is not None and not isinstance(exact, bool):
         raise ArgumentTypeError(f"`exact` must be True, False or None; got {exact!r}")
-    from scipy import stats
-
     if group is not None:
         two = True
     elif y is None:
@@ -309,25 +307,7 @@ def ks_test(
         s = two_samples(x, y, data=data, group=group, levels=levels)
         a, b = s.arrays
         nx, ny = a.size, b.size
-        use_exact = (nx * ny < 10000) if exact is None else exact
-        w = np.concatenate([a, b])
-        order = np.argsort(w, kind="stable")
-        z = np.cumsum(np.where(order < nx, 1 / nx, -1 / ny))
-        ws = np.sort(w)
-        has_ties = np.unique(w).size < nx + ny
-        if has_ties:
-            z = z[np.append(np.nonzero(np.diff(ws) != 0)[0], nx + ny - 1)]
-        if alternative == "two-sided":
-            d = float(np.max(np.abs(z)))
-        elif alternative == "greater":
-            d = float(np.max(z))
-        else:
-            d = float(-np.min(z))
-        if use_exact:
-            p = _psmirnov_exact_upper(d, nx, ny, w, alternative == "two-sided")
-        else:
-            m = nx * ny / (nx + ny)
-            p = _kolmogorov_sf(math.sqrt(m) * d) if alternative == "two-sided" else math.exp(-2 * m * d * d)
+        d, p, use_exact, w = _ks_two_sample(a, b, alternative, exact)
         method = ("Exact" if use_exact else "Asymptotic") + " two-sample Kolmogorov-Smirnov test"
         n_tied = int(nx + ny - np.unique(w).size)
         estimand = f"equality of the distributions of {s.names[0]} and {s.names[1]}"
@@ -339,23 +319,7 @@ def ks_test(
         n = a.size
         cdf, dname = _resolve_cdf(y, tuple(args))
         n_tied = int(n - np.unique(a).size)
-        use_exact = (n < 100 and n_tied == 0) if exact is None else exact
-        f = np.asarray(cdf(np.sort(a)), dtype=float) - np.arange(n) / n
-        if not np.all(np.isfinite(f)):
-            raise DataError("the null CDF returned non-finite values for some `x`; check the distribution parameters in `args`")
-        if alternative == "two-sided":
-            d = float(max(np.max(f), np.max(1 / n - f)))
-        elif alternative == "greater":
-            d = float(np.max(1 / n - f))
-        else:
-            d = float(np.max(f))
-        if use_exact:
-            if alternative == "two-sided":
-                p = float(stats.kstwo.sf(d, n))
-            else:
-                p = _kolmogorov1x_sf(d, n)
-        else:
-            p = _kolmogorov_sf(math.sqrt(n) * d) if alternative == "two-sided" else math.exp(-2 * n * d * d)
+        d, p, use_exact = _ks_one_sample(a, cdf, alternative, exact, n_tied)
         method = ("Exact" if use_exact else "Asymptotic") + " one-sample Kolmogorov-Smirnov test"
         estimand = f"{s.names[0]} follows {dname}"
         fp = s.fingerprint
@@ -382,6 +346,58 @@ def ks_test(
         details={"exact": use_exact},
         provenance=Provenance.current(data_fingerprint=fp),
     )
+
+
+def _ks_two_sample(a: np.ndarray, b: np.ndarray, alternative: str, exact: bool | None) -> tuple[float, float, bool, np.ndarray]:
+    """Two-sample statistic (ties handled as R 4.2), exact or asymptotic p-value: (d, p, exact, pooled data)."""
+    nx, ny = a.size, b.size
+    use_exact = (nx * ny < 10000) if exact is None else exact
+    w = np.concatenate([a, b])
+    order = np.argsort(w, kind="stable")
+    z = np.cumsum(np.where(order < nx, 1 / nx, -1 / ny))
+    ws = np.sort(w)
+    has_ties = np.unique(w).size < nx + ny
+    if has_ties:
+        z = z[np.append(np.nonzero(np.diff(ws) != 0)[0], nx + ny - 1)]
+    if alternative == "two-sided":
+        d = float(np.max(np.abs(z)))
+    elif alternative == "greater":
+        d = float(np.max(z))
+    else:
+        d = float(-np.min(z))
+    if use_exact:
+        p = _psmirnov_exact_upper(d, nx, ny, w, alternative == "two-sided")
+    else:
+        m = nx * ny / (nx + ny)
+        p = _kolmogorov_sf(math.sqrt(m) * d) if alternative == "two-sided" else math.exp(-2 * m * d * d)
+    return d, p, use_exact, w
+
+
+def _ks_one_sample(
+    a: np.ndarray, cdf: Callable[[np.ndarray], np.ndarray], alternative: str, exact: bool | None, n_tied: int
+) -> tuple[float, float, bool]:
+    """One-sample statistic against ``cdf`` and its exact or asymptotic p-value: (d, p, exact)."""
+    from scipy import stats
+
+    n = a.size
+    use_exact = (n < 100 and n_tied == 0) if exact is None else exact
+    f = np.asarray(cdf(np.sort(a)), dtype=float) - np.arange(n) / n
+    if not np.all(np.isfinite(f)):
+        raise DataError("the null CDF returned non-finite values for some `x`; check the distribution parameters in `args`")
+    if alternative == "two-sided":
+        d = float(max(np.max(f), np.max(1 / n - f)))
+    elif alternative == "greater":
+        d = float(np.max(1 / n - f))
+    else:
+        d = float(np.max(f))
+    if use_exact:
+        if alternative == "two-sided":
+            p = float(stats.kstwo.sf(d, n))
+        else:
+            p = _kolmogorov1x_sf(d, n)
+    else:
+        p = _kolmogorov_sf(math.sqrt(n) * d) if alternative == "two-sided" else math.exp(-2 * n * d * d)
+    return d, p, use_exact
 
 
 def _kolmogorov1x_sf(x: float, n: int) -> float:

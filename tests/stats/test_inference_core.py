@@ -90,3 +90,18 @@ def test_t_and_normal_inference_goes_through_the_helpers() -> None:
 def test_one_normality_diagnostic() -> None:
     users = [p.name for p in STATS.glob("*.py") if "shapiro(" in p.read_text(encoding="utf-8")]
     assert users == [], users
+
+
+def test_stats_functions_fit_on_a_screen() -> None:
+    """Every function of the stats package is at most 80 lines long (docstring excluded): long ones are split into named steps."""
+    long = []
+    for path in sorted(STATS.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                body = node.body
+                has_doc = isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and len(body) > 1
+                start = body[1].lineno if has_doc else body[0].lineno
+                length = (node.end_lineno or start) - start + 1
+                if length > 80:
+                    long.append(f"{path.name}:{node.name} ({length} lines)")
+    assert long == []
