@@ -23,6 +23,8 @@ SCALED = {
     "ttest_pooled": lambda a, b: ci.stats.ttest(a, b, equal_var=True),
     "ttest_paired": lambda a, b: ci.stats.ttest(a, b, paired=True),
     "mean_ci": lambda a, b: ci.stats.mean_ci(a),
+    "ztest_one": lambda a, b: ci.stats.ztest(a, sigma=float(np.max(a))),
+    "ztest_two": lambda a, b: ci.stats.ztest(a, b, sigma=float(np.max(a)), sigma_y=float(np.max(b))),
     "tost": lambda a, b: ci.stats.tost(a, b, bounds=(-float(np.max(a)), float(np.max(a)))),
 }
 
