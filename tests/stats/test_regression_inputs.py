@@ -113,3 +113,18 @@ def test_robust_glm_header_is_the_robust_wald_test() -> None:
     assert r.statistic == fit["wald_statistic"] and r.statistic_name == "Wald chi-squared"
     classical = ci.stats.logit("b ~ x + z", data=DF)
     assert classical.statistic == classical.details["fit"]["lr_statistic"]
+
+
+def test_cluster_g_minus_one_matches_statsmodels() -> None:
+    """statsmodels' OLS(cov_type="cluster", use_t=True) (tests/reference/cluster_df_statsmodels.py)."""
+    sm = load_reference("cluster_df_statsmodels")
+    r = ci.stats.ols("y ~ x1 + x2", data=_cluster_frame(), cov_type="cluster", cluster="cluster", cluster_df="G-1")
+    t = r.to_frame()
+    assert r.details["fit"]["inference_df"] == sm["df_resid_inference"]
+    np.testing.assert_allclose(t["std_error"], sm["std_error"], rtol=1e-9)
+    np.testing.assert_allclose(t["pvalue"], sm["pvalue"], rtol=1e-7)
+    np.testing.assert_allclose(t["ci_low"], sm["ci_low"], rtol=1e-9)
+    np.testing.assert_allclose(t["ci_high"], sm["ci_high"], rtol=1e-9)
+    assert r.statistic == pytest.approx(sm["wald_f"], rel=1e-9)
+    assert r.df[1] == sm["wald_df_denom"]
+    assert r.pvalue == pytest.approx(sm["wald_pvalue"], rel=1e-7)
