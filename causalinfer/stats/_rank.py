@@ -195,7 +195,17 @@ def mann_whitney(
         "rank_biserial", rb, rb_lo, rb_hi, conf_level, "2U/(n_x n_y) - 1; Fisher z interval with se sqrt((n_x+n_y+1)/(3 n_x n_y))"
     )
     diags = [_tie_diagnostic(n_tied, exact is True)]
-    if achieved < conf_level:
+    if lo is None:
+        diags.append(
+            Diagnostic(
+                "interval",
+                "warn",
+                None,
+                "each sample is constant, so every shifted comparison is tied and no confidence interval of the shift can be "
+                "computed (R's wilcox.test stops there with conf.int = TRUE); the estimate is the difference of the two values",
+            )
+        )
+    elif achieved < conf_level:
         diags.append(
             Diagnostic(
                 "conf_level",
@@ -211,7 +221,7 @@ def mann_whitney(
         estimate=est,
         ci_low=lo,
         ci_high=hi,
-        conf_level=achieved,
+        conf_level=achieved if lo is not None else None,
         statistic=w,
         statistic_name="W",
         pvalue=min(pval, 1.0),
@@ -260,7 +270,7 @@ def _rank_sum_exact(
 
 def _rank_sum_normal(
     a: np.ndarray, b: np.ndarray, w: float, ties: np.ndarray, *, alternative: str, conf_level: float, correct: bool
-) -> tuple[float, float, float, float]:
+) -> tuple[float, float | None, float | None, float]:
     """Normal-approximation p-value and R's asymptotic interval and estimate for the shift (inverting the test)."""
     nx, ny = a.size, b.size
     z0 = w - nx * ny / 2
@@ -291,7 +301,11 @@ def _rank_sum_normal(
     alpha = 1 - conf_level
     mumin = float(a.min() - b.max())
     mumax = float(a.max() - b.min())
-    w_lo, w_hi = wfun(mumin, correct), wfun(mumax, correct)
+    try:
+        w_lo, w_hi = wfun(mumin, correct), wfun(mumax, correct)
+    except DataError:
+        # both samples constant: R reports W and its p-value and stops only when asked for the interval
+        return pval, None, None, float(np.median(np.subtract.outer(a, b)))
 
     def root(zq: float) -> float:
         fl = w_lo - zq

@@ -62,6 +62,10 @@ out$wilcoxon_tied <- list(
   list(x = c(0, 0, 0, 0), statistic = num(w0$statistic), pvalue = num(w0$p.value))
 )
 
+# Wilcoxon rank sum with two constant samples (W and p; R stops only when asked for the interval)
+m1 <- suppressWarnings(wilcox.test(c(1, 1, 1), c(2, 2, 2)))
+out$mann_whitney_constant <- list(x = c(1, 1, 1), y = c(2, 2, 2), statistic = num(m1$statistic), pvalue = num(m1$p.value))
+
 # Cluster-robust OLS: sandwich::vcovCL (HC1) with t tests on n - k df and on G - 1 df
 set.seed(3)
 G <- 12; m <- 8

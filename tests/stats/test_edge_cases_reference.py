@@ -132,3 +132,11 @@ def test_wilcoxon_all_tied(case: dict) -> None:
     assert r.pvalue == pytest.approx(case["pvalue"], rel=1e-12)
     if r.ci_low is None:
         assert any(d.name == "interval" and d.status == "warn" for d in r.diagnostics)
+
+
+def test_mann_whitney_constant_samples() -> None:
+    ref = REF["mann_whitney_constant"]
+    r = ci.stats.mann_whitney(ref["x"], ref["y"])
+    assert r.statistic == ref["statistic"]
+    assert r.pvalue == pytest.approx(ref["pvalue"], rel=1e-12)
+    assert r.ci_low is None and any(d.name == "interval" and d.status == "warn" for d in r.diagnostics)

@@ -133,7 +133,7 @@ def test_tie_and_zero_diagnostics():
         (ci.stats.mann_whitney, ([1.0, 2.0],), {}, ci.ArgumentError, "`y`"),
         (ci.stats.mann_whitney, ([1.0, 2.0], []), {}, ci.DataError, "at least 1"),
         (ci.stats.mann_whitney, ([1.0, 1.0], [1.0]), {}, ci.DataError, "all values are identical"),
-        (ci.stats.mann_whitney, ([1.0, 1.0, 1.0], [2.0, 2.0]), {}, ci.DataError, "each sample is constant"),
+        (ci.stats.mann_whitney, ([1.0, 1.0, 1.0], [1.0, 1.0]), {}, ci.DataError, "all values are identical"),
         (ci.stats.mann_whitney, ([1.0, np.nan], [1.0, 2.0]), {}, ci.DataError, "missing value"),
         (ci.stats.mann_whitney, ([1.0, 2.0], [1.0, 3.0]), {"alternative": "two.sided"}, ci.ArgumentError, "alternative"),
         (ci.stats.mann_whitney, ([1.0, 2.0], [1.0, 3.0]), {"conf_level": 95}, ci.ArgumentError, "conf_level"),
