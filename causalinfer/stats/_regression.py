@@ -118,9 +118,14 @@ def _caller_namespaces(depth: int) -> list[dict[str, Any]]:
     return [dict(frame.f_locals), frame.f_globals]
 
 
-def _refuse_datetime(frame: pd.DataFrame, columns: list[Any], where: str) -> None:
-    """Dates are not numbers: patsy would make one indicator per date, which then looks like rank deficiency."""
+def _refuse_datetime(frame: pd.DataFrame, columns: list[Any], where: str, formula: str | None = None) -> None:
+    """Dates are not numbers: patsy would make one indicator per date, which then looks like rank deficiency.
+
+    A date wrapped in ``C(...)`` in a formula is an explicit request for one indicator per date and is kept.
+    """
     for c in columns:
+        if formula is not None and re.search(r"C\(\s*" + re.escape(str(c)) + r"\s*[,)]", formula):
+            continue
         dtype = frame[c].dtype
         if pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype):
             kind = "a datetime" if pd.api.types.is_datetime64_any_dtype(dtype) else "a timedelta"
@@ -148,7 +153,7 @@ def _formula_design(
         raise DataError(
             f"missing values (NaN) in column(s) used by the formula: {parts}; drop those rows first, e.g. data.dropna(subset=[...])"
         )
-    _refuse_datetime(frame, used, "the formula")
+    _refuse_datetime(frame, used, "the formula", formula)
     response = lhs.strip()
     if response in frame.columns and not (pd.api.types.is_numeric_dtype(frame[response]) or pd.api.types.is_bool_dtype(frame[response])):
         raise DataError(f"the outcome {response!r} must be numeric (or boolean); got a column of dtype {frame[response].dtype}")

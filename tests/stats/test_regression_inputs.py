@@ -128,3 +128,9 @@ def test_cluster_g_minus_one_matches_statsmodels() -> None:
     assert r.statistic == pytest.approx(sm["wald_f"], rel=1e-9)
     assert r.df[1] == sm["wald_df_denom"]
     assert r.pvalue == pytest.approx(sm["wald_pvalue"], rel=1e-7)
+
+
+def test_datetime_in_c_is_an_explicit_factor() -> None:
+    frame = DF.iloc[:12].assign(d=pd.to_datetime(["2020-01-01", "2020-02-01", "2020-03-01"] * 4))
+    r = ci.stats.ols("y ~ x + C(d)", data=frame)
+    assert len(r.terms) == 4
