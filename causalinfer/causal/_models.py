@@ -190,14 +190,16 @@ class OLSFit:
 
 
 def fit_ols(X: np.ndarray, y: np.ndarray) -> OLSFit:
-    """Least squares through a QR decomposition (accurate when columns differ in scale by orders of magnitude)."""
-    from scipy.linalg import solve_triangular
+    """Least squares through the stats module's QR solver (accurate when columns differ in scale by orders of magnitude).
+
+    This is the influence-function specialisation of the one least-squares core (``stats._sandwich``): the same
+    coefficients, with the bread scaled by n as the estimators' influence functions need it.
+    """
+    from ..stats._sandwich import qr_least_squares
 
     n = X.shape[0]
-    Q, R = np.linalg.qr(X)
-    coef = solve_triangular(R, Q.T @ y)
-    Rinv = solve_triangular(R, np.eye(R.shape[0]))
-    return OLSFit(coef=coef, resid=y - X @ coef, bread=n * (Rinv @ Rinv.T))
+    coef, rinv, _, _ = qr_least_squares(X, y)
+    return OLSFit(coef=coef, resid=y - X @ coef, bread=n * (rinv @ rinv.T))
 
 
 # ---------------------------------------------------------------------- scikit-learn nuisance models

@@ -10,10 +10,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validation import check_choice
 from ..data import Dataset, as_dataset
 from ..exceptions import AssumptionWarning, RoleError
 from ..results import Diagnostic
+from ..stats._sandwich import normalize_cov_type
 from ._linalg import COV_TYPES
 
 
@@ -54,7 +54,7 @@ def check_cov_type(cov_type: Any, cluster: str | None) -> str:
     """Resolve ``cov_type`` (None means 'cluster' when a cluster is set, else 'HC1')."""
     if cov_type is None:
         return "cluster" if cluster is not None else "HC1"
-    cov_type = check_choice(cov_type, "cov_type", COV_TYPES)
+    cov_type = normalize_cov_type(cov_type, allowed=COV_TYPES)
     if cov_type == "cluster" and cluster is None:
         raise RoleError("`cov_type` 'cluster' needs a `cluster` column; pass cluster='column' or choose cov_type='HC1'")
     return cov_type
@@ -98,7 +98,7 @@ def terms_frame(names: Sequence[str], coef: np.ndarray, se: np.ndarray, df: floa
 
 def cov_label(cov_type: str) -> str:
     return {
-        "classical": "classical (homoskedastic) standard errors",
+        "nonrobust": "classical (homoskedastic) standard errors",
         "HC0": "heteroskedasticity-robust (HC0) standard errors",
         "HC1": "heteroskedasticity-robust (HC1) standard errors",
         "cluster": "cluster-robust (CR1) standard errors",

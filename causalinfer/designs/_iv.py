@@ -88,7 +88,7 @@ def fit_2sls(
     df2 = n - zz.shape[1]
     f_classical = ((rss_r - rss_u) / q) / (rss_u / df2) if rss_u > 0 else math.inf
     idx = list(range(1, 1 + q))
-    f_robust = wald_test(first.coef, first.cov, idx) / q if cov_type != "classical" else None
+    f_robust = wald_test(first.coef, first.cov, idx) / q if cov_type != "nonrobust" else None
     partial_r2 = (rss_r - rss_u) / rss_r if rss_r > 0 else math.nan
     if rss_r - rss_u <= 1e-12 * max(rss_r, 1.0):
         raise DataError(

@@ -2,7 +2,7 @@
 
 The covariance conventions follow R's ``sandwich`` package so that results can be checked against it:
 
-* ``"classical"``: :math:`\\hat\\sigma^2 (X'WX)^{-1}` with :math:`\\hat\\sigma^2 = \\sum w_i u_i^2 / (n - k)`;
+* ``"nonrobust"`` (also spelled ``"classical"``): :math:`\\hat\\sigma^2 (X'WX)^{-1}` with :math:`\\hat\\sigma^2 = \\sum w_i u_i^2 / (n - k)`;
 * ``"HC0"`` / ``"HC1"``: :math:`B M B` with :math:`B = (X'WX)^{-1}`, :math:`M = \\sum_i w_i^2 u_i^2 x_i x_i'`,
   HC1 scaled by :math:`n / (n - k)` (``sandwich::vcovHC``);
 * ``"cluster"``: :math:`B (\\sum_g s_g s_g') B` with :math:`s_g = \\sum_{i \\in g} w_i u_i x_i`, scaled by
@@ -21,7 +21,9 @@ import numpy as np
 
 from ..exceptions import ArgumentError, DataError
 
-COV_TYPES = ("classical", "HC0", "HC1", "cluster")
+#: The covariance types of the design estimators, in the package's one vocabulary (``normalize_cov_type``
+#: also accepts the aliases, such as ``"classical"`` for ``"nonrobust"``).
+COV_TYPES = ("nonrobust", "HC0", "HC1", "cluster")
 
 
 @dataclass(frozen=True)
@@ -77,17 +79,16 @@ def sandwich_cov(
     ``vcovCL``); ``k_total`` is the number of coefficients used in the small-sample factors when some were
     partialled out (fixed effects absorbed by demeaning); by default the number of columns of ``scores_x``.
     """
-    from ..stats._sandwich import cluster_codes
+    from ..stats._sandwich import cluster_codes, normalize_cov_type
     from ..stats._sandwich import sandwich_cov as stats_sandwich_cov
 
     n, k = scores_x.shape
     k = k if k_total is None else k_total
     w = np.ones(n) if weights is None else weights
-    if cov_type == "classical":
+    cov_type = normalize_cov_type(cov_type, allowed=COV_TYPES)
+    if cov_type == "nonrobust":
         sigma2 = float(np.sum(w * resid**2)) / (n - k)
         return sigma2 * bread, None
-    if cov_type not in ("HC0", "HC1", "cluster"):
-        raise ArgumentError(f"`cov_type` must be one of {COV_TYPES}; got {cov_type!r}")
     if cov_type == "cluster" and cluster is None:
         raise ArgumentError("`cov_type` 'cluster' needs a `cluster` column; name one, or choose cov_type='HC1'")
     sw = np.sqrt(w)

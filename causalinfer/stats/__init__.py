@@ -17,6 +17,7 @@ from ._rank import brunner_munzel, kruskal_wallis, mann_whitney, wilcoxon
 from ._regression import RegressionResult, logit, ols, poisson, wald_test
 from ._resample_core import bootstrap_indices, resample_apply
 from ._resampling_results import BootstrapResult, PermutationResult
+from ._sandwich import normalize_cov_type
 from ._tables import chisq_test, fisher_test, g_test
 from ._ttest import ttest
 
@@ -44,6 +45,7 @@ __all__ = [
     "mcnemar_test",
     "mean_ci",
     "median_ci",
+    "normalize_cov_type",
     "odds_ratio",
     "ols",
     "permutation_test",

@@ -14,6 +14,7 @@ from .._validation import check_conf_level
 from ..exceptions import ArgumentTypeError, DataError
 from ..results import Diagnostic, EffectSize, Provenance, Result
 from ._ksamples import group_table, k_samples, shifted_moments
+from ._normal import z_crit
 from ._ttest import _normality
 
 
@@ -158,39 +159,10 @@ def anova_oneway(
         f_stat, dfs, pval = f_classic, (df1, df2), p_classic
         method = "One-way analysis of means"
     else:
-        small = [nm for a, nm in zip(arrays, s.names, strict=True) if a.size < 2]
-        if small:
-            raise DataError(
-                f"Welch's ANOVA needs at least 2 observations per group; group(s) {small} have 1. Use equal_var=True or add data"
-            )
-        flat = [nm for v, nm in zip(var, s.names, strict=True) if v == 0]
-        if flat:
-            raise DataError(f"Welch's ANOVA needs within-group variation; group(s) {flat} are constant. Use equal_var=True")
-        w = ns / np.array(var)
-        sw = float(w.sum())
-        mw = math.fsum(wi * m for wi, m in zip(w, means, strict=True)) / sw
-        tau = float(np.sum((1 - w / sw) ** 2 / (ns - 1)))
-        tmp = tau / (k * k - 1)
-        f_stat = math.fsum(wi * (m - mw) ** 2 for wi, m in zip(w, means, strict=True)) / ((k - 1) * (1 + 2 * (k - 2) * tmp))
-        dfs = (df1, 1 / (3 * tmp))
-        pval = float(stats.f.sf(f_stat, dfs[0], dfs[1]))
+        f_stat, dfs, pval = _welch_anova(arrays, s.names, ns, means, var)
         method = "One-way analysis of means (not assuming equal variances)"
-    sst = ssb + ssw
-    eta2 = ssb / sst
-    omega2 = (ssb - df1 * msw) / (sst + msw)
-    lo, hi = eta_squared_ci(f_classic, df1, df2, conf_level)
-    es_method = "SS_between / SS_total; CI inverts the noncentral F of the classic F statistic (two-sided)"
-    effect_sizes = (
-        EffectSize("eta_squared", eta2, lo, hi, conf_level, es_method),
-        EffectSize(
-            "omega_squared",
-            omega2,
-            lo,
-            hi,
-            conf_level,
-            "(SS_B - (k-1) MS_W)/(SS_T + MS_W); CI as for eta_squared (same population quantity)",
-        ),
-    )
+    effect_sizes = _anova_effect_sizes(ssb, ssw, df1, df2, msw, f_classic, conf_level)
+    eta2, omega2 = effect_sizes[0].estimate, effect_sizes[1].estimate
     table = pd.DataFrame(
         {
             "source": ["between", "within"],
@@ -217,6 +189,51 @@ def anova_oneway(
     )
 
 
+def _welch_anova(
+    arrays: Sequence[np.ndarray], names: Sequence[str], ns: np.ndarray, means: Sequence[float], var: Sequence[float]
+) -> tuple[float, tuple[float, float], float]:
+    """Welch's heteroscedastic F test (R's ``oneway.test(var.equal = FALSE)``): F, (df1, df2), p-value."""
+    from scipy import stats
+
+    k = len(arrays)
+    small = [nm for a, nm in zip(arrays, names, strict=True) if a.size < 2]
+    if small:
+        raise DataError(f"Welch's ANOVA needs at least 2 observations per group; group(s) {small} have 1. Use equal_var=True or add data")
+    flat = [nm for v, nm in zip(var, names, strict=True) if v == 0]
+    if flat:
+        raise DataError(f"Welch's ANOVA needs within-group variation; group(s) {flat} are constant. Use equal_var=True")
+    w = ns / np.array(var)
+    sw = float(w.sum())
+    mw = math.fsum(wi * m for wi, m in zip(w, means, strict=True)) / sw
+    tau = float(np.sum((1 - w / sw) ** 2 / (ns - 1)))
+    tmp = tau / (k * k - 1)
+    f_stat = math.fsum(wi * (m - mw) ** 2 for wi, m in zip(w, means, strict=True)) / ((k - 1) * (1 + 2 * (k - 2) * tmp))
+    dfs = (float(k - 1), 1 / (3 * tmp))
+    return f_stat, dfs, float(stats.f.sf(f_stat, dfs[0], dfs[1]))
+
+
+def _anova_effect_sizes(
+    ssb: float, ssw: float, df1: float, df2: float, msw: float, f_classic: float, conf_level: float
+) -> tuple[EffectSize, EffectSize]:
+    """Eta squared and omega squared, with the noncentral-F interval of the classic F statistic."""
+    sst = ssb + ssw
+    eta2 = ssb / sst
+    omega2 = (ssb - df1 * msw) / (sst + msw)
+    lo, hi = eta_squared_ci(f_classic, df1, df2, conf_level)
+    es_method = "SS_between / SS_total; CI inverts the noncentral F of the classic F statistic (two-sided)"
+    return (
+        EffectSize("eta_squared", eta2, lo, hi, conf_level, es_method),
+        EffectSize(
+            "omega_squared",
+            omega2,
+            lo,
+            hi,
+            conf_level,
+            "(SS_B - (k-1) MS_W)/(SS_T + MS_W); CI as for eta_squared (same population quantity)",
+        ),
+    )
+
+
 def _qtukey(conf_level: float, k: int, df: float) -> float:
     """Studentized-range quantile: Newton's method on the CDF from a normal-theory start, bracketed for safety."""
     from scipy import optimize, stats
@@ -227,7 +244,7 @@ def _qtukey(conf_level: float, k: int, df: float) -> float:
         return float(dist.cdf(q)) - conf_level
 
     # start: Tukey's q for infinite df scaled by a t-type correction; Newton converges in a few steps
-    q = float(stats.norm.ppf(0.5 + conf_level / 2)) * math.sqrt(2) * (1 + math.log(k) / 2)
+    q = z_crit(conf_level) * math.sqrt(2) * (1 + math.log(k) / 2)
     for _ in range(50):
         gq = g(q)
         dens = float(dist.pdf(q))

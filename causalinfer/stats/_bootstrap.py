@@ -24,6 +24,7 @@ from ._resample_core import (
 )
 from ._resample_inputs import SampleSet, Statistic, check_statistic_output, collect_samples, resolve_statistic
 from ._resampling_results import BootstrapResult
+from ._stable import check_squares, needs_scaling, pow2_scale
 
 METHODS = ("percentile", "basic", "bca", "studentized", "normal")
 _METHOD_LABEL = {
@@ -219,6 +220,9 @@ def acceleration(influence: Sequence[np.ndarray]) -> float:
     ``a = sum_j sum_i U_ji^3 / n_j^3 / (6 (sum_j sum_i U_ji^2 / n_j^2)^(3/2))``; with one sample this is
     ``sum U^3 / (6 (sum U^2)^(3/2))``, as in R's ``boot.ci``.
     """
+    if needs_scaling(*influence):  # the ratio is scale-free: divide by a power of two so the cubes stay finite
+        c = pow2_scale(*influence)
+        influence = [u / c for u in influence]
     num = sum(float(np.sum(u**3)) / u.size**3 for u in influence)
     den = sum(float(np.sum(u**2)) / u.size**2 for u in influence)
     return num / (6.0 * den**1.5) if den > 0 else 0.0
@@ -494,6 +498,8 @@ def bootstrap(
     prog = check_progress(progress)
     stat = resolve_statistic(statistic)
     s = collect_samples(samples, data=data, group=group, levels=levels, paired=paired, min_size=2, what="a bootstrap")
+    # standard errors, Monte Carlo errors and the BCa constants square the data's scale
+    check_squares(s.arrays, s.args, "the bootstrap standard error and interval corrections")
     theta = check_statistic_output(stat, s.arrays)
     builtin_se = stat.name == "mean" or stat.name == "mean_diff"
     if method_key == "studentized" and std_error is None and not builtin_se:
@@ -504,6 +510,108 @@ def bootstrap(
     seed, recorded_seed = resolve_seed(random_state)
     n_total = sum(a.size for a in s.arrays) if not paired else s.arrays[0].size
 
+    t, se_t = _replicates(
+        stat, std_error, s, paired, method_key=method_key, seed=seed, b_total=b_total, budget=budget, jobs=jobs, prog=prog, n_total=n_total
+    )
+
+    # ---- interval
+    if alternative == "two-sided":
+        lo_p, hi_p = (1 - conf_level) / 2, (1 + conf_level) / 2
+    else:
+        lo_p, hi_p = 1 - conf_level, conf_level
+    diags: list[Diagnostic] = []
+    kwargs: dict[str, Any] = {}
+    if method_key == "bca":
+        accel = acceleration(_influence(stat, s, paired, budget))
+        kwargs["accel"] = accel
+    if method_key == "studentized":
+        assert se_t is not None
+        t_stud, se0, stud_diags = _studentized(stat, std_error, s, paired, t, se_t, theta)
+        kwargs.update(t_stud=t_stud, se0=se0)
+        diags.extend(stud_diags)
+    ts = np.sort(t)
+    lo, hi, se_lo, se_hi, extra = _interval(method_key, theta, t, lo_p, hi_p, sorted_t=ts, **kwargs)
+    if alternative == "less":
+        lo, se_lo = -math.inf, 0.0
+    elif alternative == "greater":
+        hi, se_hi = math.inf, 0.0
+
+    diags.extend(_interval_diagnostics(method_key, theta, lo, hi, se_lo, se_hi, extra, ts, b_total))
+
+    details = _details(
+        t,
+        ts,
+        theta,
+        (lo, hi, se_lo, se_hi),
+        extra,
+        method_key=method_key,
+        b_total=b_total,
+        recorded_seed=recorded_seed,
+        fast_path=stat.name is not None and not (method_key == "studentized" and std_error is not None) and _has_fast(stat, paired),
+    )
+    return BootstrapResult(
+        method=f"{_METHOD_LABEL[method_key]} confidence interval ({b_total:,} resamples)",
+        estimand=_estimand(stat, s, paired),
+        estimate=theta,
+        std_error=float(np.std(t, ddof=1)),
+        ci_low=lo,
+        ci_high=hi,
+        conf_level=conf_level,
+        alternative=alternative,
+        n=n_total,
+        diagnostics=tuple(diags),
+        details=details,
+        provenance=Provenance.current(random_state=recorded_seed, data_fingerprint=s.fingerprint),
+    )
+
+
+def _details(
+    t: np.ndarray,
+    ts: np.ndarray,
+    theta: float,
+    ends: tuple[float, float, float, float],
+    extra: dict[str, Any],
+    *,
+    method_key: str,
+    b_total: int,
+    recorded_seed: int | None,
+    fast_path: bool,
+) -> dict[str, Any]:
+    """The result's details: distribution summary, endpoints with Monte Carlo errors, and the interval's constants."""
+    lo, hi, se_lo, se_hi = ends
+    mc = pd.DataFrame({"quantity": ["ci_low", "ci_high"], "value": [lo, hi], "mc_std_error": [se_lo, se_hi]})
+    details: dict[str, Any] = {
+        "distribution": _summary_table(t, ts, theta),
+        "monte_carlo": mc,
+        "n_resamples": b_total,
+        "seed": recorded_seed,
+        "interval": _METHOD_LABEL[method_key],
+        "fast_path": fast_path,
+        "_distribution": t,
+    }
+    if method_key == "bca":
+        details["z0"] = extra["z0"]
+        details["acceleration"] = extra["acceleration"]
+    if method_key == "normal":
+        details["bias"] = extra["bias"]
+    return details
+
+
+def _replicates(
+    stat: Statistic,
+    std_error: Any,
+    s: SampleSet,
+    paired: bool,
+    *,
+    method_key: str,
+    seed: int,
+    b_total: int,
+    budget: int,
+    jobs: int,
+    prog: bool | None,
+    n_total: int,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The bootstrap replicates (and their standard errors for the studentized interval), checked to be usable."""
     want_se = method_key == "studentized"
     bar = Progress(b_total, prog, work=float(b_total) * n_total, desc=f"{_METHOD_LABEL[method_key]}")
     try:
@@ -527,47 +635,49 @@ def bootstrap(
             f"every bootstrap resample gives the same value ({t[0]:g}): the data are constant for this statistic, so "
             "no interval can be computed"
         )
+    return t, se_t
 
-    # ---- interval
-    if alternative == "two-sided":
-        lo_p, hi_p = (1 - conf_level) / 2, (1 + conf_level) / 2
-    else:
-        lo_p, hi_p = 1 - conf_level, conf_level
+
+def _studentized(
+    stat: Statistic, std_error: Any, s: SampleSet, paired: bool, t: np.ndarray, se_t: np.ndarray, theta: float
+) -> tuple[np.ndarray, float, list[Diagnostic]]:
+    """Studentized replicates (t - theta) / se_t with usable standard errors, the data's standard error, diagnostics."""
     diags: list[Diagnostic] = []
-    kwargs: dict[str, Any] = {}
-    if method_key == "bca":
-        accel = acceleration(_influence(stat, s, paired, budget))
-        kwargs["accel"] = accel
-    if method_key == "studentized":
-        assert se_t is not None
-        if std_error is not None:
-            se0 = float(np.asarray(std_error(*s.arrays, axis=-1)))
-        else:
-            se0 = _builtin_se(stat, s, paired)
-        if not (math.isfinite(se0) and se0 > 0):
-            raise DataError(f"the standard error of the statistic on the data is {se0}; the studentized interval needs it positive")
-        with np.errstate(divide="ignore", invalid="ignore"):
-            tstud = (t - theta) / se_t
-        ok = np.isfinite(tstud)
-        if not ok.all():
-            dropped = int((~ok).sum())
-            diags.append(
-                Diagnostic(
-                    "studentized replicates",
-                    "warn",
-                    dropped,
-                    f"{dropped} resample(s) had a zero or undefined standard error and were left out of the studentized quantiles",
-                )
+    if std_error is not None:
+        se0 = float(np.asarray(std_error(*s.arrays, axis=-1)))
+    else:
+        se0 = _builtin_se(stat, s, paired)
+    if not (math.isfinite(se0) and se0 > 0):
+        raise DataError(f"the standard error of the statistic on the data is {se0}; the studentized interval needs it positive")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tstud = (t - theta) / se_t
+    ok = np.isfinite(tstud)
+    if not ok.all():
+        dropped = int((~ok).sum())
+        diags.append(
+            Diagnostic(
+                "studentized replicates",
+                "warn",
+                dropped,
+                f"{dropped} resample(s) had a zero or undefined standard error and were left out of the studentized quantiles",
             )
-        kwargs.update(t_stud=tstud[ok], se0=se0)
-    ts = np.sort(t)
-    lo, hi, se_lo, se_hi, extra = _interval(method_key, theta, t, lo_p, hi_p, sorted_t=ts, **kwargs)
-    if alternative == "less":
-        lo, se_lo = -math.inf, 0.0
-    elif alternative == "greater":
-        hi, se_hi = math.inf, 0.0
+        )
+    return tstud[ok], se0, diags
 
-    # ---- diagnostics
+
+def _interval_diagnostics(
+    method_key: str,
+    theta: float,
+    lo: float,
+    hi: float,
+    se_lo: float,
+    se_hi: float,
+    extra: dict[str, Any],
+    ts: np.ndarray,
+    b_total: int,
+) -> list[Diagnostic]:
+    """Monte Carlo error of the endpoints, BCa levels pushed to the extremes, and a discrete bootstrap distribution."""
+    diags: list[Diagnostic] = []
     finite_ends = [v for v in (lo, hi) if math.isfinite(v)]
     width = (hi - lo) if len(finite_ends) == 2 else 2 * abs(finite_ends[0] - theta)
     mc_worst = max(se_lo if math.isfinite(lo) else 0.0, se_hi if math.isfinite(hi) else 0.0)
@@ -610,41 +720,7 @@ def bootstrap(
             )
         )
 
-    mc = pd.DataFrame(
-        {
-            "quantity": ["ci_low", "ci_high"],
-            "value": [lo, hi],
-            "mc_std_error": [se_lo, se_hi],
-        }
-    )
-    details: dict[str, Any] = {
-        "distribution": _summary_table(t, ts, theta),
-        "monte_carlo": mc,
-        "n_resamples": b_total,
-        "seed": recorded_seed,
-        "interval": _METHOD_LABEL[method_key],
-        "fast_path": stat.name is not None and not (method_key == "studentized" and std_error is not None) and _has_fast(stat, paired),
-        "_distribution": t,
-    }
-    if method_key == "bca":
-        details["z0"] = extra["z0"]
-        details["acceleration"] = extra["acceleration"]
-    if method_key == "normal":
-        details["bias"] = extra["bias"]
-    return BootstrapResult(
-        method=f"{_METHOD_LABEL[method_key]} confidence interval ({b_total:,} resamples)",
-        estimand=_estimand(stat, s, paired),
-        estimate=theta,
-        std_error=float(np.std(t, ddof=1)),
-        ci_low=lo,
-        ci_high=hi,
-        conf_level=conf_level,
-        alternative=alternative,
-        n=n_total,
-        diagnostics=tuple(diags),
-        details=details,
-        provenance=Provenance.current(random_state=recorded_seed, data_fingerprint=s.fingerprint),
-    )
+    return diags
 
 
 def _has_fast(stat: Statistic, paired: bool) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -13,7 +14,9 @@ from .._validation import check_alternative, check_choice, check_conf_level
 from ..exceptions import ArgumentTypeError, DataError
 from ..results import Diagnostic, Provenance, Result
 from ._inputs import two_samples
-from ._normal import z_crit, z_pvalue
+from ._normal import t_pvalue, z_crit, z_pvalue
+from ._normality import normality_diagnostic
+from ._stable import pow2_scale
 
 CORRELATION_METHODS = ("pearson", "spearman", "kendall")
 
@@ -89,6 +92,17 @@ def kendall_cdf(q: float, n: int) -> float:
     return float(min(1.0, counts[: k + 1].sum()))
 
 
+def kendall_sf(q: float, n: int) -> float:
+    """``P(T >= q)``, summed over the upper tail itself, so tiny p-values keep their digits (not 1 - cdf)."""
+    counts = _kendall_counts(n)
+    k = math.ceil(q)
+    if k <= 0:
+        return 1.0
+    if k >= counts.size:
+        return 0.0
+    return float(min(1.0, counts[k:].sum()))
+
+
 def _ranks(a: np.ndarray) -> np.ndarray:
     from scipy import stats
 
@@ -152,7 +166,6 @@ def correlation(
     >>> round(r.estimate, 3), round(r.ci_low, 3), round(r.ci_high, 3)
     (0.491, 0.159, 0.723)
     """
-    from scipy import stats
 
     method = check_choice(method, "method", CORRELATION_METHODS)
     alternative = check_alternative(alternative)
@@ -172,105 +185,21 @@ def correlation(
     for arr, nm in ((a, s.names[0]), (b, s.names[1])):
         if np.ptp(arr) == 0:
             raise DataError(f"`{nm}` is constant (all values equal {arr[0]:g}), so the correlation is undefined")
-    diags: list[Diagnostic] = []
-    df: float | None = None
     ties = min(np.unique(a).size, np.unique(b).size) < n
     if method == "pearson":
-        r = float(np.corrcoef(a, b)[0, 1])
-        r = max(-1.0, min(1.0, r))
-        df = float(n - 2)
-        stat = math.sqrt(df) * r / math.sqrt(1 - r * r) if abs(r) < 1 else math.copysign(math.inf, r)
-        if alternative == "less":
-            p = float(stats.t.cdf(stat, df))
-        elif alternative == "greater":
-            p = float(stats.t.sf(stat, df))
-        else:
-            p = float(min(1.0, 2 * min(stats.t.cdf(stat, df), stats.t.sf(stat, df))))
-        se = 1 / math.sqrt(n - 3) if n > 3 else None
-        name, stat_name = "Pearson's product-moment correlation", "t"
-        ci_method = "Fisher z"
+        c = _pearson(a, b, alternative)
     elif method == "spearman":
-        ra, rb = _ranks(a), _ranks(b)
-        r = float(np.corrcoef(ra, rb)[0, 1])
-        r = max(-1.0, min(1.0, r))
-        q = (n**3 - n) * (1 - r) / 6
-        stat = q
-        use_exact = (True if exact is None else exact) and not ties
-        half = (n**3 - n) / 6
-
-        def pspear(qq: float, lower: bool) -> float:
-            if n <= 1290 and use_exact:
-                return spearman_tail(round(qq) + 2 * lower, n, lower=lower)
-            den = half + (1 if continuity else 0)
-            rr = 1 - qq / den
-            tt = rr / math.sqrt((1 - rr * rr) / (n - 2)) if abs(rr) < 1 else math.copysign(math.inf, rr)
-            return float(stats.t.sf(tt, n - 2) if lower else stats.t.cdf(tt, n - 2))
-
-        if alternative == "two-sided":
-            p = min(1.0, 2 * (pspear(q, False) if q > half else pspear(q, True)))
-        elif alternative == "greater":
-            p = pspear(q, True)
-        else:
-            p = pspear(q, False)
-        se = math.sqrt((1 + r * r / 2) / (n - 3)) if n > 3 else None
-        name, stat_name = "Spearman's rank correlation rho", "S"
-        ci_method = "Fisher z with the Bonett-Wright standard error"
+        c = _spearman(a, b, alternative, exact=exact, continuity=continuity, ties=ties)
     else:
-        r = float(stats.kendalltau(a, b, variant="b").statistic)
-        use_exact = (n < 50 if exact is None else exact) and not ties
-        if use_exact:
-            q = round((r + 1) * n * (n - 1) / 4)
-            stat, stat_name = float(q), "T"
-            if alternative == "two-sided":
-                pk = 1 - kendall_cdf(q - 1, n) if q > n * (n - 1) / 4 else kendall_cdf(q, n)
-                p = min(1.0, 2 * pk)
-            elif alternative == "greater":
-                p = 1 - kendall_cdf(q - 1, n)
-            else:
-                p = kendall_cdf(q, n)
-        else:
-            xt, yt = _tie_sizes(a), _tie_sizes(b)
-            t0 = n * (n - 1) / 2
-            t1 = float(np.sum(xt * (xt - 1))) / 2
-            t2 = float(np.sum(yt * (yt - 1))) / 2
-            sk = r * math.sqrt((t0 - t1) * (t0 - t2))
-            v0 = n * (n - 1) * (2 * n + 5)
-            vt = float(np.sum(xt * (xt - 1) * (2 * xt + 5)))
-            vu = float(np.sum(yt * (yt - 1) * (2 * yt + 5)))
-            v1 = float(np.sum(xt * (xt - 1))) * float(np.sum(yt * (yt - 1)))
-            v2 = float(np.sum(xt * (xt - 1) * (xt - 2))) * float(np.sum(yt * (yt - 1) * (yt - 2)))
-            var_s = (v0 - vt - vu) / 18 + v1 / (2 * n * (n - 1)) + v2 / (9 * n * (n - 1) * (n - 2))
-            if continuity:
-                sk = math.copysign(abs(sk) - 1, sk) if sk != 0 else 0.0
-            stat, stat_name = sk / math.sqrt(var_s), "z"
-            p = z_pvalue(stat, alternative)
-        se = math.sqrt(0.437 / (n - 4)) if n > 4 else None
-        name = "Kendall's rank correlation tau"
-        ci_method = "Fisher z with the Fieller-Hartley-Pearson standard error"
-    if se is not None and abs(r) < 1:
-        z = z_crit(conf_level, alternative)
-        zr = math.atanh(r)
-        lo = -1.0 if alternative == "less" else math.tanh(zr - z * se)
-        hi = 1.0 if alternative == "greater" else math.tanh(zr + z * se)
-    elif se is not None:
-        lo, hi = r, r
-    else:
-        lo = hi = None  # type: ignore[assignment]
-        diags.append(Diagnostic("interval", "warn", float(n), f"n = {n} is too small for a Fisher-z interval; no interval is given"))
+        c = _kendall(a, b, alternative, exact=exact, continuity=continuity, ties=ties)
+    r, stat, stat_name, p, se, df, name, ci_method = c.r, c.stat, c.stat_name, c.p, c.se, c.df, c.name, c.ci_method
+    diags = list(c.diags)
+    lo, hi, interval_diags = _fisher_z_interval(r, se, n, conf_level, alternative)
+    diags.extend(interval_diags)
     if method == "pearson":
         diags.extend(_marginal_normality(arr, nm) for arr, nm in ((a, s.names[0]), (b, s.names[1])))
     else:
-        if ties:
-            diags.append(
-                Diagnostic(
-                    "ties",
-                    "warn",
-                    None,
-                    "the data have ties, so the p-value uses the large-sample approximation (as R does), not the exact distribution",
-                )
-            )
-        else:
-            diags.append(Diagnostic("ties", "ok", None, "no ties"))
+        diags.append(_ties_diagnostic(ties))
     return Result(
         method=name,
         estimand=f"{method.capitalize()} correlation between {s.names[0]} and {s.names[1]}",
@@ -292,21 +221,136 @@ def correlation(
     )
 
 
-def _marginal_normality(sample: np.ndarray, label: str) -> Diagnostic:
-    """Shapiro-Wilk check of one margin: the Pearson test and its Fisher-z interval assume bivariate normality."""
+@dataclass(frozen=True)
+class _Coefficient:
+    """A correlation coefficient with its test: the pieces ``correlation`` assembles into a Result."""
+
+    r: float
+    stat: float | None
+    stat_name: str
+    p: float | None
+    se: float | None  # of the Fisher z, for the interval
+    df: float | None
+    name: str
+    ci_method: str
+    diags: tuple[Diagnostic, ...] = ()
+
+
+def _pearson(a: np.ndarray, b: np.ndarray, alternative: str) -> _Coefficient:
+    n = a.size
+    # correlation is scale-free: dividing by a power of two (exact) keeps the cross-products finite
+    r = float(np.corrcoef(a / pow2_scale(a), b / pow2_scale(b))[0, 1])
+    r = max(-1.0, min(1.0, r))
+    df = float(n - 2)
+    stat = math.sqrt(df) * r / math.sqrt(1 - r * r) if abs(r) < 1 else math.copysign(math.inf, r)
+    se = 1 / math.sqrt(n - 3) if n > 3 else None
+    return _Coefficient(r, stat, "t", t_pvalue(stat, df, alternative), se, df, "Pearson's product-moment correlation", "Fisher z")
+
+
+def _spearman(a: np.ndarray, b: np.ndarray, alternative: str, *, exact: bool | None, continuity: bool, ties: bool) -> _Coefficient:
+    n = a.size
+    r = float(np.corrcoef(_ranks(a), _ranks(b))[0, 1])
+    r = max(-1.0, min(1.0, r))
+    q = (n**3 - n) * (1 - r) / 6
+    use_exact = (True if exact is None else exact) and not ties
+    half = (n**3 - n) / 6
+
+    def pspear(qq: float, lower: bool) -> float:
+        if n <= 1290 and use_exact:
+            return spearman_tail(round(qq) + 2 * lower, n, lower=lower)
+        den = half + (1 if continuity else 0)
+        rr = 1 - qq / den
+        tt = rr / math.sqrt((1 - rr * rr) / (n - 2)) if abs(rr) < 1 else math.copysign(math.inf, rr)
+        return t_pvalue(tt, n - 2, "greater" if lower else "less")
+
+    if alternative == "two-sided":
+        p = min(1.0, 2 * (pspear(q, False) if q > half else pspear(q, True)))
+    else:
+        p = pspear(q, alternative == "greater")
+    se = math.sqrt((1 + r * r / 2) / (n - 3)) if n > 3 else None
+    return _Coefficient(r, q, "S", p, se, None, "Spearman's rank correlation rho", "Fisher z with the Bonett-Wright standard error")
+
+
+def _kendall(a: np.ndarray, b: np.ndarray, alternative: str, *, exact: bool | None, continuity: bool, ties: bool) -> _Coefficient:
     from scipy import stats
 
-    name = f"normality ({label})"
-    if sample.size < 3:
-        return Diagnostic(name, "warn", None, f"only {sample.size} observations: normality cannot be checked")
-    x = sample if sample.size <= 5000 else np.random.default_rng(0).choice(sample, 5000, replace=False)
-    p = float(stats.shapiro(x).pvalue)
-    if p >= 0.05:
-        return Diagnostic(name, "ok", p, f"Shapiro-Wilk p = {p:.3g}: no evidence against normality")
+    n = a.size
+    r = float(stats.kendalltau(a, b, variant="b").statistic)
+    use_exact = (n < 50 if exact is None else exact) and not ties
+    se = math.sqrt(0.437 / (n - 4)) if n > 4 else None
+    name = "Kendall's rank correlation tau"
+    ci_method = "Fisher z with the Fieller-Hartley-Pearson standard error"
+    if use_exact:
+        q = round((r + 1) * n * (n - 1) / 4)
+        if alternative == "two-sided":
+            p = min(1.0, 2 * (kendall_sf(q, n) if q > n * (n - 1) / 4 else kendall_cdf(q, n)))
+        else:
+            p = kendall_sf(q, n) if alternative == "greater" else kendall_cdf(q, n)
+        return _Coefficient(r, float(q), "T", p, se, None, name, ci_method)
+    if n == 2:
+        # R: the tie term of var(S) is 0/0 at n = 2, so cor.test gives z = NaN and p = NA; tau itself is defined
+        why = Diagnostic(
+            "large-sample test",
+            "warn",
+            None,
+            "with n = 2 the variance of Kendall's S has a 0/0 term (R's cor.test returns z = NaN and p = NA), so "
+            "no z statistic or p-value is given; the exact test (exact=True) gives p = 1 for two points",
+        )
+        return _Coefficient(r, None, "z", None, se, None, name, ci_method, (why,))
+    z = _kendall_z(a, b, r, continuity)
+    return _Coefficient(r, z, "z", z_pvalue(z, alternative), se, None, name, ci_method)
+
+
+def _kendall_z(a: np.ndarray, b: np.ndarray, r: float, continuity: bool) -> float:
+    """Kendall's S over its tie-corrected standard deviation (R's ``cor.test`` large-sample statistic)."""
+    n = a.size
+    xt, yt = _tie_sizes(a), _tie_sizes(b)
+    t0 = n * (n - 1) / 2
+    t1 = float(np.sum(xt * (xt - 1))) / 2
+    t2 = float(np.sum(yt * (yt - 1))) / 2
+    sk = r * math.sqrt((t0 - t1) * (t0 - t2))
+    v0 = n * (n - 1) * (2 * n + 5)
+    vt = float(np.sum(xt * (xt - 1) * (2 * xt + 5)))
+    vu = float(np.sum(yt * (yt - 1) * (2 * yt + 5)))
+    v1 = float(np.sum(xt * (xt - 1))) * float(np.sum(yt * (yt - 1)))
+    v2 = float(np.sum(xt * (xt - 1) * (xt - 2))) * float(np.sum(yt * (yt - 1) * (yt - 2)))
+    var_s = (v0 - vt - vu) / 18 + v1 / (2 * n * (n - 1)) + v2 / (9 * n * (n - 1) * (n - 2))
+    if continuity:
+        sk = math.copysign(abs(sk) - 1, sk) if sk != 0 else 0.0
+    return sk / math.sqrt(var_s)
+
+
+def _fisher_z_interval(
+    r: float, se: float | None, n: int, conf_level: float, alternative: str
+) -> tuple[float | None, float | None, list[Diagnostic]]:
+    if se is None:
+        return None, None, [Diagnostic("interval", "warn", float(n), f"n = {n} is too small for a Fisher-z interval; no interval is given")]
+    if abs(r) >= 1:
+        return r, r, []
+    z = z_crit(conf_level, alternative)
+    zr = math.atanh(r)
+    lo = -1.0 if alternative == "less" else math.tanh(zr - z * se)
+    hi = 1.0 if alternative == "greater" else math.tanh(zr + z * se)
+    return lo, hi, []
+
+
+def _ties_diagnostic(ties: bool) -> Diagnostic:
+    if not ties:
+        return Diagnostic("ties", "ok", None, "no ties")
     return Diagnostic(
-        name,
+        "ties",
         "warn",
-        p,
-        f"Shapiro-Wilk p = {p:.3g}: the Fisher-z interval assumes bivariate normality and can under-cover for "
-        "non-normal data; consider method='spearman' or 'kendall', or a bootstrap interval",
+        None,
+        "the data have ties, so the p-value uses the large-sample approximation (as R does), not the exact distribution",
+    )
+
+
+def _marginal_normality(sample: np.ndarray, label: str) -> Diagnostic:
+    """Shapiro-Wilk check of one margin: the Pearson test and its Fisher-z interval assume bivariate normality."""
+    return normality_diagnostic(
+        sample,
+        label,
+        robust_n=None,
+        advice="the Fisher-z interval assumes bivariate normality and can under-cover for non-normal data; consider "
+        "method='spearman' or 'kendall', or a bootstrap interval",
     )

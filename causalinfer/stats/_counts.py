@@ -19,7 +19,7 @@ import pandas as pd
 
 from .._validation import check_array, check_column, show
 from ..exceptions import ArgumentError, ArgumentTypeError, DataError
-from ._inputs import _frame_of, group_levels
+from ._inputs import _frame_of, align_by_index, group_levels
 
 
 @dataclass(frozen=True)
@@ -225,6 +225,9 @@ def paired_table(x: Any, y: Any = None, *, data: Any = None, success: Any = None
         x, y = frame[x], frame[y]
     elif isinstance(x, str) or isinstance(y, str):
         raise ArgumentTypeError("`x` and `y` are column names but no `data` was given; pass data=your_dataframe")
+    else:
+        aligned = align_by_index(x=x, y=y)
+        x, y = aligned["x"], aligned["y"]
     a = binary_array(x, "x", success)
     b = binary_array(y, "y", success)
     if a.size != b.size:
@@ -244,7 +247,10 @@ def crosstab(x: Any, y: Any, *, data: Any = None) -> tuple[np.ndarray, list[Any]
     else:
         if isinstance(x, str) or isinstance(y, str):
             raise ArgumentTypeError("`x` and `y` are column names but no `data` was given; pass data=your_dataframe")
-        sx, sy = pd.Series(np.asarray(x)), pd.Series(np.asarray(y))
+        aligned = align_by_index(x=x, y=y)
+        x, y = aligned["x"], aligned["y"]
+        sx = pd.Series(x.to_numpy()) if isinstance(x, pd.Series) else pd.Series(np.asarray(x))
+        sy = pd.Series(y.to_numpy()) if isinstance(y, pd.Series) else pd.Series(np.asarray(y))
         if sx.ndim != 1 or sy.ndim != 1:
             raise ArgumentTypeError("`x` and `y` must be one-dimensional")
     if len(sx) != len(sy):

@@ -175,6 +175,25 @@ def _pkstwo_r(x: float, tol: float = 1e-6) -> float:
     return new
 
 
+def _kolmogorov_sf(x: float, tol: float = 1e-6) -> float:
+    """P(K > x) for the limiting Kolmogorov distribution, summed directly in the upper tail (no 1 - cdf).
+
+    For x >= 1 the alternating series ``2 sum (-1)^(k-1) exp(-2 k^2 x^2)`` is the tail itself, so p-values far
+    below 1e-16 keep their digits; below 1 the tail is large and ``1 - P(K <= x)`` is exact enough.
+    """
+    if x < 1:
+        return 1.0 - _pkstwo_r(x, tol)
+    z = -2 * x * x
+    total, k, sign = 0.0, 1, 1.0
+    while True:
+        term = 2 * sign * math.exp(z * k * k)
+        total += term
+        if abs(term) <= tol * 1e-10 * max(total, 1e-300) or term == 0.0:
+            break
+        sign, k = -sign, k + 1
+    return min(1.0, max(0.0, total))
+
+
 def _psmirnov_exact_upper(stat: float, nx: int, ny: int, w: np.ndarray, two_sided: bool) -> float:
     """P(D >= stat) for the two-sample statistic by lattice-path counting (R 4.2 psmirnov with ties)."""
     n_all = nx + ny
@@ -276,8 +295,6 @@ def ks_test(
     alternative = check_alternative(alternative)
     if exact is not None and not isinstance(exact, bool):
         raise ArgumentTypeError(f"`exact` must be True, False or None; got {exact!r}")
-    from scipy import stats
-
     if group is not None:
         two = True
     elif y is None:
@@ -290,25 +307,7 @@ def ks_test(
         s = two_samples(x, y, data=data, group=group, levels=levels)
         a, b = s.arrays
         nx, ny = a.size, b.size
-        use_exact = (nx * ny < 10000) if exact is None else exact
-        w = np.concatenate([a, b])
-        order = np.argsort(w, kind="stable")
-        z = np.cumsum(np.where(order < nx, 1 / nx, -1 / ny))
-        ws = np.sort(w)
-        has_ties = np.unique(w).size < nx + ny
-        if has_ties:
-            z = z[np.append(np.nonzero(np.diff(ws) != 0)[0], nx + ny - 1)]
-        if alternative == "two-sided":
-            d = float(np.max(np.abs(z)))
-        elif alternative == "greater":
-            d = float(np.max(z))
-        else:
-            d = float(-np.min(z))
-        if use_exact:
-            p = _psmirnov_exact_upper(d, nx, ny, w, alternative == "two-sided")
-        else:
-            m = nx * ny / (nx + ny)
-            p = 1 - _pkstwo_r(math.sqrt(m) * d) if alternative == "two-sided" else math.exp(-2 * m * d * d)
+        d, p, use_exact, w = _ks_two_sample(a, b, alternative, exact)
         method = ("Exact" if use_exact else "Asymptotic") + " two-sample Kolmogorov-Smirnov test"
         n_tied = int(nx + ny - np.unique(w).size)
         estimand = f"equality of the distributions of {s.names[0]} and {s.names[1]}"
@@ -320,23 +319,7 @@ def ks_test(
         n = a.size
         cdf, dname = _resolve_cdf(y, tuple(args))
         n_tied = int(n - np.unique(a).size)
-        use_exact = (n < 100 and n_tied == 0) if exact is None else exact
-        f = np.asarray(cdf(np.sort(a)), dtype=float) - np.arange(n) / n
-        if not np.all(np.isfinite(f)):
-            raise DataError("the null CDF returned non-finite values for some `x`; check the distribution parameters in `args`")
-        if alternative == "two-sided":
-            d = float(max(np.max(f), np.max(1 / n - f)))
-        elif alternative == "greater":
-            d = float(np.max(1 / n - f))
-        else:
-            d = float(np.max(f))
-        if use_exact:
-            if alternative == "two-sided":
-                p = 1 - float(stats.kstwo.cdf(d, n))
-            else:
-                p = 1 - _pkolmogorov1x(d, n)
-        else:
-            p = 1 - _pkstwo_r(math.sqrt(n) * d) if alternative == "two-sided" else math.exp(-2 * n * d * d)
+        d, p, use_exact = _ks_one_sample(a, cdf, alternative, exact, n_tied)
         method = ("Exact" if use_exact else "Asymptotic") + " one-sample Kolmogorov-Smirnov test"
         estimand = f"{s.names[0]} follows {dname}"
         fp = s.fingerprint
@@ -365,20 +348,74 @@ def ks_test(
     )
 
 
-def _pkolmogorov1x(x: float, n: int) -> float:
-    """Exact one-sided P(D^+ < x) (Birnbaum and Tingey 1951), summed as R does."""
+def _ks_two_sample(a: np.ndarray, b: np.ndarray, alternative: str, exact: bool | None) -> tuple[float, float, bool, np.ndarray]:
+    """Two-sample statistic (ties handled as R 4.2), exact or asymptotic p-value: (d, p, exact, pooled data)."""
+    nx, ny = a.size, b.size
+    use_exact = (nx * ny < 10000) if exact is None else exact
+    w = np.concatenate([a, b])
+    order = np.argsort(w, kind="stable")
+    z = np.cumsum(np.where(order < nx, 1 / nx, -1 / ny))
+    ws = np.sort(w)
+    has_ties = np.unique(w).size < nx + ny
+    if has_ties:
+        z = z[np.append(np.nonzero(np.diff(ws) != 0)[0], nx + ny - 1)]
+    if alternative == "two-sided":
+        d = float(np.max(np.abs(z)))
+    elif alternative == "greater":
+        d = float(np.max(z))
+    else:
+        d = float(-np.min(z))
+    if use_exact:
+        p = _psmirnov_exact_upper(d, nx, ny, w, alternative == "two-sided")
+    else:
+        m = nx * ny / (nx + ny)
+        p = _kolmogorov_sf(math.sqrt(m) * d) if alternative == "two-sided" else math.exp(-2 * m * d * d)
+    return d, p, use_exact, w
+
+
+def _ks_one_sample(
+    a: np.ndarray, cdf: Callable[[np.ndarray], np.ndarray], alternative: str, exact: bool | None, n_tied: int
+) -> tuple[float, float, bool]:
+    """One-sample statistic against ``cdf`` and its exact or asymptotic p-value: (d, p, exact)."""
+    from scipy import stats
+
+    n = a.size
+    use_exact = (n < 100 and n_tied == 0) if exact is None else exact
+    f = np.asarray(cdf(np.sort(a)), dtype=float) - np.arange(n) / n
+    if not np.all(np.isfinite(f)):
+        raise DataError("the null CDF returned non-finite values for some `x`; check the distribution parameters in `args`")
+    if alternative == "two-sided":
+        d = float(max(np.max(f), np.max(1 / n - f)))
+    elif alternative == "greater":
+        d = float(np.max(1 / n - f))
+    else:
+        d = float(np.max(f))
+    if use_exact:
+        if alternative == "two-sided":
+            p = float(stats.kstwo.sf(d, n))
+        else:
+            p = _kolmogorov1x_sf(d, n)
+    else:
+        p = _kolmogorov_sf(math.sqrt(n) * d) if alternative == "two-sided" else math.exp(-2 * n * d * d)
+    return d, p, use_exact
+
+
+def _kolmogorov1x_sf(x: float, n: int) -> float:
+    """Exact one-sided P(D^+ >= x) (Birnbaum and Tingey 1951): R's sum, taken as the tail itself rather than 1 - cdf."""
     if x <= 0:
-        return 0.0
-    if x >= 1:
         return 1.0
+    if x >= 1:
+        return 0.0
     j = np.arange(0, math.floor(n * (1 - x)) + 1, dtype=float)
     from scipy.special import gammaln
 
     lch = gammaln(n + 1) - gammaln(j + 1) - gammaln(n - j + 1)
-    return 1 - x * float(np.sum(np.exp(lch + (n - j) * np.log(1 - x - j / n) + (j - 1) * np.log(x + j / n))))
+    return min(1.0, x * float(np.sum(np.exp(lch + (n - j) * np.log(1 - x - j / n) + (j - 1) * np.log(x + j / n)))))
 
 
 # ---------------------------------------------------------------------------------------------- variances
+
+
 def levene_test(
     *samples: Any,
     data: Any = None,

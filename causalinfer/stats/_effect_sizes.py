@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from ..exceptions import ConvergenceError
-from ..results import EffectSize
+from ..results import Diagnostic, EffectSize
 
 
 def noncentral_t_limits(t: float, df: float, conf_level: float, alternative: str) -> tuple[float, float]:
@@ -73,3 +73,24 @@ def standardized_differences(
         EffectSize("Cohen's d", d, d_lo, d_hi, conf_level, f"{kind}; {how}"),
         EffectSize("Hedges' g", j * d, j * d_lo, j * d_hi, conf_level, f"{kind}, times the exact bias correction J(df); {how}"),
     )
+
+
+def safe_standardized_differences(
+    t: float, df: float, scale: float, conf_level: float, alternative: str, *, kind: str
+) -> tuple[tuple[EffectSize, ...], tuple[Diagnostic, ...]]:
+    """:func:`standardized_differences`, but an interval that cannot be found does not sink the test.
+
+    When the noncentral t limits cannot be computed (a t statistic so large that the distribution cannot be
+    evaluated), d and g are returned without limits, with a ``"warn"`` diagnostic saying why.
+    """
+    try:
+        return standardized_differences(t, df, scale, conf_level, alternative, kind=kind), ()
+    except (ConvergenceError, ValueError, ArithmeticError, RuntimeError) as exc:
+        d = t * scale
+        why = f"the noncentral t interval for t = {t:.6g} on {df:g} df could not be computed ({exc})"
+        j = hedges_correction(df) if df > 1 else math.nan
+        effects = (
+            EffectSize("Cohen's d", d, None, None, None, f"{kind}; no interval: {why}"),
+            EffectSize("Hedges' g", j * d, None, None, None, f"{kind}, times the exact bias correction J(df); no interval: {why}"),
+        )
+        return effects, (Diagnostic("effect size interval", "warn", None, f"{why}; Cohen's d and Hedges' g are given without limits"),)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,10 +9,11 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_probability, check_real
-from ..exceptions import ArgumentError, ArgumentTypeError, DataError
+from ..exceptions import ArgumentError, ArgumentTypeError
 from ..results import Diagnostic, Provenance, Result
 from ._inputs import one_sample, two_samples
-from ._ttest import _normality
+from ._stable import finite_or_refuse
+from ._ttest import _normality, one_sample_moments, two_sample_moments
 
 _EPS = np.finfo(float).eps
 
@@ -155,35 +155,11 @@ def tost(
 
 
 def _one(a: np.ndarray, label: str) -> tuple[float, float, float, list[Diagnostic]]:
-    n = a.size
-    if n < 2:
-        raise DataError(f"not enough observations (n = {n}) for a TOST t-test; need at least 2")
-    m = float(a.mean())
-    se = float(a.std(ddof=1)) / math.sqrt(n)
-    if se == 0 or se < 10 * _EPS * abs(m):
-        raise DataError(f"data are essentially constant (all values equal {m:g}), so the t statistics are undefined")
-    return m, se, float(n - 1), [_normality(a, label)]
+    m, se = one_sample_moments(a, "TOST t-test")
+    return m, se, float(a.size - 1), [_normality(a, label)]
 
 
 def _two(a: np.ndarray, b: np.ndarray, names: tuple[str, ...], equal_var: bool) -> tuple[float, float, float, list[Diagnostic]]:
-    nx, ny = a.size, b.size
-    vx = float(a.var(ddof=1)) if nx > 1 else 0.0
-    vy = float(b.var(ddof=1)) if ny > 1 else 0.0
-    if equal_var:
-        if nx + ny < 3:
-            raise DataError(f"not enough observations for a pooled TOST (n = {nx} and {ny}); need at least 3 in all")
-        df = float(nx + ny - 2)
-        v = ((nx - 1) * vx + (ny - 1) * vy) / df
-        se = math.sqrt(v * (1 / nx + 1 / ny))
-    else:
-        for n_, nm in ((nx, names[0]), (ny, names[1])):
-            if n_ < 2:
-                raise DataError(f"not enough observations in sample {nm!r} (n = {n_}) for a Welch TOST; need at least 2 per sample")
-        sx, sy = vx / nx, vy / ny
-        se = math.sqrt(sx + sy)
-        df = (sx + sy) ** 2 / (sx**2 / (nx - 1) + sy**2 / (ny - 1)) if se > 0 else math.nan
-    mx, my = float(a.mean()), float(b.mean())
-    if se == 0 or se < 10 * _EPS * max(abs(mx), abs(my)):
-        raise DataError("data are essentially constant: both samples have zero variance, so the t statistics are undefined")
+    mom = two_sample_moments(a, b, names, equal_var=equal_var, what="TOST t-test")
     diags = [_normality(a, names[0]), _normality(b, names[1])]
-    return mx - my, se, df, diags
+    return finite_or_refuse(mom.mx - mom.my, "the difference in means"), mom.se, mom.df, diags

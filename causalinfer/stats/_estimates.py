@@ -13,7 +13,8 @@ from ..exceptions import ArgumentError, DataError
 from ..results import Diagnostic, Provenance, Result
 from ._inputs import one_sample, two_samples
 from ._normal import z_limits, z_pvalue
-from ._ttest import _normality, t_interval_and_pvalue
+from ._stable import finite_or_refuse, mean_sd
+from ._ttest import _normality, finite_limits, t_interval_and_pvalue
 
 _EPS = np.finfo(float).eps
 
@@ -60,11 +61,12 @@ def mean_ci(
     n = a.size
     if n < 2:
         raise DataError(f"`x` needs at least 2 observations for a t interval; got {n}")
-    m = float(a.mean())
-    se = float(a.std(ddof=1)) / math.sqrt(n)
+    m, sd = mean_sd(a)
+    se = finite_or_refuse(sd / math.sqrt(n), "the standard error of the mean")
     if se == 0 or se < 10 * _EPS * abs(m):
         raise DataError(f"`x` is constant (all values equal {m:g}): its standard deviation is 0, so the t interval is degenerate")
     _, _, lo, hi = t_interval_and_pvalue(m, se, n - 1, 0.0, alternative, conf_level)
+    lo, hi = finite_limits(lo, hi, alternative)
     return Result(
         method="t interval for the mean",
         estimand=f"mean of {s.names[0]}",
@@ -300,7 +302,7 @@ def ztest(
             raise ArgumentError("`sigma_y` is for a two-sample test; give `y` or `group` too")
         s = one_sample(x, data=data)
         a = s.arrays[0]
-        est, se, n = float(a.mean()), sd_x / math.sqrt(a.size), a.size
+        est, se, n = mean_sd(a)[0], sd_x / math.sqrt(a.size), a.size
         method, what = "One-sample z-test", f"mean of {s.names[0]}"
         groups = pd.DataFrame({"group": [s.names[0]], "n": [a.size], "mean": [est]})
     else:
@@ -309,14 +311,14 @@ def ztest(
             raise ArgumentError(f"`sigma_y` must be a positive standard deviation; got {sigma_y!r}")
         s = two_samples(x, y, data=data, group=group, levels=levels)
         a, b = s.arrays
-        est = float(a.mean()) - float(b.mean())
-        se = math.sqrt(sd_x**2 / a.size + sd_y**2 / b.size)
+        est = finite_or_refuse(mean_sd(a)[0] - mean_sd(b)[0], "the difference in means")
+        se = math.hypot(sd_x / math.sqrt(a.size), sd_y / math.sqrt(b.size))  # no squares: safe at 1e300 and 1e-300
         n = a.size + b.size
         resp = f" of {s.response}" if s.response else ""
         method, what = "Two-sample z-test", f"difference in means{resp}: {s.names[0]} minus {s.names[1]}"
         groups = pd.DataFrame({"group": list(s.names), "n": [a.size, b.size], "mean": [float(a.mean()), float(b.mean())]})
     z = (est - mu) / se
-    lo, hi = z_limits(est, se, conf_level, alternative)
+    lo, hi = finite_limits(*z_limits(est, se, conf_level, alternative), alternative)
     return Result(
         method=method,
         estimand=what,

@@ -117,6 +117,8 @@ class Fisher2x2:
 
     def pvalue(self, odds_ratio: float, alternative: str) -> float:
         """Exact conditional p-value against the null odds ratio ``odds_ratio``."""
+        if self.lo == self.hi:
+            return 1.0  # a single table has these margins (an empty row or column): R's fisher.test gives p = 1
         s = self.support
         if odds_ratio == 0:
             if alternative == "less":

@@ -24,6 +24,63 @@ class Samples:
     fingerprint: str | None = None
 
 
+def plain(value: Any) -> Any:
+    """A NumPy scalar as the Python number it holds (so messages print ``0``, not ``np.int64(0)``)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _labels(index: pd.Index, limit: int = 3) -> str:
+    vals = [plain(v) for v in list(index[:limit])]
+    return show(vals) + (" ..." if len(index) > limit else "")
+
+
+def align_by_index(**named: Any) -> dict[str, Any]:
+    """Put inputs that must be paired row by row into one order, by their index labels.
+
+    Arguments that carry an index (pandas Series or DataFrame) are aligned on it: when their label sets are the
+    same, every one of them is reordered to the order of the first indexed argument. Plain arrays and lists have
+    no labels, so they pair by position with that order (that is their only meaning). Inputs whose labels cannot
+    be matched one to one (different label sets, or duplicate labels in an order that differs) are refused with a
+    :class:`~causalinfer.exceptions.DataError` naming both arguments, never paired by position.
+
+    Returns a dict with the same keys, in the same order, holding the (possibly reordered) values.
+    """
+    indexed = [(k, v) for k, v in named.items() if isinstance(v, (pd.Series, pd.DataFrame))]
+    if len(indexed) < 2:
+        return dict(named)
+    first_name, first_value = indexed[0]
+    ref = first_value.index
+    out = dict(named)
+    for name, value in indexed[1:]:
+        idx = value.index
+        if idx.equals(ref):
+            continue  # same labels in the same order: pairing by position is pairing by label
+        for nm, ix in ((first_name, ref), (name, idx)):
+            if not ix.is_unique:
+                dup = ix[ix.duplicated()].unique()
+                raise DataError(
+                    f"`{nm}` has duplicate index labels ({_labels(dup)}), so its rows cannot be matched to those of "
+                    f"`{first_name if nm == name else name}` by label; give it a unique index, or pass plain arrays "
+                    "(.to_numpy()) if the rows are already in matching order"
+                )
+        if len(idx) != len(ref) or ref.get_indexer(idx).min(initial=0) < 0:
+            only_a = ref.difference(idx)
+            only_b = idx.difference(ref)
+            parts = []
+            if len(only_a):
+                parts.append(f"{len(only_a)} label(s) of `{first_name}` are not in `{name}` ({_labels(only_a)})")
+            if len(only_b):
+                parts.append(f"{len(only_b)} label(s) of `{name}` are not in `{first_name}` ({_labels(only_b)})")
+            raise DataError(
+                f"`{first_name}` and `{name}` must be paired row by row, but their index labels differ: "
+                + "; ".join(parts)
+                + f". Select the common rows (e.g. {name}.loc[common]) or pass plain arrays (.to_numpy()) if the rows "
+                "are already in matching order"
+            )
+        out[name] = value.reindex(ref)
+    return out
+
+
 def _frame_of(data: Any) -> tuple[pd.DataFrame, str | None]:
     if isinstance(data, Dataset):
         return data.frame, data.fingerprint(roles=False)
@@ -48,7 +105,7 @@ def group_levels(
     g = _column(frame, group, "group")
     if g.isna().any():
         raise DataError(f"`group` column {group!r} has {int(g.isna().sum())} missing value(s); drop those rows first")
-    found = list(pd.unique(g))
+    found = [plain(v) for v in pd.unique(g)]
     if levels is None:
         try:
             order = sorted(found)
@@ -126,6 +183,8 @@ def two_samples(
     elif isinstance(x, str) or isinstance(y, str):
         raise ArgumentTypeError("`x` and `y` are column names but no `data` was given; pass data=your_dataframe")
     if paired:
+        aligned = align_by_index(**{names[0]: x, names[1]: y})
+        x, y = aligned[names[0]], aligned[names[1]]
         a = check_array(x, names[0], allow_nan=True, min_size=min_size)
         b = check_array(y, names[1], allow_nan=True, min_size=min_size)
         if a.shape != b.shape:

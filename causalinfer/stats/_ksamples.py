@@ -12,6 +12,7 @@ import pandas as pd
 from .._validation import check_array, show
 from ..exceptions import ArgumentError, ArgumentTypeError, DataError
 from ._inputs import Samples, _column, _frame_of, group_levels
+from ._stable import check_squares, mean_sd
 
 
 def k_samples(
@@ -78,6 +79,7 @@ def shifted_moments(arrays: Sequence[np.ndarray]) -> tuple[float, list[float], l
     """
     allx = np.concatenate(arrays)
     c = float(np.median(allx))
+    check_squares([allx - c], ["samples"], "sums of squares (and the F statistic built from them)")
     means, ss, var = [], [], []
     for a in arrays:
         y = a - c
@@ -97,8 +99,8 @@ def group_table(samples: Samples) -> pd.DataFrame:
         {
             "group": name,
             "n": int(a.size),
-            "mean": float(a.mean()),
-            "sd": float(a.std(ddof=1)) if a.size > 1 else math.nan,
+            "mean": mean_sd(a)[0],
+            "sd": mean_sd(a)[1],
             "median": float(np.median(a)),
         }
         for name, a in zip(samples.names, samples.arrays, strict=True)

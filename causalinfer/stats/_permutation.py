@@ -25,6 +25,7 @@ from ._resample_core import (
 )
 from ._resample_inputs import Statistic, check_statistic_output, collect_samples, resolve_statistic
 from ._resampling_results import PermutationResult
+from ._stable import mean_sd
 
 _STAT_NAME = {"mean_diff": "mean difference", "median_diff": "median difference", "mean": "mean", "median": "median"}
 
@@ -277,7 +278,46 @@ def permutation_test(
             f"`statistic` was not finite (NaN or infinite) in {bad} of {null.size} permutations; make it defined for every arrangement"
         )
 
-    scale = float(np.max(np.abs(np.concatenate(s.arrays)))) if not one else float(np.max(np.abs(s.arrays[0])))
+    p, mc, diags = _permutation_pvalue(null, observed, s.arrays, alternative=alternative, exact=exact)
+    b_used = null.size
+
+    stat_name = _STAT_NAME.get(stat.name or "", stat.label)
+    design = "paired" if paired else ("sign-flip" if one else "independent samples")
+    kind = "Exact permutation test" if exact else "Permutation test"
+    count = f"all {b_used:,} permutations" if exact else f"{b_used:,} random permutations"
+    summary = _null_summary(null)
+    from ._bootstrap import _estimand
+
+    return PermutationResult(
+        method=f"{kind} ({design}, {count})",
+        estimand=_estimand(stat, s, paired),
+        estimate=observed,
+        statistic=observed,
+        statistic_name=stat_name,
+        pvalue=p,
+        alternative=alternative,
+        n=n_total,
+        diagnostics=tuple(diags),
+        details={
+            "null_distribution": summary,
+            "monte_carlo": pd.DataFrame({"quantity": ["pvalue"], "value": [p], "mc_std_error": [mc]}),
+            "n_resamples": b_used,
+            "exact": exact,
+            "seed": recorded_seed,
+            "_null_distribution": null,
+        },
+        provenance=Provenance.current(random_state=recorded_seed, data_fingerprint=s.fingerprint),
+    )
+
+
+def _permutation_pvalue(
+    null: np.ndarray, observed: float, arrays: tuple[np.ndarray, ...], *, alternative: str, exact: bool
+) -> tuple[float, float, list[Diagnostic]]:
+    """P-value from the null distribution (ties within rounding counted as extreme), its Monte Carlo SE, and a diagnostic.
+
+    Random permutations use (count + 1) / (B + 1), which never gives 0 and keeps the test exact in size.
+    """
+    scale = float(np.max(np.abs(np.concatenate(arrays))))
     gamma = 100 * np.finfo(float).eps * max(abs(observed), scale)
     adj = 0 if exact else 1
     b_used = null.size
@@ -301,14 +341,14 @@ def permutation_test(
     else:
         diags.append(Diagnostic("Monte Carlo error", "ok", 0.0, f"exact test: all {b_used:,} distinct permutations enumerated"))
 
-    stat_name = _STAT_NAME.get(stat.name or "", stat.label)
-    design = "paired" if paired else ("sign-flip" if one else "independent samples")
-    kind = "Exact permutation test" if exact else "Permutation test"
-    count = f"all {b_used:,} permutations" if exact else f"{b_used:,} random permutations"
-    summary = pd.DataFrame(
+    return p, mc, diags
+
+
+def _null_summary(null: np.ndarray) -> pd.DataFrame:
+    return pd.DataFrame(
         [
             ("mean", float(null.mean())),
-            ("std. deviation", float(null.std(ddof=1)) if null.size > 1 else math.nan),
+            ("std. deviation", mean_sd(null)[1]),
             ("minimum", float(null.min())),
             ("2.5% quantile", float(np.quantile(null, 0.025))),
             ("median", float(np.median(null))),
@@ -316,26 +356,4 @@ def permutation_test(
             ("maximum", float(null.max())),
         ],
         columns=["quantity", "value"],
-    )
-    from ._bootstrap import _estimand
-
-    return PermutationResult(
-        method=f"{kind} ({design}, {count})",
-        estimand=_estimand(stat, s, paired),
-        estimate=observed,
-        statistic=observed,
-        statistic_name=stat_name,
-        pvalue=p,
-        alternative=alternative,
-        n=n_total,
-        diagnostics=tuple(diags),
-        details={
-            "null_distribution": summary,
-            "monte_carlo": pd.DataFrame({"quantity": ["pvalue"], "value": [p], "mc_std_error": [mc]}),
-            "n_resamples": b_used,
-            "exact": exact,
-            "seed": recorded_seed,
-            "_null_distribution": null,
-        },
-        provenance=Provenance.current(random_state=recorded_seed, data_fingerprint=s.fingerprint),
     )

@@ -59,44 +59,67 @@ def _exactly_one_missing(values: dict[str, Any]) -> str:
     return missing[0]
 
 
+def _nan_on_error(f: Callable[[float], float]) -> Callable[[float], float]:
+    """``f``, returning NaN where it is undefined (as R's arithmetic does) instead of raising."""
+
+    def g(x: float) -> float:
+        try:
+            v = float(f(x))
+        except (ValueError, ZeroDivisionError, OverflowError, ArithmeticError):
+            return math.nan
+        return v
+
+    return g
+
+
 def _solve(f: Callable[[float], float], lo: float, hi: float, extend: str, what: str) -> float:
-    """Root of ``f`` in [lo, hi], extending the interval as R's ``uniroot(extendInt=)`` does."""
+    """Root of ``f`` in [lo, hi], extending the interval exactly as R's ``uniroot(extendInt=)`` does.
+
+    ``"upX"`` (``f`` increasing) and ``"downX"`` move each end outwards, doubling the step, until ``f`` has the
+    right sign there; ``"yes"`` widens both ends while ``f`` has the same sign at both, and where ``f`` is undefined
+    (NaN, e.g. a probability below 0) steps back and quarters the step, so the interval creeps towards the
+    boundary of the domain (this is how R finds significance levels below its starting bound of 1e-10).
+    """
     from scipy import optimize
+
+    f = _nan_on_error(f)
 
     def delta(u: float) -> float:
         return 0.01 * max(1e-4, abs(u))
 
     flo, fhi = f(lo), f(hi)
-    step_lo, step_hi = delta(lo), delta(hi)
-    for _ in range(1000):
-        if math.isfinite(flo) and math.isfinite(fhi) and flo * fhi <= 0:
-            break
-        if extend == "no":
-            break
-        if extend == "upX":  # f increasing: need f(lo) <= 0 <= f(hi)
-            if fhi < 0:
-                hi += step_hi
-                step_hi *= 2
-                fhi = f(hi)
-            if flo > 0:
-                lo -= step_lo
-                step_lo *= 2
-                flo = f(lo)
-        elif extend == "downX":  # f decreasing
-            if fhi > 0:
-                hi += step_hi
-                step_hi *= 2
-                fhi = f(hi)
-            if flo < 0:
-                lo -= step_lo
-                step_lo *= 2
-                flo = f(lo)
-        else:  # "yes": widen both ends
-            lo -= step_lo
-            hi += step_hi
-            step_lo *= 2
-            step_hi *= 2
-            flo, fhi = f(lo), f(hi)
+    if extend == "yes":
+        d_lo, d_hi = delta(lo), delta(hi)
+        for _ in range(1000):
+            if not flo * fhi > 0:
+                break
+            old, fold = lo, flo
+            lo = lo - d_lo
+            flo = f(lo)
+            if math.isnan(flo):
+                lo, flo, d_lo = old, fold, d_lo / 4
+            old, fold = hi, fhi
+            hi = hi + d_hi
+            fhi = f(hi)
+            if math.isnan(fhi):
+                hi, fhi, d_hi = old, fold, d_hi / 4
+            d_lo, d_hi = 2 * d_lo, 2 * d_hi
+    elif extend in ("upX", "downX"):
+        sig = 1.0 if extend == "upX" else -1.0
+        d = delta(lo)
+        for _ in range(1000):
+            if not sig * flo > 0:
+                break
+            lo -= d
+            flo = f(lo)
+            d *= 2
+        d = delta(hi)
+        for _ in range(1000):
+            if not sig * fhi < 0:
+                break
+            hi += d
+            fhi = f(hi)
+            d *= 2
     if not (math.isfinite(flo) and math.isfinite(fhi) and flo * fhi <= 0):
         raise ArgumentError(f"no value of `{what}` achieves the requested design; check that the other quantities are attainable")
     if flo == 0:
@@ -104,7 +127,8 @@ def _solve(f: Callable[[float], float], lo: float, hi: float, extend: str, what:
     if fhi == 0:
         return hi
     try:
-        return float(optimize.brentq(f, lo, hi, xtol=1e-15, rtol=1e-15, maxiter=500))
+        # a relative tolerance only: roots such as a significance level of 2e-13 need every digit
+        return float(optimize.brentq(f, lo, hi, xtol=1e-300, rtol=4 * 2.220446049250313e-16, maxiter=500))
     except (RuntimeError, ValueError) as exc:  # pragma: no cover - brentq with a valid bracket converges
         raise ConvergenceError(f"solving for `{what}` did not converge: {exc}") from None
 
@@ -117,9 +141,13 @@ def _pct(x: float) -> str:
 def _t_power(n: float, delta: float, sd: float, sig_level: float, tsample: int, tside: int, strict: bool) -> float:
     from scipy import stats
 
-    nu = max(1e-7, n - 1) * tsample
+    if n < 0 or not 0 < sig_level < 1:
+        return math.nan  # R: sqrt of a negative n, or qt outside (0, 1), is NaN
+    nu = max(1e-7, n - 1) * tsample  # R's floor on the df: below n = 1 the test has (almost) no df
     ncp = math.sqrt(n / tsample) * delta / sd
     qu = float(stats.t.isf(sig_level / tside, nu))
+    if qu >= 1e100:  # scipy caps the quantile at 1e100; the true one is beyond the largest double
+        return 0.0
     p = _nct_sf(qu, nu, ncp)
     if strict and tside == 2:
         p += 1.0 - _nct_sf(-qu, nu, ncp)
@@ -156,7 +184,9 @@ def power_ttest(
     Parameters
     ----------
     n : float, optional
-        Observations per group (two-sample), observations (one-sample) or pairs (paired).
+        Observations per group (two-sample), observations (one-sample) or pairs (paired); any positive number.
+        Below 2, R's equation floors the df at ``1e-7`` and power drops to 0 as n falls towards 1; the same values
+        are returned here (and a solution for n below 2 is returned as R returns it).
     delta : float, optional
         True difference in means (mean of the differences for paired data).
     sd : float, optional
@@ -200,7 +230,7 @@ def power_ttest(
     if not isinstance(strict, bool):
         raise ArgumentTypeError(f"`strict` must be True or False; got {show(strict)}")
     vals: dict[str, Any] = {
-        "n": _opt_real(n, "n", low=1.0),
+        "n": _opt_real(n, "n", low=0.0),
         "delta": _opt_real(delta, "delta"),
         "sd": _opt_real(sd, "sd", low=0.0),
         "sig_level": _prob(sig_level, "sig_level"),
@@ -260,6 +290,8 @@ def power_ttest(
 def _prop_power(n: float, p1: float, p2: float, sig_level: float, tside: int, strict: bool) -> float:
     from scipy import stats
 
+    if n < 0 or not (0 <= p1 <= 1 and 0 <= p2 <= 1 and 0 < sig_level < 1):
+        return math.nan  # R: a square root of a negative number is NaN
     qu = float(stats.norm.isf(sig_level / tside))
     if strict and tside == 2:
         d = abs(p1 - p2)
@@ -357,8 +389,8 @@ def power_prop_test(
     estimand = {
         "n": f"sample size per group needed for {_pct(vals['power'])} power to detect {effect} by {test}",
         "power": f"power of {test} with n = {vals['n']:.4g} per group to detect {effect}",
-        "p1": f"proportion p1 (below p2 = {vals['p2']:.4g}) detectable with {_pct(vals['power'])} power by {test} with n = {vals['n']:.4g} per group",
-        "p2": f"proportion p2 (above p1 = {vals['p1']:.4g}) detectable with {_pct(vals['power'])} power by {test} with n = {vals['n']:.4g} per group",
+        "p1": f"proportion p1 (with p2 = {vals['p2']:.4g}) detectable with {_pct(vals['power'])} power by {test} with n = {vals['n']:.4g} per group",
+        "p2": f"proportion p2 (with p1 = {vals['p1']:.4g}) detectable with {_pct(vals['power'])} power by {test} with n = {vals['n']:.4g} per group",
         "sig_level": f"significance level at which a {alternative} test of proportions with n = {vals['n']:.4g} per group has {_pct(vals['power'])} power to detect {effect}",
     }[target]
     details: dict[str, Any] = {

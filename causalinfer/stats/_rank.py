@@ -17,6 +17,7 @@ from ..exceptions import ArgumentError, ArgumentTypeError, DataError
 from ..results import Diagnostic, EffectSize, Provenance, Result
 from ._inputs import one_sample, two_samples
 from ._ksamples import group_table, k_samples
+from ._normal import t_crit, t_pvalue
 from ._rankdist import psignrank, pwilcox, qsignrank, qwilcox, zeroin
 
 _TOL_ROOT = 1e-12
@@ -181,84 +182,11 @@ def mann_whitney(
         )
     if use_exact and n_tied == 0:
         method = "Wilcoxon rank sum exact test"
-        if alternative == "two-sided":
-            p = pwilcox(w - 1, nx, ny, lower=False) if w > nx * ny / 2 else pwilcox(w, nx, ny)
-            pval = min(2 * p, 1.0)
-        elif alternative == "greater":
-            pval = pwilcox(w - 1, nx, ny, lower=False)
-        else:
-            pval = pwilcox(w, nx, ny)
-        alpha = 1 - conf_level
-        diffs = np.sort(np.subtract.outer(a, b).ravel())
-        if alternative == "two-sided":
-            qu = qwilcox(alpha / 2, nx, ny) or 1
-            ql = nx * ny - qu
-            ach_alpha = 2 * pwilcox(qu - 1, nx, ny)
-            lo, hi = float(diffs[qu - 1]), float(diffs[ql])
-        else:
-            qu = qwilcox(alpha, nx, ny) or 1
-            ach_alpha = pwilcox(qu - 1, nx, ny)
-            if alternative == "greater":
-                lo, hi = float(diffs[qu - 1]), math.inf
-            else:
-                lo, hi = -math.inf, float(diffs[nx * ny - qu])
-        if ach_alpha - alpha > alpha / 2:
-            achieved = 1 - ach_alpha
-        est = float(np.median(diffs))
+        pval, lo, hi, est, achieved = _rank_sum_exact(a, b, w, alternative=alternative, conf_level=conf_level)
         details["exact"] = True
     else:
         method = "Wilcoxon rank sum test" + (" with continuity correction" if correct else "")
-        z0 = w - nx * ny / 2
-        n = nx + ny
-
-        def sigma_of(tt: np.ndarray) -> float:
-            return math.sqrt((nx * ny / 12) * ((n + 1) - float(np.sum(tt**3 - tt)) / (n * (n - 1))))
-
-        corr = (math.copysign(0.5, z0) if z0 != 0 else 0.0) if alternative == "two-sided" else (0.5 if alternative == "greater" else -0.5)
-        if not correct:
-            corr = 0.0
-        z = (z0 - corr) / sigma_of(ties)
-        pval = _norm_p(z, alternative)
-
-        def wfun(d: float, use_corr: bool) -> float:
-            dr, tt = _rank_ties(np.concatenate([a - d, b]))
-            dz = float(dr[:nx].sum() - nx * (nx + 1) / 2 - nx * ny / 2)
-            c = 0.0
-            if use_corr:
-                c = (
-                    (math.copysign(0.5, dz) if dz != 0 else 0.0)
-                    if alternative == "two-sided"
-                    else (0.5 if alternative == "greater" else -0.5)
-                )
-            sig = sigma_of(tt)
-            if sig == 0:
-                raise DataError(
-                    "each sample is constant, so every shifted comparison is tied and the confidence interval of the shift is undefined"
-                )
-            return (dz - c) / sig
-
-        alpha = 1 - conf_level
-        mumin = float(a.min() - b.max())
-        mumax = float(a.max() - b.min())
-        w_lo, w_hi = wfun(mumin, correct), wfun(mumax, correct)
-
-        def root(zq: float) -> float:
-            fl = w_lo - zq
-            if fl <= 0:
-                return mumin
-            fu = w_hi - zq
-            if fu >= 0:
-                return mumax
-            return zeroin(lambda d: wfun(d, correct) - zq, mumin, mumax, fl, fu, _TOL_ROOT)
-
-        if alternative == "two-sided":
-            lo, hi = root(_qnorm(alpha / 2, upper=True)), root(_qnorm(alpha / 2))
-        elif alternative == "greater":
-            lo, hi = root(_qnorm(alpha, upper=True)), math.inf
-        else:
-            lo, hi = -math.inf, root(_qnorm(alpha))
-        e_lo, e_hi = wfun(mumin, False), wfun(mumax, False)
-        est = zeroin(lambda d: wfun(d, False), mumin, mumax, e_lo, e_hi, _TOL_ROOT)
+        pval, lo, hi, est = _rank_sum_normal(a, b, w, ties, alternative=alternative, conf_level=conf_level, correct=correct)
         details["exact"] = False
     details["achieved_conf_level"] = achieved
     rb = 2 * w / (nx * ny) - 1
@@ -267,7 +195,17 @@ def mann_whitney(
         "rank_biserial", rb, rb_lo, rb_hi, conf_level, "2U/(n_x n_y) - 1; Fisher z interval with se sqrt((n_x+n_y+1)/(3 n_x n_y))"
     )
     diags = [_tie_diagnostic(n_tied, exact is True)]
-    if achieved < conf_level:
+    if lo is None:
+        diags.append(
+            Diagnostic(
+                "interval",
+                "warn",
+                None,
+                "each sample is constant, so every shifted comparison is tied and no confidence interval of the shift can be "
+                "computed (R's wilcox.test stops there with conf.int = TRUE); the estimate is the difference of the two values",
+            )
+        )
+    elif achieved < conf_level:
         diags.append(
             Diagnostic(
                 "conf_level",
@@ -283,7 +221,7 @@ def mann_whitney(
         estimate=est,
         ci_low=lo,
         ci_high=hi,
-        conf_level=achieved,
+        conf_level=achieved if lo is not None else None,
         statistic=w,
         statistic_name="W",
         pvalue=min(pval, 1.0),
@@ -295,6 +233,98 @@ def mann_whitney(
         details=details,
         provenance=Provenance.current(data_fingerprint=s.fingerprint),
     )
+
+
+def _rank_sum_exact(
+    a: np.ndarray, b: np.ndarray, w: float, *, alternative: str, conf_level: float
+) -> tuple[float, float, float, float, float]:
+    """Exact p-value, interval for the shift (order statistics of the pairwise differences), estimate, achieved level."""
+    nx, ny = a.size, b.size
+    achieved = conf_level
+    if alternative == "two-sided":
+        p = pwilcox(w - 1, nx, ny, lower=False) if w > nx * ny / 2 else pwilcox(w, nx, ny)
+        pval = min(2 * p, 1.0)
+    elif alternative == "greater":
+        pval = pwilcox(w - 1, nx, ny, lower=False)
+    else:
+        pval = pwilcox(w, nx, ny)
+    alpha = 1 - conf_level
+    diffs = np.sort(np.subtract.outer(a, b).ravel())
+    if alternative == "two-sided":
+        qu = qwilcox(alpha / 2, nx, ny) or 1
+        ql = nx * ny - qu
+        ach_alpha = 2 * pwilcox(qu - 1, nx, ny)
+        lo, hi = float(diffs[qu - 1]), float(diffs[ql])
+    else:
+        qu = qwilcox(alpha, nx, ny) or 1
+        ach_alpha = pwilcox(qu - 1, nx, ny)
+        if alternative == "greater":
+            lo, hi = float(diffs[qu - 1]), math.inf
+        else:
+            lo, hi = -math.inf, float(diffs[nx * ny - qu])
+    if ach_alpha - alpha > alpha / 2:
+        achieved = 1 - ach_alpha
+    est = float(np.median(diffs))
+    return pval, lo, hi, est, achieved
+
+
+def _rank_sum_normal(
+    a: np.ndarray, b: np.ndarray, w: float, ties: np.ndarray, *, alternative: str, conf_level: float, correct: bool
+) -> tuple[float, float | None, float | None, float]:
+    """Normal-approximation p-value and R's asymptotic interval and estimate for the shift (inverting the test)."""
+    nx, ny = a.size, b.size
+    z0 = w - nx * ny / 2
+    n = nx + ny
+
+    def sigma_of(tt: np.ndarray) -> float:
+        return math.sqrt((nx * ny / 12) * ((n + 1) - float(np.sum(tt**3 - tt)) / (n * (n - 1))))
+
+    corr = (math.copysign(0.5, z0) if z0 != 0 else 0.0) if alternative == "two-sided" else (0.5 if alternative == "greater" else -0.5)
+    if not correct:
+        corr = 0.0
+    z = (z0 - corr) / sigma_of(ties)
+    pval = _norm_p(z, alternative)
+
+    def wfun(d: float, use_corr: bool) -> float:
+        dr, tt = _rank_ties(np.concatenate([a - d, b]))
+        dz = float(dr[:nx].sum() - nx * (nx + 1) / 2 - nx * ny / 2)
+        c = 0.0
+        if use_corr:
+            c = (math.copysign(0.5, dz) if dz != 0 else 0.0) if alternative == "two-sided" else (0.5 if alternative == "greater" else -0.5)
+        sig = sigma_of(tt)
+        if sig == 0:
+            raise DataError(
+                "each sample is constant, so every shifted comparison is tied and the confidence interval of the shift is undefined"
+            )
+        return (dz - c) / sig
+
+    alpha = 1 - conf_level
+    mumin = float(a.min() - b.max())
+    mumax = float(a.max() - b.min())
+    try:
+        w_lo, w_hi = wfun(mumin, correct), wfun(mumax, correct)
+    except DataError:
+        # both samples constant: R reports W and its p-value and stops only when asked for the interval
+        return pval, None, None, float(np.median(np.subtract.outer(a, b)))
+
+    def root(zq: float) -> float:
+        fl = w_lo - zq
+        if fl <= 0:
+            return mumin
+        fu = w_hi - zq
+        if fu >= 0:
+            return mumax
+        return zeroin(lambda d: wfun(d, correct) - zq, mumin, mumax, fl, fu, _TOL_ROOT)
+
+    if alternative == "two-sided":
+        lo, hi = root(_qnorm(alpha / 2, upper=True)), root(_qnorm(alpha / 2))
+    elif alternative == "greater":
+        lo, hi = root(_qnorm(alpha, upper=True)), math.inf
+    else:
+        lo, hi = -math.inf, root(_qnorm(alpha))
+    e_lo, e_hi = wfun(mumin, False), wfun(mumax, False)
+    est = zeroin(lambda d: wfun(d, False), mumin, mumax, e_lo, e_hi, _TOL_ROOT)
+    return pval, lo, hi, est
 
 
 def wilcoxon(
@@ -334,7 +364,14 @@ def wilcoxon(
         Hodges-Lehmann estimate, median of the Walsh averages in the exact case), ``ci_low``/``ci_high``;
         ``effect_sizes``: ``rank_biserial`` (matched-pairs, :math:`2V/(n(n+1)/2) - 1` over non-zero
         differences) with a Fisher-z interval; ``details``: ``n_zero`` (zeros dropped), ``exact``,
-        ``achieved_conf_level``; diagnostics: ties and zeros.
+        ``achieved_conf_level``; diagnostics: ties and zeros. When every non-zero difference is tied, V and
+        its p-value are reported as R reports them, without a confidence interval (R stops there when asked for
+        one) and with a diagnostic saying so.
+
+    Raises
+    ------
+    DataError
+        When every difference equals ``mu``: R returns V = 0 with p = NA there.
 
     Notes
     -----
@@ -381,7 +418,6 @@ def wilcoxon(
     n_tied = int(ties[ties > 1].sum())
     details: dict[str, Any] = {"n_zero": n_zero}
     achieved = conf_level
-    alpha = 1 - conf_level
     if use_exact and n_tied == 0 and n_zero == 0 and n > _MAX_EXACT_SR:
         raise ArgumentError(
             f"`exact=True` with {n} non-zero differences would take too long (limit {_MAX_EXACT_SR}); use exact=False "
@@ -389,99 +425,175 @@ def wilcoxon(
         )
     if use_exact and n_tied == 0 and n_zero == 0:
         method = "Wilcoxon signed rank exact test"
-        if alternative == "two-sided":
-            p = psignrank(v - 1, n, lower=False) if v > n * (n + 1) / 4 else psignrank(v, n)
-            pval = min(2 * p, 1.0)
-        elif alternative == "greater":
-            pval = psignrank(v - 1, n, lower=False)
-        else:
-            pval = psignrank(v, n)
-        xx = xs + mu
-        walsh = np.add.outer(xx, xx)[np.triu_indices(n)]
-        walsh = np.sort(walsh) / 2
-        m = n * (n + 1) // 2
-        if alternative == "two-sided":
-            qu = qsignrank(alpha / 2, n) or 1
-            ql = m - qu
-            ach_alpha = 2 * psignrank(qu - 1, n)
-            lo, hi = float(walsh[qu - 1]), float(walsh[ql])
-        else:
-            qu = qsignrank(alpha, n) or 1
-            ach_alpha = psignrank(qu - 1, n)
-            if alternative == "greater":
-                lo, hi = float(walsh[qu - 1]), math.inf
-            else:
-                lo, hi = -math.inf, float(walsh[m - qu])
-        if ach_alpha - alpha > alpha / 2:
-            achieved = 1 - float(f"{ach_alpha:.2g}")
-        est = float(np.median(walsh))
+        pval, lo, hi, est, achieved = _signed_rank_exact(xs + mu, v, alternative=alternative, conf_level=conf_level)
         details["exact"] = True
     else:
         method = "Wilcoxon signed rank test" + (" with continuity correction" if correct else "")
-        z0 = v - n * (n + 1) / 4
-        sigma = math.sqrt(n * (n + 1) * (2 * n + 1) / 24 - float(np.sum(ties**3 - ties)) / 48)
-        corr = 0.0
-        if correct:
-            corr = (
-                (math.copysign(0.5, z0) if z0 != 0 else 0.0) if alternative == "two-sided" else (0.5 if alternative == "greater" else -0.5)
-            )
-        pval = _norm_p((z0 - corr) / sigma, alternative)
-        xx = xs + mu
-
-        def wfun(dd: float, use_corr: bool) -> float:
-            xd = xx - dd
-            xd = xd[xd != 0]
-            nx = xd.size
-            dr, tt = _rank_ties(np.abs(xd))
-            zd = float(dr[xd > 0].sum()) - nx * (nx + 1) / 4
-            sig = math.sqrt(nx * (nx + 1) * (2 * nx + 1) / 24 - float(np.sum(tt**3 - tt)) / 48)
-            c = 0.0
-            if use_corr:
-                c = (
-                    (math.copysign(0.5, zd) if zd != 0 else 0.0)
-                    if alternative == "two-sided"
-                    else (0.5 if alternative == "greater" else -0.5)
-                )
-            return (zd - c) / sig if sig > 0 else math.nan
-
-        mumin, mumax = float(xx.min()), float(xx.max())
-        w_lo = wfun(mumin, correct)
-        w_hi = wfun(mumax, correct) if math.isfinite(w_lo) else math.nan
-        if not (math.isfinite(w_lo) and math.isfinite(w_hi)):
-            raise DataError("all non-zero differences are tied, so the confidence interval of the pseudomedian is undefined")
-
-        def root(zq: float) -> float:
-            return zeroin(lambda dd: wfun(dd, correct) - zq, mumin, mumax, w_lo - zq, w_hi - zq, _TOL_ROOT)
-
-        a_ = alpha
-        if alternative == "two-sided":
-            while w_lo - _qnorm(a_ / 2, upper=True) < 0 or w_hi - _qnorm(a_ / 2) > 0:
-                a_ *= 2
-                if a_ >= 1:
-                    break
-        elif alternative == "greater":
-            while w_lo - _qnorm(a_, upper=True) < 0:
-                a_ *= 2
-                if a_ >= 1:
-                    break
-        else:
-            while w_hi - _qnorm(a_ / 2) > 0:
-                a_ *= 2
-                if a_ >= 1:
-                    break
-        if a_ >= 1 or 1 - conf_level < a_ * 0.75:
-            achieved = 1 - min(1.0, a_)
-        med = float(np.median(xx))
-        if alternative == "two-sided":
-            lo, hi = (root(_qnorm(a_ / 2, upper=True)), root(_qnorm(a_ / 2))) if a_ < 1 else (med, med)
-        elif alternative == "greater":
-            lo, hi = (root(_qnorm(a_, upper=True)) if a_ < 1 else med), math.inf
-        else:
-            lo, hi = -math.inf, (root(_qnorm(a_)) if a_ < 1 else med)
-        e_lo, e_hi = wfun(mumin, False), wfun(mumax, False)
-        est = zeroin(lambda dd: wfun(dd, False), mumin, mumax, e_lo, e_hi, _TOL_ROOT)
+        pval, lo, hi, est, achieved = _signed_rank_normal(
+            xs + mu, v, ties, alternative=alternative, conf_level=conf_level, correct=correct, details=details
+        )
         details["exact"] = False
     details["achieved_conf_level"] = achieved
+    return _signed_rank_result(
+        s,
+        d_all,
+        what,
+        method=method,
+        v=v,
+        n=n,
+        n_zero=n_zero,
+        n_tied=n_tied,
+        pval=pval,
+        est=est,
+        lo=lo,
+        hi=hi,
+        achieved=achieved,
+        conf_level=conf_level,
+        alternative=alternative,
+        mu=mu,
+        exact=exact,
+        details=details,
+    )
+
+
+def _signed_rank_normal(
+    xx: np.ndarray, v: float, ties: np.ndarray, *, alternative: str, conf_level: float, correct: bool, details: dict[str, Any]
+) -> tuple[float, float | None, float | None, float, float]:
+    """Normal-approximation p-value (tie-corrected), and R's asymptotic interval and estimate of the pseudomedian."""
+    n = xx.size
+    achieved = conf_level
+    z0 = v - n * (n + 1) / 4
+    sigma = math.sqrt(n * (n + 1) * (2 * n + 1) / 24 - float(np.sum(ties**3 - ties)) / 48)
+    corr = 0.0
+    if correct:
+        corr = (math.copysign(0.5, z0) if z0 != 0 else 0.0) if alternative == "two-sided" else (0.5 if alternative == "greater" else -0.5)
+    pval = _norm_p((z0 - corr) / sigma, alternative)
+
+    def wfun(dd: float, use_corr: bool) -> float:
+        xd = xx - dd
+        xd = xd[xd != 0]
+        nx = xd.size
+        dr, tt = _rank_ties(np.abs(xd))
+        zd = float(dr[xd > 0].sum()) - nx * (nx + 1) / 4
+        sig = math.sqrt(nx * (nx + 1) * (2 * nx + 1) / 24 - float(np.sum(tt**3 - tt)) / 48)
+        c = 0.0
+        if use_corr:
+            c = (math.copysign(0.5, zd) if zd != 0 else 0.0) if alternative == "two-sided" else (0.5 if alternative == "greater" else -0.5)
+        return (zd - c) / sig if sig > 0 else math.nan
+
+    w_lo = wfun(float(xx.min()), correct)
+    w_hi = wfun(float(xx.max()), correct) if math.isfinite(w_lo) else math.nan
+    if math.isfinite(w_lo) and math.isfinite(w_hi):
+        lo, hi, est, achieved = _signed_rank_normal_interval(xx, wfun, alternative=alternative, conf_level=conf_level, correct=correct)
+    else:
+        # R computes V and its p-value here, and stops only when asked for the interval ("cannot compute
+        # confidence interval when all observations are zero or tied"): report the test, leave the interval out
+        lo = hi = None
+        est = float(np.median(xx))
+        details["interval_note"] = (
+            "all non-zero differences are tied, so no confidence interval of the pseudomedian can be computed "
+            "(R's wilcox.test stops there with conf.int = TRUE); the estimate is their common value"
+        )
+    return pval, lo, hi, est, achieved
+
+
+def _signed_rank_exact(xx: np.ndarray, v: float, *, alternative: str, conf_level: float) -> tuple[float, float, float, float, float]:
+    """Exact p-value, Walsh-average interval and estimate of the pseudomedian, and the achieved level."""
+    n = xx.size
+    alpha = 1 - conf_level
+    achieved = conf_level
+    if alternative == "two-sided":
+        p = psignrank(v - 1, n, lower=False) if v > n * (n + 1) / 4 else psignrank(v, n)
+        pval = min(2 * p, 1.0)
+    elif alternative == "greater":
+        pval = psignrank(v - 1, n, lower=False)
+    else:
+        pval = psignrank(v, n)
+    walsh = np.add.outer(xx, xx)[np.triu_indices(n)]
+    walsh = np.sort(walsh) / 2
+    m = n * (n + 1) // 2
+    if alternative == "two-sided":
+        qu = qsignrank(alpha / 2, n) or 1
+        ql = m - qu
+        ach_alpha = 2 * psignrank(qu - 1, n)
+        lo, hi = float(walsh[qu - 1]), float(walsh[ql])
+    else:
+        qu = qsignrank(alpha, n) or 1
+        ach_alpha = psignrank(qu - 1, n)
+        if alternative == "greater":
+            lo, hi = float(walsh[qu - 1]), math.inf
+        else:
+            lo, hi = -math.inf, float(walsh[m - qu])
+    if ach_alpha - alpha > alpha / 2:
+        achieved = 1 - float(f"{ach_alpha:.2g}")
+    est = float(np.median(walsh))
+    return pval, lo, hi, est, achieved
+
+
+def _signed_rank_normal_interval(
+    xx: np.ndarray, wfun: Any, *, alternative: str, conf_level: float, correct: bool
+) -> tuple[float, float, float, float]:
+    """R's asymptotic interval for the pseudomedian (inverting the corrected normal approximation) and the estimate."""
+    alpha = 1 - conf_level
+    achieved = conf_level
+    mumin, mumax = float(xx.min()), float(xx.max())
+    w_lo = wfun(mumin, correct)
+    w_hi = wfun(mumax, correct)
+
+    def root(zq: float) -> float:
+        return zeroin(lambda dd: wfun(dd, correct) - zq, mumin, mumax, w_lo - zq, w_hi - zq, _TOL_ROOT)
+
+    a_ = alpha
+    if alternative == "two-sided":
+        while w_lo - _qnorm(a_ / 2, upper=True) < 0 or w_hi - _qnorm(a_ / 2) > 0:
+            a_ *= 2
+            if a_ >= 1:
+                break
+    elif alternative == "greater":
+        while w_lo - _qnorm(a_, upper=True) < 0:
+            a_ *= 2
+            if a_ >= 1:
+                break
+    else:
+        while w_hi - _qnorm(a_ / 2) > 0:
+            a_ *= 2
+            if a_ >= 1:
+                break
+    if a_ >= 1 or 1 - conf_level < a_ * 0.75:
+        achieved = 1 - min(1.0, a_)
+    med = float(np.median(xx))
+    if alternative == "two-sided":
+        lo, hi = (root(_qnorm(a_ / 2, upper=True)), root(_qnorm(a_ / 2))) if a_ < 1 else (med, med)
+    elif alternative == "greater":
+        lo, hi = (root(_qnorm(a_, upper=True)) if a_ < 1 else med), math.inf
+    else:
+        lo, hi = -math.inf, (root(_qnorm(a_)) if a_ < 1 else med)
+    e_lo, e_hi = wfun(mumin, False), wfun(mumax, False)
+    est = zeroin(lambda dd: wfun(dd, False), mumin, mumax, e_lo, e_hi, _TOL_ROOT)
+    return lo, hi, est, achieved
+
+
+def _signed_rank_result(
+    s: Any,
+    d_all: np.ndarray,
+    what: str,
+    *,
+    method: str,
+    v: float,
+    n: int,
+    n_zero: int,
+    n_tied: int,
+    pval: float,
+    est: float,
+    lo: float | None,
+    hi: float | None,
+    achieved: float,
+    conf_level: float,
+    alternative: str,
+    mu: float,
+    exact: bool | None,
+    details: dict[str, Any],
+) -> Result:
     m_total = n * (n + 1) / 2
     rb = 2 * v / m_total - 1
     se = math.sqrt((2 * n**3 + 3 * n**2 + n) / 6) / m_total
@@ -504,7 +616,9 @@ def wilcoxon(
                 f"{n_zero} difference(s) equal to mu were dropped; the normal approximation is used",
             )
         )
-    if achieved < conf_level:
+    if lo is None:
+        diags.append(Diagnostic("interval", "warn", None, details["interval_note"]))
+    elif achieved < conf_level:
         diags.append(
             Diagnostic(
                 "conf_level", "warn", achieved, f"requested conf_level {conf_level} not achievable; the interval has level {achieved:.3g}"
@@ -516,7 +630,7 @@ def wilcoxon(
         estimate=est,
         ci_low=lo,
         ci_high=hi,
-        conf_level=achieved,
+        conf_level=achieved if lo is not None else None,
         statistic=v,
         statistic_name="V",
         pvalue=min(pval, 1.0),
@@ -680,19 +794,18 @@ def brunner_munzel(
     se = math.sqrt(sx / (nx * ny**2) + sy / (ny * nx**2))
     stat = (p_hat - 0.5) / se
     df = (nx * sx + ny * sy) ** 2 / ((nx * sx) ** 2 / (nx - 1) + (ny * sy) ** 2 / (ny - 1))
-    from scipy import stats
 
     if alternative == "greater":
-        pval = float(stats.t.sf(stat, df))
-        q = float(stats.t.ppf(conf_level, df))
+        pval = t_pvalue(stat, df, "greater")
+        q = t_crit(conf_level, df, "greater")
         lo, hi = max(0.0, p_hat - q * se), 1.0
     elif alternative == "less":
-        pval = float(stats.t.cdf(stat, df))
-        q = float(stats.t.ppf(conf_level, df))
+        pval = t_pvalue(stat, df, "less")
+        q = t_crit(conf_level, df, "less")
         lo, hi = 0.0, min(1.0, p_hat + q * se)
     else:
-        pval = float(2 * stats.t.sf(abs(stat), df))
-        q = float(stats.t.ppf((1 + conf_level) / 2, df))
+        pval = t_pvalue(stat, df)
+        q = t_crit(conf_level, df)
         lo, hi = max(0.0, p_hat - q * se), min(1.0, p_hat + q * se)
     diags = []
     if min(nx, ny) < 10:

@@ -17,10 +17,14 @@ import pandas as pd
 
 from .._validation import check_array, check_choice, check_conf_level, check_int, show, suggest_column
 from ..data import Dataset
-from ..exceptions import ArgumentError, ArgumentTypeError, DataError, RoleError
+from ..exceptions import ArgumentError, ArgumentTypeError, AssumptionWarning, DataError, RoleError
 from ..results import Diagnostic, Provenance, Result
-from ._inputs import _frame_of
-from ._sandwich import COV_TYPES, default_hac_lags, fit_glm, fit_least_squares
+from ._existence import check_existence
+from ._inputs import _frame_of, align_by_index
+from ._normal import coefficient_table_inference, t_crit, z_crit
+from ._normality import normality_diagnostic
+from ._sandwich import COV_TYPES, default_hac_lags, fit_glm, fit_least_squares, normalize_cov_type
+from ._stable import check_squares
 
 __all__ = ["RegressionResult", "logit", "ols", "poisson", "wald_test"]
 
@@ -114,6 +118,25 @@ def _caller_namespaces(depth: int) -> list[dict[str, Any]]:
     return [dict(frame.f_locals), frame.f_globals]
 
 
+def _refuse_datetime(frame: pd.DataFrame, columns: list[Any], where: str, formula: str | None = None) -> None:
+    """Dates are not numbers: patsy would make one indicator per date, which then looks like rank deficiency.
+
+    A date wrapped in ``C(...)`` in a formula is an explicit request for one indicator per date and is kept.
+    """
+    for c in columns:
+        if formula is not None and re.search(r"C\(\s*" + re.escape(str(c)) + r"\s*[,)]", formula):
+            continue
+        dtype = frame[c].dtype
+        if pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype):
+            kind = "a datetime" if pd.api.types.is_datetime64_any_dtype(dtype) else "a timedelta"
+            raise DataError(
+                f"column {c!r} used in {where} is {kind} column (dtype {dtype}), not a number: it would be expanded into "
+                "one indicator per distinct value. Encode it first, e.g. as elapsed time "
+                f"(df[{c!r}] - df[{c!r}].min()).dt.days, or as a period factor such as C(year) with "
+                f"year = df[{c!r}].dt.year"
+            )
+
+
 def _formula_design(
     formula: str, frame: pd.DataFrame, namespaces: list[dict[str, Any]] | None = None
 ) -> tuple[np.ndarray, np.ndarray, list[str], str, bool]:
@@ -130,6 +153,7 @@ def _formula_design(
         raise DataError(
             f"missing values (NaN) in column(s) used by the formula: {parts}; drop those rows first, e.g. data.dropna(subset=[...])"
         )
+    _refuse_datetime(frame, used, "the formula", formula)
     response = lhs.strip()
     if response in frame.columns and not (pd.api.types.is_numeric_dtype(frame[response]) or pd.api.types.is_bool_dtype(frame[response])):
         raise DataError(f"the outcome {response!r} must be numeric (or boolean); got a column of dtype {frame[response].dtype}")
@@ -177,6 +201,9 @@ def _design(
     formula = None
     if data is not None:
         frame, fp = _frame_of(data)
+        extra = {k: v for k, v in (("weights", weights), ("cluster", cluster), ("offset", offset)) if not isinstance(v, str)}
+        aligned = align_by_index(data=frame, **extra)
+        weights, cluster, offset = (aligned.get(k, v) for k, v in (("weights", weights), ("cluster", cluster), ("offset", offset)))
         if not isinstance(x, str):
             raise ArgumentTypeError(f"with `data`, `x` must be a formula string such as 'y ~ x1 + x2'; got {show(x)}")
         if y is not None:
@@ -188,7 +215,10 @@ def _design(
             raise ArgumentTypeError(f"`x` is the formula {x!r} but no `data` was given; pass data=your_dataframe")
         if y is None:
             raise ArgumentError("`y` (the outcome) is required when `x` is a design matrix")
+        aligned = align_by_index(x=x, y=y, weights=weights, cluster=cluster, offset=offset)
+        x, y, weights, cluster, offset = (aligned[k] for k in ("x", "y", "weights", "cluster", "offset"))
         if isinstance(x, pd.DataFrame):
+            _refuse_datetime(x, list(x.columns), "`x`")
             bad = [str(c) for c in x.columns if not (pd.api.types.is_numeric_dtype(x[c]) or pd.api.types.is_bool_dtype(x[c]))]
             if bad:
                 raise ArgumentTypeError(f"`x` must contain only numeric columns; non-numeric: {bad}")
@@ -210,6 +240,15 @@ def _design(
             X = np.column_stack([np.ones(X.shape[0]), X])
             names = ["(Intercept)", *names]
     n = X.shape[0]
+    k = X.shape[1]
+    if n <= k:
+        raise DataError(
+            f"the model has k = {k} parameters ({', '.join(names[:6])}{', ...' if k > 6 else ''}) but only n = {n} "
+            f"observation(s); a regression needs more observations than parameters (n > k) to estimate the "
+            "coefficients and their standard errors. Use fewer predictors or more data"
+        )
+    # residual variances and coefficient covariances are in squared units of the data
+    check_squares([yy, *X.T], [response if formula else "y", *(f"x[{nm!r}]" for nm in names)], "the coefficient covariance matrix")
     if cluster is None and cov_type == "cluster" and isinstance(data, Dataset) and data.cluster is not None:
         cluster = data.cluster  # the Dataset's cluster role
     w = _column_or_array(weights, frame, "weights", n)
@@ -225,7 +264,7 @@ def _design(
 
 
 def _check_common(cov_type: Any, conf_level: Any, hac_lags: Any) -> tuple[str, float, int | None]:
-    cov_type = check_choice(cov_type, "cov_type", COV_TYPES)
+    cov_type = normalize_cov_type(cov_type, allowed=COV_TYPES)
     conf_level = check_conf_level(conf_level)
     lags = None if hac_lags is None else check_int(hac_lags, "hac_lags", minimum=0)
     if lags is not None and cov_type != "HAC":
@@ -235,26 +274,18 @@ def _check_common(cov_type: Any, conf_level: Any, hac_lags: Any) -> tuple[str, f
 
 # ---------------------------------------------------------------------------------------------- results
 def _terms(names: list[str], coef: np.ndarray, cov: np.ndarray, conf_level: float, df: float | None) -> pd.DataFrame:
-    from scipy import stats
-
     se = np.sqrt(np.diag(cov))
-    stat = coef / se
-    if df is None:
-        p = 2 * stats.norm.sf(np.abs(stat))
-        q = float(stats.norm.ppf(0.5 + conf_level / 2))
-    else:
-        p = 2 * stats.t.sf(np.abs(stat), df)
-        q = float(stats.t.ppf(0.5 + conf_level / 2, df))
+    stat, p, lo, hi = coefficient_table_inference(coef, se, conf_level, df)
     return pd.DataFrame(
         {
             "term": names,
             "estimate": coef,
             "std_error": se,
-            "ci_low": coef - q * se,
-            "ci_high": coef + q * se,
+            "ci_low": lo,
+            "ci_high": hi,
             "statistic": stat,
             "df": np.full(len(names), np.nan if df is None else df),
-            "pvalue": np.minimum(p, 1.0),
+            "pvalue": p,
         },
         columns=_TERM_COLUMNS,
     )
@@ -338,24 +369,13 @@ def breusch_pagan(X: np.ndarray, resid: np.ndarray, *, studentize: bool = True, 
 
 
 def _residual_normality(resid: np.ndarray) -> Diagnostic:
-    from scipy import stats
-
-    n = resid.size
-    if n < 3 or np.ptp(resid) == 0:
-        return Diagnostic("residual normality", "warn", None, "too few distinct residuals to check normality")
-    x = resid if n <= 5000 else np.random.default_rng(0).choice(resid, 5000, replace=False)
-    p = float(stats.shapiro(x).pvalue)
-    if p >= 0.05:
-        return Diagnostic("residual normality", "ok", p, f"Shapiro-Wilk p = {p:.3g}: no evidence against normal errors")
-    if n >= 30:
-        return Diagnostic(
-            "residual normality",
-            "ok",
-            p,
-            f"Shapiro-Wilk p = {p:.3g}, but with n = {n} t-based inference is robust to this (central limit theorem)",
-        )
-    return Diagnostic(
-        "residual normality", "warn", p, f"Shapiro-Wilk p = {p:.3g} with only n = {n}: t-based p-values may be off; consider a bootstrap"
+    return normality_diagnostic(
+        resid,
+        "residuals",
+        name="residual normality",
+        advice="t-based p-values may be off; consider a bootstrap",
+        ok_text="no evidence against normal errors",
+        robust_text="t-based inference is robust to this (central limit theorem)",
     )
 
 
@@ -435,6 +455,7 @@ def ols(
     cov_type: str = "nonrobust",
     cluster: Any = None,
     hac_lags: int | None = None,
+    cluster_df: str = "n-k",
     conf_level: float = 0.95,
 ) -> RegressionResult:
     """Ordinary (or weighted) least squares with classical or robust standard errors, as R's ``lm``.
@@ -455,7 +476,8 @@ def ols(
     weights : array-like or str, optional
         Positive case weights (weighted least squares, as ``lm(weights=)``).
     cov_type : {"nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster", "HAC"}
-        Coefficient covariance: classical, ``sandwich::vcovHC`` types, one-way cluster-robust
+        Coefficient covariance (aliases such as ``"classical"``, ``"robust"`` = HC1 or ``"newey-west"`` are
+        accepted; see :func:`normalize_cov_type`): classical, ``sandwich::vcovHC`` types, one-way cluster-robust
         (``sandwich::vcovCL``, HC1 small-sample factor), or Newey-West HAC.
     cluster : array-like or str, optional
         Cluster labels (or column name) for ``cov_type="cluster"``; at least two clusters. With a Dataset that
@@ -464,6 +486,12 @@ def ols(
         Lag truncation for ``cov_type="HAC"``; default ``floor(4 (n/100)^(2/9))`` (Newey and West's rule of
         thumb, stated in ``method``; R's ``NeweyWest`` without ``lag`` instead chooses a data-driven bandwidth).
         Observations are taken in the order given: sort by time first.
+    cluster_df : {"n-k", "G-1"}
+        Degrees of freedom of the t and F tests with ``cov_type="cluster"``: ``"n-k"`` (the residual df, as
+        ``lmtest::coeftest`` after ``sandwich::vcovCL``, the default) or ``"G-1"`` (the number of clusters minus
+        one, as Stata's ``vce(cluster)``, statsmodels' cluster-robust t tests and ``fixest``). With few clusters
+        ``"G-1"`` gives wider, more honest intervals. The choice is stated in ``method`` and in
+        ``details["fit"]["inference_df"]``/``["inference_df_rule"]``.
     conf_level : float
         Confidence level of the coefficient intervals.
 
@@ -471,8 +499,10 @@ def ols(
     -------
     RegressionResult
         ``terms`` / ``to_frame()``: one row per coefficient with ``estimate, std_error, ci_low, ci_high,
-        statistic`` (t), ``df`` (residual df) and ``pvalue``. ``statistic``/``df``/``pvalue`` of the result itself
-        are the overall F test of all non-intercept coefficients (as ``summary.lm``, classical). ``details``:
+        statistic`` (t), ``df`` (the t df) and ``pvalue``. ``statistic``/``df``/``pvalue`` of the result itself
+        are the overall F test of all non-intercept coefficients with the chosen covariance: the classical F of
+        ``summary.lm`` for ``cov_type="nonrobust"``, otherwise the robust Wald F of ``lmtest::waldtest(fit, vcov =
+        ...)`` (on ``G - 1`` denominator df with ``cluster_df="G-1"``); ``estimand`` says which. ``details``:
         ``"fit"`` (r_squared, adj_r_squared, f_statistic, f_df1, f_df2, f_pvalue, sigma, rss, loglik, aic, bic,
         n, df_resid, cov_type, and ``wald_statistic``/``wald_df``/``wald_df2``/``wald_pvalue``: the F test of all
         slopes with the chosen covariance, as ``lmtest::waldtest(fit, vcov = ...)``), ``"cov"`` (covariance matrix), ``"vif"`` (variance inflation factors),
@@ -504,9 +534,8 @@ def ols(
     >>> round(float(r.coef["x"]), 2)
     1.97
     """
-    from scipy import stats
-
     cov_type, conf_level, hac_lags = _check_common(cov_type, conf_level, hac_lags)
+    cluster_df = _check_cluster_df(cluster_df, cov_type)
     d = _design(
         x,
         y,
@@ -518,12 +547,93 @@ def ols(
         cov_type=cov_type,
         namespaces=_caller_namespaces(1),
     )
-    n, k = d.X.shape
+    n = d.X.shape[0]
     lags = (default_hac_lags(n) if hac_lags is None else hac_lags) if cov_type == "HAC" else None
     fit = fit_least_squares(d.X, d.y, weights=d.weights, cov_type=cov_type, cluster=d.cluster, hac_lags=lags, names=d.names)
-    df_resid = fit.df_resid
-    terms = _terms(d.names, fit.coef, fit.cov, conf_level, df_resid)
+    fit_stats = _ols_fit_statistics(d, fit, cov_type=cov_type, lags=lags)
+    t_df, df_rule = _inference_df(fit_stats, cluster_df)
+    fit_stats["inference_df"], fit_stats["inference_df_rule"] = t_df, df_rule
+    fit_stats.update(_slopes_wald(d.names, fit.coef, fit.cov, t_df))
+    terms = _terms(d.names, fit.coef, fit.cov, conf_level, t_df)
+    w = np.ones(n) if d.weights is None else d.weights
+    unweighted = d.weights is None
+    coll, vifs = _collinearity(d.X, d.names, d.intercept, fit.r if unweighted else None)
+    het, bp = _heteroskedasticity(d.X, fit.residuals * np.sqrt(w), cov_type, fit.q if unweighted else None)
+    fit_stats.update(bp)
+    diags = (coll, _residual_normality(fit.residuals * np.sqrt(w)), het, *_few_clusters(fit_stats.get("n_clusters")))
+    method = (
+        ("Weighted" if d.weights is not None else "Ordinary")
+        + " least squares regression, "
+        + _cov_label(cov_type, lags, fit_stats.get("n_clusters"), linear=True)
+        + (f", t and F tests on {df_rule}" if cov_type == "cluster" else "")
+    )
+    stat, stat_df, pval, test_label = _overall_test(fit_stats, cov_type)
+    return RegressionResult(
+        method=method,
+        estimand=f"linear regression coefficients for {d.response} ({test_label}: all slopes zero)",
+        statistic=stat,
+        statistic_name="F",
+        df=stat_df,
+        pvalue=pval,
+        conf_level=conf_level,
+        alternative="two-sided",
+        null_value=0.0,
+        n=n,
+        diagnostics=diags,
+        terms=terms,
+        details={
+            "fit": fit_stats,
+            "cov": pd.DataFrame(fit.cov, index=d.names, columns=d.names),
+            "vif": vifs,
+            "residuals": fit.residuals,
+            "fitted": fit.fitted,
+        },
+        provenance=Provenance.current(data_fingerprint=d.fingerprint),
+    )
 
+
+_CLUSTER_DF = ("n-k", "G-1")
+
+
+def _check_cluster_df(value: Any, cov_type: str) -> str:
+    rule = check_choice(value, "cluster_df", _CLUSTER_DF)
+    if rule == "G-1" and cov_type != "cluster":
+        raise ArgumentError(f"`cluster_df` = 'G-1' applies to cluster-robust errors only; got cov_type={cov_type!r}")
+    return rule
+
+
+def _inference_df(fit_stats: dict[str, Any], cluster_df: str) -> tuple[float, str]:
+    """The df of the coefficient t tests (and the Wald F denominator), with the rule in words."""
+    if cluster_df == "G-1":
+        g = int(fit_stats["n_clusters"])
+        return float(g - 1), f"G - 1 = {g - 1} df (clusters minus one, as Stata, statsmodels and fixest)"
+    df = float(fit_stats["df_resid"])
+    return df, f"n - k = {df:g} df (residual df, as lmtest::coeftest)"
+
+
+def _overall_test(fit_stats: dict[str, Any], cov_type: str) -> tuple[float | None, Any, float | None, str]:
+    """The header test that matches the covariance: classical F, or the Wald test with the robust covariance."""
+    if cov_type == "nonrobust":
+        f = fit_stats["f_statistic"]
+        if math.isnan(f):
+            return None, None, None, "overall F test"
+        return f, (fit_stats["f_df1"], fit_stats["f_df2"]), fit_stats["f_pvalue"], "overall F test"
+    if "wald_statistic" not in fit_stats:
+        return None, None, None, f"overall Wald test ({cov_type} covariance)"
+    return (
+        fit_stats["wald_statistic"],
+        (fit_stats["wald_df"], fit_stats["wald_df2"]),
+        fit_stats["wald_pvalue"],
+        f"overall Wald F test with the {cov_type} covariance",
+    )
+
+
+def _ols_fit_statistics(d: _Design, fit: Any, *, cov_type: str, lags: int | None) -> dict[str, Any]:
+    """R2, the classical F test, likelihood and information criteria of a least-squares fit (as ``summary.lm``)."""
+    from scipy import stats
+
+    n, k = d.X.shape
+    df_resid = fit.df_resid
     w = np.ones(n) if d.weights is None else d.weights
     rss = float(np.sum(w * fit.residuals**2))
     if d.intercept:
@@ -541,7 +651,7 @@ def ols(
         fstat, fp = math.nan, math.nan
     loglik = 0.5 * float(np.sum(np.log(w))) - n / 2 * (math.log(2 * math.pi) + 1 - math.log(n) + math.log(rss))
     n_par = k + 1
-    fit_stats: dict[str, Any] = {
+    out: dict[str, Any] = {
         "n": n,
         "k": k,
         "df_resid": df_resid,
@@ -565,42 +675,10 @@ def ols(
         "weighted": d.weights is not None,
     }
     if cov_type == "HAC":
-        fit_stats["hac_lags"] = lags
+        out["hac_lags"] = lags
     if cov_type == "cluster":
-        fit_stats["n_clusters"] = _n_clusters(d.cluster)
-    fit_stats.update(_slopes_wald(d.names, fit.coef, fit.cov, df_resid))
-    unweighted = d.weights is None
-    coll, vifs = _collinearity(d.X, d.names, d.intercept, fit.r if unweighted else None)
-    het, bp = _heteroskedasticity(d.X, fit.residuals * np.sqrt(w), cov_type, fit.q if unweighted else None)
-    fit_stats.update(bp)
-    diags = (coll, _residual_normality(fit.residuals * np.sqrt(w)), het, *_few_clusters(fit_stats.get("n_clusters")))
-    method = (
-        ("Weighted" if d.weights is not None else "Ordinary")
-        + " least squares regression, "
-        + _cov_label(cov_type, lags, fit_stats.get("n_clusters"), linear=True)
-    )
-    return RegressionResult(
-        method=method,
-        estimand=f"linear regression coefficients for {d.response} (overall F test: all slopes zero)",
-        statistic=None if math.isnan(fstat) else fstat,
-        statistic_name="F",
-        df=(float(df_model), df_resid) if not math.isnan(fstat) else None,
-        pvalue=None if math.isnan(fp) else fp,
-        conf_level=conf_level,
-        alternative="two-sided",
-        null_value=0.0,
-        n=n,
-        diagnostics=diags,
-        terms=terms,
-        details={
-            "fit": fit_stats,
-            "cov": pd.DataFrame(fit.cov, index=d.names, columns=d.names),
-            "vif": vifs,
-            "residuals": fit.residuals,
-            "fitted": fit.fitted,
-        },
-        provenance=Provenance.current(data_fingerprint=d.fingerprint),
-    )
+        out["n_clusters"] = _n_clusters(d.cluster)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------- GLMs
@@ -628,7 +706,8 @@ def logit(
         One row per coefficient (log odds ratios) with z statistics (``df`` is NaN) and Wald intervals
         :math:`\\hat\\beta \\pm z_{1-\\alpha/2}\\,\\mathrm{se}`, as ``summary.glm`` / ``lmtest::coeftest``.
         The result's ``statistic``/``df``/``pvalue`` are the likelihood-ratio chi-square test against the
-        intercept-only model. ``details["fit"]``: deviance, null_deviance, df_resid, df_null, loglik, aic, bic,
+        intercept-only model with classical errors, and the Wald chi-square test of all slopes with the chosen
+        covariance otherwise (the likelihood ratio is always in ``details["fit"]``). ``details["fit"]``: deviance, null_deviance, df_resid, df_null, loglik, aic, bic,
         n, iterations, cov_type, and the Wald chi-square test of all slopes with the chosen covariance
         (``wald_statistic``, ``wald_df``, ``wald_pvalue``). Diagnostics: collinearity and separation (fitted probabilities of 0 or 1).
 
@@ -651,7 +730,20 @@ def logit(
     >>> r.to_frame()["term"].tolist(), r.details["fit"]["inference"]
     (['(Intercept)', 'x'], 'z')
     """
-    return _glm("logit", x, y, data, add_constant, weights, cov_type, cluster, hac_lags, conf_level, None, _caller_namespaces(1))
+    return _glm(
+        "logit",
+        x,
+        y,
+        data=data,
+        add_constant=add_constant,
+        weights=weights,
+        cov_type=cov_type,
+        cluster=cluster,
+        hac_lags=hac_lags,
+        conf_level=conf_level,
+        offset=None,
+        namespaces=_caller_namespaces(1),
+    )
 
 
 def poisson(
@@ -695,13 +787,27 @@ def poisson(
     >>> r.to_frame()["term"].tolist()
     ['(Intercept)', 'x1']
     """
-    return _glm("poisson", x, y, data, add_constant, weights, cov_type, cluster, hac_lags, conf_level, offset, _caller_namespaces(1))
+    return _glm(
+        "poisson",
+        x,
+        y,
+        data=data,
+        add_constant=add_constant,
+        weights=weights,
+        cov_type=cov_type,
+        cluster=cluster,
+        hac_lags=hac_lags,
+        conf_level=conf_level,
+        offset=offset,
+        namespaces=_caller_namespaces(1),
+    )
 
 
 def _glm(
     kind: str,
     x: Any,
     y: Any,
+    *,
     data: Any,
     add_constant: bool,
     weights: Any,
@@ -712,13 +818,52 @@ def _glm(
     offset: Any,
     namespaces: list[dict[str, Any]],
 ) -> RegressionResult:
-    from scipy import stats
-
+    """Logistic or Poisson regression: check the outcome, fit by IRLS, then test, diagnose and report."""
     cov_type, conf_level, hac_lags = _check_common(cov_type, conf_level, hac_lags)
     d = _design(
         x, y, data, add_constant=add_constant, weights=weights, cluster=cluster, offset=offset, cov_type=cov_type, namespaces=namespaces
     )
-    n, k = d.X.shape
+    _check_glm_outcome(kind, d)
+    n = d.X.shape[0]
+    lags = (default_hac_lags(n) if hac_lags is None else hac_lags) if cov_type == "HAC" else None
+    g = fit_glm(
+        d.X, d.y, family=kind, weights=d.weights, offset=d.offset, cov_type=cov_type, cluster=d.cluster, hac_lags=lags, names=d.names
+    )
+    fit_stats = _glm_fit_statistics(kind, d, g, cov_type=cov_type, lags=lags)
+    terms = _terms(d.names, g.coef, g.cov, conf_level, None)
+    coll, vifs = _collinearity(d.X, d.names, d.intercept)
+    diags = [
+        coll,
+        *_few_clusters(fit_stats.get("n_clusters")),
+        *_glm_diagnostics(kind, d, g, fit_stats, cov_type=cov_type),
+    ]
+    family_name = "Logistic regression (binomial GLM, logit link)" if kind == "logit" else "Poisson regression (log link)"
+    what = "log odds ratios" if kind == "logit" else "log rate ratios"
+    label, stat_name, stat, stat_df, pval = _glm_overall_test(fit_stats, cov_type)
+    return RegressionResult(
+        method=f"{family_name}, {_cov_label(cov_type, lags, fit_stats.get('n_clusters'), linear=False)}",
+        estimand=f"{what} for {d.response} ({label}: all slopes zero)",
+        statistic=stat,
+        statistic_name=stat_name,
+        df=stat_df,
+        pvalue=pval,
+        conf_level=conf_level,
+        alternative="two-sided",
+        null_value=0.0,
+        n=n,
+        diagnostics=tuple(diags),
+        terms=terms,
+        details={
+            "fit": fit_stats,
+            "cov": pd.DataFrame(g.cov, index=d.names, columns=d.names),
+            "vif": vifs,
+            "fitted": g.mu,
+        },
+        provenance=Provenance.current(data_fingerprint=d.fingerprint),
+    )
+
+
+def _check_glm_outcome(kind: str, d: _Design) -> None:
     if kind == "logit":
         vals = np.unique(d.y)
         if not np.all(np.isin(vals, (0.0, 1.0))):
@@ -729,37 +874,34 @@ def _glm(
             raise DataError(f"the outcome {d.response!r} takes only the value {vals[0]:g}; logistic regression needs both 0 and 1")
     elif np.any(d.y < 0) or np.any(d.y != np.round(d.y)):
         raise DataError(f"the outcome {d.response!r} of a Poisson regression must be non-negative counts (integers)")
-    lags = (default_hac_lags(n) if hac_lags is None else hac_lags) if cov_type == "HAC" else None
-    g = fit_glm(
-        d.X, d.y, family=kind, weights=d.weights, offset=d.offset, cov_type=cov_type, cluster=d.cluster, hac_lags=lags, names=d.names
-    )
-    coef, cov, mu, vmu, converged = g.coef, g.cov, g.mu, g.variance, g.converged
-    deviance, null_dev, loglik = g.deviance, g.null_deviance, g.loglik
-    pw = np.ones(n) if d.weights is None else d.weights
-    terms = _terms(d.names, coef, cov, conf_level, None)
 
-    df_null = n - (1 if d.intercept else 0)
-    lr = null_dev - deviance
+
+def _glm_fit_statistics(kind: str, d: _Design, g: Any, *, cov_type: str, lags: int | None) -> dict[str, Any]:
+    """Deviances, likelihood-ratio test, information criteria and the robust Wald test of a GLM fit."""
+    from scipy import stats
+
+    n, k = d.X.shape
+    pw = np.ones(n) if d.weights is None else d.weights
+    lr = g.null_deviance - g.deviance
     lr_df = float(k - (1 if d.intercept else 0))
-    lr_p = float(stats.chi2.sf(lr, lr_df)) if lr_df > 0 else math.nan
     with np.errstate(divide="ignore", invalid="ignore"):
-        pearson = float(np.sum(np.where(vmu > 0, pw * (d.y - mu) ** 2 / vmu, 0.0)))
-    fit_stats: dict[str, Any] = {
+        pearson = float(np.sum(np.where(g.variance > 0, pw * (d.y - g.mu) ** 2 / g.variance, 0.0)))
+    out: dict[str, Any] = {
         "n": n,
         "k": k,
         "df_resid": float(n - k),
-        "df_null": float(df_null),
-        "deviance": deviance,
-        "null_deviance": null_dev,
-        "loglik": loglik,
-        "aic": -2 * loglik + 2 * k,
-        "bic": -2 * loglik + math.log(n) * k,
+        "df_null": float(n - (1 if d.intercept else 0)),
+        "deviance": g.deviance,
+        "null_deviance": g.null_deviance,
+        "loglik": g.loglik,
+        "aic": -2 * g.loglik + 2 * k,
+        "bic": -2 * g.loglik + math.log(n) * k,
         "pearson_chi2": pearson,
         "lr_statistic": lr,
         "lr_df": lr_df,
-        "lr_pvalue": lr_p,
+        "lr_pvalue": float(stats.chi2.sf(lr, lr_df)) if lr_df > 0 else math.nan,
         "iterations": g.iterations,
-        "converged": converged,
+        "converged": g.converged,
         "cov_type": cov_type,
         "inference": "z",
         "model": kind,
@@ -768,34 +910,37 @@ def _glm(
         "weighted": d.weights is not None,
     }
     if cov_type == "HAC":
-        fit_stats["hac_lags"] = lags
+        out["hac_lags"] = lags
     if cov_type == "cluster":
-        fit_stats["n_clusters"] = _n_clusters(d.cluster)
-    fit_stats.update(_slopes_wald(d.names, coef, cov, None))
-    coll, vifs = _collinearity(d.X, d.names, d.intercept)
-    diags = [coll, *_few_clusters(fit_stats.get("n_clusters"))]
-    if not converged:
+        out["n_clusters"] = _n_clusters(d.cluster)
+    out.update(_slopes_wald(d.names, g.coef, g.cov, None))
+    return out
+
+
+def _glm_overall_test(fit_stats: dict[str, Any], cov_type: str) -> tuple[str, str, Any, Any, Any]:
+    """Likelihood ratio with classical errors; the Wald test with the chosen covariance otherwise."""
+    lr_df = fit_stats["lr_df"]
+    if cov_type == "nonrobust" or "wald_statistic" not in fit_stats:
+        if lr_df <= 0:
+            return "likelihood-ratio test", "LR chi-squared", None, None, None
+        return "likelihood-ratio test", "LR chi-squared", fit_stats["lr_statistic"], lr_df, fit_stats["lr_pvalue"]
+    return (
+        f"Wald chi-squared test with the {cov_type} covariance",
+        "Wald chi-squared",
+        fit_stats["wald_statistic"],
+        fit_stats["wald_df"],
+        fit_stats["wald_pvalue"],
+    )
+
+
+def _glm_diagnostics(kind: str, d: _Design, g: Any, fit_stats: dict[str, Any], *, cov_type: str) -> list[Diagnostic]:
+    diags = []
+    if not g.converged:
         diags.append(Diagnostic("convergence", "fail", None, "IRLS did not converge in 100 iterations; estimates are unreliable"))
-    if kind == "logit":
-        eps = 1e-10
-        n_sep = int(np.sum((mu < eps) | (mu > 1 - eps)))
-        big = float(np.max(np.abs(coef)))
-        if n_sep:
-            diags.append(
-                Diagnostic(
-                    "separation",
-                    "fail",
-                    float(n_sep),
-                    f"{n_sep} fitted probabilities are numerically 0 or 1: (quasi-)complete separation. The coefficients "
-                    "diverge and their standard errors are meaningless; use penalised (Firth) regression or drop the separating predictor",
-                )
-            )
-        else:
-            diags.append(
-                Diagnostic("separation", "ok", 0.0, f"no fitted probability is numerically 0 or 1 (largest |coefficient| {big:.3g})")
-            )
-    else:
-        ratio = pearson / (n - k)
+    diags.append(_existence_diagnostic(kind, d, g))
+    if kind == "poisson":
+        n, k = d.X.shape
+        ratio = fit_stats["pearson_chi2"] / (n - k)
         if ratio > 1.5:
             status = "warn" if cov_type == "nonrobust" else "ok"
             advice = (
@@ -806,29 +951,40 @@ def _glm(
             diags.append(Diagnostic("overdispersion", status, ratio, f"Pearson chi-square / df = {ratio:.3g} > 1.5: {advice}"))
         else:
             diags.append(Diagnostic("overdispersion", "ok", ratio, f"Pearson chi-square / df = {ratio:.3g}: no sign of overdispersion"))
-    family_name = "Logistic regression (binomial GLM, logit link)" if kind == "logit" else "Poisson regression (log link)"
-    what = "log odds ratios" if kind == "logit" else "log rate ratios"
-    return RegressionResult(
-        method=f"{family_name}, {_cov_label(cov_type, lags, fit_stats.get('n_clusters'), linear=False)}",
-        estimand=f"{what} for {d.response} (likelihood-ratio test: all slopes zero)",
-        statistic=lr if lr_df > 0 else None,
-        statistic_name="LR chi-squared",
-        df=lr_df if lr_df > 0 else None,
-        pvalue=lr_p if lr_df > 0 else None,
-        conf_level=conf_level,
-        alternative="two-sided",
-        null_value=0.0,
-        n=n,
-        diagnostics=tuple(diags),
-        terms=terms,
-        details={
-            "fit": fit_stats,
-            "cov": pd.DataFrame(cov, index=d.names, columns=d.names),
-            "vif": vifs,
-            "fitted": mu,
-        },
-        provenance=Provenance.current(data_fingerprint=d.fingerprint),
+    return diags
+
+
+def _existence_diagnostic(kind: str, d: _Design, g: Any) -> Diagnostic:
+    """Does the MLE exist? A linear-programming proof (Konis 2007), with the fitted values at the boundary as context."""
+    import warnings
+
+    name = "separation" if kind == "logit" else "existence of the estimate"
+    ex = check_existence(d.X, d.y, d.names, kind, d.weights)
+    eps = 1e-10
+    at_edge = int(np.sum((g.mu < eps) | (g.mu > 1 - eps))) if kind == "logit" else int(np.sum(g.mu < eps))
+    big = float(np.max(np.abs(g.coef)))
+    if ex.exists:
+        extra = " (the linear-programming check could not be run)" if ex.kind == "unchecked" else ""
+        return Diagnostic(name, "ok", 0.0, f"the maximum likelihood estimate exists{extra}; largest |coefficient| {big:.3g}")
+    terms = ", ".join(ex.infinite_terms) or "some coefficients"
+    if kind == "logit":
+        why = (
+            "the outcome is (quasi-)completely separated by the predictors: a combination of them predicts every 0 and every 1 "
+            f"without error ({at_edge} fitted probabilities are numerically 0 or 1)"
+        )
+        fix = "use penalised (Firth) logistic regression, or remove or combine the separating predictor(s)"
+    else:
+        why = (
+            "some combination of the predictors is zero wherever the count is positive and negative on rows with zero "
+            f"counts (for example a category with only zero counts; {at_edge} fitted means are numerically 0)"
+        )
+        fix = "drop or merge the all-zero categories, or use a penalised fit"
+    msg = (
+        f"the maximum likelihood estimate does not exist: {why}. The estimates of {terms} are not finite; the reported "
+        f"values are where IRLS stopped and their standard errors are meaningless. {fix[0].upper()}{fix[1:]}"
     )
+    warnings.warn(msg, AssumptionWarning, stacklevel=5)
+    return Diagnostic(name, "fail", float(len(ex.infinite_terms)), msg)
 
 
 # ---------------------------------------------------------------------------------------------- Wald tests
@@ -849,6 +1005,20 @@ def _parse_restrictions(text: str, names: list[str]) -> tuple[np.ndarray, np.nda
     return np.asarray(lc.coefs, dtype=float), np.asarray(lc.constants, dtype=float).ravel()
 
 
+def _restrictions_text(restrictions: Any, names: list[str]) -> Any:
+    """A list or tuple of strings (term names, meaning "= 0", or restrictions such as "x1 = x2") as one text."""
+    if isinstance(restrictions, (list, tuple)) and restrictions and all(isinstance(r, str) for r in restrictions):
+        return ", ".join(restrictions)
+    if isinstance(restrictions, (list, tuple)) and any(isinstance(r, str) for r in restrictions):
+        raise ArgumentTypeError(
+            f"`restrictions` mixes text and numbers ({show(restrictions)}); give either restrictions as text "
+            f"(term names from {names}, e.g. ['x1', 'x2 = x3']) or a numeric matrix R"
+        )
+    if isinstance(restrictions, (list, tuple)) and not restrictions:
+        raise ArgumentError("`restrictions` is empty; name at least one restriction, e.g. 'x1 = 0'")
+    return restrictions
+
+
 def wald_test(result: RegressionResult, restrictions: Any, q: Any = None, *, conf_level: float | None = None) -> Result:
     """Wald test of linear restrictions ``R beta = q`` using the result's own covariance matrix.
 
@@ -856,9 +1026,10 @@ def wald_test(result: RegressionResult, restrictions: Any, q: Any = None, *, con
     ----------
     result : RegressionResult
         From :func:`ols`, :func:`logit` or :func:`poisson`; its covariance (classical or robust) is used.
-    restrictions : str or array-like
+    restrictions : str, list of str, or array-like
         Either text such as ``"x1 = x2, x3 = 0"`` (coefficient names as in ``result.to_frame()["term"]``;
-        linear combinations like ``"2*x1 + x2 = 1"`` are allowed), or the matrix ``R`` (J, k), or a single row.
+        linear combinations like ``"2*x1 + x2 = 1"`` are allowed), a list of such restrictions or of term names
+        (``["x1", "x2"]`` tests that both coefficients are zero), or the matrix ``R`` (J, k), or a single row.
     q : array-like, optional
         Right-hand side (J,) when ``restrictions`` is a matrix; default zeros.
     conf_level : float, optional
@@ -888,61 +1059,24 @@ def wald_test(result: RegressionResult, restrictions: Any, q: Any = None, *, con
     >>> w.statistic_name, w.df
     ('F', (2.0, 76.0))
     """
-    from scipy import stats
-
     if not isinstance(result, RegressionResult):
         raise ArgumentTypeError(f"`result` must be a RegressionResult from ols/logit/poisson; got {type(result).__name__}")
     assert result.terms is not None
     names = list(result.terms["term"])
-    beta = result.terms["estimate"].to_numpy()
-    V = result.details["cov"].to_numpy()
-    k = len(names)
-    if isinstance(restrictions, str):
-        Rm, qv = _parse_restrictions(restrictions, names)
-        if q is not None:
-            raise ArgumentError("give `q` only with a restriction matrix; in text form write the right-hand side, e.g. 'x1 = 2'")
-        labels = [s.strip() for s in restrictions.split(",")]
-    else:
-        raw = np.asarray(restrictions, dtype=float) if not isinstance(restrictions, pd.DataFrame) else restrictions.to_numpy(dtype=float)
-        Rm = check_array(raw.reshape(1, -1) if raw.ndim == 1 else raw, "restrictions", ndim=2)
-        if Rm.shape[1] != k:
-            raise ArgumentError(f"`restrictions` must have one column per coefficient ({k}: {names}); got shape {Rm.shape}")
-        qv = np.zeros(Rm.shape[0]) if q is None else check_array(q, "q")
-        if qv.shape != (Rm.shape[0],):
-            raise ArgumentError(f"`q` must have one value per restriction ({Rm.shape[0]}); got {qv.size}")
-        labels = [
-            " + ".join(f"{c:g}*{nm}" for c, nm in zip(row, names, strict=True) if c != 0) + f" = {qq:g}"
-            for row, qq in zip(Rm, qv, strict=True)
-        ]
+    Rm, qv, labels = _restriction_matrix(_restrictions_text(restrictions, names), q, names)
     J = Rm.shape[0]
     if np.linalg.matrix_rank(Rm) < J:
         raise ArgumentError(f"the {J} restrictions are linearly dependent (rank {np.linalg.matrix_rank(Rm)}); remove redundant ones")
     level = (result.conf_level or 0.95) if conf_level is None else check_conf_level(conf_level)
-    diff = Rm @ beta - qv
-    RVR = Rm @ V @ Rm.T
+    diff = Rm @ result.terms["estimate"].to_numpy() - qv
+    RVR = Rm @ result.details["cov"].to_numpy() @ Rm.T
     W = float(diff @ np.linalg.solve(RVR, diff))
     fit = result.details["fit"]
-    is_t = fit.get("inference") == "t"
-    df_resid = float(fit["df_resid"])
-    if is_t:
-        stat = W / J
-        p = float(stats.f.sf(stat, J, df_resid))
-        df: Any = (float(J), df_resid)
-        stat_name = "F"
-        qcrit = float(stats.t.ppf(0.5 + level / 2, df_resid))
-    else:
-        stat = W
-        p = float(stats.chi2.sf(stat, J))
-        df = float(J)
-        stat_name = "chi-squared"
-        qcrit = float(stats.norm.ppf(0.5 + level / 2))
+    stat, p, df, stat_name, qcrit = _wald_distribution(W, J, fit, level)
     se = np.sqrt(np.diag(RVR))
-    covname = fit.get("cov_type", "nonrobust")
-    method = f"Wald test of {J} linear restriction{'s' if J > 1 else ''} ({stat_name}, {covname} covariance)"
-    estimand = "H0: " + "; ".join(labels)
     common: dict[str, Any] = {
-        "method": method,
-        "estimand": estimand,
+        "method": f"Wald test of {J} linear restriction{'s' if J > 1 else ''} ({stat_name}, {fit.get('cov_type', 'nonrobust')} covariance)",
+        "estimand": "H0: " + "; ".join(labels),
         "statistic": stat,
         "statistic_name": stat_name,
         "df": df,
@@ -953,22 +1087,48 @@ def wald_test(result: RegressionResult, restrictions: Any, q: Any = None, *, con
         "details": {"R": pd.DataFrame(Rm, columns=names), "q": qv, "wald": W},
         "provenance": result.provenance,
     }
+    lo, hi = diff - qcrit * se, diff + qcrit * se
     if J == 1:
         return Result(
-            estimate=float(diff[0]),
-            std_error=float(se[0]),
-            ci_low=float(diff[0] - qcrit * se[0]),
-            ci_high=float(diff[0] + qcrit * se[0]),
-            conf_level=level,
-            **common,
+            estimate=float(diff[0]), std_error=float(se[0]), ci_low=float(lo[0]), ci_high=float(hi[0]), conf_level=level, **common
         )
-    terms = pd.DataFrame(
-        {
-            "term": labels,
-            "estimate": diff,
-            "std_error": se,
-            "ci_low": diff - qcrit * se,
-            "ci_high": diff + qcrit * se,
-        }
-    )
+    terms = pd.DataFrame({"term": labels, "estimate": diff, "std_error": se, "ci_low": lo, "ci_high": hi})
     return Result(conf_level=level, terms=terms, **common)
+
+
+def _restriction_matrix(restrictions: Any, q: Any, names: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """``R``, ``q`` and a readable label per restriction, from text or from a numeric matrix."""
+    k = len(names)
+    if isinstance(restrictions, str):
+        if q is not None:
+            raise ArgumentError("give `q` only with a restriction matrix; in text form write the right-hand side, e.g. 'x1 = 2'")
+        Rm, qv = _parse_restrictions(restrictions, names)
+        return Rm, qv, [s.strip() for s in restrictions.split(",")]
+    try:
+        raw = np.asarray(restrictions, dtype=float) if not isinstance(restrictions, pd.DataFrame) else restrictions.to_numpy(dtype=float)
+    except (TypeError, ValueError):
+        raise ArgumentTypeError(
+            f"`restrictions` must be text such as 'x1 = x2', a list of term names or restrictions, or a numeric "
+            f"matrix with one column per coefficient ({names}); got {show(restrictions)}"
+        ) from None
+    Rm = check_array(raw.reshape(1, -1) if raw.ndim == 1 else raw, "restrictions", ndim=2)
+    if Rm.shape[1] != k:
+        raise ArgumentError(f"`restrictions` must have one column per coefficient ({k}: {names}); got shape {Rm.shape}")
+    qv = np.zeros(Rm.shape[0]) if q is None else check_array(q, "q")
+    if qv.shape != (Rm.shape[0],):
+        raise ArgumentError(f"`q` must have one value per restriction ({Rm.shape[0]}); got {qv.size}")
+    labels = [
+        " + ".join(f"{c:g}*{nm}" for c, nm in zip(row, names, strict=True) if c != 0) + f" = {qq:g}" for row, qq in zip(Rm, qv, strict=True)
+    ]
+    return Rm, qv, labels
+
+
+def _wald_distribution(W: float, J: int, fit: dict[str, Any], level: float) -> tuple[float, float, Any, str, float]:
+    """F on (J, t df) for least squares (t df: n - k, or G - 1 when asked), chi-squared on J for GLMs; and the critical value."""
+    from scipy import stats
+
+    if fit.get("inference") == "t":
+        df_resid = float(fit.get("inference_df", fit["df_resid"]))
+        stat = W / J
+        return stat, float(stats.f.sf(stat, J, df_resid)), (float(J), df_resid), "F", t_crit(level, df_resid)
+    return W, float(stats.chi2.sf(W, J)), float(J), "chi-squared", z_crit(level)

@@ -10,7 +10,7 @@ import numpy as np
 
 from .._validation import check_array, check_column, show
 from ..exceptions import ArgumentError, ArgumentTypeError, DataError
-from ._inputs import _frame_of, group_levels
+from ._inputs import _frame_of, align_by_index, group_levels
 
 
 def _mean(x: np.ndarray, axis: int = -1) -> Any:
@@ -109,6 +109,9 @@ def collect_samples(
             for s, a in zip(samples, args, strict=True):
                 if isinstance(s, str):
                     raise ArgumentTypeError(f"`{a}` is the column name {s!r} but no `data` was given; pass data=your_dataframe")
+            if paired and len(samples) == 2:
+                aligned = align_by_index(**dict(zip(args, samples, strict=True)))
+                samples = tuple(aligned[a] for a in args)
             arrays = tuple(check_array(s, a, min_size=0) for s, a in zip(samples, args, strict=True))
             names = args
     for arr, a in zip(arrays, args, strict=True):

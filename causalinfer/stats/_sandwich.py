@@ -35,6 +35,53 @@ from ..exceptions import ArgumentError, ConvergenceError, DataError
 #: Covariance types understood by :func:`sandwich_cov` and the regression functions.
 COV_TYPES: tuple[str, ...] = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster", "HAC")
 
+#: Other spellings of the covariance types, as other packages name them (matched ignoring case, "-" and "_").
+COV_ALIASES: dict[str, str] = {
+    "nonrobust": "nonrobust",
+    "classical": "nonrobust",
+    "iid": "nonrobust",
+    "const": "nonrobust",
+    "homoskedastic": "nonrobust",
+    "hc0": "HC0",
+    "hc1": "HC1",
+    "robust": "HC1",
+    "hc2": "HC2",
+    "hc3": "HC3",
+    "cluster": "cluster",
+    "clustered": "cluster",
+    "cr1": "cluster",
+    "hac": "HAC",
+    "neweywest": "HAC",
+    "nw": "HAC",
+}
+
+
+def normalize_cov_type(value: Any, *, allowed: tuple[str, ...] = COV_TYPES, name: str = "cov_type") -> str:
+    """The canonical name of a covariance type, accepting the aliases other packages use.
+
+    Canonical names are those of :data:`COV_TYPES` (``"nonrobust"`` is the classical covariance, also accepted as
+    ``"classical"``, ``"iid"``, ``"const"``; ``"robust"`` means ``"HC1"``, as in Stata; ``"clustered"``/``"CR1"``
+    mean ``"cluster"``; ``"newey-west"`` means ``"HAC"``). ``allowed`` restricts the result to the types a
+    caller supports; anything else is an :class:`~causalinfer.exceptions.ArgumentError` listing them.
+
+    >>> normalize_cov_type("classical"), normalize_cov_type("hc3"), normalize_cov_type("Newey-West")
+    ('nonrobust', 'HC3', 'HAC')
+    """
+    import difflib
+
+    choices = ", ".join(repr(c) for c in allowed)
+    if not isinstance(value, str):
+        raise ArgumentError(f"`{name}` must be one of {choices}; got {show(value)}")
+    key = value.strip().lower().replace("-", "").replace("_", "").replace(" ", "")
+    canonical = COV_ALIASES.get(key)
+    if canonical is None or canonical not in allowed:
+        close = difflib.get_close_matches(key, list(COV_ALIASES), n=1, cutoff=0.5)
+        hint = f"; did you mean {COV_ALIASES[close[0]]!r}?" if close and COV_ALIASES[close[0]] in allowed else ""
+        extra = " here" if canonical is not None else ""
+        raise ArgumentError(f"`{name}` must be one of {choices}{extra}; got {show(value)}{hint}")
+    return canonical
+
+
 #: Relative tolerance below which a column counts as a linear combination of earlier ones (R's lm uses 1e-7).
 ALIAS_TOL = 1e-7
 
@@ -126,6 +173,17 @@ def upper_triangular_inverse(r: np.ndarray) -> np.ndarray:
     return np.triu(rinv)
 
 
+def qr_least_squares(xw: np.ndarray, yw: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Least-squares coefficients by a thin QR decomposition: ``(coef, rinv, q, r)``, ``bread = rinv @ rinv.T``.
+
+    The one solver behind every least-squares fit of the package (regression, regression adjustment and the
+    influence functions of the causal estimators), accurate when columns differ in scale by orders of magnitude.
+    """
+    q, r = np.linalg.qr(xw, mode="reduced")
+    rinv = upper_triangular_inverse(r)
+    return rinv @ (q.T @ yw), rinv, q, r
+
+
 def fit_least_squares(
     X: np.ndarray,
     y: np.ndarray,
@@ -161,6 +219,7 @@ def fit_least_squares(
     if n <= k:
         check_full_rank(xw, list(names) if names is not None else [f"x{j}" for j in range(k)])
         raise DataError(f"not enough observations: {n} rows for {k} coefficients; need more rows than coefficients")
+    cov_type = normalize_cov_type(cov_type)
     q, r = np.linalg.qr(xw, mode="reduced")
     if np.any(np.abs(np.diag(r)) < ALIAS_TOL * np.linalg.norm(xw, axis=0)):
         check_full_rank(xw, list(names) if names is not None else [f"x{j}" for j in range(k)])
@@ -228,6 +287,7 @@ def fit_glm(
     coefficients. For ``cov_type="cluster"`` the factor is ``G/(G-1)`` only, as ``sandwich::vcovCL`` uses for
     ``glm`` by default.
     """
+    cov_type = normalize_cov_type(cov_type)
     import warnings
 
     import statsmodels.api as sm

@@ -320,7 +320,14 @@ def fisher_test(
     Result
         2 x 2: ``estimate`` (conditional MLE of the odds ratio), ``ci_low``/``ci_high`` (exact conditional),
         ``pvalue``, ``null_value``; ``effect_sizes`` the sample (Woolf) odds ratio and Katz risk ratio when
-        defined. r x c: ``pvalue`` only, with ``details["tables_enumerated"]``.
+        defined. r x c: ``pvalue`` only, with ``details["tables_enumerated"]``. A 2 x 2 table with an empty row
+        or column (or no counts at all) has only one table with its margins: p = 1, estimate 0 and interval
+        [0, inf], as R gives.
+
+    Raises
+    ------
+    DataError
+        A table larger than 2 x 2 whose cells are all zero (R's ``fisher.test`` stops with "FEXACT error 3").
 
     Notes
     -----
@@ -365,6 +372,10 @@ def fisher_test(
             effect_sizes=two_by_two_effect_sizes(obs, conf_level),
             details=details,
             provenance=Provenance.current(data_fingerprint=fp),
+        )
+    if n == 0:
+        raise DataError(
+            f"every cell of the {obs.shape[0]} x {obs.shape[1]} table is zero, so there is nothing to test (R's fisher.test stops here too)"
         )
     if alternative != "two-sided":
         raise ArgumentError(f"`alternative` must be 'two-sided' for a table larger than 2 x 2 (shape {obs.shape}); got {alternative!r}")

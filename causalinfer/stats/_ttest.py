@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -12,64 +13,31 @@ import pandas as pd
 from .._validation import check_alternative, check_conf_level, check_real
 from ..exceptions import ArgumentTypeError, DataError
 from ..results import Diagnostic, EffectSize, Provenance, Result
-from ._effect_sizes import standardized_differences
+from ._effect_sizes import safe_standardized_differences
 from ._inputs import Samples, one_sample, two_samples
+from ._normal import t_interval_and_pvalue
+from ._normality import normality_diagnostic
+from ._stable import finite_or_refuse, mean_sd
+
+__all__ = ["t_interval_and_pvalue", "ttest"]  # the interval helper lives in _normal; re-exported for callers
 
 _EPS = np.finfo(float).eps
 
 
-def t_interval_and_pvalue(
-    estimate: float, se: float, df: float, null: float, alternative: str, conf_level: float
-) -> tuple[float, float, float, float]:
-    """t statistic, p-value and confidence limits for ``estimate`` with standard error ``se`` on ``df`` df."""
-    from scipy import stats
-
-    t = (estimate - null) / se
-    if alternative == "less":
-        p = float(stats.t.cdf(t, df))
-        lo, hi = -math.inf, estimate + se * float(stats.t.ppf(conf_level, df))
-    elif alternative == "greater":
-        p = float(stats.t.sf(t, df))
-        lo, hi = estimate - se * float(stats.t.ppf(conf_level, df)), math.inf
-    else:
-        p = float(2 * stats.t.sf(abs(t), df))
-        q = float(stats.t.ppf(0.5 + conf_level / 2, df))
-        lo, hi = estimate - q * se, estimate + q * se
-    return float(t), min(p, 1.0), lo, hi
-
-
 def _normality(sample: np.ndarray, label: str) -> Diagnostic:
-    from scipy import stats
-
-    n = sample.size
-    if n < 3:
-        return Diagnostic(f"normality ({label})", "warn", None, f"only {n} observation(s): normality cannot be checked")
-    if np.ptp(sample) == 0:
-        return Diagnostic(f"normality ({label})", "warn", None, "all values are equal")
-    x = sample if n <= 5000 else np.random.default_rng(0).choice(sample, 5000, replace=False)
-    p = float(stats.shapiro(x).pvalue)
-    if p >= 0.05:
-        return Diagnostic(f"normality ({label})", "ok", p, f"Shapiro-Wilk p = {p:.3g}: no evidence against normality")
-    if n >= 30:
-        return Diagnostic(
-            f"normality ({label})",
-            "ok",
-            p,
-            f"Shapiro-Wilk p = {p:.3g}, but with n = {n} the t-test is robust to non-normality of this kind",
-        )
-    return Diagnostic(
-        f"normality ({label})",
-        "warn",
-        p,
-        f"Shapiro-Wilk p = {p:.3g} with only n = {n}: consider a rank test (mann_whitney / wilcoxon) or a bootstrap interval",
+    return normality_diagnostic(
+        sample,
+        label,
+        advice="consider a rank test (mann_whitney / wilcoxon) or a bootstrap interval",
+        robust_text="the t-test is robust to non-normality of this kind",
     )
 
 
 def _group_table(samples: Samples) -> pd.DataFrame:
-    rows = [
-        {"group": name, "n": int(a.size), "mean": float(a.mean()), "sd": float(a.std(ddof=1)) if a.size > 1 else math.nan}
-        for name, a in zip(samples.names, samples.arrays, strict=True)
-    ]
+    rows = []
+    for name, a in zip(samples.names, samples.arrays, strict=True):
+        m, sd = mean_sd(a)
+        rows.append({"group": name, "n": int(a.size), "mean": m, "sd": sd})
     return pd.DataFrame(rows, columns=["group", "n", "mean", "sd"])
 
 
@@ -93,7 +61,8 @@ def ttest(
     x : array-like or str
         First sample, or a column name of ``data``.
     y : array-like or str, optional
-        Second sample (or column name). Omit for a one-sample test, or use ``group`` instead.
+        Second sample (or column name). Omit for a one-sample test, or use ``group`` instead. With
+        ``paired=True``, two Series (or DataFrame columns) are paired by index label, not by position.
     data : DataFrame or Dataset, optional
         Table holding the columns named by ``x``, ``y`` and ``group``.
     group : str, optional
@@ -120,7 +89,16 @@ def ttest(
         two-sample d = (difference in means - mu) / pooled sd, for Welch's test too. The limits invert the
         noncentral t distribution of the corresponding (pooled) t statistic; g multiplies d and its limits by
         the exact correction J(df) = Γ(df/2) / (sqrt(df/2) Γ((df-1)/2)). Validated against R by solving
-        ``pt(t, df, ncp)`` with ``uniroot(tol = 1e-12)``.
+        ``pt(t, df, ncp)`` with ``uniroot(tol = 1e-12)``. When those limits cannot be found (a t statistic so
+        large that the noncentral t distribution cannot be evaluated), the effect sizes are reported without an
+        interval and a diagnostic says why; the test itself is unaffected.
+
+    Raises
+    ------
+    DataError
+        Fewer than two observations (per sample for Welch), or data without spread: R's ``t.test`` stops with
+        "data are essentially constant" there. Data of any magnitude are accepted (means and standard deviations
+        are computed after an exact rescaling, so values near 1e300 or 1e-300 give the same answer as R).
 
     Notes
     -----
@@ -141,81 +119,110 @@ def ttest(
     mu = check_real(mu, "mu")
     if not isinstance(paired, bool) or not isinstance(equal_var, bool):
         raise ArgumentTypeError(f"`paired` and `equal_var` must be True or False; got paired={paired!r}, equal_var={equal_var!r}")
-
-    one = y is None and group is None
-    if one:
+    if y is None and group is None:
         s = one_sample(x, data=data)
-        a = s.arrays[0]
-        return _one_sample_result(a, s, mu, alternative, conf_level, method="One Sample t-test", what=f"mean of {s.names[0]}")
+        return _one_sample_result(s.arrays[0], s, mu, alternative, conf_level, method="One Sample t-test", what=f"mean of {s.names[0]}")
     s = two_samples(x, y, data=data, group=group, levels=levels, paired=paired)
     a, b = s.arrays
     if paired:
         d = a - b
+        if not np.all(np.isfinite(d)):
+            raise DataError("the paired differences x - y overflow double precision (values near 1e308); rescale the data first")
         ds = Samples((d,), (f"{s.names[0]} - {s.names[1]}",), fingerprint=s.fingerprint)
         return _one_sample_result(
             d, ds, mu, alternative, conf_level, method="Paired t-test", what=f"mean difference {s.names[0]} - {s.names[1]}"
         )
+    return _two_sample_result(s, mu=mu, equal_var=equal_var, alternative=alternative, conf_level=conf_level)
 
+
+@dataclass(frozen=True)
+class TwoSampleMoments:
+    """Means, standard deviations and the standard error and df of the difference, computed around overflow."""
+
+    nx: int
+    ny: int
+    mx: float
+    my: float
+    sdx: float
+    sdy: float
+    se: float
+    df: float
+    method: str
+
+
+def two_sample_moments(a: np.ndarray, b: np.ndarray, names: Sequence[str], *, equal_var: bool, what: str = "t-test") -> TwoSampleMoments:
+    """Standard error and df of mean(a) - mean(b): pooled (Student) or Welch-Satterthwaite.
+
+    Works with standard errors rather than variances, so no square of the data is formed.
+    """
     nx, ny = a.size, b.size
-    mx, my = float(a.mean()), float(b.mean())
-    vx = float(a.var(ddof=1)) if nx > 1 else 0.0
-    vy = float(b.var(ddof=1)) if ny > 1 else 0.0
+    (mx, sdx), (my, sdy) = mean_sd(a), mean_sd(b)
+    sdx = 0.0 if nx < 2 else sdx
+    sdy = 0.0 if ny < 2 else sdy
     if equal_var:
         if nx + ny < 3 or (nx < 2 and ny < 2):
-            raise DataError(f"not enough observations for a pooled two-sample t-test (n = {nx} and {ny}); need at least 3 in all")
+            raise DataError(f"not enough observations for a pooled two-sample {what} (n = {nx} and {ny}); need at least 3 in all")
         df = float(nx + ny - 2)
-        v = 0.0
-        if nx > 1:
-            v += (nx - 1) * vx
-        if ny > 1:
-            v += (ny - 1) * vy
-        v /= df
-        se = math.sqrt(v * (1 / nx + 1 / ny))
+        c = max(sdx, sdy)
+        pooled = c * math.sqrt(((nx - 1) * (sdx / c) ** 2 + (ny - 1) * (sdy / c) ** 2) / df) if c > 0 else 0.0
+        se = pooled * math.sqrt(1 / nx + 1 / ny)
         method = "Two Sample t-test"
     else:
-        for n_, nm in ((nx, s.names[0]), (ny, s.names[1])):
+        for n_, nm in ((nx, names[0]), (ny, names[1])):
             if n_ < 2:
-                raise DataError(f"not enough observations in sample {nm!r} (n = {n_}) for Welch's t-test; need at least 2 per sample")
-        sx, sy = vx / nx, vy / ny
-        se = math.sqrt(sx + sy)
-        df = (sx + sy) ** 2 / (sx**2 / (nx - 1) + sy**2 / (ny - 1)) if se > 0 else math.nan
+                raise DataError(f"not enough observations in sample {nm!r} (n = {n_}) for Welch's {what}; need at least 2 per sample")
+        ex, ey = sdx / math.sqrt(nx), sdy / math.sqrt(ny)
+        se = math.hypot(ex, ey)
+        if se > 0:
+            ux, uy = (ex / se) ** 2, (ey / se) ** 2
+            df = 1.0 / (ux**2 / (nx - 1) + uy**2 / (ny - 1))
+        else:
+            df = math.nan
         method = "Welch Two Sample t-test"
-    if se < 10 * _EPS * max(abs(mx), abs(my)) or se == 0:
-        raise DataError("data are essentially constant: both samples have zero variance, so the t statistic is undefined")
-    est = mx - my
-    t, p, lo, hi = t_interval_and_pvalue(est, se, df, mu, alternative, conf_level)
+    finite_or_refuse(se, "the standard error of the difference in means")
+    if se == 0 or se < 10 * _EPS * max(abs(mx), abs(my)):
+        raise DataError(f"data are essentially constant: both samples have zero variance, so the {what} statistic is undefined")
+    return TwoSampleMoments(nx, ny, mx, my, sdx, sdy, se, df, method)
 
-    diags = [_normality(a, s.names[0]), _normality(b, s.names[1])]
-    ratio = max(vx, vy) / min(vx, vy) if min(vx, vy) > 0 else math.inf
+
+def _variance_ratio(mom: TwoSampleMoments, equal_var: bool) -> Diagnostic:
+    lo, hi = sorted((mom.sdx, mom.sdy))
+    ratio = (hi / lo) ** 2 if lo > 0 else math.inf
     if equal_var and ratio > 2:
-        diags.append(
-            Diagnostic(
-                "variance ratio",
-                "warn",
-                ratio,
-                f"larger/smaller variance = {ratio:.3g} > 2: the pooled test is unreliable; use Welch (equal_var=False)",
-            )
+        return Diagnostic(
+            "variance ratio",
+            "warn",
+            ratio,
+            f"larger/smaller variance = {ratio:.3g} > 2: the pooled test is unreliable; use Welch (equal_var=False)",
         )
-    else:
-        msg = f"larger/smaller variance = {ratio:.3g}" + ("; Welch's test does not assume equal variances" if not equal_var else "")
-        diags.append(Diagnostic("variance ratio", "ok", ratio, msg))
+    msg = f"larger/smaller variance = {ratio:.3g}" + ("; Welch's test does not assume equal variances" if not equal_var else "")
+    return Diagnostic("variance ratio", "ok", ratio, msg)
+
+
+def _two_sample_result(s: Samples, *, mu: float, equal_var: bool, alternative: str, conf_level: float) -> Result:
+    a, b = s.arrays
+    mom = two_sample_moments(a, b, s.names, equal_var=equal_var)
+    est = finite_or_refuse(mom.mx - mom.my, "the difference in means")
+    t, p, lo, hi = t_interval_and_pvalue(est, mom.se, mom.df, mu, alternative, conf_level)
+    lo, hi = finite_limits(lo, hi, alternative)
+    effects, effect_diags = _two_sample_effect_sizes(mom, mu, conf_level, alternative)
+    diags = [_normality(a, s.names[0]), _normality(b, s.names[1]), _variance_ratio(mom, equal_var), *effect_diags]
     resp = f" of {s.response}" if s.response else ""
-    effects = _two_sample_effect_sizes(a, b, mu, conf_level, alternative)
     return Result(
-        method=method,
+        method=mom.method,
         estimand=f"difference in means{resp}: {s.names[0]} minus {s.names[1]}",
         estimate=est,
-        std_error=se,
+        std_error=mom.se,
         ci_low=lo,
         ci_high=hi,
         conf_level=conf_level,
         statistic=t,
         statistic_name="t",
-        df=df,
+        df=mom.df,
         pvalue=p,
         alternative=alternative,
         null_value=mu,
-        n=nx + ny,
+        n=mom.nx + mom.ny,
         effect_sizes=effects,
         diagnostics=tuple(diags),
         details={"groups": _group_table(s)},
@@ -223,15 +230,34 @@ def ttest(
     )
 
 
-def _one_sample_result(a: np.ndarray, s: Samples, mu: float, alternative: str, conf_level: float, *, method: str, what: str) -> Result:
+def one_sample_moments(a: np.ndarray, what: str = "t-test") -> tuple[float, float]:
+    """Mean and standard error of one sample (at least two observations, not constant), around overflow."""
     n = a.size
     if n < 2:
-        raise DataError(f"not enough observations (n = {n}) for a t-test; need at least 2")
-    m = float(a.mean())
-    se = float(a.std(ddof=1)) / math.sqrt(n)
-    if se < 10 * _EPS * abs(m) or se == 0:
-        raise DataError(f"data are essentially constant (all values equal {m:g}), so the t statistic is undefined")
+        raise DataError(f"not enough observations (n = {n}) for a {what}; need at least 2")
+    m, sd = mean_sd(a)
+    se = finite_or_refuse(sd / math.sqrt(n), "the standard error of the mean")
+    if se == 0 or se < 10 * _EPS * abs(m):
+        raise DataError(f"data are essentially constant (all values equal {m:g}), so the {what} statistic is undefined")
+    return m, se
+
+
+def finite_limits(lo: float, hi: float, alternative: str) -> tuple[float, float]:
+    """Confidence limits, refused when a limit that should be finite overflows (one-sided intervals keep their infinite side)."""
+    if alternative != "less":
+        finite_or_refuse(lo, "the lower confidence limit")
+    if alternative != "greater":
+        finite_or_refuse(hi, "the upper confidence limit")
+    return lo, hi
+
+
+def _one_sample_result(a: np.ndarray, s: Samples, mu: float, alternative: str, conf_level: float, *, method: str, what: str) -> Result:
+    n = a.size
+    m, se = one_sample_moments(a)
     t, p, lo, hi = t_interval_and_pvalue(m, se, n - 1, mu, alternative, conf_level)
+    lo, hi = finite_limits(lo, hi, alternative)
+    kind = f"(mean - mu) / sd{' of the differences' if method.startswith('Paired') else ''}"
+    effects, effect_diags = safe_standardized_differences(t, n - 1, 1 / math.sqrt(n), conf_level, alternative, kind=kind)
     return Result(
         method=method,
         estimand=what,
@@ -247,28 +273,24 @@ def _one_sample_result(a: np.ndarray, s: Samples, mu: float, alternative: str, c
         alternative=alternative,
         null_value=mu,
         n=n,
-        effect_sizes=standardized_differences(
-            t,
-            n - 1,
-            1 / math.sqrt(n),
-            conf_level,
-            alternative,
-            kind=f"(mean - mu) / sd{' of the differences' if method.startswith('Paired') else ''}",
-        ),
-        diagnostics=(_normality(a, s.names[0]),),
+        effect_sizes=effects,
+        diagnostics=(_normality(a, s.names[0]), *effect_diags),
         details={"groups": _group_table(s)},
         provenance=Provenance.current(data_fingerprint=s.fingerprint),
     )
 
 
-def _two_sample_effect_sizes(a: np.ndarray, b: np.ndarray, mu: float, conf_level: float, alternative: str) -> tuple[EffectSize, ...]:
+def _two_sample_effect_sizes(
+    mom: TwoSampleMoments, mu: float, conf_level: float, alternative: str
+) -> tuple[tuple[EffectSize, ...], tuple[Diagnostic, ...]]:
     """Cohen's d and Hedges' g on the pooled standard deviation (whichever t-test was run)."""
-    nx, ny = a.size, b.size
+    nx, ny = mom.nx, mom.ny
     if nx + ny < 3:
-        return ()
-    pooled = ((nx - 1) * (float(a.var(ddof=1)) if nx > 1 else 0.0) + (ny - 1) * (float(b.var(ddof=1)) if ny > 1 else 0.0)) / (nx + ny - 2)
-    if pooled <= 0:
-        return ()
+        return (), ()
+    c = max(mom.sdx, mom.sdy)
+    if c <= 0:
+        return (), ()
+    pooled_sd = c * math.sqrt(((nx - 1) * (mom.sdx / c) ** 2 + (ny - 1) * (mom.sdy / c) ** 2) / (nx + ny - 2))
     scale = math.sqrt(1 / nx + 1 / ny)
-    t = (float(a.mean()) - float(b.mean()) - mu) / (math.sqrt(pooled) * scale)
-    return standardized_differences(t, nx + ny - 2, scale, conf_level, alternative, kind="(difference in means - mu) / pooled sd")
+    t = (mom.mx - mom.my - mu) / (pooled_sd * scale)
+    return safe_standardized_differences(t, nx + ny - 2, scale, conf_level, alternative, kind="(difference in means - mu) / pooled sd")

@@ -77,7 +77,7 @@ def test_strict_adds_wrong_direction():
         (lambda: power_ttest(n=20, delta=1, power=0.8), ci.ArgumentError, "exactly one of"),
         (lambda: power_ttest(n=20, delta=1, sig_level=1.5), ci.ArgumentError, "`sig_level`"),
         (lambda: power_ttest(delta=1, power=0.0), ci.ArgumentError, "`power`"),
-        (lambda: power_ttest(n=0.5, delta=1), ci.ArgumentError, "`n`"),
+        (lambda: power_ttest(n=0, delta=1), ci.ArgumentError, "`n`"),
         (lambda: power_ttest(n=20, delta=1, sd=-1), ci.ArgumentError, "`sd`"),
         (lambda: power_ttest(n=20, delta="big"), ci.ArgumentTypeError, "`delta`"),
         (lambda: power_ttest(n=20, delta=1, type="welch"), ci.ArgumentError, "`type`"),

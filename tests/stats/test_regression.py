@@ -241,7 +241,8 @@ def test_diagnostics(frame):
     assert coll.diagnostic("collinearity").status == "warn"
     # complete separation
     xs = np.linspace(-2, 2, 40)
-    sep = logit(xs, (xs > 0).astype(int))
+    with pytest.warns(ci.AssumptionWarning, match="does not exist"):
+        sep = logit(xs, (xs > 0).astype(int))
     assert sep.diagnostic("separation").status == "fail"
     # overdispersed counts
     lam = rng.gamma(0.5, 4.0, size=300)

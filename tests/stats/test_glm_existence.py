@@ -1,0 +1,76 @@
+"""Logistic and Poisson fits whose maximum likelihood estimate does not exist are flagged, naming the terms."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import causalinfer as ci
+from causalinfer.exceptions import AssumptionWarning
+from causalinfer.stats._existence import check_existence
+
+RNG = np.random.default_rng(0)
+
+
+def _status(result: ci.Result, name: str) -> str:
+    return next(d.status for d in result.diagnostics if d.name == name)
+
+
+def test_complete_separation() -> None:
+    df = pd.DataFrame({"x": RNG.normal(size=60), "z": RNG.normal(size=60)})
+    df["y"] = (df.x > 0.3).astype(int)
+    with pytest.warns(AssumptionWarning, match="does not exist"):
+        r = ci.stats.logit("y ~ x + z", data=df, cov_type="HC0")
+    assert _status(r, "separation") == "fail"
+
+
+def test_quasi_separation_by_an_empty_category_names_the_term() -> None:
+    """One level with no successes: its coefficient runs off to -inf while the others are ordinary."""
+    df = pd.DataFrame({"g": np.repeat(["a", "b", "c"], 20), "x": RNG.normal(size=60)})
+    df["y"] = (RNG.uniform(size=60) < 0.5).astype(int)
+    df.loc[df.g == "c", "y"] = 0
+    with pytest.warns(AssumptionWarning, match=r"estimates of C\(g\)\[T\.c\] are not finite"):
+        r = ci.stats.logit("y ~ C(g) + x", data=df)
+    assert _status(r, "separation") == "fail"
+
+
+def test_quasi_separation_at_a_single_tied_point() -> None:
+    """Quasi-complete separation where only two boundary rows overlap: fitted values stay inside (0, 1) there."""
+    x = np.r_[np.linspace(-3, -0.1, 15), 0.0, 0.0, np.linspace(0.1, 3, 15)]
+    y = np.r_[np.zeros(15), 0, 1, np.ones(15)]
+    with pytest.warns(AssumptionWarning):
+        r = ci.stats.logit(x, y)
+    assert _status(r, "separation") == "fail"
+    assert "x1" in next(d.message for d in r.diagnostics if d.name == "separation")
+
+
+def test_poisson_zero_count_cell() -> None:
+    df = pd.DataFrame({"g": np.repeat(["a", "b", "c"], 20)})
+    df["y"] = RNG.poisson(2, 60)
+    df.loc[df.g == "c", "y"] = 0
+    with pytest.warns(AssumptionWarning, match=r"C\(g\)\[T\.c\]"):
+        r = ci.stats.poisson("y ~ C(g)", data=df, cov_type="HC0")
+    assert _status(r, "existence of the estimate") == "fail"
+
+
+def test_ordinary_fits_pass() -> None:
+    df = pd.DataFrame({"x": RNG.normal(size=200)})
+    df["y"] = (RNG.uniform(size=200) < 1 / (1 + np.exp(-df.x))).astype(int)
+    df["c"] = RNG.poisson(np.exp(0.5 + 0.3 * df.x))
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", AssumptionWarning)
+        assert _status(ci.stats.logit("y ~ x", data=df), "separation") == "ok"
+        assert _status(ci.stats.poisson("c ~ x", data=df), "existence of the estimate") == "ok"
+
+
+def test_check_existence_directly() -> None:
+    X = np.column_stack([np.ones(6), [0, 0, 1, 1, 2, 2.0]])
+    assert check_existence(X, np.array([0, 1, 0, 1, 1, 0.0]), ["c", "x"], "logit").exists
+    assert not check_existence(X, np.array([0, 0, 0, 1, 1, 1.0]), ["c", "x"], "logit").exists
+    # a Poisson outcome that is zero wherever x = 0 and positive elsewhere: slope to +inf? no, intercept to -inf
+    Xp = np.column_stack([np.ones(6), [0, 0, 1, 1, 1, 1.0]])
+    ex = check_existence(Xp, np.array([0, 0, 3, 1, 2, 4.0]), ["c", "d"], "poisson")
+    assert not ex.exists and set(ex.infinite_terms) == {"c", "d"}
