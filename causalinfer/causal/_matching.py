@@ -16,6 +16,7 @@ from . import _core as core
 from ._diagnostics import balance_diagnostic, balance_table
 from ._effect import EffectResult
 from ._models import Standardizer, fit_ols
+from ._refute import CausalRefitter
 
 
 def _metric_space(Z: np.ndarray, distance: str, e: np.ndarray | None) -> np.ndarray:
@@ -483,10 +484,8 @@ def matching(
         effect=estimand,
         treatment=cd.treatment,
         outcome=cd.outcome,
+        refitter=CausalRefitter(cd=cd, spec=spec, warm=core.Warm(std=Standardizer.of(cd.Z)), conf_level=conf_level),
     )
-    from ._estimators import Context
-
-    object.__setattr__(result, "_context", Context(cd=cd, spec=spec, warm=core.Warm(std=Standardizer.of(cd.Z)), conf_level=conf_level))
     return result
 
 
@@ -495,7 +494,7 @@ def _matching_without_replacement(data: Any, cd: Any, spec: core.Spec, conf_leve
     from scipy import stats
 
     from ._diagnostics import overlap_diagnostics
-    from ._estimators import Context, _z
+    from ._estimators import _z
 
     estimand, ratio, caliper, distance = spec.estimand, spec.ratio, spec.caliper, spec.match_distance
     uses_score = distance == "propensity" or caliper is not None
@@ -577,8 +576,8 @@ def _matching_without_replacement(data: Any, cd: Any, spec: core.Spec, conf_leve
         effect=estimand,
         treatment=cd.treatment,
         outcome=cd.outcome,
+        refitter=CausalRefitter(cd=cd, spec=spec, warm=core.Warm(std=Standardizer.of(cd.Z)), conf_level=conf_level),
     )
-    object.__setattr__(result, "_context", Context(cd=cd, spec=spec, warm=core.Warm(std=Standardizer.of(cd.Z)), conf_level=conf_level))
     return result
 
 
@@ -676,8 +675,8 @@ def rosenbaum_bounds(result: EffectResult, *, gammas: Sequence[float] = (1.0, 1.
 
     from .._validation import check_real
 
-    ctx = getattr(result, "_context", None)
-    if not isinstance(result, EffectResult) or ctx is None or ctx.spec.method not in ("matching", NO_REPLACE_METHOD):
+    ctx = result.refitter if isinstance(result, EffectResult) else None
+    if not isinstance(ctx, CausalRefitter) or ctx.spec.method not in ("matching", NO_REPLACE_METHOD):
         raise ArgumentError("Rosenbaum bounds need a matching result computed in this session (causalinfer.causal.matching)")
     spec = ctx.spec
     if spec.ratio != 1 or spec.estimand == "ATE":
