@@ -16,7 +16,7 @@ from ._design import CausalData, check_estimand, check_rank, prepare
 from ._diagnostics import balance_diagnostic, balance_table, overlap_diagnostics, overlap_table, propensity_histogram
 from ._effect import EffectResult
 from ._models import Standardizer, check_classifier, check_regressor
-from ._refute import CausalRefitter
+from ._refitter import CausalRefitter
 
 METHODS = ("ipw", "regression", "aipw", "dml", "stratification", "matching")
 MIN_CLUSTERS = 20

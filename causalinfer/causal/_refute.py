@@ -1,40 +1,32 @@
-"""Refitting the estimators under unconfoundedness on altered data, for refutation and sensitivity analyses.
+"""What each refuter does to the data of an estimator under unconfoundedness, and the refits that follow.
 
-:class:`CausalRefitter` is what an :class:`~causalinfer.effects.EffectResult` from :mod:`causalinfer.causal`
-carries: the (possibly trimmed) data, the estimator settings and a warm start. The refutation loop and its tests
-live in :mod:`causalinfer.effects`; this module says what each refuter does to the data.
+The refutation loop and its tests live in :mod:`causalinfer.effects`; the object a result carries to reach
+these functions is :class:`~causalinfer.causal._refitter.CausalRefitter`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from ..effects import REFUTERS, judge, refute
-from ..exceptions import ArgumentError
 from . import _core as core
-from ._design import CausalData
 from ._models import Standardizer, fit_ols
 
-if TYPE_CHECKING:
-    from ..effects import EffectResult
-    from ..results import Result
-
-__all__ = ["REFUTERS", "CausalRefitter", "covariate_refitter", "refute"]
+__all__ = ["NULLS", "REFUTERS", "TITLES", "covariate_refitter", "refute", "simulator"]
 
 _judge = judge  # the refuters' decision rules, under the name the tests know
 
-_TITLES = {
+TITLES = {
     "placebo": "placebo treatment",
     "random_common_cause": "random common cause",
     "subset": "data subset",
     "bootstrap": "bootstrap",
     "dummy_outcome": "dummy outcome",
 }
-_NULLS = {
+NULLS = {
     "placebo": (
         "replacing the treatment by a random permutation of it (a placebo with no effect), the estimator finds effects centred "
         "at 0. p-value: t-test of the mean placebo effect against 0 across simulations; passed when p >= alpha"
@@ -61,7 +53,7 @@ _NULLS = {
 }
 
 
-def _simulator(kind: str, ctx: Any, subset_fraction: float) -> Callable[[np.random.Generator], float]:
+def simulator(kind: str, ctx: Any, subset_fraction: float) -> Callable[[np.random.Generator], float]:
     """A function of a random generator returning one refitted estimate on altered data."""
     cd, spec, warm = ctx.cd, ctx.spec, ctx.warm
     y, a, Z, names = cd.y, cd.a, cd.Z, cd.names
@@ -174,60 +166,3 @@ def covariate_refitter(ctx: Any) -> Callable[[np.ndarray, str], float]:
         return core.run(y, a, Z2, spec2, warm=w2, need_phi=False, names=(*names, name)).estimate
 
     return refit
-
-
-@dataclass(frozen=True)
-class CausalRefitter:
-    """What a result needs to refit itself: the (possibly trimmed) data, the settings and a warm start.
-
-    Follows :class:`causalinfer.effects.Refitter`.
-    """
-
-    cd: CausalData
-    spec: core.Spec
-    warm: core.Warm
-    conf_level: float
-
-    @property
-    def fingerprint(self) -> str:
-        return self.cd.fingerprint
-
-    @property
-    def refuters(self) -> tuple[str, ...]:
-        return REFUTERS
-
-    @property
-    def default_refuters(self) -> tuple[str, ...]:
-        return ("placebo", "random_common_cause", "subset")
-
-    def title(self, kind: str) -> str:
-        return _TITLES[kind]
-
-    def null(self, kind: str) -> str:
-        return _NULLS[kind]
-
-    def deterministic(self, kind: str) -> bool:
-        return False
-
-    def simulator(self, kind: str, subset_fraction: float) -> Callable[[np.random.Generator], float]:
-        return _simulator(kind, self, subset_fraction)
-
-    def fixed_test(self) -> dict[str, Any]:
-        raise ArgumentError("the estimators under unconfoundedness have no fixed refutation test")
-
-    def sensitivity(self, result: EffectResult, kind: str, **kwargs: Any) -> Result:
-        from ._sensitivity import robustness_value_of, unobserved_confounder_of
-
-        if kind == "rosenbaum":
-            from ._matching import rosenbaum_bounds
-
-            return rosenbaum_bounds(result, **kwargs)  # type: ignore[no-any-return]
-        if kind == "e_value":
-            from ..effects import outcome_e_value
-
-            return outcome_e_value(
-                result, self.cd.y, self.cd.a, outcome_sd=kwargs.pop("outcome_sd", None), fingerprint=self.fingerprint, **kwargs
-            )
-        if kind == "unobserved_confounder":
-            return unobserved_confounder_of(self, result, **kwargs)
-        return robustness_value_of(self, result, **kwargs)

@@ -18,7 +18,7 @@ from ..exceptions import ArgumentError
 from ..results import Diagnostic, EffectSize, Provenance, Result
 
 if TYPE_CHECKING:
-    from ._refute import CausalRefitter
+    from ._refitter import CausalRefitter
 
 __all__ = ["e_value", "e_value_from_rr", "robustness_value", "robustness_values", "unobserved_confounder"]
 

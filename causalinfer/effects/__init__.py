@@ -8,8 +8,8 @@ speak only to the refitter, so the two estimator families share them without imp
 """
 
 from ._refitter import REFUTERS, SENSITIVITIES, Refitter, refitter_of
-from ._refute import judge, refute, simulate
-from ._result import EffectResult, RefutationResult
+from ._refute import RefutationResult, judge, refute, simulate
+from ._result import EffectResult
 from ._sensitivity import e_value, e_value_from_rr, outcome_e_value, robustness_values
 
 __all__ = [

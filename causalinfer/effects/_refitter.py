@@ -80,14 +80,16 @@ class Refitter(Protocol):
 
 def refitter_of(result: Any) -> Refitter:
     """The refitter attached to ``result``, or a clear error when ``result`` is not a live effect result."""
-    from ._result import EffectResult
-
-    if not isinstance(result, EffectResult):
+    refitter = getattr(result, "refitter", _ABSENT)
+    if refitter is _ABSENT:
         raise ArgumentTypeError(
             f"`result` must be an EffectResult from a causalinfer.causal or causalinfer.designs estimator; got {show(result)}"
         )
-    if result.refitter is None:
+    if refitter is None:
         raise ArgumentError(
             "this EffectResult does not carry its data (it was rebuilt from JSON); estimate the effect again and refute that result"
         )
-    return result.refitter
+    return refitter  # type: ignore[no-any-return]
+
+
+_ABSENT = object()

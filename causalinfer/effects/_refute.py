@@ -11,16 +11,33 @@ import sys
 import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from .._validation import check_choice, check_int, check_probability, check_random_state
 from ..exceptions import ArgumentError, AssumptionWarning
-from ..results import Diagnostic, Provenance, ResultSet
+from ..results import Diagnostic, Provenance, Result, ResultSet
 from ._refitter import Refitter, refitter_of
-from ._result import EffectResult, RefutationResult
+
+if TYPE_CHECKING:
+    from ._result import EffectResult
+
+
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+class RefutationResult(Result):
+    """The outcome of one refutation test of an effect estimate.
+
+    ``estimate`` is the mean of the refuted estimates, ``std_error`` their standard deviation across
+    simulations, ``pvalue`` the p-value of the refuter's own test (its meaning is in ``estimand``), and
+    ``passed`` whether the original estimate survived. ``details["simulations"]`` lists every refitted estimate.
+    """
+
+    passed: bool = False
+    original_estimate: float | None = None
+    refuter: str = ""
 
 
 def simulate(one: Callable[[np.random.Generator], float], seeds: np.ndarray, n_jobs: int, progress: bool, label: str) -> np.ndarray:

@@ -119,17 +119,3 @@ class EffectResult(Result):
         if hist is None:
             raise ArgumentError("this result has no propensity scores to plot")
         return overlap_plot(hist, ax=ax, **kwargs)
-
-
-@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
-class RefutationResult(Result):
-    """The outcome of one refutation test of an effect estimate.
-
-    ``estimate`` is the mean of the refuted estimates, ``std_error`` their standard deviation across
-    simulations, ``pvalue`` the p-value of the refuter's own test (its meaning is in ``estimand``), and
-    ``passed`` whether the original estimate survived. ``details["simulations"]`` lists every refitted estimate.
-    """
-
-    passed: bool = False
-    original_estimate: float | None = None
-    refuter: str = ""

@@ -8,6 +8,7 @@ result's refitter, which also says when one does not apply.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -15,7 +16,9 @@ from .._validation import check_real, show
 from ..exceptions import ArgumentError
 from ..results import Diagnostic, EffectSize, Provenance, Result
 from ._refitter import refitter_of
-from ._result import EffectResult
+
+if TYPE_CHECKING:
+    from ._result import EffectResult
 
 
 def _e_value_rr(rr: float) -> float:
