@@ -173,14 +173,7 @@ def _finish(
         details["potential_outcomes"] = pd.DataFrame({"treatment": [1, 0], "mean": [fit.mu1, fit.mu0]})
     details["covariate_columns"] = list(cd.names)
     stat = fit.estimate / se if se > 0 else math.nan
-    std = Standardizer.of(cd.Z)
-    if fit.logit is not None:
-        lw = fit.logit.e * (1.0 - fit.logit.e)
-        H = fit.logit.X.T @ (fit.logit.X * lw[:, None])
-        warm = core.Warm(std=std, beta=fit.logit.beta, X=fit.logit.X, H=H)
-    else:
-        warm = core.Warm(std=std)
-    return EffectResult(
+    result = EffectResult(
         method=method,
         estimand=cd.estimand_text(spec.estimand) + estimand_suffix,
         estimate=fit.estimate,
@@ -201,8 +194,15 @@ def _finish(
         effect=spec.estimand,
         treatment=cd.treatment,
         outcome=cd.outcome,
-        refitter=CausalRefitter(cd=cd, spec=spec, warm=warm, conf_level=conf_level),
     )
+    std = Standardizer.of(cd.Z)
+    if fit.logit is not None:
+        lw = fit.logit.e * (1.0 - fit.logit.e)
+        H = fit.logit.X.T @ (fit.logit.X * lw[:, None])
+        warm = core.Warm(std=std, beta=fit.logit.beta, X=fit.logit.X, H=H)
+    else:
+        warm = core.Warm(std=std)
+    return result.replace(refitter=CausalRefitter(cd=cd, spec=spec, warm=warm, conf_level=conf_level))
 
 
 def _common(
@@ -353,7 +353,7 @@ def ipw(
             "max": [float(sw[cd.a == 1].max()), float(sw[cd.a == 0].max())],
         }
     )
-    return result.replace(details=details)  # type: ignore[return-value]
+    return result.replace(details=details)
 
 
 # ---------------------------------------------------------------------- regression adjustment
@@ -607,7 +607,7 @@ def dml(
             cluster=cluster,
             conf_level=conf_level,
         )
-        return r.replace(method="Double ML, interactive model: " + r.method[0].lower() + r.method[1:])  # type: ignore[return-value]
+        return r.replace(method="Double ML, interactive model: " + r.method[0].lower() + r.method[1:])
     cd, estimand, conf_level = _common(data, outcome, treatment, covariates, categorical, squared, cluster, estimand, conf_level)
     if estimand != "ATE":
         raise ArgumentError(
@@ -717,7 +717,7 @@ def stratification(
             "weight": wk,
         }
     )
-    return result.replace(details=details)  # type: ignore[return-value]
+    return result.replace(details=details)
 
 
 def _seed(random_state: Any) -> int:
@@ -816,7 +816,7 @@ def estimate_effect(
         return result  # type: ignore[no-any-return]
     adj = ", ".join(ident.adjustment_set) or "nothing"
     diag = Diagnostic("identification", "ok", None, f"back-door adjustment set from the graph: {adj}; assumes {ident.assumptions[0]}")
-    return result.replace(diagnostics=(diag, *result.diagnostics))  # type: ignore[return-value]
+    return result.replace(diagnostics=(diag, *result.diagnostics))
 
 
 def compare(
@@ -941,5 +941,5 @@ def _estimate_iv(data: Any, *, graph: Any = None, unobserved: Sequence[str] = ()
         options["instruments"] = list(ident.instruments)
         result = iv_2sls(data, **options)
         diag = Diagnostic("identification", "ok", None, f"instruments from the graph: {', '.join(ident.instruments)}")
-        return result.replace(diagnostics=(diag, *result.diagnostics))  # type: ignore[return-value]
+        return result.replace(diagnostics=(diag, *result.diagnostics))
     return iv_2sls(data, **options)

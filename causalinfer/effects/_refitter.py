@@ -10,7 +10,7 @@ estimators under unconfoundedness (:mod:`causalinfer.causal`) and the research d
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
 import numpy as np
 
@@ -89,7 +89,7 @@ def refitter_of(result: Any) -> Refitter:
         raise ArgumentError(
             "this EffectResult does not carry its data (it was rebuilt from JSON); estimate the effect again and refute that result"
         )
-    return refitter  # type: ignore[no-any-return]
+    return cast(Refitter, refitter)
 
 
 _ABSENT = object()

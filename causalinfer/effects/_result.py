@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +42,10 @@ class EffectResult(Result):
     treatment: str = ""
     outcome: str = ""
     refitter: Refitter | None = field(default=None, compare=False, repr=False, metadata={"transient": True})
+
+    def replace(self, **changes: Any) -> EffectResult:
+        """A copy with some fields changed; the refitter comes along unless replaced."""
+        return dataclasses.replace(self, **changes)
 
     @property
     def _context(self) -> Refitter | None:
