@@ -33,7 +33,9 @@ def robustness_value(result: EffectResult, *, q: float = 1.0, alpha: float = 0.0
     Parameters
     ----------
     result : EffectResult
-        Supplies the data and the covariate design.
+        Supplies the data and the covariate design: an estimate from :mod:`causalinfer.causal` computed in this
+        session. A design result (:mod:`causalinfer.designs`) raises an ``ArgumentError`` saying why the analysis
+        does not apply to it.
     q : float
         Fraction of the effect to explain away (1: all of it).
     alpha : float
@@ -122,7 +124,8 @@ def unobserved_confounder(
     Parameters
     ----------
     result : EffectResult
-        An estimate computed in this session.
+        An estimate from :mod:`causalinfer.causal` computed in this session (a design result raises an
+        ``ArgumentError`` saying why the analysis does not apply to it).
     treatment_strength, outcome_strength : sequence of float
         Partial correlations of :math:`U` with the treatment and with the outcome; each in [0, 1) and the
         squares of a pair summing to less than 1.
