@@ -29,7 +29,7 @@ from .exceptions import (
 )
 
 if TYPE_CHECKING:
-    from . import causal, data, designs, predict, report, results, stats
+    from . import causal, data, designs, effects, predict, report, results, stats
     from .data import Dataset, data_card, list_datasets, load_dataset
     from .results import Diagnostic, EffectSize, Result, ResultSet, TableResult
 
@@ -44,7 +44,7 @@ _LAZY_ATTRS = {
     "Diagnostic": "causalinfer.results",
     "EffectSize": "causalinfer.results",
 }
-_SUBPACKAGES = ("causal", "data", "designs", "predict", "report", "results", "stats")
+_SUBPACKAGES = ("causal", "data", "designs", "effects", "predict", "report", "results", "stats")
 
 __all__ = [
     "ArgumentError",
@@ -70,6 +70,7 @@ __all__ = [
     "data",
     "data_card",
     "designs",
+    "effects",
     "list_datasets",
     "load_dataset",
     "predict",

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..results import Diagnostic
+from ..results._plot import love_plot, overlap_plot  # noqa: F401  (plots live with the results)
 
 #: Columns of the balance table.
 BALANCE_COLUMNS = (
@@ -173,40 +173,3 @@ def balance_diagnostic(table: pd.DataFrame, adjusted: bool) -> Diagnostic:
         f"{bad} covariate column(s) have |standardised mean difference| above {SMD_THRESHOLD} {when}; worst is {name} "
         f"({worst:.3f}). The propensity model may be misspecified: add interactions or squared terms, or use a doubly robust method",
     )
-
-
-def love_plot(table: pd.DataFrame, *, ax: Any = None, threshold: float = SMD_THRESHOLD, title: str = "Covariate balance") -> Any:
-    """Absolute standardised mean differences before and after adjustment, one row per covariate column."""
-    from ..results._plot import get_axes
-
-    rows = table.reset_index(drop=True)
-    ax = get_axes(ax, figsize=(6.5, 0.6 + 0.3 * max(len(rows), 1)))
-    y = np.arange(len(rows))[::-1]
-    ax.scatter(np.abs(rows["smd_before"]), y, marker="o", facecolors="none", edgecolors="#cf222e", label="unadjusted")
-    if rows["smd_after"].notna().any():
-        ax.scatter(np.abs(rows["smd_after"]), y, marker="o", color="#0969da", label="adjusted")
-    ax.axvline(threshold, color="#57606a", linestyle="--", linewidth=1)
-    ax.set_yticks(y)
-    ax.set_yticklabels([str(c) for c in rows["covariate"]])
-    ax.set_xlabel("|standardised mean difference|")
-    ax.set_title(title)
-    ax.legend(loc="lower right")
-    return ax
-
-
-def overlap_plot(hist: pd.DataFrame, *, ax: Any = None, title: str = "Propensity score overlap") -> Any:
-    """Mirrored histograms of the propensity score in the treated (up) and control (down) groups."""
-    from ..results._plot import get_axes
-
-    ax = get_axes(ax, figsize=(6.5, 3.5))
-    width = (hist["bin_high"] - hist["bin_low"]).to_numpy(dtype=float)
-    left = hist["bin_low"].to_numpy(dtype=float)
-    ax.bar(left, hist["treated"].to_numpy(dtype=float), width=width, align="edge", color="#0969da", alpha=0.7, label="treated")
-    ax.bar(left, -hist["control"].to_numpy(dtype=float), width=width, align="edge", color="#cf222e", alpha=0.7, label="control")
-    ax.axhline(0, color="black", linewidth=0.8)
-    ax.set_xlim(0, 1)
-    ax.set_xlabel("propensity score")
-    ax.set_ylabel("count (control below)")
-    ax.set_title(title)
-    ax.legend()
-    return ax

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -17,19 +16,10 @@ from ._design import CausalData, check_estimand, check_rank, prepare
 from ._diagnostics import balance_diagnostic, balance_table, overlap_diagnostics, overlap_table, propensity_histogram
 from ._effect import EffectResult
 from ._models import Standardizer, check_classifier, check_regressor
+from ._refitter import CausalRefitter
 
 METHODS = ("ipw", "regression", "aipw", "dml", "stratification", "matching")
 MIN_CLUSTERS = 20
-
-
-@dataclass(frozen=True)
-class Context:
-    """What a result needs to refit itself: the (possibly trimmed) data, the settings and a warm start."""
-
-    cd: CausalData
-    spec: core.Spec
-    warm: core.Warm
-    conf_level: float
 
 
 # ---------------------------------------------------------------------- shared plumbing
@@ -212,8 +202,7 @@ def _finish(
         warm = core.Warm(std=std, beta=fit.logit.beta, X=fit.logit.X, H=H)
     else:
         warm = core.Warm(std=std)
-    object.__setattr__(result, "_context", Context(cd=cd, spec=spec, warm=warm, conf_level=conf_level))
-    return result
+    return result.replace(refitter=CausalRefitter(cd=cd, spec=spec, warm=warm, conf_level=conf_level))
 
 
 def _common(
@@ -364,9 +353,7 @@ def ipw(
             "max": [float(sw[cd.a == 1].max()), float(sw[cd.a == 0].max())],
         }
     )
-    out = result.replace(details=details)
-    object.__setattr__(out, "_context", result._context)  # type: ignore[attr-defined]
-    return out  # type: ignore[return-value]
+    return result.replace(details=details)
 
 
 # ---------------------------------------------------------------------- regression adjustment
@@ -620,9 +607,7 @@ def dml(
             cluster=cluster,
             conf_level=conf_level,
         )
-        out = r.replace(method="Double ML, interactive model: " + r.method[0].lower() + r.method[1:])
-        object.__setattr__(out, "_context", r._context)  # type: ignore[attr-defined]
-        return out  # type: ignore[return-value]
+        return r.replace(method="Double ML, interactive model: " + r.method[0].lower() + r.method[1:])
     cd, estimand, conf_level = _common(data, outcome, treatment, covariates, categorical, squared, cluster, estimand, conf_level)
     if estimand != "ATE":
         raise ArgumentError(
@@ -721,7 +706,7 @@ def stratification(
             float(empty),
             f"{empty} of {n_strata} propensity strata are empty because of tied propensities; the others carry the estimate",
         )
-        result = _keep_context(result.replace(diagnostics=(*result.diagnostics, note)), result)
+        result = result.replace(diagnostics=(*result.diagnostics, note))
     details["strata"] = pd.DataFrame(
         {
             "stratum": np.arange(1, n_strata + 1),
@@ -732,7 +717,7 @@ def stratification(
             "weight": wk,
         }
     )
-    return _keep_context(result.replace(details=details), result)
+    return result.replace(details=details)
 
 
 def _seed(random_state: Any) -> int:
@@ -752,11 +737,6 @@ def _functions() -> dict[str, Callable[..., EffectResult]]:
         "stratification": stratification,
         "matching": matching,
     }
-
-
-def _keep_context(new: Any, old: Any) -> EffectResult:
-    object.__setattr__(new, "_context", getattr(old, "_context", None))
-    return new  # type: ignore[no-any-return]
 
 
 def estimate_effect(
@@ -836,7 +816,7 @@ def estimate_effect(
         return result  # type: ignore[no-any-return]
     adj = ", ".join(ident.adjustment_set) or "nothing"
     diag = Diagnostic("identification", "ok", None, f"back-door adjustment set from the graph: {adj}; assumes {ident.assumptions[0]}")
-    return _keep_context(result.replace(diagnostics=(diag, *result.diagnostics)), result)
+    return result.replace(diagnostics=(diag, *result.diagnostics))
 
 
 def compare(
@@ -919,7 +899,7 @@ def compare(
         else:
             results.append(estimate_effect(data, method=m, estimand=estimand, **opts))
     # one row per method in the table and forest plot: a coefficient table moves to details["terms"]
-    results = [r if r.terms is None else _keep_context(r.replace(terms=None, details={**r.details, "terms": r.terms}), r) for r in results]
+    results = [r if r.terms is None else r.replace(terms=None, details={**r.details, "terms": r.terms}) for r in results]
     what = estimand if not ("iv" in methods or continuous) else f"effect of {results[0].treatment} on {results[0].outcome}"
     # say plainly when 'regression' was answered by the dose-response slope (a continuous treatment)
     labels = ["regression (dose-response slope)" if (m == "regression" and continuous) else m for m in methods]
@@ -961,5 +941,5 @@ def _estimate_iv(data: Any, *, graph: Any = None, unobserved: Sequence[str] = ()
         options["instruments"] = list(ident.instruments)
         result = iv_2sls(data, **options)
         diag = Diagnostic("identification", "ok", None, f"instruments from the graph: {', '.join(ident.instruments)}")
-        return _keep_context(result.replace(diagnostics=(diag, *result.diagnostics)), result)
+        return result.replace(diagnostics=(diag, *result.diagnostics))
     return iv_2sls(data, **options)

@@ -16,6 +16,7 @@ from . import _core as core
 from ._diagnostics import balance_diagnostic, balance_table
 from ._effect import EffectResult
 from ._models import Standardizer, fit_ols
+from ._refitter import CausalRefitter
 
 
 def _metric_space(Z: np.ndarray, distance: str, e: np.ndarray | None) -> np.ndarray:
@@ -382,8 +383,8 @@ def matching(
     ['unit', 'match_1']
     """
     from .._validation import check_conf_level
+    from ..stats._normal import z_crit as _z
     from ._design import check_estimand, check_rank, prepare
-    from ._estimators import _z
 
     estimand = check_estimand(estimand)
     conf_level = check_conf_level(conf_level)
@@ -483,10 +484,14 @@ def matching(
         effect=estimand,
         treatment=cd.treatment,
         outcome=cd.outcome,
+        refitter=CausalRefitter(
+            cd=cd,
+            spec=spec,
+            warm=core.Warm(std=Standardizer.of(cd.Z)),
+            conf_level=conf_level,
+            extra_sensitivities={"rosenbaum": rosenbaum_bounds},
+        ),
     )
-    from ._estimators import Context
-
-    object.__setattr__(result, "_context", Context(cd=cd, spec=spec, warm=core.Warm(std=Standardizer.of(cd.Z)), conf_level=conf_level))
     return result
 
 
@@ -494,8 +499,8 @@ def _matching_without_replacement(data: Any, cd: Any, spec: core.Spec, conf_leve
     """The EffectResult of greedy matching without replacement (called by :func:`matching`)."""
     from scipy import stats
 
+    from ..stats._normal import z_crit as _z
     from ._diagnostics import overlap_diagnostics
-    from ._estimators import Context, _z
 
     estimand, ratio, caliper, distance = spec.estimand, spec.ratio, spec.caliper, spec.match_distance
     uses_score = distance == "propensity" or caliper is not None
@@ -577,8 +582,14 @@ def _matching_without_replacement(data: Any, cd: Any, spec: core.Spec, conf_leve
         effect=estimand,
         treatment=cd.treatment,
         outcome=cd.outcome,
+        refitter=CausalRefitter(
+            cd=cd,
+            spec=spec,
+            warm=core.Warm(std=Standardizer.of(cd.Z)),
+            conf_level=conf_level,
+            extra_sensitivities={"rosenbaum": rosenbaum_bounds},
+        ),
     )
-    object.__setattr__(result, "_context", Context(cd=cd, spec=spec, warm=core.Warm(std=Standardizer.of(cd.Z)), conf_level=conf_level))
     return result
 
 
@@ -676,8 +687,8 @@ def rosenbaum_bounds(result: EffectResult, *, gammas: Sequence[float] = (1.0, 1.
 
     from .._validation import check_real
 
-    ctx = getattr(result, "_context", None)
-    if not isinstance(result, EffectResult) or ctx is None or ctx.spec.method not in ("matching", NO_REPLACE_METHOD):
+    ctx = result.refitter if isinstance(result, EffectResult) else None
+    if not isinstance(ctx, CausalRefitter) or ctx.spec.method not in ("matching", NO_REPLACE_METHOD):
         raise ArgumentError("Rosenbaum bounds need a matching result computed in this session (causalinfer.causal.matching)")
     spec = ctx.spec
     if spec.ratio != 1 or spec.estimand == "ATE":

@@ -4,7 +4,7 @@ Each estimator takes a :class:`~causalinfer.data.Dataset` (or a DataFrame plus r
 :class:`~causalinfer.results.Result` whose ``diagnostics`` hold the checks its design relies on: first-stage
 strength for IV, pre-trends for difference-in-differences, manipulation and covariate balance for RDD.
 The headline estimators (``iv_2sls``, ``wald_estimator``, ``did_2x2``, ``twfe``, ``callaway_santanna``, ``rdd``,
-``dose_response``, ``partially_linear_dml``) return a :class:`~causalinfer.causal.EffectResult` naming the effect
+``dose_response``, ``partially_linear_dml``) return a :class:`~causalinfer.effects.EffectResult` naming the effect
 ("LATE", "ATT", "effect at the cutoff", ...) that can ``refute()`` itself by re-running its design on altered data
 (a design-specific placebo, subsets, bootstrap resamples of units or clusters).
 """

@@ -16,7 +16,7 @@ from ._effect import as_effect
 from ._linalg import ols
 
 if TYPE_CHECKING:
-    from ..causal._effect import EffectResult
+    from ..effects import EffectResult
 
 __all__ = ["dose_response", "partially_linear_dml"]
 

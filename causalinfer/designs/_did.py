@@ -18,7 +18,7 @@ from ._linalg import demean, ols, wald_test
 from ._panel import Panel, first_treated, make_panel
 
 if TYPE_CHECKING:
-    from ..causal._effect import EffectResult
+    from ..effects import EffectResult
 
 __all__ = ["did_2x2", "event_study", "twfe"]
 

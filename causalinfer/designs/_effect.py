@@ -1,9 +1,9 @@
 """Design results as EffectResults: the label of the effect, and the re-run machinery behind refute() and sensitivity().
 
 A design estimator wraps its :class:`~causalinfer.results.Result` with :func:`as_effect`. The returned
-:class:`~causalinfer.causal.EffectResult` carries a private :class:`DesignContext`: the Dataset it was computed
-from, the options it was called with and a way to call the same function again on altered data. The refuters in
-:mod:`causalinfer.causal._refute` ask the context for one refitted estimate per random generator.
+:class:`~causalinfer.effects.EffectResult` carries a :class:`DesignContext` as its ``refitter``: the Dataset it
+was computed from, the options it was called with and a way to call the same function again on altered data.
+The refutation loop in :mod:`causalinfer.effects` asks it for one refitted estimate per random generator.
 """
 
 from __future__ import annotations
@@ -13,17 +13,15 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..data import Dataset
+from ..effects import EffectResult, outcome_e_value
 from ..exceptions import ArgumentError, CausalInferError
 from ..results import Result
-
-if TYPE_CHECKING:
-    from ..causal._effect import EffectResult
 
 #: How each kind of design is placebo-tested, and what the refuter's null hypothesis says.
 _PLACEBOS = {
@@ -77,7 +75,8 @@ RANDOM_COLUMN = "random common cause"
 
 @dataclass(frozen=True, eq=False)
 class DesignContext:
-    """What a design result needs to re-run its own design on altered data (private; lost in JSON)."""
+    """What a design result needs to re-run its own design on altered data (a :class:`~causalinfer.effects.Refitter`;
+    lost in JSON)."""
 
     func: Callable[..., Any]
     dataset: Dataset
@@ -304,11 +303,10 @@ class DesignContext:
     # ------------------------------------------------------------------ sensitivity
     def sensitivity(self, result: EffectResult, kind: str, **kwargs: Any) -> Result:
         if self.design == "continuous" and kind == "e_value":
-            from ..causal._sensitivity import e_value
-
-            if kwargs.get("outcome_sd") is None:
-                kwargs["outcome_sd"] = float(np.std(self.cd.y, ddof=1))
-            return e_value(result, **kwargs)
+            outcome_sd = kwargs.pop("outcome_sd", None)
+            if outcome_sd is None:
+                outcome_sd = float(np.std(self.cd.y, ddof=1))
+            return outcome_e_value(result, self.cd.y, None, outcome_sd=outcome_sd, fingerprint=self.cd.fingerprint, **kwargs)
         if self.design == "continuous":
             raise ArgumentError(
                 f"sensitivity kind {kind!r} is not available for {self.func.__name__}; for a continuous treatment use "
@@ -340,12 +338,7 @@ def as_effect(
     ``rerun_ds`` (default ``ds``) is the Dataset re-runs start from, e.g. without roles that only feed diagnostics;
     ``treatment`` names the treatment when it is not a column role (the side of a sharp discontinuity).
     """
-    from ..causal._effect import EffectResult
-
     fields = {f.name: getattr(result, f.name) for f in dataclasses.fields(Result) if f.init}
-    out = EffectResult(
-        **fields, effect=effect, treatment=treatment if treatment is not None else str(ds.treatment or ""), outcome=str(ds.outcome or "")
-    )
     fingerprint = ds.fingerprint()
     ds = ds if rerun_ds is None else rerun_ds
     cd = None
@@ -363,5 +356,10 @@ def as_effect(
         cd=cd,
         data_fingerprint=fingerprint,
     )
-    object.__setattr__(out, "_context", ctx)
-    return out
+    return EffectResult(
+        **fields,
+        effect=effect,
+        treatment=treatment if treatment is not None else str(ds.treatment or ""),
+        outcome=str(ds.outcome or ""),
+        refitter=ctx,
+    )

@@ -18,7 +18,7 @@ from ._effect import as_effect
 from ._linalg import LinearFit, ols, tsls, wald_test
 
 if TYPE_CHECKING:
-    from ..causal._effect import EffectResult
+    from ..effects import EffectResult
 
 __all__ = ["iv_2sls", "wald_estimator"]
 

@@ -19,7 +19,7 @@ from ._effect import as_effect
 from ._linalg import LinearFit, ols, tsls
 
 if TYPE_CHECKING:
-    from ..causal._effect import EffectResult
+    from ..effects import EffectResult
 
 __all__ = ["density_test", "ik_bandwidth", "rdd"]
 

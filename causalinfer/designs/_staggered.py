@@ -17,7 +17,7 @@ from ._effect import as_effect
 from ._panel import first_treated, make_panel
 
 if TYPE_CHECKING:
-    from ..causal._effect import EffectResult
+    from ..effects import EffectResult
 
 __all__ = ["callaway_santanna"]
 

@@ -175,10 +175,22 @@ def _balance(rep: Report, head: Any) -> None:
     if "overlap" in head.details:
         from ..results import TableResult
 
-        sec.result(TableResult(method="Overlap", table=head.details["overlap"]))
+        sec.result(TableResult(method="Overlap", table=_by_group(head.details["overlap"])))
     for d in head.diagnostics:
         if d.status != "ok":
             sec.callout(f"{d.name}: {d.message}", d.status)
+
+
+def _by_group(table: Any) -> Any:
+    """A table with one row per group and many measures, turned to one row per measure and one column per group.
+
+    The overlap table has two rows and ten columns: as printed it is wider than a page, transposed it is narrow.
+    """
+    if "group" not in table.columns or len(table) > 4:
+        return table
+    out = table.set_index("group").T
+    out.columns = [str(c) for c in out.columns]
+    return out.rename_axis("measure").reset_index()
 
 
 def _estimates(rep: Report, estimates: Any, head: Any) -> None:

@@ -22,8 +22,11 @@ _CSS = (
     ".ci-res h4{margin:0 0 4px 0;font-size:14px}"
     ".ci-res .ci-sub{color:#57606a;margin:0 0 6px 0}"
     ".ci-res table{border-collapse:collapse;margin:4px 0 8px 0}"
+    ".ci-res .ci-tab{max-width:100%;overflow-x:auto}"
+    ".ci-res details .ci-tab{max-height:24em;overflow-y:auto}"
+    ".ci-res details{margin:2px 0 6px 0}.ci-res summary{cursor:pointer;color:#57606a}"
     ".ci-res th,.ci-res td{padding:2px 8px;border-bottom:1px solid #d0d7de;text-align:right;white-space:nowrap}"
-    ".ci-res th{background:#f6f8fa;font-weight:600}"
+    ".ci-res th{background:#f6f8fa;font-weight:600;white-space:normal;vertical-align:bottom}"
     ".ci-res td.l,.ci-res th.l{text-align:left}"
     ".ci-res td.msg{text-align:left;white-space:normal;max-width:48em}"
     ".ci-res .st{font-weight:700}"
@@ -109,7 +112,7 @@ def html_table(
 ) -> str:
     """HTML table; cells in columns ``raw`` are inserted without escaping (already HTML); ``wrap`` columns wrap."""
     e = html.escape
-    head = "".join(f'<th class="{"l" if j in left else ""}">{e(str(h))}</th>' for j, h in enumerate(header))
+    head = "".join(f'<th class="{"l" if j in left else ""}">{_breakable(e(str(h)))}</th>' for j, h in enumerate(header))
     body = []
     for r in rows:
         cells = []
@@ -118,7 +121,12 @@ def html_table(
             text = str(c) if j in raw else e(str(c))
             cells.append(f'<td class="{cls}">{text}</td>')
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    return f'<div class="ci-tab"><table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
+
+
+def _breakable(escaped: str) -> str:
+    """A header that may wrap after its underscores (``effective_sample_size``), so wide tables fit the page."""
+    return escaped.replace("_", "_<wbr>")
 
 
 def frame_cells(frame: pd.DataFrame, max_rows: int = 30) -> tuple[list[str], list[list[str]], list[int]]:
@@ -194,13 +202,28 @@ def _key_facts(r: Result) -> list[tuple[str, str]]:
 #: Detail tables kept in the result (and in to_dict) but not printed: too wide to read in a summary.
 _HIDDEN_DETAILS = frozenset({"cov", "vcov", "covariance", "influence", "residuals", "fitted"})
 
+#: Detail tables with more rows than this are not printed in the text summary, which names them instead
+#: ("details['bins']: 40 rows"); they are the data behind plots (bins, histograms, fitted curves) or long
+#: listings, shown in the HTML display (folded) and in plot().
+TEXT_MAX_ROWS = 12
+
+#: The HTML display shows detail tables up to this many rows (longer ones are only named).
+HTML_MAX_ROWS = 200
+
 
 def _detail_tables(r: Result) -> list[tuple[str, pd.DataFrame]]:
-    return [
-        (k, v)
-        for k, v in r.details.items()
-        if isinstance(v, pd.DataFrame) and not k.startswith("_") and k not in _HIDDEN_DETAILS and len(v) <= 200
-    ]
+    """Every detail table a reader may want, in order: DataFrames not private and not covariance-like."""
+    return [(k, v) for k, v in r.details.items() if isinstance(v, pd.DataFrame) and not k.startswith("_") and k not in _HIDDEN_DETAILS]
+
+
+def _table_title(name: str) -> str:
+    return name.replace("_", " ").capitalize()
+
+
+def _size(frame: pd.DataFrame) -> str:
+    rows = f"{len(frame)} row{'s' if len(frame) != 1 else ''}"
+    cols = ", ".join(str(c) for c in frame.columns[:6]) + (", ..." if frame.shape[1] > 6 else "")
+    return f"{rows} x {frame.shape[1]} columns ({cols})"
 
 
 def render_text(r: Result) -> str:
@@ -215,9 +238,15 @@ def render_text(r: Result) -> str:
     if r.effect_sizes:
         rows = [[e.name, fmt_num(e.estimate), fmt_ci(e.ci_low, e.ci_high), e.method] for e in r.effect_sizes]
         lines += ["", "Effect sizes", text_table(["name", "estimate", "CI", "method"], rows, left=(0, 3))]
-    for name, frame in _detail_tables(r):
-        header, rows, left = frame_cells(frame)
-        lines += ["", name.replace("_", " ").capitalize(), text_table(header, rows, left=left)]
+    tables = _detail_tables(r)
+    for name, frame in tables:
+        if len(frame) <= TEXT_MAX_ROWS:
+            header, rows, left = frame_cells(frame)
+            lines += ["", _table_title(name), text_table(header, rows, left=left)]
+    long = [(name, frame) for name, frame in tables if len(frame) > TEXT_MAX_ROWS]
+    if long:
+        lines += ["", "More tables (in details; shown in the HTML display)"]
+        lines += [f"  details[{name!r}]: {_size(frame)}" for name, frame in long]
     if r.diagnostics:
         lines += ["", "Diagnostics"]
         for d in r.diagnostics:
@@ -248,8 +277,15 @@ def render_html(r: Result) -> str:
         rows = [[es.name, fmt_num(es.estimate), fmt_ci(es.ci_low, es.ci_high), es.method] for es in r.effect_sizes]
         parts.append("<p class='ci-sub'>Effect sizes</p>" + html_table(["name", "estimate", "CI", "method"], rows, left=(0, 3)))
     for name, frame in _detail_tables(r):
-        header, rows, left = frame_cells(frame)
-        parts.append(f"<p class='ci-sub'>{e(name.replace('_', ' ').capitalize())}</p>" + html_table(header, rows, left=left))
+        if len(frame) <= TEXT_MAX_ROWS:
+            header, rows, left = frame_cells(frame)
+            parts.append(f"<p class='ci-sub'>{e(_table_title(name))}</p>" + html_table(header, rows, left=left))
+        elif len(frame) <= HTML_MAX_ROWS:  # long tables are folded away: open them to read
+            header, rows, left = frame_cells(frame, max_rows=HTML_MAX_ROWS)
+            summary = f"{e(_table_title(name))}: {len(frame)} rows (details[{e(repr(name))}])"
+            parts.append(f"<details><summary>{summary}</summary>{html_table(header, rows, left=left)}</details>")
+        else:
+            parts.append(f"<p class='ci-sub'>details[{e(repr(name))}]: {e(_size(frame))}</p>")
     if r.diagnostics:
         rows = []
         for d in r.diagnostics:
@@ -263,6 +299,21 @@ def render_html(r: Result) -> str:
 
 
 # ---------------------------------------------------------------------- collections
+def secondary_term(label: str, term: Any) -> str:
+    """The term of a row of a result set, or "" when it only repeats the result's label ("regression ATE" under
+    the label "regression"): what a table or forest plot should add to the label."""
+    t = "" if term is None or (isinstance(term, float) and math.isnan(term)) else str(term)
+    if not t or t == label or t.startswith(label + " ") or label.startswith(t):
+        return ""
+    return t
+
+
+def _drop_empty_columns(header: list[str], rows: list[list[str]], keep: Sequence[int] = (0,)) -> tuple[list[str], list[list[str]]]:
+    """Without the columns (other than ``keep``) that are empty in every row: no blank CI column under refutations."""
+    cols = [j for j in range(len(header)) if j in keep or any(str(r[j]) for r in rows)]
+    return [header[j] for j in cols], [[r[j] for j in cols] for r in rows]
+
+
 def _set_rows(rs: ResultSet) -> tuple[list[str], list[list[str]]]:
     frame = rs.to_frame()
     level = next((r.conf_level for r in rs if r.conf_level is not None), None)
@@ -274,7 +325,7 @@ def _set_rows(rs: ResultSet) -> tuple[list[str], list[list[str]]]:
     for rec in frame.to_dict("records"):
         row = [
             str(rec["label"]),
-            str(rec["term"]) if rec["term"] != rec["label"] else "",
+            secondary_term(str(rec["label"]), rec["term"]),
             fmt_num(rec["estimate"]),
             fmt_num(rec["std_error"]),
             fmt_ci(None if pd.isna(rec["ci_low"]) else rec["ci_low"], None if pd.isna(rec["ci_high"]) else rec["ci_high"])
@@ -285,13 +336,17 @@ def _set_rows(rs: ResultSet) -> tuple[list[str], list[list[str]]]:
         if has_adj:
             row.append(fmt_p(rec["pvalue_adjusted"]) if not pd.isna(rec["pvalue_adjusted"]) else "")
         rows.append(row)
-    return header, rows
+    return _drop_empty_columns(header, rows)
+
+
+def _left_of(header: Sequence[str]) -> tuple[int, ...]:
+    return tuple(j for j, h in enumerate(header) if h in ("label", "term"))
 
 
 def render_set_text(rs: ResultSet) -> str:
     title = rs.title or "Results"
     header, rows = _set_rows(rs)
-    lines = [title, "=" * min(max(len(title), 20), 78), text_table(header, rows, left=(0, 1))]
+    lines = [title, "=" * min(max(len(title), 20), 78), text_table(header, rows, left=_left_of(header))]
     warn = [(r_label, d) for r_label, r in zip(rs.labels, rs, strict=True) for d in r.warnings]
     if warn:
         lines += ["", "Diagnostics needing attention"]
@@ -302,7 +357,7 @@ def render_set_text(rs: ResultSet) -> str:
 def render_set_html(rs: ResultSet) -> str:
     e = html.escape
     header, rows = _set_rows(rs)
-    parts = [_CSS, '<div class="ci-res">', f"<h4>{e(rs.title or 'Results')}</h4>", html_table(header, rows, left=(0, 1))]
+    parts = [_CSS, '<div class="ci-res">', f"<h4>{e(rs.title or 'Results')}</h4>", html_table(header, rows, left=_left_of(header))]
     warn = [(lab, d) for lab, r in zip(rs.labels, rs, strict=True) for d in r.warnings]
     if warn:
         wrows = [

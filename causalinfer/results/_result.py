@@ -408,6 +408,8 @@ class Result:
         """A JSON-safe dict holding every field; ``Result.from_dict`` rebuilds an equal result."""
         out: dict[str, Any] = {"type": type(self).__name__}
         for f in dataclasses.fields(self):
+            if f.metadata.get("transient"):  # live state such as an effect result's refitter: not data
+                continue
             value = getattr(self, f.name)
             if f.name == "effect_sizes":
                 out[f.name] = [e.to_dict() for e in value]

@@ -151,10 +151,12 @@ class ResultSet(Sequence[Result]):
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
         """Forest plot of every estimate with its confidence interval. Needs matplotlib."""
+        from ._format import secondary_term
         from ._plot import forest_plot
 
         frame = self.to_frame()
-        frame["term"] = [lab if t == lab else f"{lab}: {t}" for lab, t in zip(frame["label"], frame["term"], strict=True)]
+        extra = [secondary_term(str(lab), t) for lab, t in zip(frame["label"], frame["term"], strict=True)]
+        frame["term"] = [f"{lab}: {x}" if x else str(lab) for lab, x in zip(frame["label"], extra, strict=True)]
         nulls = {r.null_value for r in self._results if r.null_value is not None}
         null = nulls.pop() if len(nulls) == 1 else None
         return forest_plot(frame, ax=ax, title=self._title, null_value=null, **kwargs)
