@@ -90,7 +90,7 @@ def _names(value: Any, arg: str) -> tuple[str, ...]:
 
 
 def binary_treatment(ds: Dataset) -> np.ndarray:
-    """The treatment column as a float 0/1 array, or a RoleError saying how to recode it."""
+    """The treatment column as a float 0/1 array, or a RoleError saying how to recode it or name the treated level."""
     t = ds.treatment
     if t is None:
         raise RoleError("no treatment given: pass treatment='column' (or a Dataset with a treatment role)")
@@ -102,13 +102,14 @@ def binary_treatment(ds: Dataset) -> np.ndarray:
             f"treatment {t!r} has {len(levels)} levels ({shown}{', ...' if len(levels) > 6 else ''}); these estimators need a "
             "binary treatment coded 0/1 (or False/True). Recode it, or compare two levels on a subset of rows"
         )
-    if pd.api.types.is_bool_dtype(s.dtype):
-        return s.to_numpy(dtype=float)
-    if pd.api.types.is_numeric_dtype(s.dtype) and set(np.asarray(levels, dtype=float).tolist()) == {0.0, 1.0}:
-        return s.to_numpy(dtype=float)
+    values = ds.treatment_values()
+    if set(np.unique(values).tolist()) <= {0.0, 1.0}:
+        return values
+    low, high = sorted(float(v) for v in levels)
     raise RoleError(
-        f"treatment {t!r} has the two levels {show(levels[0])} and {show(levels[1])}; code it as 0 (untreated) and "
-        f"1 (treated), e.g. data.assign({t}=(data[{t!r}] == {show(levels[1])}).astype(int))"
+        f"treatment {t!r} has the two levels {low:g} and {high:g}; say which one is treated with treated_level=<level> on the "
+        f"Dataset (e.g. Dataset(frame, treatment={t!r}, treated_level=<{low:g} or {high:g}>, ...)), or recode it as 0 "
+        "(untreated) and 1 (treated)"
     )
 
 

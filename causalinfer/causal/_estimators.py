@@ -930,6 +930,8 @@ def _binary_treatment(data: Any, treatment: str | None) -> bool:
     """Whether the treatment column (the option, or the Dataset's role) holds only 0/1 (or False/True) values."""
     from ..data import Dataset
 
+    if isinstance(data, Dataset) and data.treated_level is not None:
+        return True  # a stated treated level makes a binary treatment
     name = treatment if treatment is not None else (data.treatment if isinstance(data, Dataset) else None)
     frame = data.frame if isinstance(data, Dataset) else data
     if name is None or not hasattr(frame, "columns") or name not in frame.columns:

@@ -38,6 +38,14 @@ def numeric(ds: Dataset, column: str, role: str) -> np.ndarray:
     return s.to_numpy(dtype=float)
 
 
+def treatment_values(ds: Dataset) -> np.ndarray:
+    """The treatment as floats: 0/1 for a stated ``treated_level``, else the numbers as given.
+
+    A text treatment without ``treated_level`` is refused by the Dataset, with its levels in sorted order.
+    """
+    return ds.treatment_values()
+
+
 def matrix(ds: Dataset, columns: Sequence[str], role: str) -> np.ndarray:
     """The named columns as an (n, p) float matrix."""
     if not columns:

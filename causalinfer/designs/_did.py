@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .._validation import check_conf_level, check_int
+from .._validation import check_conf_level, check_int, show
 from ..exceptions import ArgumentError, DataError, RoleError
 from ..results import Diagnostic, Provenance, Result
-from ._common import check_cov_type, cov_label, dataset, emit, labels, matrix, need, numeric, t_inference, terms_frame
+from ._common import check_cov_type, cov_label, dataset, emit, labels, matrix, need, numeric, t_inference, terms_frame, treatment_values
 from ._effect import as_effect
 from ._linalg import demean, ols, wald_test
-from ._panel import Panel, first_treated, make_panel
+from ._panel import Panel, first_treated, has_order, make_panel, sorted_labels, unordered_time_error
 
 if TYPE_CHECKING:
     from ..causal._effect import EffectResult
@@ -63,6 +63,7 @@ def did_2x2(
     cluster: str | None = None,
     cov_type: str | None = None,
     conf_level: float = 0.95,
+    post: Any = None,
 ) -> EffectResult:
     """Two-group, two-period difference-in-differences by regression on group, period and their interaction.
 
@@ -74,7 +75,9 @@ def did_2x2(
     treatment : str, optional
         0/1 indicator of the treated *group* (constant within a unit).
     time : str, optional
-        Period with exactly two values; the larger is the post-treatment period.
+        Period with exactly two values. When they are numbers, dates or an ordered Categorical the later one is
+        the post-treatment period; labels such as ``"pre"``/``"post"`` have no order of their own, so ``post``
+        must name the post-treatment label.
     unit : str, optional
         Unit identifier; when given, the group indicator must not vary within a unit, and standard errors are
         clustered by unit unless another ``cluster`` is given.
@@ -84,6 +87,9 @@ def did_2x2(
     cov_type : {"classical", "HC0", "HC1", "cluster"}, optional
         Default: cluster-robust when a cluster (or unit) is known, else HC1.
     conf_level : float
+    post : optional
+        The value of ``time`` that marks the post-treatment period (needed when the periods are not numbers or
+        dates; when given it is used whatever the type).
 
     Returns
     -------
@@ -115,16 +121,10 @@ def did_2x2(
     cl_name = ds.cluster or ds.unit
     cov_type = check_cov_type(cov_type, cl_name)
     y = numeric(ds, y_name, "outcome")
-    grp = numeric(ds, g_name, "treatment")
+    grp = treatment_values(ds)
     if not np.isin(grp, (0.0, 1.0)).all():
         raise RoleError(f"treatment {g_name!r} must be a 0/1 indicator of the treated group; it has values {np.unique(grp)[:6].tolist()}")
-    tv = labels(ds, t_name)
-    periods = pd.unique(tv)
-    if len(periods) != 2:
-        raise RoleError(
-            f"time {t_name!r} must have exactly two periods for a 2x2 comparison; it has {len(periods)}; use twfe or event_study for more"
-        )
-    post = (tv == max(periods)).astype(float)
+    post_ind, post_label = _post_period(ds.frame[t_name], t_name, post)
     if ds.unit is not None:
         varies = pd.Series(grp).groupby(pd.factorize(labels(ds, ds.unit))[0]).nunique()
         if (varies > 1).any():
@@ -133,12 +133,12 @@ def did_2x2(
                 "fixed treated group: pass the group indicator, not the treated-and-post indicator"
             )
     w = matrix(ds, ds.covariates, "covariate")
-    x = np.column_stack([np.ones_like(y), grp, post, grp * post, w])
-    names = ["(Intercept)", g_name, f"post ({t_name} = {max(periods)})", f"{g_name} x post", *ds.covariates]
+    x = np.column_stack([np.ones_like(y), grp, post_ind, grp * post_ind, w])
+    names = ["(Intercept)", g_name, f"post ({t_name} = {post_label})", f"{g_name} x post", *ds.covariates]
     cells = []
     for gv in (0.0, 1.0):
         for pv in (0.0, 1.0):
-            m = (grp == gv) & (post == pv)
+            m = (grp == gv) & (post_ind == pv)
             if not m.any():
                 raise DataError(f"the {'treated' if gv else 'control'} group has no observations in the {'post' if pv else 'pre'} period")
             cells.append({"group": int(gv), "post": int(pv), "n": int(m.sum()), "mean": float(y[m].mean())})
@@ -188,10 +188,39 @@ def did_2x2(
         func=did_2x2,
         ds=ds,
         design="did",
-        options={"cov_type": cov_type, "conf_level": conf_level},
+        options={"cov_type": cov_type, "conf_level": conf_level, "post": post},
         group=cl_name,
         adjusts=True,
     )
+
+
+def _post_period(tv: pd.Series, t_name: str, post: Any) -> tuple[np.ndarray, Any]:
+    """The 0/1 post-period indicator and the post label: ``post`` when given, else the later of two ordered periods."""
+    periods = pd.unique(tv.dropna())
+    if len(periods) != 2:
+        raise RoleError(
+            f"time {t_name!r} must have exactly two periods for a 2x2 comparison; it has {len(periods)}; use twfe or event_study for more"
+        )
+    if post is not None:
+        if not any(_equal(p, post) for p in periods):
+            shown = ", ".join(show(v) for v in sorted_labels(tv))
+            raise ArgumentError(f"`post` {show(post)} is not one of the periods of time {t_name!r}: {shown}")
+        return (tv == post).to_numpy(dtype=float), post
+    if not has_order(tv):
+        shown = " or ".join(show(v) for v in sorted_labels(tv))
+        raise unordered_time_error(tv, t_name, extra=f"pass post=<the post-treatment period> ({shown}), or ")
+    if isinstance(tv.dtype, pd.CategoricalDtype):
+        later = [c for c in tv.dtype.categories if c in set(periods)][-1]
+    else:
+        later = max(periods)
+    return (tv == later).to_numpy(dtype=float), later
+
+
+def _equal(a: Any, b: Any) -> bool:
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):
+        return False
 
 
 def _fe_fit(
@@ -213,8 +242,9 @@ def _fe_fit(
 
 def _panel_inputs(ds: Any, func: str) -> tuple[np.ndarray, np.ndarray, Panel]:
     y = numeric(ds, need(ds, "outcome", func), "outcome")
-    d = numeric(ds, need(ds, "treatment", func), "treatment")
-    panel = make_panel(labels(ds, need(ds, "unit", func)), labels(ds, need(ds, "time", func)), ds.unit, ds.time)
+    need(ds, "treatment", func)
+    d = treatment_values(ds)
+    panel = make_panel(labels(ds, need(ds, "unit", func)), ds.frame[need(ds, "time", func)], ds.unit, ds.time)
     return y, d, panel
 
 

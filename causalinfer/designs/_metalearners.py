@@ -11,7 +11,7 @@ import pandas as pd
 from .._validation import check_array, check_choice, check_conf_level, check_int, check_random_state
 from ..exceptions import ArgumentError, ArgumentTypeError, DataError, RoleError
 from ..results import Diagnostic, Provenance, Result
-from ._common import dataset, emit, matrix, need, numeric, t_inference
+from ._common import dataset, emit, matrix, need, numeric, t_inference, treatment_values
 
 __all__ = ["cate"]
 
@@ -149,7 +149,7 @@ def cate(
     ds = dataset(data, outcome=outcome, treatment=treatment, covariates=covariates)
     y = numeric(ds, need(ds, "outcome", "cate"), "outcome")
     t_name = need(ds, "treatment", "cate")
-    t = numeric(ds, t_name, "treatment")
+    t = treatment_values(ds)
     if not np.isin(t, (0.0, 1.0)).all():
         raise RoleError(f"treatment {t_name!r} must be 0/1 for cate; it has values {np.unique(t)[:6].tolist()}")
     x = matrix(ds, need(ds, "covariates", "cate"), "covariate")

@@ -14,7 +14,7 @@ import pandas as pd
 from .._validation import check_array, check_choice, check_conf_level, check_int, check_real
 from ..exceptions import ArgumentError, DataError
 from ..results import Diagnostic, Provenance, Result
-from ._common import check_cov_type, cov_label, dataset, emit, labels, need, numeric, t_inference, terms_frame
+from ._common import check_cov_type, cov_label, dataset, emit, labels, need, numeric, t_inference, terms_frame, treatment_values
 from ._effect import as_effect
 from ._linalg import LinearFit, ols, tsls
 
@@ -440,7 +440,7 @@ def rdd(
     cov_type = check_cov_type(cov_type, ds.cluster)
     y = numeric(ds, y_name, "outcome")
     x = numeric(ds, r_name, "running variable") - c
-    d = numeric(ds, ds.treatment, "treatment") if ds.treatment else None
+    d = treatment_values(ds) if ds.treatment else None
     cl = labels(ds, ds.cluster) if cov_type == "cluster" and ds.cluster else None
     if bandwidth is None:
         h = _ik_bandwidth(x, y, kernel=kernel)

@@ -12,7 +12,7 @@ import pandas as pd
 from .._validation import check_choice, check_conf_level
 from ..exceptions import DataError, RoleError
 from ..results import Diagnostic, Provenance, Result
-from ._common import dataset, emit, labels, need, numeric, t_inference, terms_frame
+from ._common import dataset, emit, labels, need, numeric, t_inference, terms_frame, treatment_values
 from ._effect import as_effect
 from ._panel import first_treated, make_panel
 
@@ -183,9 +183,10 @@ def callaway_santanna(
     aggregate = check_choice(aggregate, "aggregate", _AGGREGATES)
     ds = dataset(data, outcome=outcome, treatment=treatment, unit=unit, time=time)
     y = numeric(ds, need(ds, "outcome", "callaway_santanna"), "outcome")
-    d = numeric(ds, need(ds, "treatment", "callaway_santanna"), "treatment")
+    need(ds, "treatment", "callaway_santanna")
+    d = treatment_values(ds)
     panel = make_panel(
-        labels(ds, need(ds, "unit", "callaway_santanna")), labels(ds, need(ds, "time", "callaway_santanna")), str(ds.unit), str(ds.time)
+        labels(ds, need(ds, "unit", "callaway_santanna")), ds.frame[need(ds, "time", "callaway_santanna")], str(ds.unit), str(ds.time)
     )
     if not panel.balanced:
         counts = np.bincount(panel.unit_codes, minlength=panel.n_units)
