@@ -438,6 +438,13 @@ def regression_adjustment(
     rng = check_random_state(random_state)
     spec = core.Spec("regression", estimand=estimand, outcome_model=model, interactions=inter)
     if model is None:
+        for arm in (1.0, 0.0):
+            rows = int((cd.a == arm).sum())
+            if rows < 1 + len(inter):
+                raise DataError(
+                    f"outcome model: {rows} {core.arm_name(arm)} row(s) cannot fit the {1 + len(inter)} parameters specific to that "
+                    f"group (intercept and {len(inter)} treatment interaction(s)); use fewer `interactions` or more data"
+                )
         check_rank(
             core.outcome_design(cd.a, cd.Z, inter),
             ("(intercept)", cd.treatment, *cd.names, *[f"{cd.treatment}:{cd.names[j]}" for j in inter]),

@@ -15,7 +15,7 @@ from ..results import Diagnostic, Provenance
 from . import _core as core
 from ._diagnostics import balance_diagnostic, balance_table
 from ._effect import EffectResult
-from ._models import Standardizer, fit_ols
+from ._models import Standardizer
 
 
 def _metric_space(Z: np.ndarray, distance: str, e: np.ndarray | None) -> np.ndarray:
@@ -81,7 +81,9 @@ def match_estimate(
         groups.append((control, treated, -1.0))
     if bias_adjust:
         X = np.column_stack([np.ones(n), Z])
-        mu = {arm: X @ fit_ols(X[a == arm], y[a == arm]).coef for arm in (0.0, 1.0)}
+        mu = {
+            arm: X @ core.group_fit(X[a == arm], y[a == arm], core.arm_name(arm), "bias-correction regression").coef for arm in (0.0, 1.0)
+        }
     n_target = 0
     pairs: list[np.ndarray] = []
     contrib = np.zeros(n)  # Y_i(1)-hat - Y_i(0)-hat for target units

@@ -54,7 +54,10 @@ def dr_scores(
         test, train = folds == k, folds != k
         tr1, tr0 = train & (t == 1), train & (t == 0)
         if tr1.sum() < 2 or tr0.sum() < 2:
-            raise DataError("a cross-fitting fold leaves fewer than 2 treated or control units for training; use fewer folds")
+            raise DataError(
+                f"cross-fitting fold {k} leaves {int(tr1.sum())} treated and {int(tr0.sum())} control units to train on; each "
+                "group's outcome model needs at least 2: use fewer folds (n_folds) or more data"
+            )
         mu1[test] = _fit(outcome_model, x[tr1], y[tr1]).predict(x[test])
         mu0[test] = _fit(outcome_model, x[tr0], y[tr0]).predict(x[test])
         e[test] = _proba(_fit(propensity_model, x[train], t[train]), x[test])
