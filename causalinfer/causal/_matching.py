@@ -329,7 +329,9 @@ def matching(
         the controls within that propensity caliper (MatchIt's ``distance="glm", mahvars=...``).
     bias_adjust : bool, optional
         Abadie-Imbens (2011) regression bias correction (default: True with replacement, where it removes the
-        bias that matching on several continuous covariates leaves; not available without replacement).
+        bias that matching on several continuous covariates leaves; not available without replacement). The
+        result's ``method`` says which was used; turning it off with Mahalanobis matching on continuous
+        covariates adds a ``"bias correction"`` warning to the diagnostics.
     replace : bool
         Match with replacement (default) or without. Without replacement the estimand must be ``"ATT"`` or
         ``"ATC"`` and ``ratio`` times the size of the target group may not exceed the size of the other group.
@@ -462,7 +464,20 @@ def matching(
     counts = np.bincount(used.astype(np.int64))
     details["matches"] = pd.DataFrame({"times_used": np.arange(1, counts.size, dtype=np.int64), "donors": counts[1:].astype(np.int64)})
     what = "Mahalanobis distance on the covariates" if distance == "mahalanobis" else "propensity-score distance"
-    method = f"Nearest-neighbour matching with replacement (1:{ratio}), {what}, {'bias-corrected, ' if bias_adjust else ''}Abadie-Imbens SE"
+    correction = "bias-corrected (Abadie-Imbens regression adjustment)" if bias_adjust else "without bias correction"
+    method = f"Nearest-neighbour matching with replacement (1:{ratio}), {what}, {correction}, Abadie-Imbens SE"
+    continuous = [name for j, name in enumerate(cd.names) if np.unique(cd.Z[:, j]).size > 2]
+    if not bias_adjust and distance == "mahalanobis" and continuous:
+        diags.append(
+            Diagnostic(
+                "bias correction",
+                "warn",
+                float(len(continuous)),
+                f"matching on continuous covariates ({', '.join(continuous[:4])}{', ...' if len(continuous) > 4 else ''}) without "
+                "bias correction leaves a bias that shrinks more slowly than the standard error, so the interval under-covers; "
+                "leave bias_adjust at its default (True)",
+            )
+        )
     stat = est / se
     result = EffectResult(
         method=method,
