@@ -38,7 +38,7 @@ def test_default_mahalanobis_att_is_bias_corrected_and_covers():
 
 
 def test_without_bias_correction_the_bias_shows_and_is_flagged():
-    bias, coverage, r = _runs(60, bias_adjust=False)
+    bias, _coverage, r = _runs(60, bias_adjust=False)
     assert bias > 0.1  # the bias the correction removes
     assert "without bias correction" in r.method
     (diag,) = [d for d in r.diagnostics if d.name == "bias correction"]
