@@ -355,6 +355,8 @@ def dml_plr(
                 np.column_stack([np.ones(int(test.sum())), Z[test]])
                 @ group_fit(Xtr, y[train], "training", "outcome model in a cross-fitting fold").coef
             )
+    if spec.clip is not None:
+        e = np.clip(e, spec.clip, 1.0 - spec.clip)
     va, vy = a - e, y - ell
     den = float(va @ va)
     est = float(va @ vy / den)
@@ -422,8 +424,19 @@ def run(
 def standard_error(phi: np.ndarray, cluster: np.ndarray | None = None) -> float:
     """``sqrt(sum phi_i^2) / n``; with clusters, sums within clusters first and scales by G / (G - 1)."""
     n = phi.size
-    if cluster is None:
-        return float(np.sqrt(phi @ phi) / n)
-    sums = np.bincount(cluster, weights=phi)
-    g = sums.size
-    return float(np.sqrt(g / (g - 1) * (sums @ sums)) / n)
+    if cluster is not None:
+        phi = np.bincount(cluster, weights=phi)
+    g = phi.size
+    scale = power_of_two_scale(phi)  # exact rescaling: squares of values near 1e300 (or 1e-300) stay representable
+    u = phi / scale
+    factor = 1.0 if cluster is None else g / (g - 1)
+    return float(scale * np.sqrt(factor * (u @ u)) / n)
+
+
+def power_of_two_scale(values: np.ndarray) -> float:
+    """A power of two near the largest finite absolute value (1 when that is moderate): dividing by it is exact."""
+    finite = np.abs(values[np.isfinite(values)])
+    top = float(finite.max()) if finite.size else 0.0
+    if top == 0.0 or 1e-100 < top < 1e100:
+        return 1.0
+    return float(2.0 ** np.floor(np.log2(top)))

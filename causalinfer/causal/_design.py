@@ -12,6 +12,7 @@ import pandas as pd
 from .._validation import check_choice, show
 from ..data import Dataset, as_dataset
 from ..exceptions import ArgumentTypeError, DataError, RoleError
+from ._core import power_of_two_scale
 
 ESTIMANDS = ("ATE", "ATT", "ATC")
 ESTIMAND_WORDS = {
@@ -166,6 +167,9 @@ def prepare(
                 names.append(f"{c}[{lev}]")
         else:
             v = s.to_numpy(dtype=float)
+            # a covariate near 1e300 (or 1e-300) is divided by a power of two: exact, and every estimator here is
+            # invariant to the scale of a covariate, while its variance and squares would overflow (or underflow)
+            v = v / power_of_two_scale(v)
             blocks.append(v[:, None])
             names.append(c)
             if c in sq:
@@ -210,6 +214,7 @@ def check_rank(X: np.ndarray, names: Sequence[str], what: str) -> None:
     """Refuse a design whose columns are linearly dependent, naming a redundant column."""
     if X.shape[1] == 0:
         return
+    X = X / np.array([power_of_two_scale(X[:, j]) for j in range(X.shape[1])])
     sd = X.std(axis=0)
     const = [names[j] for j in range(X.shape[1]) if sd[j] == 0 and names[j] != "(intercept)"]
     if const:

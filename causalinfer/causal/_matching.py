@@ -70,7 +70,13 @@ def match_estimate(
     bias_adjust: bool,
     e: np.ndarray | None,
 ) -> dict[str, Any]:
-    """Matching estimate, Abadie-Imbens (2006) population variance and bookkeeping, for one estimand."""
+    """Matching estimate, Abadie-Imbens (2006) standard error and bookkeeping, for one estimand.
+
+    An outcome near 1e300 (or 1e-300) is divided by a power of two first (exact), so that squared differences
+    neither overflow nor underflow; the estimate, standard error and differences are returned on the outcome's scale.
+    """
+    scale = core.power_of_two_scale(y)
+    y = y / scale
     n = y.size
     space = _metric_space(Z, distance, e)
     treated, control = np.flatnonzero(a == 1), np.flatnonzero(a == 0)
@@ -126,13 +132,13 @@ def match_estimate(
     coef = k * (k - 1.0) / ratio**2 + np.where(in_target, 2.0 * k / ratio, 0.0)
     var = (np.sum((contrib[in_target] - tau) ** 2) + np.sum(coef * sigma2)) / n_target**2
     return {
-        "estimate": tau,
-        "variance": var,
+        "estimate": tau * scale,
+        "std_error": math.sqrt(var) * scale,
         "n_target": n_target,
         "dropped": dropped,
         "used": used,
         "in_target": in_target,
-        "differences": np.concatenate(pairs),
+        "differences": np.concatenate(pairs) * scale,
     }
 
 
@@ -214,8 +220,11 @@ def match_without_replacement(
     The weights and subclasses are MatchIt's: a matched focal unit weighs 1; a donor weighs ``1/k`` for the
     focal unit it serves (``k`` = that unit's number of matches), rescaled so that the donor weights sum to the
     number of matched donors. The standard error is the cluster-robust (by subclass) sandwich of the weighted
-    regression ``y ~ treatment`` with the HC1 and G/(G-1) factors of ``sandwich::vcovCL``.
+    regression ``y ~ treatment`` with the HC1 and G/(G-1) factors of ``sandwich::vcovCL``. An outcome near 1e300
+    (or 1e-300) is divided by a power of two first (exact) and the results are returned on its scale.
     """
+    scale = core.power_of_two_scale(y)
+    y = y / scale
     focal_mask = a == (1.0 if estimand == "ATT" else 0.0)
     focal, donors = np.flatnonzero(focal_mask), np.flatnonzero(~focal_mask)
     if ratio * focal.size > donors.size:
@@ -266,10 +275,10 @@ def match_without_replacement(
         raise DataError("fewer than two matched sets; the cluster-robust standard error is undefined")
     V = g / (g - 1.0) * (nk - 1.0) / (nk - 2.0) * bread @ (sums.T @ sums) @ bread
     return {
-        "estimate": est,
-        "variance": float(V[1, 1]),
-        "mu1": m1,
-        "mu0": m0,
+        "estimate": est * scale,
+        "std_error": math.sqrt(float(V[1, 1])) * scale,
+        "mu1": m1 * scale,
+        "mu0": m0 * scale,
         "focal": focal,
         "match_matrix": mm,
         "n_matches": n_matches,
@@ -428,7 +437,7 @@ def matching(
         return _matching_without_replacement(data, cd, spec, conf_level)
     e, _ = core.propensity(cd.a, cd.Z, spec, None, cd.names)
     out = match_estimate(cd.y, cd.a, cd.Z, estimand=estimand, distance=distance, ratio=ratio, caliper=caliper, bias_adjust=bias_adjust, e=e)
-    se = math.sqrt(out["variance"])
+    se = out["std_error"]
     est = out["estimate"]
     z = _z(conf_level)
     from scipy import stats
@@ -518,7 +527,7 @@ def _matching_without_replacement(data: Any, cd: Any, spec: core.Spec, conf_leve
     uses_score = distance == "propensity" or caliper is not None
     e = core.propensity(cd.a, cd.Z, spec, None, cd.names)[0] if uses_score else None
     out = match_without_replacement(cd.y, cd.a, cd.Z, estimand=estimand, distance=distance, ratio=ratio, caliper=caliper, e=e)
-    est, se = out["estimate"], math.sqrt(out["variance"])
+    est, se = out["estimate"], out["std_error"]
     focal_word = "treated" if estimand == "ATT" else "untreated"
     diags = []
     n_focal = int(out["focal"].size)
