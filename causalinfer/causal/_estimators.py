@@ -589,6 +589,8 @@ def dml(
         linear model predicts :math:`E[Y \mid Z]`.
     n_folds : int
         Cross-fitting folds (at least 2).
+    clip : float, optional
+        Clip the cross-fitted propensities into ``[clip, 1 - clip]`` (both models; stated in ``method``).
     Other parameters are as in :func:`aipw`.
 
     Returns
@@ -610,6 +612,7 @@ def dml(
     """
     model = check_choice(model, "model", ("partially_linear", "interactive"))
     n_folds = check_int(n_folds, "n_folds", minimum=2, maximum=50)
+    clip, _ = _check_clip_trim(clip, None)
     if model == "interactive":
         r = aipw(
             data,
@@ -642,7 +645,8 @@ def dml(
     )
     fit = core.dml_plr(cd.y, cd.a, cd.Z, spec, names=cd.names)
     models = f"{'logistic' if pm is None else type(pm).__name__} propensity, {'linear' if om is None else type(om).__name__} outcome model"
-    method = f"Double ML, partially linear model, {models}, {n_folds}-fold cross-fitting, influence-function SE"
+    clipped = "" if clip is None else f", propensities clipped to [{clip:g}, {1 - clip:g}]"
+    method = f"Double ML, partially linear model, {models}{clipped}, {n_folds}-fold cross-fitting, influence-function SE"
     return _finish(
         cd,
         spec,
@@ -693,7 +697,7 @@ def stratification(
 
     Notes
     -----
-    :math:`\hat	heta = \sum_k w_k(ar Y_{1k} - ar Y_{0k})` with :math:`w_k` the share of the target
+    :math:`\hat\theta = \sum_k w_k(\bar Y_{1k} - \bar Y_{0k})` with :math:`w_k` the share of the target
     population in stratum :math:`k`. Strata are the classes :math:`(q_{k-1}, q_k]` of the propensity
     quantiles (R's ``quantile`` type 7 and ``cut(include.lowest = TRUE)``). The standard error treats the strata
     and weights as fixed: :math:`\sqrt{\sum_k w_k^2 (\hat\sigma^2_{1k}/n_{1k} + \hat\sigma^2_{0k}/n_{0k})}` with
