@@ -164,6 +164,8 @@ def _finish(
     se_override: float | None = None,
     se_note: str = "",
 ) -> EffectResult:
+    if random_state is not None:
+        check_random_state(random_state)  # recorded in the provenance even where nothing is random: it must be valid
     cluster_diags = _cluster_diagnostic(cd)  # raises before any standard error is formed from one cluster
     if se_override is not None:
         se = se_override

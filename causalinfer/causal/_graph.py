@@ -97,7 +97,8 @@ def validate_graph(g: Any, columns: Sequence[str], treatment: str, outcome: str,
     nodes = [str(v) for v in g.nodes]
     for name in unobserved:
         if name not in g.nodes:
-            close = difflib.get_close_matches(str(name), nodes, n=1)
+            same_case = [v for v in nodes if v.lower() == str(name).lower()]
+            close = same_case or difflib.get_close_matches(str(name), nodes, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else f"; the graph's nodes are {sorted(nodes)}"
             raise ArgumentError(f"`unobserved` names {show(name)}, which is not a node of `graph`{hint}")
     cols = set(columns)
