@@ -11,6 +11,7 @@ import pandas as pd
 
 from .._validation import check_choice, show
 from ..data import Dataset, as_dataset
+from ..data._dataset import check_not_datetime
 from ..exceptions import ArgumentTypeError, DataError, RoleError
 from ._core import power_of_two_scale
 
@@ -157,6 +158,7 @@ def prepare(
     auto_cats = list(cats)
     for c in covs:
         s = frame[c]
+        check_not_datetime(s, "covariate", c)
         numeric = pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype)
         if c in cats or not numeric:
             if c not in auto_cats:

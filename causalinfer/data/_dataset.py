@@ -81,6 +81,22 @@ def _check_graph(graph: Any) -> Any:
     )
 
 
+def check_not_datetime(series: pd.Series, role: str, column: str) -> None:
+    """Refuse a date, time or duration column where numbers are needed, saying how to encode it."""
+    dtype = series.dtype
+    if pd.api.types.is_datetime64_any_dtype(dtype) or isinstance(dtype, pd.PeriodDtype):
+        raise RoleError(
+            f"{role} {column!r} holds dates (dtype {dtype}), not numbers; encode it first, e.g. as days since the first date "
+            f"(data[{column!r}] - data[{column!r}].min()).dt.days, or as the year or month (data[{column!r}].dt.year), "
+            "as a number or as categories"
+        )
+    if pd.api.types.is_timedelta64_dtype(dtype):
+        raise RoleError(
+            f"{role} {column!r} holds durations (dtype {dtype}), not numbers; encode it first, e.g. in days: "
+            f"data[{column!r}].dt.total_seconds() / 86400"
+        )
+
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, Iterable) and not isinstance(value, (str, bytes)):
         return list(value)
@@ -306,8 +322,8 @@ class Dataset:
                 if missing == "refuse":
                     listing = ", ".join(f"{c!r} ({int(k)} of {len(source)} rows)" for c, k in bad.items())
                     raise DataError(
-                        f"missing values in columns with a role: {listing}; drop or impute them first, "
-                        "or pass missing='drop' to analyse complete rows only"
+                        f"missing values in columns with a role: {listing}; drop or impute them first, or build the Dataset "
+                        "with Dataset(frame, <roles>, missing='drop') and pass it as `data` to analyse complete rows only"
                     )
                 keep = ~na.any(axis=1)
                 n_dropped = int((~keep).sum())

@@ -12,6 +12,7 @@ import pandas as pd
 
 from .._validation import check_choice
 from ..data import Dataset, as_dataset
+from ..data._dataset import check_not_datetime
 from ..exceptions import AssumptionWarning, DataError, RoleError
 from ..results import Diagnostic
 from ._linalg import COV_TYPES
@@ -33,6 +34,7 @@ def need(ds: Dataset, role: str, func: str) -> Any:
 def numeric(ds: Dataset, column: str, role: str) -> np.ndarray:
     """Float values of ``column``, refusing non-numeric columns with a message naming the role."""
     s = ds.frame[column]
+    check_not_datetime(s, role, column)
     if not (pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype)):
         raise RoleError(f"{role} {column!r} must be numeric; it has dtype {s.dtype}. Encode it as numbers first")
     return check_magnitude(s.to_numpy(dtype=float), role, column)
