@@ -431,39 +431,9 @@ def event_study(
         raise RoleError(
             f"time {ds.time!r} must be numeric (e.g. a year) to count periods relative to treatment; it has dtype {ds.frame[ds.time].dtype}"
         )
-    first = first_treated(d, panel, str(ds.treatment))
-    treated_units = first < panel.n_times
-    if not treated_units.any():
-        raise RoleError(f"no unit is ever treated ({ds.treatment!r} is always 0)")
-    tval = panel.times.astype(float)
-    g_time = np.where(treated_units, tval[np.minimum(first, panel.n_times - 1)], np.nan)
-    event = tval[panel.time_codes] - g_time[panel.unit_codes]
-    treated_row = treated_units[panel.unit_codes]
-    observed = np.unique(event[treated_row]).astype(int)
-    if window is None:
-        lo_e, hi_e = int(observed.min()), int(observed.max())
-        if treated_units.all():
-            raise DataError(
-                "every unit is eventually treated, so without never-treated units the full set of event-time coefficients is not "
-                "identified; pass a `window` (end points are binned) or add never-treated units"
-            )
-    else:
-        if not (isinstance(window, Sequence) and len(window) == 2):
-            raise ArgumentError(f"`window` must be a pair (lowest, highest) of event times, such as (-4, 3); got {window!r}")
-        lo_e, hi_e = check_int(window[0], "window[0]"), check_int(window[1], "window[1]")
-        if not (lo_e <= reference <= hi_e and lo_e <= 0 <= hi_e):
-            raise ArgumentError(f"`window` {window!r} must contain the reference period {reference} and event time 0")
-    if not lo_e <= reference <= hi_e:
-        raise ArgumentError(f"`reference` ({reference}) must lie inside the event-time window [{lo_e}, {hi_e}]")
+    event, treated_row, lo_e, hi_e = _event_times(d, panel, ds, window, reference)
     binned = np.clip(event, lo_e, hi_e)
-    event_times = [e for e in range(lo_e, hi_e + 1) if e != reference]
-    cols = []
-    kept = []
-    for e in event_times:
-        col = (treated_row & (binned == e)).astype(float)
-        if col.any():
-            cols.append(col)
-            kept.append(e)
+    cols, kept = _event_indicators(binned, treated_row, lo_e, hi_e, reference)
     x = np.column_stack([*cols, matrix(ds, ds.covariates, "covariate")])
     names = [f"e={e}" for e in kept] + list(ds.covariates)
     cl_name = ds.cluster or ds.unit
@@ -481,46 +451,10 @@ def event_study(
     est = float(a @ fit.coef)
     se = float(np.sqrt(a @ fit.cov @ a))
     stat, p, lo, hi = t_inference(est, se, df, conf_level)
-    from scipy import stats
-
-    diags = [_balance_diagnostic(panel)]
-    pretrend: dict[str, Any] = {"statistic": math.nan, "df": 0, "pvalue": math.nan}
-    if pre_idx:
-        wstat = wald_test(fit.coef, fit.cov, pre_idx)
-        pp = float(stats.chi2.sf(wstat, len(pre_idx)))
-        pretrend = {"statistic": wstat, "df": len(pre_idx), "pvalue": pp}
-        status = "ok" if pp >= 0.05 else "warn"
-        msg = f"joint Wald test of {len(pre_idx)} pre-treatment coefficients: chi2 = {wstat:.3g}, p = {pp:.3g}"
-        msg += (
-            "; no evidence of diverging pre-trends (which does not prove parallel trends)"
-            if status == "ok"
-            else "; outcomes already diverged before treatment, so parallel trends is doubtful"
-        )
-        diags.append(Diagnostic("pre-trends", status, pp, msg))
-    else:
-        diags.append(
-            Diagnostic("pre-trends", "warn", None, "no pre-treatment event times besides the reference: pre-trends cannot be tested")
-        )
+    pretrend, pretrend_diag = _pretrend_test(fit, pre_idx)
+    diags = [_balance_diagnostic(panel), pretrend_diag]
     emit(diags, "event_study")
-    n_treated = [int(np.unique(panel.unit_codes[treated_row & (binned == e)]).size) for e in kept]
-    et = terms.assign(event_time=kept, n_treated_units=n_treated)
-    ref_row = pd.DataFrame(
-        [
-            {
-                "term": f"e={reference}",
-                "estimate": 0.0,
-                "std_error": 0.0,
-                "ci_low": 0.0,
-                "ci_high": 0.0,
-                "statistic": math.nan,
-                "df": df,
-                "pvalue": math.nan,
-                "event_time": reference,
-                "n_treated_units": 0,
-            }
-        ]
-    )
-    et = pd.concat([et, ref_row], ignore_index=True).sort_values("event_time").reset_index(drop=True)
+    et = _event_time_table(terms, kept, panel, treated_row, binned, reference, df)
     details: dict[str, Any] = {
         "event_time": et,
         "pretrend": pd.DataFrame([pretrend]),
@@ -551,3 +485,95 @@ def event_study(
         label="average post-treatment effect",
         provenance=Provenance.current(data_fingerprint=ds.fingerprint()),
     )
+
+
+def _event_times(d: np.ndarray, panel: Panel, ds: Any, window: Any, reference: int) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """Each row's time relative to its unit's first treated period, which rows belong to treated units, and the window."""
+    first = first_treated(d, panel, str(ds.treatment))
+    treated_units = first < panel.n_times
+    if not treated_units.any():
+        raise RoleError(f"no unit is ever treated ({ds.treatment!r} is always 0)")
+    tval = panel.times.astype(float)
+    g_time = np.where(treated_units, tval[np.minimum(first, panel.n_times - 1)], np.nan)
+    event = tval[panel.time_codes] - g_time[panel.unit_codes]
+    treated_row = treated_units[panel.unit_codes]
+    observed = np.unique(event[treated_row]).astype(int)
+    if window is None:
+        lo_e, hi_e = int(observed.min()), int(observed.max())
+        if treated_units.all():
+            raise DataError(
+                "every unit is eventually treated, so without never-treated units the full set of event-time coefficients is not "
+                "identified; pass a `window` (end points are binned) or add never-treated units"
+            )
+    else:
+        if not (isinstance(window, Sequence) and len(window) == 2):
+            raise ArgumentError(f"`window` must be a pair (lowest, highest) of event times, such as (-4, 3); got {window!r}")
+        lo_e, hi_e = check_int(window[0], "window[0]"), check_int(window[1], "window[1]")
+        if not (lo_e <= reference <= hi_e and lo_e <= 0 <= hi_e):
+            raise ArgumentError(f"`window` {window!r} must contain the reference period {reference} and event time 0")
+    if not lo_e <= reference <= hi_e:
+        raise ArgumentError(f"`reference` ({reference}) must lie inside the event-time window [{lo_e}, {hi_e}]")
+    return event, treated_row, lo_e, hi_e
+
+
+def _event_indicators(
+    binned: np.ndarray, treated_row: np.ndarray, lo_e: int, hi_e: int, reference: int
+) -> tuple[list[np.ndarray], list[int]]:
+    """Indicator columns for every event time in the window but the reference (those with any treated row)."""
+    event_times = [e for e in range(lo_e, hi_e + 1) if e != reference]
+    cols = []
+    kept = []
+    for e in event_times:
+        col = (treated_row & (binned == e)).astype(float)
+        if col.any():
+            cols.append(col)
+            kept.append(e)
+    return cols, kept
+
+
+def _pretrend_test(fit: Any, pre_idx: list[int]) -> tuple[dict[str, Any], Diagnostic]:
+    """Joint Wald test that every pre-treatment event-time coefficient is zero, as a table row and a diagnostic."""
+    from scipy import stats
+
+    pretrend: dict[str, Any] = {"statistic": math.nan, "df": 0, "pvalue": math.nan}
+    if pre_idx:
+        wstat = wald_test(fit.coef, fit.cov, pre_idx)
+        pp = float(stats.chi2.sf(wstat, len(pre_idx)))
+        pretrend = {"statistic": wstat, "df": len(pre_idx), "pvalue": pp}
+        status = "ok" if pp >= 0.05 else "warn"
+        msg = f"joint Wald test of {len(pre_idx)} pre-treatment coefficients: chi2 = {wstat:.3g}, p = {pp:.3g}"
+        msg += (
+            "; no evidence of diverging pre-trends (which does not prove parallel trends)"
+            if status == "ok"
+            else "; outcomes already diverged before treatment, so parallel trends is doubtful"
+        )
+        return pretrend, Diagnostic("pre-trends", status, pp, msg)
+    return pretrend, Diagnostic(
+        "pre-trends", "warn", None, "no pre-treatment event times besides the reference: pre-trends cannot be tested"
+    )
+
+
+def _event_time_table(
+    terms: pd.DataFrame, kept: list[int], panel: Panel, treated_row: np.ndarray, binned: np.ndarray, reference: int, df: float
+) -> pd.DataFrame:
+    """The coefficients by event time with the number of treated units, plus the reference row fixed at zero."""
+    n_treated = [int(np.unique(panel.unit_codes[treated_row & (binned == e)]).size) for e in kept]
+    et = terms.assign(event_time=kept, n_treated_units=n_treated)
+    ref_row = pd.DataFrame(
+        [
+            {
+                "term": f"e={reference}",
+                "estimate": 0.0,
+                "std_error": 0.0,
+                "ci_low": 0.0,
+                "ci_high": 0.0,
+                "statistic": math.nan,
+                "df": df,
+                "pvalue": math.nan,
+                "event_time": reference,
+                "n_treated_units": 0,
+            }
+        ]
+    )
+    et = pd.concat([et, ref_row], ignore_index=True).sort_values("event_time").reset_index(drop=True)
+    return et
