@@ -400,26 +400,7 @@ def matching(
 
     estimand = check_estimand(estimand)
     conf_level = check_conf_level(conf_level)
-    distance = check_choice(distance, "distance", ("mahalanobis", "propensity"))
-    ratio = check_int(ratio, "ratio", minimum=1, maximum=100)
-    if caliper is not None:
-        caliper = check_real(caliper, "caliper")
-        if caliper <= 0:
-            raise ArgumentError(f"`caliper` must be positive; got {show(caliper)}")
-    if not isinstance(replace, bool):
-        raise ArgumentError(f"`replace` must be True or False; got {show(replace)}")
-    if bias_adjust is None:
-        bias_adjust = replace
-    if not isinstance(bias_adjust, bool):
-        raise ArgumentError(f"`bias_adjust` must be True or False; got {show(bias_adjust)}")
-    if not replace:
-        if bias_adjust:
-            raise ArgumentError("`bias_adjust`=True needs matching with replacement; use replace=True or leave bias_adjust unset")
-        if estimand == "ATE":
-            raise ArgumentError(
-                "`estimand`='ATE' is not available with replace=False (matching without replacement estimates the ATT or "
-                "the ATC); use estimand='ATT' or 'ATC', or replace=True"
-            )
+    distance, ratio, caliper, bias_adjust = _check_matching_options(distance, ratio, caliper, replace, bias_adjust, estimand)
     cd = prepare(data, outcome=outcome, treatment=treatment, covariates=covariates, categorical=categorical, squared=squared)
     check_rank(np.column_stack([np.ones(cd.n), cd.Z]), ("(intercept)", *cd.names), "covariates")
     from ._models import check_classifier
@@ -442,27 +423,8 @@ def matching(
     z = _z(conf_level)
     from scipy import stats
 
-    diags = []
-    if out["dropped"]:
-        diags.append(
-            Diagnostic(
-                "caliper",
-                "warn",
-                float(out["dropped"]),
-                f"{out['dropped']} target unit(s) had no match within the caliper and were dropped; the estimate is for the matched units",
-            )
-        )
+    diags = _reuse_diagnostics(out)
     used = out["used"]
-    donors_used = used[used > 0]
-    diags.append(
-        Diagnostic(
-            "match reuse",
-            "ok" if donors_used.max() <= 10 else "warn",
-            float(donors_used.max()),
-            f"{donors_used.size} donor units are used; the most reused one {int(donors_used.max())} times"
-            + ("" if donors_used.max() <= 10 else ": a few units carry the estimate (poor overlap)"),
-        )
-    )
     # balance of the matched sample: target units weight 1, donors weight K/M
     w = np.where(out["in_target"], 1.0, 0.0) + used / ratio
     table = balance_table(cd.Z, cd.names, cd.a, w) if cd.Z.shape[1] else None
@@ -475,18 +437,7 @@ def matching(
     what = "Mahalanobis distance on the covariates" if distance == "mahalanobis" else "propensity-score distance"
     correction = "bias-corrected (Abadie-Imbens regression adjustment)" if bias_adjust else "without bias correction"
     method = f"Nearest-neighbour matching with replacement (1:{ratio}), {what}, {correction}, Abadie-Imbens SE"
-    continuous = [name for j, name in enumerate(cd.names) if np.unique(cd.Z[:, j]).size > 2]
-    if not bias_adjust and distance == "mahalanobis" and continuous:
-        diags.append(
-            Diagnostic(
-                "bias correction",
-                "warn",
-                float(len(continuous)),
-                f"matching on continuous covariates ({', '.join(continuous[:4])}{', ...' if len(continuous) > 4 else ''}) without "
-                "bias correction leaves a bias that shrinks more slowly than the standard error, so the interval under-covers; "
-                "leave bias_adjust at its default (True)",
-            )
-        )
+    diags.extend(_bias_correction_diagnostic(cd, distance, bias_adjust))
     stat = est / se
     result = EffectResult(
         method=method,
@@ -769,3 +720,73 @@ def rosenbaum_bounds(result: EffectResult, *, gammas: Sequence[float] = (1.0, 1.
         label="Rosenbaum bounds",
         provenance=Provenance.current(data_fingerprint=cd.fingerprint),
     )
+
+
+def _check_matching_options(
+    distance: Any, ratio: Any, caliper: Any, replace: Any, bias_adjust: Any, estimand: str
+) -> tuple[str, int, float | None, bool]:
+    """Checked ``distance``, ``ratio``, ``caliper`` and ``bias_adjust`` (default: on with replacement)."""
+    distance = check_choice(distance, "distance", ("mahalanobis", "propensity"))
+    ratio = check_int(ratio, "ratio", minimum=1, maximum=100)
+    if caliper is not None:
+        caliper = check_real(caliper, "caliper")
+        if caliper <= 0:
+            raise ArgumentError(f"`caliper` must be positive; got {show(caliper)}")
+    if not isinstance(replace, bool):
+        raise ArgumentError(f"`replace` must be True or False; got {show(replace)}")
+    if bias_adjust is None:
+        bias_adjust = replace
+    if not isinstance(bias_adjust, bool):
+        raise ArgumentError(f"`bias_adjust` must be True or False; got {show(bias_adjust)}")
+    if not replace:
+        if bias_adjust:
+            raise ArgumentError("`bias_adjust`=True needs matching with replacement; use replace=True or leave bias_adjust unset")
+        if estimand == "ATE":
+            raise ArgumentError(
+                "`estimand`='ATE' is not available with replace=False (matching without replacement estimates the ATT or "
+                "the ATC); use estimand='ATT' or 'ATC', or replace=True"
+            )
+    return distance, ratio, caliper, bias_adjust
+
+
+def _reuse_diagnostics(out: dict[str, Any]) -> list[Diagnostic]:
+    """Caliper drops and how often the most reused donor serves, for matching with replacement."""
+    diags = []
+    if out["dropped"]:
+        diags.append(
+            Diagnostic(
+                "caliper",
+                "warn",
+                float(out["dropped"]),
+                f"{out['dropped']} target unit(s) had no match within the caliper and were dropped; the estimate is for the matched units",
+            )
+        )
+    used = out["used"]
+    donors_used = used[used > 0]
+    diags.append(
+        Diagnostic(
+            "match reuse",
+            "ok" if donors_used.max() <= 10 else "warn",
+            float(donors_used.max()),
+            f"{donors_used.size} donor units are used; the most reused one {int(donors_used.max())} times"
+            + ("" if donors_used.max() <= 10 else ": a few units carry the estimate (poor overlap)"),
+        )
+    )
+    return diags
+
+
+def _bias_correction_diagnostic(cd: Any, distance: str, bias_adjust: bool) -> list[Diagnostic]:
+    """A warning when Mahalanobis matching on continuous covariates goes without bias correction."""
+    continuous = [name for j, name in enumerate(cd.names) if np.unique(cd.Z[:, j]).size > 2]
+    if bias_adjust or distance != "mahalanobis" or not continuous:
+        return []
+    shown = ", ".join(continuous[:4]) + (", ..." if len(continuous) > 4 else "")
+    return [
+        Diagnostic(
+            "bias correction",
+            "warn",
+            float(len(continuous)),
+            f"matching on continuous covariates ({shown}) without bias correction leaves a bias that shrinks more slowly than "
+            "the standard error, so the interval under-covers; leave bias_adjust at its default (True)",
+        )
+    ]
