@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ..exceptions import DataError
 from ._models import LogitFit, Standardizer, expit, fit_logit, fit_ols, sk_outcome, sk_propensity
 
 
@@ -211,6 +212,21 @@ def regression(
     return fit
 
 
+def group_fit(X: np.ndarray, y: np.ndarray, group: str, what: str) -> Any:
+    """Least squares on one group's rows, refusing a group with fewer rows than parameters (naming both counts)."""
+    n, k = X.shape
+    if n < k:
+        raise DataError(
+            f"{what}: {n} {group} row(s) cannot fit the {k} parameters of its linear model (intercept and "
+            f"{k - 1} covariate column(s)); it needs at least {k} rows. Use fewer covariates or more data"
+        )
+    return fit_ols(X, y)
+
+
+def arm_name(arm: float) -> str:
+    return "treated" if arm == 1.0 else "control"
+
+
 # ---------------------------------------------------------------------- AIPW and DML
 def folds_for(n: int, a: np.ndarray, k: int, seed: int | None) -> np.ndarray:
     """Fold labels 0..k-1, stratified by treatment, reproducible from ``seed``."""
@@ -249,7 +265,8 @@ def _nuisances(
             ms.append(sk_outcome(spec.outcome_model, Zf[rows], yf[rows], Zp))
         else:
             Xf = np.column_stack([np.ones(int(rows.sum())), Zf[rows]])
-            ols = fit_ols(Xf, yf[rows])
+            where = "outcome model" if yf.size == y.size else "outcome model in a cross-fitting training fold"
+            ols = group_fit(Xf, yf[rows], arm_name(arm), where)
             ms.append(np.column_stack([np.ones(Zp.shape[0]), Zp]) @ ols.coef)
     return e, ms[0], ms[1]
 
@@ -334,7 +351,12 @@ def dml_plr(
             ell[test] = sk_outcome(spec.outcome_model, Z[train], y[train], Z[test])
         else:
             Xtr = np.column_stack([np.ones(int(train.sum())), Z[train]])
-            ell[test] = np.column_stack([np.ones(int(test.sum())), Z[test]]) @ fit_ols(Xtr, y[train]).coef
+            ell[test] = (
+                np.column_stack([np.ones(int(test.sum())), Z[test]])
+                @ group_fit(Xtr, y[train], "training", "outcome model in a cross-fitting fold").coef
+            )
+    if spec.clip is not None:
+        e = np.clip(e, spec.clip, 1.0 - spec.clip)
     va, vy = a - e, y - ell
     den = float(va @ va)
     est = float(va @ vy / den)
@@ -402,8 +424,19 @@ def run(
 def standard_error(phi: np.ndarray, cluster: np.ndarray | None = None) -> float:
     """``sqrt(sum phi_i^2) / n``; with clusters, sums within clusters first and scales by G / (G - 1)."""
     n = phi.size
-    if cluster is None:
-        return float(np.sqrt(phi @ phi) / n)
-    sums = np.bincount(cluster, weights=phi)
-    g = sums.size
-    return float(np.sqrt(g / (g - 1) * (sums @ sums)) / n)
+    if cluster is not None:
+        phi = np.bincount(cluster, weights=phi)
+    g = phi.size
+    scale = power_of_two_scale(phi)  # exact rescaling: squares of values near 1e300 (or 1e-300) stay representable
+    u = phi / scale
+    factor = 1.0 if cluster is None else g / (g - 1)
+    return float(scale * np.sqrt(factor * (u @ u)) / n)
+
+
+def power_of_two_scale(values: np.ndarray) -> float:
+    """A power of two near the largest finite absolute value (1 when that is moderate): dividing by it is exact."""
+    finite = np.abs(values[np.isfinite(values)])
+    top = float(finite.max()) if finite.size else 0.0
+    if top == 0.0 or 1e-100 < top < 1e100:
+        return 1.0
+    return float(2.0 ** np.floor(np.log2(top)))

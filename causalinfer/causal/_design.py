@@ -11,7 +11,9 @@ import pandas as pd
 
 from .._validation import check_choice, show
 from ..data import Dataset, as_dataset
+from ..data._dataset import check_not_datetime
 from ..exceptions import ArgumentTypeError, DataError, RoleError
+from ._core import power_of_two_scale
 
 ESTIMANDS = ("ATE", "ATT", "ATC")
 ESTIMAND_WORDS = {
@@ -90,7 +92,7 @@ def _names(value: Any, arg: str) -> tuple[str, ...]:
 
 
 def binary_treatment(ds: Dataset) -> np.ndarray:
-    """The treatment column as a float 0/1 array, or a RoleError saying how to recode it."""
+    """The treatment column as a float 0/1 array, or a RoleError saying how to recode it or name the treated level."""
     t = ds.treatment
     if t is None:
         raise RoleError("no treatment given: pass treatment='column' (or a Dataset with a treatment role)")
@@ -102,13 +104,14 @@ def binary_treatment(ds: Dataset) -> np.ndarray:
             f"treatment {t!r} has {len(levels)} levels ({shown}{', ...' if len(levels) > 6 else ''}); these estimators need a "
             "binary treatment coded 0/1 (or False/True). Recode it, or compare two levels on a subset of rows"
         )
-    if pd.api.types.is_bool_dtype(s.dtype):
-        return s.to_numpy(dtype=float)
-    if pd.api.types.is_numeric_dtype(s.dtype) and set(np.asarray(levels, dtype=float).tolist()) == {0.0, 1.0}:
-        return s.to_numpy(dtype=float)
+    values = ds.treatment_values()
+    if set(np.unique(values).tolist()) <= {0.0, 1.0}:
+        return values
+    low, high = sorted(float(v) for v in levels)
     raise RoleError(
-        f"treatment {t!r} has the two levels {show(levels[0])} and {show(levels[1])}; code it as 0 (untreated) and "
-        f"1 (treated), e.g. data.assign({t}=(data[{t!r}] == {show(levels[1])}).astype(int))"
+        f"treatment {t!r} has the two levels {low:g} and {high:g}; say which one is treated with treated_level=<level> on the "
+        f"Dataset (e.g. Dataset(frame, treatment={t!r}, treated_level=<{low:g} or {high:g}>, ...)), or recode it as 0 "
+        "(untreated) and 1 (treated)"
     )
 
 
@@ -155,6 +158,7 @@ def prepare(
     auto_cats = list(cats)
     for c in covs:
         s = frame[c]
+        check_not_datetime(s, "covariate", c)
         numeric = pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype)
         if c in cats or not numeric:
             if c not in auto_cats:
@@ -165,6 +169,9 @@ def prepare(
                 names.append(f"{c}[{lev}]")
         else:
             v = s.to_numpy(dtype=float)
+            # a covariate near 1e300 (or 1e-300) is divided by a power of two: exact, and every estimator here is
+            # invariant to the scale of a covariate, while its variance and squares would overflow (or underflow)
+            v = v / power_of_two_scale(v)
             blocks.append(v[:, None])
             names.append(c)
             if c in sq:
@@ -209,6 +216,7 @@ def check_rank(X: np.ndarray, names: Sequence[str], what: str) -> None:
     """Refuse a design whose columns are linearly dependent, naming a redundant column."""
     if X.shape[1] == 0:
         return
+    X = X / np.array([power_of_two_scale(X[:, j]) for j in range(X.shape[1])])
     sd = X.std(axis=0)
     const = [names[j] for j in range(X.shape[1]) if sd[j] == 0 and names[j] != "(intercept)"]
     if const:

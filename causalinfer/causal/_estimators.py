@@ -154,6 +154,8 @@ def _finish(
     se_override: float | None = None,
     se_note: str = "",
 ) -> EffectResult:
+    if random_state is not None:
+        check_random_state(random_state)  # recorded in the provenance even where nothing is random: it must be valid
     cluster_diags = _cluster_diagnostic(cd)  # raises before any standard error is formed from one cluster
     if se_override is not None:
         se = se_override
@@ -425,6 +427,13 @@ def regression_adjustment(
     rng = check_random_state(random_state)
     spec = core.Spec("regression", estimand=estimand, outcome_model=model, interactions=inter)
     if model is None:
+        for arm in (1.0, 0.0):
+            rows = int((cd.a == arm).sum())
+            if rows < 1 + len(inter):
+                raise DataError(
+                    f"outcome model: {rows} {core.arm_name(arm)} row(s) cannot fit the {1 + len(inter)} parameters specific to that "
+                    f"group (intercept and {len(inter)} treatment interaction(s)); use fewer `interactions` or more data"
+                )
         check_rank(
             core.outcome_design(cd.a, cd.Z, inter),
             ("(intercept)", cd.treatment, *cd.names, *[f"{cd.treatment}:{cd.names[j]}" for j in inter]),
@@ -569,6 +578,8 @@ def dml(
         linear model predicts :math:`E[Y \mid Z]`.
     n_folds : int
         Cross-fitting folds (at least 2).
+    clip : float, optional
+        Clip the cross-fitted propensities into ``[clip, 1 - clip]`` (both models; stated in ``method``).
     Other parameters are as in :func:`aipw`.
 
     Returns
@@ -590,6 +601,7 @@ def dml(
     """
     model = check_choice(model, "model", ("partially_linear", "interactive"))
     n_folds = check_int(n_folds, "n_folds", minimum=2, maximum=50)
+    clip, _ = _check_clip_trim(clip, None)
     if model == "interactive":
         r = aipw(
             data,
@@ -620,7 +632,8 @@ def dml(
     )
     fit = core.dml_plr(cd.y, cd.a, cd.Z, spec, names=cd.names)
     models = f"{'logistic' if pm is None else type(pm).__name__} propensity, {'linear' if om is None else type(om).__name__} outcome model"
-    method = f"Double ML, partially linear model, {models}, {n_folds}-fold cross-fitting, influence-function SE"
+    clipped = "" if clip is None else f", propensities clipped to [{clip:g}, {1 - clip:g}]"
+    method = f"Double ML, partially linear model, {models}{clipped}, {n_folds}-fold cross-fitting, influence-function SE"
     return _finish(
         cd,
         spec,
@@ -671,7 +684,7 @@ def stratification(
 
     Notes
     -----
-    :math:`\hat	heta = \sum_k w_k(ar Y_{1k} - ar Y_{0k})` with :math:`w_k` the share of the target
+    :math:`\hat\theta = \sum_k w_k(\bar Y_{1k} - \bar Y_{0k})` with :math:`w_k` the share of the target
     population in stratum :math:`k`. Strata are the classes :math:`(q_{k-1}, q_k]` of the propensity
     quantiles (R's ``quantile`` type 7 and ``cut(include.lowest = TRUE)``). The standard error treats the strata
     and weights as fixed: :math:`\sqrt{\sum_k w_k^2 (\hat\sigma^2_{1k}/n_{1k} + \hat\sigma^2_{0k}/n_{0k})}` with
@@ -910,6 +923,8 @@ def _binary_treatment(data: Any, treatment: str | None) -> bool:
     """Whether the treatment column (the option, or the Dataset's role) holds only 0/1 (or False/True) values."""
     from ..data import Dataset
 
+    if isinstance(data, Dataset) and data.treated_level is not None:
+        return True  # a stated treated level makes a binary treatment
     name = treatment if treatment is not None else (data.treatment if isinstance(data, Dataset) else None)
     frame = data.frame if isinstance(data, Dataset) else data
     if name is None or not hasattr(frame, "columns") or name not in frame.columns:

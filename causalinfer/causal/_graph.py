@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import re
 from collections.abc import Sequence
@@ -10,7 +11,7 @@ from typing import Any
 
 from .._validation import show
 from ..data import as_dataset
-from ..exceptions import ArgumentTypeError, IdentificationError, RoleError
+from ..exceptions import ArgumentError, ArgumentTypeError, IdentificationError, RoleError
 from ..results import Diagnostic, Provenance, Result
 
 _DOT_EDGE = re.compile(r'("[^"]+"|[A-Za-z_][\w.]*)\s*->\s*')
@@ -74,6 +75,17 @@ def to_digraph(graph: Any) -> Any:
     raise ArgumentTypeError(f"`graph` must be DOT or GML text, a networkx DiGraph or a list of edges; got {show(graph)}")
 
 
+def check_names(value: Any, arg: str) -> tuple[str, ...]:
+    """A name or a list of names, as a tuple of strings (a single string is one name, not its letters)."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, (list, tuple, set, frozenset)) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise ArgumentTypeError(f"`{arg}` must be a node name or a list of node names; got {show(value)}")
+
+
 def validate_graph(g: Any, columns: Sequence[str], treatment: str, outcome: str, unobserved: Sequence[str] = ()) -> None:
     """Acyclic; every node a column or declared unobserved; treatment and outcome in the graph."""
     import networkx as nx
@@ -82,6 +94,13 @@ def validate_graph(g: Any, columns: Sequence[str], treatment: str, outcome: str,
         cycle = nx.find_cycle(g)
         path = " -> ".join(str(u) for u, _ in cycle) + f" -> {cycle[0][0]}"
         raise IdentificationError(f"`graph` has a cycle ({path}); a causal graph must be acyclic")
+    nodes = [str(v) for v in g.nodes]
+    for name in unobserved:
+        if name not in g.nodes:
+            same_case = [v for v in nodes if v.lower() == str(name).lower()]
+            close = same_case or difflib.get_close_matches(str(name), nodes, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; the graph's nodes are {sorted(nodes)}"
+            raise ArgumentError(f"`unobserved` names {show(name)}, which is not a node of `graph`{hint}")
     cols = set(columns)
     unknown = sorted(str(v) for v in g.nodes if v not in cols and v not in set(unobserved))
     if unknown:
@@ -184,7 +203,7 @@ def identify_effect(
     if ds.treatment is None or ds.outcome is None:
         raise RoleError("identification needs a treatment and an outcome: pass treatment='...' and outcome='...'")
     g = to_digraph(graph if graph is not None else ds.graph)
-    unobserved = tuple(unobserved)
+    unobserved = check_names(unobserved, "unobserved")
     validate_graph(g, ds.columns, ds.treatment, ds.outcome, unobserved)
     import logging
 

@@ -15,7 +15,7 @@ from ..results import Diagnostic, Provenance
 from . import _core as core
 from ._diagnostics import balance_diagnostic, balance_table
 from ._effect import EffectResult
-from ._models import Standardizer, fit_ols
+from ._models import Standardizer
 from ._refitter import CausalRefitter
 
 
@@ -71,7 +71,13 @@ def match_estimate(
     bias_adjust: bool,
     e: np.ndarray | None,
 ) -> dict[str, Any]:
-    """Matching estimate, Abadie-Imbens (2006) population variance and bookkeeping, for one estimand."""
+    """Matching estimate, Abadie-Imbens (2006) standard error and bookkeeping, for one estimand.
+
+    An outcome near 1e300 (or 1e-300) is divided by a power of two first (exact), so that squared differences
+    neither overflow nor underflow; the estimate, standard error and differences are returned on the outcome's scale.
+    """
+    scale = core.power_of_two_scale(y)
+    y = y / scale
     n = y.size
     space = _metric_space(Z, distance, e)
     treated, control = np.flatnonzero(a == 1), np.flatnonzero(a == 0)
@@ -82,7 +88,9 @@ def match_estimate(
         groups.append((control, treated, -1.0))
     if bias_adjust:
         X = np.column_stack([np.ones(n), Z])
-        mu = {arm: X @ fit_ols(X[a == arm], y[a == arm]).coef for arm in (0.0, 1.0)}
+        mu = {
+            arm: X @ core.group_fit(X[a == arm], y[a == arm], core.arm_name(arm), "bias-correction regression").coef for arm in (0.0, 1.0)
+        }
     n_target = 0
     pairs: list[np.ndarray] = []
     contrib = np.zeros(n)  # Y_i(1)-hat - Y_i(0)-hat for target units
@@ -125,13 +133,13 @@ def match_estimate(
     coef = k * (k - 1.0) / ratio**2 + np.where(in_target, 2.0 * k / ratio, 0.0)
     var = (np.sum((contrib[in_target] - tau) ** 2) + np.sum(coef * sigma2)) / n_target**2
     return {
-        "estimate": tau,
-        "variance": var,
+        "estimate": tau * scale,
+        "std_error": math.sqrt(var) * scale,
         "n_target": n_target,
         "dropped": dropped,
         "used": used,
         "in_target": in_target,
-        "differences": np.concatenate(pairs),
+        "differences": np.concatenate(pairs) * scale,
     }
 
 
@@ -213,8 +221,11 @@ def match_without_replacement(
     The weights and subclasses are MatchIt's: a matched focal unit weighs 1; a donor weighs ``1/k`` for the
     focal unit it serves (``k`` = that unit's number of matches), rescaled so that the donor weights sum to the
     number of matched donors. The standard error is the cluster-robust (by subclass) sandwich of the weighted
-    regression ``y ~ treatment`` with the HC1 and G/(G-1) factors of ``sandwich::vcovCL``.
+    regression ``y ~ treatment`` with the HC1 and G/(G-1) factors of ``sandwich::vcovCL``. An outcome near 1e300
+    (or 1e-300) is divided by a power of two first (exact) and the results are returned on its scale.
     """
+    scale = core.power_of_two_scale(y)
+    y = y / scale
     focal_mask = a == (1.0 if estimand == "ATT" else 0.0)
     focal, donors = np.flatnonzero(focal_mask), np.flatnonzero(~focal_mask)
     if ratio * focal.size > donors.size:
@@ -265,10 +276,10 @@ def match_without_replacement(
         raise DataError("fewer than two matched sets; the cluster-robust standard error is undefined")
     V = g / (g - 1.0) * (nk - 1.0) / (nk - 2.0) * bread @ (sums.T @ sums) @ bread
     return {
-        "estimate": est,
-        "variance": float(V[1, 1]),
-        "mu1": m1,
-        "mu0": m0,
+        "estimate": est * scale,
+        "std_error": math.sqrt(float(V[1, 1])) * scale,
+        "mu1": m1 * scale,
+        "mu0": m0 * scale,
         "focal": focal,
         "match_matrix": mm,
         "n_matches": n_matches,
@@ -328,7 +339,9 @@ def matching(
         the controls within that propensity caliper (MatchIt's ``distance="glm", mahvars=...``).
     bias_adjust : bool, optional
         Abadie-Imbens (2011) regression bias correction (default: True with replacement, where it removes the
-        bias that matching on several continuous covariates leaves; not available without replacement).
+        bias that matching on several continuous covariates leaves; not available without replacement). The
+        result's ``method`` says which was used; turning it off with Mahalanobis matching on continuous
+        covariates adds a ``"bias correction"`` warning to the diagnostics.
     replace : bool
         Match with replacement (default) or without. Without replacement the estimand must be ``"ATT"`` or
         ``"ATC"`` and ``ratio`` times the size of the target group may not exceed the size of the other group.
@@ -388,26 +401,7 @@ def matching(
 
     estimand = check_estimand(estimand)
     conf_level = check_conf_level(conf_level)
-    distance = check_choice(distance, "distance", ("mahalanobis", "propensity"))
-    ratio = check_int(ratio, "ratio", minimum=1, maximum=100)
-    if caliper is not None:
-        caliper = check_real(caliper, "caliper")
-        if caliper <= 0:
-            raise ArgumentError(f"`caliper` must be positive; got {show(caliper)}")
-    if not isinstance(replace, bool):
-        raise ArgumentError(f"`replace` must be True or False; got {show(replace)}")
-    if bias_adjust is None:
-        bias_adjust = replace
-    if not isinstance(bias_adjust, bool):
-        raise ArgumentError(f"`bias_adjust` must be True or False; got {show(bias_adjust)}")
-    if not replace:
-        if bias_adjust:
-            raise ArgumentError("`bias_adjust`=True needs matching with replacement; use replace=True or leave bias_adjust unset")
-        if estimand == "ATE":
-            raise ArgumentError(
-                "`estimand`='ATE' is not available with replace=False (matching without replacement estimates the ATT or "
-                "the ATC); use estimand='ATT' or 'ATC', or replace=True"
-            )
+    distance, ratio, caliper, bias_adjust = _check_matching_options(distance, ratio, caliper, replace, bias_adjust, estimand)
     cd = prepare(data, outcome=outcome, treatment=treatment, covariates=covariates, categorical=categorical, squared=squared)
     check_rank(np.column_stack([np.ones(cd.n), cd.Z]), ("(intercept)", *cd.names), "covariates")
     from ._models import check_classifier
@@ -425,32 +419,13 @@ def matching(
         return _matching_without_replacement(data, cd, spec, conf_level)
     e, _ = core.propensity(cd.a, cd.Z, spec, None, cd.names)
     out = match_estimate(cd.y, cd.a, cd.Z, estimand=estimand, distance=distance, ratio=ratio, caliper=caliper, bias_adjust=bias_adjust, e=e)
-    se = math.sqrt(out["variance"])
+    se = out["std_error"]
     est = out["estimate"]
     z = _z(conf_level)
     from scipy import stats
 
-    diags = []
-    if out["dropped"]:
-        diags.append(
-            Diagnostic(
-                "caliper",
-                "warn",
-                float(out["dropped"]),
-                f"{out['dropped']} target unit(s) had no match within the caliper and were dropped; the estimate is for the matched units",
-            )
-        )
+    diags = _reuse_diagnostics(out)
     used = out["used"]
-    donors_used = used[used > 0]
-    diags.append(
-        Diagnostic(
-            "match reuse",
-            "ok" if donors_used.max() <= 10 else "warn",
-            float(donors_used.max()),
-            f"{donors_used.size} donor units are used; the most reused one {int(donors_used.max())} times"
-            + ("" if donors_used.max() <= 10 else ": a few units carry the estimate (poor overlap)"),
-        )
-    )
     # balance of the matched sample: target units weight 1, donors weight K/M
     w = np.where(out["in_target"], 1.0, 0.0) + used / ratio
     table = balance_table(cd.Z, cd.names, cd.a, w) if cd.Z.shape[1] else None
@@ -461,7 +436,9 @@ def matching(
     counts = np.bincount(used.astype(np.int64))
     details["matches"] = pd.DataFrame({"times_used": np.arange(1, counts.size, dtype=np.int64), "donors": counts[1:].astype(np.int64)})
     what = "Mahalanobis distance on the covariates" if distance == "mahalanobis" else "propensity-score distance"
-    method = f"Nearest-neighbour matching with replacement (1:{ratio}), {what}, {'bias-corrected, ' if bias_adjust else ''}Abadie-Imbens SE"
+    correction = "bias-corrected (Abadie-Imbens regression adjustment)" if bias_adjust else "without bias correction"
+    method = f"Nearest-neighbour matching with replacement (1:{ratio}), {what}, {correction}, Abadie-Imbens SE"
+    diags.extend(_bias_correction_diagnostic(cd, distance, bias_adjust))
     stat = est / se
     result = EffectResult(
         method=method,
@@ -506,7 +483,7 @@ def _matching_without_replacement(data: Any, cd: Any, spec: core.Spec, conf_leve
     uses_score = distance == "propensity" or caliper is not None
     e = core.propensity(cd.a, cd.Z, spec, None, cd.names)[0] if uses_score else None
     out = match_without_replacement(cd.y, cd.a, cd.Z, estimand=estimand, distance=distance, ratio=ratio, caliper=caliper, e=e)
-    est, se = out["estimate"], math.sqrt(out["variance"])
+    est, se = out["estimate"], out["std_error"]
     focal_word = "treated" if estimand == "ATT" else "untreated"
     diags = []
     n_focal = int(out["focal"].size)
@@ -754,3 +731,73 @@ def rosenbaum_bounds(result: EffectResult, *, gammas: Sequence[float] = (1.0, 1.
         label="Rosenbaum bounds",
         provenance=Provenance.current(data_fingerprint=cd.fingerprint),
     )
+
+
+def _check_matching_options(
+    distance: Any, ratio: Any, caliper: Any, replace: Any, bias_adjust: Any, estimand: str
+) -> tuple[str, int, float | None, bool]:
+    """Checked ``distance``, ``ratio``, ``caliper`` and ``bias_adjust`` (default: on with replacement)."""
+    distance = check_choice(distance, "distance", ("mahalanobis", "propensity"))
+    ratio = check_int(ratio, "ratio", minimum=1, maximum=100)
+    if caliper is not None:
+        caliper = check_real(caliper, "caliper")
+        if caliper <= 0:
+            raise ArgumentError(f"`caliper` must be positive; got {show(caliper)}")
+    if not isinstance(replace, bool):
+        raise ArgumentError(f"`replace` must be True or False; got {show(replace)}")
+    if bias_adjust is None:
+        bias_adjust = replace
+    if not isinstance(bias_adjust, bool):
+        raise ArgumentError(f"`bias_adjust` must be True or False; got {show(bias_adjust)}")
+    if not replace:
+        if bias_adjust:
+            raise ArgumentError("`bias_adjust`=True needs matching with replacement; use replace=True or leave bias_adjust unset")
+        if estimand == "ATE":
+            raise ArgumentError(
+                "`estimand`='ATE' is not available with replace=False (matching without replacement estimates the ATT or "
+                "the ATC); use estimand='ATT' or 'ATC', or replace=True"
+            )
+    return distance, ratio, caliper, bias_adjust
+
+
+def _reuse_diagnostics(out: dict[str, Any]) -> list[Diagnostic]:
+    """Caliper drops and how often the most reused donor serves, for matching with replacement."""
+    diags = []
+    if out["dropped"]:
+        diags.append(
+            Diagnostic(
+                "caliper",
+                "warn",
+                float(out["dropped"]),
+                f"{out['dropped']} target unit(s) had no match within the caliper and were dropped; the estimate is for the matched units",
+            )
+        )
+    used = out["used"]
+    donors_used = used[used > 0]
+    diags.append(
+        Diagnostic(
+            "match reuse",
+            "ok" if donors_used.max() <= 10 else "warn",
+            float(donors_used.max()),
+            f"{donors_used.size} donor units are used; the most reused one {int(donors_used.max())} times"
+            + ("" if donors_used.max() <= 10 else ": a few units carry the estimate (poor overlap)"),
+        )
+    )
+    return diags
+
+
+def _bias_correction_diagnostic(cd: Any, distance: str, bias_adjust: bool) -> list[Diagnostic]:
+    """A warning when Mahalanobis matching on continuous covariates goes without bias correction."""
+    continuous = [name for j, name in enumerate(cd.names) if np.unique(cd.Z[:, j]).size > 2]
+    if bias_adjust or distance != "mahalanobis" or not continuous:
+        return []
+    shown = ", ".join(continuous[:4]) + (", ..." if len(continuous) > 4 else "")
+    return [
+        Diagnostic(
+            "bias correction",
+            "warn",
+            float(len(continuous)),
+            f"matching on continuous covariates ({shown}) without bias correction leaves a bias that shrinks more slowly than "
+            "the standard error, so the interval under-covers; leave bias_adjust at its default (True)",
+        )
+    ]

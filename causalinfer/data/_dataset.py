@@ -37,6 +37,7 @@ ROLE_NAMES: tuple[str, ...] = (
     "graph",
     "name",
     "missing",
+    "treated_level",
 )
 _COLUMN_ROLE_ORDER = ("outcome", "treatment", "covariates", "instruments", "unit", "time", "cluster", "weights", "running")
 _MISSING_POLICIES = ("refuse", "drop")
@@ -80,6 +81,58 @@ def _check_graph(graph: Any) -> Any:
     )
 
 
+def check_not_datetime(series: pd.Series, role: str, column: str) -> None:
+    """Refuse a date, time or duration column where numbers are needed, saying how to encode it."""
+    dtype = series.dtype
+    if pd.api.types.is_datetime64_any_dtype(dtype) or isinstance(dtype, pd.PeriodDtype):
+        raise RoleError(
+            f"{role} {column!r} holds dates (dtype {dtype}), not numbers; encode it first, e.g. as days since the first date "
+            f"(data[{column!r}] - data[{column!r}].min()).dt.days, or as the year or month (data[{column!r}].dt.year), "
+            "as a number or as categories"
+        )
+    if pd.api.types.is_timedelta64_dtype(dtype):
+        raise RoleError(
+            f"{role} {column!r} holds durations (dtype {dtype}), not numbers; encode it first, e.g. in days: "
+            f"data[{column!r}].dt.total_seconds() / 86400"
+        )
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Iterable) and not isinstance(value, (str, bytes)):
+        return list(value)
+    return value.item() if isinstance(value, np.generic) else str(value)
+
+
+def _sorted_levels(series: pd.Series) -> list[Any]:
+    """Distinct non-missing values, sorted (by text when they cannot be compared), never in row order."""
+    levels = list(pd.unique(series.dropna()))
+    try:
+        return sorted(levels)
+    except TypeError:
+        return sorted(levels, key=lambda v: (type(v).__name__, str(v)))
+
+
+def _check_treated_level(frame: pd.DataFrame, treatment: str | None, level: Any) -> None:
+    if treatment is None:
+        raise RoleError(f"`treated_level` ({show(level)}) is given without `treatment`; name the treatment column it applies to")
+    levels = _sorted_levels(frame[treatment])
+    shown = ", ".join(show(v) for v in levels[:6]) + (", ..." if len(levels) > 6 else "")
+    if not any(_same_level(v, level) for v in levels):
+        raise RoleError(f"`treated_level` {show(level)} is not a level of treatment {treatment!r}; its levels are {shown}")
+    if len(levels) != 2:
+        raise RoleError(
+            f"`treated_level` needs a treatment with two levels; {treatment!r} has {len(levels)} ({shown}). "
+            "Compare two levels on a subset of rows"
+        )
+
+
+def _same_level(value: Any, level: Any) -> bool:
+    try:
+        return bool(value == level)
+    except (TypeError, ValueError):
+        return False
+
+
 class Dataset:
     """An immutable table with the roles its columns play in an analysis.
 
@@ -111,6 +164,12 @@ class Dataset:
         Missing-value policy for the columns that have a role. ``"refuse"`` (default) raises a
         :class:`~causalinfer.exceptions.DataError` listing the NaN count per column; ``"drop"`` keeps only
         complete rows and records how many were dropped in :attr:`n_dropped`.
+    treated_level : optional
+        The level of ``treatment`` that means "treated" (for example ``"yes"`` or ``"treatment"``). Needed
+        when the treatment column holds text or categories: the treated level is never guessed from row
+        order or from sorting. Numeric 0/1 and boolean treatments need no level; with another two-valued
+        numeric coding (say 1/2) it says which value is treated. Every estimator reads the treatment through
+        :meth:`treatment_values`, so it applies everywhere the Dataset is used.
 
     Examples
     --------
@@ -140,6 +199,7 @@ class Dataset:
         "_running",
         "_source",
         "_time",
+        "_treated_level",
         "_treatment",
         "_unit",
         "_weights",
@@ -159,6 +219,7 @@ class Dataset:
     _running: str | None
     _source: pd.DataFrame
     _time: str | None
+    _treated_level: Any
     _treatment: str | None
     _unit: str | None
     _weights: str | None
@@ -180,6 +241,7 @@ class Dataset:
         graph: Any = None,
         name: str | None = None,
         missing: str = "refuse",
+        treated_level: Any = None,
     ) -> None:
         check_frame(frame, "frame")
         # An independent copy: later changes by the caller do not reach us, and ours never reach them.
@@ -200,6 +262,7 @@ class Dataset:
                 graph=graph,
                 name=name,
                 missing=missing,
+                treated_level=treated_level,
             ),
         )
 
@@ -259,8 +322,8 @@ class Dataset:
                 if missing == "refuse":
                     listing = ", ".join(f"{c!r} ({int(k)} of {len(source)} rows)" for c, k in bad.items())
                     raise DataError(
-                        f"missing values in columns with a role: {listing}; drop or impute them first, "
-                        "or pass missing='drop' to analyse complete rows only"
+                        f"missing values in columns with a role: {listing}; drop or impute them first, or build the Dataset "
+                        "with Dataset(frame, <roles>, missing='drop') and pass it as `data` to analyse complete rows only"
                     )
                 keep = ~na.any(axis=1)
                 n_dropped = int((~keep).sum())
@@ -281,6 +344,7 @@ class Dataset:
                 "Encode it as numbers first (e.g. 0/1 for a binary outcome)"
             )
         treatment = single["treatment"]
+        treated_level = roles.get("treated_level")
         if treatment is not None:
             levels = frame[treatment].dropna().unique()
             if len(levels) < 2:
@@ -289,6 +353,8 @@ class Dataset:
                     f"treatment {treatment!r} has only one level ({only}) in {len(frame)} rows; "
                     "an effect needs both treated and untreated units"
                 )
+        if treated_level is not None:
+            _check_treated_level(frame, treatment, treated_level)
         for role in ("covariates", "instruments"):
             for col in multi[role]:
                 if frame[col].nunique(dropna=True) < 2:
@@ -327,6 +393,7 @@ class Dataset:
             object.__setattr__(self, f"_{role}", single[role])
         for role in MULTI_ROLES:
             object.__setattr__(self, f"_{role}", multi[role])
+        object.__setattr__(self, "_treated_level", treated_level)
         object.__setattr__(self, "_cutoff", cutoff)
         object.__setattr__(self, "_graph", graph)
         object.__setattr__(self, "_fingerprint", None)
@@ -355,6 +422,35 @@ class Dataset:
     @property
     def treatment(self) -> str | None:
         return self._treatment
+
+    @property
+    def treated_level(self) -> Any:
+        """The level of the treatment column that means treated (None: the column is 0/1 or boolean)."""
+        return self._treated_level
+
+    def treatment_values(self) -> np.ndarray:
+        """The treatment column as floats: 1.0/0.0 for the treated level and the other one, or the numbers as given.
+
+        With ``treated_level`` set, rows equal to it are 1 and the rest 0. Without it, boolean columns become
+        0/1 and numeric columns are returned as they are (a dose, or a 0/1 indicator that the estimator checks).
+        A text or categorical treatment without ``treated_level`` is refused with the levels in sorted order:
+        which one is treated must be stated, never guessed.
+        """
+        t = self._treatment
+        if t is None:
+            raise RoleError("no treatment given: pass treatment='column' (or a Dataset with a treatment role)")
+        s = self._frame[t]
+        if self._treated_level is not None:
+            return (s == self._treated_level).to_numpy(dtype=float)
+        if _is_numeric(s) and not isinstance(s.dtype, pd.CategoricalDtype):
+            return s.to_numpy(dtype=float)
+        levels = _sorted_levels(s)
+        shown = ", ".join(show(v) for v in levels[:6]) + (", ..." if len(levels) > 6 else "")
+        raise RoleError(
+            f"treatment {t!r} holds labels, not numbers ({len(levels)} levels: {shown}); say which level is the treated one "
+            f"with treated_level=<level>, e.g. Dataset(frame, treatment={t!r}, treated_level=<one of {shown}>, ...) "
+            "(estimators accept that Dataset as `data`), or recode the column as 0 (untreated) / 1 (treated)"
+        )
 
     @property
     def covariates(self) -> tuple[str, ...]:
@@ -431,6 +527,7 @@ class Dataset:
             "graph": self.graph,
             "name": self.name,
             "missing": self.missing,
+            "treated_level": self.treated_level,
         }
 
     def role_of(self, column: str) -> str | None:
@@ -495,7 +592,7 @@ class Dataset:
             spec["graph"] = (
                 self.graph if isinstance(self.graph, (str, tuple)) or self.graph is None else sorted(map(list, self.graph.edges))
             )
-            h.update(json.dumps(spec, sort_keys=True, default=list).encode())
+            h.update(json.dumps(spec, sort_keys=True, default=_json_default).encode())
         digest = h.hexdigest()
         if roles:
             object.__setattr__(self, "_fingerprint", digest)
@@ -574,7 +671,7 @@ class Dataset:
         parts = [f"name={self.name!r}"] if self.name else []
         parts.append(f"rows={self.n}")
         for role, value in self.roles.items():
-            if role in ("name", "missing") or value is None or value == ():
+            if role in ("name", "missing", "treated_level") or value is None or value == ():
                 continue
             if role == "graph":
                 parts.append("graph=<given>")
@@ -582,6 +679,8 @@ class Dataset:
                 parts.append(f"{role}={list(value)}")
             else:
                 parts.append(f"{role}={value!r}")
+        if self.treated_level is not None:
+            parts.append(f"treated_level={self.treated_level!r}")
         if self.missing != "refuse":
             parts.append(f"missing={self.missing!r}")
         return f"Dataset({', '.join(parts)})"

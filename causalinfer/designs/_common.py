@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 
 from ..data import Dataset, as_dataset
-from ..exceptions import AssumptionWarning, RoleError
+from ..data._dataset import check_not_datetime
+from ..exceptions import AssumptionWarning, DataError, RoleError
 from ..results import Diagnostic
 from ..stats._sandwich import normalize_cov_type
 from ._linalg import COV_TYPES
@@ -33,9 +34,46 @@ def need(ds: Dataset, role: str, func: str) -> Any:
 def numeric(ds: Dataset, column: str, role: str) -> np.ndarray:
     """Float values of ``column``, refusing non-numeric columns with a message naming the role."""
     s = ds.frame[column]
+    check_not_datetime(s, role, column)
     if not (pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype)):
         raise RoleError(f"{role} {column!r} must be numeric; it has dtype {s.dtype}. Encode it as numbers first")
-    return s.to_numpy(dtype=float)
+    return check_magnitude(s.to_numpy(dtype=float), role, column)
+
+
+#: Beyond these magnitudes the squares and cross-products of least squares leave double precision.
+_HUGE, _TINY = 1e150, 1e-150
+
+
+def check_magnitude(values: np.ndarray, role: str, column: str) -> np.ndarray:
+    """``values``, or a DataError when their squares would overflow or underflow double precision.
+
+    The design estimators form cross-products (least squares, sandwich covariances, bandwidth pilots) in which a
+    value near 1e300 overflows and one near 1e-300 underflows to zero; rather than return NaN or a zero standard
+    error they refuse, saying how to rescale.
+    """
+    finite = np.abs(values[np.isfinite(values)])
+    top = float(finite.max()) if finite.size else 0.0
+    if top > _HUGE:
+        raise DataError(
+            f"{role} {column!r} has values as large as {top:.3g} in absolute value; the squares and cross-products the "
+            f"estimator needs overflow double precision (beyond about 1e308). Rescale the column, e.g. divide it by "
+            f"{10.0 ** math.floor(math.log10(top)):.0e} (estimates and standard errors scale by the same factor)"
+        )
+    if 0.0 < top < _TINY:
+        raise DataError(
+            f"{role} {column!r} has no value larger than {top:.3g} in absolute value; its squares underflow to zero in double "
+            f"precision, which would make standard errors 0. Rescale the column, e.g. multiply it by "
+            f"{10.0 ** -math.floor(math.log10(top)):.0e} (estimates and standard errors scale by the same factor)"
+        )
+    return values
+
+
+def treatment_values(ds: Dataset) -> np.ndarray:
+    """The treatment as floats: 0/1 for a stated ``treated_level``, else the numbers as given (magnitude-checked).
+
+    A text treatment without ``treated_level`` is refused by the Dataset, with its levels in sorted order.
+    """
+    return check_magnitude(ds.treatment_values(), "treatment", str(ds.treatment))
 
 
 def matrix(ds: Dataset, columns: Sequence[str], role: str) -> np.ndarray:

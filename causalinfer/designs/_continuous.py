@@ -11,7 +11,7 @@ import pandas as pd
 from .._validation import check_array, check_conf_level, check_int, check_random_state
 from ..exceptions import ArgumentError, ArgumentTypeError, DataError
 from ..results import Diagnostic, Provenance, Result
-from ._common import check_cov_type, cov_label, dataset, emit, labels, matrix, need, numeric, t_inference, terms_frame
+from ._common import check_cov_type, cov_label, dataset, emit, labels, matrix, need, numeric, t_inference, terms_frame, treatment_values
 from ._effect import as_effect
 from ._linalg import ols
 
@@ -80,7 +80,7 @@ def dose_response(
     ds = dataset(data, outcome=outcome, treatment=treatment, covariates=covariates, cluster=cluster)
     y = numeric(ds, need(ds, "outcome", "dose_response"), "outcome")
     d_name = need(ds, "treatment", "dose_response")
-    d = numeric(ds, d_name, "treatment")
+    d = treatment_values(ds)
     if np.unique(d).size <= degree:
         raise DataError(
             f"treatment {d_name!r} takes {np.unique(d).size} distinct value(s); a degree-{degree} polynomial needs at least {degree + 1}"
@@ -265,7 +265,7 @@ def partially_linear_dml(
     ds = dataset(data, outcome=outcome, treatment=treatment, covariates=covariates)
     y = numeric(ds, need(ds, "outcome", "partially_linear_dml"), "outcome")
     d_name = need(ds, "treatment", "partially_linear_dml")
-    d = numeric(ds, d_name, "treatment")
+    d = treatment_values(ds)
     x = matrix(ds, need(ds, "covariates", "partially_linear_dml"), "covariate")
     n = y.size
     if folds is None:

@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .._validation import check_conf_level, check_int
+from .._validation import check_conf_level, check_int, show
 from ..exceptions import ArgumentError, DataError, RoleError
 from ..results import Diagnostic, Provenance, Result
-from ._common import check_cov_type, cov_label, dataset, emit, labels, matrix, need, numeric, t_inference, terms_frame
+from ._common import check_cov_type, cov_label, dataset, emit, labels, matrix, need, numeric, t_inference, terms_frame, treatment_values
 from ._effect import as_effect
 from ._linalg import demean, ols, wald_test
-from ._panel import Panel, first_treated, make_panel
+from ._panel import Panel, first_treated, has_order, make_panel, sorted_labels, unordered_time_error
 
 if TYPE_CHECKING:
     from ..effects import EffectResult
@@ -63,6 +63,7 @@ def did_2x2(
     cluster: str | None = None,
     cov_type: str | None = None,
     conf_level: float = 0.95,
+    post: Any = None,
 ) -> EffectResult:
     """Two-group, two-period difference-in-differences by regression on group, period and their interaction.
 
@@ -74,7 +75,9 @@ def did_2x2(
     treatment : str, optional
         0/1 indicator of the treated *group* (constant within a unit).
     time : str, optional
-        Period with exactly two values; the larger is the post-treatment period.
+        Period with exactly two values. When they are numbers, dates or an ordered Categorical the later one is
+        the post-treatment period; labels such as ``"pre"``/``"post"`` have no order of their own, so ``post``
+        must name the post-treatment label.
     unit : str, optional
         Unit identifier; when given, the group indicator must not vary within a unit, and standard errors are
         clustered by unit unless another ``cluster`` is given.
@@ -84,6 +87,9 @@ def did_2x2(
     cov_type : {"classical", "HC0", "HC1", "cluster"}, optional
         Default: cluster-robust when a cluster (or unit) is known, else HC1.
     conf_level : float
+    post : optional
+        The value of ``time`` that marks the post-treatment period (needed when the periods are not numbers or
+        dates; when given it is used whatever the type).
 
     Returns
     -------
@@ -115,16 +121,10 @@ def did_2x2(
     cl_name = ds.cluster or ds.unit
     cov_type = check_cov_type(cov_type, cl_name)
     y = numeric(ds, y_name, "outcome")
-    grp = numeric(ds, g_name, "treatment")
+    grp = treatment_values(ds)
     if not np.isin(grp, (0.0, 1.0)).all():
         raise RoleError(f"treatment {g_name!r} must be a 0/1 indicator of the treated group; it has values {np.unique(grp)[:6].tolist()}")
-    tv = labels(ds, t_name)
-    periods = pd.unique(tv)
-    if len(periods) != 2:
-        raise RoleError(
-            f"time {t_name!r} must have exactly two periods for a 2x2 comparison; it has {len(periods)}; use twfe or event_study for more"
-        )
-    post = (tv == max(periods)).astype(float)
+    post_ind, post_label = _post_period(ds.frame[t_name], t_name, post)
     if ds.unit is not None:
         varies = pd.Series(grp).groupby(pd.factorize(labels(ds, ds.unit))[0]).nunique()
         if (varies > 1).any():
@@ -133,12 +133,12 @@ def did_2x2(
                 "fixed treated group: pass the group indicator, not the treated-and-post indicator"
             )
     w = matrix(ds, ds.covariates, "covariate")
-    x = np.column_stack([np.ones_like(y), grp, post, grp * post, w])
-    names = ["(Intercept)", g_name, f"post ({t_name} = {max(periods)})", f"{g_name} x post", *ds.covariates]
+    x = np.column_stack([np.ones_like(y), grp, post_ind, grp * post_ind, w])
+    names = ["(Intercept)", g_name, f"post ({t_name} = {post_label})", f"{g_name} x post", *ds.covariates]
     cells = []
     for gv in (0.0, 1.0):
         for pv in (0.0, 1.0):
-            m = (grp == gv) & (post == pv)
+            m = (grp == gv) & (post_ind == pv)
             if not m.any():
                 raise DataError(f"the {'treated' if gv else 'control'} group has no observations in the {'post' if pv else 'pre'} period")
             cells.append({"group": int(gv), "post": int(pv), "n": int(m.sum()), "mean": float(y[m].mean())})
@@ -188,10 +188,39 @@ def did_2x2(
         func=did_2x2,
         ds=ds,
         design="did",
-        options={"cov_type": cov_type, "conf_level": conf_level},
+        options={"cov_type": cov_type, "conf_level": conf_level, "post": post},
         group=cl_name,
         adjusts=True,
     )
+
+
+def _post_period(tv: pd.Series, t_name: str, post: Any) -> tuple[np.ndarray, Any]:
+    """The 0/1 post-period indicator and the post label: ``post`` when given, else the later of two ordered periods."""
+    periods = pd.unique(tv.dropna())
+    if len(periods) != 2:
+        raise RoleError(
+            f"time {t_name!r} must have exactly two periods for a 2x2 comparison; it has {len(periods)}; use twfe or event_study for more"
+        )
+    if post is not None:
+        if not any(_equal(p, post) for p in periods):
+            shown = ", ".join(show(v) for v in sorted_labels(tv))
+            raise ArgumentError(f"`post` {show(post)} is not one of the periods of time {t_name!r}: {shown}")
+        return (tv == post).to_numpy(dtype=float), post
+    if not has_order(tv):
+        shown = " or ".join(show(v) for v in sorted_labels(tv))
+        raise unordered_time_error(tv, t_name, extra=f"pass post=<the post-treatment period> ({shown}), or ")
+    if isinstance(tv.dtype, pd.CategoricalDtype):
+        later = [c for c in tv.dtype.categories if c in set(periods)][-1]
+    else:
+        later = max(periods)
+    return (tv == later).to_numpy(dtype=float), later
+
+
+def _equal(a: Any, b: Any) -> bool:
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):
+        return False
 
 
 def _fe_fit(
@@ -213,8 +242,9 @@ def _fe_fit(
 
 def _panel_inputs(ds: Any, func: str) -> tuple[np.ndarray, np.ndarray, Panel]:
     y = numeric(ds, need(ds, "outcome", func), "outcome")
-    d = numeric(ds, need(ds, "treatment", func), "treatment")
-    panel = make_panel(labels(ds, need(ds, "unit", func)), labels(ds, need(ds, "time", func)), ds.unit, ds.time)
+    need(ds, "treatment", func)
+    d = treatment_values(ds)
+    panel = make_panel(labels(ds, need(ds, "unit", func)), ds.frame[need(ds, "time", func)], ds.unit, ds.time)
     return y, d, panel
 
 
@@ -401,39 +431,9 @@ def event_study(
         raise RoleError(
             f"time {ds.time!r} must be numeric (e.g. a year) to count periods relative to treatment; it has dtype {ds.frame[ds.time].dtype}"
         )
-    first = first_treated(d, panel, str(ds.treatment))
-    treated_units = first < panel.n_times
-    if not treated_units.any():
-        raise RoleError(f"no unit is ever treated ({ds.treatment!r} is always 0)")
-    tval = panel.times.astype(float)
-    g_time = np.where(treated_units, tval[np.minimum(first, panel.n_times - 1)], np.nan)
-    event = tval[panel.time_codes] - g_time[panel.unit_codes]
-    treated_row = treated_units[panel.unit_codes]
-    observed = np.unique(event[treated_row]).astype(int)
-    if window is None:
-        lo_e, hi_e = int(observed.min()), int(observed.max())
-        if treated_units.all():
-            raise DataError(
-                "every unit is eventually treated, so without never-treated units the full set of event-time coefficients is not "
-                "identified; pass a `window` (end points are binned) or add never-treated units"
-            )
-    else:
-        if not (isinstance(window, Sequence) and len(window) == 2):
-            raise ArgumentError(f"`window` must be a pair (lowest, highest) of event times, such as (-4, 3); got {window!r}")
-        lo_e, hi_e = check_int(window[0], "window[0]"), check_int(window[1], "window[1]")
-        if not (lo_e <= reference <= hi_e and lo_e <= 0 <= hi_e):
-            raise ArgumentError(f"`window` {window!r} must contain the reference period {reference} and event time 0")
-    if not lo_e <= reference <= hi_e:
-        raise ArgumentError(f"`reference` ({reference}) must lie inside the event-time window [{lo_e}, {hi_e}]")
+    event, treated_row, lo_e, hi_e = _event_times(d, panel, ds, window, reference)
     binned = np.clip(event, lo_e, hi_e)
-    event_times = [e for e in range(lo_e, hi_e + 1) if e != reference]
-    cols = []
-    kept = []
-    for e in event_times:
-        col = (treated_row & (binned == e)).astype(float)
-        if col.any():
-            cols.append(col)
-            kept.append(e)
+    cols, kept = _event_indicators(binned, treated_row, lo_e, hi_e, reference)
     x = np.column_stack([*cols, matrix(ds, ds.covariates, "covariate")])
     names = [f"e={e}" for e in kept] + list(ds.covariates)
     cl_name = ds.cluster or ds.unit
@@ -451,46 +451,10 @@ def event_study(
     est = float(a @ fit.coef)
     se = float(np.sqrt(a @ fit.cov @ a))
     stat, p, lo, hi = t_inference(est, se, df, conf_level)
-    from scipy import stats
-
-    diags = [_balance_diagnostic(panel)]
-    pretrend: dict[str, Any] = {"statistic": math.nan, "df": 0, "pvalue": math.nan}
-    if pre_idx:
-        wstat = wald_test(fit.coef, fit.cov, pre_idx)
-        pp = float(stats.chi2.sf(wstat, len(pre_idx)))
-        pretrend = {"statistic": wstat, "df": len(pre_idx), "pvalue": pp}
-        status = "ok" if pp >= 0.05 else "warn"
-        msg = f"joint Wald test of {len(pre_idx)} pre-treatment coefficients: chi2 = {wstat:.3g}, p = {pp:.3g}"
-        msg += (
-            "; no evidence of diverging pre-trends (which does not prove parallel trends)"
-            if status == "ok"
-            else "; outcomes already diverged before treatment, so parallel trends is doubtful"
-        )
-        diags.append(Diagnostic("pre-trends", status, pp, msg))
-    else:
-        diags.append(
-            Diagnostic("pre-trends", "warn", None, "no pre-treatment event times besides the reference: pre-trends cannot be tested")
-        )
+    pretrend, pretrend_diag = _pretrend_test(fit, pre_idx)
+    diags = [_balance_diagnostic(panel), pretrend_diag]
     emit(diags, "event_study")
-    n_treated = [int(np.unique(panel.unit_codes[treated_row & (binned == e)]).size) for e in kept]
-    et = terms.assign(event_time=kept, n_treated_units=n_treated)
-    ref_row = pd.DataFrame(
-        [
-            {
-                "term": f"e={reference}",
-                "estimate": 0.0,
-                "std_error": 0.0,
-                "ci_low": 0.0,
-                "ci_high": 0.0,
-                "statistic": math.nan,
-                "df": df,
-                "pvalue": math.nan,
-                "event_time": reference,
-                "n_treated_units": 0,
-            }
-        ]
-    )
-    et = pd.concat([et, ref_row], ignore_index=True).sort_values("event_time").reset_index(drop=True)
+    et = _event_time_table(terms, kept, panel, treated_row, binned, reference, df)
     details: dict[str, Any] = {
         "event_time": et,
         "pretrend": pd.DataFrame([pretrend]),
@@ -521,3 +485,95 @@ def event_study(
         label="average post-treatment effect",
         provenance=Provenance.current(data_fingerprint=ds.fingerprint()),
     )
+
+
+def _event_times(d: np.ndarray, panel: Panel, ds: Any, window: Any, reference: int) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """Each row's time relative to its unit's first treated period, which rows belong to treated units, and the window."""
+    first = first_treated(d, panel, str(ds.treatment))
+    treated_units = first < panel.n_times
+    if not treated_units.any():
+        raise RoleError(f"no unit is ever treated ({ds.treatment!r} is always 0)")
+    tval = panel.times.astype(float)
+    g_time = np.where(treated_units, tval[np.minimum(first, panel.n_times - 1)], np.nan)
+    event = tval[panel.time_codes] - g_time[panel.unit_codes]
+    treated_row = treated_units[panel.unit_codes]
+    observed = np.unique(event[treated_row]).astype(int)
+    if window is None:
+        lo_e, hi_e = int(observed.min()), int(observed.max())
+        if treated_units.all():
+            raise DataError(
+                "every unit is eventually treated, so without never-treated units the full set of event-time coefficients is not "
+                "identified; pass a `window` (end points are binned) or add never-treated units"
+            )
+    else:
+        if not (isinstance(window, Sequence) and len(window) == 2):
+            raise ArgumentError(f"`window` must be a pair (lowest, highest) of event times, such as (-4, 3); got {window!r}")
+        lo_e, hi_e = check_int(window[0], "window[0]"), check_int(window[1], "window[1]")
+        if not (lo_e <= reference <= hi_e and lo_e <= 0 <= hi_e):
+            raise ArgumentError(f"`window` {window!r} must contain the reference period {reference} and event time 0")
+    if not lo_e <= reference <= hi_e:
+        raise ArgumentError(f"`reference` ({reference}) must lie inside the event-time window [{lo_e}, {hi_e}]")
+    return event, treated_row, lo_e, hi_e
+
+
+def _event_indicators(
+    binned: np.ndarray, treated_row: np.ndarray, lo_e: int, hi_e: int, reference: int
+) -> tuple[list[np.ndarray], list[int]]:
+    """Indicator columns for every event time in the window but the reference (those with any treated row)."""
+    event_times = [e for e in range(lo_e, hi_e + 1) if e != reference]
+    cols = []
+    kept = []
+    for e in event_times:
+        col = (treated_row & (binned == e)).astype(float)
+        if col.any():
+            cols.append(col)
+            kept.append(e)
+    return cols, kept
+
+
+def _pretrend_test(fit: Any, pre_idx: list[int]) -> tuple[dict[str, Any], Diagnostic]:
+    """Joint Wald test that every pre-treatment event-time coefficient is zero, as a table row and a diagnostic."""
+    from scipy import stats
+
+    pretrend: dict[str, Any] = {"statistic": math.nan, "df": 0, "pvalue": math.nan}
+    if pre_idx:
+        wstat = wald_test(fit.coef, fit.cov, pre_idx)
+        pp = float(stats.chi2.sf(wstat, len(pre_idx)))
+        pretrend = {"statistic": wstat, "df": len(pre_idx), "pvalue": pp}
+        status = "ok" if pp >= 0.05 else "warn"
+        msg = f"joint Wald test of {len(pre_idx)} pre-treatment coefficients: chi2 = {wstat:.3g}, p = {pp:.3g}"
+        msg += (
+            "; no evidence of diverging pre-trends (which does not prove parallel trends)"
+            if status == "ok"
+            else "; outcomes already diverged before treatment, so parallel trends is doubtful"
+        )
+        return pretrend, Diagnostic("pre-trends", status, pp, msg)
+    return pretrend, Diagnostic(
+        "pre-trends", "warn", None, "no pre-treatment event times besides the reference: pre-trends cannot be tested"
+    )
+
+
+def _event_time_table(
+    terms: pd.DataFrame, kept: list[int], panel: Panel, treated_row: np.ndarray, binned: np.ndarray, reference: int, df: float
+) -> pd.DataFrame:
+    """The coefficients by event time with the number of treated units, plus the reference row fixed at zero."""
+    n_treated = [int(np.unique(panel.unit_codes[treated_row & (binned == e)]).size) for e in kept]
+    et = terms.assign(event_time=kept, n_treated_units=n_treated)
+    ref_row = pd.DataFrame(
+        [
+            {
+                "term": f"e={reference}",
+                "estimate": 0.0,
+                "std_error": 0.0,
+                "ci_low": 0.0,
+                "ci_high": 0.0,
+                "statistic": math.nan,
+                "df": df,
+                "pvalue": math.nan,
+                "event_time": reference,
+                "n_treated_units": 0,
+            }
+        ]
+    )
+    et = pd.concat([et, ref_row], ignore_index=True).sort_values("event_time").reset_index(drop=True)
+    return et

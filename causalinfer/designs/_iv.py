@@ -13,7 +13,7 @@ import pandas as pd
 from .._validation import check_conf_level
 from ..exceptions import DataError, RoleError
 from ..results import Diagnostic, Provenance, Result
-from ._common import check_cov_type, cov_label, dataset, emit, labels, matrix, need, numeric, t_inference, terms_frame
+from ._common import check_cov_type, cov_label, dataset, emit, labels, matrix, need, numeric, t_inference, terms_frame, treatment_values
 from ._effect import as_effect
 from ._linalg import LinearFit, ols, tsls, wald_test
 
@@ -212,7 +212,7 @@ def iv_2sls(
     z_names = need(ds, "instruments", "iv_2sls")
     cov_type = check_cov_type(cov_type, ds.cluster)
     y = numeric(ds, y_name, "outcome")
-    d = numeric(ds, d_name, "treatment")
+    d = treatment_values(ds)
     z = matrix(ds, z_names, "instrument")
     w = matrix(ds, ds.covariates, "covariate")
     wt = numeric(ds, ds.weights, "weights") if ds.weights else None
@@ -354,7 +354,7 @@ def wald_estimator(
     y_name = need(ds, "outcome", "wald_estimator")
     d_name = need(ds, "treatment", "wald_estimator")
     cov_type = check_cov_type(cov_type, ds.cluster)
-    y, d, z = numeric(ds, y_name, "outcome"), numeric(ds, d_name, "treatment"), numeric(ds, instrument, "instrument")
+    y, d, z = numeric(ds, y_name, "outcome"), treatment_values(ds), numeric(ds, instrument, "instrument")
     levels = np.unique(z)
     if levels.size != 2 or not np.array_equal(levels, [0.0, 1.0]):
         raise RoleError(f"the Wald estimator needs a 0/1 instrument; {instrument!r} has values {levels[:6].tolist()}; use iv_2sls instead")

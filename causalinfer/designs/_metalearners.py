@@ -11,7 +11,7 @@ import pandas as pd
 from .._validation import check_array, check_choice, check_conf_level, check_int, check_random_state
 from ..exceptions import ArgumentError, ArgumentTypeError, DataError, RoleError
 from ..results import Diagnostic, Provenance, Result
-from ._common import dataset, emit, matrix, need, numeric, t_inference
+from ._common import dataset, emit, matrix, need, numeric, t_inference, treatment_values
 
 __all__ = ["cate"]
 
@@ -54,7 +54,10 @@ def dr_scores(
         test, train = folds == k, folds != k
         tr1, tr0 = train & (t == 1), train & (t == 0)
         if tr1.sum() < 2 or tr0.sum() < 2:
-            raise DataError("a cross-fitting fold leaves fewer than 2 treated or control units for training; use fewer folds")
+            raise DataError(
+                f"cross-fitting fold {k} leaves {int(tr1.sum())} treated and {int(tr0.sum())} control units to train on; each "
+                "group's outcome model needs at least 2: use fewer folds (n_folds) or more data"
+            )
         mu1[test] = _fit(outcome_model, x[tr1], y[tr1]).predict(x[test])
         mu0[test] = _fit(outcome_model, x[tr0], y[tr0]).predict(x[test])
         e[test] = _proba(_fit(propensity_model, x[train], t[train]), x[test])
@@ -149,7 +152,7 @@ def cate(
     ds = dataset(data, outcome=outcome, treatment=treatment, covariates=covariates)
     y = numeric(ds, need(ds, "outcome", "cate"), "outcome")
     t_name = need(ds, "treatment", "cate")
-    t = numeric(ds, t_name, "treatment")
+    t = treatment_values(ds)
     if not np.isin(t, (0.0, 1.0)).all():
         raise RoleError(f"treatment {t_name!r} must be 0/1 for cate; it has values {np.unique(t)[:6].tolist()}")
     x = matrix(ds, need(ds, "covariates", "cate"), "covariate")
@@ -163,90 +166,20 @@ def cate(
             raise ArgumentTypeError(f"`{name}` must be a scikit-learn regressor (with fit and predict); got {type(m).__name__}")
     if not (hasattr(propensity_model, "fit") and (hasattr(propensity_model, "predict_proba") or hasattr(propensity_model, "predict"))):
         raise ArgumentTypeError(f"`propensity_model` must be a scikit-learn classifier; got {type(propensity_model).__name__}")
-    if folds is None:
-        rng = check_random_state(random_state)
-        fold_ids = rng.permutation(np.arange(n) % n_folds)
-    else:
-        fold_ids = check_array(folds, "folds")
-        if fold_ids.size != n:
-            raise ArgumentError(f"`folds` must give one fold label per row ({n}); got {fold_ids.size}")
+    fold_ids = _fold_labels(folds, random_state, n, n_folds)
     _, _, e, phi = dr_scores(y, t, x, fold_ids, outcome_model, propensity_model)
 
-    if learner == "s":
-        m = _fit(outcome_model, np.column_stack([x, t]), y)
-        tau = m.predict(np.column_stack([x, np.ones(n)])) - m.predict(np.column_stack([x, np.zeros(n)]))
-    elif learner == "t":
-        tau = _fit(outcome_model, x[t == 1], y[t == 1]).predict(x) - _fit(outcome_model, x[t == 0], y[t == 0]).predict(x)
-    elif learner == "x":
-        m1 = _fit(outcome_model, x[t == 1], y[t == 1])
-        m0 = _fit(outcome_model, x[t == 0], y[t == 0])
-        d1 = y[t == 1] - m0.predict(x[t == 1])
-        d0 = m1.predict(x[t == 0]) - y[t == 0]
-        tau1 = _fit(final_model, x[t == 1], d1).predict(x)
-        tau0 = _fit(final_model, x[t == 0], d0).predict(x)
-        tau = np.clip(e, *CLIP) * tau0 + (1 - np.clip(e, *CLIP)) * tau1
-    else:
-        tau = np.empty(n)
-        for k in np.unique(fold_ids):
-            test = fold_ids == k
-            tau[test] = _fit(final_model, x[~test], phi[~test]).predict(x[test])
+    tau = _individual_effects(learner, y, t, x, e, phi, fold_ids, outcome_model, final_model)
 
     ate = float(phi.mean())
     se = float(phi.std(ddof=1) / np.sqrt(n))
     stat, p, lo, hi = t_inference(ate, se, None, conf_level)
-    rows, terms = [], []
     if subgroups is not None:
-        from .._validation import check_column
-
-        check_column(ds.frame, subgroups, "subgroups")
-        g = ds.frame[subgroups].to_numpy()
-        for level in pd.unique(g):
-            mask = g == level
-            k = int(mask.sum())
-            if k < 2:
-                raise DataError(f"subgroup {subgroups}={level!r} has {k} row(s); each subgroup needs at least 2")
-            if t[mask].min() == t[mask].max():
-                raise DataError(
-                    f"subgroup {subgroups}={level!r} has only {'treated' if t[mask][0] else 'control'} units; its effect is not identified"
-                )
-            est_g = float(phi[mask].mean())
-            se_g = float(phi[mask].std(ddof=1) / np.sqrt(k))
-            s_g, p_g, lo_g, hi_g = t_inference(est_g, se_g, None, conf_level)
-            label = f"{subgroups}={level}"
-            terms.append(
-                {"term": label, "estimate": est_g, "std_error": se_g, "ci_low": lo_g, "ci_high": hi_g, "statistic": s_g, "pvalue": p_g}
-            )
-            rows.append(
-                {
-                    "subgroup": str(level),
-                    "n": k,
-                    "effect": est_g,
-                    "std_error": se_g,
-                    "ci_low": lo_g,
-                    "ci_high": hi_g,
-                    "mean_cate": float(tau[mask].mean()),
-                }
-            )
-        order = np.argsort([str(r["subgroup"]) for r in rows], kind="stable")
-        terms = [terms[i] for i in order]
-        rows = [rows[i] for i in order]
+        terms, rows = _subgroup_effects(ds, subgroups, t, phi, tau, conf_level)
     else:
-        terms.append({"term": "ATE", "estimate": ate, "std_error": se, "ci_low": lo, "ci_high": hi, "statistic": stat, "pvalue": p})
-    outside = float(np.mean((e < 0.05) | (e > 0.95)))
-    status = "ok" if outside <= 0.05 and e.min() > 0.01 and e.max() < 0.99 else "warn"
-    diags = [
-        Diagnostic(
-            "overlap",
-            status,
-            outside,
-            f"propensity scores range from {e.min():.3g} to {e.max():.3g}; {100 * outside:.3g}% outside [0.05, 0.95]"
-            + (
-                ""
-                if status == "ok"
-                else "; some units have almost no comparable units in the other arm, so their effects are extrapolated (scores clipped to [0.01, 0.99])"
-            ),
-        )
-    ]
+        rows = []
+        terms = [{"term": "ATE", "estimate": ate, "std_error": se, "ci_low": lo, "ci_high": hi, "statistic": stat, "pvalue": p}]
+    diags = [_overlap_diagnostic(e)]
     emit(diags, "cate")
     details: dict[str, Any] = {
         "cate": pd.DataFrame({"cate": tau, "propensity": e}),
@@ -276,4 +209,109 @@ def cate(
         terms=pd.DataFrame(terms),
         label="ATE",
         provenance=Provenance.current(random_state=random_state, data_fingerprint=ds.fingerprint()),
+    )
+
+
+def _fold_labels(folds: Any, random_state: Any, n: int, n_folds: int) -> np.ndarray:
+    """The given fold label per row, or random folds of near-equal size."""
+    if folds is None:
+        rng = check_random_state(random_state)
+        return rng.permutation(np.arange(n) % n_folds)
+    fold_ids = check_array(folds, "folds")
+    if fold_ids.size != n:
+        raise ArgumentError(f"`folds` must give one fold label per row ({n}); got {fold_ids.size}")
+    return fold_ids
+
+
+def _individual_effects(
+    learner: str,
+    y: np.ndarray,
+    t: np.ndarray,
+    x: np.ndarray,
+    e: np.ndarray,
+    phi: np.ndarray,
+    fold_ids: np.ndarray,
+    outcome_model: Any,
+    final_model: Any,
+) -> np.ndarray:
+    """Each unit's conditional effect from the chosen meta-learner (S, T, X, or DR with cross-fitted final model)."""
+    n = y.size
+    if learner == "s":
+        m = _fit(outcome_model, np.column_stack([x, t]), y)
+        tau = m.predict(np.column_stack([x, np.ones(n)])) - m.predict(np.column_stack([x, np.zeros(n)]))
+    elif learner == "t":
+        tau = _fit(outcome_model, x[t == 1], y[t == 1]).predict(x) - _fit(outcome_model, x[t == 0], y[t == 0]).predict(x)
+    elif learner == "x":
+        m1 = _fit(outcome_model, x[t == 1], y[t == 1])
+        m0 = _fit(outcome_model, x[t == 0], y[t == 0])
+        d1 = y[t == 1] - m0.predict(x[t == 1])
+        d0 = m1.predict(x[t == 0]) - y[t == 0]
+        tau1 = _fit(final_model, x[t == 1], d1).predict(x)
+        tau0 = _fit(final_model, x[t == 0], d0).predict(x)
+        tau = np.clip(e, *CLIP) * tau0 + (1 - np.clip(e, *CLIP)) * tau1
+    else:
+        tau = np.empty(n)
+        for k in np.unique(fold_ids):
+            test = fold_ids == k
+            tau[test] = _fit(final_model, x[~test], phi[~test]).predict(x[test])
+    return tau
+
+
+def _subgroup_effects(
+    ds: Any, subgroups: str, t: np.ndarray, phi: np.ndarray, tau: np.ndarray, conf_level: float
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Mean doubly robust score per level of ``subgroups`` (terms rows and the by-subgroup table rows)."""
+    from .._validation import check_column
+
+    rows: list[dict[str, Any]] = []
+    terms: list[dict[str, Any]] = []
+    check_column(ds.frame, subgroups, "subgroups")
+    g = ds.frame[subgroups].to_numpy()
+    for level in pd.unique(g):
+        mask = g == level
+        k = int(mask.sum())
+        if k < 2:
+            raise DataError(f"subgroup {subgroups}={level!r} has {k} row(s); each subgroup needs at least 2")
+        if t[mask].min() == t[mask].max():
+            raise DataError(
+                f"subgroup {subgroups}={level!r} has only {'treated' if t[mask][0] else 'control'} units; its effect is not identified"
+            )
+        est_g = float(phi[mask].mean())
+        se_g = float(phi[mask].std(ddof=1) / np.sqrt(k))
+        s_g, p_g, lo_g, hi_g = t_inference(est_g, se_g, None, conf_level)
+        label = f"{subgroups}={level}"
+        terms.append(
+            {"term": label, "estimate": est_g, "std_error": se_g, "ci_low": lo_g, "ci_high": hi_g, "statistic": s_g, "pvalue": p_g}
+        )
+        rows.append(
+            {
+                "subgroup": str(level),
+                "n": k,
+                "effect": est_g,
+                "std_error": se_g,
+                "ci_low": lo_g,
+                "ci_high": hi_g,
+                "mean_cate": float(tau[mask].mean()),
+            }
+        )
+    order = np.argsort([str(r["subgroup"]) for r in rows], kind="stable")
+    terms = [terms[i] for i in order]
+    rows = [rows[i] for i in order]
+    return terms, rows
+
+
+def _overlap_diagnostic(e: np.ndarray) -> Diagnostic:
+    """Share of cross-fitted propensity scores outside [0.05, 0.95]."""
+    outside = float(np.mean((e < 0.05) | (e > 0.95)))
+    status = "ok" if outside <= 0.05 and e.min() > 0.01 and e.max() < 0.99 else "warn"
+    return Diagnostic(
+        "overlap",
+        status,
+        outside,
+        f"propensity scores range from {e.min():.3g} to {e.max():.3g}; {100 * outside:.3g}% outside [0.05, 0.95]"
+        + (
+            ""
+            if status == "ok"
+            else "; some units have almost no comparable units in the other arm, so their effects are extrapolated (scores clipped to [0.01, 0.99])"
+        ),
     )

@@ -29,10 +29,52 @@ class Panel:
         return int(self.times.size)
 
 
-def make_panel(unit: np.ndarray, time: np.ndarray, unit_name: str, time_name: str) -> Panel:
-    """Codes for a long panel; refuses repeated (unit, time) rows."""
+def has_order(values: pd.Series) -> bool:
+    """Whether the values carry their own order: numbers, booleans, dates, durations or an ordered Categorical."""
+    dtype = values.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        return bool(dtype.ordered)
+    return bool(
+        pd.api.types.is_numeric_dtype(dtype)
+        or pd.api.types.is_bool_dtype(dtype)
+        or pd.api.types.is_datetime64_any_dtype(dtype)
+        or pd.api.types.is_timedelta64_dtype(dtype)
+        or isinstance(dtype, pd.PeriodDtype)
+    )
+
+
+def sorted_labels(values: pd.Series) -> list[object]:
+    """Distinct labels sorted as text, for messages only (never used as an order)."""
+    return sorted(pd.unique(values.dropna()).tolist(), key=str)
+
+
+def unordered_time_error(values: pd.Series, time_name: str, extra: str = "") -> RoleError:
+    """The error for period labels that are not numbers or dates: their order has to be stated."""
+    labs = sorted_labels(values)
+    shown = ", ".join(repr(v) for v in labs[:6]) + (", ..." if len(labs) > 6 else "")
+    return RoleError(
+        f"time {time_name!r} has labels that are not numbers or dates ({shown}), so the order of the periods cannot be read "
+        f"from them (sorting text would put them in alphabetical order); {extra}code the periods as numbers or dates, or "
+        f"as an ordered Categorical: pd.Categorical(data[{time_name!r}], categories=[<first>, ..., <last>], ordered=True)"
+    )
+
+
+def period_codes(time: pd.Series, time_name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes of the periods in their stated order, and the period labels in that order."""
+    if not has_order(time):
+        raise unordered_time_error(time, time_name)
+    if isinstance(time.dtype, pd.CategoricalDtype):
+        cat = time.cat.remove_unused_categories()
+        return cat.cat.codes.to_numpy().astype(np.int64), np.asarray(list(cat.cat.categories))
+    codes, times = pd.factorize(time.to_numpy(), sort=True)
+    return codes.astype(np.int64), np.asarray(times)
+
+
+def make_panel(unit: np.ndarray, time: pd.Series, unit_name: str, time_name: str) -> Panel:
+    """Codes for a long panel; refuses repeated (unit, time) rows and periods without a stated order."""
     ucodes, units = pd.factorize(unit, sort=True)
-    tcodes, times = pd.factorize(time, sort=True)
+    tcodes, times = period_codes(time, time_name)
+    time = time.to_numpy()
     key = ucodes.astype(np.int64) * len(times) + tcodes
     if np.unique(key).size != key.size:
         dup = pd.Series(key).duplicated()

@@ -14,7 +14,7 @@ import pandas as pd
 from .._validation import check_array, check_choice, check_conf_level, check_int, check_real
 from ..exceptions import ArgumentError, DataError
 from ..results import Diagnostic, Provenance, Result
-from ._common import check_cov_type, cov_label, dataset, emit, labels, need, numeric, t_inference, terms_frame
+from ._common import check_cov_type, cov_label, dataset, emit, labels, need, numeric, t_inference, terms_frame, treatment_values
 from ._effect import as_effect
 from ._linalg import LinearFit, ols, tsls
 
@@ -440,34 +440,17 @@ def rdd(
     cov_type = check_cov_type(cov_type, ds.cluster)
     y = numeric(ds, y_name, "outcome")
     x = numeric(ds, r_name, "running variable") - c
-    d = numeric(ds, ds.treatment, "treatment") if ds.treatment else None
+    d = treatment_values(ds) if ds.treatment else None
     cl = labels(ds, ds.cluster) if cov_type == "cluster" and ds.cluster else None
-    if bandwidth is None:
-        h = _ik_bandwidth(x, y, kernel=kernel)
-        h_rule = "Imbens-Kalyanaraman (2012) MSE-optimal"
-    else:
-        h = check_real(bandwidth, "bandwidth")
-        if h <= 0:
-            raise ArgumentError(f"`bandwidth` must be a positive number (a half-width on the scale of {r_name!r}); got {bandwidth!r}")
-        h_rule = "user-supplied"
+    h, h_rule = _choose_bandwidth(bandwidth, x, y, kernel, r_name)
     lf = local_fit(y, x, h=h, kernel=kernel, order=order, d=d, cov_type=cov_type, cluster=cl)
     fit = lf.fit
     df = float(fit.df_resid)
     est, se = float(fit.coef[1]), float(fit.std_error[1])
     stat, p, lo, hi = t_inference(est, se, df, conf_level)
     terms = terms_frame(lf.names, fit.coef, fit.std_error, df, conf_level)
-    diags: list[Diagnostic] = []
     n_used = lf.n_below + lf.n_above
-    status = "ok" if min(lf.n_below, lf.n_above) >= 20 else "warn"
-    diags.append(
-        Diagnostic(
-            "bandwidth",
-            status,
-            h,
-            f"{h_rule} bandwidth {h:.4g}: {lf.n_below} observations below and {lf.n_above} at or above the cutoff"
-            + ("" if status == "ok" else "; few points, so the estimate is noisy"),
-        )
-    )
+    diags: list[Diagnostic] = [_bandwidth_diagnostic(lf, h, h_rule)]
     details: dict[str, Any] = {
         "bandwidth": h,
         "bandwidth_rule": h_rule,
@@ -479,65 +462,13 @@ def rdd(
         "cov_type": cov_type,
     }
     if lf.first is not None:
-        fj, fse = float(lf.first.coef[1]), float(lf.first.std_error[1])
-        f_stat = (fj / fse) ** 2 if fse > 0 else math.inf
-        details["first_stage"] = terms_frame(
-            ["(Intercept)", "jump", *lf.names[2:]], lf.first.coef, lf.first.std_error, float(lf.first.df_resid), conf_level
-        )
-        if f_stat < 10:
-            diags.append(
-                Diagnostic(
-                    "first-stage jump",
-                    "warn",
-                    f_stat,
-                    f"jump in treatment take-up {fj:.3g} with F = {f_stat:.3g} < 10: weak first stage, the fuzzy estimate is unreliable",
-                )
-            )
-        else:
-            diags.append(Diagnostic("first-stage jump", "ok", f_stat, f"jump in treatment take-up {fj:.3g} (F = {f_stat:.3g})"))
+        details["first_stage"], first_diag = _first_stage_check(lf, conf_level)
+        diags.append(first_diag)
     if density:
-        try:
-            dens = _density_test(x)
-        except DataError as exc:
-            diags.append(Diagnostic("density (manipulation)", "warn", None, f"not run: {exc}"))
-        else:
-            details["density"] = pd.DataFrame([dens])
-            ok = dens["pvalue"] >= 0.05
-            diags.append(
-                Diagnostic(
-                    "density (manipulation)",
-                    "ok" if ok else "warn",
-                    dens["pvalue"],
-                    f"McCrary test: log density jump {dens['theta']:.3g} (se {dens['std_error']:.3g}), p = {dens['pvalue']:.3g}"
-                    + (
-                        "; no sign of sorting around the cutoff"
-                        if ok
-                        else "; units may be sorting around the cutoff, which breaks the design"
-                    ),
-                )
-            )
+        diags.append(_density_check(x, details))
     if ds.covariates:
-        rows = []
-        for cov in ds.covariates:
-            v = numeric(ds, cov, "covariate")
-            cf = local_fit(v, x, h=h, kernel=kernel, order=order, cov_type=cov_type, cluster=cl).fit
-            j, js = float(cf.coef[1]), float(cf.std_error[1])
-            tt, pp, l2, h2 = t_inference(j, js, float(cf.df_resid), conf_level)
-            rows.append({"covariate": cov, "jump": j, "std_error": js, "statistic": tt, "pvalue": pp, "ci_low": l2, "ci_high": h2})
-        bal = pd.DataFrame(rows)
-        details["balance"] = bal
-        pmin, k = float(bal["pvalue"].min()), len(rows)
-        ok = pmin >= 0.05 / k
-        worst = bal["covariate"].iloc[int(np.argmin(bal["pvalue"].to_numpy()))]
-        diags.append(
-            Diagnostic(
-                "covariate balance",
-                "ok" if ok else "warn",
-                pmin,
-                f"smallest p-value for a jump in a covariate {pmin:.3g} ({worst!r}, {k} covariate(s), Bonferroni level {0.05 / k:.3g})"
-                + ("" if ok else ": pre-determined covariates jump at the cutoff, so units on the two sides differ"),
-            )
-        )
+        details["balance"], balance_diag = _covariate_balance(ds, x, h, kernel, order, cov_type, cl, conf_level)
+        diags.append(balance_diag)
     emit(diags, "rdd")
     details["bins"] = _bins(x, y, n_bins).assign(x=lambda t: t["x"] + c)
     if d is None:
@@ -587,4 +518,81 @@ def rdd(
         rerun_ds=ds.with_roles(covariates=()),
         group=ds.cluster if cl is not None else None,
         treatment=str(ds.treatment) if d is not None else f"{r_name} >= {c:g}",
+    )
+
+
+def _choose_bandwidth(bandwidth: Any, x: np.ndarray, y: np.ndarray, kernel: str, r_name: str) -> tuple[float, str]:
+    """The bandwidth (Imbens-Kalyanaraman when not given) and the words for how it was chosen."""
+    if bandwidth is None:
+        return _ik_bandwidth(x, y, kernel=kernel), "Imbens-Kalyanaraman (2012) MSE-optimal"
+    h = check_real(bandwidth, "bandwidth")
+    if h <= 0:
+        raise ArgumentError(f"`bandwidth` must be a positive number (a half-width on the scale of {r_name!r}); got {bandwidth!r}")
+    return h, "user-supplied"
+
+
+def _bandwidth_diagnostic(lf: Any, h: float, h_rule: str) -> Diagnostic:
+    status = "ok" if min(lf.n_below, lf.n_above) >= 20 else "warn"
+    return Diagnostic(
+        "bandwidth",
+        status,
+        h,
+        f"{h_rule} bandwidth {h:.4g}: {lf.n_below} observations below and {lf.n_above} at or above the cutoff"
+        + ("" if status == "ok" else "; few points, so the estimate is noisy"),
+    )
+
+
+def _first_stage_check(lf: Any, conf_level: float) -> tuple[pd.DataFrame, Diagnostic]:
+    """The fuzzy design's first-stage table and its strength (F < 10 warns)."""
+    fj, fse = float(lf.first.coef[1]), float(lf.first.std_error[1])
+    f_stat = (fj / fse) ** 2 if fse > 0 else math.inf
+    table = terms_frame(["(Intercept)", "jump", *lf.names[2:]], lf.first.coef, lf.first.std_error, float(lf.first.df_resid), conf_level)
+    if f_stat < 10:
+        return table, Diagnostic(
+            "first-stage jump",
+            "warn",
+            f_stat,
+            f"jump in treatment take-up {fj:.3g} with F = {f_stat:.3g} < 10: weak first stage, the fuzzy estimate is unreliable",
+        )
+    return table, Diagnostic("first-stage jump", "ok", f_stat, f"jump in treatment take-up {fj:.3g} (F = {f_stat:.3g})")
+
+
+def _density_check(x: np.ndarray, details: dict[str, Any]) -> Diagnostic:
+    """The McCrary density test as a diagnostic (its table goes to ``details["density"]``)."""
+    try:
+        dens = _density_test(x)
+    except DataError as exc:
+        return Diagnostic("density (manipulation)", "warn", None, f"not run: {exc}")
+    details["density"] = pd.DataFrame([dens])
+    ok = dens["pvalue"] >= 0.05
+    return Diagnostic(
+        "density (manipulation)",
+        "ok" if ok else "warn",
+        dens["pvalue"],
+        f"McCrary test: log density jump {dens['theta']:.3g} (se {dens['std_error']:.3g}), p = {dens['pvalue']:.3g}"
+        + ("; no sign of sorting around the cutoff" if ok else "; units may be sorting around the cutoff, which breaks the design"),
+    )
+
+
+def _covariate_balance(
+    ds: Any, x: np.ndarray, h: float, kernel: str, order: int, cov_type: str, cl: np.ndarray | None, conf_level: float
+) -> tuple[pd.DataFrame, Diagnostic]:
+    """Jumps of the pre-determined covariates at the cutoff, with a Bonferroni-level diagnostic."""
+    rows = []
+    for cov in ds.covariates:
+        v = numeric(ds, cov, "covariate")
+        cf = local_fit(v, x, h=h, kernel=kernel, order=order, cov_type=cov_type, cluster=cl).fit
+        j, js = float(cf.coef[1]), float(cf.std_error[1])
+        tt, pp, l2, h2 = t_inference(j, js, float(cf.df_resid), conf_level)
+        rows.append({"covariate": cov, "jump": j, "std_error": js, "statistic": tt, "pvalue": pp, "ci_low": l2, "ci_high": h2})
+    bal = pd.DataFrame(rows)
+    pmin, k = float(bal["pvalue"].min()), len(rows)
+    ok = pmin >= 0.05 / k
+    worst = bal["covariate"].iloc[int(np.argmin(bal["pvalue"].to_numpy()))]
+    return bal, Diagnostic(
+        "covariate balance",
+        "ok" if ok else "warn",
+        pmin,
+        f"smallest p-value for a jump in a covariate {pmin:.3g} ({worst!r}, {k} covariate(s), Bonferroni level {0.05 / k:.3g})"
+        + ("" if ok else ": pre-determined covariates jump at the cutoff, so units on the two sides differ"),
     )

@@ -12,9 +12,9 @@ import pandas as pd
 from .._validation import check_choice, check_conf_level
 from ..exceptions import DataError, RoleError
 from ..results import Diagnostic, Provenance, Result
-from ._common import dataset, emit, labels, need, numeric, t_inference, terms_frame
+from ._common import dataset, emit, labels, need, numeric, t_inference, terms_frame, treatment_values
 from ._effect import as_effect
-from ._panel import first_treated, make_panel
+from ._panel import Panel, first_treated, make_panel
 
 if TYPE_CHECKING:
     from ..effects import EffectResult
@@ -182,78 +182,11 @@ def callaway_santanna(
     control = check_choice(control, "control", _CONTROLS)
     aggregate = check_choice(aggregate, "aggregate", _AGGREGATES)
     ds = dataset(data, outcome=outcome, treatment=treatment, unit=unit, time=time)
-    y = numeric(ds, need(ds, "outcome", "callaway_santanna"), "outcome")
-    d = numeric(ds, need(ds, "treatment", "callaway_santanna"), "treatment")
-    panel = make_panel(
-        labels(ds, need(ds, "unit", "callaway_santanna")), labels(ds, need(ds, "time", "callaway_santanna")), str(ds.unit), str(ds.time)
-    )
-    if not panel.balanced:
-        counts = np.bincount(panel.unit_codes, minlength=panel.n_units)
-        short = panel.units[counts < panel.n_times]
-        raise DataError(
-            f"callaway_santanna needs a balanced panel; {short.size} unit(s) (e.g. {ds.unit} = {short[0]!r}) are missing some of the "
-            f"{panel.n_times} periods; keep the units observed in every period"
-        )
-    first = first_treated(d, panel, str(ds.treatment))
-    wide = np.empty((panel.n_units, panel.n_times))
-    wide[panel.unit_codes, panel.time_codes] = y
-    diags = []
-    always = first == 0
-    if always.any():
-        if always.sum() + (first == panel.n_times).sum() == panel.n_units:
-            raise DataError(
-                f"every treated unit is already treated in the first period ({panel.times[0]!r}); with no unit observed before "
-                "treatment no group-time effect is identified"
-            )
-        diags.append(
-            Diagnostic(
-                "always treated",
-                "warn",
-                float(always.sum()),
-                f"{int(always.sum())} unit(s) already treated in the first period were dropped: they are never observed untreated",
-            )
-        )
-        keep = ~always
-        wide, first = wide[keep], first[keep]
-    if not (first < panel.n_times).any():
-        raise RoleError(f"no unit is ever treated ({ds.treatment!r} is always 0)")
-    if control == "never" and not (first == panel.n_times).any():
-        raise DataError("there are no never-treated units to compare with; use control='notyet'")
+    wide, first, panel, diags = _cs_panel(ds, control)
     gt = group_time_att(wide, first, panel.n_times, control)
-    small = {times_g: n for times_g, n in gt.cohort_size.items() if n < 2}
-    if small:
-        which = ", ".join(str(panel.times[g]) for g in small)
-        diags.append(
-            Diagnostic(
-                "cohort sizes",
-                "warn",
-                float(min(gt.cohort_size.values())),
-                f"cohort(s) {which} contain a single unit: their ATT(g,t) standard errors ignore that unit's own "
-                "variability and are too small",
-            )
-        )
-    se_cells = np.sqrt((gt.psi**2).sum(axis=0))
+    diags.extend(_cohort_size_diagnostics(gt, panel.times))
     times = panel.times
-    cell_rows = []
-    for i in range(gt.att.size):
-        stat, p, lo, hi = t_inference(float(gt.att[i]), float(se_cells[i]), None, conf_level) if se_cells[i] > 0 else (math.nan,) * 4
-        cell_rows.append(
-            {
-                "term": f"ATT({times[gt.cohort[i]]}, {times[gt.period[i]]})",
-                "cohort": times[gt.cohort[i]].item(),
-                "period": times[gt.period[i]].item(),
-                "event_time": int(gt.period[i] - gt.cohort[i]),
-                "estimate": float(gt.att[i]),
-                "std_error": float(se_cells[i]),
-                "ci_low": lo,
-                "ci_high": hi,
-                "statistic": stat,
-                "pvalue": p,
-                "n_treated": int(gt.n_treated[i]),
-                "n_control": int(gt.n_control[i]),
-            }
-        )
-    cells = pd.DataFrame(cell_rows)
+    cells = _cells_table(gt, times, conf_level)
     labs, mat, overall = aggregation_weights(gt, aggregate)
     if aggregate == "group":
         labs = [f"g={times[int(lab[2:])]}" for lab in labs]
@@ -267,37 +200,7 @@ def callaway_santanna(
     est = float(overall @ gt.att)
     se = float(np.sqrt(((gt.psi @ overall) ** 2).sum()))
     stat, p, lo, hi = t_inference(est, se, None, conf_level)
-    usable = (gt.period < gt.cohort) & (gt.n_treated >= 2)
-    n_single = int(np.sum((gt.period < gt.cohort) & (gt.n_treated < 2)))
-    event = gt.period - gt.cohort
-    pre_events = np.unique(event[usable])
-    from scipy import stats
-
-    if pre_events.size:
-        size = np.array([gt.cohort_size[int(g)] for g in gt.cohort], dtype=float)
-        wmat = np.array([np.where(usable & (event == e_), size, 0.0) for e_ in pre_events])
-        wmat /= wmat.sum(axis=1, keepdims=True)
-        b = wmat @ gt.att
-        psi_pre = gt.psi @ wmat.T
-        v = psi_pre.T @ psi_pre
-        rank = int(np.linalg.matrix_rank(v, tol=1e-10 * max(float(np.abs(v).max()), 1e-300), hermitian=True))
-        wstat = float(b @ np.linalg.pinv(v, rcond=1e-10, hermitian=True) @ b)
-        pp = float(stats.chi2.sf(wstat, rank))
-        status = "ok" if pp >= 0.05 else "warn"
-        msg = (
-            f"joint Wald test that the {pre_events.size} pre-treatment event-time averages of ATT(g,t) are zero: "
-            f"chi2 = {wstat:.3g} on {rank} df, p = {pp:.3g}"
-        )
-        if n_single:
-            msg += f" ({n_single} cell(s) of single-unit cohorts left out: their standard errors are too small)"
-        msg += (
-            "; no evidence against parallel pre-trends" if status == "ok" else "; pre-treatment differences suggest parallel trends fails"
-        )
-        diags.append(Diagnostic("pre-trends", status, pp, msg))
-    else:
-        diags.append(
-            Diagnostic("pre-trends", "warn", None, "no pre-treatment periods besides the base period: pre-trends cannot be tested")
-        )
+    diags.append(_pretrend_diagnostic(gt))
     emit(diags, "callaway_santanna")
     what = {
         "simple": "cohort-size weighted average of post-treatment ATT(g,t)",
@@ -341,3 +244,123 @@ def callaway_santanna(
         options={"control": control, "aggregate": aggregate, "conf_level": conf_level},
         group=str(ds.unit),
     )
+
+
+def _cs_panel(ds: Any, control: str) -> tuple[np.ndarray, np.ndarray, Panel, list[Diagnostic]]:
+    """The balanced outcome matrix (units x periods), each unit's first treated period, the panel and early diagnostics.
+
+    Units treated from the first period are dropped (never observed untreated), with a diagnostic.
+    """
+    y = numeric(ds, need(ds, "outcome", "callaway_santanna"), "outcome")
+    need(ds, "treatment", "callaway_santanna")
+    d = treatment_values(ds)
+    panel = make_panel(
+        labels(ds, need(ds, "unit", "callaway_santanna")), ds.frame[need(ds, "time", "callaway_santanna")], str(ds.unit), str(ds.time)
+    )
+    if not panel.balanced:
+        counts = np.bincount(panel.unit_codes, minlength=panel.n_units)
+        short = panel.units[counts < panel.n_times]
+        raise DataError(
+            f"callaway_santanna needs a balanced panel; {short.size} unit(s) (e.g. {ds.unit} = {short[0]!r}) are missing some of the "
+            f"{panel.n_times} periods; keep the units observed in every period"
+        )
+    first = first_treated(d, panel, str(ds.treatment))
+    wide = np.empty((panel.n_units, panel.n_times))
+    wide[panel.unit_codes, panel.time_codes] = y
+    diags: list[Diagnostic] = []
+    always = first == 0
+    if always.any():
+        if always.sum() + (first == panel.n_times).sum() == panel.n_units:
+            raise DataError(
+                f"every treated unit is already treated in the first period ({panel.times[0]!r}); with no unit observed before "
+                "treatment no group-time effect is identified"
+            )
+        diags.append(
+            Diagnostic(
+                "always treated",
+                "warn",
+                float(always.sum()),
+                f"{int(always.sum())} unit(s) already treated in the first period were dropped: they are never observed untreated",
+            )
+        )
+        keep = ~always
+        wide, first = wide[keep], first[keep]
+    if not (first < panel.n_times).any():
+        raise RoleError(f"no unit is ever treated ({ds.treatment!r} is always 0)")
+    if control == "never" and not (first == panel.n_times).any():
+        raise DataError("there are no never-treated units to compare with; use control='notyet'")
+    return wide, first, panel, diags
+
+
+def _cohort_size_diagnostics(gt: GroupTime, times: np.ndarray) -> list[Diagnostic]:
+    """A warning for cohorts of a single unit, whose cell standard errors are too small."""
+    small = {g: n for g, n in gt.cohort_size.items() if n < 2}
+    if not small:
+        return []
+    which = ", ".join(str(times[g]) for g in small)
+    return [
+        Diagnostic(
+            "cohort sizes",
+            "warn",
+            float(min(gt.cohort_size.values())),
+            f"cohort(s) {which} contain a single unit: their ATT(g,t) standard errors ignore that unit's own variability and are too small",
+        )
+    ]
+
+
+def _cells_table(gt: GroupTime, times: np.ndarray, conf_level: float) -> pd.DataFrame:
+    """One row per ATT(g,t) cell: cohort, period, event time, estimate, normal CI and group sizes."""
+    se_cells = np.sqrt((gt.psi**2).sum(axis=0))
+    cell_rows = []
+    for i in range(gt.att.size):
+        stat, p, lo, hi = t_inference(float(gt.att[i]), float(se_cells[i]), None, conf_level) if se_cells[i] > 0 else (math.nan,) * 4
+        cell_rows.append(
+            {
+                "term": f"ATT({times[gt.cohort[i]]}, {times[gt.period[i]]})",
+                "cohort": times[gt.cohort[i]].item(),
+                "period": times[gt.period[i]].item(),
+                "event_time": int(gt.period[i] - gt.cohort[i]),
+                "estimate": float(gt.att[i]),
+                "std_error": float(se_cells[i]),
+                "ci_low": lo,
+                "ci_high": hi,
+                "statistic": stat,
+                "pvalue": p,
+                "n_treated": int(gt.n_treated[i]),
+                "n_control": int(gt.n_control[i]),
+            }
+        )
+    cells = pd.DataFrame(cell_rows)
+    return cells
+
+
+def _pretrend_diagnostic(gt: GroupTime) -> Diagnostic:
+    """Joint Wald test that the cohort-size weighted pre-treatment event-time averages of ATT(g,t) are zero."""
+    usable = (gt.period < gt.cohort) & (gt.n_treated >= 2)
+    n_single = int(np.sum((gt.period < gt.cohort) & (gt.n_treated < 2)))
+    event = gt.period - gt.cohort
+    pre_events = np.unique(event[usable])
+    from scipy import stats
+
+    if pre_events.size:
+        size = np.array([gt.cohort_size[int(g)] for g in gt.cohort], dtype=float)
+        wmat = np.array([np.where(usable & (event == e_), size, 0.0) for e_ in pre_events])
+        wmat /= wmat.sum(axis=1, keepdims=True)
+        b = wmat @ gt.att
+        psi_pre = gt.psi @ wmat.T
+        v = psi_pre.T @ psi_pre
+        rank = int(np.linalg.matrix_rank(v, tol=1e-10 * max(float(np.abs(v).max()), 1e-300), hermitian=True))
+        wstat = float(b @ np.linalg.pinv(v, rcond=1e-10, hermitian=True) @ b)
+        pp = float(stats.chi2.sf(wstat, rank))
+        status = "ok" if pp >= 0.05 else "warn"
+        msg = (
+            f"joint Wald test that the {pre_events.size} pre-treatment event-time averages of ATT(g,t) are zero: "
+            f"chi2 = {wstat:.3g} on {rank} df, p = {pp:.3g}"
+        )
+        if n_single:
+            msg += f" ({n_single} cell(s) of single-unit cohorts left out: their standard errors are too small)"
+        msg += (
+            "; no evidence against parallel pre-trends" if status == "ok" else "; pre-treatment differences suggest parallel trends fails"
+        )
+        return Diagnostic("pre-trends", status, pp, msg)
+    return Diagnostic("pre-trends", "warn", None, "no pre-treatment periods besides the base period: pre-trends cannot be tested")

@@ -26,7 +26,7 @@ def test_treatment_levels():
         ci.causal.ipw(df.assign(a=1), **ROLES)
     with pytest.raises(ci.RoleError, match="3 levels"):
         ci.causal.aipw(df.assign(a=df["a"] + (df["x"] > 1)), **ROLES)
-    with pytest.raises(ci.RoleError, match="code it as 0"):
+    with pytest.raises(ci.RoleError, match="treated_level"):
         ci.causal.ipw(df.assign(a=np.where(df["a"] == 1, "yes", "no")), **ROLES)
     with pytest.raises(ci.RoleError, match="at least 2"):
         ci.causal.ipw(df.assign(a=(np.arange(len(df)) == 0).astype(int)), **ROLES)

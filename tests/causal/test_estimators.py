@@ -214,7 +214,7 @@ def test_matching_coverage(estimand):
         a = rng.binomial(1, 1 / (1 + np.exp(-(0.8 * x[:, 0] - 0.5 * x[:, 1] - 0.5)))).astype(float)
         y = 1 + 2 * a + x[:, 0] + 0.5 * x[:, 1] + 0.5 * a * x[:, 0] + rng.normal(size=500)
         o = match_estimate(y, a, x, estimand=estimand, distance="mahalanobis", ratio=2, caliper=None, bias_adjust=True, e=None)
-        hits += abs(o["estimate"] - truth) <= 1.959964 * np.sqrt(o["variance"])
+        hits += abs(o["estimate"] - truth) <= 1.959964 * o["std_error"]
     assert 0.89 <= hits / n_sim <= 0.99, hits / n_sim
 
 

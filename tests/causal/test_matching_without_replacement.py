@@ -169,6 +169,6 @@ def test_coverage_of_the_att_by_simulation():
         y = 1.0 * a + x[:, 0] + 0.5 * x[:, 1] + rng.normal(size=n)
         e, _ = core.propensity(a, x, spec, None)
         out = match_without_replacement(y, a, x, estimand="ATT", distance="propensity", ratio=1, caliper=None, e=e)
-        se = np.sqrt(out["variance"])
+        se = out["std_error"]
         hits += abs(out["estimate"] - 1.0) <= 1.959964 * se
     assert 0.90 <= hits / reps <= 0.995

@@ -207,3 +207,17 @@ def test_density_test_against_hand_written_r(reference, which):
     assert r.std_error == pytest.approx(want["se"], rel=1e-9)
     for key in ("bandwidth", "bin_width", "density_below", "density_above"):
         assert r.details[key] == pytest.approx(want[key], rel=1e-9), key
+
+
+def test_long_tables_are_details_not_the_main_table():
+    rng = np.random.default_rng(5)
+    r = rng.uniform(-1, 1, 600)
+    df = pd.DataFrame({"y": r + (r >= 0) + 0.3 * rng.normal(size=600), "r": r})
+    res = ci.designs.rdd(df, outcome="y", running="r", cutoff=0.0, n_bins=30)
+    assert len(res.details["bins"]) == 60
+    assert len(res.terms) <= 4
+    x = rng.normal(size=600)
+    a = rng.binomial(1, 1 / (1 + np.exp(-x)))
+    ipw = ci.causal.ipw(pd.DataFrame({"y": x + a, "a": a, "x": x}), outcome="y", treatment="a", covariates=["x"])
+    assert len(ipw.details["propensity_histogram"]) == 20
+    assert ipw.terms is None or len(ipw.terms) < 20
