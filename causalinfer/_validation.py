@@ -625,6 +625,7 @@ class HasMethods(Constraint):
     """An object with the given methods, such as a scikit-learn estimator with ``fit`` and ``predict``."""
 
     __slots__ = ("methods",)
+    by_type = True
 
     def __init__(self, *methods: str) -> None:
         self.methods = methods
@@ -703,6 +704,7 @@ class _ConfLevel(Interval):
 _SHORTHANDS: dict[str, Any] = {
     "alternative": lambda: ALTERNATIVE,
     "formula": lambda: String("a formula such as 'y ~ x1 + x2'"),
+    "mapping": lambda: InstanceOf(Mapping),
     "sample": lambda: (Column(), ArrayLike()),
     "array-like": ArrayLike,
     "boolean": Boolean,

@@ -70,7 +70,7 @@ def _variance_diagnostics(samples: Any, var: Sequence[float], equal_var: bool) -
 
 @vp.validate_params(
     {
-        "samples": "sample",
+        "samples": ["sample", "mapping"],
         "data": [None, "data"],
         "group": [None, "column"],
         "levels": [None, "array-like"],
@@ -259,7 +259,7 @@ def _qtukey(conf_level: float, k: int, df: float) -> float:
 
 @vp.validate_params(
     {
-        "samples": "sample",
+        "samples": ["sample", "mapping"],
         "data": [None, "data"],
         "group": [None, "column"],
         "levels": [None, "array-like"],

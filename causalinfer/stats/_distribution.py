@@ -400,7 +400,7 @@ def _pkolmogorov1x(x: float, n: int) -> float:
 # ---------------------------------------------------------------------------------------------- variances
 @vp.validate_params(
     {
-        "samples": "sample",
+        "samples": ["sample", "mapping"],
         "data": [None, "data"],
         "group": [None, "column"],
         "levels": [None, "array-like"],
@@ -480,7 +480,7 @@ def levene_test(
 
 @vp.validate_params(
     {
-        "samples": "sample",
+        "samples": ["sample", "mapping"],
         "data": [None, "data"],
         "group": [None, "column"],
         "levels": [None, "array-like"],

@@ -559,7 +559,7 @@ def wilcoxon(
 
 @vp.validate_params(
     {
-        "samples": "sample",
+        "samples": ["sample", "mapping"],
         "data": [None, "data"],
         "group": [None, "column"],
         "levels": [None, "array-like"],
