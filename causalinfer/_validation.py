@@ -388,7 +388,13 @@ class Interval(Constraint):
                 return False
             v = value
         elif t is int:
-            v = value
+            if self._int:
+                v = value
+            else:
+                try:
+                    v = float(value)
+                except OverflowError:  # an integer too large for a float
+                    return False
         else:
             if not self.kind_ok(value):
                 return False
@@ -433,7 +439,11 @@ class Boolean(Constraint):
 
 
 class RandomStateConstraint(Constraint):
-    """None, a non-negative integer seed below 2**32, or a numpy Generator, RandomState or SeedSequence."""
+    """None, a non-negative integer seed, or a numpy Generator or RandomState (-1 and bools refused).
+
+    Seeds go up to 2**64: the resampling engine records the 63-bit seed it drew from a Generator in the result's
+    provenance, and that recorded seed must be accepted to repeat the run.
+    """
 
     __slots__ = ()
 
@@ -445,16 +455,16 @@ class RandomStateConstraint(Constraint):
             return True
         t = type(value)
         if t is int:
-            return 0 <= value < 4294967296
-        if isinstance(value, (np.random.Generator, np.random.RandomState, np.random.SeedSequence)):
+            return 0 <= value < 18446744073709551616
+        if isinstance(value, (np.random.Generator, np.random.RandomState)):
             return True
-        return self.kind_ok(value) and 0 <= value < 4294967296
+        return self.kind_ok(value) and 0 <= value < 18446744073709551616
 
     def describe(self) -> str:
-        return "None, an integer seed in [0, 2**32) or a numpy Generator"
+        return "None, a non-negative integer seed or a numpy Generator"
 
     def value_message(self, value: Any, name: str) -> str:
-        return f"`{name}` must be a seed in [0, 2**32) (or None, or a numpy Generator); got {show(value)}"
+        return f"`{name}` must be a non-negative integer seed below 2**64 (or None, or a numpy Generator); got {show(value)}"
 
 
 def _is_str_sequence(value: Any) -> bool:
@@ -674,8 +684,9 @@ class SequenceOf(Constraint):
             return f"`{name}` must hold at least {self.min_length} value(s); got {n}"
         check = self._check
         bad = next(i for i, v in enumerate(value) if not check(v))
+        item = value.iloc[bad] if isinstance(value, pd.Series) else value[bad]
         inner = " or ".join(c.describe() for c in self.element)
-        return f"`{name}` must hold values that are each {inner}; got {show(value)} (position {bad}: {show(value[bad] if not isinstance(value, pd.Series) else value.iloc[bad])})"
+        return f"`{name}[{bad}]` must be {inner}; got {show(item)} (in `{name}` = {show(value)})"
 
 
 ALTERNATIVE = Options(ALTERNATIVES)

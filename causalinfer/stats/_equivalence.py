@@ -26,7 +26,7 @@ _EPS = np.finfo(float).eps
         "data": [None, "data"],
         "group": [None, "column"],
         "levels": [None, "array-like"],
-        "bounds": vp.SequenceOf(vp.Interval("real"), length=2),
+        "bounds": vp.NoCheck("checked by the body, which asks for a pair (low, high) of finite numbers with low < high"),
         "paired": "boolean",
         "equal_var": "boolean",
         "alpha": vp.Interval("real", 0, 0.5, closed="neither"),

@@ -105,8 +105,8 @@ def _small_count_diagnostic(c: OneCount, method: str) -> Diagnostic:
 
 @vp.validate_params(
     {
-        "x": ["sample", vp.Interval("int", 0)],
-        "n": [None, vp.Interval("int", 0)],
+        "x": ["sample", vp.Scalar()],
+        "n": [None, vp.Scalar()],
         "data": [None, "data"],
         "success": vp.NoCheck("any label; compared with the values of x"),
         "method": vp.Options(PROPORTION_METHODS),
@@ -620,8 +620,8 @@ def two_by_two_effect_sizes(table: np.ndarray, conf_level: float) -> tuple[Effec
 # ---------------------------------------------------------------------------------------------- tests
 @vp.validate_params(
     {
-        "x": ["sample", vp.Interval("int", 0)],
-        "n": [None, vp.Interval("int", 0), "array-like"],
+        "x": ["sample", vp.Scalar()],
+        "n": [None, vp.Scalar(), "array-like"],
         "y": [None, "sample"],
         "data": [None, "data"],
         "group": [None, "column"],
@@ -841,8 +841,8 @@ def binom_pvalue(x: int, n: int, p: float, alternative: str) -> float:
 
 @vp.validate_params(
     {
-        "x": ["sample", vp.Interval("int", 0)],
-        "n": [None, vp.Interval("int", 0)],
+        "x": ["sample", vp.Scalar()],
+        "n": [None, vp.Scalar()],
         "data": [None, "data"],
         "success": vp.NoCheck("any label; compared with the values of x"),
         "p": "probability",

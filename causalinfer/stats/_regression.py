@@ -112,6 +112,8 @@ def _caller_namespaces(depth: int) -> list[dict[str, Any]]:
         frame = sys._getframe(depth + 1)
     except ValueError:  # pragma: no cover - shallow stack
         return []
+    while frame.f_globals.get("__name__") == "causalinfer._validation" and frame.f_back is not None:
+        frame = frame.f_back  # step over the parameter-checking wrapper of validate_params
     return [dict(frame.f_locals), frame.f_globals]
 
 
