@@ -264,6 +264,10 @@ class Constraint:
     def kind_ok(self, value: Any) -> bool:
         return False
 
+    def predicate(self) -> Callable[[Any], bool]:
+        """The test ``ok`` as a function tuned for the commonest values (what the decorator calls)."""
+        return self.ok
+
     def describe(self) -> str:
         raise NotImplementedError
 
@@ -328,6 +332,20 @@ class Options(Constraint):
 
     def kind_ok(self, value: Any) -> bool:
         return isinstance(value, str)
+
+    def predicate(self) -> Callable[[Any], bool]:
+        choices, slow = self._set, self.ok
+        if self.ignore_case:
+
+            def ok_any_case(value: Any) -> bool:
+                return value.lower() in choices if type(value) is str else slow(value)
+
+            return ok_any_case
+
+        def ok(value: Any) -> bool:
+            return value in choices if type(value) is str else slow(value)
+
+        return ok
 
     def describe(self) -> str:
         return "one of " + ", ".join(repr(c) for c in self.choices)
@@ -410,6 +428,31 @@ class Interval(Constraint):
         if v < lo or (v == lo and self._lo_open):
             return False
         return not (v > hi or (v == hi and self._hi_open))
+
+    def predicate(self) -> Callable[[Any], bool]:
+        slow, is_int, finite = self.ok, self._int, self.finite
+        lo, hi, lo_open, hi_open = self._lo, self._hi, self._lo_open, self._hi_open
+        # An unbounded end refuses the infinity beyond it when the number must be finite.
+        if self.left is None:
+            lo_open = finite
+        if self.right is None:
+            hi_open = finite
+        big = 1.7976931348623157e308
+
+        def ok(value: Any) -> bool:
+            t = type(value)
+            if t is float:
+                if is_int and not value.is_integer():
+                    return False
+            elif t is int:
+                if not is_int and not -big <= value <= big:
+                    return False
+            else:
+                return slow(value)
+            # NaN fails every comparison.
+            return (value > lo if lo_open else value >= lo) and (value < hi if hi_open else value <= hi)
+
+        return ok
 
     def describe(self) -> str:
         what = "an integer" if self.kind == "int" else ("a finite number" if self.finite else "a number")
@@ -773,7 +816,7 @@ def _raise(constraints: tuple[Constraint, ...], value: Any, name: str) -> None:
 def _compile(constraints: tuple[Constraint, ...]) -> Callable[[Any, str], None]:
     """One function checking a value against ``constraints``, with the answer of type-level ones cached per type."""
     typed = tuple(c for c in constraints if c.by_type)
-    valued = tuple(c.ok for c in constraints if not c.by_type)
+    valued = tuple(c.predicate() for c in constraints if not c.by_type)
     cache: dict[type, bool] = {}
 
     if not typed and len(valued) == 1:

@@ -29,6 +29,7 @@ def _frame(n: int = 40) -> pd.DataFrame:
 
 
 ROLES = {"outcome": "y", "treatment": "d", "covariates": ["x1"]}
+_CLOSED_ENDS = ["both", "left", "right", "neither"]
 
 
 # --------------------------------------------------------------------------------------------- issue 12, verbatim
@@ -228,10 +229,33 @@ def test_show_survives_a_broken_repr():
     ],
 )
 def test_interval_ends(interval, inside, outside):
+    fast = interval.predicate()
     for v in inside:
         assert interval.ok(v), (interval, v)
+        assert fast(v), (interval, v)
     for v in outside:
         assert not interval.ok(v), (interval, v)
+        assert not fast(v), (interval, v)
+
+
+@examples(30)
+@given(
+    st.one_of(st.floats(), st.integers(min_value=-(2**1100), max_value=2**1100), st.booleans()),
+    st.sampled_from(["int", "real"]),
+    st.sampled_from(_CLOSED_ENDS),
+    st.booleans(),
+)
+def test_interval_fast_path_agrees_with_ok(value, kind, closed, finite):
+    for left, right in ((None, None), (0, None), (None, 1), (-1, 1)):
+        interval = vp.Interval(kind, left, right, closed=closed, finite=finite)
+        assert interval.predicate()(value) == interval.ok(value), (interval, value)
+
+
+@examples(30)
+@given(st.one_of(st.text(max_size=12), st.sampled_from(["BCa", "bca", "Holm", "holm"]), st.integers()))
+def test_options_fast_path_agrees_with_ok(value):
+    for options in (vp.Options(["bca", "holm"], ignore_case=True), vp.Options(["BCa", "holm"])):
+        assert options.predicate()(value) == options.ok(value)
 
 
 def test_interval_descriptions():
