@@ -274,6 +274,10 @@ class Constraint:
     def value_message(self, value: Any, name: str) -> str:
         return f"`{name}` must be {self.describe()}; got {show(value)}"
 
+    def type_message(self, value: Any, name: str) -> str | None:
+        """The message for a value of the wrong kind, when this is the only constraint besides None (or None)."""
+        return None
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__}: {self.describe()}>"
 
@@ -368,7 +372,7 @@ class Interval(Constraint):
     finite unless ``finite=False``; NaN is always refused.
     """
 
-    __slots__ = ("_hi", "_hi_open", "_int", "_lo", "_lo_open", "closed", "finite", "kind", "left", "right")
+    __slots__ = ("_hi", "_hi_open", "_int", "_lo", "_lo_open", "closed", "finite", "kind", "left", "right", "what")
 
     def __init__(
         self,
@@ -378,12 +382,14 @@ class Interval(Constraint):
         *,
         closed: str = "both",
         finite: bool = True,
+        what: str | None = None,
     ) -> None:
         if kind not in ("int", "real"):
             raise ValueError("Interval kind must be 'int' or 'real'")
         if closed not in _CLOSED:
             raise ValueError(f"Interval closed must be one of {_CLOSED}")
         self.kind, self.left, self.right, self.closed, self.finite = kind, left, right, closed, finite
+        self.what = what
         self._int = kind == "int"
         self._lo = -math.inf if left is None else left
         self._hi = math.inf if right is None else right
@@ -454,7 +460,23 @@ class Interval(Constraint):
 
         return ok
 
+    def value_message(self, value: Any, name: str) -> str:
+        # An integer out of range hears of the bound it crossed, as check_int says it.
+        if self._int and self.what is None and self.left is not None and self.right is not None:
+            v = float(value)
+            if v == v:
+                side = self.left if v <= self.left else self.right
+                lo_in, hi_in = self.closed in ("both", "left"), self.closed in ("both", "right")
+                if side == self.left and v <= self.left:
+                    bound = f">= {self.left:g}" if lo_in else f"> {self.left:g}"
+                else:
+                    bound = f"<= {self.right:g}" if hi_in else f"< {self.right:g}"
+                return f"`{name}` must be an integer {bound}; got {show(value)}"
+        return super().value_message(value, name)
+
     def describe(self) -> str:
+        if self.what is not None:
+            return self.what
         what = "an integer" if self.kind == "int" else ("a finite number" if self.finite else "a number")
         left, right = self.left, self.right
         lo_in = self.closed in ("both", "left")
@@ -588,7 +610,10 @@ class DataLike(Constraint):
         return isinstance(value, Dataset)
 
     def describe(self) -> str:
-        return "a pandas DataFrame or a causalinfer Dataset"
+        return "a causalinfer Dataset or a pandas DataFrame"
+
+    def type_message(self, value: Any, name: str) -> str:
+        return f"`{name}` must be {self.describe()}; got {type(value).__name__} {show(value)}"
 
 
 class Frame(Constraint):
@@ -621,9 +646,12 @@ class String(Constraint):
 
 
 class PathLike(Constraint):
-    """A file-system path: a string or an ``os.PathLike`` (empty strings refused)."""
+    """A file-system path: a string or an ``os.PathLike`` (empty strings refused); ``what`` names it in messages."""
 
-    __slots__ = ()
+    __slots__ = ("what",)
+
+    def __init__(self, what: str = "a path (a non-empty string or pathlib.Path)") -> None:
+        self.what = what
 
     def ok(self, value: Any) -> bool:
         return (isinstance(value, str) and value != "") or isinstance(value, os.PathLike)
@@ -632,7 +660,7 @@ class PathLike(Constraint):
         return isinstance(value, str)
 
     def describe(self) -> str:
-        return "a path (a non-empty string or pathlib.Path)"
+        return self.what
 
 
 class IsCallable(Constraint):
@@ -674,19 +702,52 @@ class InstanceOf(Constraint):
         return f"a {name}"
 
 
+class AnyOf(Constraint):
+    """Any of several constraints, described as one kind (``what``) in messages.
+
+    For a parameter whose accepted kinds read better as one phrase than as a list, such as a scoring source
+    ("a DataFrame, a CSV/Parquet path, ... or an iterable of DataFrames").
+    """
+
+    __slots__ = ("_oks", "constraints", "what")
+
+    def __init__(self, *constraints: Any, what: str) -> None:
+        self.constraints = tuple(c for item in constraints for c in _normalize(item))
+        self.what = what
+        self._oks = tuple(c.predicate() for c in self.constraints)
+
+    def ok(self, value: Any) -> bool:
+        return any(ok(value) for ok in self._oks)
+
+    def kind_ok(self, value: Any) -> bool:
+        return any(c.kind_ok(value) for c in self.constraints)
+
+    def value_message(self, value: Any, name: str) -> str:
+        for c in self.constraints:
+            if c.kind_ok(value):
+                return c.value_message(value, name)
+        return super().value_message(value, name)
+
+    def describe(self) -> str:
+        return self.what
+
+
 class HasMethods(Constraint):
     """An object with the given methods, such as a scikit-learn estimator with ``fit`` and ``predict``."""
 
-    __slots__ = ("methods",)
+    __slots__ = ("methods", "what")
     by_type = True
 
-    def __init__(self, *methods: str) -> None:
+    def __init__(self, *methods: str, what: str | None = None) -> None:
         self.methods = methods
+        self.what = what
 
     def ok(self, value: Any) -> bool:
         return all(callable(getattr(value, m, None)) for m in self.methods)
 
     def describe(self) -> str:
+        if self.what:
+            return self.what
         return "an object with " + " and ".join(f"`{m}()`" for m in self.methods) + " methods"
 
 
@@ -728,8 +789,12 @@ class SequenceOf(Constraint):
         check = self._check
         bad = next(i for i, v in enumerate(value) if not check(v))
         item = value.iloc[bad] if isinstance(value, pd.Series) else value[bad]
+        where = f" (item {bad} of {show(value)})"
+        for c in self.element:
+            if c.kind_ok(item):
+                return c.value_message(item, name) + where
         inner = " or ".join(c.describe() for c in self.element)
-        return f"`{name}[{bad}]` must be {inner}; got {show(item)} (in `{name}` = {show(value)})"
+        return f"`{name}` must hold values that are each {inner}; got {show(item)}{where}"
 
 
 ALTERNATIVE = Options(ALTERNATIVES)
@@ -752,7 +817,7 @@ class _ConfLevel(Interval):
         super().__init__("real", 0.0, 1.0, closed="neither")
 
     def describe(self) -> str:
-        return "a confidence level strictly between 0 and 1, such as 0.95"
+        return "strictly between 0 and 1 (for example 0.95)"
 
 
 _SHORTHANDS: dict[str, Any] = {
@@ -801,12 +866,16 @@ def _raise(constraints: tuple[Constraint, ...], value: Any, name: str) -> None:
     """Raise the error for ``value`` failing every constraint of parameter ``name``."""
     for c in constraints:
         if c.kind_ok(value):
-            raise ArgumentError(c.value_message(value, name))
-    if len(constraints) == 1:
-        expected = constraints[0].describe()
-    else:
-        parts = [c.describe() for c in constraints]
-        expected = ", ".join(parts[:-1]) + " or " + parts[-1]
+            message = c.value_message(value, name)
+            raise ArgumentError(message if NONE not in constraints else message.replace("; got", " or None; got", 1))
+    others = [c for c in constraints if c is not NONE]
+    if len(others) == 1:
+        custom = others[0].type_message(value, name)
+        if custom is not None:
+            raise ArgumentTypeError(custom)
+    # None is named last: "`caliper` must be positive or None".
+    parts = [c.describe() for c in others] + (["None"] if NONE in constraints else [])
+    expected = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " or " + parts[-1]
     got = show(value)
     if not isinstance(value, (str, numbers.Number, type(None))):
         got = f"{got} (a {type(value).__name__})" if not got.startswith(type(value).__name__) else got

@@ -20,6 +20,7 @@ import pytest
 from test_declared_params import FUNCTIONS
 
 from causalinfer._validation import (
+    AnyOf,
     ArrayLike,
     Column,
     Columns,
@@ -98,6 +99,8 @@ def _valid(constraints, name: str):
             return lambda *a, **k: 0.0
         if isinstance(c, (InstanceOf, HasMethods)):
             return _instance_for(c)
+        if isinstance(c, AnyOf):
+            return _valid(c.constraints, name)
         if isinstance(c, SequenceOf):
             return [_valid(c.element, name) for _ in range(c.length or max(c.min_length, 1))]
     raise AssertionError(f"no valid value known for `{name}` ({constraints})")

@@ -292,9 +292,12 @@ def match_without_replacement(
         "estimand": vp.Options(("ATE", "ATT", "ATC")),
         "distance": vp.Options(("mahalanobis", "propensity")),
         "ratio": vp.Interval("int", 1, 100),
-        "caliper": [None, vp.Interval("real", 0, closed="neither")],
+        "caliper": [None, vp.Interval("real", 0, closed="neither", what="positive")],
         "bias_adjust": [None, "boolean"],
-        "propensity_model": [None, vp.HasMethods("fit", "predict_proba", "get_params")],
+        "propensity_model": [
+            None,
+            vp.HasMethods("fit", "predict_proba", "get_params", what="a scikit-learn classifier with predict_proba"),
+        ],
         "replace": "boolean",
         "conf_level": "conf_level",
     }

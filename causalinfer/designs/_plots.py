@@ -15,7 +15,7 @@ from ..results._plot import get_axes
 @vp.validate_params(
     {
         "result": vp.InstanceOf("causalinfer.results:Result"),
-        "ax": [None, vp.HasMethods("plot")],
+        "ax": [None, vp.HasMethods("plot", what="a matplotlib Axes")],
         "title": [None, "string"],
     }
 )
@@ -70,7 +70,7 @@ def plot_event_study(result: Result, *, ax: Any = None, title: str | None = None
 @vp.validate_params(
     {
         "result": vp.InstanceOf("causalinfer.results:Result"),
-        "ax": [None, vp.HasMethods("plot")],
+        "ax": [None, vp.HasMethods("plot", what="a matplotlib Axes")],
         "title": [None, "string"],
     }
 )

@@ -263,8 +263,8 @@ def ik_bandwidth(running: Any, outcome: Any, *, cutoff: float = 0.0, kernel: str
     {
         "running": "array-like",
         "cutoff": vp.Interval("real"),
-        "bin_width": [None, vp.Interval("real", 0, closed="neither")],
-        "bandwidth": [None, vp.Interval("real", 0, closed="neither")],
+        "bin_width": [None, vp.Interval("real", 0, closed="neither", what="positive")],
+        "bandwidth": [None, vp.Interval("real", 0, closed="neither", what="positive")],
     }
 )
 def density_test(running: Any, *, cutoff: float = 0.0, bin_width: float | None = None, bandwidth: float | None = None) -> Result:
@@ -365,7 +365,7 @@ def _fit_curve(fit: LinearFit, h: float, order: int, cutoff: float, sharp: bool)
         "treatment": [None, "column"],
         "covariates": [None, "columns"],
         "cluster": [None, "column"],
-        "bandwidth": [None, vp.Interval("real", 0, closed="neither")],
+        "bandwidth": [None, vp.Interval("real", 0, closed="neither", what="a positive number")],
         "kernel": vp.Options(KERNELS),
         "order": vp.Interval("int", 0, 4),
         "cov_type": [None, "cov_type"],

@@ -308,7 +308,7 @@ def _metric_names(metrics: Any, task: str) -> tuple[str, ...]:
 
 @vp.validate_params(
     {
-        "y_true": "array-like",
+        "y_true": [None, "array-like"],
         "y_pred": "array-like",
         "task": vp.Options(_TASKS),
         "metrics": [
@@ -431,7 +431,7 @@ def evaluate(
 # ---------------------------------------------------------------------- paired comparison
 @vp.validate_params(
     {
-        "y_true": "array-like",
+        "y_true": [None, "array-like"],
         "y_pred_a": "array-like",
         "y_pred_b": "array-like",
         "task": vp.Options(_TASKS),
@@ -650,7 +650,7 @@ class PerformanceResult(TableResult):
 
 @vp.validate_params(
     {
-        "y_true": "array-like",
+        "y_true": [None, "array-like"],
         "y_pred": "array-like",
         "chunks": [None, "array-like"],
         "chunk_size": [None, vp.Interval("int", 1)],
@@ -807,7 +807,7 @@ def performance_by_chunk(
 
 @vp.validate_params(
     {
-        "y_true": "array-like",
+        "y_true": [None, "array-like"],
         "intervals": "array-like",
         "classes": [None, "array-like"],
         "nominal": [None, vp.OPEN_PROBABILITY],

@@ -146,8 +146,8 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 @vp.validate_params(
     {
-        "model": vp.HasMethods("predict"),
-        "path": "path",
+        "model": vp.HasMethods("predict", what="a fitted estimator with a predict method"),
+        "path": vp.PathLike("a model file path (a string or pathlib.Path)"),
         "training_data": [None, "frame"],
         "overwrite": "boolean",
     }
@@ -241,7 +241,7 @@ def save_model(
 
 @vp.validate_params(
     {
-        "path": "path",
+        "path": vp.PathLike("a model file path (a string or pathlib.Path)"),
     }
 )
 def model_info(path: str | os.PathLike[str]) -> ModelInfo:
@@ -271,7 +271,7 @@ def model_info(path: str | os.PathLike[str]) -> ModelInfo:
 
 @vp.validate_params(
     {
-        "path": "path",
+        "path": vp.PathLike("a model file path (a string or pathlib.Path)"),
         "trusted": [vp.SequenceOf("string"), vp.InstanceOf(set), vp.InstanceOf(frozenset)],
         "allow_pickle": "boolean",
         "with_info": "boolean",
