@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .. import _validation as vp
 from .._validation import check_probability, check_real, show
 from ..effects import EffectResult, e_value, e_value_from_rr, refitter_of, robustness_values
 from ..exceptions import ArgumentError
@@ -23,6 +24,13 @@ if TYPE_CHECKING:
 __all__ = ["e_value", "e_value_from_rr", "robustness_value", "robustness_values", "unobserved_confounder"]
 
 
+@vp.validate_params(
+    {
+        "result": vp.InstanceOf("causalinfer.results:Result"),
+        "q": vp.Interval("real", 0, closed="neither"),
+        "alpha": vp.OPEN_PROBABILITY,
+    }
+)
 def robustness_value(result: EffectResult, *, q: float = 1.0, alpha: float = 0.05) -> Result:
     r"""Robustness value (Cinelli and Hazlett 2020) of the treatment coefficient in a linear outcome regression.
 
@@ -105,6 +113,21 @@ def robustness_value_of(ctx: CausalRefitter, result: EffectResult, *, q: float =
     )
 
 
+@vp.validate_params(
+    {
+        "result": vp.InstanceOf("causalinfer.results:Result"),
+        "treatment_strength": [
+            vp.Interval("real", 0, 1, closed="left"),
+            vp.SequenceOf(vp.Interval("real", 0, 1, closed="left"), min_length=1),
+        ],
+        "outcome_strength": [
+            vp.Interval("real", 0, 1, closed="left"),
+            vp.SequenceOf(vp.Interval("real", 0, 1, closed="left"), min_length=1),
+        ],
+        "n_simulations": vp.Interval("int", 1),
+        "random_state": "random_state",
+    }
+)
 def unobserved_confounder(
     result: EffectResult,
     *,

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .. import _validation as vp
 from .._validation import check_choice, check_int, check_probability, check_random_state
 from ..exceptions import ArgumentError, AssumptionWarning
 from ..results import Diagnostic, Provenance, Result, ResultSet
@@ -94,6 +95,18 @@ def judge(kind: str, sims: np.ndarray, original: float, original_se: float) -> t
     return float(z), float(2 * stats.norm.sf(abs(z))), "z"
 
 
+@vp.validate_params(
+    {
+        "result": vp.InstanceOf("causalinfer.results:Result"),
+        "kind": [None, "string", vp.SequenceOf("string")],
+        "n_simulations": vp.Interval("int", 2),
+        "subset_fraction": vp.OPEN_PROBABILITY,
+        "alpha": vp.OPEN_PROBABILITY,
+        "random_state": "random_state",
+        "n_jobs": vp.Interval("int", 1, 64),
+        "progress": [None, "boolean"],
+    }
+)
 def refute(
     result: EffectResult,
     kind: str | Sequence[str] | None = None,

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .. import _validation as vp
 from .._validation import check_real, show
 from ..exceptions import ArgumentError
 from ..results import Diagnostic, EffectSize, Provenance, Result
@@ -52,6 +53,12 @@ def robustness_values(t: float, dof: float, *, q: float = 1.0, alpha: float = 0.
     return t * t / (t * t + dof), rv, rva
 
 
+@vp.validate_params(
+    {
+        "result": vp.InstanceOf("causalinfer.results:Result"),
+        "outcome_sd": [None, vp.Interval("real", 0, closed="neither")],
+    }
+)
 def e_value(result: EffectResult, *, outcome_sd: float | None = None) -> Result:
     r"""E-value (VanderWeele and Ding 2017): how strong unmeasured confounding would have to be to explain the effect away.
 

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import _validation as vp
 from .._validation import check_array, check_choice, check_conf_level, check_int, show, suggest_column
 from ..data import Dataset
 from ..exceptions import ArgumentError, ArgumentTypeError, AssumptionWarning, DataError, RoleError
@@ -115,6 +116,8 @@ def _caller_namespaces(depth: int) -> list[dict[str, Any]]:
         frame = sys._getframe(depth + 1)
     except ValueError:  # pragma: no cover - shallow stack
         return []
+    while frame.f_globals.get("__name__") == "causalinfer._validation" and frame.f_back is not None:
+        frame = frame.f_back  # step over the parameter-checking wrapper of validate_params
     return [dict(frame.f_locals), frame.f_globals]
 
 
@@ -445,6 +448,19 @@ def _n_clusters(cluster: Any) -> int | None:
 
 
 # ---------------------------------------------------------------------------------------------- OLS
+@vp.validate_params(
+    {
+        "x": ["formula", "array-like"],
+        "y": [None, "sample"],
+        "data": [None, "data"],
+        "add_constant": "boolean",
+        "weights": [None, "sample"],
+        "cov_type": "cov_type",
+        "cluster": [None, "sample"],
+        "hac_lags": [None, vp.Interval("int", 0)],
+        "conf_level": "conf_level",
+    }
+)
 def ols(
     x: Any,
     y: Any = None,
@@ -682,6 +698,19 @@ def _ols_fit_statistics(d: _Design, fit: Any, *, cov_type: str, lags: int | None
 
 
 # ---------------------------------------------------------------------------------------------- GLMs
+@vp.validate_params(
+    {
+        "x": ["formula", "array-like"],
+        "y": [None, "sample"],
+        "data": [None, "data"],
+        "add_constant": "boolean",
+        "weights": [None, "sample"],
+        "cov_type": "cov_type",
+        "cluster": [None, "sample"],
+        "hac_lags": [None, vp.Interval("int", 0)],
+        "conf_level": "conf_level",
+    }
+)
 def logit(
     x: Any,
     y: Any = None,
@@ -746,6 +775,20 @@ def logit(
     )
 
 
+@vp.validate_params(
+    {
+        "x": ["formula", "array-like"],
+        "y": [None, "sample"],
+        "data": [None, "data"],
+        "add_constant": "boolean",
+        "weights": [None, "sample"],
+        "cov_type": "cov_type",
+        "cluster": [None, "sample"],
+        "hac_lags": [None, vp.Interval("int", 0)],
+        "conf_level": "conf_level",
+        "offset": [None, "sample"],
+    }
+)
 def poisson(
     x: Any,
     y: Any = None,
@@ -1019,6 +1062,14 @@ def _restrictions_text(restrictions: Any, names: list[str]) -> Any:
     return restrictions
 
 
+@vp.validate_params(
+    {
+        "result": vp.InstanceOf(RegressionResult),
+        "restrictions": ["formula", "array-like"],
+        "q": [None, vp.Interval("real"), "array-like"],
+        "conf_level": [None, "conf_level"],
+    }
+)
 def wald_test(result: RegressionResult, restrictions: Any, q: Any = None, *, conf_level: float | None = None) -> Result:
     """Wald test of linear restrictions ``R beta = q`` using the result's own covariance matrix.
 
