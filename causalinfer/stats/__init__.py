@@ -13,6 +13,7 @@ from ._multiple import adjust_pvalues, test_family
 from ._permutation import permutation_test
 from ._power import power_anova, power_prop_test, power_ttest
 from ._proportions import binom_test, diff_proportions, mcnemar_test, odds_ratio, prop_test, proportion, ratio_proportions
+from ._quantreg import QuantileProcess, QuantRegResult, quantreg
 from ._rank import brunner_munzel, kruskal_wallis, mann_whitney, wilcoxon
 from ._regression import RegressionResult, logit, ols, poisson, wald_test
 from ._resample_core import bootstrap_indices, resample_apply
@@ -23,6 +24,8 @@ from ._ttest import ttest
 __all__ = [
     "BootstrapResult",
     "PermutationResult",
+    "QuantRegResult",
+    "QuantileProcess",
     "RegressionResult",
     "adjust_pvalues",
     "anova_oneway",
@@ -54,6 +57,7 @@ __all__ = [
     "prop_test",
     "proportion",
     "quantile_ci",
+    "quantreg",
     "ratio_proportions",
     "resample_apply",
     "shapiro_wilk",
