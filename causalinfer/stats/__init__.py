@@ -10,12 +10,16 @@ from ._distribution import bartlett_test, ks_test, levene_test, shapiro_wilk
 from ._equivalence import tost
 from ._estimates import mean_ci, median_ci, quantile_ci, ztest
 from ._multiple import adjust_pvalues, test_family
+from ._partial_correlation import partial_correlation
 from ._permutation import permutation_test
+from ._posthoc import dunn, games_howell
 from ._power import power_anova, power_prop_test, power_ttest
 from ._proportions import binom_test, diff_proportions, mcnemar_test, odds_ratio, prop_test, proportion, ratio_proportions
 from ._quantreg import QuantileProcess, QuantRegResult, quantreg
 from ._rank import brunner_munzel, kruskal_wallis, mann_whitney, wilcoxon
 from ._regression import RegressionResult, logit, ols, poisson, wald_test
+from ._reliability import cronbach_alpha, icc
+from ._repeated import anova_rm, friedman
 from ._resample_core import bootstrap_indices, resample_apply
 from ._resampling_results import BootstrapResult, PermutationResult
 from ._tables import chisq_test, fisher_test, g_test
@@ -29,6 +33,7 @@ __all__ = [
     "RegressionResult",
     "adjust_pvalues",
     "anova_oneway",
+    "anova_rm",
     "bartlett_test",
     "binom_test",
     "bootstrap",
@@ -36,9 +41,14 @@ __all__ = [
     "brunner_munzel",
     "chisq_test",
     "correlation",
+    "cronbach_alpha",
     "diff_proportions",
+    "dunn",
     "fisher_test",
+    "friedman",
     "g_test",
+    "games_howell",
+    "icc",
     "kruskal_wallis",
     "ks_test",
     "levene_test",
@@ -49,6 +59,7 @@ __all__ = [
     "median_ci",
     "odds_ratio",
     "ols",
+    "partial_correlation",
     "permutation_test",
     "poisson",
     "power_anova",
