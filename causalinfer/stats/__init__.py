@@ -18,6 +18,7 @@ from ._proportions import binom_test, diff_proportions, mcnemar_test, odds_ratio
 from ._quantreg import QuantileProcess, QuantRegResult, quantreg
 from ._rank import brunner_munzel, kruskal_wallis, mann_whitney, wilcoxon
 from ._regression import RegressionResult, logit, ols, poisson, wald_test
+from ._regtable import RegressionTable, regression_table
 from ._reliability import cronbach_alpha, icc
 from ._repeated import anova_rm, friedman
 from ._resample_core import bootstrap_indices, resample_apply
@@ -31,6 +32,7 @@ __all__ = [
     "QuantRegResult",
     "QuantileProcess",
     "RegressionResult",
+    "RegressionTable",
     "adjust_pvalues",
     "anova_oneway",
     "anova_rm",
@@ -70,6 +72,7 @@ __all__ = [
     "quantile_ci",
     "quantreg",
     "ratio_proportions",
+    "regression_table",
     "resample_apply",
     "shapiro_wilk",
     "test_family",
