@@ -9,6 +9,7 @@ from ._correlation import correlation
 from ._distribution import bartlett_test, ks_test, levene_test, shapiro_wilk
 from ._equivalence import tost
 from ._estimates import mean_ci, median_ci, quantile_ci, ztest
+from ._mixed import MixedResult, lmm
 from ._multiple import adjust_pvalues, test_family
 from ._partial_correlation import partial_correlation
 from ._permutation import permutation_test
@@ -28,6 +29,7 @@ from ._ttest import ttest
 
 __all__ = [
     "BootstrapResult",
+    "MixedResult",
     "PermutationResult",
     "QuantRegResult",
     "QuantileProcess",
@@ -54,6 +56,7 @@ __all__ = [
     "kruskal_wallis",
     "ks_test",
     "levene_test",
+    "lmm",
     "logit",
     "mann_whitney",
     "mcnemar_test",
