@@ -31,6 +31,7 @@ __all__ = ["QuantRegResult", "QuantileProcess", "quantreg"]
 SE_METHODS = ("rank", "iid", "nid", "ker", "boot")
 _EPS = float(np.finfo(float).eps)
 _TOL = _EPS ** (2 / 3)  # quantreg's tolerance in rq.fit.br
+_IPM_ABOVE = 5000  # observations above which HiGHS runs its interior-point method instead of the dual simplex
 _SE_LABELS = {
     "rank": "rank-inversion intervals (regression rank-score test, {noise} errors)",
     "iid": "iid standard errors (Hall-Sheather sparsity estimate)",
@@ -162,7 +163,8 @@ def _rq(X: np.ndarray, y: np.ndarray, tau: float) -> _Fit:
 
     n, p = X.shape
     scale = float(np.max(np.abs(y))) or 1.0
-    res = optimize.linprog(-y / scale, A_eq=X.T, b_eq=(1.0 - tau) * X.sum(axis=0), bounds=(0.0, 1.0), method="highs-ds")
+    method = "highs-ipm" if n > _IPM_ABOVE else "highs-ds"  # interior point (with crossover) is faster on large n
+    res = optimize.linprog(-y / scale, A_eq=X.T, b_eq=(1.0 - tau) * X.sum(axis=0), bounds=(0.0, 1.0), method=method)
     if res.status != 0:
         raise DataError(f"the quantile-regression linear programme failed at tau = {tau:g}: {res.message}")
     coef = -np.asarray(res.eqlin.marginals) * scale

@@ -211,3 +211,18 @@ def test_docstring_examples_run():
 
     result = doctest.testmod(_quantreg, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_interior_point_path_lands_on_the_same_vertex(monkeypatch):
+    """Large problems go through HiGHS's interior-point method; the refined vertex is the simplex one."""
+    from causalinfer.stats import _quantreg
+
+    rng = np.random.default_rng(8)
+    X = np.column_stack([np.ones(400), rng.normal(size=(400, 2))])
+    y = X @ [1.0, 2.0, -1.0] + rng.standard_t(3, size=400)
+    simplex = _quantreg._rq(X, y, 0.3)
+    monkeypatch.setattr(_quantreg, "_IPM_ABOVE", 10)
+    ipm = _quantreg._rq(X, y, 0.3)
+    assert simplex.unique and ipm.unique
+    np.testing.assert_allclose(ipm.coef, simplex.coef, rtol=1e-12)
+    assert list(ipm.basis) == list(simplex.basis)
