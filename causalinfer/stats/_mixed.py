@@ -388,7 +388,7 @@ def lmm(
         "sigma": sigma,
         "theta": theta.tolist(),
         "inference": "t",
-        "cov_type": "model-based, Satterthwaite df",
+        "cov_type": "Satterthwaite",
         "model": "lmm",
         "formula": d.formula,
         "re_formula": rhs,

@@ -34,9 +34,10 @@ FIT_LABELS: dict[str, str] = {
     "sigma": "RMSE (sigma)",
     "objective": "Check loss",
     "n_clusters": "Clusters",
+    "n_groups": "Groups",
     "cov_type": "Std. errors",
 }
-_DEFAULT_FIT = ("n", "tau", "r_squared", "adj_r_squared", "aic", "bic", "loglik", "cov_type")
+_DEFAULT_FIT = ("n", "n_groups", "tau", "r_squared", "adj_r_squared", "aic", "bic", "loglik", "cov_type")
 
 
 @dataclass(frozen=True, kw_only=True, eq=False, repr=False)
@@ -83,7 +84,7 @@ class RegressionTable(TableResult):
                 v = fit.loc[stat, m]
                 if v is None or (isinstance(v, float) and math.isnan(v)):
                     cells.append("")
-                elif stat in ("n", "n_clusters"):
+                elif stat in ("n", "n_clusters", "n_groups"):
                     cells.append(str(int(v)))
                 elif isinstance(v, str):
                     cells.append(v)
@@ -308,7 +309,7 @@ def regression_table(
     fit_stats : sequence of str, optional
         Rows of fit statistics, from the keys of each model's ``details["fit"]``: ``n, tau, r_squared,
         adj_r_squared, aic, bic, loglik, deviance, sigma, n_clusters, cov_type``... Default: those among
-        ``n, tau, r_squared, adj_r_squared, aic, bic, loglik, cov_type`` that some model has.
+        ``n, n_groups, tau, r_squared, adj_r_squared, aic, bic, loglik, cov_type`` that some model has.
     title : str
 
     Returns

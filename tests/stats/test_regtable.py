@@ -113,3 +113,15 @@ def test_docstring_examples_run():
 
     result = doctest.testmod(_regtable, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_mixed_model_column_shows_groups():
+    rng = np.random.default_rng(3)
+    g = np.repeat(np.arange(15), 6)
+    df = pd.DataFrame({"g": g, "x": rng.normal(size=90)})
+    df["y"] = 1 + df.x + rng.normal(size=15)[g] + rng.normal(size=90)
+    tab = ci.stats.regression_table({"OLS": ci.stats.ols("y ~ x", data=df), "LMM": ci.stats.lmm("y ~ x", data=df, groups="g")})
+    f = tab.formatted()
+    assert f.loc["Groups", "LMM"] == "15" and f.loc["Groups", "OLS"] == ""
+    assert f.loc["Std. errors", "LMM"] == "Satterthwaite"
+    check_result(tab)
