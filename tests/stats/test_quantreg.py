@@ -5,6 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+from property_settings import examples
 
 import causalinfer as ci
 from causalinfer._testing import check_result, check_unchanged
@@ -226,3 +229,32 @@ def test_interior_point_path_lands_on_the_same_vertex(monkeypatch):
     assert simplex.unique and ipm.unique
     np.testing.assert_allclose(ipm.coef, simplex.coef, rtol=1e-12)
     assert list(ipm.basis) == list(simplex.basis)
+
+
+@examples(30)
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    tau=st.sampled_from([0.2, 0.5, 0.75]),
+    scale=st.floats(0.1, 50.0),
+    shift=st.floats(-5.0, 5.0),
+)
+def test_equivariance(seed, tau, scale, shift):
+    """rq is scale- and regression-equivariant: y -> a y + X g gives a beta + g; y -> -y gives -beta(1 - tau)."""
+    rng = np.random.default_rng(seed)
+    X = np.column_stack([np.ones(40), rng.normal(size=40)])
+    y = X @ [1.0, 0.5] + rng.standard_t(3, size=40)
+    g = np.array([shift, -shift / 2])
+    base = ci.stats.quantreg(X[:, 1], y, tau=tau, se="iid")
+    moved = ci.stats.quantreg(X[:, 1], scale * y + X @ g, tau=tau, se="iid")
+    assume(base.details["fit"]["unique"])
+    np.testing.assert_allclose(moved.terms["estimate"], scale * base.terms["estimate"] + g, rtol=1e-9, atol=1e-9 * scale)
+    flipped = ci.stats.quantreg(X[:, 1], -y, tau=1 - tau, se="iid")
+    np.testing.assert_allclose(flipped.terms["estimate"], -base.terms["estimate"], rtol=1e-9, atol=1e-12)
+
+
+def test_dataset_input(reference):
+    df = _frame(reference("quantreg"), "engel")
+    ds = ci.Dataset(df, outcome="foodexp")
+    r = ci.stats.quantreg("foodexp ~ income", data=ds, tau=0.25)
+    assert r.provenance.data_fingerprint is not None
+    np.testing.assert_allclose(r.terms["estimate"], ci.stats.quantreg("foodexp ~ income", data=df, tau=0.25).terms["estimate"], rtol=1e-14)

@@ -7,6 +7,9 @@ import doctest
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from property_settings import examples
 
 import causalinfer as ci
 from causalinfer._testing import check_result, check_unchanged
@@ -114,3 +117,23 @@ def test_docstring_examples_run():
 
     result = doctest.testmod(_repeated, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+@examples(20)
+@given(seed=st.integers(0, 2**31 - 1), scale=st.floats(0.01, 100.0))
+def test_within_effects_ignore_subject_offsets(seed, scale):
+    """Adding any constant per subject leaves every within-subject test unchanged; rescaling y leaves every F unchanged."""
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame([(f"s{i}", c, rng.normal()) for i in range(6) for c in ("a", "b", "c")], columns=["id", "w", "y"])
+    offsets = dict(zip(df["id"].unique(), rng.normal(scale=10, size=6), strict=True))
+    base = ci.stats.anova_rm(df, dv="y", subject="id", within="w").table
+    moved = ci.stats.anova_rm(df.assign(y=scale * (df.y + df.id.map(offsets))), dv="y", subject="id", within="w").table
+    np.testing.assert_allclose(moved["F"], base["F"], rtol=1e-8)
+    np.testing.assert_allclose(moved["eps_gg"], base["eps_gg"], rtol=1e-8)
+
+
+def test_dataset_input(reference):
+    _case, df = _design(reference, "oneway")
+    r = ci.stats.anova_rm(ci.Dataset(df, outcome="y"), dv="y", subject="id", within="cond")
+    assert r.provenance.data_fingerprint is not None
+    assert r.statistic == pytest.approx(ci.stats.anova_rm(df, dv="y", subject="id", within="cond").statistic, rel=1e-14)
