@@ -9,19 +9,12 @@ from ._correlation import correlation
 from ._distribution import bartlett_test, ks_test, levene_test, shapiro_wilk
 from ._equivalence import tost
 from ._estimates import mean_ci, median_ci, quantile_ci, ztest
-from ._mixed import MixedResult, lmm
 from ._multiple import adjust_pvalues, test_family
-from ._partial_correlation import partial_correlation
 from ._permutation import permutation_test
-from ._posthoc import dunn, games_howell
 from ._power import power_anova, power_prop_test, power_ttest
 from ._proportions import binom_test, diff_proportions, mcnemar_test, odds_ratio, prop_test, proportion, ratio_proportions
-from ._quantreg import QuantileProcess, QuantRegResult, quantreg
 from ._rank import brunner_munzel, kruskal_wallis, mann_whitney, wilcoxon
 from ._regression import RegressionResult, logit, ols, poisson, wald_test
-from ._regtable import RegressionTable, regression_table
-from ._reliability import cronbach_alpha, icc
-from ._repeated import anova_rm, friedman
 from ._resample_core import bootstrap_indices, resample_apply
 from ._resampling_results import BootstrapResult, PermutationResult
 from ._tables import chisq_test, fisher_test, g_test
@@ -29,15 +22,10 @@ from ._ttest import ttest
 
 __all__ = [
     "BootstrapResult",
-    "MixedResult",
     "PermutationResult",
-    "QuantRegResult",
-    "QuantileProcess",
     "RegressionResult",
-    "RegressionTable",
     "adjust_pvalues",
     "anova_oneway",
-    "anova_rm",
     "bartlett_test",
     "binom_test",
     "bootstrap",
@@ -45,18 +33,12 @@ __all__ = [
     "brunner_munzel",
     "chisq_test",
     "correlation",
-    "cronbach_alpha",
     "diff_proportions",
-    "dunn",
     "fisher_test",
-    "friedman",
     "g_test",
-    "games_howell",
-    "icc",
     "kruskal_wallis",
     "ks_test",
     "levene_test",
-    "lmm",
     "logit",
     "mann_whitney",
     "mcnemar_test",
@@ -64,7 +46,6 @@ __all__ = [
     "median_ci",
     "odds_ratio",
     "ols",
-    "partial_correlation",
     "permutation_test",
     "poisson",
     "power_anova",
@@ -73,9 +54,7 @@ __all__ = [
     "prop_test",
     "proportion",
     "quantile_ci",
-    "quantreg",
     "ratio_proportions",
-    "regression_table",
     "resample_apply",
     "shapiro_wilk",
     "test_family",
@@ -85,4 +64,31 @@ __all__ = [
     "wald_test",
     "wilcoxon",
     "ztest",
+]
+
+# models, repeated-measures designs, post hoc tests, reliability and regression tables
+# isort: split
+from ._mixed import MixedResult, lmm
+from ._partial_correlation import partial_correlation
+from ._posthoc import dunn, games_howell
+from ._quantreg import QuantileProcess, QuantRegResult, quantreg
+from ._regtable import RegressionTable, regression_table
+from ._reliability import cronbach_alpha, icc
+from ._repeated import anova_rm, friedman
+
+__all__ += [
+    "MixedResult",
+    "QuantRegResult",
+    "QuantileProcess",
+    "RegressionTable",
+    "anova_rm",
+    "cronbach_alpha",
+    "dunn",
+    "friedman",
+    "games_howell",
+    "icc",
+    "lmm",
+    "partial_correlation",
+    "quantreg",
+    "regression_table",
 ]
