@@ -9,6 +9,7 @@ does. Validated against ``lme4::lmer`` and ``lmerTest`` (``tests/reference/mixed
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +33,74 @@ class MixedResult(RegressionResult):
     @property
     def random_effects(self) -> pd.DataFrame:
         return self.details["random_effects"].copy()
+
+    def predict(self, newdata: Any, *, include_random: bool = True, conf_level: float | None = None) -> pd.DataFrame:
+        """Predictions for ``newdata``: the fixed-effects mean with its confidence interval, plus each group's
+        predicted random effects where the group was seen in the fit (``include_random=True``).
+
+        Returns a DataFrame (same index as ``newdata``) with ``fixed`` (X b), ``std_error`` and ``ci_low``/``ci_high``
+        of the fixed part (normal quantiles; the uncertainty of the random effects is not included), ``random``
+        (Z b_g, 0 for unseen groups or with ``include_random=False``), ``estimate`` = fixed + random and
+        ``known_group``. Categorical columns keep the fit's levels; an unseen category raises.
+        """
+        import patsy
+        from scipy import stats
+
+        if not isinstance(newdata, pd.DataFrame):
+            raise ArgumentTypeError(f"`newdata` must be a pandas DataFrame; got {type(newdata).__name__}")
+        fit = self.details["fit"]
+        level = (self.conf_level or 0.95) if conf_level is None else check_conf_level(conf_level)
+        frame = newdata.copy()
+        for col, levels in self.details["levels"].items():
+            if col not in frame.columns:
+                continue
+            unseen = sorted({str(v) for v in frame[col].dropna().unique()} - {str(v) for v in levels})
+            if unseen:
+                raise DataError(f"`newdata` column {col!r} has categories not seen in the fit: {unseen[:6]}; the fit knows {levels[:12]}")
+            frame[col] = pd.Categorical(frame[col], categories=levels)
+        rhs = fit["formula"].split("~", 1)[1]
+        needed = [c for c in self.details["columns"] if c not in frame.columns]
+        if needed:
+            raise DataError(f"`newdata` lacks column(s) {needed} used by the model")
+        try:
+            X = patsy.dmatrix(rhs, frame, return_type="dataframe", NA_action="raise")
+            Z = patsy.dmatrix(fit["re_formula"], frame, return_type="dataframe", NA_action="raise")
+        except patsy.PatsyError as exc:
+            raise DataError(f"could not build the model matrix for `newdata`: {str(exc).splitlines()[0]}") from None
+        names = ["(Intercept)" if c == "Intercept" else str(c) for c in X.columns]
+        coef_names = self.terms["term"].tolist() if self.terms is not None else []
+        if names != coef_names:
+            raise DataError(f"`newdata` produced model columns {names}, not the fit's {coef_names}; check categorical columns")
+        Xv = X.to_numpy(dtype=float)
+        beta = self.terms["estimate"].to_numpy() if self.terms is not None else np.zeros(0)
+        V = self.details["cov"].to_numpy()
+        fixed = Xv @ beta
+        se = np.sqrt(np.einsum("ij,jk,ik->i", Xv, V, Xv))
+        zq = float(stats.norm.ppf(0.5 + level / 2))
+        blups = self.details["blups"]
+        group = blups.columns[0]
+        random = np.zeros(len(frame))
+        known = np.zeros(len(frame), dtype=bool)
+        if include_random:
+            if group not in frame.columns:
+                raise DataError(f"`newdata` lacks the grouping column {group!r}; pass include_random=False for population predictions")
+            lookup = {str(k): i for i, k in enumerate(blups[group])}
+            idx = np.array([lookup.get(str(v), -1) for v in newdata[group]])
+            known = idx >= 0
+            B = blups.iloc[:, 1:].to_numpy()
+            random[known] = np.einsum("ij,ij->i", Z.to_numpy(dtype=float)[known], B[idx[known]])
+        return pd.DataFrame(
+            {
+                "estimate": fixed + random,
+                "fixed": fixed,
+                "std_error": se,
+                "ci_low": fixed - zq * se,
+                "ci_high": fixed + zq * se,
+                "random": random,
+                "known_group": known,
+            },
+            index=newdata.index,
+        )
 
 
 @dataclass(frozen=True)
@@ -263,6 +332,13 @@ def lmm(
     if groups not in frame.columns:
         raise RoleError(f"`groups` names column {groups!r}, which is not in the data{suggest_column(groups, frame.columns)}")
     gcol = frame[groups]
+    tokens = set(re.findall(r"[A-Za-z_.][A-Za-z0-9_.]*", f"{formula} {re_formula}"))
+    used = [c for c in frame.columns if isinstance(c, str) and c in tokens and c != d.response]
+    cat_levels = {
+        c: [str(v) if not isinstance(v, (int, float)) else v for v in sorted(pd.unique(frame[c].dropna()), key=str)]
+        for c in used
+        if not pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
+    }
     if gcol.isna().any():
         raise DataError(f"`groups` column {groups!r} has {int(gcol.isna().sum())} missing value(s); drop those rows first")
     rhs = re_formula.split("~", 1)[-1].strip() or "1"
@@ -410,6 +486,8 @@ def lmm(
             "cov": pd.DataFrame(cov, index=d.names, columns=d.names),
             "random_effects": pd.DataFrame(re_rows),
             "blups": blups,
+            "levels": cat_levels,
+            "columns": used,
         },
         provenance=Provenance.current(data_fingerprint=d.fingerprint),
     )

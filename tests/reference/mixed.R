@@ -29,7 +29,8 @@ for (f in fits) {
       t = unname(co[, "t value"]), p = unname(co[, "Pr(>|t|)"]), theta = unname(getME(fit, "theta")), sigma = sigma(fit),
       vc_name = paste(vc$var1, vc$var2), vc_var = vc$vcov, vc_sd = vc$sdcor, loglik = as.numeric(logLik(fit)),
       deviance = if (reml) unname(REMLcrit(fit)) else unname(deviance(fit)), aic = AIC(fit),
-      ranef = unname(as.matrix(ranef(fit)[[1]])), ranef_levels = rownames(ranef(fit)[[1]])
+      ranef = unname(as.matrix(ranef(fit)[[1]])), ranef_levels = rownames(ranef(fit)[[1]]),
+      fitted = unname(fitted(fit)), fixed_part = unname(predict(fit, re.form = NA))
     )
   }
 }

@@ -94,3 +94,36 @@ def test_docstring_examples_run():
 
     result = doctest.testmod(_mixed, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+@pytest.mark.parametrize("index", [0, 6])
+def test_predictions_against_lmer(reference, index):
+    ref = reference("mixed")
+    case = ref["cases"][index]
+    df = pd.DataFrame(ref["data"][case["data"]])
+    r = ci.stats.lmm(case["fixed"], data=df, groups=case["group"], re_formula=case["re"], reml=case["reml"])
+    p = check_unchanged(df, lambda d: r.predict(d))
+    np.testing.assert_allclose(p["estimate"], case["fitted"], rtol=1e-5)  # lme4's fitted(): fixed + conditional modes
+    np.testing.assert_allclose(p["fixed"], case["fixed_part"], rtol=1e-5)  # predict(re.form = NA)
+    assert p["known_group"].all()
+    population = r.predict(df, include_random=False)
+    np.testing.assert_allclose(population["estimate"], population["fixed"])
+    assert (population["ci_low"] < population["fixed"]).all() and (population["fixed"] < population["ci_high"]).all()
+
+
+def test_predict_bad_newdata():
+    rng = np.random.default_rng(5)
+    g = np.repeat(np.arange(10), 6)
+    df = pd.DataFrame({"g": g, "x": rng.normal(size=60), "c": np.tile(["lo", "hi"], 30)})
+    df["y"] = df.x + (df.c == "hi") + rng.normal(size=10)[g] + rng.normal(size=60)
+    r = ci.stats.lmm("y ~ x + C(c)", data=df, groups="g")
+    new = pd.DataFrame({"x": [0.0, 1.0], "c": ["hi", "hi"], "g": [3, 99]})
+    p = r.predict(new)  # a single category and an unseen group still work
+    assert p["known_group"].tolist() == [True, False] and p.loc[1, "random"] == 0.0
+    with pytest.raises(DataError, match="not seen in the fit"):
+        r.predict(new.assign(c=["hi", "mid"]))
+    with pytest.raises(DataError, match="lacks column"):
+        r.predict(new.drop(columns="x"))
+    with pytest.raises(DataError, match="grouping column"):
+        r.predict(new.drop(columns="g"))
+    assert len(r.predict(new.drop(columns="g"), include_random=False)) == 2
