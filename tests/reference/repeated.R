@@ -67,6 +67,14 @@ W3 <- list(Y = Y3, d = data.frame(group = factor(rep(c("ctl", "trt"), ng))))
 rm_cases$mixed <- list(data = mixed, within = "time", between = "group",
   aov = aov_table(aov(y ~ group * time + Error(id / time), data = d3)),
   car = car_table(W3, data.frame(time = factor(c("t1", "t2", "t3"))), ~time, "group"))
+# two within factors and one between factor (unbalanced groups): reuse the two-way data with a group column
+grp2 <- rep(c("x", "y"), c(4, 6))
+mixed2 <- twoway; mixed2$grp <- grp2[as.integer(factor(mixed2$id))]
+d4 <- fac(mixed2)
+W4 <- list(Y = Y2, d = data.frame(grp = factor(grp2)))
+rm_cases$mixed2 <- list(data = mixed2, within = c("A", "B"), between = "grp",
+  aov = aov_table(aov(y ~ grp * A * B + Error(id / (A * B)), data = d4)),
+  car = car_table(W4, expand.grid(B = factor(c("b1", "b2", "b3")), A = factor(c("a1", "a2"))), ~A * B, "grp"))
 # ---- Friedman ---------------------------------------------------------------------------------------
 Yt <- round(Y1 / 3)  # coarse values: ties within blocks
 fr <- list(

@@ -21,7 +21,7 @@ def _design(reference, name):
     return case, pd.DataFrame(case["data"])
 
 
-@pytest.mark.parametrize("name", ["oneway", "twoway", "mixed"])
+@pytest.mark.parametrize("name", ["oneway", "twoway", "mixed", "mixed2"])
 def test_anova_rm_against_aov_and_car(reference, name):
     case, df = _design(reference, name)
     r = check_unchanged(df, lambda d: ci.stats.anova_rm(d, dv="y", subject="id", within=case["within"], between=case["between"]))
