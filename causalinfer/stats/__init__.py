@@ -67,3 +67,30 @@ __all__ = [
     "wilcoxon",
     "ztest",
 ]
+
+# models, repeated-measures designs, post hoc tests, reliability and regression tables
+# isort: split
+from ._mixed import MixedResult, lmm
+from ._partial_correlation import partial_correlation
+from ._posthoc import dunn, games_howell
+from ._quantreg import QuantileProcess, QuantRegResult, quantreg
+from ._regtable import RegressionTable, regression_table
+from ._reliability import cronbach_alpha, icc
+from ._repeated import anova_rm, friedman
+
+__all__ += [
+    "MixedResult",
+    "QuantRegResult",
+    "QuantileProcess",
+    "RegressionTable",
+    "anova_rm",
+    "cronbach_alpha",
+    "dunn",
+    "friedman",
+    "games_howell",
+    "icc",
+    "lmm",
+    "partial_correlation",
+    "quantreg",
+    "regression_table",
+]
