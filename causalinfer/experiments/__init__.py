@@ -1,9 +1,14 @@
-"""Experiments: analysis of online controlled experiments (A/B tests) from per-variant sufficient statistics.
+"""Experiments: analysis of online controlled experiments (A/B tests).
 
-Every estimator reads :class:`Summaries` (counts, sums and cross-products per variant), so the same numbers come
-from a pandas frame or from aggregates computed inside a database engine.
+``analyze`` compares every treatment with the control on many metrics (means, proportions, ratio metrics),
+with absolute and relative lifts, CUPED / regression adjustment, a sample-ratio-mismatch check on every analysis,
+multiplicity adjustment and non-inferiority tests for guardrails. Every estimator reads :class:`Summaries`
+(counts, sums and cross-products per variant), so the same numbers can come from a pandas frame or from
+aggregates computed inside a database engine (:func:`sql_aggregates` writes the query's aggregate list).
 """
 
+from ._analyze import analyze, srm_test
+from ._metrics import ROLES, Metric, mean, proportion, ratio
 from ._summary import Summaries, sql_aggregates
 
-__all__ = ["Summaries", "sql_aggregates"]
+__all__ = ["ROLES", "Metric", "Summaries", "analyze", "mean", "proportion", "ratio", "sql_aggregates", "srm_test"]
