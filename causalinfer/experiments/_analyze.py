@@ -59,12 +59,15 @@ def _fingerprint(frame: pd.DataFrame, columns: Sequence[str]) -> str:
     return h.hexdigest()
 
 
-def _levels(frame: pd.DataFrame, variant: str, control: Any, variants: Sequence[Any] | None) -> list[Any]:
+def _found_levels(frame: pd.DataFrame, variant: str) -> list[Any]:
     check_column(frame, variant, "variant")
     col = frame[variant]
     if col.isna().any():
         raise DataError(f"`variant` column {variant!r} has {int(col.isna().sum())} missing value(s); drop those rows first")
-    found = list(pd.unique(col))
+    return list(pd.unique(col))
+
+
+def _levels(found: list[Any], variant: str, control: Any, variants: Sequence[Any] | None) -> list[Any]:
     if len(found) < 2:
         raise DataError(
             f"`variant` column {variant!r} has only one level {show(found)}; an experiment needs a control and at least one treatment"
@@ -175,6 +178,39 @@ def _unit_frame(frame: pd.DataFrame, variant: str, unit: str, sums: list[str], a
     out[_ROWS] = g.size()
     out[variant] = g[variant].first()
     return out.reset_index(drop=True)
+
+
+def _summaries(
+    frame: pd.DataFrame, variant: str, levels: list[Any], metric_list: list[Metric], unit: str | None, fp: str | None
+) -> tuple[Summaries, str]:
+    """Check the columns the metrics use and summarise them per variant (per unit first when ``unit`` is set)."""
+    value_cols: list[str] = []
+    cov_cols: list[str] = []
+    for m in metric_list:
+        for i, c in enumerate(m.columns):
+            _check_numeric(frame, c, "metrics" if m.kind != "ratio" else ("numerator", "denominator")[i])
+            if c not in value_cols:
+                value_cols.append(c)
+        for c in m.covariates:
+            _check_numeric(frame, c, "covariates")
+            if c not in cov_cols:
+                cov_cols.append(c)
+    if unit is not None and cov_cols:
+        raise ArgumentError("`covariates` with `unit` (rows finer than units) are not supported yet; aggregate to one row per unit first")
+    used = [variant, *value_cols, *cov_cols] + ([unit] if unit is not None else [])
+    fp = fp or _fingerprint(frame, used)
+    if unit is not None:
+        units = _unit_frame(frame, variant, unit, value_cols, [])
+        variables = [*value_cols, _ROWS]
+    else:
+        units = frame
+        variables = [*value_cols, *[c for c in cov_cols if c not in value_cols]]
+    products: set[tuple[str, str]] = set()
+    for m in metric_list:
+        cols = list(m.columns) + list(m.covariates) + ([_ROWS] if unit is not None and m.kind != "ratio" else [])
+        products.update((u, v) for u in cols for v in cols)
+    s = Summaries.from_frame(units, variant=variant, variables=variables, products=sorted(products), levels=levels)
+    return s, fp
 
 
 # ---------------------------------------------------------------------------------------------- SRM
@@ -451,8 +487,10 @@ def analyze(
 
     Parameters
     ----------
-    data : DataFrame or Dataset
-        One row per randomised unit, or finer rows (sessions) with the unit named by ``unit``.
+    data : DataFrame, Dataset or Summaries
+        One row per randomised unit, or finer rows (sessions) with the unit named by ``unit``; or the per-variant
+        :class:`Summaries` of unit-level columns (for instance aggregated inside a database), which give the same
+        numbers.
     variant : str
         Column holding each row's variant.
     control : label
@@ -520,10 +558,6 @@ def analyze(
     >>> res.labels
     ('sample ratio mismatch', 'revenue: b')
     """
-    frame, fp = _frame_of(data)
-    if not isinstance(variant, str):
-        raise ArgumentTypeError(f"`variant` must be a column name (a string); got {show(variant)}")
-    levels = _levels(frame, variant, control, variants)
     metric_list = _metric_list(metrics, covariates)
     scale = check_choice(lift, "lift", ("relative", "absolute"))
     interval = check_choice(relative_interval, "relative_interval", ("delta", "fieller"))
@@ -534,46 +568,40 @@ def analyze(
     from ..stats._multiple import _method_name
 
     adjust_name = _method_name(adjust)
-    weights = _allocation(allocation, levels)
     if interval == "fieller" and any(m.covariates for m in metric_list):
         raise ArgumentError("`relative_interval` 'fieller' is not available with covariate adjustment; use 'delta' or drop `covariates`")
-    # columns and their roles
-    value_cols: list[str] = []
-    cov_cols: list[str] = []
-    for m in metric_list:
-        for i, c in enumerate(m.columns):
-            _check_numeric(frame, c, "metrics" if m.kind != "ratio" else ("numerator", "denominator")[i])
-            if c not in value_cols:
-                value_cols.append(c)
-        for c in m.covariates:
-            _check_numeric(frame, c, "covariates")
-            if c not in cov_cols:
-                cov_cols.append(c)
-    if unit is not None and cov_cols:
-        raise ArgumentError("`covariates` with `unit` (rows finer than units) are not supported yet; aggregate to one row per unit first")
-    used = [variant, *value_cols, *cov_cols] + ([unit] if unit is not None else [])
-    fp = fp or _fingerprint(frame, used)
-    if unit is not None:
-        units = _unit_frame(frame, variant, unit, value_cols, [])
-        variables = [*value_cols, _ROWS]
+    if isinstance(data, Summaries):
+        if unit is not None:
+            raise ArgumentError("`unit` applies to rows of a frame; summaries are already per randomised unit, so drop `unit`")
+        levels = _levels(list(data.variants), "variant", control, variants)
+        s = data
+        for m in metric_list:
+            for c in (*m.columns, *m.covariates):
+                if c not in s.variables:
+                    raise ArgumentError(
+                        f"metric {m.name!r} needs variable {c!r}, which the summaries lack (variables: {list(s.variables)})"
+                    )
+        fp = None
     else:
-        units = frame
-        variables = [*value_cols, *[c for c in cov_cols if c not in value_cols]]
-    products: set[tuple[str, str]] = set()
-    for m in metric_list:
-        cols = list(m.columns) + list(m.covariates) + ([_ROWS] if unit is not None and m.kind != "ratio" else [])
-        products.update((u, v) for u in cols for v in cols)
-    s = Summaries.from_frame(units, variant=variant, variables=variables, products=sorted(products), levels=levels)
+        frame, fp = _frame_of(data)
+        if not isinstance(variant, str):
+            raise ArgumentTypeError(f"`variant` must be a column name (a string); got {show(variant)}")
+        levels = _levels(_found_levels(frame, variant), variant, control, variants)
+        s, fp = _summaries(frame, variant, levels, metric_list, unit, fp)
     for m in metric_list:
         if m.kind == "ratio":
             den = m.columns[1]
-            totals = s.sums[:, s.variables.index(den)] + s.n * s.shift[s.variables.index(den)]
+            j = s.variables.index(den)
+            totals = s.sums[:, j] + s.n * s.shift[j]
+            roundoff = 1e-9 * (np.abs(s.sums[:, j]) + s.n * abs(s.shift[j]))
+            totals = np.where(np.abs(totals) <= roundoff, 0.0, totals)  # a centred sum of zeros is zero up to rounding
             for lv, t in zip(s.variants, totals, strict=True):
                 if not t > 0:
                     raise DataError(
                         f"ratio metric {m.name!r}: the denominator {den!r} sums to {show(float(t))} in variant {show(lv)}; "
                         "it must be positive in every variant"
                     )
+    weights = _allocation(allocation, levels)
     srm_result, srm = _srm_result(s, levels, weights, srm_threshold, "unit")
     results: list[Result] = [srm_result]
     for m in metric_list:
