@@ -99,6 +99,20 @@ def adjusted_arms(
 
 
 # ---------------------------------------------------------------------------------------------- comparisons
+def t_sf(x: float, df: float) -> float:
+    """Upper tail of Student's t (the same special function scipy.stats.t uses, without its overhead)."""
+    from scipy import special
+
+    return float(special.stdtr(df, -x))
+
+
+def t_ppf(q: float, df: float) -> float:
+    """Quantile of Student's t."""
+    from scipy import special
+
+    return float(special.stdtrit(df, q))
+
+
 def welch_df(a: Arm, b: Arm) -> float:
     """Welch-Satterthwaite degrees of freedom of the difference of two arm means."""
     va, vb = a.var / a.n, b.var / b.n
@@ -116,24 +130,22 @@ def lift_variance(a: Arm, b: Arm, relative: bool) -> float:
 
 def lift(a: Arm, b: Arm, *, relative: bool, conf_level: float, alternative: str, null_value: float = 0.0) -> Lift:
     """Absolute (``b - a``) or relative (``(b - a) / a``) lift with a Welch t interval and p-value."""
-    from scipy import stats
-
     diff = b.mean - a.mean
     est = diff / a.unadjusted_mean if relative else diff
     se = math.sqrt(lift_variance(a, b, relative))
     df = welch_df(a, b)
     t = (est - null_value) / se if se > 0 else math.copysign(math.inf, est - null_value) if est != null_value else math.nan
     if alternative == "two-sided":
-        p = float(2 * stats.t.sf(abs(t), df)) if not math.isnan(t) else math.nan
-        q = float(stats.t.ppf(1 - (1 - conf_level) / 2, df))
+        p = 2 * t_sf(abs(t), df) if not math.isnan(t) else math.nan
+        q = t_ppf(1 - (1 - conf_level) / 2, df)
         lo, hi = est - q * se, est + q * se
     else:
-        q = float(stats.t.ppf(conf_level, df))
+        q = t_ppf(conf_level, df)
         if alternative == "greater":
-            p = float(stats.t.sf(t, df)) if not math.isnan(t) else math.nan
+            p = t_sf(t, df) if not math.isnan(t) else math.nan
             lo, hi = est - q * se, math.inf
         else:
-            p = float(stats.t.cdf(t, df)) if not math.isnan(t) else math.nan
+            p = t_sf(-t, df) if not math.isnan(t) else math.nan
             lo, hi = -math.inf, est + q * se
     return Lift(float(est), se, df, float(t), min(1.0, p), float(lo), float(hi))
 
@@ -145,12 +157,10 @@ def fieller_relative(a: Arm, b: Arm, *, conf_level: float, alternative: str) -> 
     quantile. Returns ``(low, high, bounded)``; when the control mean is not distinguishable from zero at this
     level the set is unbounded and the limits are infinite.
     """
-    from scipy import stats
-
     va, vb = a.var / a.n, b.var / b.n
     df = welch_df(a, b)
     level = 1 - (1 - conf_level) / 2 if alternative == "two-sided" else conf_level
-    q2 = float(stats.t.ppf(level, df)) ** 2
+    q2 = t_ppf(level, df) ** 2
     ma, mb = a.mean, b.mean
     A = ma**2 - q2 * va
     B = -2 * ma * mb
