@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validation import check_alternative, check_choice, check_column, check_conf_level, check_probability, show
+from .._validation import check_alternative, check_choice, check_column, check_conf_level, check_probability, check_real, show
 from ..data import Dataset
 from ..exceptions import ArgumentError, ArgumentTypeError, AssumptionWarning, DataError
 from ..results import Diagnostic, EffectSize, Provenance, Result, ResultSet
@@ -336,6 +336,8 @@ def _compare(
     conf_level: float,
     alternative: str,
     srm: Diagnostic,
+    sequential: str | None = None,
+    tuning: float = 5000.0,
 ) -> Result:
     rows = (s.index(control), s.index(treatment))
     a, b, adj = _arms(s, m, rows, unit)
@@ -356,14 +358,12 @@ def _compare(
     lifts = {}
     for sc in ("absolute", "relative"):
         tested = sc == scale
-        lifts[sc] = _core.lift(
-            a,
-            b,
-            relative=sc == "relative",
-            conf_level=conf_level,
-            alternative=sided if tested else alternative,
-            null_value=null if tested else 0.0,
-        )
+        kw = dict(relative=sc == "relative", conf_level=conf_level, alternative=sided if tested else alternative)
+        kw["null_value"] = null if tested else 0.0
+        if sequential == "mixture":
+            lifts[sc] = _core.mixture_sequential(a, b, tuning=tuning, **kw)  # type: ignore[arg-type]
+        else:
+            lifts[sc] = _core.lift(a, b, **kw)  # type: ignore[arg-type]
     if interval == "fieller":
         lo, hi, bounded = _core.fieller_relative(a, b, conf_level=conf_level, alternative=sided if scale == "relative" else alternative)
         r = lifts["relative"]
@@ -440,11 +440,17 @@ def _compare(
         "arms": arms,
         "lifts": lift_table,
     }
+    if sequential == "mixture":
+        details["sequential"] = {"method": "mixture SPRT confidence sequence", "tuning": tuning, "look_n": int(a.n + b.n)}
     if adj is not None:
         details["theta"] = list(adj.theta)
         details["variance_reduction"] = adj.variance_reduction
+    method = _describe(m, scale, interval, adj, unit)
+    if sequential == "mixture":
+        method = method.replace("Welch t-test", "Always-valid test (mixture SPRT confidence sequence, tuning " + f"{tuning:g})", 1)
+        method += f"; look at {int(a.n + b.n)} units"
     return Result(
-        method=_describe(m, scale, interval, adj, unit),
+        method=method,
         estimand=estimand,
         estimate=main.estimate,
         std_error=main.std_error,
@@ -452,8 +458,8 @@ def _compare(
         ci_high=main.ci_high,
         conf_level=conf_level,
         statistic=main.statistic,
-        statistic_name="t",
-        df=main.df,
+        statistic_name="z" if sequential else "t",
+        df=None if sequential else main.df,
         pvalue=main.pvalue,
         alternative=sided,
         null_value=null,
@@ -482,6 +488,8 @@ def analyze(
     alternative: str = "two-sided",
     adjust: str = "holm",
     srm_threshold: float = 0.001,
+    sequential: str | None = None,
+    sequential_tuning: float = 5000.0,
 ) -> ResultSet:
     """Analyse an online controlled experiment: every metric in every treatment against the control.
 
@@ -522,6 +530,12 @@ def analyze(
         role: the primary results form one family, the secondary another, the guardrails a third.
     srm_threshold : float
         The sample-ratio check fails below this p-value (default 0.001).
+    sequential : {None, "mixture"}
+        ``"mixture"`` replaces the fixed-sample t inference by always-valid inference (a normal-mixture SPRT
+        confidence sequence and its p-value, as GrowthBook's sequential engine): the results may be looked at after
+        every new unit without inflating the false-positive rate. Each result says so and records the look.
+    sequential_tuning : float
+        Number of units around which the confidence sequence is tightest (default 5000, as GrowthBook).
 
     Returns
     -------
@@ -568,6 +582,13 @@ def analyze(
     from ..stats._multiple import _method_name
 
     adjust_name = _method_name(adjust)
+    if sequential is not None:
+        check_choice(sequential, "sequential", ("mixture",))
+        if interval == "fieller":
+            raise ArgumentError("`relative_interval` 'fieller' is a fixed-sample interval; use 'delta' with `sequential`")
+    tuning = check_real(sequential_tuning, "sequential_tuning")
+    if tuning <= 0:
+        raise ArgumentError(f"`sequential_tuning` must be a positive number of units; got {show(sequential_tuning)}")
     if interval == "fieller" and any(m.covariates for m in metric_list):
         raise ArgumentError("`relative_interval` 'fieller' is not available with covariate adjustment; use 'delta' or drop `covariates`")
     if isinstance(data, Summaries):
@@ -618,6 +639,8 @@ def analyze(
                     conf_level=conf_level,
                     alternative=alternative,
                     srm=srm,
+                    sequential=sequential,
+                    tuning=tuning,
                 )
             )
     prov = Provenance.current(data_fingerprint=fp)

@@ -178,6 +178,41 @@ def fieller_relative(a: Arm, b: Arm, *, conf_level: float, alternative: str) -> 
     return lo, hi, True
 
 
+def mixture_sequential(
+    a: Arm, b: Arm, *, relative: bool, conf_level: float, alternative: str, null_value: float = 0.0, tuning: float = 5000.0
+) -> Lift:
+    """Always-valid inference on the lift: a normal-mixture SPRT confidence sequence (GrowthBook's sequential engine).
+
+    With ``N = n_a + n_b`` units, ``s^2 = N var(lift)`` and ``rho^2 = (-2 log alpha + log(1 - 2 log alpha)) / tuning``
+    (the mixing variance that makes the sequence tightest when ``N`` is near ``tuning``; Waudby-Smith et al.,
+    eq. 161), the half-width is ``s sqrt(2 (N rho^2 + 1) log(sqrt(N rho^2 + 1) / alpha) / (N rho)^2)`` (eq. 9) and
+    the always-valid p-value is ``min(1, 1 / E)`` with the mixture e-value
+    ``E = exp(rho^2 t^2 N / (2 (N rho^2 + 1))) / sqrt(N rho^2 + 1)``, ``t^2 = (lift - null)^2 / var(lift)`` (eq. 155).
+    A one-sided alternative keeps the side of the two-sided sequence it needs and gives p = 1 when the estimate lies
+    on the null side.
+    """
+    alpha = 1 - conf_level
+    diff = b.mean - a.mean
+    est = diff / a.unadjusted_mean if relative else diff
+    var = lift_variance(a, b, relative)
+    n = a.n + b.n
+    rho2 = (-2 * math.log(alpha) + math.log(-2 * math.log(alpha) + 1)) / tuning
+    tr = n * rho2 + 1
+    half = math.sqrt(var * n) * math.sqrt(2 * tr * math.log(math.sqrt(tr) / alpha) / (n * n * rho2))
+    st2 = (est - null_value) ** 2 * n / var if var > 0 else math.inf
+    evalue = math.exp(min(rho2 * st2 / (2 * tr), 700.0)) / math.sqrt(tr)
+    p = min(1.0, 1 / evalue)
+    lo, hi = est - half, est + half
+    if alternative == "greater":
+        hi = math.inf
+        p = p if est > null_value else 1.0
+    elif alternative == "less":
+        lo = -math.inf
+        p = p if est < null_value else 1.0
+    z = (est - null_value) / math.sqrt(var) if var > 0 else math.nan
+    return Lift(float(est), math.sqrt(var), math.inf, float(z), p, lo, hi)
+
+
 # ---------------------------------------------------------------------------------------------- sample ratio
 def srm_chisq(counts: np.ndarray, weights: np.ndarray) -> tuple[float, float, float]:
     """Pearson chi-square of observed unit counts against a planned split: ``(statistic, df, p-value)``."""

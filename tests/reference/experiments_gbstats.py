@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from gbstats.frequentist.tests import FrequentistConfig, TwoSidedTTest
+from gbstats.frequentist.tests import FrequentistConfig, SequentialConfig, SequentialTwoSidedTTest, TwoSidedTTest
 from gbstats.models.statistics import (
     ProportionStatistic,
     RatioStatistic,
@@ -92,10 +92,13 @@ def cuped_pair(ya, xa, yb, xb, post):
     return a, b, theta
 
 
-def compare(a, b):
+def compare(a, b, tuning=None):
     out = {}
     for kind in ("absolute", "relative"):
-        test = TwoSidedTTest(a, b, FrequentistConfig(difference_type=kind, alpha=0.05))
+        if tuning is None:
+            test = TwoSidedTTest(a, b, FrequentistConfig(difference_type=kind, alpha=0.05))
+        else:
+            test = SequentialTwoSidedTTest(a, b, SequentialConfig(difference_type=kind, alpha=0.05, sequential_tuning_parameter=tuning))
         res = test.compute_result()
         out[kind] = {
             "estimate": res.expected,
@@ -131,6 +134,18 @@ def main():
                     **compare(ratio_stat(col(a, "clicks"), col(a, "sessions")), ratio_stat(col(b, "clicks"), col(b, "sessions"))),
                 }
             )
+            for tuning in (5000, 300):
+                seq = {**base, "what": "sequential_mean", "tuning": tuning}
+                cases.append({**seq, **compare(mean_stat(col(a, "revenue")), mean_stat(col(b, "revenue")), tuning)})
+                seq = {**base, "what": "sequential_ratio", "tuning": tuning}
+                cases.append(
+                    {
+                        **seq,
+                        **compare(
+                            ratio_stat(col(a, "clicks"), col(a, "sessions")), ratio_stat(col(b, "clicks"), col(b, "sessions")), tuning
+                        ),
+                    }
+                )
             sa, sb, theta = cuped_pair(col(a, "revenue"), col(a, "pre_revenue"), col(b, "revenue"), col(b, "pre_revenue"), mean_stat)
             cases.append({**base, "what": "cuped_mean", "theta": theta, **compare(sa, sb)})
             sa, sb, theta = cuped_pair(
