@@ -8,7 +8,8 @@ aggregates computed inside a database engine (:func:`sql_aggregates` writes the 
 """
 
 from ._analyze import analyze, srm_test
+from ._groupseq import group_sequential
 from ._metrics import ROLES, Metric, mean, proportion, ratio
 from ._summary import Summaries, sql_aggregates
 
-__all__ = ["ROLES", "Metric", "Summaries", "analyze", "mean", "proportion", "ratio", "sql_aggregates", "srm_test"]
+__all__ = ["ROLES", "Metric", "Summaries", "analyze", "group_sequential", "mean", "proportion", "ratio", "sql_aggregates", "srm_test"]

@@ -12,10 +12,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validation import check_alternative, check_choice, check_column, check_conf_level, check_probability, check_real, show
+from .._validation import check_alternative, check_choice, check_column, check_conf_level, check_int, check_probability, check_real, show
 from ..data import Dataset
 from ..exceptions import ArgumentError, ArgumentTypeError, AssumptionWarning, DataError
-from ..results import Diagnostic, EffectSize, Provenance, Result, ResultSet
+from ..results import Diagnostic, EffectSize, Provenance, Result, ResultSet, TableResult
 from . import _core
 from ._metrics import Metric, _names
 from ._metrics import mean as _mean_metric
@@ -213,6 +213,17 @@ def _summaries(
     return s, fp
 
 
+def _boundary_at(design: TableResult, look: Any) -> tuple[int, float, float]:
+    table = design.table
+    if not {"look", "critical_z", "nominal_pvalue"} <= set(table.columns):
+        raise ArgumentTypeError("`sequential` must be 'mixture' or a design from experiments.group_sequential(...)")
+    if look is None:
+        raise ArgumentError(f"`look` must say which of the design's {len(table)} looks this analysis is (look=1, 2, ...)")
+    k = check_int(look, "look", minimum=1, maximum=len(table))
+    row = table.iloc[k - 1]
+    return k, float(row["critical_z"]), float(row["nominal_pvalue"])
+
+
 # ---------------------------------------------------------------------------------------------- SRM
 def _srm_result(s: Summaries, levels: list[Any], weights: np.ndarray, threshold: float, unit_word: str) -> tuple[Result, Diagnostic]:
     counts = np.array([s.n[s.index(lv)] for lv in levels])
@@ -338,6 +349,7 @@ def _compare(
     srm: Diagnostic,
     sequential: str | None = None,
     tuning: float = 5000.0,
+    boundary: tuple[int, float, float] | None = None,
 ) -> Result:
     rows = (s.index(control), s.index(treatment))
     a, b, adj = _arms(s, m, rows, unit)
@@ -364,6 +376,11 @@ def _compare(
             lifts[sc] = _core.mixture_sequential(a, b, tuning=tuning, **kw)  # type: ignore[arg-type]
         else:
             lifts[sc] = _core.lift(a, b, **kw)  # type: ignore[arg-type]
+            if boundary is not None:  # repeated confidence interval at this look
+                r, c = lifts[sc], boundary[1]
+                lo = r.estimate - c * r.std_error if kw["alternative"] != "less" else -math.inf
+                hi = r.estimate + c * r.std_error if kw["alternative"] != "greater" else math.inf
+                lifts[sc] = _core.Lift(r.estimate, r.std_error, r.df, r.statistic, r.pvalue, lo, hi)
     if interval == "fieller":
         lo, hi, bounded = _core.fieller_relative(a, b, conf_level=conf_level, alternative=sided if scale == "relative" else alternative)
         r = lifts["relative"]
@@ -440,12 +457,34 @@ def _compare(
         "arms": arms,
         "lifts": lift_table,
     }
+    if boundary is not None:
+        k, c, p_k = boundary
+        z = lifts[scale].statistic
+        crossed = abs(z) >= c if sided == "two-sided" else (z >= c if sided == "greater" else z <= -c)
+        details["sequential"] = {
+            "method": "group-sequential",
+            "look": k,
+            "critical_z": c,
+            "nominal_threshold": p_k,
+            "crossed": bool(crossed),
+        }
+        diagnostics.append(
+            Diagnostic(
+                "group-sequential boundary",
+                "ok",
+                float(z),
+                f"look {k}: |statistic| {abs(z):.4g} {'>=' if crossed else '<'} critical value {c:.4g}; "
+                + ("the boundary is crossed, the test rejects at this look" if crossed else "not crossed; continue to the next look"),
+            )
+        )
     if sequential == "mixture":
         details["sequential"] = {"method": "mixture SPRT confidence sequence", "tuning": tuning, "look_n": int(a.n + b.n)}
     if adj is not None:
         details["theta"] = list(adj.theta)
         details["variance_reduction"] = adj.variance_reduction
     method = _describe(m, scale, interval, adj, unit)
+    if boundary is not None:
+        method += f"; group-sequential look {boundary[0]}, repeated confidence interval with critical value {boundary[1]:.4g}"
     if sequential == "mixture":
         method = method.replace("Welch t-test", "Always-valid test (mixture SPRT confidence sequence, tuning " + f"{tuning:g})", 1)
         method += f"; look at {int(a.n + b.n)} units"
@@ -488,8 +527,9 @@ def analyze(
     alternative: str = "two-sided",
     adjust: str = "holm",
     srm_threshold: float = 0.001,
-    sequential: str | None = None,
+    sequential: str | TableResult | None = None,
     sequential_tuning: float = 5000.0,
+    look: int | None = None,
 ) -> ResultSet:
     """Analyse an online controlled experiment: every metric in every treatment against the control.
 
@@ -534,8 +574,14 @@ def analyze(
         ``"mixture"`` replaces the fixed-sample t inference by always-valid inference (a normal-mixture SPRT
         confidence sequence and its p-value, as GrowthBook's sequential engine): the results may be looked at after
         every new unit without inflating the false-positive rate. Each result says so and records the look.
+        A design from :func:`group_sequential` instead makes this the analysis at planned look ``look``: each
+        interval is the repeated confidence interval ``estimate -/+ c_look * se`` and the result records whether the
+        statistic crossed the boundary ``c_look`` (the p-value shown is the nominal one; compare it with the
+        look's ``nominal_pvalue``).
     sequential_tuning : float
         Number of units around which the confidence sequence is tightest (default 5000, as GrowthBook).
+    look : int, optional
+        Which look of a group-sequential design this analysis is (1-based); required with such a design.
 
     Returns
     -------
@@ -582,8 +628,15 @@ def analyze(
     from ..stats._multiple import _method_name
 
     adjust_name = _method_name(adjust)
+    boundary: tuple[int, float, float] | None = None
+    if isinstance(sequential, TableResult):
+        boundary = _boundary_at(sequential, look)
+        sequential = "group"
+    elif look is not None:
+        raise ArgumentError("`look` goes with a group-sequential design: pass sequential=experiments.group_sequential(...)")
     if sequential is not None:
-        check_choice(sequential, "sequential", ("mixture",))
+        if sequential != "group":
+            check_choice(sequential, "sequential", ("mixture",))
         if interval == "fieller":
             raise ArgumentError("`relative_interval` 'fieller' is a fixed-sample interval; use 'delta' with `sequential`")
     tuning = check_real(sequential_tuning, "sequential_tuning")
@@ -641,6 +694,7 @@ def analyze(
                     srm=srm,
                     sequential=sequential,
                     tuning=tuning,
+                    boundary=boundary,
                 )
             )
     prov = Provenance.current(data_fingerprint=fp)

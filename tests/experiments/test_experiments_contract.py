@@ -48,7 +48,16 @@ CASES = {
 
 def test_every_public_analysis_is_covered():
     analyses = {n for n in ex.__all__ if callable(getattr(ex, n)) and n[0].islower()} - {"mean", "proportion", "ratio", "sql_aggregates"}
-    assert analyses == set(CASES)
+    assert analyses == set(CASES) | set(PLANNING)
+
+
+PLANNING = {"group_sequential": dict(looks=3)}
+
+
+@pytest.mark.parametrize("name", sorted(PLANNING))
+def test_planning_contract(name):
+    r = getattr(ex, name)(**PLANNING[name])
+    check_result(r)
 
 
 def _nested(func, frame, **kw):
