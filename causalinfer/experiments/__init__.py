@@ -10,6 +10,19 @@ aggregates computed inside a database engine (:func:`sql_aggregates` writes the 
 from ._analyze import analyze, srm_test
 from ._groupseq import group_sequential
 from ._metrics import ROLES, Metric, mean, proportion, ratio
+from ._planning import plan
 from ._summary import Summaries, sql_aggregates
 
-__all__ = ["ROLES", "Metric", "Summaries", "analyze", "group_sequential", "mean", "proportion", "ratio", "sql_aggregates", "srm_test"]
+__all__ = [
+    "ROLES",
+    "Metric",
+    "Summaries",
+    "analyze",
+    "group_sequential",
+    "mean",
+    "plan",
+    "proportion",
+    "ratio",
+    "sql_aggregates",
+    "srm_test",
+]

@@ -51,7 +51,7 @@ def test_every_public_analysis_is_covered():
     assert analyses == set(CASES) | set(PLANNING)
 
 
-PLANNING = {"group_sequential": dict(looks=3)}
+PLANNING = {"group_sequential": dict(looks=3), "plan": dict(baseline=0.2, kind="proportion", mde=0.05, daily_units=1000)}
 
 
 @pytest.mark.parametrize("name", sorted(PLANNING))
