@@ -197,8 +197,6 @@ def _summaries(
                 cov_cols.append(c)
     if unit is not None and cov_cols:
         raise ArgumentError("`covariates` with `unit` (rows finer than units) are not supported yet; aggregate to one row per unit first")
-    used = [variant, *value_cols, *cov_cols] + ([unit] if unit is not None else [])
-    fp = fp or _fingerprint(frame, used)
     if unit is not None:
         units = _unit_frame(frame, variant, unit, value_cols, [])
         variables = [*value_cols, _ROWS]
@@ -210,7 +208,7 @@ def _summaries(
         cols = list(m.columns) + list(m.covariates) + ([_ROWS] if unit is not None and m.kind != "ratio" else [])
         products.update((u, v) for u in cols for v in cols)
     s = Summaries.from_frame(units, variant=variant, variables=variables, products=sorted(products), levels=levels)
-    return s, fp
+    return s, fp or summary_fingerprint(s, unit)
 
 
 def _boundary_at(design: TableResult, look: Any) -> tuple[int, float, float]:
@@ -222,6 +220,19 @@ def _boundary_at(design: TableResult, look: Any) -> tuple[int, float, float]:
     k = check_int(look, "look", minimum=1, maximum=len(table))
     row = table.iloc[k - 1]
     return k, float(row["critical_z"]), float(row["nominal_pvalue"])
+
+
+def summary_fingerprint(s: Summaries, unit: str | None) -> str:
+    """SHA-256 of the sufficient statistics the analysis used (variants, variables, counts, sums, products).
+
+    Hashing the summaries instead of every row costs nothing at any scale and is what an engine-side analysis can
+    reproduce; it identifies the analysed data up to row order, which the analysis does not depend on.
+    """
+    h = hashlib.sha256(f"summaries;unit={unit}".encode())
+    h.update(repr([str(v) for v in s.variants]).encode() + repr(list(s.variables)).encode())
+    for arr in (s.n, s.sums + s.n[:, None] * s.shift, s.shift, s.products):
+        h.update(np.ascontiguousarray(arr).tobytes())
+    return h.hexdigest()
 
 
 # ---------------------------------------------------------------------------------------------- SRM
@@ -655,7 +666,7 @@ def analyze(
                     raise ArgumentError(
                         f"metric {m.name!r} needs variable {c!r}, which the summaries lack (variables: {list(s.variables)})"
                     )
-        fp = None
+        fp = summary_fingerprint(s, None)
     else:
         frame, fp = _frame_of(data)
         if not isinstance(variant, str):

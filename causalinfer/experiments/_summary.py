@@ -182,7 +182,8 @@ class Summaries:
             codes = remap[codes]
             labels = order
         k = len(labels)
-        values = []
+        p = len(names)
+        cols = []
         for v in names:
             s = frame[v]
             if not (pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype)):
@@ -191,19 +192,21 @@ class Summaries:
             bad = int(np.count_nonzero(~np.isfinite(arr)))
             if bad:
                 raise DataError(f"column {v!r} has {bad} missing or infinite value(s); drop or impute them before the analysis")
-            values.append(arr)
-        shift = np.array([float(np.mean(a)) if centre else 0.0 for a in values])
-        centred = [a - c for a, c in zip(values, shift, strict=True)]
+            cols.append(arr)
+        shift = np.array([float(a.mean()) for a in cols]) if centre and len(frame) else np.zeros(p)
+        X = np.column_stack(cols) if p else np.empty((len(frame), 0))  # row-major: each group's rows are contiguous copies
+        X -= shift
         n = np.bincount(codes, minlength=k).astype(float)
-        p = len(names)
         sums = np.zeros((k, p))
-        prods = np.full((k, p, p), np.nan)
-        for i, a in enumerate(centred):
-            sums[:, i] = np.bincount(codes, weights=a, minlength=k)
+        prods = np.zeros((k, p, p))
+        for g in range(k):
+            part = np.compress(codes == g, X, axis=0) if k > 1 else X
+            sums[g] = part.sum(axis=0)
+            prods[g] = part.T @ part  # every cross-product of the group in one BLAS call
+        wanted = np.zeros((p, p), bool)
         for i, j in _pairs(names, products):
-            col = np.bincount(codes, weights=centred[i] * centred[j], minlength=k)
-            prods[:, i, j] = col
-            prods[:, j, i] = col
+            wanted[i, j] = wanted[j, i] = True
+        prods[:, ~wanted] = np.nan  # keep exactly the requested moments, as an engine query would
         return cls(tuple(labels), tuple(names), n, sums, prods, shift)
 
     @classmethod
