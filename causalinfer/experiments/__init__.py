@@ -9,7 +9,7 @@ aggregates computed inside a database engine (:func:`sql_aggregates` writes the 
 
 from ._analyze import analyze, srm_test
 from ._groupseq import group_sequential
-from ._metrics import ROLES, Metric, mean, proportion, ratio
+from ._metrics import ROLES, Metric, mean, proportion, quantile, ratio
 from ._planning import plan
 from ._summary import Summaries, sql_aggregates
 
@@ -22,6 +22,7 @@ __all__ = [
     "mean",
     "plan",
     "proportion",
+    "quantile",
     "ratio",
     "sql_aggregates",
     "srm_test",

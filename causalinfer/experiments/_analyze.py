@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 import warnings
@@ -112,12 +113,12 @@ def _metric_list(metrics: Any, covariates: Any) -> list[Metric]:
             m = _mean_metric(m)
         if not isinstance(m, Metric):
             raise ArgumentTypeError(
-                f"`metrics` items must be column names or Metric objects (experiments.mean/proportion/ratio); got {show(m)}"
+                f"`metrics` items must be column names or Metric objects (experiments.mean/proportion/ratio/quantile); got {show(m)}"
             )
-        if covariates is not None and not m.covariates and m.kind != "ratio":
+        if covariates is not None and not m.covariates and m.kind in ("mean", "proportion"):
             extra = covariates.get(m.name) if isinstance(covariates, Mapping) else covariates
             if extra is not None:
-                m = Metric(m.name, m.kind, m.columns, _names(extra, "covariates"), m.role, m.margin, m.higher_is_better)
+                m = dataclasses.replace(m, covariates=_names(extra, "covariates"))
         out.append(m)
     names = [m.name for m in out]
     dupes = sorted({n for n in names if names.count(n) > 1})
@@ -189,6 +190,12 @@ def _summaries(
     for m in metric_list:
         for i, c in enumerate(m.columns):
             _check_numeric(frame, c, "metrics" if m.kind != "ratio" else ("numerator", "denominator")[i])
+            if m.kind == "quantile":
+                if unit is not None:
+                    raise ArgumentError(
+                        f"quantile metric {m.name!r} with `unit` (rows finer than units) is not supported; drop `unit` or the metric"
+                    )
+                continue
             if c not in value_cols:
                 value_cols.append(c)
         for c in m.covariates:
@@ -205,6 +212,8 @@ def _summaries(
         variables = [*value_cols, *[c for c in cov_cols if c not in value_cols]]
     products: set[tuple[str, str]] = set()
     for m in metric_list:
+        if m.kind == "quantile":
+            continue
         cols = list(m.columns) + list(m.covariates) + ([_ROWS] if unit is not None and m.kind != "ratio" else [])
         products.update((u, v) for u in cols for v in cols)
     s = Summaries.from_frame(units, variant=variant, variables=variables, products=sorted(products), levels=levels)
@@ -220,6 +229,18 @@ def _boundary_at(design: TableResult, look: Any) -> tuple[int, float, float]:
     k = check_int(look, "look", minimum=1, maximum=len(table))
     row = table.iloc[k - 1]
     return k, float(row["critical_z"]), float(row["nominal_pvalue"])
+
+
+def _quantile_arms(frame: pd.DataFrame, variant: str, levels: list[Any], metric_list: list[Metric]) -> dict[tuple[str, Any], _core.Arm]:
+    out: dict[tuple[str, Any], _core.Arm] = {}
+    labels = frame[variant].to_numpy()
+    for m in metric_list:
+        if m.kind != "quantile":
+            continue
+        values = frame[m.columns[0]].to_numpy(dtype=float)
+        for lv in levels:
+            out[(m.name, lv)] = _core.quantile_arm(values[labels == lv], float(m.level or 0.5))
+    return out
 
 
 def summary_fingerprint(s: Summaries, unit: str | None) -> str:
@@ -319,6 +340,8 @@ def srm_test(
 
 # ---------------------------------------------------------------------------------------------- one comparison
 def _arms(s: Summaries, m: Metric, rows: tuple[int, int], unit: str | None) -> tuple[_core.Arm, _core.Arm, _core.Adjustment | None]:
+    if m.kind == "quantile":
+        raise ArgumentError(f"quantile metric {m.name!r} needs the rows of the data, not only per-variant summaries")
     if m.kind == "ratio":
         num, den = m.columns
         return _core.ratio_arm(s, rows[0], num, den), _core.ratio_arm(s, rows[1], num, den), None
@@ -332,10 +355,12 @@ def _arms(s: Summaries, m: Metric, rows: tuple[int, int], unit: str | None) -> t
 
 
 def _describe(m: Metric, scale: str, interval: str, adj: _core.Adjustment | None, unit: str | None) -> str:
-    what = {"mean": "mean", "proportion": "proportion", "ratio": "ratio"}[m.kind]
+    what = f"{m.level:g} quantile" if m.kind == "quantile" else m.kind
     parts = [f"Welch t-test of the {scale} lift in the {what}"]
     if scale == "relative":
         parts.append("Fieller interval" if interval == "fieller" else "delta method")
+    if m.kind == "quantile":
+        parts.append("standard error from the order-statistic band")
     if m.kind == "ratio" or unit is not None:
         parts.append(f"delta-method variance per {'unit ' + repr(unit) if unit else 'randomised unit'}")
     if adj is not None:
@@ -361,9 +386,13 @@ def _compare(
     sequential: str | None = None,
     tuning: float = 5000.0,
     boundary: tuple[int, float, float] | None = None,
+    quantile_arms: dict[tuple[str, Any], _core.Arm] | None = None,
 ) -> Result:
     rows = (s.index(control), s.index(treatment))
-    a, b, adj = _arms(s, m, rows, unit)
+    if m.kind == "quantile" and quantile_arms is not None:
+        a, b, adj = quantile_arms[(m.name, control)], quantile_arms[(m.name, treatment)], None
+    else:
+        a, b, adj = _arms(s, m, rows, unit)
     diagnostics = [srm]
     if a.unadjusted_mean == 0 or not math.isfinite(a.unadjusted_mean):
         raise DataError(
@@ -667,12 +696,14 @@ def analyze(
                         f"metric {m.name!r} needs variable {c!r}, which the summaries lack (variables: {list(s.variables)})"
                     )
         fp = summary_fingerprint(s, None)
+        qarms = None
     else:
         frame, fp = _frame_of(data)
         if not isinstance(variant, str):
             raise ArgumentTypeError(f"`variant` must be a column name (a string); got {show(variant)}")
         levels = _levels(_found_levels(frame, variant), variant, control, variants)
         s, fp = _summaries(frame, variant, levels, metric_list, unit, fp)
+        qarms = _quantile_arms(frame, variant, levels, metric_list)
     for m in metric_list:
         if m.kind == "ratio":
             den = m.columns[1]
@@ -706,6 +737,7 @@ def analyze(
                     sequential=sequential,
                     tuning=tuning,
                     boundary=boundary,
+                    quantile_arms=qarms,
                 )
             )
     prov = Provenance.current(data_fingerprint=fp)

@@ -66,6 +66,23 @@ def ratio_arm(s: Summaries, row: int, num: str, den: str) -> Arm:
     return Arm(n, ratio, float(var), ratio)
 
 
+def quantile_arm(values: np.ndarray, level: float) -> Arm:
+    """The ``level`` quantile of one arm's values, with a per-unit variance from the order-statistic band.
+
+    The sample quantiles (linear interpolation, numpy's default) at ``level -/+ z sqrt(level (1 - level) / n)`` with
+    ``z = 1.96`` bracket the quantile with about 95% confidence, so ``se = (upper - lower) / (2 z)``; the per-unit
+    variance is ``(n - 1) se^2``, GrowthBook's definition, so that ``var / n`` is the variance of the estimate.
+    """
+    from scipy import special
+
+    n = values.size
+    z = float(-special.ndtri(0.025))
+    half = z * math.sqrt(level * (1 - level) / n)
+    q, lower, upper = np.quantile(values, [level, max(0.0, level - half), min(1.0, level + half)])
+    se = (upper - lower) / (2 * z)
+    return Arm(float(n), float(q), float((n - 1) * se**2), float(q))
+
+
 def adjusted_arms(
     s: Summaries, rows: tuple[int, int], y: str, covariates: tuple[str, ...], *, proportion: bool = False
 ) -> tuple[Arm, Arm, Adjustment]:

@@ -9,11 +9,11 @@ from typing import Any
 from .._validation import check_choice, check_real, show
 from ..exceptions import ArgumentError, ArgumentTypeError
 
-__all__ = ["ROLES", "Metric", "mean", "proportion", "ratio"]
+__all__ = ["ROLES", "Metric", "mean", "proportion", "quantile", "ratio"]
 
 #: Roles a metric can play: decision metrics, supporting metrics, and guardrails tested for non-inferiority.
 ROLES: tuple[str, ...] = ("primary", "secondary", "guardrail")
-KINDS: tuple[str, ...] = ("mean", "proportion", "ratio")
+KINDS: tuple[str, ...] = ("mean", "proportion", "ratio", "quantile")
 
 
 def _names(value: Any, arg: str) -> tuple[str, ...]:
@@ -37,7 +37,7 @@ class Metric:
     ----------
     name : str
         Label in results (defaults to the column, or ``"numerator/denominator"``).
-    kind : {"mean", "proportion", "ratio"}
+    kind : {"mean", "proportion", "ratio", "quantile"}
     columns : tuple of str
         ``(column,)`` for a mean or proportion, ``(numerator, denominator)`` for a ratio.
     covariates : tuple of str
@@ -48,6 +48,8 @@ class Metric:
         ``lift="relative"`` tolerates a 2% deterioration).
     higher_is_better : bool
         Direction in which the guardrail must not deteriorate.
+    level : float or None
+        Quantile level of a quantile metric (0.5 for the median).
     """
 
     name: str
@@ -57,6 +59,7 @@ class Metric:
     role: str = "primary"
     margin: float | None = None
     higher_is_better: bool = True
+    level: float | None = None
 
     def __post_init__(self) -> None:
         check_choice(self.kind, "kind", KINDS)
@@ -76,8 +79,13 @@ class Metric:
             object.__setattr__(self, "margin", m)
         if not isinstance(self.higher_is_better, bool):
             raise ArgumentTypeError(f"`higher_is_better` must be True or False; got {show(self.higher_is_better)}")
-        if self.kind == "ratio" and self.covariates:
-            raise ArgumentError(f"covariate adjustment of the ratio metric {self.name!r} is not supported; drop `covariates` for it")
+        if self.kind in ("ratio", "quantile") and self.covariates:
+            raise ArgumentError(f"covariate adjustment of the {self.kind} metric {self.name!r} is not supported; drop `covariates` for it")
+        if self.kind == "quantile":
+            q = check_real(self.level, "q")
+            if not 0 < q < 1:
+                raise ArgumentError(f"`q` (quantile level) must be strictly between 0 and 1; got {show(self.level)}")
+            object.__setattr__(self, "level", q)
 
 
 def _make(kind: str, columns: tuple[str, ...], name: Any, covariates: Any, role: str, margin: Any, higher_is_better: bool) -> Metric:
@@ -129,3 +137,22 @@ def ratio(
     """``sum(numerator) / sum(denominator)`` over randomised units (clicks per session), by the delta method."""
     cols = (_column(numerator, "numerator"), _column(denominator, "denominator"))
     return _make("ratio", cols, name, None, role, margin, higher_is_better)
+
+
+def quantile(
+    column: str,
+    q: float = 0.5,
+    *,
+    name: str | None = None,
+    role: str = "primary",
+    margin: float | None = None,
+    higher_is_better: bool = True,
+) -> Metric:
+    """The ``q`` quantile of ``column`` over units (median, p90 latency); needs the rows, not only summaries.
+
+    Each arm's standard error comes from the distribution-free order-statistic band: the sample quantiles at
+    levels ``q -/+ 1.96 sqrt(q (1 - q) / n)`` are about 2 x 1.96 standard errors apart (as GrowthBook's quantile
+    metrics); the lifts then follow as for means.
+    """
+    label = name if name is not None else f"{_column(column, 'column')} p{100 * float(q):g}"
+    return Metric(label, "quantile", (_column(column, "column"),), (), role, margin, higher_is_better, q)

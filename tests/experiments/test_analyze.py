@@ -235,3 +235,21 @@ def test_bad_metric_specs():
         ex.mean("y", role="guardrail", margin=-0.1)
     with pytest.raises(ci.ArgumentTypeError, match="`metrics` must be a non-empty list"):
         ex.analyze(pd.DataFrame({"variant": ["a", "b"]}), control="a", metrics=[])
+
+
+def test_quantile_metrics():
+    f = _experiment()
+    res = _quiet(data=f, control="control", metrics=[ex.quantile("revenue", 0.9)])
+    r = res["revenue p90: b"]
+    q0 = np.quantile(f.revenue[f.variant == "control"], 0.9)
+    q1 = np.quantile(f.revenue[f.variant == "b"], 0.9)
+    assert r.estimate == pytest.approx(q1 / q0 - 1, rel=1e-12)
+    assert "0.9 quantile" in r.method
+    with pytest.raises(ci.ArgumentError, match="needs the rows of the data"):
+        ex.analyze(
+            ex.Summaries.from_frame(f, variant="variant", variables=["revenue"]), control="control", metrics=[ex.quantile("revenue")]
+        )
+    with pytest.raises(ci.ArgumentError, match=r"`q` .* must be strictly between 0 and 1"):
+        ex.quantile("revenue", 1.0)
+    with pytest.raises(ci.ArgumentError, match="with `unit`"):
+        ex.analyze(f.assign(u=np.arange(len(f))), control="control", metrics=[ex.quantile("revenue")], unit="u")

@@ -100,3 +100,20 @@ def test_cuped_coverage(proportion):
     truth_rel = truth_abs / 0.3 if proportion else 0.05  # E[y | control] = 0.3 (tanh is odd) or 10
     cov = _run(make, arms, truth_abs, truth_rel, seed=14)
     assert np.all((cov[:2] >= LOW) & (cov[:2] <= HIGH)), cov
+
+
+@pytest.mark.parametrize("level", [0.5, 0.9])
+def test_quantile_coverage(level):
+    from scipy import stats
+
+    true0 = float(stats.lognorm.ppf(level, s=0.8, scale=np.exp(2.0)))
+    true1 = float(stats.lognorm.ppf(level, s=0.8, scale=np.exp(2.1)))
+    rng = np.random.default_rng(15)
+    hits = np.zeros(2)
+    for _ in range(REPS):
+        a = core.quantile_arm(rng.lognormal(2.0, 0.8, 300), level)
+        b = core.quantile_arm(rng.lognormal(2.1, 0.8, 300), level)
+        hits[0] += _cover(core.lift(a, b, relative=False, conf_level=0.95, alternative="two-sided"), true1 - true0)
+        hits[1] += _cover(core.lift(a, b, relative=True, conf_level=0.95, alternative="two-sided"), true1 / true0 - 1)
+    cov = hits / REPS
+    assert np.all((cov >= LOW) & (cov <= HIGH)), cov

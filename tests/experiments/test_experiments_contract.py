@@ -39,6 +39,7 @@ METRICS = [
     ex.ratio("clicks", "sessions", role="secondary"),
     ex.mean("revenue", name="revenue_cuped", covariates="pre"),
     ex.mean("pre", role="guardrail", margin=0.1),
+    ex.quantile("revenue", 0.9, role="secondary"),
 ]
 CASES = {
     "analyze": dict(control="control", metrics=METRICS),
@@ -47,7 +48,13 @@ CASES = {
 
 
 def test_every_public_analysis_is_covered():
-    analyses = {n for n in ex.__all__ if callable(getattr(ex, n)) and n[0].islower()} - {"mean", "proportion", "ratio", "sql_aggregates"}
+    analyses = {n for n in ex.__all__ if callable(getattr(ex, n)) and n[0].islower()} - {
+        "mean",
+        "proportion",
+        "quantile",
+        "ratio",
+        "sql_aggregates",
+    }
     assert analyses == set(CASES) | set(PLANNING)
 
 

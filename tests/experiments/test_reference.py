@@ -26,6 +26,8 @@ METRICS = {
     "ratio": ex.ratio("clicks", "sessions", name="ratio"),
     "cuped_mean": ex.mean("revenue", name="cuped_mean", covariates="pre_revenue"),
     "cuped_proportion": ex.proportion("converted", name="cuped_proportion", covariates="pre_converted"),
+    "quantile_50": ex.quantile("revenue", 0.5, name="quantile_50"),
+    "quantile_90": ex.quantile("revenue", 0.9, name="quantile_90"),
 }
 
 

@@ -1,8 +1,9 @@
 """Reference values for causalinfer.experiments from GrowthBook's stats engine (gbstats, frequentist).
 
 Writes experiments_gbstats_data.csv (seeded experiments, one row per user) and experiments_gbstats.json (lifts of
-means, proportions, ratio metrics and CUPED-adjusted means, and the SRM p-value). The per-variant sums that
-gbstats needs are computed here with math.fsum over the CSV values as read back, independently of causalinfer.
+means, proportions, ratio metrics, quantiles and CUPED-adjusted means, always-valid sequential results, and the SRM
+p-value). The per-variant sums that gbstats needs are computed here with math.fsum over the CSV values as read back,
+independently of causalinfer; the quantile bands with numpy's default (linear) sample quantile.
 
 Run in an environment with gbstats and pandas installed:  python experiments_gbstats.py
 """
@@ -17,6 +18,7 @@ import pandas as pd
 from gbstats.frequentist.tests import FrequentistConfig, SequentialConfig, SequentialTwoSidedTTest, TwoSidedTTest
 from gbstats.models.statistics import (
     ProportionStatistic,
+    QuantileStatistic,
     RatioStatistic,
     RegressionAdjustedStatistic,
     SampleMeanStatistic,
@@ -67,6 +69,16 @@ def mean_stat(x):
 
 def prop_stat(x):
     return ProportionStatistic(n=len(x), sum=fsum(x))
+
+
+def quantile_stat(x, nu):
+    """gbstats' quantile statistic from the sample quantiles at nu and at nu -/+ 1.96 sqrt(nu (1 - nu) / n)."""
+    from scipy.stats import norm
+
+    n = len(x)
+    half = norm.ppf(0.975) * math.sqrt(nu * (1 - nu) / n)
+    q, lo, hi = np.quantile(np.asarray(x, dtype=float), [nu, max(0.0, nu - half), min(1.0, nu + half)])
+    return QuantileStatistic(n=n, n_star=n, nu=nu, quantile_hat=float(q), quantile_lower=float(lo), quantile_upper=float(hi))
 
 
 def ratio_stat(m, d):
@@ -134,6 +146,10 @@ def main():
                     **compare(ratio_stat(col(a, "clicks"), col(a, "sessions")), ratio_stat(col(b, "clicks"), col(b, "sessions"))),
                 }
             )
+            for nu in (0.5, 0.9):
+                cases.append(
+                    {**base, "what": f"quantile_{int(100 * nu)}", **compare(quantile_stat(col(a, "revenue"), nu), quantile_stat(col(b, "revenue"), nu))}
+                )
             for tuning in (5000, 300):
                 seq = {**base, "what": "sequential_mean", "tuning": tuning}
                 cases.append({**seq, **compare(mean_stat(col(a, "revenue")), mean_stat(col(b, "revenue")), tuning)})
