@@ -190,6 +190,14 @@ def _summaries(
     for m in metric_list:
         for i, c in enumerate(m.columns):
             _check_numeric(frame, c, "metrics" if m.kind != "ratio" else ("numerator", "denominator")[i])
+            if m.kind == "proportion":
+                vals = frame[c].to_numpy(dtype=float)
+                off = int(np.count_nonzero((vals != 0) & (vals != 1)))
+                if off:
+                    raise DataError(
+                        f"proportion metric {m.name!r}: column {c!r} has {off} value(s) other than 0 and 1; "
+                        "use experiments.mean for a non-binary metric"
+                    )
             if m.kind == "quantile":
                 if unit is not None:
                     raise ArgumentError(
@@ -401,6 +409,16 @@ def _compare(
         )
     if a.n < 2 or b.n < 2:
         raise DataError(f"metric {m.name!r}: each variant needs at least 2 units; got {int(a.n)} and {int(b.n)}")
+    if a.var <= 0 and b.var <= 0:
+        diagnostics.append(
+            Diagnostic(
+                "zero variance",
+                "fail",
+                0.0,
+                f"metric {m.name!r} does not vary within either arm, so its standard error is 0 and no test is possible "
+                "(R's t.test refuses such data); check that the metric is recorded",
+            )
+        )
     # the scale tested for this metric, and its null and direction
     sided, null = alternative, 0.0
     if m.role == "guardrail":

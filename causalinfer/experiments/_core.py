@@ -164,7 +164,7 @@ def lift(a: Arm, b: Arm, *, relative: bool, conf_level: float, alternative: str,
         else:
             p = t_sf(-t, df) if not math.isnan(t) else math.nan
             lo, hi = -math.inf, est + q * se
-    return Lift(float(est), se, df, float(t), min(1.0, p), float(lo), float(hi))
+    return Lift(float(est), se, df, float(t), p if math.isnan(p) else min(1.0, p), float(lo), float(hi))
 
 
 def fieller_relative(a: Arm, b: Arm, *, conf_level: float, alternative: str) -> tuple[float, float, bool]:
@@ -218,7 +218,7 @@ def mixture_sequential(
     half = math.sqrt(var * n) * math.sqrt(2 * tr * math.log(math.sqrt(tr) / alpha) / (n * n * rho2))
     st2 = (est - null_value) ** 2 * n / var if var > 0 else math.inf
     evalue = math.exp(min(rho2 * st2 / (2 * tr), 700.0)) / math.sqrt(tr)
-    p = min(1.0, 1 / evalue)
+    p = min(1.0, 1 / evalue) if var > 0 else math.nan
     lo, hi = est - half, est + half
     if alternative == "greater":
         hi = math.inf

@@ -253,3 +253,16 @@ def test_quantile_metrics():
         ex.quantile("revenue", 1.0)
     with pytest.raises(ci.ArgumentError, match="with `unit`"):
         ex.analyze(f.assign(u=np.arange(len(f))), control="control", metrics=[ex.quantile("revenue")], unit="u")
+
+
+def test_constant_metric_has_no_test_and_says_why():
+    f = pd.DataFrame({"variant": ["control"] * 5 + ["b"] * 5, "y": [1.0] * 10})
+    for sequential in (None, "mixture"):
+        r = ex.analyze(f, control="control", metrics=["y"], sequential=sequential)["y: b"]
+        assert np.isnan(r.pvalue) and r.diagnostic("zero variance").status == "fail"
+
+
+def test_proportion_needs_zero_one_values():
+    f = _experiment()
+    with pytest.raises(ci.DataError, match="other than 0 and 1"):
+        ex.analyze(f, control="control", metrics=[ex.proportion("clicks")])
