@@ -183,25 +183,27 @@ class Summaries:
             labels = order
         k = len(labels)
         p = len(names)
-        cols = []
-        for v in names:
+        X = np.empty((len(frame), p))  # row-major, so that each group's rows copy out contiguously
+        for i, v in enumerate(names):
             s = frame[v]
             if not (pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype)):
                 raise DataError(f"column {v!r} must be numeric; it has dtype {s.dtype}")
-            arr = s.to_numpy(dtype=float, na_value=np.nan)
-            bad = int(np.count_nonzero(~np.isfinite(arr)))
-            if bad:
-                raise DataError(f"column {v!r} has {bad} missing or infinite value(s); drop or impute them before the analysis")
-            cols.append(arr)
-        shift = np.array([float(a.mean()) for a in cols]) if centre and len(frame) else np.zeros(p)
-        X = np.column_stack(cols) if p else np.empty((len(frame), 0))  # row-major: each group's rows are contiguous copies
+            X[:, i] = s.to_numpy(dtype=float, na_value=np.nan) if s.hasnans or not isinstance(s.dtype, np.dtype) else s.to_numpy()
+        ones = np.ones(len(frame))
+        total = ones @ X  # column sums by BLAS: far quicker than a reduction along the rows of a row-major array
+        if p and not np.isfinite(total).all():  # cheap test first; count only when something is wrong
+            for i, v in enumerate(names):
+                bad = int(np.count_nonzero(~np.isfinite(X[:, i])))
+                if bad:
+                    raise DataError(f"column {v!r} has {bad} missing or infinite value(s); drop or impute them before the analysis")
+        shift = total / len(frame) if centre and len(frame) else np.zeros(p)
         X -= shift
         n = np.bincount(codes, minlength=k).astype(float)
         sums = np.zeros((k, p))
         prods = np.zeros((k, p, p))
         for g in range(k):
             part = np.compress(codes == g, X, axis=0) if k > 1 else X
-            sums[g] = part.sum(axis=0)
+            sums[g] = ones[: len(part)] @ part
             prods[g] = part.T @ part  # every cross-product of the group in one BLAS call
         wanted = np.zeros((p, p), bool)
         for i, j in _pairs(names, products):
