@@ -7,10 +7,11 @@ multiplicity adjustment and non-inferiority tests for guardrails. Every estimato
 aggregates computed inside a database engine (:func:`sql_aggregates` writes the query's aggregate list).
 """
 
-from ._analyze import analyze, srm_test
+from ._analyze import analyze
 from ._groupseq import group_sequential
 from ._metrics import ROLES, Metric, mean, proportion, quantile, ratio
 from ._planning import plan
+from ._srm import srm_test
 from ._summary import Summaries, sql_aggregates
 
 __all__ = [

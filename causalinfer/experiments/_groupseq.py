@@ -54,7 +54,7 @@ def _advance(grid: np.ndarray | None, mass: np.ndarray | None, c: float, tk: flo
     return new, dens * _simpson_weights(_GRID, 2 * b / (_GRID - 1))
 
 
-def crossing_probabilities(crit: Sequence[float], t: Sequence[float]) -> np.ndarray:
+def crossing_probabilities(crit: Sequence[float] | np.ndarray, t: Sequence[float] | np.ndarray) -> np.ndarray:
     """Probability under the null of first crossing ``|Z_k| >= crit_k`` at each look (information fractions ``t``)."""
     crit = np.asarray(crit, dtype=float)
     t = np.asarray(t, dtype=float)

@@ -117,7 +117,7 @@ class Summaries:
     n: np.ndarray
     sums: np.ndarray
     products: np.ndarray
-    shift: np.ndarray = field(default=None)  # type: ignore[assignment]
+    shift: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def __post_init__(self) -> None:
         variants = tuple(self.variants)
@@ -128,7 +128,7 @@ class Summaries:
         n = np.asarray(self.n, dtype=float).reshape(-1)
         sums = np.asarray(self.sums, dtype=float).reshape(k, p) if p else np.zeros((k, 0))
         products = np.asarray(self.products, dtype=float).reshape(k, p, p) if p else np.zeros((k, 0, 0))
-        shift = np.zeros(p) if self.shift is None else np.asarray(self.shift, dtype=float).reshape(p)
+        shift = np.zeros(p) if self.shift is None or np.size(self.shift) == 0 else np.asarray(self.shift, dtype=float).reshape(p)
         if n.shape != (k,):
             raise ArgumentError(f"`n` must have one count per variant ({k}); got shape {n.shape}")
         if np.any(n < 0) or not np.all(np.isfinite(n)):
@@ -143,7 +143,8 @@ class Summaries:
         object.__setattr__(self, "sums", sums)
         object.__setattr__(self, "products", products)
         object.__setattr__(self, "shift", shift)
-        for arr in (n, sums, products, shift):
+        arrays: tuple[np.ndarray, ...] = (n, sums, products, shift)
+        for arr in arrays:
             arr.setflags(write=False)
 
     # ------------------------------------------------------------------ construction
