@@ -232,7 +232,7 @@ def analyze(
     title = f"Experiment: {len(levels) - 1} treatment(s) vs control {control!r}, {len(metric_list)} metric(s)"
     if srm.status == "fail":
         title = "SAMPLE RATIO MISMATCH - " + title
-        warnings.warn(srm.message, AssumptionWarning, stacklevel=2)
+        warnings.warn(f"sample ratio mismatch: {srm.message}", AssumptionWarning, stacklevel=2)
     return ResultSet(
         results,
         labels=[r.label or r.method for r in results],

@@ -172,7 +172,7 @@ def _compare(
         for sc, v in lifts.items()
     )
     what = "difference" if scale == "absolute" else "relative difference (treatment / control - 1)"
-    estimand = f"{what} in {m.kind} of {m.name}: {treatment} vs {control}"
+    estimand = f"{what} in the {m.kind} of {m.name}, {treatment} vs {control}"
     if m.role == "guardrail":
         estimand += f"; non-inferiority of the {m.role} with margin {m.margin:g} ({'higher' if m.higher_is_better else 'lower'} is better)"
     details: dict[str, Any] = {

@@ -27,7 +27,7 @@ def _srm_result(s: Summaries, levels: list[Any], weights: np.ndarray, threshold:
     planned = ", ".join(f"{lv}: {sh:.4g}" for lv, sh in zip(levels, share, strict=True))
     if failed:
         message = (
-            f"sample ratio mismatch: the {unit_word} counts {show([int(c) for c in counts])} are unlikely under the planned split "
+            f"the {unit_word} counts {show([int(c) for c in counts])} are unlikely under the planned split "
             f"({planned}); p = {p:.3g} < {threshold:g}. Assignment or logging is broken, so every comparison may be biased; "
             "find the cause before reading the lifts (pass allocation= if the planned split was not equal)"
         )
@@ -95,6 +95,6 @@ def srm_test(
     s = Summaries.from_frame(units, variant=variant, variables=[], levels=levels)
     result, diag = _srm_result(s, levels, weights, threshold, "unit" if unit else "row")
     if diag.status == "fail":
-        warnings.warn(diag.message, AssumptionWarning, stacklevel=2)
+        warnings.warn(f"sample ratio mismatch: {diag.message}", AssumptionWarning, stacklevel=2)
     prov = Provenance.current(data_fingerprint=fp or _fingerprint(frame, [variant] + ([unit] if unit else [])))
     return result.replace(provenance=prov)
