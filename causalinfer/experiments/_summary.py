@@ -59,7 +59,9 @@ def _pairs(variables: Sequence[str], products: Iterable[tuple[str, str]] | None)
     return sorted(out)
 
 
-def sql_aggregates(variables: Sequence[str], products: Iterable[tuple[str, str]] | None = None) -> dict[str, str]:
+def sql_aggregates(
+    variables: Sequence[str], products: Iterable[tuple[str, str]] | None = None, *, shift: Mapping[str, float] | None = None
+) -> dict[str, str]:
     """The aggregate expressions of one ``GROUP BY variant`` query that computes a :class:`Summaries` table.
 
     Parameters
@@ -68,6 +70,10 @@ def sql_aggregates(variables: Sequence[str], products: Iterable[tuple[str, str]]
         Unit-level columns (metric values, numerators, denominators, covariates).
     products : iterable of (str, str), optional
         Cross-products needed besides the squares; all pairs when omitted.
+    shift : mapping, optional
+        Constant to subtract from a variable before summing (a rough mean, e.g. from a pilot query); it keeps the
+        variances accurate when a metric's mean is large compared with its spread. Pass the same mapping to
+        :meth:`Summaries.from_table`.
 
     Returns
     -------
@@ -76,11 +82,24 @@ def sql_aggregates(variables: Sequence[str], products: Iterable[tuple[str, str]]
         ``{"n": "COUNT(*)", "sum(y)": 'SUM("y")', "sum(y*x)": 'SUM("y" * "x")'}``.
     """
     names = [_check_name(v, "variables") for v in variables]
+    shift = dict(shift or {})
+    unknown = [v for v in shift if v not in names]
+    if unknown:
+        raise ArgumentError(f"`shift` names {unknown}, which are not among `variables` {names}")
+
+    def term(v: str) -> str:
+        if v not in shift:
+            return f'"{v}"'
+        c = float(shift[v])
+        if not np.isfinite(c):
+            raise ArgumentError(f"`shift` for {v!r} must be a finite number; got {show(shift[v])}")
+        return f'("{v}" - {c!r})'
+
     out = {"n": "COUNT(*)"}
     for v in names:
-        out[f"sum({v})"] = f'SUM("{v}")'
+        out[f"sum({v})"] = f"SUM({term(v)})"
     for i, j in _pairs(names, products):
-        out[f"sum({names[i]}*{names[j]})"] = f'SUM("{names[i]}" * "{names[j]}")'
+        out[f"sum({names[i]}*{names[j]})"] = f"SUM({term(names[i])} * {term(names[j])})"
     return out
 
 

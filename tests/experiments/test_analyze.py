@@ -266,3 +266,27 @@ def test_proportion_needs_zero_one_values():
     f = _experiment()
     with pytest.raises(ci.DataError, match="other than 0 and 1"):
         ex.analyze(f, control="control", metrics=[ex.proportion("clicks")])
+
+
+def test_summaries_aggregated_by_sqlite_give_the_frame_numbers():
+    """The engine path in miniature: one GROUP BY in SQLite, the same analysis to 1e-9."""
+    import sqlite3
+
+    f = _experiment()
+    variables = ["revenue", "pre", "clicks", "sessions"]
+    shift = {"revenue": 30.0, "pre": 20.0}
+    agg = ex.sql_aggregates(variables, shift=shift)
+    con = sqlite3.connect(":memory:")
+    try:
+        f.to_sql("units", con, index=False)
+        select = ", ".join(f'{expr} AS "{alias}"' for alias, expr in agg.items())
+        table = pd.read_sql(f"SELECT variant, {select} FROM units GROUP BY variant", con)
+    finally:
+        con.close()
+    metrics = ["revenue", ex.ratio("clicks", "sessions"), ex.mean("revenue", name="cuped", covariates="pre")]
+    direct = _quiet(data=f, control="control", metrics=metrics)
+    engine = _quiet(data=ex.Summaries.from_table(table, shift=shift), control="control", metrics=metrics)
+    for a, b in zip(direct, engine, strict=True):
+        for key in ("estimate", "std_error", "ci_low", "ci_high", "pvalue", "statistic"):
+            va, vb = getattr(a, key), getattr(b, key)
+            assert (va is None and vb is None) or va == pytest.approx(vb, rel=1e-9), (a.label, key)

@@ -119,3 +119,23 @@ def test_bad_inputs():
         Summaries.from_table({"variant": ["a"], "n": [3], "mean(y)": [1.0]})
     with pytest.raises(ci.DataError, match=r"needs the column 'sum\(x\)'"):
         Summaries.from_table({"variant": ["a"], "n": [3], "sum(y)": [1.0], "sum(y*x)": [1.0]})
+
+
+def test_shifted_sql_aggregates_keep_large_means_accurate():
+    import sqlite3
+
+    f = _frame()
+    agg = sql_aggregates(["y"], shift={"y": 1e6})
+    assert agg["sum(y*y)"] == 'SUM(("y" - 1000000.0) * ("y" - 1000000.0))'
+    con = sqlite3.connect(":memory:")
+    try:
+        f.to_sql("units", con, index=False)
+        select = ", ".join(f'{expr} AS "{alias}"' for alias, expr in agg.items())
+        table = pd.read_sql(f"SELECT variant, {select} FROM units GROUP BY variant", con)
+    finally:
+        con.close()
+    from_sql = Summaries.from_table(table, shift={"y": 1e6})
+    exact = np.var(f.loc[f.variant == "b", "y"].to_numpy(), ddof=1)
+    assert from_sql.moments([from_sql.index("b")], ["y"])[2][0, 0] == pytest.approx(exact, rel=1e-9)
+    with pytest.raises(ci.ArgumentError, match="`shift` names"):
+        sql_aggregates(["y"], shift={"x": 1.0})
