@@ -44,7 +44,7 @@ _LAZY_ATTRS = {
     "Diagnostic": "causalinfer.results",
     "EffectSize": "causalinfer.results",
 }
-_SUBPACKAGES = ("causal", "data", "designs", "effects", "predict", "report", "results", "stats")
+_SUBPACKAGES = ("causal", "data", "designs", "effects", "experiments", "predict", "report", "results", "stats")
 
 __all__ = [
     "ArgumentError",
