@@ -12,6 +12,7 @@ import inspect
 import math
 import numbers
 import os
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -605,9 +606,10 @@ class DataLike(Constraint):
     def ok(self, value: Any) -> bool:
         if isinstance(value, pd.DataFrame):
             return True
-        from .data import Dataset  # data imports this module
-
-        return isinstance(value, Dataset)
+        # No import of causalinfer.data here (it sits above this module): a Dataset can only exist once its
+        # module is loaded, so looking it up among the loaded modules is enough.
+        data = sys.modules.get("causalinfer.data._dataset")
+        return data is not None and isinstance(value, data.Dataset)
 
     def describe(self) -> str:
         return "a causalinfer Dataset or a pandas DataFrame"
