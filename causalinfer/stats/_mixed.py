@@ -415,7 +415,7 @@ def lmm(
     Lam = _lambda(theta, q)
     Sigma = sigma**2 * Lam @ Lam.T
     sds = np.sqrt(np.diag(Sigma))
-    re_rows = [
+    re_rows: list[dict[str, Any]] = [
         {"group": groups, "term": nm, "variance": float(Sigma[a, a]), "sd": float(sds[a]), "corr_with": None, "corr": np.nan}
         for a, nm in enumerate(re_names)
     ]

@@ -188,7 +188,7 @@ def _effects(w: _Wide) -> list[dict[str, Any]]:
     # within-subject strata: one per non-empty subset of the within factors
     k = len(w.within)
     bases = [(_contrasts(len(lv)), np.full((len(lv), 1), 1 / math.sqrt(len(lv)))) for lv in w.levels]
-    within_rows = []
+    within_rows: list[dict[str, Any]] = []
     for r in range(1, k + 1):
         for subset in itertools.combinations(range(k), r):
             C = np.ones((1, 1))
@@ -200,7 +200,13 @@ def _effects(w: _Wide) -> list[dict[str, Any]]:
             E = resid.T @ resid
             name = ":".join(w.within[f] for f in subset)
             ss_w = float(n * np.sum(grand**2))
-            row = {"effect": name, "df1": float(d), "df2": float(d * df_err_subj), "sum_sq": ss_w, "error_sum_sq": float(np.trace(E))}
+            row: dict[str, Any] = {
+                "effect": name,
+                "df1": float(d),
+                "df2": float(d * df_err_subj),
+                "sum_sq": ss_w,
+                "error_sum_sq": float(np.trace(E)),
+            }
             sph = _sphericity(E, d, df_err_subj, m)
             within_rows.append({**row, **sph})
             if w.groups is not None:
