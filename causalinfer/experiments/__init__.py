@@ -1,10 +1,14 @@
 """Experiments: analysis of online controlled experiments (A/B tests).
 
-``analyze`` compares every treatment with the control on many metrics (means, proportions, ratio metrics),
-with absolute and relative lifts, CUPED / regression adjustment, a sample-ratio-mismatch check on every analysis,
-multiplicity adjustment and non-inferiority tests for guardrails. Every estimator reads :class:`Summaries`
-(counts, sums and cross-products per variant), so the same numbers can come from a pandas frame or from
-aggregates computed inside a database engine (:func:`sql_aggregates` writes the query's aggregate list).
+``analyze`` compares every treatment with the control on many metrics (means, proportions, ratio metrics,
+quantiles), with absolute and relative lifts, CUPED / regression adjustment, post-stratification, a
+sample-ratio-mismatch check on every analysis (``srm_test`` alone), multiplicity adjustment within roles,
+non-inferiority tests for guardrails, and always-valid (``sequential="mixture"``) or group-sequential
+(``group_sequential``) inference. ``plan`` gives units per arm or the detectable effect.
+
+Every estimator except quantiles and post-stratification reads :class:`Summaries` (counts, sums and
+cross-products per variant), so the same numbers come from a pandas frame or from aggregates computed inside a
+database engine (:func:`sql_aggregates` writes the query's aggregate list; ``analyze`` accepts the summaries).
 """
 
 from ._analyze import analyze

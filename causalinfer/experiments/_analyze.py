@@ -15,11 +15,11 @@ from ._compare import _compare
 from ._inputs import (
     _allocation,
     _boundary_at,
+    _fixed_arms,
     _found_levels,
     _frame_of,
     _levels,
     _metric_list,
-    _quantile_arms,
     _summaries,
     summary_fingerprint,
 )
@@ -50,6 +50,7 @@ def analyze(
     sequential: str | TableResult | None = None,
     sequential_tuning: float = 5000.0,
     look: int | None = None,
+    strata: str | None = None,
 ) -> ResultSet:
     """Analyse an online controlled experiment: every metric in every treatment against the control.
 
@@ -102,6 +103,11 @@ def analyze(
         Number of units around which the confidence sequence is tightest (default 5000, as GrowthBook).
     look : int, optional
         Which look of a group-sequential design this analysis is (1-based); required with such a design.
+    strata : str, optional
+        Column of pre-treatment strata (country, platform) for post-stratification of the mean and proportion
+        metrics without covariates: each arm's mean is the stratum means weighted by the strata's shares among the
+        units of the two arms compared, with variance ``sum_h w_h^2 var_hk / n_hk``. Equals the treatment coefficient
+        of Lin's fully interacted regression and its HC2 standard error (checked against R's ``estimatr::lm_lin``).
 
     Returns
     -------
@@ -166,6 +172,8 @@ def analyze(
         raise ArgumentError("`relative_interval` 'fieller' is not available with covariate adjustment; use 'delta' or drop `covariates`")
     fp: str | None
     if isinstance(data, Summaries):
+        if strata is not None:
+            raise ArgumentError("`strata` needs the rows of the data; with summaries, summarise per variant and stratum instead")
         if unit is not None:
             raise ArgumentError("`unit` applies to rows of a frame; summaries are already per randomised unit, so drop `unit`")
         levels = _levels(list(data.variants), "variant", control, variants)
@@ -179,12 +187,14 @@ def analyze(
         fp = summary_fingerprint(s, None)
         qarms = None
     else:
+        if strata is not None and unit is not None:
+            raise ArgumentError("`strata` with `unit` (rows finer than units) is not supported; aggregate to one row per unit first")
         frame, fp = _frame_of(data)
         if not isinstance(variant, str):
             raise ArgumentTypeError(f"`variant` must be a column name (a string); got {show(variant)}")
         levels = _levels(_found_levels(frame, variant), variant, control, variants)
         s, fp = _summaries(frame, variant, levels, metric_list, unit, fp)
-        qarms = _quantile_arms(frame, variant, levels, metric_list)
+        qarms = _fixed_arms(frame, variant, levels, metric_list, strata)
     for m in metric_list:
         if m.kind == "ratio":
             den = m.columns[1]
@@ -218,7 +228,7 @@ def analyze(
                     sequential=sequential,
                     tuning=tuning,
                     boundary=boundary,
-                    quantile_arms=qarms,
+                    fixed_arms=qarms,
                 )
             )
     prov = Provenance.current(data_fingerprint=fp)

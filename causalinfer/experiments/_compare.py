@@ -63,11 +63,13 @@ def _compare(
     sequential: str | None = None,
     tuning: float = 5000.0,
     boundary: tuple[int, float, float] | None = None,
-    quantile_arms: dict[tuple[str, Any], _core.Arm] | None = None,
+    fixed_arms: dict[tuple[str, Any], tuple[_core.Arm, _core.Arm, str]] | None = None,
 ) -> Result:
     rows = (s.index(control), s.index(treatment))
-    if m.kind == "quantile" and quantile_arms is not None:
-        a, b, adj = quantile_arms[(m.name, control)], quantile_arms[(m.name, treatment)], None
+    note = ""
+    if fixed_arms is not None and (m.name, treatment) in fixed_arms:
+        a, b, note = fixed_arms[(m.name, treatment)]
+        adj = None
     else:
         a, b, adj = _arms(s, m, rows, unit)
     diagnostics = [srm]
@@ -209,7 +211,7 @@ def _compare(
     if adj is not None:
         details["theta"] = list(adj.theta)
         details["variance_reduction"] = adj.variance_reduction
-    method = _describe(m, scale, interval, adj, unit)
+    method = _describe(m, scale, interval, adj, unit) + (f"; {note}" if note else "")
     if boundary is not None:
         method += f"; group-sequential look {boundary[0]}, repeated confidence interval with critical value {boundary[1]:.4g}"
     if sequential == "mixture":

@@ -83,6 +83,32 @@ def quantile_arm(values: np.ndarray, level: float) -> Arm:
     return Arm(float(n), float(q), float((n - 1) * se**2), float(q))
 
 
+def poststratified_arms(
+    s: Summaries, rows: tuple[list[int], list[int]], y: str, *, proportion: bool = False
+) -> tuple[Arm, Arm, np.ndarray]:
+    """Post-stratified control and treatment means of ``y``; ``rows[k][h]`` is the summary row of arm k, stratum h.
+
+    Each arm's mean is ``sum_h w_h mean_hk`` with ``w_h`` the share of stratum ``h`` among the units of the two
+    arms, and the variance of that mean is ``sum_h w_h^2 var_hk / n_hk`` (stratum sizes treated as fixed, as in
+    Miratrix, Sekhon & Yu 2013). The returned per-unit variance is ``n_k`` times it, so that ``var / n`` is the
+    variance of the arm's estimate. This equals the treatment coefficient of the regression with treatment x centred
+    stratum indicators (Lin 2013) and its HC2 standard error.
+    """
+    n_h = np.array([s.n[a] + s.n[b] for a, b in zip(rows[0], rows[1], strict=True)])
+    w = n_h / n_h.sum()
+    arms = []
+    for arm_rows in rows:
+        means, var_mean, n_total = 0.0, 0.0, 0.0
+        for wh, row in zip(w, arm_rows, strict=True):
+            n, m, c = s.moments([row], [y])
+            v = m[0] * (1 - m[0]) if proportion else c[0, 0]
+            means += wh * m[0]
+            var_mean += wh**2 * v / n
+            n_total += n
+        arms.append(Arm(n_total, float(means), float(var_mean * n_total), float(means)))
+    return arms[0], arms[1], w
+
+
 def adjusted_arms(
     s: Summaries, rows: tuple[int, int], y: str, covariates: tuple[str, ...], *, proportion: bool = False
 ) -> tuple[Arm, Arm, Adjustment]:

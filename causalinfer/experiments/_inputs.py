@@ -223,15 +223,48 @@ def _boundary_at(design: TableResult, look: Any) -> tuple[int, float, float]:
     return k, float(row["critical_z"]), float(row["nominal_pvalue"])
 
 
-def _quantile_arms(frame: pd.DataFrame, variant: str, levels: list[Any], metric_list: list[Metric]) -> dict[tuple[str, Any], _core.Arm]:
-    out: dict[tuple[str, Any], _core.Arm] = {}
+def _fixed_arms(
+    frame: pd.DataFrame, variant: str, levels: list[Any], metric_list: list[Metric], strata: str | None
+) -> dict[tuple[str, Any], tuple[_core.Arm, _core.Arm, str]]:
+    """Arms that need more than per-variant summaries: quantiles (the rows) and post-stratified means (per cell)."""
+    out: dict[tuple[str, Any], tuple[_core.Arm, _core.Arm, str]] = {}
     labels = frame[variant].to_numpy()
+    control, treatments = levels[0], levels[1:]
     for m in metric_list:
         if m.kind != "quantile":
             continue
         values = frame[m.columns[0]].to_numpy(dtype=float)
-        for lv in levels:
-            out[(m.name, lv)] = _core.quantile_arm(values[labels == lv], float(m.level or 0.5))
+        q = float(m.level or 0.5)
+        base = _core.quantile_arm(values[labels == control], q)
+        for lv in treatments:
+            out[(m.name, lv)] = (base, _core.quantile_arm(values[labels == lv], q), "")
+    if strata is None:
+        return out
+    check_column(frame, strata, "strata")
+    if frame[strata].isna().any():
+        raise DataError(f"`strata` column {strata!r} has {int(frame[strata].isna().sum())} missing value(s); drop those rows first")
+    vcodes = pd.Categorical(frame[variant], categories=levels).codes
+    scodes, slabels = pd.factorize(frame[strata], sort=True)
+    H = len(slabels)
+    targets = [m for m in metric_list if m.kind in ("mean", "proportion") and not m.covariates]
+    if not targets:
+        return out
+    cells = pd.DataFrame({"cell": vcodes.astype(np.int64) * H + scodes, **{m.columns[0]: frame[m.columns[0]] for m in targets}})
+    s = Summaries.from_frame(
+        cells, variant="cell", variables=sorted({m.columns[0] for m in targets}), products=[], levels=range(len(levels) * H)
+    )
+    for lv_index, lv in enumerate(treatments, start=1):
+        rows = ([h for h in range(H)], [lv_index * H + h for h in range(H)])
+        for k, arm_rows in enumerate(rows):
+            empty = [slabels[h] for h, r in enumerate(arm_rows) if s.n[r] < 2]
+            if empty:
+                raise DataError(
+                    f"`strata` {strata!r}: stratum(s) {show(list(empty))} have fewer than 2 units in variant "
+                    f"{show(levels[0] if k == 0 else lv)}; merge small strata before post-stratifying"
+                )
+        for m in targets:
+            a, b, _ = _core.poststratified_arms(s, rows, m.columns[0], proportion=m.kind == "proportion")
+            out[(m.name, lv)] = (a, b, f"post-stratified on {strata!r} ({H} strata)")
     return out
 
 

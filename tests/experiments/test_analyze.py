@@ -290,3 +290,22 @@ def test_summaries_aggregated_by_sqlite_give_the_frame_numbers():
         for key in ("estimate", "std_error", "ci_low", "ci_high", "pvalue", "statistic"):
             va, vb = getattr(a, key), getattr(b, key)
             assert (va is None and vb is None) or va == pytest.approx(vb, rel=1e-9), (a.label, key)
+
+
+def test_post_stratification():
+    rng = np.random.default_rng(8)
+    n = 1200
+    country = rng.choice(["de", "fr", "us"], n, p=[0.2, 0.3, 0.5])
+    variant = rng.choice(["control", "b"], n)
+    y = np.select([country == "de", country == "fr"], [5.0, 20.0], 50.0) + rng.normal(0, 3, n) + (variant == "b")
+    f = pd.DataFrame({"variant": variant, "country": country, "y": y})
+    plain = _quiet(data=f, control="control", metrics=["y"], lift="absolute")["y: b"]
+    strat = _quiet(data=f, control="control", metrics=["y"], lift="absolute", strata="country")["y: b"]
+    assert strat.std_error < 0.3 * plain.std_error
+    assert abs(strat.estimate - 1.0) < 3 * strat.std_error
+    with pytest.raises(ci.DataError, match="fewer than 2 units"):
+        ex.analyze(f.assign(country=np.where(np.arange(n) == 0, "xx", f.country)), control="control", metrics=["y"], strata="country")
+    with pytest.raises(ci.ArgumentError, match="`strata` needs the rows"):
+        ex.analyze(ex.Summaries.from_frame(f, variant="variant", variables=["y"]), control="control", metrics=["y"], strata="country")
+    with pytest.raises(ci.RoleError, match="`strata` names column 'county'"):
+        ex.analyze(f, control="control", metrics=["y"], strata="county")

@@ -118,3 +118,12 @@ def test_guardrail_is_one_sided_t_test_against_the_margin(case):
     assert res.pvalue == pytest.approx(case["pvalue"], rel=1e-9)
     assert res.ci_low == pytest.approx(case["ci_low"], rel=1e-9)
     assert np.isinf(res.ci_high)
+
+
+@pytest.mark.parametrize("case", [c for c in R if c["what"] == "poststratified"], ids=_id)
+def test_poststratified_difference_is_lin_regression_with_hc2(case):
+    frame = DATA[DATA.dataset == case["dataset"]].assign(stratum=lambda f: f.sessions % 3)
+    res = ex.analyze(frame, control="control", metrics=["revenue"], strata="stratum", lift="absolute")[f"revenue: {case['variant']}"]
+    assert res.estimate == pytest.approx(case["estimate"], rel=1e-9)
+    assert res.std_error == pytest.approx(case["std_error"], rel=1e-9)
+    assert "post-stratified on 'stratum' (3 strata)" in res.method

@@ -1,5 +1,6 @@
 # Reference values for causalinfer.experiments from R: Welch t.test for the absolute lift of a mean (treatment
-# minus control, also one-sided against a margin), and chisq.test for the sample-ratio check.
+# minus control, also one-sided against a margin), chisq.test for the sample-ratio check, and estimatr::lm_lin with HC2
+# errors for the post-stratified difference in means (strata: sessions modulo 3).
 # Reads the experiments written by experiments_gbstats.py. Run from the repository root:
 #   Rscript tests/reference/experiments_r.R
 library(jsonlite)
@@ -19,6 +20,12 @@ for (ds in sort(unique(d$dataset))) {
     cases[[length(cases) + 1]] <- list(dataset = ds, variant = v, what = "welch", estimate = unname(tt$estimate[1] - tt$estimate[2]),
       statistic = unname(tt$statistic), df = unname(tt$parameter), pvalue = tt$p.value, ci_low = tt$conf.int[1], ci_high = tt$conf.int[2],
       std_error = unname(tt$stderr))
+    pair <- p[p$variant %in% c("control", v), ]
+    pair$treat <- as.integer(pair$variant == v)
+    pair$stratum <- factor(pair$sessions %% 3)
+    ll <- estimatr::lm_lin(revenue ~ treat, covariates = ~ stratum, data = pair, se_type = "HC2")
+    cases[[length(cases) + 1]] <- list(dataset = ds, variant = v, what = "poststratified", estimate = unname(coef(ll)["treat"]),
+      std_error = unname(ll$std.error["treat"]))
     ni <- t.test(y1, y0, mu = -1.5, alternative = "greater")
     cases[[length(cases) + 1]] <- list(dataset = ds, variant = v, what = "noninferiority", margin = 1.5, statistic = unname(ni$statistic),
       df = unname(ni$parameter), pvalue = ni$p.value, ci_low = ni$conf.int[1])
