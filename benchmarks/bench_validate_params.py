@@ -5,6 +5,17 @@ confidence level, a string option and a bounded integer) and are called with eve
 that matters is the overhead over the undecorated call, in microseconds.
 
     python benchmarks/bench_validate_params.py [--repeats 7] [--number 20000]
+
+Two runs on a shared 2-core machine (load average about 6), `--repeats 7` and `--repeats 9`:
+
+    undecorated call                          0.30 us      0.50 us
+    causalinfer validate_params overhead      2.40 us      4.56 us   (5 arguments)
+    causalinfer validate_params overhead      2.71 us      1.31 us   (2 arguments)
+    scikit-learn validate_params overhead   152.42 us    185.31 us   (5 arguments)
+    ratio causalinfer / scikit-learn = 0.016 and 0.025
+
+The cost is a dictionary look-up and one predicate per argument passed (answers of type-only constraints are
+cached per type); defaults are not re-checked on each call (tests/test_declared_params.py checks them once).
 """
 
 from __future__ import annotations

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import doctest
 import math
+import os
+import tempfile
 
 import numpy as np
 import pandas as pd
@@ -155,6 +157,12 @@ def test_valid_seeds_are_accepted():
 
 
 # --------------------------------------------------------------------------------------------- known defects (bodies)
+def _unfitted():
+    from sklearn.linear_model import LinearRegression
+
+    return LinearRegression()
+
+
 KNOWN = [
     pytest.param(
         lambda: ci.stats.wald_test(ci.stats.ols("y ~ x1", data=_frame()), ["x1 = 0", "x1 = 1"]),
@@ -182,6 +190,11 @@ KNOWN = [
         lambda: ci.predict.coverage([1.0, 2.0, 3.0], np.array([[2.0, 0.0], [3.0, 1.0], [4.0, 2.0]])),
         id="coverage-lower-above-upper",
         marks=pytest.mark.xfail(strict=True, reason="issue 12: lower > upper accepted"),
+    ),
+    pytest.param(
+        lambda: ci.predict.save_model(_unfitted(), os.path.join(tempfile.mkdtemp(), "m.skops")),
+        id="save_model-unfitted",
+        marks=pytest.mark.xfail(strict=True, reason="issue 12: an unfitted model is saved without a word"),
     ),
     pytest.param(
         lambda: ci.predict.evaluate(np.array([0, 1, 2, 0, 1, 2]), np.full((6, 3), 0.5)),
