@@ -216,7 +216,7 @@ class ParquetSink(_FileSink):
             if not part.is_file():
                 raise self.lost(f"{part.name} (chunk {index}, {info.get('rows')} row(s)) is missing")
             try:
-                rows = pq.ParquetFile(part).metadata.num_rows
+                rows = pq.read_metadata(part).num_rows
             except (OSError, pa.ArrowException) as exc:
                 raise self.lost(f"{part.name} (chunk {index}) cannot be read ({type(exc).__name__}: {exc})") from exc
             if rows != int(info.get("rows", rows)):
