@@ -91,17 +91,29 @@ class Sink:
         return None
 
     @staticmethod
-    def conflict(where: str, other: dict[str, Any] | None) -> JobConflictError:
+    def conflict(where: str, other: dict[str, Any] | None, job: dict[str, Any] | None = None) -> JobConflictError:
         if other is None:
             return JobConflictError(
                 f"the destination {where} already holds data that no scoring job recorded; choose another destination "
                 "or pass overwrite=True to replace it"
             )
+        labels = {"model_hash": "model", "source": "source", "chunk_size": "chunk size", "outputs": "outputs", "key": "key",
+                  "columns": "model columns", "positional": "column order"}  # fmt: skip
+        changed = [
+            f"{label} {_short(other.get(k))} then, {_short(job.get(k))} now"
+            for k, label in labels.items()
+            if job is not None and other.get(k) != job.get(k)
+        ]
+        what = "; ".join(changed) if changed else "it was written by an older version of the job format"
         return JobConflictError(
-            f"the destination {where} holds the output of another scoring job (model {str(other.get('model_hash'))[:12]}..., "
-            f"input {str(other.get('input_fingerprint'))[:20]}..., chunk_size {other.get('chunk_size')}, outputs {other.get('outputs')}); "
-            "choose another destination or pass overwrite=True to replace it"
+            f"the destination {where} holds the output of another scoring job ({what}); choose another destination "
+            "or pass overwrite=True to replace it"
         )
+
+
+def _short(value: Any) -> str:
+    text = str(value)
+    return repr(text[:16] + "...") if len(text) > 19 else repr(value)
 
 
 class FrameSink(Sink):
@@ -150,7 +162,7 @@ class _FileSink(Sink):
             self.manifest.start(job, jid)
             return
         if state["job_id"] != jid:
-            raise self.conflict(self.description, state.get("job"))
+            raise self.conflict(self.description, state.get("job"), job)
         if not resume:
             self.clear()
             self.manifest.start(job, jid)
@@ -414,7 +426,7 @@ class SQLSink(Sink):
                     self._reset(conn, job, jid)
                     return
                 if row["job_id"] != jid:
-                    raise self.conflict(self.description, json.loads(row["job"]))
+                    raise self.conflict(self.description, json.loads(row["job"]), job)
                 if not resume:
                     self._reset(conn, job, jid)
                     return
