@@ -202,7 +202,10 @@ class ParquetSink(_FileSink):
     def has_foreign_content(self) -> bool:
         if self.path.exists() and not self.path.is_dir():
             raise SourceError(f"`destination` {str(self.path)!r} is a file; a Parquet destination is a directory (one part per chunk)")
-        return self.path.is_dir() and any(self.path.iterdir())
+        try:
+            return self.path.is_dir() and any(self.path.iterdir())
+        except OSError as exc:
+            raise SourceError(f"cannot list the destination directory {str(self.path)!r}: {exc.strerror or exc}") from exc
 
     def clear(self) -> None:
         try:
@@ -213,7 +216,7 @@ class ParquetSink(_FileSink):
                     else:
                         f.unlink()
         except OSError as exc:
-            raise os_error(exc, f"clearing the directory {str(self.path)!r}", 0) from exc
+            raise SourceError(f"cannot clear the destination directory {str(self.path)!r}: {exc.strerror or exc}") from exc
         self._ensure_dir()
 
     def part(self, index: int) -> Path:
@@ -267,7 +270,10 @@ class CSVSink(_FileSink):
         self.offset = 0
 
     def has_foreign_content(self) -> bool:
-        return self.path.exists() and self.path.stat().st_size > 0
+        try:
+            return self.path.exists() and self.path.stat().st_size > 0
+        except OSError as exc:
+            raise SourceError(f"cannot check the destination CSV file {str(self.path)!r}: {exc.strerror or exc}") from exc
 
     def clear(self) -> None:
         try:
