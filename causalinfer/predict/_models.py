@@ -18,7 +18,7 @@ import pandas as pd
 from .. import _validation as vp
 from .._optional import import_optional
 from .._validation import show
-from ..exceptions import ArgumentError, ArgumentTypeError, SourceError
+from ..exceptions import ArgumentError, ArgumentTypeError, DataError, SourceError
 from ._contract import InputSchema, bind_schema, model_feature_names
 from ._errors import ModelError, UntrustedModelError
 from ._manifest import remove_quietly
@@ -95,7 +95,13 @@ def frame_fingerprint(frame: pd.DataFrame) -> str:
     h = hashlib.sha256()
     h.update(json.dumps([[str(c), str(t)] for c, t in frame.dtypes.items()]).encode())
     if len(frame):
-        h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+        try:
+            h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+        except TypeError as exc:  # cells holding lists, dicts or other unhashable objects
+            raise DataError(
+                f"`frame` cannot be fingerprinted: a column holds values that cannot be hashed ({exc}); "
+                "store lists or dicts as text (e.g. JSON) or drop those columns"
+            ) from exc
     return h.hexdigest()
 
 

@@ -91,17 +91,29 @@ class Sink:
         return None
 
     @staticmethod
-    def conflict(where: str, other: dict[str, Any] | None) -> JobConflictError:
+    def conflict(where: str, other: dict[str, Any] | None, job: dict[str, Any] | None = None) -> JobConflictError:
         if other is None:
             return JobConflictError(
                 f"the destination {where} already holds data that no scoring job recorded; choose another destination "
                 "or pass overwrite=True to replace it"
             )
+        labels = {"model_hash": "model", "source": "source", "chunk_size": "chunk size", "outputs": "outputs", "key": "key",
+                  "columns": "model columns", "positional": "column order"}  # fmt: skip
+        changed = [
+            f"{label} {_short(other.get(k))} then, {_short(job.get(k))} now"
+            for k, label in labels.items()
+            if job is not None and other.get(k) != job.get(k)
+        ]
+        what = "; ".join(changed) if changed else "it was written by an older version of the job format"
         return JobConflictError(
-            f"the destination {where} holds the output of another scoring job (model {str(other.get('model_hash'))[:12]}..., "
-            f"input {str(other.get('input_fingerprint'))[:20]}..., chunk_size {other.get('chunk_size')}, outputs {other.get('outputs')}); "
-            "choose another destination or pass overwrite=True to replace it"
+            f"the destination {where} holds the output of another scoring job ({what}); choose another destination "
+            "or pass overwrite=True to replace it"
         )
+
+
+def _short(value: Any) -> str:
+    text = str(value)
+    return repr(text[:16] + "...") if len(text) > 19 else repr(value)
 
 
 class FrameSink(Sink):
@@ -150,7 +162,7 @@ class _FileSink(Sink):
             self.manifest.start(job, jid)
             return
         if state["job_id"] != jid:
-            raise self.conflict(self.description, state.get("job"))
+            raise self.conflict(self.description, state.get("job"), job)
         if not resume:
             self.clear()
             self.manifest.start(job, jid)
@@ -190,7 +202,10 @@ class ParquetSink(_FileSink):
     def has_foreign_content(self) -> bool:
         if self.path.exists() and not self.path.is_dir():
             raise SourceError(f"`destination` {str(self.path)!r} is a file; a Parquet destination is a directory (one part per chunk)")
-        return self.path.is_dir() and any(self.path.iterdir())
+        try:
+            return self.path.is_dir() and any(self.path.iterdir())
+        except OSError as exc:
+            raise SourceError(f"cannot list the destination directory {str(self.path)!r}: {exc.strerror or exc}") from exc
 
     def clear(self) -> None:
         try:
@@ -201,7 +216,7 @@ class ParquetSink(_FileSink):
                     else:
                         f.unlink()
         except OSError as exc:
-            raise os_error(exc, f"clearing the directory {str(self.path)!r}", 0) from exc
+            raise SourceError(f"cannot clear the destination directory {str(self.path)!r}: {exc.strerror or exc}") from exc
         self._ensure_dir()
 
     def part(self, index: int) -> Path:
@@ -216,7 +231,7 @@ class ParquetSink(_FileSink):
             if not part.is_file():
                 raise self.lost(f"{part.name} (chunk {index}, {info.get('rows')} row(s)) is missing")
             try:
-                rows = pq.ParquetFile(part).metadata.num_rows
+                rows = pq.read_metadata(part).num_rows
             except (OSError, pa.ArrowException) as exc:
                 raise self.lost(f"{part.name} (chunk {index}) cannot be read ({type(exc).__name__}: {exc})") from exc
             if rows != int(info.get("rows", rows)):
@@ -255,7 +270,10 @@ class CSVSink(_FileSink):
         self.offset = 0
 
     def has_foreign_content(self) -> bool:
-        return self.path.exists() and self.path.stat().st_size > 0
+        try:
+            return self.path.exists() and self.path.stat().st_size > 0
+        except OSError as exc:
+            raise SourceError(f"cannot check the destination CSV file {str(self.path)!r}: {exc.strerror or exc}") from exc
 
     def clear(self) -> None:
         try:
@@ -414,7 +432,7 @@ class SQLSink(Sink):
                     self._reset(conn, job, jid)
                     return
                 if row["job_id"] != jid:
-                    raise self.conflict(self.description, json.loads(row["job"]))
+                    raise self.conflict(self.description, json.loads(row["job"]), job)
                 if not resume:
                     self._reset(conn, job, jid)
                     return

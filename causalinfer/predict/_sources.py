@@ -135,7 +135,10 @@ class CSVSource(Source):
         return "csv:" + str(self.path.resolve())
 
     def fingerprint(self) -> str | None:
-        return "csv:" + file_digest(self.path)
+        try:
+            return "csv:" + file_digest(self.path)
+        except OSError as exc:
+            raise SourceError(f"could not read CSV file {str(self.path)!r}: {exc.strerror or exc}") from exc
 
     def chunks(self, chunk_size: int, columns: Sequence[str] | None) -> Iterator[pd.DataFrame]:
         offset = 0

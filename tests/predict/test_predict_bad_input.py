@@ -184,3 +184,8 @@ def test_dask_partition_names_column_and_row(model):
     bad = _with("a", 25, "z")
     with pytest.raises(DataError, match=r"'a' holds the text 'z' at row 5 of partition 1"):
         score(model, dd.from_pandas(bad, npartitions=2), engine="dask", progress=False)
+
+
+def test_fingerprint_of_unhashable_cells():
+    with pytest.raises(DataError, match="cannot be fingerprinted"):
+        frame_fingerprint(pd.DataFrame({"a": [[1, 2], [3]]}))

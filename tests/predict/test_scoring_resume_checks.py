@@ -109,3 +109,10 @@ def test_fixing_a_bad_row_resumes_the_same_job(tmp_path, model, frame):
     out = pd.read_parquet(dest)
     assert out["id"].tolist() == list(range(2000))
     assert _run(model, src, dest).details["status"] == "already complete"
+
+
+def test_another_job_is_named_by_what_differs(tmp_path, model, frame):
+    dest = tmp_path / "out"
+    _run(model, frame, dest)
+    with pytest.raises(JobConflictError, match=r"another scoring job \(chunk size 500 then, 400 now\)"):
+        score(model, frame, dest, key="id", chunk_size=400, progress=False)
