@@ -180,6 +180,7 @@ def _write_atomic(path: Path, data: bytes) -> None:
         "model": vp.HasMethods("predict", what="a fitted estimator with a predict method"),
         "path": vp.PathLike("a model file path (a string or pathlib.Path)"),
         "training_data": [None, "frame"],
+        "feature_order": [None, "columns"],
         "overwrite": "boolean",
     }
 )

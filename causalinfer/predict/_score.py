@@ -150,6 +150,7 @@ def _peek(it: Iterator[pd.DataFrame]) -> tuple[pd.DataFrame | None, Iterator[pd.
         "progress": "boolean",
         "engine": vp.Options(("local", "dask")),
         "schema": [None, "frame", vp.InstanceOf("causalinfer.predict._contract:InputSchema")],
+        "feature_order": [None, "columns"],
         "trusted": vp.SequenceOf("string"),
         "n_threads": [None, vp.Interval("int", 1)],
         "client": vp.NoCheck("a dask.distributed Client, used only with engine='dask'; dask is imported on first use"),
