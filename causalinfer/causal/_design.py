@@ -152,40 +152,10 @@ def prepare(
     overlap = set(cats) & set(sq)
     if overlap:
         raise RoleError(f"covariate(s) {sorted(overlap)} are both categorical and squared; a squared term needs a numeric covariate")
-    frame = ds.frame
-    blocks: list[np.ndarray] = []
-    names: list[str] = []
-    auto_cats = list(cats)
-    for c in covs:
-        s = frame[c]
-        check_not_datetime(s, "covariate", c)
-        numeric = pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype)
-        if c in cats or not numeric:
-            if c not in auto_cats:
-                auto_cats.append(c)
-            levels = sorted(pd.unique(s), key=lambda v: (str(type(v)), v))
-            for lev in levels[1:]:
-                blocks.append((s == lev).to_numpy(dtype=float)[:, None])
-                names.append(f"{c}[{lev}]")
-        else:
-            v = s.to_numpy(dtype=float)
-            # a covariate near 1e300 (or 1e-300) is divided by a power of two: exact, and every estimator here is
-            # invariant to the scale of a covariate, while its variance and squares would overflow (or underflow)
-            v = v / power_of_two_scale(v)
-            blocks.append(v[:, None])
-            names.append(c)
-            if c in sq:
-                blocks.append((v * v)[:, None])
-                names.append(f"I({c}^2)")
+    blocks, names, auto_cats = _covariate_columns(ds.frame, covs, cats, sq)
     n = ds.n
     Z = np.hstack(blocks) if blocks else np.empty((n, 0))
-    for j, name in enumerate(names):
-        col = Z[:, j]
-        if np.array_equal(col, a) or np.array_equal(col, 1.0 - a):
-            raise RoleError(
-                f"covariate column {name!r} is a copy of the treatment {ds.treatment!r} (or its complement); "
-                "it cannot be adjusted for, so remove it from `covariates`"
-            )
+    _refuse_treatment_copies(Z, names, a, str(ds.treatment))
     y = ds.frame[ds.outcome].to_numpy(dtype=float) if ds.outcome is not None else np.zeros(n)
     if need_outcome and np.ptp(y) == 0:
         raise DataError(f"outcome {ds.outcome!r} is constant ({y[0]:g}); there is no effect to estimate")
@@ -210,6 +180,47 @@ def prepare(
         fingerprint=ds.fingerprint(),
         raw=ds,
     )
+
+
+def _covariate_columns(
+    frame: pd.DataFrame, covs: Sequence[str], cats: Sequence[str], sq: Sequence[str]
+) -> tuple[list[np.ndarray], list[str], list[str]]:
+    """Design columns for the covariates: dummies for categorical ones (all levels but the first), squares where asked."""
+    blocks: list[np.ndarray] = []
+    names: list[str] = []
+    auto_cats = list(cats)
+    for c in covs:
+        s = frame[c]
+        check_not_datetime(s, "covariate", c)
+        numeric = pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype)
+        if c in cats or not numeric:
+            if c not in auto_cats:
+                auto_cats.append(c)
+            levels = sorted(pd.unique(s), key=lambda v: (str(type(v)), v))
+            for lev in levels[1:]:
+                blocks.append((s == lev).to_numpy(dtype=float)[:, None])
+                names.append(f"{c}[{lev}]")
+        else:
+            v = s.to_numpy(dtype=float)
+            # a covariate near 1e300 (or 1e-300) is divided by a power of two: exact, and every estimator here is
+            # invariant to the scale of a covariate, while its variance and squares would overflow (or underflow)
+            v = v / power_of_two_scale(v)
+            blocks.append(v[:, None])
+            names.append(c)
+            if c in sq:
+                blocks.append((v * v)[:, None])
+                names.append(f"I({c}^2)")
+    return blocks, names, auto_cats
+
+
+def _refuse_treatment_copies(Z: np.ndarray, names: Sequence[str], a: np.ndarray, treatment: str) -> None:
+    for j, name in enumerate(names):
+        col = Z[:, j]
+        if np.array_equal(col, a) or np.array_equal(col, 1.0 - a):
+            raise RoleError(
+                f"covariate column {name!r} is a copy of the treatment {treatment!r} (or its complement); "
+                "it cannot be adjusted for, so remove it from `covariates`"
+            )
 
 
 def check_rank(X: np.ndarray, names: Sequence[str], what: str) -> None:

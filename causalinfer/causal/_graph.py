@@ -233,58 +233,73 @@ def identify_effect(
     est = ident.estimands or {}
     fp = ds.fingerprint()
     if backdoor is not None and est.get("backdoor") is not None:
-        adj = tuple(sorted(str(v) for v in backdoor))
-        listed = ", ".join(adj) if adj else "nothing (no confounding paths)"
-        assumptions: tuple[str, ...] = (
-            f"no unmeasured confounding given {{{', '.join(adj)}}}: every back-door path from {t} to {y} is blocked by the adjustment set",
-            f"positivity: every combination of {', '.join(adj) or 'the covariates'} has both treated and untreated units",
-            "consistency and no interference between units",
-            "the graph is correct: no missing edges among the variables it contains",
-        )
-        return IdentificationResult(
-            method="Identification by back-door adjustment (DoWhy)",
-            estimand=f"E[{y} | do({t})] = sum over {listed} of E[{y} | {t}, adjustment set] P(adjustment set): adjust for {listed}",
-            strategy="backdoor",
-            adjustment_set=adj,
-            frontdoor_set=tuple(frontdoor),
-            instruments=tuple(ivs),
-            assumptions=assumptions,
-            diagnostics=tuple(Diagnostic("assumption", "ok", None, a) for a in assumptions),
-            provenance=Provenance.current(data_fingerprint=fp),
-        )
+        return _backdoor_result(t, y, backdoor, frontdoor, ivs, fp)
     if frontdoor and est.get("frontdoor") is not None:
-        assumptions = (
-            f"{', '.join(frontdoor)} intercept every directed path from {t} to {y}",
-            f"no unblocked back-door path from {t} to {', '.join(frontdoor)}",
-            f"every back-door path from {', '.join(frontdoor)} to {y} is blocked by {t}",
-        )
-        return IdentificationResult(
-            method="Identification by the front-door criterion (DoWhy)",
-            estimand=f"effect of {t} on {y} through the mediator(s) {', '.join(frontdoor)} (front-door formula)",
-            strategy="frontdoor",
-            frontdoor_set=tuple(frontdoor),
-            instruments=tuple(ivs),
-            assumptions=assumptions,
-            diagnostics=tuple(Diagnostic("assumption", "ok", None, a) for a in assumptions),
-            provenance=Provenance.current(data_fingerprint=fp),
-        )
+        return _frontdoor_result(t, y, frontdoor, ivs, fp)
     if ivs and est.get("iv") is not None:
-        assumptions = (
-            f"relevance: {', '.join(ivs)} affect {t}",
-            f"exclusion: {', '.join(ivs)} affect {y} only through {t}",
-            f"independence: {', '.join(ivs)} share no unmeasured cause with {y}",
-        )
-        return IdentificationResult(
-            method="Identification by instrumental variables (DoWhy)",
-            estimand=f"effect of {t} on {y} identified by the instrument(s) {', '.join(ivs)} (a local effect under monotonicity)",
-            strategy="iv",
-            instruments=tuple(ivs),
-            assumptions=assumptions,
-            diagnostics=tuple(Diagnostic("assumption", "ok", None, a) for a in assumptions),
-            provenance=Provenance.current(data_fingerprint=fp),
-        )
+        return _iv_result(t, y, ivs, fp)
     raise IdentificationError(
         f"the effect of {t!r} on {y!r} is not identified by this graph: an unobserved node ({', '.join(unobserved) or 'none declared'}) "
         "opens a back-door path that no observed set blocks, and there is no valid front-door set or instrument. "
         "Measure a confounder, add an instrument, or run a sensitivity analysis"
+    )
+
+
+def _backdoor_result(t: str, y: str, backdoor: Any, frontdoor: list[Any], ivs: list[Any], fp: str) -> IdentificationResult:
+    """The identification result for back-door adjustment, with its assumptions in words."""
+    adj = tuple(sorted(str(v) for v in backdoor))
+    listed = ", ".join(adj) if adj else "nothing (no confounding paths)"
+    assumptions: tuple[str, ...] = (
+        f"no unmeasured confounding given {{{', '.join(adj)}}}: every back-door path from {t} to {y} is blocked by the adjustment set",
+        f"positivity: every combination of {', '.join(adj) or 'the covariates'} has both treated and untreated units",
+        "consistency and no interference between units",
+        "the graph is correct: no missing edges among the variables it contains",
+    )
+    return IdentificationResult(
+        method="Identification by back-door adjustment (DoWhy)",
+        estimand=f"E[{y} | do({t})] = sum over {listed} of E[{y} | {t}, adjustment set] P(adjustment set): adjust for {listed}",
+        strategy="backdoor",
+        adjustment_set=adj,
+        frontdoor_set=tuple(frontdoor),
+        instruments=tuple(ivs),
+        assumptions=assumptions,
+        diagnostics=tuple(Diagnostic("assumption", "ok", None, a) for a in assumptions),
+        provenance=Provenance.current(data_fingerprint=fp),
+    )
+
+
+def _frontdoor_result(t: str, y: str, frontdoor: list[Any], ivs: list[Any], fp: str) -> IdentificationResult:
+    """The identification result for the front-door criterion."""
+    assumptions: tuple[str, ...] = (
+        f"{', '.join(frontdoor)} intercept every directed path from {t} to {y}",
+        f"no unblocked back-door path from {t} to {', '.join(frontdoor)}",
+        f"every back-door path from {', '.join(frontdoor)} to {y} is blocked by {t}",
+    )
+    return IdentificationResult(
+        method="Identification by the front-door criterion (DoWhy)",
+        estimand=f"effect of {t} on {y} through the mediator(s) {', '.join(frontdoor)} (front-door formula)",
+        strategy="frontdoor",
+        frontdoor_set=tuple(frontdoor),
+        instruments=tuple(ivs),
+        assumptions=assumptions,
+        diagnostics=tuple(Diagnostic("assumption", "ok", None, a) for a in assumptions),
+        provenance=Provenance.current(data_fingerprint=fp),
+    )
+
+
+def _iv_result(t: str, y: str, ivs: list[Any], fp: str) -> IdentificationResult:
+    """The identification result for instrumental variables."""
+    assumptions: tuple[str, ...] = (
+        f"relevance: {', '.join(ivs)} affect {t}",
+        f"exclusion: {', '.join(ivs)} affect {y} only through {t}",
+        f"independence: {', '.join(ivs)} share no unmeasured cause with {y}",
+    )
+    return IdentificationResult(
+        method="Identification by instrumental variables (DoWhy)",
+        estimand=f"effect of {t} on {y} identified by the instrument(s) {', '.join(ivs)} (a local effect under monotonicity)",
+        strategy="iv",
+        instruments=tuple(ivs),
+        assumptions=assumptions,
+        diagnostics=tuple(Diagnostic("assumption", "ok", None, a) for a in assumptions),
+        provenance=Provenance.current(data_fingerprint=fp),
     )

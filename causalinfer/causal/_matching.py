@@ -506,31 +506,7 @@ def _matching_without_replacement(data: Any, cd: Any, spec: core.Spec, conf_leve
     e = core.propensity(cd.a, cd.Z, spec, None, cd.names)[0] if uses_score else None
     out = match_without_replacement(cd.y, cd.a, cd.Z, estimand=estimand, distance=distance, ratio=ratio, caliper=caliper, e=e)
     est, se = out["estimate"], out["std_error"]
-    focal_word = "treated" if estimand == "ATT" else "untreated"
-    diags = []
-    n_focal = int(out["focal"].size)
-    if out["dropped"]:
-        diags.append(
-            Diagnostic(
-                "caliper",
-                "warn",
-                float(out["dropped"]),
-                f"{out['dropped']} of {n_focal} {focal_word} unit(s) had no unused match within the caliper and were dropped; "
-                f"the estimate is for the {n_focal - out['dropped']} matched {focal_word} units",
-            )
-        )
-    elif caliper is not None:
-        diags.append(Diagnostic("caliper", "ok", 0.0, f"every {focal_word} unit found a match within the caliper"))
-    if out["partial"]:
-        diags.append(
-            Diagnostic(
-                "incomplete matches",
-                "warn",
-                float(out["partial"]),
-                f"{out['partial']} matched {focal_word} unit(s) got fewer than ratio={ratio} matches within the caliper; "
-                "their matches carry more weight",
-            )
-        )
+    diags = _greedy_match_diagnostics(out, estimand, ratio, caliper)
     if e is not None:
         diags.extend(overlap_diagnostics(e, cd.a, None, estimand))
     w = out["weights"]
@@ -546,18 +522,7 @@ def _matching_without_replacement(data: Any, cd: Any, spec: core.Spec, conf_leve
     details["match_matrix"] = pd.DataFrame(frame)
     rows = np.flatnonzero(w > 0)
     details["matched_sample"] = pd.DataFrame({"unit": rows.astype(np.int64), "weight": w[rows], "subclass": out["subclass"][rows]})
-    what = "Mahalanobis distance on the covariates" if distance == "mahalanobis" else "propensity-score distance"
-    if caliper is not None:
-        what += f", caliper {caliper:g} SD of the propensity score"
-    order = (
-        "data order"
-        if not (distance == "propensity" or caliper is not None)
-        else ("largest propensity first" if estimand == "ATT" else "smallest propensity first")
-    )
-    method = (
-        f"Greedy nearest-neighbour matching without replacement (1:{ratio}, {order}), {what}; difference in weighted means "
-        "of the matched sample, SE clustered on matched sets (CR1)"
-    )
+    method = _greedy_method(distance, caliper, estimand, ratio)
     z = _z(conf_level)
     stat = est / se
     result = EffectResult(
@@ -590,6 +555,52 @@ def _matching_without_replacement(data: Any, cd: Any, spec: core.Spec, conf_leve
         ),
     )
     return result
+
+
+def _greedy_match_diagnostics(out: dict[str, Any], estimand: str, ratio: int, caliper: float | None) -> list[Diagnostic]:
+    """Caliper drops and incomplete matched sets of greedy matching without replacement."""
+    focal_word = "treated" if estimand == "ATT" else "untreated"
+    diags = []
+    n_focal = int(out["focal"].size)
+    if out["dropped"]:
+        diags.append(
+            Diagnostic(
+                "caliper",
+                "warn",
+                float(out["dropped"]),
+                f"{out['dropped']} of {n_focal} {focal_word} unit(s) had no unused match within the caliper and were dropped; "
+                f"the estimate is for the {n_focal - out['dropped']} matched {focal_word} units",
+            )
+        )
+    elif caliper is not None:
+        diags.append(Diagnostic("caliper", "ok", 0.0, f"every {focal_word} unit found a match within the caliper"))
+    if out["partial"]:
+        diags.append(
+            Diagnostic(
+                "incomplete matches",
+                "warn",
+                float(out["partial"]),
+                f"{out['partial']} matched {focal_word} unit(s) got fewer than ratio={ratio} matches within the caliper; "
+                "their matches carry more weight",
+            )
+        )
+    return diags
+
+
+def _greedy_method(distance: str, caliper: float | None, estimand: str, ratio: int) -> str:
+    """The method text of greedy matching: distance, caliper and the order in which focal units pick matches."""
+    what = "Mahalanobis distance on the covariates" if distance == "mahalanobis" else "propensity-score distance"
+    if caliper is not None:
+        what += f", caliper {caliper:g} SD of the propensity score"
+    order = (
+        "data order"
+        if not (distance == "propensity" or caliper is not None)
+        else ("largest propensity first" if estimand == "ATT" else "smallest propensity first")
+    )
+    return (
+        f"Greedy nearest-neighbour matching without replacement (1:{ratio}, {order}), {what}; difference in weighted means "
+        "of the matched sample, SE clustered on matched sets (CR1)"
+    )
 
 
 def core_matching(

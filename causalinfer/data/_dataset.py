@@ -134,6 +134,110 @@ def _same_level(value: Any, level: Any) -> bool:
         return False
 
 
+def _role_columns(source: pd.DataFrame, roles: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, tuple[str, ...]], dict[str, str]]:
+    """Single- and multi-column roles, checked to name existing columns, and each used column's (first) role."""
+    single = {r: roles.get(r) for r in SINGLE_ROLES}
+    multi = {r: _as_names(roles.get(r, ()), r) for r in MULTI_ROLES}
+    for role, col in single.items():
+        if col is not None:
+            check_column(source, col, role)
+    for role, names in multi.items():
+        for col in names:
+            check_column(source, col, role)
+
+    # one column, one role (a cluster may be the panel unit)
+    seen: dict[str, str] = {}
+    for role in _COLUMN_ROLE_ORDER:
+        role_cols: tuple[str, ...] = multi[role] if role in multi else ((str(single[role]),) if single[role] is not None else ())
+        for col in role_cols:
+            if col in seen and not ({seen[col], role} == {"unit", "cluster"}):
+                raise RoleError(
+                    f"column {col!r} is given two roles, `{seen[col]}` and `{role}`; a column can play only one role "
+                    "(remove it from one of them)"
+                )
+            seen.setdefault(col, role)
+    return single, multi, seen
+
+
+def _apply_missing_policy(source: pd.DataFrame, used: list[str], missing: str, seen: Mapping[str, str]) -> tuple[pd.DataFrame, int]:
+    """The rows in use under the missing-value policy and the count dropped; infinite values are refused."""
+    frame = source
+    n_dropped = 0
+    if used:
+        na = source[used].isna()
+        counts = na.sum()
+        bad = counts[counts > 0]
+        if len(bad):
+            if missing == "refuse":
+                listing = ", ".join(f"{c!r} ({int(k)} of {len(source)} rows)" for c, k in bad.items())
+                raise DataError(
+                    f"missing values in columns with a role: {listing}; drop or impute them first, or build the Dataset "
+                    "with Dataset(frame, <roles>, missing='drop') and pass it as `data` to analyse complete rows only"
+                )
+            keep = ~na.any(axis=1)
+            n_dropped = int((~keep).sum())
+            frame = source.loc[keep]
+            if len(frame) == 0:
+                raise DataError(f"no complete rows remain after dropping missing values in {list(bad.index)}")
+    for col in used:
+        s = frame[col]
+        if pd.api.types.is_float_dtype(s.dtype):
+            n_inf = int(np.isinf(s.to_numpy(dtype=float, na_value=np.nan)).sum())
+            if n_inf:
+                raise DataError(f"column {col!r} ({seen[col]}) has {n_inf} infinite value(s); recode or drop them first")
+    return frame, n_dropped
+
+
+def _check_role_values(
+    frame: pd.DataFrame, single: Mapping[str, Any], multi: Mapping[str, tuple[str, ...]], cutoff: float | None, treated_level: Any
+) -> None:
+    """Each role's values make sense: numeric outcome, two-level treatment, non-constant covariates, valid weights, cutoff."""
+    running = single["running"]
+    outcome = single["outcome"]
+    if outcome is not None and not _is_numeric(frame[outcome]):
+        raise RoleError(
+            f"outcome {outcome!r} must be numeric or boolean; it has dtype {frame[outcome].dtype}. "
+            "Encode it as numbers first (e.g. 0/1 for a binary outcome)"
+        )
+    treatment = single["treatment"]
+    if treatment is not None:
+        levels = frame[treatment].dropna().unique()
+        if len(levels) < 2:
+            only = show(levels[0]) if len(levels) else "none"
+            raise RoleError(
+                f"treatment {treatment!r} has only one level ({only}) in {len(frame)} rows; "
+                "an effect needs both treated and untreated units"
+            )
+    if treated_level is not None:
+        _check_treated_level(frame, treatment, treated_level)
+    for role in ("covariates", "instruments"):
+        for col in multi[role]:
+            if frame[col].nunique(dropna=True) < 2:
+                value = frame[col].iloc[0]
+                raise RoleError(
+                    f"{role[:-1]} {col!r} is constant (every value is {show(value)}); it carries no information, so remove it from `{role}`"
+                )
+    w = single["weights"]
+    if w is not None:
+        if not _is_numeric(frame[w]):
+            raise RoleError(f"weights {w!r} must be numeric; it has dtype {frame[w].dtype}")
+        wv = frame[w].to_numpy(dtype=float)
+        if (wv < 0).any():
+            raise RoleError(f"weights {w!r} has {int((wv < 0).sum())} negative value(s); weights must be >= 0")
+        if not (wv > 0).any():
+            raise RoleError(f"weights {w!r} are all zero; at least one weight must be positive")
+    if running is not None and cutoff is not None:  # a running variable without a cutoff was refused before
+        if not _is_numeric(frame[running]):
+            raise RoleError(f"running variable {running!r} must be numeric; it has dtype {frame[running].dtype}")
+        rv = frame[running].to_numpy(dtype=float)
+        below, above = int((rv < cutoff).sum()), int((rv >= cutoff).sum())
+        if below == 0 or above == 0:
+            raise RoleError(
+                f"cutoff {cutoff:g} leaves no observations on one side of running variable {running!r} "
+                f"(range {rv.min():g} to {rv.max():g}; {below} below, {above} at or above); choose a cutoff inside the range"
+            )
+
+
 class Dataset:
     """An immutable table with the roles its columns play in an analysis.
 
@@ -279,26 +383,7 @@ class Dataset:
         if name is not None and not isinstance(name, str):
             raise ArgumentTypeError(f"`name` must be a string; got {show(name)}")
         missing = check_choice(roles.get("missing", "refuse"), "missing", _MISSING_POLICIES)
-        single = {r: roles.get(r) for r in SINGLE_ROLES}
-        multi = {r: _as_names(roles.get(r, ()), r) for r in MULTI_ROLES}
-        for role, col in single.items():
-            if col is not None:
-                check_column(source, col, role)
-        for role, names in multi.items():
-            for col in names:
-                check_column(source, col, role)
-
-        # one column, one role (a cluster may be the panel unit)
-        seen: dict[str, str] = {}
-        for role in _COLUMN_ROLE_ORDER:
-            role_cols: tuple[str, ...] = multi[role] if role in multi else ((str(single[role]),) if single[role] is not None else ())
-            for col in role_cols:
-                if col in seen and not ({seen[col], role} == {"unit", "cluster"}):
-                    raise RoleError(
-                        f"column {col!r} is given two roles, `{seen[col]}` and `{role}`; a column can play only one role "
-                        "(remove it from one of them)"
-                    )
-                seen.setdefault(col, role)
+        single, multi, seen = _role_columns(source, roles)
 
         cutoff = roles.get("cutoff")
         running = single["running"]
@@ -313,77 +398,10 @@ class Dataset:
         graph = _check_graph(roles.get("graph"))
 
         used = list(dict.fromkeys(seen))
-        frame = source
-        n_dropped = 0
-        if used:
-            na = source[used].isna()
-            counts = na.sum()
-            bad = counts[counts > 0]
-            if len(bad):
-                if missing == "refuse":
-                    listing = ", ".join(f"{c!r} ({int(k)} of {len(source)} rows)" for c, k in bad.items())
-                    raise DataError(
-                        f"missing values in columns with a role: {listing}; drop or impute them first, or build the Dataset "
-                        "with Dataset(frame, <roles>, missing='drop') and pass it as `data` to analyse complete rows only"
-                    )
-                keep = ~na.any(axis=1)
-                n_dropped = int((~keep).sum())
-                frame = source.loc[keep]
-                if len(frame) == 0:
-                    raise DataError(f"no complete rows remain after dropping missing values in {list(bad.index)}")
-        for col in used:
-            s = frame[col]
-            if pd.api.types.is_float_dtype(s.dtype):
-                n_inf = int(np.isinf(s.to_numpy(dtype=float, na_value=np.nan)).sum())
-                if n_inf:
-                    raise DataError(f"column {col!r} ({seen[col]}) has {n_inf} infinite value(s); recode or drop them first")
+        frame, n_dropped = _apply_missing_policy(source, used, missing, seen)
 
-        outcome = single["outcome"]
-        if outcome is not None and not _is_numeric(frame[outcome]):
-            raise RoleError(
-                f"outcome {outcome!r} must be numeric or boolean; it has dtype {frame[outcome].dtype}. "
-                "Encode it as numbers first (e.g. 0/1 for a binary outcome)"
-            )
-        treatment = single["treatment"]
         treated_level = roles.get("treated_level")
-        if treatment is not None:
-            levels = frame[treatment].dropna().unique()
-            if len(levels) < 2:
-                only = show(levels[0]) if len(levels) else "none"
-                raise RoleError(
-                    f"treatment {treatment!r} has only one level ({only}) in {len(frame)} rows; "
-                    "an effect needs both treated and untreated units"
-                )
-        if treated_level is not None:
-            _check_treated_level(frame, treatment, treated_level)
-        for role in ("covariates", "instruments"):
-            for col in multi[role]:
-                if frame[col].nunique(dropna=True) < 2:
-                    value = frame[col].iloc[0]
-                    raise RoleError(
-                        f"{role[:-1]} {col!r} is constant (every value is {show(value)}); it carries no information, "
-                        f"so remove it from `{role}`"
-                    )
-        w = single["weights"]
-        if w is not None:
-            if not _is_numeric(frame[w]):
-                raise RoleError(f"weights {w!r} must be numeric; it has dtype {frame[w].dtype}")
-            wv = frame[w].to_numpy(dtype=float)
-            if (wv < 0).any():
-                raise RoleError(f"weights {w!r} has {int((wv < 0).sum())} negative value(s); weights must be >= 0")
-            if not (wv > 0).any():
-                raise RoleError(f"weights {w!r} are all zero; at least one weight must be positive")
-        if running is not None:
-            if not _is_numeric(frame[running]):
-                raise RoleError(f"running variable {running!r} must be numeric; it has dtype {frame[running].dtype}")
-            rv = frame[running].to_numpy(dtype=float)
-            assert cutoff is not None
-            below, above = int((rv < cutoff).sum()), int((rv >= cutoff).sum())
-            if below == 0 or above == 0:
-                raise RoleError(
-                    f"cutoff {cutoff:g} leaves no observations on one side of running variable {running!r} "
-                    f"(range {rv.min():g} to {rv.max():g}; {below} below, {above} at or above); choose a cutoff inside the range"
-                )
+        _check_role_values(frame, single, multi, cutoff, treated_level)
 
         object.__setattr__(self, "_source", source)
         object.__setattr__(self, "_frame", frame)

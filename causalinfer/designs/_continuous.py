@@ -113,29 +113,8 @@ def dose_response(
     est = float(a @ fit.coef)
     se = float(np.sqrt(a @ fit.cov @ a))
     stat, p, lo, hi = t_inference(est, se, df, conf_level)
-    grid = np.quantile(d, np.linspace(0.02, 0.98, 25))
-    wbar = w.mean(axis=0) if w.shape[1] else np.empty(0)
-    rows = []
-    for g in grid:
-        v = np.concatenate([[1.0], [g**j for j in range(1, degree + 1)], wbar])
-        m, s = float(v @ fit.coef), float(np.sqrt(v @ fit.cov @ v))
-        _, _, l2, h2 = t_inference(m, s, df, conf_level) if s > 0 else (0, 0, m, m)
-        rows.append({"dose": float(g), "fitted": m, "std_error": s, "ci_low": l2, "ci_high": h2})
-    diags = []
-    if degree == 1 and d.size >= 30:
-        quad = ols(y, np.column_stack([x, d**2]), cov_type=cov_type, cluster=cl)
-        tq = float(quad.coef[-1] / quad.std_error[-1])
-        _, pq, _, _ = t_inference(float(quad.coef[-1]), float(quad.std_error[-1]), float(quad.df_resid), 0.95)
-        ok = pq >= 0.05
-        diags.append(
-            Diagnostic(
-                "linearity in the dose",
-                "ok" if ok else "warn",
-                pq,
-                f"test of an added squared dose: t = {tq:.3g}, p = {pq:.3g}"
-                + ("" if ok else "; the effect is not linear in the dose, try degree=2"),
-            )
-        )
+    rows = _fitted_curve(fit, d, w, degree, df, conf_level)
+    diags = _linearity_check(y, x, d, degree, cov_type, cl)
     emit(diags, "dose_response")
     result = Result(
         method=f"Dose-response regression (polynomial of degree {degree} in the treatment), {cov_label(cov_type)}",
@@ -295,17 +274,7 @@ def partially_linear_dml(
     d = treatment_values(ds)
     x = matrix(ds, need(ds, "covariates", "partially_linear_dml"), "covariate")
     n = y.size
-    if folds is None:
-        if n < 2 * n_folds:
-            raise DataError(f"need at least {2 * n_folds} rows for {n_folds}-fold cross-fitting; got {n}")
-        rng = check_random_state(random_state)
-        fold_ids = rng.permutation(np.arange(n) % n_folds)
-    else:
-        fold_ids = check_array(folds, "folds")
-        if fold_ids.size != n:
-            raise ArgumentError(f"`folds` must give one fold label per row ({n}); got {fold_ids.size}")
-        if np.unique(fold_ids).size < 2:
-            raise ArgumentError("`folds` must contain at least two different fold labels")
+    fold_ids = _crossfit_folds(folds, random_state, n, n_folds)
     seed = random_state if isinstance(random_state, int) else 0
     model_y = _default_learner(seed) if model_y is None else model_y
     model_t = _default_learner(seed) if model_t is None else model_t
@@ -316,23 +285,8 @@ def partially_linear_dml(
         raise DataError(f"the covariates predict treatment {d_name!r} perfectly, so no variation is left to estimate its effect")
     theta, se, _ = plr_estimate(ry, rd)
     stat, p, lo, hi = t_inference(theta, se, None, conf_level)
-    r2_y = 1 - float(np.mean(ry**2) / np.var(y))
-    r2_d = 1 - float(np.mean(rd**2) / np.var(d))
-    left = 1 - r2_d
-    status = "ok" if left >= 0.05 else "warn"
-    diags = [
-        Diagnostic(
-            "nuisance fit",
-            status,
-            left,
-            f"{100 * left:.3g}% of the treatment variance is not explained by the covariates (cross-fitted R² of E[D|X] {r2_d:.3g}; of E[Y|X] {r2_y:.3g})"
-            + (
-                ""
-                if status == "ok"
-                else "; the treatment is nearly determined by the covariates (poor overlap), so the estimate rests on little variation"
-            ),
-        )
-    ]
+    r2_y, r2_d, nuisance = _nuisance_diagnostic(y, d, ry, rd)
+    diags = [nuisance]
     emit(diags, "partially_linear_dml")
     result = Result(
         method=f"Double machine learning, partially linear model ({np.unique(fold_ids).size}-fold cross-fitting; "
@@ -370,3 +324,74 @@ def partially_linear_dml(
         },
         adjusts=True,
     )
+
+
+def _crossfit_folds(folds: Any, random_state: Any, n: int, n_folds: int) -> np.ndarray:
+    """The given fold label per row (at least two labels), or random folds of near-equal size."""
+    if folds is None:
+        if n < 2 * n_folds:
+            raise DataError(f"need at least {2 * n_folds} rows for {n_folds}-fold cross-fitting; got {n}")
+        rng = check_random_state(random_state)
+        return rng.permutation(np.arange(n) % n_folds)
+    fold_ids = check_array(folds, "folds")
+    if fold_ids.size != n:
+        raise ArgumentError(f"`folds` must give one fold label per row ({n}); got {fold_ids.size}")
+    if np.unique(fold_ids).size < 2:
+        raise ArgumentError("`folds` must contain at least two different fold labels")
+    return fold_ids
+
+
+def _nuisance_diagnostic(y: np.ndarray, d: np.ndarray, ry: np.ndarray, rd: np.ndarray) -> tuple[float, float, Diagnostic]:
+    """Cross-fitted R² of both nuisance models, and a warning when the covariates nearly determine the treatment."""
+    r2_y = 1 - float(np.mean(ry**2) / np.var(y))
+    r2_d = 1 - float(np.mean(rd**2) / np.var(d))
+    left = 1 - r2_d
+    status = "ok" if left >= 0.05 else "warn"
+    return (
+        r2_y,
+        r2_d,
+        Diagnostic(
+            "nuisance fit",
+            status,
+            left,
+            f"{100 * left:.3g}% of the treatment variance is not explained by the covariates (cross-fitted R² of E[D|X] {r2_d:.3g}; of E[Y|X] {r2_y:.3g})"
+            + (
+                ""
+                if status == "ok"
+                else "; the treatment is nearly determined by the covariates (poor overlap), so the estimate rests on little variation"
+            ),
+        ),
+    )
+
+
+def _fitted_curve(fit: Any, d: np.ndarray, w: np.ndarray, degree: int, df: float, conf_level: float) -> list[dict[str, float]]:
+    """Fitted mean outcome with CI at 25 doses between the 2nd and 98th percentiles, covariates at their means."""
+    grid = np.quantile(d, np.linspace(0.02, 0.98, 25))
+    wbar = w.mean(axis=0) if w.shape[1] else np.empty(0)
+    rows = []
+    for g in grid:
+        v = np.concatenate([[1.0], [g**j for j in range(1, degree + 1)], wbar])
+        m, s = float(v @ fit.coef), float(np.sqrt(v @ fit.cov @ v))
+        _, _, l2, h2 = t_inference(m, s, df, conf_level) if s > 0 else (0, 0, m, m)
+        rows.append({"dose": float(g), "fitted": m, "std_error": s, "ci_low": l2, "ci_high": h2})
+    return rows
+
+
+def _linearity_check(y: np.ndarray, x: np.ndarray, d: np.ndarray, degree: int, cov_type: str, cl: np.ndarray | None) -> list[Diagnostic]:
+    """For a linear dose (and at least 30 rows), a t test of an added squared dose."""
+    diags = []
+    if degree == 1 and d.size >= 30:
+        quad = ols(y, np.column_stack([x, d**2]), cov_type=cov_type, cluster=cl)
+        tq = float(quad.coef[-1] / quad.std_error[-1])
+        _, pq, _, _ = t_inference(float(quad.coef[-1]), float(quad.std_error[-1]), float(quad.df_resid), 0.95)
+        ok = pq >= 0.05
+        diags.append(
+            Diagnostic(
+                "linearity in the dose",
+                "ok" if ok else "warn",
+                pq,
+                f"test of an added squared dose: t = {tq:.3g}, p = {pq:.3g}"
+                + ("" if ok else "; the effect is not linear in the dose, try degree=2"),
+            )
+        )
+    return diags

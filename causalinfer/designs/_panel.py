@@ -29,6 +29,11 @@ class Panel:
         return int(self.times.size)
 
 
+def _plain(value: object) -> object:
+    """A numpy scalar as the Python value it holds, so messages print 3, not np.int64(3)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def has_order(values: pd.Series) -> bool:
     """Whether the values carry their own order: numbers, booleans, dates, durations or an ordered Categorical."""
     dtype = values.dtype
@@ -74,13 +79,12 @@ def make_panel(unit: np.ndarray, time: pd.Series, unit_name: str, time_name: str
     """Codes for a long panel; refuses repeated (unit, time) rows and periods without a stated order."""
     ucodes, units = pd.factorize(unit, sort=True)
     tcodes, times = period_codes(time, time_name)
-    time = time.to_numpy()
     key = ucodes.astype(np.int64) * len(times) + tcodes
     if np.unique(key).size != key.size:
         dup = pd.Series(key).duplicated()
         i = int(np.flatnonzero(dup.to_numpy())[0])
         raise DataError(
-            f"unit {unit_name!r} = {unit[i]!r} appears more than once in period {time_name!r} = {time[i]!r}; a panel needs "
+            f"unit {unit_name!r} = {_plain(unit[i])!r} appears more than once in period {time_name!r} = {_plain(time.iloc[i])!r}; a panel needs "
             "one row per unit and period (aggregate or deduplicate first)"
         )
     balanced = key.size == len(units) * len(times)
@@ -106,7 +110,7 @@ def first_treated(d: np.ndarray, panel: Panel, treatment: str) -> np.ndarray:
     if off_after_on.any():
         i = int(np.flatnonzero(off_after_on)[0])
         raise RoleError(
-            f"treatment {treatment!r} switches off again for unit {panel.units[u[i]]!r} (0 in period {panel.times[t[i]]!r} after being 1); "
+            f"treatment {treatment!r} switches off again for unit {_plain(panel.units[u[i]])!r} (0 in period {_plain(panel.times[t[i]])!r} after being 1); "
             "this design assumes that once treated, a unit stays treated"
         )
     return first

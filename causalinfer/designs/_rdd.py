@@ -485,7 +485,6 @@ def rdd(
     stat, p, lo, hi = t_inference(est, se, df, conf_level)
     terms = terms_frame(lf.names, fit.coef, fit.std_error, df, conf_level)
     n_used = lf.n_below + lf.n_above
-    diags: list[Diagnostic] = [_bandwidth_diagnostic(lf, h, h_rule)]
     details: dict[str, Any] = {
         "bandwidth": h,
         "bandwidth_rule": h_rule,
@@ -496,24 +495,13 @@ def rdd(
         "n_above": lf.n_above,
         "cov_type": cov_type,
     }
-    if lf.first is not None:
-        details["first_stage"], first_diag = _first_stage_check(lf, conf_level)
-        diags.append(first_diag)
-    if density:
-        diags.append(_density_check(x, details))
-    if ds.covariates:
-        details["balance"], balance_diag = _covariate_balance(ds, x, h, kernel, order, cov_type, cl, conf_level)
-        diags.append(balance_diag)
+    diags = _rdd_checks(ds, lf, x, h, h_rule, kernel, order, cov_type, cl, conf_level, density, details)
     emit(diags, "rdd")
     details["bins"] = _bins(x, y, n_bins).assign(x=lambda t: t["x"] + c)
     if d is None:
         details["fit"] = _fit_curve(fit, h, order, c, sharp=True)
     design = "Fuzzy" if d is not None else "Sharp"
-    estimand = (
-        f"local average treatment effect of {ds.treatment} on {y_name} for compliers at {r_name} = {c:g}"
-        if d is not None
-        else f"jump in the mean of {y_name} at {r_name} = {c:g}"
-    )
+    estimand = _rdd_estimand(ds, sharp=d is None)
     result = Result(
         method=f"{design} regression discontinuity, local polynomial (order {order}, {kernel} kernel, h = {h:.4g}), {cov_label(cov_type)}",
         estimand=estimand,
@@ -631,3 +619,37 @@ def _covariate_balance(
         f"smallest p-value for a jump in a covariate {pmin:.3g} ({worst!r}, {k} covariate(s), Bonferroni level {0.05 / k:.3g})"
         + ("" if ok else ": pre-determined covariates jump at the cutoff, so units on the two sides differ"),
     )
+
+
+def _rdd_checks(
+    ds: Any,
+    lf: Any,
+    x: np.ndarray,
+    h: float,
+    h_rule: str,
+    kernel: str,
+    order: int,
+    cov_type: str,
+    cl: np.ndarray | None,
+    conf_level: float,
+    density: bool,
+    details: dict[str, Any],
+) -> list[Diagnostic]:
+    """Bandwidth, first-stage (fuzzy), density and covariate-balance diagnostics; their tables go into ``details``."""
+    diags = [_bandwidth_diagnostic(lf, h, h_rule)]
+    if lf.first is not None:
+        details["first_stage"], first_diag = _first_stage_check(lf, conf_level)
+        diags.append(first_diag)
+    if density:
+        diags.append(_density_check(x, details))
+    if ds.covariates:
+        details["balance"], balance_diag = _covariate_balance(ds, x, h, kernel, order, cov_type, cl, conf_level)
+        diags.append(balance_diag)
+    return diags
+
+
+def _rdd_estimand(ds: Any, *, sharp: bool) -> str:
+    c = float(ds.cutoff)
+    if sharp:
+        return f"jump in the mean of {ds.outcome} at {ds.running} = {c:g}"
+    return f"local average treatment effect of {ds.treatment} on {ds.outcome} for compliers at {ds.running} = {c:g}"

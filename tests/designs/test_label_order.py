@@ -104,3 +104,12 @@ def test_cate_takes_a_stated_treated_level():
         ci.Dataset(df, treatment="t", treated_level="treated"), outcome="y", covariates="x", learner="t", outcome_model=LinearRegression()
     )
     assert 0.5 < r.estimate < 1.5
+
+
+def test_panel_messages_print_plain_values():
+    df = pd.DataFrame({"id": [1, 1, 2, 2], "t": [0, 0, 0, 1], "y": [1.0, 2, 3, 4], "d": [0, 0, 0, 1]})
+    with pytest.raises(ci.DataError, match=r"unit 'id' = 1 appears more than once in period 't' = 0;"):
+        ci.designs.twfe(df, outcome="y", treatment="d", unit="id", time="t")
+    df = pd.DataFrame({"id": [1, 1, 1, 2, 2, 2], "t": [0, 1, 2] * 2, "y": [1.0, 2, 3, 4, 5, 6], "d": [0, 1, 0, 0, 0, 0]})
+    with pytest.raises(ci.RoleError, match=r"for unit 1 \(0 in period 2 after being 1\)"):
+        ci.designs.callaway_santanna(df, outcome="y", treatment="d", unit="id", time="t")
