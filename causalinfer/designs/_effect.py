@@ -12,6 +12,7 @@ import dataclasses
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from types import SimpleNamespace
 from typing import Any
 
@@ -198,6 +199,12 @@ class DesignContext:
     def _placebo_units(self, frame: pd.DataFrame) -> Callable[[np.random.Generator], float]:
         ds = self.dataset
         d_name, t_name = str(ds.treatment), str(ds.time)
+        if ds.treated_level is not None:
+            # labels with a stated treated level: reassign the 0/1 indicator and re-run on it (treated_level=None)
+            frame = frame.assign(**{d_name: ds.treatment_values()})
+            estimate: Callable[[pd.DataFrame], float] = partial(self.estimate, treated_level=None)
+        else:
+            estimate = self.estimate
         d = frame[d_name].to_numpy()
         if ds.unit is None:  # repeated cross-sections (did_2x2): permute the group indicator within each period
             periods = [np.flatnonzero(p) for p in (frame[t_name] == v for v in pd.unique(frame[t_name]))]
@@ -206,7 +213,7 @@ class DesignContext:
                 new = d.copy()
                 for rows in periods:
                     new[rows] = d[rows[rng.permutation(rows.size)]]
-                return self.estimate(frame.assign(**{d_name: new}))
+                return estimate(frame.assign(**{d_name: new}))
 
             return within
         ucodes, _ = pd.factorize(frame[ds.unit])
@@ -219,7 +226,7 @@ class DesignContext:
             label = np.nanmax(wide, axis=1)
 
             def groups(rng: np.random.Generator) -> float:
-                return self.estimate(frame.assign(**{d_name: label[rng.permutation(n_units)][ucodes]}))
+                return estimate(frame.assign(**{d_name: label[rng.permutation(n_units)][ucodes]}))
 
             return groups
         binary = bool(np.isin(d, (0.0, 1.0)).all())
@@ -232,7 +239,7 @@ class DesignContext:
 
                 def cohorts(rng: np.random.Generator) -> float:
                     g = first[rng.permutation(n_units)]
-                    return self.estimate(frame.assign(**{d_name: (tcodes >= g[ucodes]).astype(float)}))
+                    return estimate(frame.assign(**{d_name: (tcodes >= g[ucodes]).astype(float)}))
 
                 return cohorts
         if np.isnan(wide).any():
@@ -242,7 +249,7 @@ class DesignContext:
             )
 
         def paths(rng: np.random.Generator) -> float:
-            return self.estimate(frame.assign(**{d_name: wide[rng.permutation(n_units)][ucodes, tcodes]}))
+            return estimate(frame.assign(**{d_name: wide[rng.permutation(n_units)][ucodes, tcodes]}))
 
         return paths
 

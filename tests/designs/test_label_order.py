@@ -113,3 +113,19 @@ def test_panel_messages_print_plain_values():
     df = pd.DataFrame({"id": [1, 1, 1, 2, 2, 2], "t": [0, 1, 2] * 2, "y": [1.0, 2, 3, 4, 5, 6], "d": [0, 1, 0, 0, 0, 0]})
     with pytest.raises(ci.RoleError, match=r"for unit 1 \(0 in period 2 after being 1\)"):
         ci.designs.callaway_santanna(df, outcome="y", treatment="d", unit="id", time="t")
+
+
+@pytest.mark.parametrize("func", ["did_2x2", "twfe"])
+def test_placebo_refutation_of_a_stated_treated_level_matches_the_numeric_coding(func):
+    df = _two_period().assign(period=lambda d: (d["period"] == "post").astype(int))
+    if func == "twfe":
+        df = df.assign(g=df["g"] * df["period"])
+    text = df.assign(g=np.where(df["g"] == 1, "yes", "no"))
+    f = getattr(ci.designs, func)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ci.AssumptionWarning)
+        base = f(df, outcome="y", treatment="g", time="period", unit="id")
+        stated = f(ci.Dataset(text, treatment="g", treated_level="yes"), outcome="y", time="period", unit="id")
+        a = base.refute("placebo", n_simulations=20, random_state=3, progress=False)
+        b = stated.refute("placebo", n_simulations=20, random_state=3, progress=False)
+    np.testing.assert_allclose(b.details["simulations"], a.details["simulations"], rtol=1e-9)
