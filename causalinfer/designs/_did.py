@@ -64,6 +64,7 @@ def _timing_diagnostic(first: np.ndarray, panel: Panel) -> Diagnostic:
         "cluster": [None, "column"],
         "cov_type": [None, "cov_type"],
         "conf_level": "conf_level",
+        "post": vp.NoCheck("any label of the time column; checked against the periods present"),
     }
 )
 def did_2x2(
