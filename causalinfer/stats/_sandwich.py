@@ -179,6 +179,9 @@ def qr_least_squares(xw: np.ndarray, yw: np.ndarray) -> tuple[np.ndarray, np.nda
     The one solver behind every least-squares fit of the package (regression, regression adjustment and the
     influence functions of the causal estimators), accurate when columns differ in scale by orders of magnitude.
     """
+    n, k = xw.shape
+    if n < k:
+        raise DataError(f"{n} row(s) cannot fit {k} parameters by least squares; need at least as many rows as parameters")
     q, r = np.linalg.qr(xw, mode="reduced")
     rinv = upper_triangular_inverse(r)
     return rinv @ (q.T @ yw), rinv, q, r

@@ -73,6 +73,22 @@ def _null_probabilities(p: Any, k: int, rescale_p: bool) -> np.ndarray:
     return arr
 
 
+_NCX2_NORMAL_ABOVE = 1e7
+
+
+def _ncx2_normal_limits(chi2: float, df: float, alpha: float) -> tuple[float, float]:
+    """Noncentralities whose normal-approximated noncentral chi-squared puts ``chi2`` at quantiles 1 - alpha/2 and alpha/2.
+
+    With ``u = df + lam``, ``(chi2 - u)^2 = z^2 * 2 (2u - df)`` is a quadratic in u; the smaller root is the lower limit.
+    """
+    from scipy.special import ndtri
+
+    z = float(ndtri(1 - alpha / 2))
+    b = chi2 + 2 * z * z
+    disc = math.sqrt(max(0.0, b * b - chi2 * chi2 - 2 * z * z * df))
+    return max(0.0, b - disc - df), max(0.0, b + disc - df)
+
+
 def cramers_v(chi2: float, n: float, shape: tuple[int, int], conf_level: float) -> EffectSize:
     """Cramér's V with a confidence interval by inverting the noncentral chi-squared distribution.
 
@@ -100,12 +116,17 @@ def cramers_v(chi2: float, n: float, shape: tuple[int, int], conf_level: float) 
             hi *= 2
         return float(optimize.brentq(lambda lam: cdf(lam) - target, 0.0, hi, xtol=1e-13, rtol=4 * np.finfo(float).eps, maxiter=500))
 
-    lam_lo, lam_hi = root(1 - alpha / 2), root(alpha / 2)
+    if chi2 > _NCX2_NORMAL_ABOVE:
+        # the noncentral chi-squared routine loses accuracy (and returns values above 1) for statistics beyond about
+        # 1e9; there its normal limit N(df + lam, 2 (df + 2 lam)) is exact to far better than the interval's width
+        lam_lo, lam_hi = _ncx2_normal_limits(chi2, df, alpha)
+        how = "noncentral chi-squared inversion (normal limit, for a statistic this large) of the uncorrected Pearson statistic"
+    else:
+        lam_lo, lam_hi = root(1 - alpha / 2), root(alpha / 2)
+        how = "noncentral chi-squared inversion of the uncorrected Pearson statistic"
     v = math.sqrt(chi2 / denom)
     lo, hi = min(1.0, math.sqrt(lam_lo / denom)), min(1.0, math.sqrt(lam_hi / denom))
-    return EffectSize(
-        "Cramer's V", min(v, 1.0), lo, hi, conf_level, "noncentral chi-squared inversion of the uncorrected Pearson statistic"
-    )
+    return EffectSize("Cramer's V", min(v, 1.0), lo, hi, conf_level, how)
 
 
 def _table_frame(values: np.ndarray, rl: list[Any] | None, cl: list[Any] | None) -> pd.DataFrame:

@@ -105,3 +105,11 @@ def test_stats_functions_fit_on_a_screen() -> None:
                 if length > 80:
                     long.append(f"{path.name}:{node.name} ({length} lines)")
     assert long == []
+
+
+def test_qr_core_refuses_fewer_rows_than_parameters() -> None:
+    from causalinfer.causal._models import fit_ols
+    from causalinfer.exceptions import DataError
+
+    with pytest.raises(DataError, match="2 row"):
+        fit_ols(np.ones((2, 3)) + np.eye(2, 3), np.ones(2))

@@ -89,3 +89,16 @@ def test_limits_beyond_the_largest_double_are_refused() -> None:
     with pytest.raises(DataError, match="largest double"):
         ci.stats.ttest(x)
     assert math.isfinite(ci.stats.ttest(x / 4).statistic)
+
+
+def test_cramers_v_interval_for_huge_tables() -> None:
+    """The noncentral chi-squared routine breaks down beyond about 1e9 (the search for a bracket never ended)."""
+    from causalinfer.stats import _tables
+
+    r = ci.stats.chisq_test([[10**15, 2 * 10**15], [3 * 10**15, 5 * 10**15]])
+    v = r.effect_sizes[0]
+    assert v.ci_low < v.estimate < v.ci_high and v.ci_high - v.ci_low < 1e-6
+    exact = _tables.cramers_v(9e6, 1e8, (2, 2), 0.95)
+    normal = _tables._ncx2_normal_limits(9e6, 1, 0.05)
+    assert math.sqrt(normal[0] / 1e8) == pytest.approx(exact.ci_low, rel=1e-6)
+    assert math.sqrt(normal[1] / 1e8) == pytest.approx(exact.ci_high, rel=1e-6)
