@@ -459,6 +459,7 @@ def _n_clusters(cluster: Any) -> int | None:
         "cluster": [None, "sample"],
         "hac_lags": [None, vp.Interval("int", 0)],
         "conf_level": "conf_level",
+        "cluster_df": vp.Options(("n-k", "G-1")),
     }
 )
 def ols(

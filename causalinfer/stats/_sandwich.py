@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _validation as vp
 from .._validation import show
 from ..exceptions import ArgumentError, ConvergenceError, DataError
 
@@ -56,6 +57,13 @@ COV_ALIASES: dict[str, str] = {
 }
 
 
+@vp.validate_params(
+    {
+        "value": vp.NoCheck("any text; matched against the covariance names and their aliases below"),
+        "allowed": vp.SequenceOf("string", min_length=1),
+        "name": "string",
+    }
+)
 def normalize_cov_type(value: Any, *, allowed: tuple[str, ...] = COV_TYPES, name: str = "cov_type") -> str:
     """The canonical name of a covariance type, accepting the aliases other packages use.
 
