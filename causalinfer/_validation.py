@@ -806,8 +806,47 @@ OPEN_PROBABILITY = Interval("real", 0.0, 1.0, closed="neither")
 RANDOM_STATE = RandomStateConstraint()
 # Every covariance name used in causalinfer and its common spellings; each function's body narrows it to the ones it
 # implements (a cluster covariance without `cluster=`, HAC in designs, ...).
-COV_TYPE = Options(
-    ("nonrobust", "classical", "iid", "robust", "HC0", "HC1", "HC2", "HC3", "cluster", "clustered", "HAC"),
+# One vocabulary of covariance names for every module: canonical names and the aliases other packages use
+# (stats.normalize_cov_type maps them; each function then narrows to the types it supports).
+COV_ALIASES: dict[str, str] = {
+    "nonrobust": "nonrobust",
+    "classical": "nonrobust",
+    "iid": "nonrobust",
+    "const": "nonrobust",
+    "homoskedastic": "nonrobust",
+    "hc0": "HC0",
+    "hc1": "HC1",
+    "robust": "HC1",
+    "hc2": "HC2",
+    "hc3": "HC3",
+    "cluster": "cluster",
+    "clustered": "cluster",
+    "cr1": "cluster",
+    "hac": "HAC",
+    "neweywest": "HAC",
+    "nw": "HAC",
+}
+
+
+def cov_type_key(value: str) -> str:
+    """The lookup key of a covariance name: lower case without '-', '_' or spaces ("Newey-West" -> "neweywest")."""
+    return value.strip().lower().replace("-", "").replace("_", "").replace(" ", "")
+
+
+class _CovTypeOptions(Options):
+    """A covariance name or one of its aliases, in any case and spelling of separators."""
+
+    __slots__ = ()
+
+    def ok(self, value: Any) -> bool:
+        return isinstance(value, str) and cov_type_key(value) in COV_ALIASES
+
+    def predicate(self) -> Callable[[Any], bool]:
+        return self.ok
+
+
+COV_TYPE = _CovTypeOptions(
+    ("nonrobust", "classical", "iid", "robust", "HC0", "HC1", "HC2", "HC3", "cluster", "clustered", "CR1", "HAC", "Newey-West"),
     ignore_case=True,
 )
 

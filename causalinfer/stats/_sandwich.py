@@ -30,31 +30,13 @@ from typing import Any
 import numpy as np
 
 from .. import _validation as vp
-from .._validation import show
+from .._validation import COV_ALIASES, cov_type_key, show
 from ..exceptions import ArgumentError, ConvergenceError, DataError
 
 #: Covariance types understood by :func:`sandwich_cov` and the regression functions.
 COV_TYPES: tuple[str, ...] = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster", "HAC")
 
 #: Other spellings of the covariance types, as other packages name them (matched ignoring case, "-" and "_").
-COV_ALIASES: dict[str, str] = {
-    "nonrobust": "nonrobust",
-    "classical": "nonrobust",
-    "iid": "nonrobust",
-    "const": "nonrobust",
-    "homoskedastic": "nonrobust",
-    "hc0": "HC0",
-    "hc1": "HC1",
-    "robust": "HC1",
-    "hc2": "HC2",
-    "hc3": "HC3",
-    "cluster": "cluster",
-    "clustered": "cluster",
-    "cr1": "cluster",
-    "hac": "HAC",
-    "neweywest": "HAC",
-    "nw": "HAC",
-}
 
 
 @vp.validate_params(
@@ -80,7 +62,7 @@ def normalize_cov_type(value: Any, *, allowed: tuple[str, ...] = COV_TYPES, name
     choices = ", ".join(repr(c) for c in allowed)
     if not isinstance(value, str):
         raise ArgumentError(f"`{name}` must be one of {choices}; got {show(value)}")
-    key = value.strip().lower().replace("-", "").replace("_", "").replace(" ", "")
+    key = cov_type_key(value)
     canonical = COV_ALIASES.get(key)
     if canonical is None or canonical not in allowed:
         close = difflib.get_close_matches(key, list(COV_ALIASES), n=1, cutoff=0.5)
