@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _validation as vp
 from .._validation import check_choice, check_conf_level, check_int, check_probability, check_random_state, show
 from ..exceptions import ArgumentError, ArgumentTypeError, DataError
 from ..results import Diagnostic, Provenance
@@ -229,6 +230,29 @@ def _common(
 
 
 # ---------------------------------------------------------------------- IPW
+@vp.validate_params(
+    {
+        "data": "data",
+        "outcome": [None, "column"],
+        "treatment": [None, "column"],
+        "covariates": [None, "columns"],
+        "categorical": "columns",
+        "squared": "columns",
+        "estimand": vp.Options(("ATE", "ATT", "ATC")),
+        "normalize": "boolean",
+        "stabilize": "boolean",
+        "trim": [None, vp.Interval("real", 0, 0.5, closed="neither")],
+        "clip": [None, vp.Interval("real", 0, 0.5, closed="neither")],
+        "se": vp.Options(("influence", "sandwich")),
+        "propensity_model": [
+            None,
+            vp.HasMethods("fit", "predict_proba", "get_params", what="a scikit-learn classifier with predict_proba"),
+        ],
+        "random_state": "random_state",
+        "cluster": [None, "column"],
+        "conf_level": "conf_level",
+    }
+)
 def ipw(
     data: Any,
     *,
@@ -370,6 +394,23 @@ def ipw(
 
 
 # ---------------------------------------------------------------------- regression adjustment
+@vp.validate_params(
+    {
+        "data": "data",
+        "outcome": [None, "column"],
+        "treatment": [None, "column"],
+        "covariates": [None, "columns"],
+        "categorical": "columns",
+        "squared": "columns",
+        "estimand": vp.Options(("ATE", "ATT", "ATC")),
+        "interactions": ["boolean", "columns"],
+        "outcome_model": [None, vp.HasMethods("fit", "predict", "get_params", what="a scikit-learn regressor")],
+        "n_bootstrap": vp.Interval("int", 10),
+        "random_state": "random_state",
+        "cluster": [None, "column"],
+        "conf_level": "conf_level",
+    }
+)
 def regression_adjustment(
     data: Any,
     *,
@@ -477,6 +518,28 @@ def _n_folds(n_folds: Any, flexible: bool) -> int:
     return check_int(n_folds, "n_folds", minimum=1, maximum=50)
 
 
+@vp.validate_params(
+    {
+        "data": "data",
+        "outcome": [None, "column"],
+        "treatment": [None, "column"],
+        "covariates": [None, "columns"],
+        "categorical": "columns",
+        "squared": "columns",
+        "estimand": vp.Options(("ATE", "ATT", "ATC")),
+        "propensity_model": [
+            None,
+            vp.HasMethods("fit", "predict_proba", "get_params", what="a scikit-learn classifier with predict_proba"),
+        ],
+        "outcome_model": [None, vp.HasMethods("fit", "predict", "get_params", what="a scikit-learn regressor")],
+        "n_folds": [None, vp.Interval("int", 1, 50)],
+        "trim": [None, vp.Interval("real", 0, 0.5, closed="neither")],
+        "clip": [None, vp.Interval("real", 0, 0.5, closed="neither")],
+        "random_state": "random_state",
+        "cluster": [None, "column"],
+        "conf_level": "conf_level",
+    }
+)
 def aipw(
     data: Any,
     *,
@@ -550,6 +613,28 @@ def aipw(
     )
 
 
+@vp.validate_params(
+    {
+        "data": "data",
+        "outcome": [None, "column"],
+        "treatment": [None, "column"],
+        "covariates": [None, "columns"],
+        "categorical": "columns",
+        "squared": "columns",
+        "estimand": vp.Options(("ATE", "ATT", "ATC")),
+        "model": vp.Options(("partially_linear", "interactive")),
+        "propensity_model": [
+            None,
+            vp.HasMethods("fit", "predict_proba", "get_params", what="a scikit-learn classifier with predict_proba"),
+        ],
+        "outcome_model": [None, vp.HasMethods("fit", "predict", "get_params", what="a scikit-learn regressor")],
+        "n_folds": vp.Interval("int", 2, 50),
+        "clip": [None, vp.Interval("real", 0, 0.5, closed="neither")],
+        "random_state": "random_state",
+        "cluster": [None, "column"],
+        "conf_level": "conf_level",
+    }
+)
 def dml(
     data: Any,
     *,
@@ -648,6 +733,25 @@ def dml(
     )
 
 
+@vp.validate_params(
+    {
+        "data": "data",
+        "outcome": [None, "column"],
+        "treatment": [None, "column"],
+        "covariates": [None, "columns"],
+        "categorical": "columns",
+        "squared": "columns",
+        "estimand": vp.Options(("ATE", "ATT", "ATC")),
+        "n_strata": vp.Interval("int", 2, 100),
+        "propensity_model": [
+            None,
+            vp.HasMethods("fit", "predict_proba", "get_params", what="a scikit-learn classifier with predict_proba"),
+        ],
+        "random_state": "random_state",
+        "cluster": [None, "column"],
+        "conf_level": "conf_level",
+    }
+)
 def stratification(
     data: Any,
     *,
@@ -759,6 +863,16 @@ def _keep_context(new: Any, old: Any) -> EffectResult:
     return new  # type: ignore[no-any-return]
 
 
+@vp.validate_params(
+    {
+        "data": "data",
+        "method": vp.Options((*METHODS, "iv")),
+        "estimand": vp.Options(("ATE", "ATT", "ATC")),
+        "graph": [None, vp.String("DOT or GML text"), vp.HasMethods("edges", "nodes"), vp.SequenceOf(vp.SequenceOf("string", length=2))],
+        "unobserved": "columns",
+        "options": vp.NoCheck("passed on to the chosen estimator, whose own declaration checks them"),
+    }
+)
 def estimate_effect(
     data: Any,
     *,
@@ -839,6 +953,14 @@ def estimate_effect(
     return _keep_context(result.replace(diagnostics=(diag, *result.diagnostics)), result)
 
 
+@vp.validate_params(
+    {
+        "data": "data",
+        "methods": vp.SequenceOf(vp.Options((*METHODS, "iv")), min_length=1),
+        "estimand": vp.Options(("ATE", "ATT", "ATC")),
+        "options": vp.NoCheck("passed on to each estimator, whose own declaration checks them"),
+    }
+)
 def compare(
     data: Any,
     *,

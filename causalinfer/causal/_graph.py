@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .. import _validation as vp
 from .._validation import show
 from ..data import as_dataset
 from ..exceptions import ArgumentTypeError, IdentificationError, RoleError
@@ -138,6 +139,15 @@ class IdentificationResult(Result):
         return f"IdentificationResult(strategy={self.strategy!r}, adjustment_set={list(self.adjustment_set)})"
 
 
+@vp.validate_params(
+    {
+        "data": "data",
+        "graph": [None, vp.String("DOT or GML text"), vp.HasMethods("edges", "nodes"), vp.SequenceOf(vp.SequenceOf("string", length=2))],
+        "treatment": [None, "column"],
+        "outcome": [None, "column"],
+        "unobserved": "columns",
+    }
+)
 def identify_effect(
     data: Any,
     *,

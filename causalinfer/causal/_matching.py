@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import _validation as vp
 from .._validation import check_choice, check_int, check_real, show
 from ..exceptions import ArgumentError, DataError
 from ..results import Diagnostic, Provenance
@@ -280,6 +281,27 @@ def match_without_replacement(
     }
 
 
+@vp.validate_params(
+    {
+        "data": "data",
+        "outcome": [None, "column"],
+        "treatment": [None, "column"],
+        "covariates": [None, "columns"],
+        "categorical": "columns",
+        "squared": "columns",
+        "estimand": vp.Options(("ATE", "ATT", "ATC")),
+        "distance": vp.Options(("mahalanobis", "propensity")),
+        "ratio": vp.Interval("int", 1, 100),
+        "caliper": [None, vp.Interval("real", 0, closed="neither", what="positive")],
+        "bias_adjust": [None, "boolean"],
+        "propensity_model": [
+            None,
+            vp.HasMethods("fit", "predict_proba", "get_params", what="a scikit-learn classifier with predict_proba"),
+        ],
+        "replace": "boolean",
+        "conf_level": "conf_level",
+    }
+)
 def matching(
     data: Any,
     *,
@@ -636,6 +658,12 @@ def core_matching_without_replacement(
 core.CORES[NO_REPLACE_METHOD] = core_matching_without_replacement
 
 
+@vp.validate_params(
+    {
+        "result": vp.InstanceOf("causalinfer.results:Result"),
+        "gammas": vp.SequenceOf(vp.Interval("real", 1), min_length=1),
+    }
+)
 def rosenbaum_bounds(result: EffectResult, *, gammas: Sequence[float] = (1.0, 1.25, 1.5, 2.0, 2.5, 3.0)) -> Any:
     r"""Rosenbaum bounds for a 1:1 matched design: the worst-case p-value of Wilcoxon's signed-rank test under hidden bias.
 

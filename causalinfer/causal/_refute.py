@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import _validation as vp
 from .._validation import check_choice, check_int, check_probability, check_random_state, show
 from ..exceptions import ArgumentError, ArgumentTypeError
 from ..results import Diagnostic, Provenance, ResultSet
@@ -229,6 +230,18 @@ def _judge(kind: str, sims: np.ndarray, original: float, original_se: float) -> 
     return float(z), float(2 * stats.norm.sf(abs(z))), "z"
 
 
+@vp.validate_params(
+    {
+        "result": vp.InstanceOf("causalinfer.results:Result"),
+        "kind": [None, vp.Options(REFUTERS), vp.SequenceOf(vp.Options(REFUTERS))],
+        "n_simulations": vp.Interval("int", 2),
+        "subset_fraction": vp.OPEN_PROBABILITY,
+        "alpha": vp.OPEN_PROBABILITY,
+        "random_state": "random_state",
+        "n_jobs": vp.Interval("int", 1, 64),
+        "progress": [None, "boolean"],
+    }
+)
 def refute(
     result: EffectResult,
     kind: str | Sequence[str] | None = None,

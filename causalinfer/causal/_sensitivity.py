@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import _validation as vp
 from .._validation import check_probability, check_real, show
 from ..exceptions import ArgumentError, ArgumentTypeError
 from ..results import Diagnostic, EffectSize, Provenance, Result
@@ -34,6 +35,12 @@ def e_value_from_rr(rr: float, ci: tuple[float, float] | None = None) -> tuple[f
     return point, _e_value_rr(lo if rr >= 1 else hi)
 
 
+@vp.validate_params(
+    {
+        "result": vp.InstanceOf("causalinfer.results:Result"),
+        "outcome_sd": [None, vp.Interval("real", 0, closed="neither")],
+    }
+)
 def e_value(result: EffectResult, *, outcome_sd: float | None = None) -> Result:
     r"""E-value (VanderWeele and Ding 2017): how strong unmeasured confounding would have to be to explain the effect away.
 
@@ -156,6 +163,13 @@ def robustness_values(t: float, dof: float, *, q: float = 1.0, alpha: float = 0.
     return t * t / (t * t + dof), rv, rva
 
 
+@vp.validate_params(
+    {
+        "result": vp.InstanceOf("causalinfer.results:Result"),
+        "q": vp.Interval("real", 0, closed="neither"),
+        "alpha": vp.OPEN_PROBABILITY,
+    }
+)
 def robustness_value(result: EffectResult, *, q: float = 1.0, alpha: float = 0.05) -> Result:
     r"""Robustness value (Cinelli and Hazlett 2020) of the treatment coefficient in a linear outcome regression.
 
@@ -236,6 +250,21 @@ def robustness_value(result: EffectResult, *, q: float = 1.0, alpha: float = 0.0
     )
 
 
+@vp.validate_params(
+    {
+        "result": vp.InstanceOf("causalinfer.results:Result"),
+        "treatment_strength": [
+            vp.Interval("real", 0, 1, closed="left"),
+            vp.SequenceOf(vp.Interval("real", 0, 1, closed="left"), min_length=1),
+        ],
+        "outcome_strength": [
+            vp.Interval("real", 0, 1, closed="left"),
+            vp.SequenceOf(vp.Interval("real", 0, 1, closed="left"), min_length=1),
+        ],
+        "n_simulations": vp.Interval("int", 1),
+        "random_state": "random_state",
+    }
+)
 def unobserved_confounder(
     result: EffectResult,
     *,

@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from .. import _validation as vp
 from .._validation import check_choice
 from ..exceptions import SourceError
 from ._dataset import Dataset
@@ -80,11 +81,17 @@ def _cards() -> dict[str, DataCard]:
     return cards
 
 
+@vp.validate_params({})
 def list_datasets() -> list[str]:
     """Names of the bundled data sets, for :func:`load_dataset`."""
     return sorted(_cards())
 
 
+@vp.validate_params(
+    {
+        "name": vp.String("the name of a bundled data set (see list_datasets())"),
+    }
+)
 def data_card(name: str) -> DataCard:
     """The data card of bundled data set ``name``: source, licence, columns, default roles, known results."""
     cards = _cards()
@@ -92,6 +99,13 @@ def data_card(name: str) -> DataCard:
     return cards[name]
 
 
+@vp.validate_params(
+    {
+        "name": vp.String("the name of a bundled data set (see list_datasets())"),
+        "frame_only": "boolean",
+        "roles": vp.NoCheck("role keywords, checked against the columns by Dataset"),
+    }
+)
 def load_dataset(name: str, *, frame_only: bool = False, **roles: Any) -> Any:
     """Load a bundled data set as a :class:`Dataset` with the default roles from its data card.
 

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import _validation as vp
 from .._validation import check_choice, check_column, check_frame, show
 from ..exceptions import ArgumentError, ArgumentTypeError, DataError, RoleError
 
@@ -625,6 +626,12 @@ class Dataset:
         return cls(read_sql(source, table=table, query=query), **roles)
 
 
+@vp.validate_params(
+    {
+        "data": "data",
+        "roles": vp.NoCheck("role keywords, checked against the columns by Dataset"),
+    }
+)
 def as_dataset(data: Any, **roles: Any) -> Dataset:
     """A Dataset from ``data`` (a Dataset or a DataFrame) plus role keywords.
 

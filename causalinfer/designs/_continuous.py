@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .. import _validation as vp
 from .._validation import check_array, check_conf_level, check_int, check_random_state
 from ..exceptions import ArgumentError, ArgumentTypeError, DataError
 from ..results import Diagnostic, Provenance, Result
@@ -21,6 +22,18 @@ if TYPE_CHECKING:
 __all__ = ["dose_response", "partially_linear_dml"]
 
 
+@vp.validate_params(
+    {
+        "data": "data",
+        "outcome": [None, "column"],
+        "treatment": [None, "column"],
+        "covariates": [None, "columns"],
+        "cluster": [None, "column"],
+        "degree": vp.Interval("int", 1, 5),
+        "cov_type": [None, "cov_type"],
+        "conf_level": "conf_level",
+    }
+)
 def dose_response(
     data: Any,
     *,
@@ -195,6 +208,20 @@ def plr_estimate(ry: np.ndarray, rd: np.ndarray) -> tuple[float, float, np.ndarr
     return theta, se, psi
 
 
+@vp.validate_params(
+    {
+        "data": "data",
+        "outcome": [None, "column"],
+        "treatment": [None, "column"],
+        "covariates": [None, "columns"],
+        "model_y": [None, vp.HasMethods("fit", "predict", what="a scikit-learn regressor (with fit and predict)")],
+        "model_t": [None, vp.HasMethods("fit", "predict", what="a scikit-learn regressor (with fit and predict)")],
+        "n_folds": vp.Interval("int", 2),
+        "folds": [None, "array-like"],
+        "random_state": "random_state",
+        "conf_level": "conf_level",
+    }
+)
 def partially_linear_dml(
     data: Any,
     *,

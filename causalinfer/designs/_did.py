@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .. import _validation as vp
 from .._validation import check_conf_level, check_int
 from ..exceptions import ArgumentError, DataError, RoleError
 from ..results import Diagnostic, Provenance, Result
@@ -52,6 +53,19 @@ def _timing_diagnostic(first: np.ndarray, panel: Panel) -> Diagnostic:
     return Diagnostic("staggered adoption", "ok", float(cohorts.size), "treatment starts in a single period")
 
 
+@vp.validate_params(
+    {
+        "data": "data",
+        "outcome": [None, "column"],
+        "treatment": [None, "column"],
+        "time": [None, "column"],
+        "unit": [None, "column"],
+        "covariates": [None, "columns"],
+        "cluster": [None, "column"],
+        "cov_type": [None, "cov_type"],
+        "conf_level": "conf_level",
+    }
+)
 def did_2x2(
     data: Any,
     *,
@@ -218,6 +232,20 @@ def _panel_inputs(ds: Any, func: str) -> tuple[np.ndarray, np.ndarray, Panel]:
     return y, d, panel
 
 
+@vp.validate_params(
+    {
+        "data": "data",
+        "outcome": [None, "column"],
+        "treatment": [None, "column"],
+        "unit": [None, "column"],
+        "time": [None, "column"],
+        "covariates": [None, "columns"],
+        "cluster": [None, "column"],
+        "weights": [None, "column"],
+        "cov_type": [None, "cov_type"],
+        "conf_level": "conf_level",
+    }
+)
 def twfe(
     data: Any,
     *,
@@ -336,6 +364,22 @@ def twfe(
     )
 
 
+@vp.validate_params(
+    {
+        "data": "data",
+        "outcome": [None, "column"],
+        "treatment": [None, "column"],
+        "unit": [None, "column"],
+        "time": [None, "column"],
+        "covariates": [None, "columns"],
+        "cluster": [None, "column"],
+        "weights": [None, "column"],
+        "window": [None, vp.SequenceOf(vp.Interval("int"), length=2)],
+        "reference": vp.Interval("int"),
+        "cov_type": [None, "cov_type"],
+        "conf_level": "conf_level",
+    }
+)
 def event_study(
     data: Any,
     *,

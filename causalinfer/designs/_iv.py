@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .. import _validation as vp
 from .._validation import check_conf_level
 from ..exceptions import DataError, RoleError
 from ..results import Diagnostic, Provenance, Result
@@ -136,6 +137,19 @@ def _first_stage_diagnostics(fit: IVFit, cov_type: str) -> list[Diagnostic]:
     return out
 
 
+@vp.validate_params(
+    {
+        "data": "data",
+        "outcome": [None, "column"],
+        "treatment": [None, "column"],
+        "instruments": [None, "columns"],
+        "covariates": [None, "columns"],
+        "cluster": [None, "column"],
+        "weights": [None, "column"],
+        "cov_type": [None, "cov_type"],
+        "conf_level": "conf_level",
+    }
+)
 def iv_2sls(
     data: Any,
     *,
@@ -297,6 +311,17 @@ def _iv_result(
     )
 
 
+@vp.validate_params(
+    {
+        "data": "data",
+        "outcome": [None, "column"],
+        "treatment": [None, "column"],
+        "instrument": [None, "column"],
+        "cluster": [None, "column"],
+        "cov_type": [None, "cov_type"],
+        "conf_level": "conf_level",
+    }
+)
 def wald_estimator(
     data: Any,
     *,

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import _validation as vp
 from .._validation import check_array, check_choice, check_conf_level, check_int, check_random_state
 from ..exceptions import ArgumentError, ArgumentTypeError, DataError, RoleError
 from ..results import Diagnostic, Provenance, Result
@@ -63,6 +64,23 @@ def dr_scores(
     return mu0, mu1, e, phi
 
 
+@vp.validate_params(
+    {
+        "data": "data",
+        "outcome": [None, "column"],
+        "treatment": [None, "column"],
+        "covariates": [None, "columns"],
+        "learner": vp.Options(LEARNERS),
+        "outcome_model": [None, vp.HasMethods("fit", "predict", what="a scikit-learn regressor (with fit and predict)")],
+        "propensity_model": [None, vp.HasMethods("fit", "predict_proba", what="a scikit-learn classifier (with fit and predict_proba)")],
+        "final_model": [None, vp.HasMethods("fit", "predict", what="a scikit-learn regressor (with fit and predict)")],
+        "subgroups": [None, "column"],
+        "n_folds": vp.Interval("int", 2),
+        "folds": [None, "array-like"],
+        "random_state": "random_state",
+        "conf_level": "conf_level",
+    }
+)
 def cate(
     data: Any,
     *,

@@ -6,11 +6,19 @@ from typing import Any
 
 import numpy as np
 
+from .. import _validation as vp
 from ..exceptions import ArgumentTypeError
 from ..results import Result
 from ..results._plot import get_axes
 
 
+@vp.validate_params(
+    {
+        "result": vp.InstanceOf("causalinfer.results:Result"),
+        "ax": [None, vp.HasMethods("plot", what="a matplotlib Axes")],
+        "title": [None, "string"],
+    }
+)
 def plot_event_study(result: Result, *, ax: Any = None, title: str | None = None) -> Any:
     """Event-time coefficients with confidence intervals, a zero line and the treatment onset.
 
@@ -59,6 +67,13 @@ def plot_event_study(result: Result, *, ax: Any = None, title: str | None = None
     return ax
 
 
+@vp.validate_params(
+    {
+        "result": vp.InstanceOf("causalinfer.results:Result"),
+        "ax": [None, vp.HasMethods("plot", what="a matplotlib Axes")],
+        "title": [None, "string"],
+    }
+)
 def plot_rdd(result: Result, *, ax: Any = None, title: str | None = None) -> Any:
     """Binned scatter of the outcome against the running variable, with the local fits and the cutoff.
 

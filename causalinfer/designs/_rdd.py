@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .. import _validation as vp
 from .._validation import check_array, check_choice, check_conf_level, check_int, check_real
 from ..exceptions import ArgumentError, DataError
 from ..results import Diagnostic, Provenance, Result
@@ -202,6 +203,14 @@ def _density_test(x: np.ndarray, *, bin_width: float | None = None, bandwidth: f
     }
 
 
+@vp.validate_params(
+    {
+        "running": "array-like",
+        "outcome": "array-like",
+        "cutoff": vp.Interval("real"),
+        "kernel": vp.Options(KERNELS),
+    }
+)
 def ik_bandwidth(running: Any, outcome: Any, *, cutoff: float = 0.0, kernel: str = "triangular") -> float:
     r"""Imbens-Kalyanaraman (2012) MSE-optimal bandwidth for a sharp local-linear regression discontinuity.
 
@@ -250,6 +259,14 @@ def ik_bandwidth(running: Any, outcome: Any, *, cutoff: float = 0.0, kernel: str
     return _ik_bandwidth(x, y, kernel=kernel)
 
 
+@vp.validate_params(
+    {
+        "running": "array-like",
+        "cutoff": vp.Interval("real"),
+        "bin_width": [None, vp.Interval("real", 0, closed="neither", what="positive")],
+        "bandwidth": [None, vp.Interval("real", 0, closed="neither", what="positive")],
+    }
+)
 def density_test(running: Any, *, cutoff: float = 0.0, bin_width: float | None = None, bandwidth: float | None = None) -> Result:
     r"""McCrary (2008) test for manipulation: a jump in the density of the running variable at the cutoff.
 
@@ -339,6 +356,24 @@ def _fit_curve(fit: LinearFit, h: float, order: int, cutoff: float, sharp: bool)
     return pd.DataFrame(rows)
 
 
+@vp.validate_params(
+    {
+        "data": "data",
+        "outcome": [None, "column"],
+        "running": [None, "column"],
+        "cutoff": [None, vp.Interval("real")],
+        "treatment": [None, "column"],
+        "covariates": [None, "columns"],
+        "cluster": [None, "column"],
+        "bandwidth": [None, vp.Interval("real", 0, closed="neither", what="a positive number")],
+        "kernel": vp.Options(KERNELS),
+        "order": vp.Interval("int", 0, 4),
+        "cov_type": [None, "cov_type"],
+        "density": "boolean",
+        "n_bins": vp.Interval("int", 2),
+        "conf_level": "conf_level",
+    }
+)
 def rdd(
     data: Any,
     *,

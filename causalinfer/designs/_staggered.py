@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .. import _validation as vp
 from .._validation import check_choice, check_conf_level
 from ..exceptions import DataError, RoleError
 from ..results import Diagnostic, Provenance, Result
@@ -114,6 +115,18 @@ def aggregation_weights(gt: GroupTime, aggregate: str) -> tuple[list[str], np.nd
     return [f"e={e}" for e in labs], mat, overall
 
 
+@vp.validate_params(
+    {
+        "data": "data",
+        "outcome": [None, "column"],
+        "treatment": [None, "column"],
+        "unit": [None, "column"],
+        "time": [None, "column"],
+        "control": vp.Options(_CONTROLS),
+        "aggregate": vp.Options(_AGGREGATES),
+        "conf_level": "conf_level",
+    }
+)
 def callaway_santanna(
     data: Any,
     *,

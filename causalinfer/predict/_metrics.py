@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from .. import _validation as vp
 from .._validation import check_choice, check_conf_level, check_int, check_random_state, show
 from ..exceptions import ArgumentError, DataError
 from ..results import Diagnostic, Provenance, Result, ResultSet, TableResult
@@ -305,6 +306,24 @@ def _metric_names(metrics: Any, task: str) -> tuple[str, ...]:
     return names
 
 
+@vp.validate_params(
+    {
+        "y_true": [None, "array-like"],
+        "y_pred": "array-like",
+        "task": vp.Options(_TASKS),
+        "metrics": [
+            None,
+            vp.Options((*CLASSIFICATION_METRICS, *REGRESSION_METRICS)),
+            vp.SequenceOf(vp.Options((*CLASSIFICATION_METRICS, *REGRESSION_METRICS))),
+        ],
+        "conf_level": "conf_level",
+        "threshold": "probability",
+        "pos_label": vp.NoCheck("any label; compared with the values of y_true"),
+        "auc_method": vp.Options(("delong", "bootstrap")),
+        "n_resamples": vp.Interval("int", 100),
+        "random_state": "random_state",
+    }
+)
 def evaluate(
     y_true: Any,
     y_pred: Any,
@@ -410,6 +429,23 @@ def evaluate(
 
 
 # ---------------------------------------------------------------------- paired comparison
+@vp.validate_params(
+    {
+        "y_true": [None, "array-like"],
+        "y_pred_a": "array-like",
+        "y_pred_b": "array-like",
+        "task": vp.Options(_TASKS),
+        "metrics": [
+            None,
+            vp.Options((*CLASSIFICATION_METRICS, *REGRESSION_METRICS)),
+            vp.SequenceOf(vp.Options((*CLASSIFICATION_METRICS, *REGRESSION_METRICS))),
+        ],
+        "names": vp.SequenceOf("string", length=2),
+        "conf_level": "conf_level",
+        "threshold": "probability",
+        "pos_label": vp.NoCheck("any label; compared with the values of y_true"),
+    }
+)
 def compare_models(
     y_true: Any,
     y_pred_a: Any,
@@ -612,6 +648,21 @@ class PerformanceResult(TableResult):
         return ax
 
 
+@vp.validate_params(
+    {
+        "y_true": [None, "array-like"],
+        "y_pred": "array-like",
+        "chunks": [None, "array-like"],
+        "chunk_size": [None, vp.Interval("int", 1)],
+        "metric": vp.Options((*CLASSIFICATION_METRICS, *REGRESSION_METRICS)),
+        "task": vp.Options(_TASKS),
+        "conf_level": "conf_level",
+        "threshold": "probability",
+        "pos_label": vp.NoCheck("any label; compared with the values of y_true"),
+        "n_resamples": vp.Interval("int", 1),
+        "random_state": "random_state",
+    }
+)
 def performance_by_chunk(
     y_true: Any,
     y_pred: Any,
@@ -754,6 +805,15 @@ def performance_by_chunk(
     )
 
 
+@vp.validate_params(
+    {
+        "y_true": [None, "array-like"],
+        "intervals": "array-like",
+        "classes": [None, "array-like"],
+        "nominal": [None, vp.OPEN_PROBABILITY],
+        "conf_level": "conf_level",
+    }
+)
 def coverage(
     y_true: Any,
     intervals: Any,

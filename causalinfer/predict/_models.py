@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import _validation as vp
 from .._optional import import_optional
 from .._validation import show
 from ..exceptions import ArgumentError, ArgumentTypeError, SourceError
@@ -81,6 +82,11 @@ class ModelInfo:
         }
 
 
+@vp.validate_params(
+    {
+        "frame": "frame",
+    }
+)
 def frame_fingerprint(frame: pd.DataFrame) -> str:
     """A content fingerprint of a DataFrame: SHA-256 over column names, dtypes and row hashes (index ignored)."""
     h = hashlib.sha256()
@@ -138,6 +144,14 @@ def _write_atomic(path: Path, data: bytes) -> None:
         raise SourceError(f"could not write {str(path)!r}: {exc.strerror or exc}") from exc
 
 
+@vp.validate_params(
+    {
+        "model": vp.HasMethods("predict", what="a fitted estimator with a predict method"),
+        "path": vp.PathLike("a model file path (a string or pathlib.Path)"),
+        "training_data": [None, "frame"],
+        "overwrite": "boolean",
+    }
+)
 def save_model(
     model: Any,
     path: str | os.PathLike[str],
@@ -225,6 +239,11 @@ def save_model(
     return info
 
 
+@vp.validate_params(
+    {
+        "path": vp.PathLike("a model file path (a string or pathlib.Path)"),
+    }
+)
 def model_info(path: str | os.PathLike[str]) -> ModelInfo:
     """Read the metadata sidecar of a saved model (without loading the model)."""
     p = Path(path)
@@ -250,6 +269,14 @@ def model_info(path: str | os.PathLike[str]) -> ModelInfo:
         raise ModelError(f"metadata sidecar {str(side)!r} is not valid model metadata ({type(exc).__name__}: {exc})") from exc
 
 
+@vp.validate_params(
+    {
+        "path": vp.PathLike("a model file path (a string or pathlib.Path)"),
+        "trusted": [vp.SequenceOf("string"), vp.InstanceOf(set), vp.InstanceOf(frozenset)],
+        "allow_pickle": "boolean",
+        "with_info": "boolean",
+    }
+)
 def load_model(
     path: str | os.PathLike[str],
     *,

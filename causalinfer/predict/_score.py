@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import _validation as vp
 from .._validation import check_choice, check_int, show
 from ..exceptions import ArgumentError, ArgumentTypeError, DataError
 from ..results import Diagnostic, Provenance, Result
@@ -268,6 +269,43 @@ def _peek(it: Iterator[pd.DataFrame]) -> tuple[pd.DataFrame | None, Iterator[pd.
     return first, chained()
 
 
+@vp.validate_params(
+    {
+        "model": [vp.HasMethods("predict", what="a fitted estimator with a predict method"), "path"],
+        "source": vp.AnyOf(
+            "frame",
+            "path",
+            vp.InstanceOf("causalinfer.predict._sources:SQLSource"),
+            vp.HasMethods("__iter__"),
+            what="a DataFrame, a CSV/Parquet path, a Parquet directory, SQLSource(...) or an iterable of DataFrames",
+        ),
+        "destination": vp.AnyOf(
+            None,
+            "path",
+            vp.InstanceOf("causalinfer.predict._sinks:SQLDestination"),
+            what="None (a DataFrame), a .csv path, a Parquet directory path or SQLDestination(...)",
+        ),
+        "chunk_size": vp.Interval("int", 1),
+        "key": [None, "columns"],
+        "outputs": [vp.Options(OUTPUTS), vp.SequenceOf(vp.Options(OUTPUTS), min_length=1)],
+        "resume": "boolean",
+        "overwrite": "boolean",
+        "progress": "boolean",
+        "engine": vp.Options(("local", "dask")),
+        "schema": [None, "frame", vp.InstanceOf("causalinfer.predict._contract:InputSchema")],
+        "trusted": vp.SequenceOf("string"),
+        "n_threads": [None, vp.Interval("int", 1)],
+        "client": vp.NoCheck("a dask.distributed Client, used only with engine='dask'; dask is imported on first use"),
+        "monitor": [
+            None,
+            vp.AnyOf(
+                vp.InstanceOf("causalinfer.predict._profile:Profile"),
+                vp.InstanceOf("causalinfer.predict._drift:DriftMonitor"),
+                what="a Profile or a DriftMonitor",
+            ),
+        ],
+    }
+)
 def score(
     model: Any,
     source: Any,

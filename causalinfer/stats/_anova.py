@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import _validation as vp
 from .._validation import check_conf_level
 from ..exceptions import ArgumentTypeError, DataError
 from ..results import Diagnostic, EffectSize, Provenance, Result
@@ -67,6 +68,16 @@ def _variance_diagnostics(samples: Any, var: Sequence[float], equal_var: bool) -
     return diags
 
 
+@vp.validate_params(
+    {
+        "samples": ["sample", "mapping"],
+        "data": [None, "data"],
+        "group": [None, "column"],
+        "levels": [None, "array-like"],
+        "equal_var": "boolean",
+        "conf_level": "conf_level",
+    }
+)
 def anova_oneway(
     *samples: Any,
     data: Any = None,
@@ -246,6 +257,15 @@ def _qtukey(conf_level: float, k: int, df: float) -> float:
     return float(optimize.brentq(g, a, b, xtol=1e-13, rtol=1e-15))
 
 
+@vp.validate_params(
+    {
+        "samples": ["sample", "mapping"],
+        "data": [None, "data"],
+        "group": [None, "column"],
+        "levels": [None, "array-like"],
+        "conf_level": "conf_level",
+    }
+)
 def tukey_hsd(
     *samples: Any,
     data: Any = None,

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import _validation as vp
 from .._validation import check_alternative, check_choice, check_conf_level, show
 from ..exceptions import ArgumentError, ArgumentTypeError, DataError
 from ..results import Diagnostic, Provenance
@@ -22,7 +23,7 @@ from ._resample_core import (
     numba_threads,
     resolve_seed,
 )
-from ._resample_inputs import SampleSet, Statistic, check_statistic_output, collect_samples, resolve_statistic
+from ._resample_inputs import NAMED, SampleSet, Statistic, check_statistic_output, collect_samples, resolve_statistic
 from ._resampling_results import BootstrapResult
 
 METHODS = ("percentile", "basic", "bca", "studentized", "normal")
@@ -367,6 +368,25 @@ def _summary_table(t: np.ndarray, ts: np.ndarray, theta: float) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------------------------- public
+@vp.validate_params(
+    {
+        "samples": "sample",
+        "data": [None, "data"],
+        "group": [None, "column"],
+        "levels": [None, "array-like"],
+        "statistic": [vp.Options(NAMED), "callable"],
+        "paired": "boolean",
+        "method": vp.Options(METHODS, ignore_case=True),
+        "conf_level": "conf_level",
+        "alternative": "alternative",
+        "n_resamples": vp.Interval("int", 1),
+        "random_state": "random_state",
+        "memory_budget": [None, vp.Interval("int", 2**20)],
+        "n_jobs": [None, vp.Interval("int", -1)],
+        "progress": [None, "boolean"],
+        "std_error": [None, "callable"],
+    }
+)
 def bootstrap(
     *samples: Any,
     statistic: str | Callable[..., Any] = "mean",

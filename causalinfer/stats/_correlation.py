@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _validation as vp
 from .._validation import check_alternative, check_choice, check_conf_level
 from ..exceptions import ArgumentTypeError, DataError
 from ..results import Diagnostic, Provenance, Result
@@ -100,6 +101,18 @@ def _tie_sizes(a: np.ndarray) -> np.ndarray:
     return counts[counts > 1].astype(float)
 
 
+@vp.validate_params(
+    {
+        "x": "sample",
+        "y": [None, "sample"],
+        "data": [None, "data"],
+        "method": vp.Options(CORRELATION_METHODS),
+        "alternative": "alternative",
+        "conf_level": "conf_level",
+        "exact": [None, "boolean"],
+        "continuity": "boolean",
+    }
+)
 def correlation(
     x: Any,
     y: Any = None,

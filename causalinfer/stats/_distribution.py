@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _validation as vp
 from .._validation import check_alternative, check_choice, show
 from ..exceptions import ArgumentError, ArgumentTypeError, DataError
 from ..results import Diagnostic, Provenance, Result
@@ -87,6 +88,12 @@ def _swilk(x: np.ndarray) -> tuple[float, float]:
     return w, float(special.ndtr(-(y - mm) / s))
 
 
+@vp.validate_params(
+    {
+        "x": "sample",
+        "data": [None, "data"],
+    }
+)
 def shapiro_wilk(x: Any, *, data: Any = None) -> Result:
     """Shapiro-Wilk test of normality (R's ``shapiro.test``; Royston's algorithm AS R94).
 
@@ -218,6 +225,18 @@ def _resolve_cdf(dist: Any, args: Sequence[Any]) -> tuple[Callable[[np.ndarray],
     raise ArgumentTypeError(f"`y` must be a sample, a scipy.stats distribution name, a frozen distribution or a CDF; got {show(dist)}")
 
 
+@vp.validate_params(
+    {
+        "x": "sample",
+        "y": [None, "sample", "callable", vp.HasMethods("cdf")],
+        "args": "array-like",
+        "data": [None, "data"],
+        "group": [None, "column"],
+        "levels": [None, "array-like"],
+        "alternative": "alternative",
+        "exact": [None, "boolean"],
+    }
+)
 def ks_test(
     x: Any,
     y: Any = None,
@@ -379,6 +398,15 @@ def _pkolmogorov1x(x: float, n: int) -> float:
 
 
 # ---------------------------------------------------------------------------------------------- variances
+@vp.validate_params(
+    {
+        "samples": ["sample", "mapping"],
+        "data": [None, "data"],
+        "group": [None, "column"],
+        "levels": [None, "array-like"],
+        "center": vp.Options(("median", "mean")),
+    }
+)
 def levene_test(
     *samples: Any,
     data: Any = None,
@@ -450,6 +478,14 @@ def levene_test(
     )
 
 
+@vp.validate_params(
+    {
+        "samples": ["sample", "mapping"],
+        "data": [None, "data"],
+        "group": [None, "column"],
+        "levels": [None, "array-like"],
+    }
+)
 def bartlett_test(*samples: Any, data: Any = None, group: str | None = None, levels: Sequence[Any] | None = None) -> Result:
     """Bartlett's test of equal variances in k normal samples (R's ``bartlett.test``).
 

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import _validation as vp
 from .._validation import check_probability, check_real
 from ..exceptions import ArgumentError, ArgumentTypeError, DataError
 from ..results import Diagnostic, Provenance, Result
@@ -18,6 +19,19 @@ from ._ttest import _normality
 _EPS = np.finfo(float).eps
 
 
+@vp.validate_params(
+    {
+        "x": "sample",
+        "y": [None, "sample"],
+        "data": [None, "data"],
+        "group": [None, "column"],
+        "levels": [None, "array-like"],
+        "bounds": vp.NoCheck("checked by the body, which asks for a pair (low, high) of finite numbers with low < high"),
+        "paired": "boolean",
+        "equal_var": "boolean",
+        "alpha": vp.Interval("real", 0, 0.5, closed="neither"),
+    }
+)
 def tost(
     x: Any,
     y: Any = None,

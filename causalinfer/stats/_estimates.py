@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _validation as vp
 from .._validation import check_alternative, check_conf_level, check_probability, check_real
 from ..exceptions import ArgumentError, DataError
 from ..results import Diagnostic, Provenance, Result
@@ -18,6 +19,14 @@ from ._ttest import _normality, t_interval_and_pvalue
 _EPS = np.finfo(float).eps
 
 
+@vp.validate_params(
+    {
+        "x": "sample",
+        "data": [None, "data"],
+        "alternative": "alternative",
+        "conf_level": "conf_level",
+    }
+)
 def mean_ci(
     x: Any,
     *,
@@ -106,6 +115,14 @@ def order_statistic_interval(x: np.ndarray, q: float, conf_level: float) -> tupl
     return lo, hi, low_rank, high_rank, p_hi - p_lo
 
 
+@vp.validate_params(
+    {
+        "x": "sample",
+        "q": vp.OPEN_PROBABILITY,
+        "data": [None, "data"],
+        "conf_level": "conf_level",
+    }
+)
 def quantile_ci(
     x: Any,
     q: float = 0.5,
@@ -154,6 +171,13 @@ def quantile_ci(
     return _quantile_result(a, qq, conf_level, s.names[0], s.fingerprint, median=False)
 
 
+@vp.validate_params(
+    {
+        "x": "sample",
+        "data": [None, "data"],
+        "conf_level": "conf_level",
+    }
+)
 def median_ci(x: Any, *, data: Any = None, conf_level: float = 0.95) -> Result:
     """The median with its exact distribution-free (order-statistic, binomial) confidence interval.
 
@@ -230,6 +254,20 @@ def _quantile_result(a: np.ndarray, q: float, conf_level: float, name: str, fp: 
     )
 
 
+@vp.validate_params(
+    {
+        "x": "sample",
+        "y": [None, "sample"],
+        "data": [None, "data"],
+        "group": [None, "column"],
+        "levels": [None, "array-like"],
+        "sigma": [None, vp.Interval("real", 0, closed="neither")],
+        "sigma_y": [None, vp.Interval("real", 0, closed="neither")],
+        "mu": vp.Interval("real"),
+        "alternative": "alternative",
+        "conf_level": "conf_level",
+    }
+)
 def ztest(
     x: Any,
     y: Any = None,

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import _validation as vp
 from .._validation import check_array, check_choice, show
 from ..exceptions import ArgumentError, ArgumentTypeError
 from ..results import Result, ResultSet
@@ -33,6 +34,12 @@ def _method_name(method: Any) -> str:
     return check_choice(method, "method", (*ADJUST_METHODS, *_ALIASES))
 
 
+@vp.validate_params(
+    {
+        "pvalues": "array-like",
+        "method": vp.Options((*ADJUST_METHODS, *_ALIASES)),
+    }
+)
 def adjust_pvalues(pvalues: Any, method: str = "holm") -> Any:
     """Adjust p-values for multiple comparisons, exactly as R's ``p.adjust``.
 
@@ -143,6 +150,14 @@ def _unsort(values: np.ndarray, order: np.ndarray) -> np.ndarray:
     return out
 
 
+@vp.validate_params(
+    {
+        "results": ["array-like", vp.InstanceOf(Mapping), vp.InstanceOf("causalinfer.results:ResultSet")],
+        "method": vp.Options((*ADJUST_METHODS, *_ALIASES)),
+        "labels": [None, vp.SequenceOf("string")],
+        "title": "string",
+    }
+)
 def test_family(
     results: Any,
     *,

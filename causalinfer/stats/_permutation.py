@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import _validation as vp
 from .._validation import check_alternative, show
 from ..exceptions import ArgumentError, ArgumentTypeError, DataError
 from ..results import Diagnostic, Provenance
@@ -23,7 +24,7 @@ from ._resample_core import (
     numba_threads,
     resolve_seed,
 )
-from ._resample_inputs import Statistic, check_statistic_output, collect_samples, resolve_statistic
+from ._resample_inputs import NAMED, Statistic, check_statistic_output, collect_samples, resolve_statistic
 from ._resampling_results import PermutationResult
 
 _STAT_NAME = {"mean_diff": "mean difference", "median_diff": "median difference", "mean": "mean", "median": "median"}
@@ -160,6 +161,22 @@ def _n_distinct(sizes: Sequence[int], paired: bool) -> int:
 
 
 # ---------------------------------------------------------------------------------------------- public
+@vp.validate_params(
+    {
+        "samples": "sample",
+        "data": [None, "data"],
+        "group": [None, "column"],
+        "levels": [None, "array-like"],
+        "statistic": [vp.Options(NAMED), "callable"],
+        "paired": "boolean",
+        "alternative": "alternative",
+        "n_resamples": vp.Interval("int", 1),
+        "random_state": "random_state",
+        "memory_budget": [None, vp.Interval("int", 2**20)],
+        "n_jobs": [None, vp.Interval("int", -1)],
+        "progress": [None, "boolean"],
+    }
+)
 def permutation_test(
     *samples: Any,
     statistic: str | Callable[..., Any] = "mean_diff",

@@ -13,6 +13,7 @@ import numbers
 from collections.abc import Callable
 from typing import Any
 
+from .. import _validation as vp
 from .._validation import check_choice, show
 from ..exceptions import ArgumentError, ArgumentTypeError, ConvergenceError
 from ..results import Provenance, Result
@@ -138,6 +139,18 @@ def _nct_sf(q: float, nu: float, ncp: float) -> float:
     return float(stats.norm.sf(z))
 
 
+@vp.validate_params(
+    {
+        "n": [None, vp.Interval("real", 0, closed="neither")],
+        "delta": [None, vp.Interval("real")],
+        "sd": [None, vp.Interval("real", 0, closed="neither")],
+        "sig_level": [None, vp.OPEN_PROBABILITY],
+        "power": [None, vp.OPEN_PROBABILITY],
+        "type": vp.Options(_TTEST_TYPES),
+        "alternative": vp.Options(_SIDES),
+        "strict": "boolean",
+    }
+)
 def power_ttest(
     *,
     n: float | None = None,
@@ -278,6 +291,17 @@ def _prop_power(n: float, p1: float, p2: float, sig_level: float, tside: int, st
     )
 
 
+@vp.validate_params(
+    {
+        "n": [None, vp.Interval("real", 0, closed="neither")],
+        "p1": [None, vp.OPEN_PROBABILITY],
+        "p2": [None, vp.OPEN_PROBABILITY],
+        "sig_level": [None, vp.OPEN_PROBABILITY],
+        "power": [None, vp.OPEN_PROBABILITY],
+        "alternative": vp.Options(_SIDES),
+        "strict": "boolean",
+    }
+)
 def power_prop_test(
     *,
     n: float | None = None,
@@ -384,6 +408,16 @@ def _anova_power(groups: float, n: float, between_var: float, within_var: float,
     return float(stats.ncf.sf(q, df1, df2, lam))
 
 
+@vp.validate_params(
+    {
+        "groups": [None, vp.Interval("real", 2)],
+        "n": [None, vp.Interval("real", 2)],
+        "between_var": [None, vp.Interval("real", 0, closed="neither")],
+        "within_var": [None, vp.Interval("real", 0, closed="neither")],
+        "sig_level": [None, vp.OPEN_PROBABILITY],
+        "power": [None, vp.OPEN_PROBABILITY],
+    }
+)
 def power_anova(
     *,
     groups: float | None = None,

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _validation as vp
 from .._validation import check_alternative, check_choice, check_conf_level, check_probability
 from ..exceptions import ArgumentError, ArgumentTypeError, DataError
 from ..results import Diagnostic, EffectSize, Provenance, Result
@@ -102,6 +103,17 @@ def _small_count_diagnostic(c: OneCount, method: str) -> Diagnostic:
     return Diagnostic("small counts", "ok", float(small), f"at least {small} successes and failures")
 
 
+@vp.validate_params(
+    {
+        "x": ["sample", vp.Scalar()],
+        "n": [None, vp.Scalar()],
+        "data": [None, "data"],
+        "success": vp.NoCheck("any label; compared with the values of x"),
+        "method": vp.Options(PROPORTION_METHODS),
+        "alternative": "alternative",
+        "conf_level": "conf_level",
+    }
+)
 def proportion(
     x: Any,
     n: Any = None,
@@ -279,6 +291,20 @@ def _two_estimand(c: TwoCounts, what: str) -> str:
     return f"{what}{resp}: {c.names[0]} versus {c.names[1]}"
 
 
+@vp.validate_params(
+    {
+        "x": "sample",
+        "y": [None, "sample"],
+        "data": [None, "data"],
+        "group": [None, "column"],
+        "levels": [None, "array-like"],
+        "n": [None, "array-like"],
+        "success": vp.NoCheck("any label; compared with the values of x"),
+        "method": vp.Options(DIFF_METHODS),
+        "alternative": "alternative",
+        "conf_level": "conf_level",
+    }
+)
 def diff_proportions(
     x: Any,
     y: Any = None,
@@ -402,6 +428,19 @@ def _woolf(table: np.ndarray, conf_level: float, alternative: str) -> tuple[floa
     return orr, se, math.exp(lo), math.exp(hi)
 
 
+@vp.validate_params(
+    {
+        "x": "sample",
+        "y": [None, "sample"],
+        "data": [None, "data"],
+        "group": [None, "column"],
+        "levels": [None, "array-like"],
+        "n": [None, "array-like"],
+        "success": vp.NoCheck("any label; compared with the values of x"),
+        "alternative": "alternative",
+        "conf_level": "conf_level",
+    }
+)
 def ratio_proportions(
     x: Any,
     y: Any = None,
@@ -462,6 +501,20 @@ def ratio_proportions(
     )
 
 
+@vp.validate_params(
+    {
+        "x": "sample",
+        "y": [None, "sample"],
+        "data": [None, "data"],
+        "group": [None, "column"],
+        "levels": [None, "array-like"],
+        "n": [None, "array-like"],
+        "success": vp.NoCheck("any label; compared with the values of x"),
+        "method": vp.Options(ODDS_RATIO_METHODS),
+        "alternative": "alternative",
+        "conf_level": "conf_level",
+    }
+)
 def odds_ratio(
     x: Any,
     y: Any = None,
@@ -565,6 +618,21 @@ def two_by_two_effect_sizes(table: np.ndarray, conf_level: float) -> tuple[Effec
 
 
 # ---------------------------------------------------------------------------------------------- tests
+@vp.validate_params(
+    {
+        "x": ["sample", vp.Scalar()],
+        "n": [None, vp.Scalar(), "array-like"],
+        "y": [None, "sample"],
+        "data": [None, "data"],
+        "group": [None, "column"],
+        "levels": [None, "array-like"],
+        "success": vp.NoCheck("any label; compared with the values of x"),
+        "p": [None, "probability"],
+        "correct": "boolean",
+        "alternative": "alternative",
+        "conf_level": "conf_level",
+    }
+)
 def prop_test(
     x: Any,
     n: Any = None,
@@ -771,6 +839,17 @@ def binom_pvalue(x: int, n: int, p: float, alternative: str) -> float:
     return float(min(1.0, out))
 
 
+@vp.validate_params(
+    {
+        "x": ["sample", vp.Scalar()],
+        "n": [None, vp.Scalar()],
+        "data": [None, "data"],
+        "success": vp.NoCheck("any label; compared with the values of x"),
+        "p": "probability",
+        "alternative": "alternative",
+        "conf_level": "conf_level",
+    }
+)
 def binom_test(
     x: Any,
     n: Any = None,
@@ -838,6 +917,15 @@ def binom_test(
     )
 
 
+@vp.validate_params(
+    {
+        "x": "sample",
+        "y": [None, "sample"],
+        "data": [None, "data"],
+        "success": vp.NoCheck("any label; compared with the values of x"),
+        "correct": "boolean",
+    }
+)
 def mcnemar_test(x: Any, y: Any = None, *, data: Any = None, success: Any = None, correct: bool = True) -> Result:
     """McNemar's test of marginal homogeneity for paired binary outcomes; R's ``mcnemar.test``.
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _validation as vp
 from .._validation import check_alternative, check_conf_level, check_real
 from ..exceptions import ArgumentError, ArgumentTypeError, DataError
 from ..results import Diagnostic, EffectSize, Provenance, Result
@@ -88,6 +89,20 @@ def _tie_diagnostic(n_tied: int, exact_requested: bool, what: str = "ties") -> D
     return Diagnostic(what, "ok", float(n_tied), msg)
 
 
+@vp.validate_params(
+    {
+        "x": "sample",
+        "y": [None, "sample"],
+        "data": [None, "data"],
+        "group": [None, "column"],
+        "levels": [None, "array-like"],
+        "mu": vp.Interval("real"),
+        "alternative": "alternative",
+        "exact": [None, "boolean"],
+        "correct": "boolean",
+        "conf_level": "conf_level",
+    }
+)
 def mann_whitney(
     x: Any,
     y: Any = None,
@@ -297,6 +312,18 @@ def mann_whitney(
     )
 
 
+@vp.validate_params(
+    {
+        "x": "sample",
+        "y": [None, "sample"],
+        "data": [None, "data"],
+        "mu": vp.Interval("real"),
+        "alternative": "alternative",
+        "exact": [None, "boolean"],
+        "correct": "boolean",
+        "conf_level": "conf_level",
+    }
+)
 def wilcoxon(
     x: Any,
     y: Any = None,
@@ -530,6 +557,14 @@ def wilcoxon(
     )
 
 
+@vp.validate_params(
+    {
+        "samples": ["sample", "mapping"],
+        "data": [None, "data"],
+        "group": [None, "column"],
+        "levels": [None, "array-like"],
+    }
+)
 def kruskal_wallis(*samples: Any, data: Any = None, group: str | None = None, levels: Sequence[Any] | None = None) -> Result:
     """Kruskal-Wallis rank-sum test of equal distributions in k groups (R's ``kruskal.test``).
 
@@ -612,6 +647,17 @@ def kruskal_wallis(*samples: Any, data: Any = None, group: str | None = None, le
     )
 
 
+@vp.validate_params(
+    {
+        "x": "sample",
+        "y": [None, "sample"],
+        "data": [None, "data"],
+        "group": [None, "column"],
+        "levels": [None, "array-like"],
+        "alternative": "alternative",
+        "conf_level": "conf_level",
+    }
+)
 def brunner_munzel(
     x: Any,
     y: Any = None,

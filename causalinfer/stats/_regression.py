@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import _validation as vp
 from .._validation import check_array, check_choice, check_conf_level, check_int, show, suggest_column
 from ..data import Dataset
 from ..exceptions import ArgumentError, ArgumentTypeError, DataError, RoleError
@@ -111,6 +112,8 @@ def _caller_namespaces(depth: int) -> list[dict[str, Any]]:
         frame = sys._getframe(depth + 1)
     except ValueError:  # pragma: no cover - shallow stack
         return []
+    while frame.f_globals.get("__name__") == "causalinfer._validation" and frame.f_back is not None:
+        frame = frame.f_back  # step over the parameter-checking wrapper of validate_params
     return [dict(frame.f_locals), frame.f_globals]
 
 
@@ -425,6 +428,19 @@ def _n_clusters(cluster: Any) -> int | None:
 
 
 # ---------------------------------------------------------------------------------------------- OLS
+@vp.validate_params(
+    {
+        "x": ["formula", "array-like"],
+        "y": [None, "sample"],
+        "data": [None, "data"],
+        "add_constant": "boolean",
+        "weights": [None, "sample"],
+        "cov_type": "cov_type",
+        "cluster": [None, "sample"],
+        "hac_lags": [None, vp.Interval("int", 0)],
+        "conf_level": "conf_level",
+    }
+)
 def ols(
     x: Any,
     y: Any = None,
@@ -604,6 +620,19 @@ def ols(
 
 
 # ---------------------------------------------------------------------------------------------- GLMs
+@vp.validate_params(
+    {
+        "x": ["formula", "array-like"],
+        "y": [None, "sample"],
+        "data": [None, "data"],
+        "add_constant": "boolean",
+        "weights": [None, "sample"],
+        "cov_type": "cov_type",
+        "cluster": [None, "sample"],
+        "hac_lags": [None, vp.Interval("int", 0)],
+        "conf_level": "conf_level",
+    }
+)
 def logit(
     x: Any,
     y: Any = None,
@@ -654,6 +683,20 @@ def logit(
     return _glm("logit", x, y, data, add_constant, weights, cov_type, cluster, hac_lags, conf_level, None, _caller_namespaces(1))
 
 
+@vp.validate_params(
+    {
+        "x": ["formula", "array-like"],
+        "y": [None, "sample"],
+        "data": [None, "data"],
+        "add_constant": "boolean",
+        "weights": [None, "sample"],
+        "cov_type": "cov_type",
+        "cluster": [None, "sample"],
+        "hac_lags": [None, vp.Interval("int", 0)],
+        "conf_level": "conf_level",
+        "offset": [None, "sample"],
+    }
+)
 def poisson(
     x: Any,
     y: Any = None,
@@ -849,6 +892,14 @@ def _parse_restrictions(text: str, names: list[str]) -> tuple[np.ndarray, np.nda
     return np.asarray(lc.coefs, dtype=float), np.asarray(lc.constants, dtype=float).ravel()
 
 
+@vp.validate_params(
+    {
+        "result": vp.InstanceOf(RegressionResult),
+        "restrictions": ["formula", "array-like"],
+        "q": [None, vp.Interval("real"), "array-like"],
+        "conf_level": [None, "conf_level"],
+    }
+)
 def wald_test(result: RegressionResult, restrictions: Any, q: Any = None, *, conf_level: float | None = None) -> Result:
     """Wald test of linear restrictions ``R beta = q`` using the result's own covariance matrix.
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _validation as vp
 from .._validation import check_array, check_int, show
 from ..exceptions import ArgumentError, ArgumentTypeError, DataError
 
@@ -171,6 +172,17 @@ def stratum_positions(strata: Any, n: int) -> list[np.ndarray]:
     return out
 
 
+@vp.validate_params(
+    {
+        "n": vp.Interval("int", 1),
+        "n_resamples": vp.Interval("int", 1),
+        "random_state": "random_state",
+        "strata": [None, "array-like"],
+        "batch": [None, vp.Interval("int", 1)],
+        "memory_budget": [None, vp.Interval("int", 2**20)],
+        "stream": vp.Interval("int", 0),
+    }
+)
 def bootstrap_indices(
     n: int,
     *,
@@ -206,6 +218,18 @@ def bootstrap_indices(
         yield b0, parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
 
 
+@vp.validate_params(
+    {
+        "func": "callable",
+        "n": vp.Interval("int", 1),
+        "n_resamples": vp.Interval("int", 1),
+        "random_state": "random_state",
+        "memory_budget": [None, vp.Interval("int", 2**20)],
+        "n_jobs": [None, vp.Interval("int", -1)],
+        "progress": [None, "boolean"],
+        "strata": [None, "array-like"],
+    }
+)
 def resample_apply(
     func: Callable[[np.ndarray], Any],
     n: int,

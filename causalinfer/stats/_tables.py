@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import _validation as vp
 from .._validation import check_alternative, check_conf_level, check_real
 from ..exceptions import ArgumentError, ArgumentTypeError, DataError
 from ..results import Diagnostic, EffectSize, Provenance, Result
@@ -190,6 +191,17 @@ def _contingency(x: Any, y: Any, data: Any, p: Any, rescale_p: bool, correct: bo
     )
 
 
+@vp.validate_params(
+    {
+        "x": "sample",
+        "y": [None, "sample"],
+        "data": [None, "data"],
+        "p": [None, "array-like"],
+        "rescale_p": "boolean",
+        "correct": "boolean",
+        "conf_level": "conf_level",
+    }
+)
 def chisq_test(
     x: Any,
     y: Any = None,
@@ -251,6 +263,16 @@ def chisq_test(
     return _contingency(x, y, data, p, rescale_p, correct, conf_level, "pearson")
 
 
+@vp.validate_params(
+    {
+        "x": "sample",
+        "y": [None, "sample"],
+        "data": [None, "data"],
+        "p": [None, "array-like"],
+        "rescale_p": "boolean",
+        "conf_level": "conf_level",
+    }
+)
 def g_test(
     x: Any,
     y: Any = None,
@@ -288,6 +310,17 @@ def g_test(
     return _contingency(x, y, data, p, rescale_p, False, conf_level, "g")
 
 
+@vp.validate_params(
+    {
+        "x": "sample",
+        "y": [None, "sample"],
+        "data": [None, "data"],
+        "odds_ratio": vp.Interval("real", 0, closed="neither"),
+        "alternative": "alternative",
+        "conf_level": "conf_level",
+        "max_tables": vp.Interval("int", 1),
+    }
+)
 def fisher_test(
     x: Any,
     y: Any = None,

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import _validation as vp
 from .._validation import check_alternative, check_conf_level, check_real
 from ..exceptions import ArgumentTypeError, DataError
 from ..results import Diagnostic, EffectSize, Provenance, Result
@@ -73,6 +74,20 @@ def _group_table(samples: Samples) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["group", "n", "mean", "sd"])
 
 
+@vp.validate_params(
+    {
+        "x": "sample",
+        "y": [None, "sample"],
+        "data": [None, "data"],
+        "group": [None, "column"],
+        "levels": [None, "array-like"],
+        "mu": vp.Interval("real"),
+        "paired": "boolean",
+        "equal_var": "boolean",
+        "alternative": "alternative",
+        "conf_level": "conf_level",
+    }
+)
 def ttest(
     x: Any,
     y: Any = None,
