@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import _validation as vp
 from .._validation import check_array, check_conf_level, show
 from ..exceptions import ArgumentError, DataError
 from ..results import Diagnostic, EffectSize, Provenance, Result, TableResult
@@ -58,6 +59,15 @@ def _matrix(
     return Y, cols, None
 
 
+@vp.validate_params(
+    {
+        "data": ["data", "array-like"],
+        "targets": [None, "column"],
+        "raters": [None, "column"],
+        "ratings": [None, "column"],
+        "conf_level": "conf_level",
+    }
+)
 def icc(
     data: Any,
     *,
@@ -191,6 +201,16 @@ def icc(
     )
 
 
+@vp.validate_params(
+    {
+        "data": ["data", "array-like"],
+        "items": [None, vp.SequenceOf("column", min_length=2)],
+        "subject": [None, "column"],
+        "item": [None, "column"],
+        "score": [None, "column"],
+        "conf_level": "conf_level",
+    }
+)
 def cronbach_alpha(
     data: Any,
     *,
