@@ -168,6 +168,17 @@ def _effects(w: _Wide) -> list[dict[str, Any]]:
 
     Y = w.Y
     n, m = Y.shape
+    scale = float(np.sum((Y - Y.mean()) ** 2))
+    if scale == 0.0:
+        raise DataError(f"`dv` column {w.dv!r} is constant, so there is no variation to test")
+
+    def no_error(ss: float, effect: str) -> None:
+        # R's aov reports F = NaN or Inf here; an exact fit leaves nothing to test against
+        if ss <= 1e-13 * scale:
+            raise DataError(
+                f"the error term of {effect!r} is zero: `dv` column {w.dv!r} is fitted exactly in that stratum, so its F test is undefined"
+            )
+
     g = np.zeros(n, dtype=int) if w.groups is None else w.groups
     n_groups = int(g.max()) + 1
     df_err_subj = n - n_groups
@@ -184,6 +195,7 @@ def _effects(w: _Wide) -> list[dict[str, Any]]:
     grand0, means0, resid0 = split(z0[:, None])
     ss_subj_err = float(np.sum(resid0**2))
     if w.groups is not None:
+        no_error(ss_subj_err, str(w.between))
         ss_b = float(np.sum(ns * (means0[:, 0] - grand0[0]) ** 2))
         rows.append(
             {"effect": w.between, "df1": float(n_groups - 1), "df2": float(df_err_subj), "sum_sq": ss_b, "error_sum_sq": ss_subj_err}
@@ -202,6 +214,7 @@ def _effects(w: _Wide) -> list[dict[str, Any]]:
             grand, means, resid = split(Z)
             E = resid.T @ resid
             name = ":".join(w.within[f] for f in subset)
+            no_error(float(np.trace(E)), name)
             ss_w = float(n * np.sum(grand**2))
             row: dict[str, Any] = {
                 "effect": name,

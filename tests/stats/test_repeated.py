@@ -156,3 +156,13 @@ def test_friedman_wide_data_that_is_not_numbers_is_refused_naming_data(data):
 def test_friedman_accepts_a_wide_dataset():
     wide = pd.DataFrame({"a": [1.0, 2.0, 1.0, 1.0], "b": [2.0, 3.0, 3.0, 2.0], "c": [3.0, 1.0, 2.0, 3.0]})
     assert ci.stats.friedman(ci.data.Dataset(wide)).statistic == pytest.approx(ci.stats.friedman(wide).statistic, rel=1e-12)
+
+
+def test_anova_rm_without_error_variation_is_refused():
+    rng = np.random.default_rng(4)
+    df = pd.DataFrame({"s": np.repeat(range(6), 3), "c": np.tile(list("abc"), 6), "g": np.repeat(list("ab"), 9)})
+    with pytest.raises(DataError, match="`dv` column 'y' is constant"):
+        ci.stats.anova_rm(df.assign(y=1.0), dv="y", subject="s", within="c")
+    exact = df.assign(y=np.repeat(rng.normal(size=6), 3) + np.tile([0.0, 1.0, 3.0], 6))
+    with pytest.raises(DataError, match="error term of 'c' is zero"):
+        ci.stats.anova_rm(exact, dv="y", subject="s", within="c", between="g")
