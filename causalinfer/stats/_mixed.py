@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import _validation as vp
 from .._validation import check_conf_level, show, suggest_column
 from ..exceptions import ArgumentError, ArgumentTypeError, ConvergenceError, DataError, RoleError
 from ..results import Diagnostic, Provenance
@@ -34,6 +35,7 @@ class MixedResult(RegressionResult):
     def random_effects(self) -> pd.DataFrame:
         return self.details["random_effects"].copy()
 
+    @vp.validate_params({"newdata": "frame", "include_random": "boolean", "conf_level": [None, "conf_level"]})
     def predict(self, newdata: Any, *, include_random: bool = True, conf_level: float | None = None) -> pd.DataFrame:
         """Predictions for ``newdata``: the fixed-effects mean with its confidence interval, plus each group's
         predicted random effects where the group was seen in the fit (``include_random=True``).
@@ -251,6 +253,16 @@ def _satterthwaite(varpar: np.ndarray, st: _Stats, reml: bool) -> np.ndarray:
     return out
 
 
+@vp.validate_params(
+    {
+        "formula": "formula",
+        "data": "data",
+        "groups": "column",
+        "re_formula": vp.String("a random-effects formula such as '1' or 'x'"),
+        "reml": "boolean",
+        "conf_level": "conf_level",
+    }
+)
 def lmm(
     formula: str,
     *,
@@ -317,6 +329,8 @@ def lmm(
         raise ArgumentTypeError(f"`groups` must be a column name; got {show(groups)}")
     if not isinstance(re_formula, str):
         raise ArgumentTypeError(f"`re_formula` must be a formula string such as '1' or 'x'; got {show(re_formula)}")
+    if len(data.frame if hasattr(data, "frame") else data) == 0:
+        raise DataError("`data` has no rows")
     d = _design(
         formula,
         None,
@@ -349,6 +363,10 @@ def lmm(
             f"could not build the random-effects design from `re_formula` {re_formula!r}: {str(exc).splitlines()[0]}"
         ) from None
     Z = Zd.to_numpy(dtype=float)
+    if Z.shape[1] == 0:
+        raise ArgumentError(
+            f"`re_formula` {re_formula!r} gives no random effects; use '1' for random intercepts (or ols for a model without them)"
+        )
     re_names = ["(Intercept)" if c == "Intercept" else str(c) for c in Zd.columns]
     levels, codes = np.unique(gcol.to_numpy(), return_inverse=True)
     G, q = len(levels), Z.shape[1]

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _validation as vp
 from .._validation import check_array, check_choice, check_conf_level, show
 from ..exceptions import ArgumentError, ArgumentTypeError, DataError
 from ..results import Provenance, Result
@@ -15,6 +16,16 @@ from ._inputs import _column, _frame_of
 __all__ = ["partial_correlation"]
 
 
+@vp.validate_params(
+    {
+        "x": "sample",
+        "y": "sample",
+        "covar": ["columns", "array-like"],
+        "data": [None, "data"],
+        "method": vp.Options(("pearson", "spearman")),
+        "conf_level": "conf_level",
+    }
+)
 def partial_correlation(
     x: Any,
     y: Any,
@@ -81,9 +92,14 @@ def partial_correlation(
     else:
         if isinstance(x, str) or isinstance(y, str) or isinstance(covar, str):
             raise ArgumentTypeError("column names were given but no `data`; pass data=your_dataframe")
+        if isinstance(covar, (list, tuple)) and covar and all(isinstance(c, str) for c in covar):
+            raise ArgumentTypeError(f"`covar` holds column names {show(covar)} but no `data` was given; pass data=your_dataframe")
         xa, ya = check_array(x, "x"), check_array(y, "y")
-        raw = np.asarray(covar, dtype=float)
-        Z = check_array(raw.reshape(-1, 1) if raw.ndim == 1 else raw, "covar", ndim=2)
+        try:
+            one_column = np.ndim(covar) <= 1
+        except (TypeError, ValueError):  # ragged rows: check_array says so
+            one_column = False
+        Z = check_array(covar, "covar").reshape(-1, 1) if one_column else check_array(covar, "covar", ndim=2)
     n = xa.size
     if ya.size != n or Z.shape[0] != n:
         raise DataError(f"`x`, `y` and `covar` must have the same number of observations; got {n}, {ya.size} and {Z.shape[0]}")

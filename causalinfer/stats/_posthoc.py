@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import _validation as vp
 from .._validation import check_choice, check_conf_level
 from ..exceptions import DataError
 from ..results import Diagnostic, Provenance, Result
@@ -25,6 +26,15 @@ __all__ = ["dunn", "games_howell"]
 DUNN_ADJUST = ("holm", "bonferroni", "hochberg", "hommel", "BH", "BY", "none")
 
 
+@vp.validate_params(
+    {
+        "samples": ["sample", "mapping"],
+        "data": [None, "data"],
+        "group": [None, "column"],
+        "levels": [None, "array-like"],
+        "conf_level": "conf_level",
+    }
+)
 def games_howell(
     *samples: Any,
     data: Any = None,
@@ -108,6 +118,15 @@ def games_howell(
     )
 
 
+@vp.validate_params(
+    {
+        "samples": ["sample", "mapping"],
+        "data": [None, "data"],
+        "group": [None, "column"],
+        "levels": [None, "array-like"],
+        "adjust": vp.Options(DUNN_ADJUST),
+    }
+)
 def dunn(
     *samples: Any,
     data: Any = None,

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import _validation as vp
 from .._validation import check_choice, check_conf_level, check_int, check_random_state, show
 from ..exceptions import ArgumentError, ArgumentTypeError, DataError
 from ..results import Diagnostic, Provenance, ResultSet
@@ -32,6 +33,7 @@ SE_METHODS = ("rank", "iid", "nid", "ker", "boot")
 _EPS = float(np.finfo(float).eps)
 _TOL = _EPS ** (2 / 3)  # quantreg's tolerance in rq.fit.br
 _IPM_ABOVE = 5000  # observations above which HiGHS runs its interior-point method instead of the dual simplex
+_QUANTILE = vp.Interval("real", 0.0, 1.0, closed="neither", what="strictly between 0 and 1 (a quantile such as 0.5)")
 _SE_LABELS = {
     "rank": "rank-inversion intervals (regression rank-score test, {noise} errors)",
     "iid": "iid standard errors (Hall-Sheather sparsity estimate)",
@@ -84,6 +86,13 @@ class QuantileProcess(ResultSet):
             frames.append(f)
         return pd.concat(frames, ignore_index=True)
 
+    @vp.validate_params(
+        {
+            "ax": vp.NoCheck("matplotlib Axes or a sequence of them; the count is checked in the body"),
+            "terms": [None, vp.SequenceOf("string")],
+            "kwargs": vp.NoCheck("passed on to matplotlib's Axes.plot"),
+        }
+    )
     def plot(self, ax: Any = None, *, terms: Sequence[str] | None = None, **kwargs: Any) -> Any:
         """One panel per coefficient: estimate against ``tau`` with its confidence band. Needs matplotlib.
 
@@ -365,6 +374,20 @@ def _check_taus(tau: Any) -> list[float]:
     return out
 
 
+@vp.validate_params(
+    {
+        "x": ["formula", "array-like"],
+        "y": [None, "sample"],
+        "data": [None, "data"],
+        "tau": [_QUANTILE, vp.SequenceOf(_QUANTILE, min_length=1)],
+        "se": vp.Options(SE_METHODS),
+        "add_constant": "boolean",
+        "conf_level": "conf_level",
+        "rank_iid": "boolean",
+        "n_boot": vp.Interval("int", 2),
+        "random_state": "random_state",
+    }
+)
 def quantreg(
     x: Any,
     y: Any = None,
@@ -449,6 +472,8 @@ def quantreg(
     n_boot = check_int(n_boot, "n_boot", minimum=2)
     if not isinstance(rank_iid, bool):
         raise ArgumentTypeError(f"`rank_iid` must be True or False; got {show(rank_iid)}")
+    if data is not None and len(data.frame if hasattr(data, "frame") else data) == 0:
+        raise DataError("`data` has no rows")
     d = _design(
         x,
         y,
@@ -522,7 +547,14 @@ def _fit_one(d: Any, tau: float, se: str, conf_level: float, rank_iid: bool, n_b
     elif se == "nid":
         h = _local_h(tau, n)
         f, nonpos = _nid_density(X, y, tau, h, 0.0)
-        cov = _sandwich(X, f, tau)
+        try:
+            cov = _sandwich(X, f, tau)
+        except np.linalg.LinAlgError:
+            # summary.rq stops here too ("singular matrix in 'backsolve'")
+            raise DataError(
+                f"se='nid' at tau = {tau:g}: {nonpos} of {n} local density estimates are non-positive (the fits at "
+                f"tau +/- {h:.3g} cross), which leaves the sandwich singular; use se='iid', 'ker' or 'rank'"
+            ) from None
         extra["bandwidth"] = h
         if nonpos:
             diags.append(

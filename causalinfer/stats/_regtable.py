@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import _validation as vp
 from .._validation import check_int, show
 from ..exceptions import ArgumentError, ArgumentTypeError
 from ..results import Provenance, Result, TableResult
@@ -154,6 +155,7 @@ class RegressionTable(TableResult):
             f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{notes}</div>"
         )
 
+    @vp.validate_params({"caption": [None, "string"], "label": [None, "string"]})
     def to_latex(self, *, caption: str | None = None, label: str | None = None) -> str:
         """The table as a LaTeX ``table`` with a ``booktabs`` tabular (needs ``\\usepackage{booktabs}``)."""
         f = self.formatted()
@@ -276,6 +278,24 @@ def _collect(results: tuple[Any, ...], labels: Sequence[str] | None) -> tuple[li
     return items, names
 
 
+@vp.validate_params(
+    {
+        "results": vp.AnyOf(
+            vp.InstanceOf("causalinfer.results:Result"),
+            vp.InstanceOf("causalinfer.results:ResultSet"),
+            vp.InstanceOf(Mapping),
+            vp.SequenceOf(vp.InstanceOf("causalinfer.results:Result")),
+            what="a fitted regression result, or a list, dict or QuantileProcess of them",
+        ),
+        "labels": [None, vp.SequenceOf("string")],
+        "statistic": [None, vp.Options(("std_error", "ci", "statistic", "pvalue"))],
+        "stars": ["boolean", "mapping", None],
+        "digits": vp.Interval("int", 0, 12),
+        "terms": [None, vp.SequenceOf("string"), "mapping"],
+        "fit_stats": [None, vp.SequenceOf("string")],
+        "title": "string",
+    }
+)
 def regression_table(
     *results: Any,
     labels: Sequence[str] | None = None,

@@ -13,9 +13,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import _validation as vp
 from .._validation import check_array, check_conf_level, show
+from ..data import Dataset
 from ..exceptions import ArgumentError, DataError
 from ..results import Diagnostic, EffectSize, Provenance, Result, TableResult
+from ._inputs import _frame_of
 from ._repeated import _to_wide
 
 __all__ = ["cronbach_alpha", "icc"]
@@ -46,6 +49,9 @@ def _matrix(
         return w.Y, [str(lv) for lv in w.levels[0]], w.fingerprint
     if data is None:
         raise ArgumentError("`data` is required: a wide table (one row per target, one column per rater/item) or long-form columns")
+    fp = None
+    if isinstance(data, Dataset):
+        data, fp = _frame_of(data)
     if isinstance(data, pd.DataFrame):
         cols = [str(c) for c in data.columns]
         bad = [c for c in data.columns if not pd.api.types.is_numeric_dtype(data[c])]
@@ -55,9 +61,18 @@ def _matrix(
     else:
         Y = check_array(data, "data", ndim=2)
         cols = [str(j + 1) for j in range(Y.shape[1])]
-    return Y, cols, None
+    return Y, cols, fp
 
 
+@vp.validate_params(
+    {
+        "data": ["data", "array-like"],
+        "targets": [None, "column"],
+        "raters": [None, "column"],
+        "ratings": [None, "column"],
+        "conf_level": "conf_level",
+    }
+)
 def icc(
     data: Any,
     *,
@@ -191,6 +206,16 @@ def icc(
     )
 
 
+@vp.validate_params(
+    {
+        "data": ["data", "array-like"],
+        "items": [None, vp.SequenceOf("column", min_length=2)],
+        "subject": [None, "column"],
+        "item": [None, "column"],
+        "score": [None, "column"],
+        "conf_level": "conf_level",
+    }
+)
 def cronbach_alpha(
     data: Any,
     *,
@@ -237,12 +262,13 @@ def cronbach_alpha(
 
     conf_level = check_conf_level(conf_level)
     if items is not None:
-        if not isinstance(data, pd.DataFrame):
-            raise ArgumentError(f"`items` selects columns of a DataFrame; `data` is {type(data).__name__}")
-        missing = [c for c in items if c not in data.columns]
+        if not isinstance(data, (pd.DataFrame, Dataset)):
+            raise ArgumentError(f"`items` selects columns of a DataFrame or Dataset; `data` is {type(data).__name__}")
+        table = data.frame if isinstance(data, Dataset) else data
+        missing = [c for c in items if c not in table.columns]
         if missing:
             raise ArgumentError(f"`items` {show(missing)} are not columns of `data`")
-        data = data[list(items)]
+        data = table[list(items)]
     Y, names, fp = _matrix(data, subject, item, score, ("subject", "item", "score"))
     n, k = Y.shape
     if k < 2 or n < 3:

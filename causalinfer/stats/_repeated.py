@@ -15,8 +15,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
+from .. import _validation as vp
 from .._validation import check_array, show
+from ..data import Dataset
 from ..exceptions import ArgumentError, ArgumentTypeError, DataError
 from ..results import Diagnostic, EffectSize, Provenance, Result, TableResult
 from ._inputs import _column, _frame_of
@@ -165,6 +168,17 @@ def _effects(w: _Wide) -> list[dict[str, Any]]:
 
     Y = w.Y
     n, m = Y.shape
+    scale = float(np.sum((Y - Y.mean()) ** 2))
+    if scale == 0.0:
+        raise DataError(f"`dv` column {w.dv!r} is constant, so there is no variation to test")
+
+    def no_error(ss: float, effect: str) -> None:
+        # R's aov reports F = NaN or Inf here; an exact fit leaves nothing to test against
+        if ss <= 1e-13 * scale:
+            raise DataError(
+                f"the error term of {effect!r} is zero: `dv` column {w.dv!r} is fitted exactly in that stratum, so its F test is undefined"
+            )
+
     g = np.zeros(n, dtype=int) if w.groups is None else w.groups
     n_groups = int(g.max()) + 1
     df_err_subj = n - n_groups
@@ -181,6 +195,7 @@ def _effects(w: _Wide) -> list[dict[str, Any]]:
     grand0, means0, resid0 = split(z0[:, None])
     ss_subj_err = float(np.sum(resid0**2))
     if w.groups is not None:
+        no_error(ss_subj_err, str(w.between))
         ss_b = float(np.sum(ns * (means0[:, 0] - grand0[0]) ** 2))
         rows.append(
             {"effect": w.between, "df1": float(n_groups - 1), "df2": float(df_err_subj), "sum_sq": ss_b, "error_sum_sq": ss_subj_err}
@@ -199,6 +214,7 @@ def _effects(w: _Wide) -> list[dict[str, Any]]:
             grand, means, resid = split(Z)
             E = resid.T @ resid
             name = ":".join(w.within[f] for f in subset)
+            no_error(float(np.trace(E)), name)
             ss_w = float(n * np.sum(grand**2))
             row: dict[str, Any] = {
                 "effect": name,
@@ -247,6 +263,16 @@ def _sphericity(E: np.ndarray, d: int, df: int, m: int) -> dict[str, float]:
     return {"eps_gg": gg, "eps_hf": float(hf), "mauchly_w": w, "mauchly_pvalue": p}
 
 
+@vp.validate_params(
+    {
+        "data": "data",
+        "dv": "column",
+        "subject": "column",
+        "within": "columns",
+        "between": [None, "column"],
+        "correction": vp.Options(("auto", "none", "gg", "hf")),
+    }
+)
 def anova_rm(
     data: Any,
     *,
@@ -353,6 +379,14 @@ def anova_rm(
     )
 
 
+@vp.validate_params(
+    {
+        "data": [None, "data", "array-like"],
+        "dv": [None, "column"],
+        "subject": [None, "column"],
+        "within": [None, "column"],
+    }
+)
 def friedman(data: Any = None, *, dv: str | None = None, subject: str | None = None, within: str | None = None) -> Result:
     """Friedman rank-sum test of equal treatment effects in an unreplicated block design (R's ``friedman.test``).
 
@@ -386,9 +420,16 @@ def friedman(data: Any = None, *, dv: str | None = None, subject: str | None = N
 
     fp = None
     names: list[str]
-    if isinstance(data, (pd.DataFrame,)) and dv is None and subject is None and within is None:
-        names = [str(c) for c in data.columns]
-        Y = check_array(data.to_numpy(dtype=float, na_value=np.nan), "data", ndim=2)
+    if isinstance(data, (pd.DataFrame, Dataset)) and dv is None and subject is None and within is None:
+        table, fp = _frame_of(data)
+        names = [str(c) for c in table.columns]
+        bad = [str(c) for c in table.columns if not (is_numeric_dtype(table[c]) or is_bool_dtype(table[c]))]
+        if bad:
+            raise ArgumentTypeError(
+                f"a wide `data` table must hold only numeric columns (one per treatment); non-numeric: {bad[:6]}; for long-form "
+                "data pass dv=, subject= and within="
+            )
+        Y = check_array(table.to_numpy(dtype=float, na_value=np.nan), "data", ndim=2)
     elif dv is not None or subject is not None or within is not None:
         if dv is None or subject is None or within is None:
             raise ArgumentError("long-form data needs all of `dv`, `subject` and `within` (column names)")
@@ -397,7 +438,7 @@ def friedman(data: Any = None, *, dv: str | None = None, subject: str | None = N
     else:
         if data is None:
             raise ArgumentError("`data` is required: a long DataFrame with dv=, subject=, within=, or a blocks x treatments array")
-        Y = check_array(np.asarray(data, dtype=float) if not isinstance(data, np.ndarray) else data, "data", ndim=2)
+        Y = check_array(data, "data", ndim=2)
         names = [str(j + 1) for j in range(Y.shape[1])]
     n, k = Y.shape
     if k < 2 or n < 2:

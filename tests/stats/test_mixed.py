@@ -127,3 +127,21 @@ def test_predict_bad_newdata():
     with pytest.raises(DataError, match="grouping column"):
         r.predict(new.drop(columns="g"))
     assert len(r.predict(new.drop(columns="g"), include_random=False)) == 2
+
+
+def test_empty_data_and_an_empty_random_design_are_refused():
+    df = pd.DataFrame({"s": np.repeat(range(6), 3), "c": np.tile(list("abc"), 6), "y": np.arange(18.0) % 5})
+    with pytest.raises(DataError, match="`data` has no rows"):
+        ci.stats.lmm("y ~ c", data=df.iloc[:0], groups="s")
+    with pytest.raises(ArgumentError, match="`re_formula` '0' gives no random effects"):
+        ci.stats.lmm("y ~ c", data=df, groups="s", re_formula="0")
+
+
+def test_predict_options_are_declared():
+    df = pd.DataFrame({"s": np.repeat(range(6), 3), "x": np.tile([0.0, 1.0, 2.0], 6)})
+    df["y"] = df.x + np.repeat(np.arange(6.0), 3) * 0.5 + np.tile([0.1, -0.2, 0.05], 6) * np.repeat([1, -1, 2, 1, -2, 1], 3)
+    r = ci.stats.lmm("y ~ x", data=df, groups="s")
+    with pytest.raises(ArgumentTypeError, match="`include_random` must be True or False; got 1"):
+        r.predict(df, include_random=1)
+    with pytest.raises(ArgumentError, match="`conf_level` must be strictly between 0 and 1"):
+        r.predict(df, conf_level=95)

@@ -165,7 +165,7 @@ def test_arrays_match_formula_and_rank_result_contract(reference):
 @pytest.mark.parametrize(
     ("kwargs", "exc", "match"),
     [
-        ({"tau": 1.0}, ArgumentError, r"`tau` must lie strictly between 0 and 1.*1\.0"),
+        ({"tau": 1.0}, ArgumentError, r"`tau` must be strictly between 0 and 1.*got 1\.0"),
         ({"tau": [0.2, -0.1]}, ArgumentError, r"`tau`.*-0\.1"),
         ({"tau": [0.5, 0.5]}, ArgumentError, "repeated"),
         ({"tau": "0.5"}, ArgumentTypeError, "`tau`"),
@@ -178,6 +178,20 @@ def test_bad_input(kwargs, exc, match):
     df = pd.DataFrame({"x": np.arange(10.0), "y": np.arange(10.0) ** 1.5})
     with pytest.raises(exc, match=match):
         ci.stats.quantreg("y ~ x", data=df, **kwargs)
+
+
+def test_nid_with_every_local_density_non_positive_is_refused():
+    # summary.rq(rq(y ~ x, tau = 0.9), se = "nid") stops with "singular matrix in 'backsolve'" (10 non-positive fis)
+    df = pd.DataFrame({"x": np.arange(10.0), "y": np.arange(10.0) ** 1.5})
+    with pytest.raises(DataError, match=r"se='nid'.*non-positive.*se='iid'"):
+        ci.stats.quantreg("y ~ x", data=df, tau=0.9, se="nid")
+    assert ci.stats.quantreg("y ~ x", data=df, tau=0.9, se="ker").tau == 0.9
+
+
+def test_empty_data_is_refused():
+    df = pd.DataFrame({"x": np.arange(10.0), "g": list("ab") * 5, "y": np.arange(10.0) ** 1.5})
+    with pytest.raises(DataError, match="`data` has no rows"):
+        ci.stats.quantreg("y ~ x + g", data=df.iloc[:0])
 
 
 def test_bad_data():

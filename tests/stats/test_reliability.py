@@ -113,3 +113,26 @@ def test_docstring_examples_run(module):
     mod = importlib.import_module(f"causalinfer.stats.{module}")
     result = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+@pytest.mark.parametrize(
+    ("covar", "match"),
+    [
+        (["a", "b"], "`covar` holds column names"),
+        (np.array(["a"] * 6), "`covar` must be numeric"),
+        ([[1.0, 2.0], [3.0]], "`covar` must be array-like"),
+    ],
+    ids=["names-without-data", "strings", "ragged-rows"],
+)
+def test_partial_correlation_covariates_that_are_not_numbers_are_refused(covar, match):
+    with pytest.raises(ArgumentTypeError, match=match):
+        ci.stats.partial_correlation([1.0, 2, 3, 4, 5, 6], [2.0, 1, 4, 3, 6, 5], covar)
+
+
+def test_wide_dataset_is_read_like_its_frame():
+    rng = np.random.default_rng(2)
+    wide = pd.DataFrame(rng.normal(size=(6, 3)) + 2 * rng.normal(size=(6, 1))).add_prefix("r")
+    ds = ci.data.Dataset(wide)
+    assert ci.stats.icc(ds).table["icc"].tolist() == ci.stats.icc(wide).table["icc"].tolist()
+    assert ci.stats.cronbach_alpha(ds).estimate == ci.stats.cronbach_alpha(wide).estimate
+    assert ci.stats.cronbach_alpha(ds, items=["r0", "r2"]).estimate == ci.stats.cronbach_alpha(wide, items=["r0", "r2"]).estimate

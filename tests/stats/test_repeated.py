@@ -137,3 +137,32 @@ def test_dataset_input(reference):
     r = ci.stats.anova_rm(ci.Dataset(df, outcome="y"), dv="y", subject="id", within="cond")
     assert r.provenance.data_fingerprint is not None
     assert r.statistic == pytest.approx(ci.stats.anova_rm(df, dv="y", subject="id", within="cond").statistic, rel=1e-14)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        [["a", "b"], ["c", "d"]],
+        [[1.0, 2.0], [3.0]],
+        pd.DataFrame({"a": ["x", "y"], "b": ["z", "w"]}),
+    ],
+    ids=["strings", "ragged-rows", "text-columns"],
+)
+def test_friedman_wide_data_that_is_not_numbers_is_refused_naming_data(data):
+    with pytest.raises(ArgumentTypeError, match="`data`"):
+        ci.stats.friedman(data)
+
+
+def test_friedman_accepts_a_wide_dataset():
+    wide = pd.DataFrame({"a": [1.0, 2.0, 1.0, 1.0], "b": [2.0, 3.0, 3.0, 2.0], "c": [3.0, 1.0, 2.0, 3.0]})
+    assert ci.stats.friedman(ci.data.Dataset(wide)).statistic == pytest.approx(ci.stats.friedman(wide).statistic, rel=1e-12)
+
+
+def test_anova_rm_without_error_variation_is_refused():
+    rng = np.random.default_rng(4)
+    df = pd.DataFrame({"s": np.repeat(range(6), 3), "c": np.tile(list("abc"), 6), "g": np.repeat(list("ab"), 9)})
+    with pytest.raises(DataError, match="`dv` column 'y' is constant"):
+        ci.stats.anova_rm(df.assign(y=1.0), dv="y", subject="s", within="c")
+    exact = df.assign(y=np.repeat(rng.normal(size=6), 3) + np.tile([0.0, 1.0, 3.0], 6))
+    with pytest.raises(DataError, match="error term of 'c' is zero"):
+        ci.stats.anova_rm(exact, dv="y", subject="s", within="c", between="g")
