@@ -43,11 +43,11 @@ def e_value_from_rr(rr: float, ci: tuple[float, float] | None = None) -> tuple[f
 
 def robustness_values(t: float, dof: float, *, q: float = 1.0, alpha: float = 0.05) -> tuple[float, float, float]:
     """Partial R^2 of the treatment with the outcome, RV_q and RV_{q,alpha} (Cinelli and Hazlett 2020, eqs. 17-19)."""
-    from scipy import stats
+    from ..stats._normal import t_upper
 
     f = q * abs(t) / math.sqrt(dof)
     rv = 0.5 * (math.sqrt(f**4 + 4 * f**2) - f**2)
-    f_crit = abs(float(stats.t.ppf(alpha / 2, dof - 1))) / math.sqrt(dof - 1)
+    f_crit = t_upper(alpha / 2, dof - 1) / math.sqrt(dof - 1)
     fa = f - f_crit
     rva = 0.0 if fa < 0 else 0.5 * (math.sqrt(fa**4 + 4 * fa**2) - fa**2)
     return t * t / (t * t + dof), rv, rva

@@ -22,6 +22,13 @@ def z_crit(conf_level: float, alternative: str = "two-sided") -> float:
     return float(stats.norm.ppf(q))
 
 
+def z_upper(p: float) -> float:
+    """The standard normal quantile with upper-tail probability ``p`` (``isf``, exact for tiny ``p``)."""
+    from scipy import stats
+
+    return float(stats.norm.isf(p))
+
+
 def z_pvalue(z: float, alternative: str) -> float:
     """P-value of a standard normal statistic ``z`` in the direction ``alternative``."""
     from scipy import stats
@@ -30,7 +37,7 @@ def z_pvalue(z: float, alternative: str) -> float:
         return float(stats.norm.cdf(z))
     if alternative == "greater":
         return float(stats.norm.sf(z))
-    return float(min(1.0, 2 * stats.norm.sf(abs(z))))
+    return float(np.minimum(2 * stats.norm.sf(abs(z)), 1.0))  # np.minimum keeps a NaN statistic NaN
 
 
 def z_limits(estimate: float, se: float, conf_level: float, alternative: str) -> tuple[float, float]:
@@ -49,6 +56,13 @@ def t_crit(conf_level: float, df: float, alternative: str = "two-sided") -> floa
 
     q = 0.5 + conf_level / 2 if alternative == "two-sided" else conf_level
     return float(stats.t.ppf(q, df))
+
+
+def t_upper(p: float, df: float) -> float:
+    """The t quantile on ``df`` degrees of freedom with upper-tail probability ``p`` (``isf``, exact for tiny ``p``)."""
+    from scipy import stats
+
+    return float(stats.t.isf(p, df))
 
 
 def t_pvalue(t: Any, df: float, alternative: str = "two-sided") -> Any:
