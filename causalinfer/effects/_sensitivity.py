@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 def _e_value_rr(rr: float) -> float:
     """E-value of a risk ratio: ``RR + sqrt(RR (RR - 1))`` after flipping ratios below 1."""
     if rr <= 0 or not math.isfinite(rr):
-        raise ArgumentError(f"a risk ratio must be positive and finite; got {rr!r}")
+        raise ArgumentError(f"a risk ratio must be positive and finite; got {show(rr)}")
     r = rr if rr >= 1 else 1.0 / rr
     return r + math.sqrt(r * (r - 1.0))
 
