@@ -22,6 +22,21 @@ def z_crit(conf_level: float, alternative: str = "two-sided") -> float:
     return float(stats.norm.ppf(q))
 
 
+def z_quantile(p: float) -> float:
+    """The standard normal quantile at lower-tail probability ``p`` (``ppf``)."""
+    from scipy import stats
+
+    return float(stats.norm.ppf(p))
+
+
+def z_density(x: Any) -> Any:
+    """The standard normal density at ``x`` (a float for a scalar, an array for an array)."""
+    from scipy import stats
+
+    d = stats.norm.pdf(np.asarray(x, dtype=float))
+    return float(d) if np.ndim(d) == 0 else d
+
+
 def z_upper(p: float) -> float:
     """The standard normal quantile with upper-tail probability ``p`` (``isf``, exact for tiny ``p``)."""
     from scipy import stats
@@ -50,12 +65,16 @@ def z_limits(estimate: float, se: float, conf_level: float, alternative: str) ->
     return estimate - z * se, estimate + z * se
 
 
-def t_crit(conf_level: float, df: float, alternative: str = "two-sided") -> float:
-    """The t quantile on ``df`` degrees of freedom for a two-sided (or one-sided) interval at ``conf_level``."""
+def t_crit(conf_level: float, df: Any, alternative: str = "two-sided") -> Any:
+    """The t quantile on ``df`` degrees of freedom for a two-sided (or one-sided) interval at ``conf_level``.
+
+    A float for a scalar ``df``, an array for an array of ``df`` (one per coefficient).
+    """
     from scipy import stats
 
     q = 0.5 + conf_level / 2 if alternative == "two-sided" else conf_level
-    return float(stats.t.ppf(q, df))
+    out = stats.t.ppf(q, np.asarray(df, dtype=float))
+    return float(out) if np.ndim(out) == 0 else out
 
 
 def t_upper(p: float, df: float) -> float:
