@@ -98,3 +98,28 @@ def test_dataset_repr_prints_a_plain_treated_level() -> None:
     frame = pd.DataFrame({"y": np.arange(6.0), "tr": np.repeat(np.array([3, 7]), 3)})
     ds = ci.Dataset(frame, outcome="y", treatment="tr", treated_level=np.int64(7))
     assert "treated_level=7" in repr(ds)
+
+
+def test_conformal_classifier_lists_plain_classes() -> None:
+    from causalinfer.predict import SplitConformalClassifier
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(60, 2))
+    y = (X[:, 0] > 0).astype(np.int64)
+    model = LogisticRegression().fit(X[:30], y[:30])
+    y_cal = y[30:].copy()
+    y_cal[0] = 5  # a label the classifier never saw
+    with pytest.raises(CausalInferError) as info:
+        SplitConformalClassifier(model, prefit=True).fit(X[30:], y_cal)
+    assert "np." not in str(info.value), str(info.value)
+    assert "[0, 1]" in str(info.value)
+
+
+def test_experiment_title_prints_a_plain_control_label() -> None:
+    from causalinfer import experiments as ex
+
+    rng = np.random.default_rng(4)
+    frame = pd.DataFrame({"variant": np.repeat(np.array([0, 1]), 200), "revenue": rng.normal(10, 2, size=400)})
+    res = ex.analyze(frame, control=np.int64(0), metrics=[ex.mean("revenue", name="mean")])
+    text = repr(res) + str(getattr(res, "title", ""))
+    assert "np." not in text, text
