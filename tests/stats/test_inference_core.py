@@ -149,3 +149,19 @@ def test_qr_core_refuses_fewer_rows_than_parameters() -> None:
 
     with pytest.raises(DataError, match="2 row"):
         fit_ols(np.ones((2, 3)) + np.eye(2, 3), np.ones(2))
+
+
+def test_the_helpers_keep_tail_digits_and_nan() -> None:
+    from scipy import stats
+
+    from causalinfer.stats._normal import t_crit, t_pvalue, t_upper, z_density, z_pvalue, z_quantile, z_upper
+
+    assert z_upper(1e-300) == float(stats.norm.isf(1e-300))  # 1 - p would round to 1
+    assert t_upper(1e-200, 7) == float(stats.t.isf(1e-200, 7))
+    assert z_quantile(0.3) == float(stats.norm.ppf(0.3))
+    np.testing.assert_array_equal(z_density([0.0, 1.0]), stats.norm.pdf([0.0, 1.0]))
+    np.testing.assert_array_equal(t_crit(0.95, np.array([3.0, 10.0])), stats.t.ppf(0.975, [3.0, 10.0]))
+    assert isinstance(t_crit(0.95, 3), float)
+    assert z_pvalue(30.0, "two-sided") == 2 * float(stats.norm.sf(30.0)) > 0
+    assert np.isnan(z_pvalue(float("nan"), "two-sided"))  # an undefined statistic is not reported as p = 1
+    assert np.isnan(t_pvalue(float("nan"), 5))
