@@ -444,7 +444,7 @@ def matching(
     se = out["std_error"]
     est = out["estimate"]
     z = _z(conf_level)
-    from scipy import stats
+    from ..stats._normal import z_pvalue
 
     diags = _reuse_diagnostics(out)
     used = out["used"]
@@ -472,7 +472,7 @@ def matching(
         conf_level=conf_level,
         statistic=stat,
         statistic_name="z",
-        pvalue=float(2 * stats.norm.sf(abs(stat))),
+        pvalue=z_pvalue(stat, "two-sided"),
         alternative="two-sided",
         null_value=0.0,
         n=cd.n,
@@ -496,9 +496,8 @@ def matching(
 
 def _matching_without_replacement(data: Any, cd: Any, spec: core.Spec, conf_level: float) -> EffectResult:
     """The EffectResult of greedy matching without replacement (called by :func:`matching`)."""
-    from scipy import stats
-
     from ..stats._normal import z_crit as _z
+    from ..stats._normal import z_pvalue
     from ._diagnostics import overlap_diagnostics
 
     estimand, ratio, caliper, distance = spec.estimand, spec.ratio, spec.caliper, spec.match_distance
@@ -535,7 +534,7 @@ def _matching_without_replacement(data: Any, cd: Any, spec: core.Spec, conf_leve
         conf_level=conf_level,
         statistic=stat,
         statistic_name="z",
-        pvalue=float(2 * stats.norm.sf(abs(stat))),
+        pvalue=z_pvalue(stat, "two-sided"),
         alternative="two-sided",
         null_value=0.0,
         n=out["n_matched"],
@@ -702,6 +701,7 @@ def rosenbaum_bounds(result: EffectResult, *, gammas: Sequence[float] = (1.0, 1.
     from scipy import stats
 
     from .._validation import check_real
+    from ..stats._normal import z_pvalue
 
     ctx = result.refitter if isinstance(result, EffectResult) else None
     if not isinstance(ctx, CausalRefitter) or ctx.spec.method not in ("matching", NO_REPLACE_METHOD):
@@ -749,7 +749,7 @@ def rosenbaum_bounds(result: EffectResult, *, gammas: Sequence[float] = (1.0, 1.
     for g in gs:
         p = g / (1 + g)
         mean, var = p * ranks.sum(), p * (1 - p) * (ranks**2).sum()
-        rows.append({"gamma": g, "pvalue_upper": float(stats.norm.sf((t_plus - mean) / math.sqrt(var)))})
+        rows.append({"gamma": g, "pvalue_upper": z_pvalue((t_plus - mean) / math.sqrt(var), "greater")})
     table = pd.DataFrame(rows)
     ok = table[table["pvalue_upper"] < 0.05]
     gmax = float(ok["gamma"].max()) if len(ok) else 1.0

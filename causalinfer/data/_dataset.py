@@ -699,7 +699,7 @@ class Dataset:
             else:
                 parts.append(f"{role}={value!r}")
         if self.treated_level is not None:
-            parts.append(f"treated_level={self.treated_level!r}")
+            parts.append(f"treated_level={show(self.treated_level)}")
         if self.missing != "refuse":
             parts.append(f"missing={self.missing!r}")
         return f"Dataset({', '.join(parts)})"

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _validation as vp
-from .._validation import check_array, check_choice, check_conf_level, check_int, check_random_state
+from .._validation import check_array, check_choice, check_conf_level, check_int, check_random_state, show
 from ..exceptions import ArgumentError, ArgumentTypeError, DataError, RoleError
 from ..results import Diagnostic, Provenance, Result
 from ._common import dataset, emit, matrix, need, numeric, t_inference, treatment_values
@@ -289,10 +289,10 @@ def _subgroup_effects(
         mask = g == level
         k = int(mask.sum())
         if k < 2:
-            raise DataError(f"subgroup {subgroups}={level!r} has {k} row(s); each subgroup needs at least 2")
+            raise DataError(f"subgroup {subgroups}={show(level)} has {k} row(s); each subgroup needs at least 2")
         if t[mask].min() == t[mask].max():
             raise DataError(
-                f"subgroup {subgroups}={level!r} has only {'treated' if t[mask][0] else 'control'} units; its effect is not identified"
+                f"subgroup {subgroups}={show(level)} has only {'treated' if t[mask][0] else 'control'} units; its effect is not identified"
             )
         est_g = float(phi[mask].mean())
         se_g = float(phi[mask].std(ddof=1) / np.sqrt(k))

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _validation as vp
-from .._validation import check_choice, check_conf_level
+from .._validation import check_choice, check_conf_level, show
 from ..exceptions import DataError, RoleError
 from ..results import Diagnostic, Provenance, Result
 from ._common import dataset, emit, labels, need, numeric, t_inference, terms_frame, treatment_values
@@ -274,7 +274,7 @@ def _cs_panel(ds: Any, control: str) -> tuple[np.ndarray, np.ndarray, Panel, lis
         counts = np.bincount(panel.unit_codes, minlength=panel.n_units)
         short = panel.units[counts < panel.n_times]
         raise DataError(
-            f"callaway_santanna needs a balanced panel; {short.size} unit(s) (e.g. {ds.unit} = {short[0]!r}) are missing some of the "
+            f"callaway_santanna needs a balanced panel; {short.size} unit(s) (e.g. {ds.unit} = {show(short[0])}) are missing some of the "
             f"{panel.n_times} periods; keep the units observed in every period"
         )
     first = first_treated(d, panel, str(ds.treatment))
@@ -285,7 +285,7 @@ def _cs_panel(ds: Any, control: str) -> tuple[np.ndarray, np.ndarray, Panel, lis
     if always.any():
         if always.sum() + (first == panel.n_times).sum() == panel.n_units:
             raise DataError(
-                f"every treated unit is already treated in the first period ({panel.times[0]!r}); with no unit observed before "
+                f"every treated unit is already treated in the first period ({show(panel.times[0])}); with no unit observed before "
                 "treatment no group-time effect is identified"
             )
         diags.append(

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 def _e_value_rr(rr: float) -> float:
     """E-value of a risk ratio: ``RR + sqrt(RR (RR - 1))`` after flipping ratios below 1."""
     if rr <= 0 or not math.isfinite(rr):
-        raise ArgumentError(f"a risk ratio must be positive and finite; got {rr!r}")
+        raise ArgumentError(f"a risk ratio must be positive and finite; got {show(rr)}")
     r = rr if rr >= 1 else 1.0 / rr
     return r + math.sqrt(r * (r - 1.0))
 
@@ -43,11 +43,11 @@ def e_value_from_rr(rr: float, ci: tuple[float, float] | None = None) -> tuple[f
 
 def robustness_values(t: float, dof: float, *, q: float = 1.0, alpha: float = 0.05) -> tuple[float, float, float]:
     """Partial R^2 of the treatment with the outcome, RV_q and RV_{q,alpha} (Cinelli and Hazlett 2020, eqs. 17-19)."""
-    from scipy import stats
+    from ..stats._normal import t_upper
 
     f = q * abs(t) / math.sqrt(dof)
     rv = 0.5 * (math.sqrt(f**4 + 4 * f**2) - f**2)
-    f_crit = abs(float(stats.t.ppf(alpha / 2, dof - 1))) / math.sqrt(dof - 1)
+    f_crit = t_upper(alpha / 2, dof - 1) / math.sqrt(dof - 1)
     fa = f - f_crit
     rva = 0.0 if fa < 0 else 0.5 * (math.sqrt(fa**4 + 4 * fa**2) - fa**2)
     return t * t / (t * t + dof), rv, rva

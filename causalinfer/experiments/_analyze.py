@@ -239,7 +239,7 @@ def analyze(
         idx = [i for i, role in enumerate(roles) if role == family]
         if idx:
             padj[idx] = adjust_pvalues(np.array([results[i].pvalue for i in idx]), method=adjust_name)
-    title = f"Experiment: {len(levels) - 1} treatment(s) vs control {control!r}, {len(metric_list)} metric(s)"
+    title = f"Experiment: {len(levels) - 1} treatment(s) vs control {show(control)}, {len(metric_list)} metric(s)"
     if srm.status == "fail":
         title = "SAMPLE RATIO MISMATCH - " + title
         warnings.warn(f"sample ratio mismatch: {srm.message}", AssumptionWarning, stacklevel=2)

@@ -71,10 +71,12 @@ def crossing_probabilities(crit: Sequence[float] | np.ndarray, t: Sequence[float
 
 
 def _spend(kind: str, alpha: float, t: np.ndarray) -> np.ndarray:
-    from scipy import special, stats
+    from scipy import special
+
+    from ..stats._normal import z_upper
 
     if kind == "obrien-fleming":  # each side spends alpha/2 by the one-sided Lan-DeMets function
-        z = float(stats.norm.isf(alpha / 4))
+        z = z_upper(alpha / 4)
         return 2 * special.erfc(z / np.sqrt(t) / math.sqrt(2))
     return alpha * np.log(1 + (math.e - 1) * t)
 

@@ -93,7 +93,7 @@ def plan(
     >>> int(p.table["n_per_arm"].iloc[0])
     56512
     """
-    from scipy import stats
+    from ..stats._normal import z_crit, z_upper
 
     kind = check_choice(kind, "kind", ("mean", "proportion", "ratio"))
     mu = check_real(baseline, "baseline")
@@ -122,7 +122,7 @@ def plan(
     if (mde is None) == (n_per_arm is None):
         raise ArgumentError("give exactly one of `mde` (to solve for units per arm) and `n_per_arm` (to solve for the effect)")
     sides = 2 if alternative == "two-sided" else 1
-    z = float(stats.norm.isf(alpha / sides)) + float(stats.norm.ppf(power))
+    z = z_upper(alpha / sides) + z_crit(power, "greater")
     var_unit = sigma**2 * (1 - r2)
     scale = abs(mu) if relative else 1.0
     if mde is not None:

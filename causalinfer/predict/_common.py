@@ -15,13 +15,12 @@ from ..exceptions import ArgumentError, ArgumentTypeError, DataError
 
 def wilson_interval(successes: int, n: int, conf_level: float) -> tuple[float, float]:
     """Wilson score interval for a proportion (R's ``prop.test(x, n, correct = FALSE)``), from the stats module."""
-    from scipy import stats
-
+    from ..stats._normal import z_crit
     from ..stats._proportions import wilson_limits
 
     if n <= 0:
         return (math.nan, math.nan)
-    return wilson_limits(successes, n, float(stats.norm.ppf(0.5 + conf_level / 2)))
+    return wilson_limits(successes, n, z_crit(conf_level))
 
 
 def percentile_bootstrap(

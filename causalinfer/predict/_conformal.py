@@ -579,7 +579,7 @@ class SplitConformalClassifier(ClassifierMixin, _SplitConformalBase):
         unknown = self.classes_[pos] != y
         if unknown.any():
             bad = sorted({str(v) for v in np.asarray(y)[unknown]})[:5]
-            raise DataError(f"`y` has labels the classifier never saw in fitting: {bad}; classes are {list(self.classes_)}")
+            raise DataError(f"`y` has labels the classifier never saw in fitting: {bad}; classes are {self.classes_.tolist()}")
         scores = self._all_scores(self._proba(X))
         return scores[np.arange(scores.shape[0]), pos]
 

@@ -562,7 +562,7 @@ def compare_models(
 
 def _delong_comparison(y: np.ndarray, pa: np.ndarray, pb: np.ndarray, pos_label: Any, names: tuple[str, str], conf_level: float) -> Result:
     """DeLong's test of the difference in AUC of two models scored on the same rows."""
-    from scipy import stats
+    from ..stats._normal import z_pvalue
 
     a_name, b_name = names
     yb = _binary(y, pos_label)
@@ -587,7 +587,7 @@ def _delong_comparison(y: np.ndarray, pa: np.ndarray, pb: np.ndarray, pos_label:
         conf_level=conf_level,
         statistic=zs,
         statistic_name="Z",
-        pvalue=float(2 * stats.norm.sf(abs(zs))),
+        pvalue=z_pvalue(zs, "two-sided"),
         alternative="two-sided",
         null_value=0.0,
         n=int(y.size),
@@ -609,7 +609,7 @@ def _paired_loss_comparison(
     conf_level: float,
 ) -> Result:
     """Paired t-test on the per-row losses (or correctness) of two models scored on the same rows."""
-    from scipy import stats
+    from ..stats._normal import t_pvalue
 
     a_name, b_name = names
     la = _row_losses(metric, y, pa, task, threshold, pos_label)
@@ -632,7 +632,7 @@ def _paired_loss_comparison(
         statistic=t,
         statistic_name="t",
         df=float(n - 1),
-        pvalue=float(2 * stats.t.sf(abs(t), n - 1)),
+        pvalue=t_pvalue(t, n - 1),
         alternative="two-sided",
         null_value=0.0,
         n=n,

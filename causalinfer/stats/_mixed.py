@@ -20,6 +20,7 @@ from .. import _validation as vp
 from .._validation import check_conf_level, show, suggest_column
 from ..exceptions import ArgumentError, ArgumentTypeError, ConvergenceError, DataError, RoleError
 from ..results import Diagnostic, Provenance
+from ._normal import t_crit, t_pvalue, z_crit
 from ._regression import RegressionResult, _caller_namespaces, _design
 
 __all__ = ["MixedResult", "lmm"]
@@ -46,7 +47,6 @@ class MixedResult(RegressionResult):
         ``known_group``. Categorical columns keep the fit's levels; an unseen category raises.
         """
         import patsy
-        from scipy import stats
 
         if not isinstance(newdata, pd.DataFrame):
             raise ArgumentTypeError(f"`newdata` must be a pandas DataFrame; got {type(newdata).__name__}")
@@ -78,7 +78,7 @@ class MixedResult(RegressionResult):
         V = self.details["cov"].to_numpy()
         fixed = Xv @ beta
         se = np.sqrt(np.einsum("ij,jk,ik->i", Xv, V, Xv))
-        zq = float(stats.norm.ppf(0.5 + level / 2))
+        zq = z_crit(level)
         blups = self.details["blups"]
         group = blups.columns[0]
         random = np.zeros(len(frame))
@@ -320,7 +320,7 @@ def lmm(
     (['(Intercept)', 'x'], 20)
     """
     import patsy
-    from scipy import optimize, stats
+    from scipy import optimize
 
     conf_level = check_conf_level(conf_level)
     if not isinstance(reml, bool):
@@ -417,7 +417,7 @@ def lmm(
     except np.linalg.LinAlgError:
         ddf = np.full(p, np.nan)
     tstat = f.beta / se
-    qcrit = stats.t.ppf(0.5 + conf_level / 2, ddf)
+    qcrit = t_crit(conf_level, ddf)
     terms = pd.DataFrame(
         {
             "term": d.names,
@@ -427,7 +427,7 @@ def lmm(
             "ci_high": f.beta + qcrit * se,
             "statistic": tstat,
             "df": ddf,
-            "pvalue": 2 * stats.t.sf(np.abs(tstat), ddf),
+            "pvalue": t_pvalue(tstat, ddf),
         }
     )
     Lam = _lambda(theta, q)

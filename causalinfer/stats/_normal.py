@@ -22,6 +22,28 @@ def z_crit(conf_level: float, alternative: str = "two-sided") -> float:
     return float(stats.norm.ppf(q))
 
 
+def z_quantile(p: float) -> float:
+    """The standard normal quantile at lower-tail probability ``p`` (``ppf``)."""
+    from scipy import stats
+
+    return float(stats.norm.ppf(p))
+
+
+def z_density(x: Any) -> Any:
+    """The standard normal density at ``x`` (a float for a scalar, an array for an array)."""
+    from scipy import stats
+
+    d = stats.norm.pdf(np.asarray(x, dtype=float))
+    return float(d) if np.ndim(d) == 0 else d
+
+
+def z_upper(p: float) -> float:
+    """The standard normal quantile with upper-tail probability ``p`` (``isf``, exact for tiny ``p``)."""
+    from scipy import stats
+
+    return float(stats.norm.isf(p))
+
+
 def z_pvalue(z: float, alternative: str) -> float:
     """P-value of a standard normal statistic ``z`` in the direction ``alternative``."""
     from scipy import stats
@@ -30,7 +52,7 @@ def z_pvalue(z: float, alternative: str) -> float:
         return float(stats.norm.cdf(z))
     if alternative == "greater":
         return float(stats.norm.sf(z))
-    return float(min(1.0, 2 * stats.norm.sf(abs(z))))
+    return float(np.minimum(2 * stats.norm.sf(abs(z)), 1.0))  # np.minimum keeps a NaN statistic NaN
 
 
 def z_limits(estimate: float, se: float, conf_level: float, alternative: str) -> tuple[float, float]:
@@ -43,12 +65,23 @@ def z_limits(estimate: float, se: float, conf_level: float, alternative: str) ->
     return estimate - z * se, estimate + z * se
 
 
-def t_crit(conf_level: float, df: float, alternative: str = "two-sided") -> float:
-    """The t quantile on ``df`` degrees of freedom for a two-sided (or one-sided) interval at ``conf_level``."""
+def t_crit(conf_level: float, df: Any, alternative: str = "two-sided") -> Any:
+    """The t quantile on ``df`` degrees of freedom for a two-sided (or one-sided) interval at ``conf_level``.
+
+    A float for a scalar ``df``, an array for an array of ``df`` (one per coefficient).
+    """
     from scipy import stats
 
     q = 0.5 + conf_level / 2 if alternative == "two-sided" else conf_level
-    return float(stats.t.ppf(q, df))
+    out = stats.t.ppf(q, np.asarray(df, dtype=float))
+    return float(out) if np.ndim(out) == 0 else out
+
+
+def t_upper(p: float, df: float) -> float:
+    """The t quantile on ``df`` degrees of freedom with upper-tail probability ``p`` (``isf``, exact for tiny ``p``)."""
+    from scipy import stats
+
+    return float(stats.t.isf(p, df))
 
 
 def t_pvalue(t: Any, df: float, alternative: str = "two-sided") -> Any:

@@ -12,6 +12,7 @@ from .._validation import check_array, check_choice, check_conf_level, show
 from ..exceptions import ArgumentError, ArgumentTypeError, DataError
 from ..results import Provenance, Result
 from ._inputs import _column, _frame_of
+from ._normal import t_pvalue, z_crit
 
 __all__ = ["partial_correlation"]
 
@@ -121,8 +122,8 @@ def partial_correlation(
     r = float(np.clip(ex @ ey / (sx * sy), -1.0, 1.0))
     df = n - 2 - k
     t = r * math.sqrt(df / (1 - r * r)) if abs(r) < 1 else math.copysign(math.inf, r)
-    p = float(2 * stats.t.sf(abs(t), df))
-    zq = float(stats.norm.ppf(0.5 + conf_level / 2))
+    p = t_pvalue(t, df)
+    zq = z_crit(conf_level)
     se = 1 / math.sqrt(n - 3 - k)
     z = math.atanh(r) if abs(r) < 1 else math.copysign(math.inf, r)
     label = "Pearson" if method == "pearson" else "Spearman"

@@ -20,6 +20,7 @@ from ..results import Diagnostic, Provenance, Result
 from ._anova import _qtukey
 from ._ksamples import group_table, k_samples, shifted_moments
 from ._multiple import adjust_pvalues
+from ._normal import z_pvalue
 
 __all__ = ["dunn", "games_howell"]
 
@@ -184,7 +185,7 @@ def dunn(
         se = math.sqrt(base * (1 / ns[i] + 1 / ns[j]))
         d = mean_rank[j] - mean_rank[i]
         z = d / se
-        raw.append(float(2 * stats.norm.sf(abs(z))))
+        raw.append(z_pvalue(z, "two-sided"))
         rows.append({"term": f"{s.names[j]}-{s.names[i]}", "estimate": d, "std_error": se, "statistic": z})
     padj = np.asarray(raw) if adjust == "none" else np.asarray(adjust_pvalues(raw, method=adjust), dtype=float)
     terms = pd.DataFrame(rows)

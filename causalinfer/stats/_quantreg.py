@@ -25,6 +25,7 @@ from .. import _validation as vp
 from .._validation import check_choice, check_conf_level, check_int, check_random_state, show
 from ..exceptions import ArgumentError, ArgumentTypeError, DataError
 from ..results import Diagnostic, Provenance, ResultSet
+from ._normal import t_crit, t_pvalue, z_crit, z_density, z_quantile
 from ._regression import RegressionResult, _caller_namespaces, _design
 
 __all__ = ["QuantRegResult", "QuantileProcess", "quantreg"]
@@ -206,12 +207,11 @@ def _subsets(candidates: np.ndarray, k: int, *, limit: int) -> Any:
 # ---------------------------------------------------------------------------------------------- standard errors
 def bandwidth_rq(tau: float, n: int, *, hs: bool = True, alpha: float = 0.05) -> float:
     """Bandwidth for the sparsity estimate, as ``quantreg::bandwidth.rq`` (Hall-Sheather by default, else Bofinger)."""
-    from scipy import stats
 
-    x0 = stats.norm.ppf(tau)
-    f0 = stats.norm.pdf(x0)
+    x0 = z_quantile(tau)
+    f0 = z_density(x0)
     if hs:
-        return float(n ** (-1 / 3) * stats.norm.ppf(1 - alpha / 2) ** (2 / 3) * ((1.5 * f0**2) / (2 * x0**2 + 1)) ** (1 / 3))
+        return float(n ** (-1 / 3) * z_crit(1 - alpha) ** (2 / 3) * ((1.5 * f0**2) / (2 * x0**2 + 1)) ** (1 / 3))
     return float(n**-0.2 * ((4.5 * f0**4) / (2 * x0**2 + 1) ** 2) ** 0.2)
 
 
@@ -246,13 +246,12 @@ def _nid_density(X: np.ndarray, y: np.ndarray, tau: float, h: float, floor: floa
 
 
 def _cov_ker(X: np.ndarray, resid: np.ndarray, tau: float) -> np.ndarray:
-    from scipy import stats
 
     n = X.shape[0]
     h = _local_h(tau, n)
     q75, q25 = np.quantile(resid, [0.75, 0.25])
-    h = (stats.norm.ppf(tau + h) - stats.norm.ppf(tau - h)) * min(math.sqrt(np.var(resid, ddof=1)), (q75 - q25) / 1.34)
-    f = stats.norm.pdf(resid / h) / h
+    h = (z_quantile(tau + h) - z_quantile(tau - h)) * min(math.sqrt(np.var(resid, ddof=1)), (q75 - q25) / 1.34)
+    f = z_density(resid / h) / h
     return _sandwich(X, f, tau)
 
 
@@ -520,7 +519,6 @@ def _with_diagnostic(r: QuantRegResult, diag: Diagnostic) -> QuantRegResult:
 
 
 def _fit_one(d: Any, tau: float, se: str, conf_level: float, rank_iid: bool, n_boot: int, rng: Any, seed: Any) -> QuantRegResult:
-    from scipy import stats
 
     X, y = d.X, d.y
     n, p = X.shape
@@ -592,7 +590,7 @@ def _fit_one(d: Any, tau: float, se: str, conf_level: float, rank_iid: bool, n_b
         sev = np.sqrt(np.diag(cov))
         with np.errstate(divide="ignore", invalid="ignore"):
             tstat = fit.coef / sev
-        q = float(stats.t.ppf(0.5 + conf_level / 2, rdf))
+        q = t_crit(conf_level, rdf)
         terms = pd.DataFrame(
             {
                 "term": names,
@@ -602,7 +600,7 @@ def _fit_one(d: Any, tau: float, se: str, conf_level: float, rank_iid: bool, n_b
                 "ci_high": fit.coef + q * sev,
                 "statistic": tstat,
                 "df": float(rdf),
-                "pvalue": 2 * stats.t.sf(np.abs(tstat), rdf),
+                "pvalue": t_pvalue(tstat, rdf),
             }
         )
     objective = float(np.sum(fit.resid * (tau - (fit.resid < 0))))
@@ -646,14 +644,13 @@ def _fit_one(d: Any, tau: float, se: str, conf_level: float, rank_iid: bool, n_b
 
 
 def _rank_intervals(X: np.ndarray, y: np.ndarray, tau: float, fit: _Fit, conf_level: float, iid: bool) -> tuple[np.ndarray, np.ndarray]:
-    from scipy import stats
 
     n, p = X.shape
     if p == 1:
         raise ArgumentError(
             "se='rank' needs at least two coefficients (rq.fit.br computes no rank interval for a single one); use se='nid' or 'iid'"
         )
-    cutoff = float(stats.t.ppf(1 - (1 - conf_level) / 2, n - p))
+    cutoff = t_crit(conf_level, n - p)
     if iid:
         qn = 1.0 / np.diag(np.linalg.inv(X.T @ X))
     else:

@@ -18,7 +18,7 @@ from ..exceptions import ArgumentError, ArgumentTypeError, DataError
 from ..results import Diagnostic, EffectSize, Provenance, Result
 from ._inputs import one_sample, two_samples
 from ._ksamples import group_table, k_samples
-from ._normal import t_crit, t_pvalue
+from ._normal import t_crit, t_pvalue, z_pvalue, z_quantile, z_upper
 from ._rankdist import psignrank, pwilcox, qsignrank, qwilcox, zeroin
 
 _TOL_ROOT = 1e-12
@@ -48,19 +48,11 @@ def _tie_sizes(r: np.ndarray) -> np.ndarray:
 
 
 def _norm_p(z: float, alternative: str) -> float:
-    from scipy.stats import norm
-
-    if alternative == "less":
-        return float(norm.cdf(z))
-    if alternative == "greater":
-        return float(norm.sf(z))
-    return float(2 * min(norm.cdf(z), norm.sf(z)))
+    return z_pvalue(z, alternative)
 
 
 def _qnorm(p: float, upper: bool = False) -> float:
-    from scipy.stats import norm
-
-    return float(norm.isf(p) if upper else norm.ppf(p))
+    return z_upper(p) if upper else z_quantile(p)
 
 
 def _check_bool_or_none(value: Any, name: str) -> None:

@@ -63,28 +63,64 @@ def test_both_names_of_the_classical_covariance_agree_across_modules() -> None:
     np.testing.assert_allclose(h.cov, fit_least_squares(X, y, cov_type="HC1").cov, rtol=1e-9)
 
 
-def _calls(path: pathlib.Path) -> set[str]:
-    names = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        inner = node.value if isinstance(node, ast.Attribute) else None
-        if (
-            isinstance(inner, ast.Attribute)
-            and isinstance(inner.value, ast.Name)
-            and inner.value.id == "stats"
-            and inner.attr in ("t", "norm")
-        ):
-            names.add(f"stats.{inner.attr}.{node.attr}")  # type: ignore[attr-defined]
-    return names
+PACKAGE = STATS.parent
+
+
+def _calls(path: pathlib.Path) -> list[tuple[int, str]]:
+    """Line and text of every use of scipy's t or normal distribution in a module.
+
+    Catches ``stats.t.sf(...)`` / ``scipy.stats.norm.ppf(...)`` and names imported from scipy.stats
+    (``from scipy.stats import norm`` then ``norm.cdf(...)``, or ``from scipy.stats import t as student``).
+    """
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    imported = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == "scipy.stats":
+            for alias in node.names:
+                if alias.name in ("t", "norm"):
+                    imported[alias.asname or alias.name] = alias.name
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Attribute):
+            continue
+        inner = node.value
+        if isinstance(inner, ast.Attribute) and inner.attr in ("t", "norm"):
+            base = inner.value
+            if (isinstance(base, ast.Name) and base.id == "stats") or (isinstance(base, ast.Attribute) and base.attr == "stats"):
+                found.append((node.lineno, f"stats.{inner.attr}.{node.attr}"))
+        elif isinstance(inner, ast.Name) and inner.id in imported:
+            found.append((node.lineno, f"{imported[inner.id]}.{node.attr}"))
+    return sorted(found)
 
 
 #: modules that work with the t and normal distributions for other ends than intervals and p-values of an
 #: estimate: the helpers themselves, power equations, an Edgeworth series and the noncentral-t effect sizes.
-_ALLOWED = {"_normal.py", "_power.py", "_correlation.py", "_effect_sizes.py"}
+_ALLOWED = {"stats/_normal.py", "stats/_power.py", "stats/_correlation.py", "stats/_effect_sizes.py"}
 
 
 def test_t_and_normal_inference_goes_through_the_helpers() -> None:
-    offenders = {p.name: sorted(_calls(p)) for p in STATS.glob("*.py") if p.name not in _ALLOWED and _calls(p)}
-    assert offenders == {}, f"use stats._normal (t_crit, t_pvalue, z_crit, z_pvalue) instead: {offenders}"
+    """No module of the package, in any subpackage, calls scipy's t or normal distribution directly."""
+    offenders = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE).as_posix()
+        if rel in _ALLOWED:
+            continue
+        offenders += [f"causalinfer/{rel}:{line}: {call}" for line, call in _calls(path)]
+    assert offenders == [], (
+        "call the helpers of causalinfer.stats._normal (z_crit, z_upper, z_pvalue, z_limits, t_crit, t_upper, "
+        "t_pvalue, t_interval_and_pvalue) instead of scipy's t or normal distribution:\n" + "\n".join(offenders)
+    )
+
+
+def test_the_guard_sees_every_spelling(tmp_path: pathlib.Path) -> None:
+    module = tmp_path / "m.py"
+    module.write_text(
+        "from scipy import stats\nfrom scipy.stats import norm, t as student\nimport scipy.stats\n"
+        "a = stats.t.sf(1, 2)\nb = norm.cdf(0)\nc = student.ppf(0.9, 3)\nd = scipy.stats.norm.isf(0.1)\n"
+        "e = stats.rankdata([1])\n",
+        encoding="utf-8",
+    )
+    assert _calls(module) == [(4, "stats.t.sf"), (5, "norm.cdf"), (6, "t.ppf"), (7, "stats.norm.isf")]
 
 
 def test_one_normality_diagnostic() -> None:
@@ -113,3 +149,19 @@ def test_qr_core_refuses_fewer_rows_than_parameters() -> None:
 
     with pytest.raises(DataError, match="2 row"):
         fit_ols(np.ones((2, 3)) + np.eye(2, 3), np.ones(2))
+
+
+def test_the_helpers_keep_tail_digits_and_nan() -> None:
+    from scipy import stats
+
+    from causalinfer.stats._normal import t_crit, t_pvalue, t_upper, z_density, z_pvalue, z_quantile, z_upper
+
+    assert z_upper(1e-300) == float(stats.norm.isf(1e-300))  # 1 - p would round to 1
+    assert t_upper(1e-200, 7) == float(stats.t.isf(1e-200, 7))
+    assert z_quantile(0.3) == float(stats.norm.ppf(0.3))
+    np.testing.assert_array_equal(z_density([0.0, 1.0]), stats.norm.pdf([0.0, 1.0]))
+    np.testing.assert_array_equal(t_crit(0.95, np.array([3.0, 10.0])), stats.t.ppf(0.975, [3.0, 10.0]))
+    assert isinstance(t_crit(0.95, 3), float)
+    assert z_pvalue(30.0, "two-sided") == 2 * float(stats.norm.sf(30.0)) > 0
+    assert np.isnan(z_pvalue(float("nan"), "two-sided"))  # an undefined statistic is not reported as p = 1
+    assert np.isnan(t_pvalue(float("nan"), 5))
