@@ -79,8 +79,8 @@ FUNCTIONS = {
     ),
     "stats.ols": (
         lambda df: ci.stats.ols("y ~ x1 + x2", data=df),
-        ("empty", "one-row", "constant-outcome", "nan-outcome", "inf-outcome", "string-outcome", "missing-column", "nan-covariate"),
-        ("'y'", "'x1'", "`data`", "rows", "outcome"),
+        ("empty", "one-row", "nan-outcome", "inf-outcome", "string-outcome", "missing-column", "nan-covariate"),
+        ("'y'", "'x1'", "`data`", "rows", "observation", "outcome"),
     ),
     "stats.mann_whitney": (
         lambda df: ci.stats.mann_whitney("y", data=df, group="g"),
@@ -196,7 +196,6 @@ FUNCTIONS = {
 
 # Known defects (issue 12): the case stays in the suite, marked, until the fix lands.
 KNOWN = {
-    ("stats.ols", "constant-outcome"): "a constant outcome raises a bare ZeroDivisionError",
     ("stats.ols", "empty"): "an empty frame is reported as perfect collinearity, not as having no rows",
     **{
         (f, "empty"): "Dataset names the frame `frame` in its message, but the caller passed it as `data`"
@@ -267,7 +266,6 @@ PAIRED = {
 
 
 @pytest.mark.parametrize("label", list(PAIRED))
-@pytest.mark.xfail(strict=True, reason="issue 12: Series with different index labels are paired by position")
 def test_misaligned_series_are_refused(label):
     with pytest.raises(DataError, match=r"index|label|align"):
         PAIRED[label]()

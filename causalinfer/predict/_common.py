@@ -207,3 +207,27 @@ def check_fraction_or_count(value: Any, name: str, n: int) -> int:
             f"`{name}` leaves {count} of n_samples = {n} rows for calibration; it must leave at least one row for each of fitting and calibration"
         )
     return count
+
+
+def paired_by_index(*names: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorator: the arguments ``names`` hold one value per row; when two or more carry an index (Series or
+    DataFrame) they are aligned on their labels (stats' ``align_by_index``) or refused, never paired by position."""
+    import functools
+    import inspect
+
+    from ..stats._inputs import align_by_index
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        signature = inspect.signature(func)
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            bound = signature.bind_partial(*args, **kwargs)
+            given = {n: bound.arguments[n] for n in names if bound.arguments.get(n) is not None}
+            if sum(isinstance(v, (pd.Series, pd.DataFrame)) for v in given.values()) >= 2:
+                bound.arguments.update(align_by_index(**given))
+            return func(*bound.args, **bound.kwargs)
+
+        return wrapper
+
+    return decorate

@@ -15,7 +15,7 @@ from .. import _validation as vp
 from .._validation import check_choice, check_conf_level, check_random_state, show
 from ..exceptions import ArgumentError, DataError
 from ..results import Diagnostic, Provenance, Result, ResultSet, TableResult
-from ._common import check_count, check_probability_rows, check_threshold, percentile_bootstrap, plain, wilson_interval
+from ._common import check_count, check_probability_rows, check_threshold, paired_by_index, percentile_bootstrap, plain, wilson_interval
 
 __all__ = ["PerformanceResult", "compare_models", "coverage", "evaluate", "performance_by_chunk"]
 
@@ -361,6 +361,7 @@ def _metric_names(metrics: Any, task: str) -> tuple[str, ...]:
         "random_state": "random_state",
     }
 )
+@paired_by_index("y_true", "y_pred")
 def evaluate(
     y_true: Any,
     y_pred: Any,
@@ -484,6 +485,7 @@ def evaluate(
         "pos_label": vp.NoCheck("any label; compared with the values of y_true"),
     }
 )
+@paired_by_index("y_true", "y_pred_a", "y_pred_b")
 def compare_models(
     y_true: Any,
     y_pred_a: Any,
@@ -765,6 +767,7 @@ def _chunk_row(
         "random_state": "random_state",
     }
 )
+@paired_by_index("y_true", "y_pred", "chunks")
 def performance_by_chunk(
     y_true: Any,
     y_pred: Any,
@@ -902,6 +905,7 @@ def _check_bounds(arr: np.ndarray) -> np.ndarray:
         "conf_level": "conf_level",
     }
 )
+@paired_by_index("y_true", "intervals")
 def coverage(
     y_true: Any,
     intervals: Any,
