@@ -371,6 +371,26 @@ def breusch_pagan(X: np.ndarray, resid: np.ndarray, *, studentize: bool = True, 
     return stat, df, float(stats.chi2.sf(stat, df))
 
 
+def _perfect_fit(resid: np.ndarray, fitted: np.ndarray, rdf: int) -> tuple[Diagnostic, ...]:
+    """R's summary.lm check: residual variance below 1e-30 of the fitted values' scale means the standard errors,
+    t statistics and p-values are rounding noise (a constant outcome, or one the regressors reproduce exactly)."""
+    if rdf <= 0:
+        return ()
+    scale = float(np.mean(fitted) ** 2 + (np.var(fitted, ddof=1) if fitted.size > 1 else 0.0))
+    resvar = float(np.sum(resid**2)) / rdf
+    if resvar < scale * 1e-30 or (scale == 0.0 and resvar == 0.0):
+        return (
+            Diagnostic(
+                "perfect fit",
+                "warn",
+                resvar,
+                "essentially perfect fit (residual variance is rounding noise): the coefficients are exact, but their "
+                "standard errors, t statistics and p-values are not meaningful (R: 'summary may be unreliable')",
+            ),
+        )
+    return ()
+
+
 def _residual_normality(resid: np.ndarray) -> Diagnostic:
     return normality_diagnostic(
         resid,
@@ -577,7 +597,13 @@ def ols(
     coll, vifs = _collinearity(d.X, d.names, d.intercept, fit.r if unweighted else None)
     het, bp = _heteroskedasticity(d.X, fit.residuals * np.sqrt(w), cov_type, fit.q if unweighted else None)
     fit_stats.update(bp)
-    diags = (coll, _residual_normality(fit.residuals * np.sqrt(w)), het, *_few_clusters(fit_stats.get("n_clusters")))
+    diags = (
+        coll,
+        _residual_normality(fit.residuals * np.sqrt(w)),
+        het,
+        *_few_clusters(fit_stats.get("n_clusters")),
+        *_perfect_fit(fit.residuals * np.sqrt(w), fit.fitted, n - d.X.shape[1]),
+    )
     method = (
         ("Weighted" if d.weights is not None else "Ordinary")
         + " least squares regression, "

@@ -45,7 +45,7 @@ def test_wald_test_accepts_a_list_of_terms_and_restrictions() -> None:
     [
         (["x", 1], ArgumentTypeError, "mixes text and numbers"),
         ([], ArgumentError, "is empty"),
-        ({"x": 1}, ArgumentTypeError, "`restrictions` must be text"),
+        ({"x": 1}, ArgumentTypeError, "`restrictions` must be a formula"),
         (["w"], ArgumentError, "could not read the restrictions 'w'"),
     ],
 )
@@ -134,3 +134,14 @@ def test_datetime_in_c_is_an_explicit_factor() -> None:
     frame = DF.iloc[:12].assign(d=pd.to_datetime(["2020-01-01", "2020-02-01", "2020-03-01"] * 4))
     r = ci.stats.ols("y ~ x + C(d)", data=frame)
     assert len(r.terms) == 4
+
+
+def test_constant_outcome_is_answered_as_r_does_with_a_perfect_fit_warning():
+    # R: lm(y ~ x1 + x2) with a constant y gives the coefficients (1, 0, 0) and summary() warns
+    # "essentially perfect fit: summary may be unreliable"; we give the same numbers and say so.
+    df = pd.DataFrame({"y": [1.0] * 6, "x1": [1, 2, 3, 4, 5, 7.0], "x2": [0, 1, 0, 1, 1, 0.0]})
+    r = ci.stats.ols("y ~ x1 + x2", data=df)
+    np.testing.assert_allclose(r.to_frame()["estimate"].to_numpy(), [1.0, 0.0, 0.0], atol=1e-12)
+    assert r.diagnostic("perfect fit").status == "warn"
+    noisy = ci.stats.ols("y ~ x1 + x2", data=df.assign(y=[1.0, 3.0, 2.0, 5.0, 4.0, 7.0]))
+    assert "perfect fit" not in [d.name for d in noisy.diagnostics]
