@@ -1,6 +1,6 @@
 """Bad inputs named in issue 12 and the behaviour of the declaration mechanism itself, case by case.
 
-Cases marked ``xfail`` are known defects of issue 12 that belong to function bodies; each is strict, so its mark
+Cases marked ``xfail`` are known defects that belong to function bodies; each is strict, so its mark
 must go when the fix lands.
 """
 
@@ -156,7 +156,7 @@ def test_valid_seeds_are_accepted():
         ci.stats.bootstrap(x, n_resamples=99, random_state=seed, method="percentile")
 
 
-# --------------------------------------------------------------------------------------------- known defects (bodies)
+# --------------------------------------------------------------------------------------------- defects found in issue 12 (bodies), fixed
 def _unfitted():
     from sklearn.linear_model import LinearRegression
 
@@ -167,39 +167,32 @@ KNOWN = [
     pytest.param(
         lambda: ci.stats.wald_test(ci.stats.ols("y ~ x1", data=_frame()), ["x1 = 0", "x1 = 1"]),
         id="wald_test-list-of-strings",
-        marks=pytest.mark.xfail(strict=True, reason="issue 12: raw ValueError"),
     ),
     pytest.param(
         lambda: ci.stats.ols(np.random.default_rng(0).normal(size=(3, 5)), [1.0, 2.0, 3.0]),
         id="ols-more-parameters-than-rows",
-        marks=pytest.mark.xfail(strict=True, reason="issue 12: raw ValueError from broadcasting"),
     ),
     pytest.param(
         lambda: ci.causal.e_value(ci.designs.did_2x2(_frame(), outcome="y", treatment="d", time="t")),
         id="e_value-on-design-result",
-        marks=pytest.mark.xfail(strict=True, reason="issue 12: raw AttributeError"),
     ),
     pytest.param(
         lambda: ci.causal.identify_effect(
             pd.DataFrame({"t": [0, 1], "y": [1.0, 2.0]}), graph="digraph { t -> y }", treatment="t", outcome="y", unobserved=["nope"]
         ),
         id="identify_effect-unknown-unobserved",
-        marks=pytest.mark.xfail(strict=True, reason="issue 12: a node not in the graph is accepted"),
     ),
     pytest.param(
         lambda: ci.predict.coverage([1.0, 2.0, 3.0], np.array([[2.0, 0.0], [3.0, 1.0], [4.0, 2.0]])),
         id="coverage-lower-above-upper",
-        marks=pytest.mark.xfail(strict=True, reason="issue 12: lower > upper accepted"),
     ),
     pytest.param(
         lambda: ci.predict.save_model(_unfitted(), os.path.join(tempfile.mkdtemp(), "m.skops")),
         id="save_model-unfitted",
-        marks=pytest.mark.xfail(strict=True, reason="issue 12: an unfitted model is saved without a word"),
     ),
     pytest.param(
         lambda: ci.predict.evaluate(np.array([0, 1, 2, 0, 1, 2]), np.full((6, 3), 0.5)),
         id="evaluate-probabilities-not-summing-to-1",
-        marks=pytest.mark.xfail(strict=True, reason="issue 12: probability rows that do not sum to 1 accepted"),
     ),
 ]
 

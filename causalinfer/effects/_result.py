@@ -13,6 +13,7 @@ from .._validation import check_choice
 from ..exceptions import ArgumentError
 from ..results import Result
 from ._refitter import SENSITIVITIES, Refitter, refitter_of
+from ._sensitivity import e_value
 
 
 @dataclass(frozen=True, kw_only=True, eq=False, repr=False)
@@ -103,6 +104,8 @@ class EffectResult(Result):
         E-value for a continuous treatment; none for designs that do not rest on measuring every confounder).
         """
         kind = check_choice(kind, "kind", SENSITIVITIES)
+        if kind == "e_value":  # through the declared function, so its options are checked as there
+            return e_value(self, **kwargs)
         return refitter_of(self).sensitivity(self, kind, **kwargs)
 
     def plot(self, ax: Any = None, kind: str = "estimate", **kwargs: Any) -> Any:

@@ -41,7 +41,7 @@ COV_TYPES: tuple[str, ...] = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster"
 
 @vp.validate_params(
     {
-        "value": vp.NoCheck("any text; matched against the covariance names and their aliases below"),
+        "value": "string",
         "allowed": vp.SequenceOf("string", min_length=1),
         "name": "string",
     }

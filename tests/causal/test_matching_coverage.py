@@ -50,5 +50,5 @@ def test_binary_covariates_need_no_warning():
     df = _simulate(0).assign(x1=lambda d: (d["x1"] > 0).astype(int), x2=lambda d: (d["x2"] > 0).astype(int))
     r = ci.causal.matching(df, outcome="y", treatment="a", covariates=["x1", "x2"], bias_adjust=False)
     assert all(d.name != "bias correction" for d in r.diagnostics)
-    with pytest.raises(ci.ArgumentError, match="bias_adjust"):
+    with pytest.raises(ci.ArgumentTypeError, match="bias_adjust"):
         ci.causal.matching(df, outcome="y", treatment="a", covariates=["x1", "x2"], bias_adjust="yes")
