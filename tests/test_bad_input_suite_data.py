@@ -195,22 +195,7 @@ FUNCTIONS = {
 }
 
 # Known defects (issue 12): the case stays in the suite, marked, until the fix lands.
-KNOWN = {
-    ("stats.ols", "empty"): "an empty frame is reported as perfect collinearity, not as having no rows",
-    **{
-        (f, "empty"): "Dataset names the frame `frame` in its message, but the caller passed it as `data`"
-        for f in (
-            "causal.ipw",
-            "causal.aipw",
-            "causal.regression_adjustment",
-            "causal.matching",
-            "causal.stratification",
-            "designs.did_2x2",
-            "designs.iv_2sls",
-            "designs.dose_response",
-        )
-    },
-}
+KNOWN: dict[tuple[str, str], str] = {}
 
 
 def _cases():

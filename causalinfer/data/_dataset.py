@@ -760,5 +760,6 @@ def as_dataset(data: Any, **roles: Any) -> Dataset:
     if isinstance(data, Dataset):
         return data.with_roles(**given) if given else data
     if isinstance(data, pd.DataFrame):
+        check_frame(data, "data")  # the caller passed it as `data`: name it so
         return Dataset(data, **given)
     raise ArgumentTypeError(f"`data` must be a causalinfer Dataset or a pandas DataFrame; got {type(data).__name__}")

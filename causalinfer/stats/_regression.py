@@ -204,6 +204,8 @@ def _design(
     formula = None
     if data is not None:
         frame, fp = _frame_of(data)
+        if len(frame) == 0:
+            raise DataError("`data` has no rows")
         extra = {k: v for k, v in (("weights", weights), ("cluster", cluster), ("offset", offset)) if not isinstance(v, str)}
         aligned = align_by_index(data=frame, **extra)
         weights, cluster, offset = (aligned.get(k, v) for k, v in (("weights", weights), ("cluster", cluster), ("offset", offset)))
