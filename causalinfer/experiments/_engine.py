@@ -1,0 +1,424 @@
+"""In-engine summaries: the per-variant sufficient statistics computed inside DuckDB or a SQL database.
+
+:func:`analyze` accepts a :class:`ParquetSource` (a Parquet file, a folder of them or a glob; scanned by DuckDB),
+a :class:`SQLTable` (a table reached through SQLAlchemy, or a table of a DuckDB connection) or a DuckDB relation.
+Two aggregate queries run inside the engine and only one row per variant comes back:
+
+1. a checking pass over the rows, grouped by variant: the variant levels, missing values per column, values of
+   proportion metrics other than 0 and 1, and each column's mean (the shift of the second pass);
+2. the :func:`sql_aggregates` query (counts, sums and cross-products taken around those means, so the variances
+   stay accurate when a metric's mean is large compared with its spread).
+
+With ``unit`` the rows are first summed per randomised unit inside the engine (a ``GROUP BY unit`` subquery), and
+units that appear in more than one variant are refused, as with a frame. Quantile metrics and post-stratification
+need the rows themselves and are refused with the reason.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._optional import import_optional
+from .._validation import show, suggest_column
+from ..exceptions import ArgumentError, ArgumentTypeError, DataError, RoleError, SourceError
+from ._inputs import ROWS, _levels, _unit_variables
+from ._metrics import Metric
+from ._summary import Summaries, sql_aggregates
+
+__all__ = ["ParquetSource", "SQLTable"]
+
+_VARIANT = "variant__"  # alias of the variant column inside the engine queries
+_DUCKDB_NUMERIC = (
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+    "UHUGEINT",
+    "FLOAT",
+    "DOUBLE",
+    "REAL",
+    "DECIMAL",
+    "BOOLEAN",
+)
+
+
+def _duckdb() -> Any:
+    return import_optional("duckdb", extra="duckdb", purpose="analysing Parquet files or DuckDB tables inside the engine")
+
+
+def _q(name: str) -> str:
+    """A double-quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+class ParquetSource:
+    """A Parquet file, a folder of Parquet files (read recursively) or a glob pattern, analysed inside DuckDB.
+
+    Parameters
+    ----------
+    path : str or path-like
+        ``"events.parquet"``, a folder such as ``"events/"`` (every ``*.parquet`` below it, Hive partitions
+        included) or a glob such as ``"events/part-*.parquet"``.
+
+    Notes
+    -----
+    Needs the optional dependency ``duckdb`` (``pip install "causalinfer[duckdb]"``). The file is read by
+    DuckDB's scanner column by column, so only the columns the metrics use are read and the data never has to fit
+    in memory.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        if not isinstance(path, (str, os.PathLike)):
+            raise ArgumentTypeError(f"`path` must be a file, folder or glob path (a string); got {show(path)}")
+        self.path = os.fspath(path)
+
+    def __repr__(self) -> str:
+        return f"ParquetSource({self.path!r})"
+
+    def _pattern(self) -> str:
+        p = self.path
+        if any(ch in p for ch in "*?["):
+            if not glob.glob(p, recursive=True):
+                raise SourceError(f"Parquet `path` {p!r} matches no file; check the pattern")
+            return p
+        if os.path.isdir(p):
+            pattern = os.path.join(p, "**", "*.parquet")
+            if not glob.glob(pattern, recursive=True):
+                raise SourceError(f"Parquet `path` {p!r} is a folder with no *.parquet file in it")
+            return pattern
+        if not os.path.isfile(p):
+            raise SourceError(f"Parquet `path` {p!r} does not exist; pass an existing file, folder or glob")
+        return p
+
+
+class SQLTable:
+    """A table or view of a SQL database, analysed inside the database.
+
+    Parameters
+    ----------
+    connection : str, sqlalchemy Engine or duckdb connection
+        A SQLAlchemy URL (``"postgresql+psycopg://..."``, ``"sqlite:///file.db"``), an Engine, or an open DuckDB
+        connection.
+    table : str
+        Table (or view) name, matched exactly (it is quoted).
+    schema : str, optional
+        Schema holding the table (SQLAlchemy only).
+
+    Notes
+    -----
+    The queries use standard SQL (double-quoted identifiers, ``CAST(... AS DOUBLE PRECISION)``, ``CASE``), which
+    PostgreSQL, SQLite and DuckDB accept.
+    """
+
+    def __init__(self, connection: Any, table: str, *, schema: str | None = None) -> None:
+        if not isinstance(table, str) or not table:
+            raise ArgumentTypeError(f"`table` must be a table name (a non-empty string); got {show(table)}")
+        if schema is not None and not isinstance(schema, str):
+            raise ArgumentTypeError(f"`schema` must be a schema name (a string) or None; got {show(schema)}")
+        self.connection = connection
+        self.table = table
+        self.schema = schema
+
+    def __repr__(self) -> str:
+        where = f"{self.schema}.{self.table}" if self.schema else self.table
+        return f"SQLTable({where!r})"
+
+
+def is_source(data: Any) -> bool:
+    """Whether ``data`` is something the engine path reads (a source object, a path, or a DuckDB relation)."""
+    return isinstance(data, (ParquetSource, SQLTable, str, os.PathLike)) or _is_duckdb(data, "DuckDBPyRelation")
+
+
+def _is_duckdb(obj: Any, name: str) -> bool:
+    return type(obj).__name__ == name and type(obj).__module__.lstrip("_").startswith("duckdb")
+
+
+# ---------------------------------------------------------------------------------------------- runners
+class _Runner:
+    """Runs aggregate queries over one source; ``{src}`` in the SQL stands for the source relation."""
+
+    label: str
+
+    def columns(self) -> dict[str, bool]:  # name -> numeric
+        raise NotImplementedError
+
+    def booleans(self) -> set[str]:
+        return set()
+
+    def run(self, sql: str) -> list[tuple[Any, ...]]:
+        raise NotImplementedError
+
+
+class _DuckRunner(_Runner):
+    def __init__(self, con: Any, src: str | None, label: str, relation: Any = None) -> None:
+        self.con, self.src, self.label, self.relation = con, src, label, relation
+        self._types: dict[str, str] | None = None
+
+    def _describe(self) -> dict[str, str]:
+        if self._types is None:
+            if self.relation is not None:
+                self._types = {str(c): str(t).upper() for c, t in zip(self.relation.columns, self.relation.types, strict=True)}
+            else:
+                rows = self.run("DESCRIBE SELECT * FROM {src}")
+                self._types = {str(r[0]): str(r[1]).upper() for r in rows}
+        return self._types
+
+    def columns(self) -> dict[str, bool]:
+        return {c: t.startswith(_DUCKDB_NUMERIC) for c, t in self._describe().items()}
+
+    def booleans(self) -> set[str]:
+        return {c for c, t in self._describe().items() if t == "BOOLEAN"}
+
+    def run(self, sql: str) -> list[tuple[Any, ...]]:
+        duckdb = _duckdb()
+        try:
+            if self.relation is not None:
+                return list(self.relation.query("source__", sql.format(src="source__")).fetchall())
+            return list(self.con.execute(sql.format(src=self.src)).fetchall())
+        except duckdb.Error as exc:
+            raise SourceError(f"{self.label}: the query failed in DuckDB: {exc}") from exc
+
+
+class _SQLRunner(_Runner):
+    def __init__(self, engine: Any, table: str, schema: str | None) -> None:
+        self.engine, self.table, self.schema = engine, table, schema
+        self.label = f"SQL table {(schema + '.' if schema else '') + table!r}"
+        prep = engine.dialect.identifier_preparer
+        self.src = (prep.quote_schema(schema) + "." if schema else "") + prep.quote(table)
+        self._cols: dict[str, Any] | None = None
+
+    def _inspect(self) -> dict[str, Any]:
+        if self._cols is None:
+            import sqlalchemy as sa
+
+            try:
+                insp = sa.inspect(self.engine)
+                if not (insp.has_table(self.table, schema=self.schema) or self.table in insp.get_view_names(schema=self.schema)):
+                    raise SourceError(f"{self.label} does not exist in the database; check the name (and `schema`)")
+                self._cols = {str(c["name"]): c["type"] for c in insp.get_columns(self.table, schema=self.schema)}
+            except sa.exc.SQLAlchemyError as exc:
+                raise SourceError(f"{self.label}: could not read the table's columns: {exc}") from exc
+        return self._cols
+
+    def columns(self) -> dict[str, bool]:
+        import sqlalchemy as sa
+
+        return {
+            c: isinstance(t, (sa.types.Integer, sa.types.Numeric, sa.types.Float, sa.types.Boolean)) for c, t in self._inspect().items()
+        }
+
+    def booleans(self) -> set[str]:
+        import sqlalchemy as sa
+
+        return {c for c, t in self._inspect().items() if isinstance(t, sa.types.Boolean)}
+
+    def run(self, sql: str) -> list[tuple[Any, ...]]:
+        import sqlalchemy as sa
+
+        try:
+            with self.engine.connect() as con:
+                return [tuple(r) for r in con.execute(sa.text(sql.format(src=self.src)))]
+        except sa.exc.SQLAlchemyError as exc:
+            raise SourceError(f"{self.label}: the query failed in the database: {exc}") from exc
+
+
+@contextlib.contextmanager
+def _runner(data: Any) -> Iterator[_Runner]:
+    if isinstance(data, (str, os.PathLike)):
+        data = ParquetSource(data)
+    if isinstance(data, ParquetSource):
+        pattern = data._pattern()
+        duckdb = _duckdb()
+        con = duckdb.connect(":memory:")
+        try:
+            yield _DuckRunner(con, f"read_parquet({_literal(pattern)})", f"Parquet `path` {data.path!r}")
+        finally:
+            with contextlib.suppress(Exception):
+                con.close()
+        return
+    if _is_duckdb(data, "DuckDBPyRelation"):
+        yield _DuckRunner(None, None, "DuckDB relation", relation=data)
+        return
+    if not isinstance(data, SQLTable):  # pragma: no cover - guarded by is_source
+        raise ArgumentTypeError(f"`data` of type {type(data).__name__} cannot be analysed inside an engine")
+    conn = data.connection
+    if _is_duckdb(conn, "DuckDBPyConnection"):
+        if data.schema is not None:
+            raise ArgumentError("`schema` applies to SQLAlchemy connections; with DuckDB write the table as 'schema.table'")
+        runner = _DuckRunner(conn, _q(data.table), f"DuckDB table {data.table!r}")
+        tables = {str(r[0]) for r in runner.run("SELECT table_name FROM information_schema.tables")}
+        if data.table not in tables:
+            raise SourceError(f"DuckDB table {data.table!r} does not exist in the connection (tables: {sorted(tables)[:12]})")
+        yield runner
+        return
+    import sqlalchemy as sa
+
+    owned = False
+    if isinstance(conn, str):
+        try:
+            engine = sa.create_engine(conn)
+        except (sa.exc.SQLAlchemyError, ImportError, ValueError) as exc:
+            raise SourceError(f"`connection` URL could not be opened: {exc}") from exc
+        owned = True
+    elif isinstance(conn, sa.engine.Engine):
+        engine = conn
+    else:
+        raise ArgumentTypeError(f"`connection` must be a SQLAlchemy URL or Engine, or a DuckDB connection; got {type(conn).__name__}")
+    try:
+        yield _SQLRunner(engine, data.table, data.schema)
+    finally:
+        if owned:
+            with contextlib.suppress(Exception):
+                engine.dispose()
+
+
+# ---------------------------------------------------------------------------------------------- queries
+def _check_columns(runner: _Runner, wanted: list[tuple[str, str]]) -> None:
+    """Every (column, argument) must exist; metric and covariate columns must be numeric."""
+    cols = runner.columns()
+    for col, arg in wanted:
+        if '"' in col:
+            raise ArgumentError(f"`{arg}` column name {col!r} contains a double quote; rename the column")
+        if col not in cols:
+            listed = ", ".join(list(cols)[:12]) + (", ..." if len(cols) > 12 else "")
+            raise RoleError(f"`{arg}` names column {col!r}, which is not in {runner.label}{suggest_column(col, cols)} (columns: {listed})")
+        if arg not in ("variant", "unit") and not cols[col]:
+            raise DataError(f"`{arg}` column {col!r} of {runner.label} must be numeric")
+
+
+def engine_summaries(
+    data: Any, variant: str, control: Any, variants: Sequence[Any] | None, metric_list: list[Metric], unit: str | None
+) -> tuple[Summaries, list[Any]]:
+    """The :class:`Summaries` of an analysis computed inside the engine, and the ordered variant levels."""
+    if not isinstance(variant, str):
+        raise ArgumentTypeError(f"`variant` must be a column name (a string); got {show(variant)}")
+    if unit is not None and not isinstance(unit, str):
+        raise ArgumentTypeError(f"`unit` must be a column name (a string); got {show(unit)}")
+    value_cols: list[str] = []
+    cov_cols: list[str] = []
+    wanted: list[tuple[str, str]] = [(variant, "variant")] + ([(unit, "unit")] if unit else [])
+    proportions: list[str] = []
+    for m in metric_list:
+        if m.kind == "quantile":
+            raise ArgumentError(
+                f"quantile metric {m.name!r} needs the rows, which stay inside the engine; analyse it on a frame of "
+                "that column (or drop it here)"
+            )
+        for i, c in enumerate(m.columns):
+            wanted.append((c, "metrics" if m.kind != "ratio" else ("numerator", "denominator")[i]))
+            if c not in value_cols:
+                value_cols.append(c)
+            if m.kind == "proportion" and c not in proportions:
+                proportions.append(c)
+        for c in m.covariates:
+            wanted.append((c, "covariates"))
+            if c not in cov_cols:
+                cov_cols.append(c)
+    if unit is not None and cov_cols:
+        raise ArgumentError("`covariates` with `unit` (rows finer than units) are not supported yet; aggregate to one row per unit first")
+    row_cols = [*value_cols, *[c for c in cov_cols if c not in value_cols]]
+    clash = [c for c in (*row_cols, variant) if c in (_VARIANT, ROWS)]
+    if clash:
+        raise ArgumentError(f"column name(s) {clash} are reserved by the engine queries; rename them")
+    variables, products = _unit_variables(metric_list, value_cols, cov_cols, unit)
+
+    with _runner(data) as runner:
+        _check_columns(runner, wanted)
+        bools = runner.booleans()
+
+        def num(c: str) -> str:
+            inner = f"CAST({_q(c)} AS INTEGER)" if c in bools else _q(c)
+            return f"CAST({inner} AS DOUBLE PRECISION)"
+
+        # pass 1: checks and shifts, over the rows, per variant
+        aggs = ["COUNT(*)"]
+        for c in row_cols:
+            aggs += [f"COUNT({_q(c)})", f"SUM({num(c)})"]
+        for c in proportions:
+            aggs.append(f"SUM(CASE WHEN {num(c)} <> 0 AND {num(c)} <> 1 THEN 1 ELSE 0 END)")
+        if unit is not None:
+            aggs += [f"SUM(CASE WHEN {_q(unit)} IS NULL THEN 1 ELSE 0 END)", f"COUNT(DISTINCT {_q(unit)})"]
+        select = ", ".join(f"{a} AS a{i}" for i, a in enumerate(aggs))
+        rows = runner.run(f"SELECT {_q(variant)}, {select} FROM {{src}} GROUP BY {_q(variant)}")
+        if not rows:
+            raise DataError(f"{runner.label} has no rows")
+        found = [r[0] for r in rows]
+        if any(v is None for v in found):
+            nulls = sum(int(r[1]) for r in rows if r[0] is None)
+            raise DataError(f"`variant` column {variant!r} has {nulls} missing value(s); drop those rows first")
+        with contextlib.suppress(TypeError):  # a stable order for messages; the analysis order comes from _levels
+            rows = sorted(rows, key=lambda r: r[0])
+            found = [r[0] for r in rows]
+        stats = np.array([[float(x) if x is not None else np.nan for x in r[1:]] for r in rows])
+        levels = _levels(found, variant, control, variants)
+        n_rows = stats[:, 0]
+        shift: dict[str, float] = {}
+        for i, c in enumerate(row_cols):
+            count, total = stats[:, 1 + 2 * i], stats[:, 2 + 2 * i]
+            missing = int((n_rows - count).sum())
+            if missing:
+                raise DataError(f"column {c!r} has {missing} missing value(s); drop or impute them before the analysis")
+            if not np.all(np.isfinite(total)):
+                raise DataError(f"column {c!r} has infinite values (or sums beyond floating point); drop them before the analysis")
+            shift[c] = float(total.sum() / n_rows.sum())
+        base = 1 + 2 * len(row_cols)
+        for j, c in enumerate(proportions):
+            off = int(np.nansum(stats[:, base + j]))
+            if off:
+                names = [m.name for m in metric_list if m.kind == "proportion" and m.columns[0] == c]
+                raise DataError(
+                    f"proportion metric {names[0]!r}: column {c!r} has {off} value(s) other than 0 and 1; "
+                    "use experiments.mean for a non-binary metric"
+                )
+        base += len(proportions)
+        if unit is not None:
+            null_units = int(stats[:, base].sum())
+            if null_units:
+                raise DataError(f"`unit` column {unit!r} has {null_units} missing value(s); drop those rows first")
+            units = float(stats[:, base + 1].sum())
+            shift = {c: shift[c] * n_rows.sum() / units for c in value_cols}
+            shift[ROWS] = float(n_rows.sum() / units)
+
+        # pass 2: the sufficient statistics around the shifts
+        if unit is None:
+            cols = ", ".join(f"{num(c)} AS {_q(c)}" for c in row_cols)
+            inner = f"SELECT {_q(variant)} AS {_q(_VARIANT)}, {cols} FROM {{src}}"
+        else:
+            cols = ", ".join(f"SUM({num(c)}) AS {_q(c)}" for c in value_cols)
+            inner = (
+                f"SELECT MIN({_q(variant)}) AS {_q(_VARIANT)}, COUNT(DISTINCT {_q(variant)}) AS nvar__, "
+                f"{cols}, COUNT(*) AS {_q(ROWS)} FROM {{src}} GROUP BY {_q(unit)}"
+            )
+        expr = sql_aggregates(variables, products, shift={v: shift[v] for v in variables})
+        names = list(expr)
+        select = ", ".join(f"{e} AS a{i}" for i, e in enumerate(expr.values()))
+        if unit is not None:
+            select += f", SUM(CASE WHEN nvar__ > 1 THEN 1 ELSE 0 END) AS a{len(names)}"
+        rows = runner.run(f"SELECT {_q(_VARIANT)}, {select} FROM ({inner}) AS units__ GROUP BY {_q(_VARIANT)}")
+    if unit is not None:
+        mixed = sum(int(r[-1]) for r in rows)
+        if mixed:
+            raise DataError(
+                f"{mixed} unit(s) of `unit` column {unit!r} appear in more than one variant; each randomisation unit must "
+                "belong to exactly one variant (remove the contaminated units or check the assignment)"
+            )
+        rows = [r[:-1] for r in rows]
+    by_level = {r[0]: r[1:] for r in rows}
+    table = pd.DataFrame([[lv, *[float(x) for x in by_level[lv]]] for lv in levels if lv in by_level], columns=["variant", *names])
+    return Summaries.from_table(table, shift={v: shift[v] for v in variables}), levels
