@@ -99,7 +99,7 @@ def run_side(side: str, path: str) -> dict:
         res = ex.analyze(frame, metrics=_metrics())
     seconds = time.perf_counter() - t0
     numbers = [[r.estimate, r.std_error] for r in list(res)[1:]]
-    return {"seconds": seconds, "before_mib": before, "peak_mib": _rss_mib(), "numbers": numbers, "srm_p": list(res)[0].pvalue}
+    return {"seconds": seconds, "before_mib": before, "peak_mib": _rss_mib(), "numbers": numbers, "srm_p": next(iter(res)).pvalue}
 
 
 def _child(side: str, path: Path) -> dict:
