@@ -35,6 +35,7 @@ from ._summary import Summaries, sql_aggregates
 __all__ = ["ParquetSource", "SQLTable"]
 
 _VARIANT = "variant__"  # alias of the variant column inside the engine queries
+_SAMPLE = 100_000  # rows read for the shifts
 _DUCKDB_NUMERIC = (
     "TINYINT",
     "SMALLINT",
@@ -346,79 +347,126 @@ def engine_summaries(
             inner = f"CAST({_q(c)} AS INTEGER)" if c in bools else _q(c)
             return f"CAST({inner} AS DOUBLE PRECISION)"
 
-        # pass 1: checks and shifts, over the rows, per variant
-        aggs = ["COUNT(*)"]
-        for c in row_cols:
-            aggs += [f"COUNT({_q(c)})", f"SUM({num(c)})"]
-        for c in proportions:
-            aggs.append(f"SUM(CASE WHEN {num(c)} <> 0 AND {num(c)} <> 1 THEN 1 ELSE 0 END)")
-        if unit is not None:
-            aggs += [f"SUM(CASE WHEN {_q(unit)} IS NULL THEN 1 ELSE 0 END)", f"COUNT(DISTINCT {_q(unit)})"]
-        select = ", ".join(f"{a} AS a{i}" for i, a in enumerate(aggs))
-        rows = runner.run(f"SELECT {_q(variant)}, {select} FROM {{src}} GROUP BY {_q(variant)}")
-        if not rows:
-            raise DataError(f"{runner.label} has no rows")
-        found = [r[0] for r in rows]
-        if any(v is None for v in found):
-            nulls = sum(int(r[1]) for r in rows if r[0] is None)
-            raise DataError(f"`variant` column {variant!r} has {nulls} missing value(s); drop those rows first")
-        with contextlib.suppress(TypeError):  # a stable order for messages; the analysis order comes from _levels
-            rows = sorted(rows, key=lambda r: r[0])
-            found = [r[0] for r in rows]
-        stats = np.array([[float(x) if x is not None else np.nan for x in r[1:]] for r in rows])
-        levels = _levels(found, variant, control, variants)
-        n_rows = stats[:, 0]
-        shift: dict[str, float] = {}
-        for i, c in enumerate(row_cols):
-            count, total = stats[:, 1 + 2 * i], stats[:, 2 + 2 * i]
-            missing = int((n_rows - count).sum())
-            if missing:
-                raise DataError(f"column {c!r} has {missing} missing value(s); drop or impute them before the analysis")
-            if not np.all(np.isfinite(total)):
-                raise DataError(f"column {c!r} has infinite values (or sums beyond floating point); drop them before the analysis")
-            shift[c] = float(total.sum() / n_rows.sum())
-        base = 1 + 2 * len(row_cols)
-        for j, c in enumerate(proportions):
-            off = int(np.nansum(stats[:, base + j]))
-            if off:
-                names = [m.name for m in metric_list if m.kind == "proportion" and m.columns[0] == c]
-                raise DataError(
-                    f"proportion metric {names[0]!r}: column {c!r} has {off} value(s) other than 0 and 1; "
-                    "use experiments.mean for a non-binary metric"
-                )
-        base += len(proportions)
-        if unit is not None:
-            null_units = int(stats[:, base].sum())
-            if null_units:
-                raise DataError(f"`unit` column {unit!r} has {null_units} missing value(s); drop those rows first")
-            units = float(stats[:, base + 1].sum())
-            shift = {c: shift[c] * n_rows.sum() / units for c in value_cols}
-            shift[ROWS] = float(n_rows.sum() / units)
+        shift = _shifts(runner, num, variant, unit, value_cols, row_cols)
+        rows = runner.run(_main_query(num, variant, unit, value_cols, row_cols, proportions, variables, products, shift))
+    return _assemble(rows, runner.label, variant, control, variants, unit, metric_list, row_cols, proportions, variables, products, shift)
 
-        # pass 2: the sufficient statistics around the shifts
-        if unit is None:
-            cols = ", ".join(f"{num(c)} AS {_q(c)}" for c in row_cols)
-            inner = f"SELECT {_q(variant)} AS {_q(_VARIANT)}, {cols} FROM {{src}}"
-        else:
-            cols = ", ".join(f"SUM({num(c)}) AS {_q(c)}" for c in value_cols)
-            inner = (
-                f"SELECT MIN({_q(variant)}) AS {_q(_VARIANT)}, COUNT(DISTINCT {_q(variant)}) AS nvar__, "
-                f"{cols}, COUNT(*) AS {_q(ROWS)} FROM {{src}} GROUP BY {_q(unit)}"
+
+def _shifts(runner: _Runner, num: Any, variant: str, unit: str | None, value_cols: list[str], row_cols: list[str]) -> dict[str, float]:
+    """Rough means of the variables from the first rows (a cheap query): the constants the sums are taken around.
+
+    Any constant gives the same summaries; one near the mean keeps the centred moments accurate, and a sample of
+    up to 100,000 rows is near enough (the error grows with the squared distance from the mean in standard
+    deviations, so even a poor sample costs a few digits out of sixteen).
+    """
+    head = f"SELECT * FROM {{src}} LIMIT {_SAMPLE}"
+    if unit is None:
+        aggs = ", ".join(f"AVG({num(c)})" for c in row_cols)
+        sql = f"SELECT {aggs} FROM ({head}) AS head__"
+        names = row_cols
+    else:
+        per_unit = ", ".join(f"SUM({num(c)}) AS {_q(c)}" for c in value_cols)
+        aggs = ", ".join(f"AVG({_q(c)})" for c in [*value_cols, ROWS])
+        sql = f"SELECT {aggs} FROM (SELECT {per_unit}, COUNT(*) AS {_q(ROWS)} FROM ({head}) AS head__ GROUP BY {_q(unit)}) AS units__"
+        names = [*value_cols, ROWS]
+    got = runner.run(sql)
+    values = got[0] if got else [None] * len(names)
+    return {c: float(v) if v is not None and np.isfinite(float(v)) else 0.0 for c, v in zip(names, values, strict=True)}
+
+
+def _main_query(
+    num: Any,
+    variant: str,
+    unit: str | None,
+    value_cols: list[str],
+    row_cols: list[str],
+    proportions: list[str],
+    variables: list[str],
+    products: list[tuple[str, str]],
+    shift: dict[str, float],
+) -> str:
+    """One scan: per variant the counts, shifted sums and cross-products, and the counts the checks need."""
+    checks: list[str] = []
+    if unit is None:
+        cols = [f"{num(c)} - {shift[c]!r} AS {_q(c)}" for c in row_cols]
+        cols += [f"CASE WHEN {num(c)} <> 0 AND {num(c)} <> 1 THEN 1 ELSE 0 END AS off{i}__" for i, c in enumerate(proportions)]
+        inner = f"SELECT {_q(variant)} AS {_q(_VARIANT)}, {', '.join(cols)} FROM {{src}}"
+        checks += [f"COUNT(*) - COUNT({_q(c)})" for c in row_cols]
+        checks += [f"SUM(off{i}__)" for i in range(len(proportions))]
+    else:
+        cols = [f"SUM({num(c)}) - {shift[c]!r} AS {_q(c)}" for c in value_cols]
+        cols += [f"COUNT(*) - COUNT({_q(c)}) AS null{i}__" for i, c in enumerate(value_cols)]
+        cols += [f"SUM(CASE WHEN {num(c)} <> 0 AND {num(c)} <> 1 THEN 1 ELSE 0 END) AS off{i}__" for i, c in enumerate(proportions)]
+        inner = (
+            f"SELECT MIN({_q(variant)}) AS {_q(_VARIANT)}, COUNT(DISTINCT {_q(variant)}) AS nvar__, "
+            f"SUM(CASE WHEN {_q(variant)} IS NULL THEN 1 ELSE 0 END) AS nullvar__, "
+            f"CASE WHEN {_q(unit)} IS NULL THEN COUNT(*) ELSE 0 END AS nullunit__, "
+            f"{', '.join(cols)}, COUNT(*) - {shift[ROWS]!r} AS {_q(ROWS)} FROM {{src}} GROUP BY {_q(unit)}"
+        )
+        checks += [f"SUM(null{i}__)" for i in range(len(value_cols))]
+        checks += [f"SUM(off{i}__)" for i in range(len(proportions))]
+        checks += ["SUM(CASE WHEN nvar__ > 1 THEN 1 ELSE 0 END)", "SUM(nullvar__)", "SUM(nullunit__)"]
+    expr = sql_aggregates(variables, products)  # the columns are shifted already
+    select = ", ".join(f"{e} AS a{i}" for i, e in enumerate([*expr.values(), *checks]))
+    return f"SELECT {_q(_VARIANT)}, {select} FROM ({inner}) AS units__ GROUP BY {_q(_VARIANT)}"
+
+
+def _assemble(
+    rows: list[tuple[Any, ...]],
+    label: str,
+    variant: str,
+    control: Any,
+    variants: Sequence[Any] | None,
+    unit: str | None,
+    metric_list: list[Metric],
+    row_cols: list[str],
+    proportions: list[str],
+    variables: list[str],
+    products: list[tuple[str, str]],
+    shift: dict[str, float],
+) -> tuple[Summaries, list[Any]]:
+    """Check the counts that came back with the summaries, then build the :class:`Summaries`."""
+    if not rows:
+        raise DataError(f"{label} has no rows")
+    names = list(sql_aggregates(variables, products))
+    k = len(names)
+    checks = np.array([[float(x) if x is not None else 0.0 for x in r[1 + k :]] for r in rows]).sum(axis=0)
+    nulls = [r for r in rows if r[0] is None]
+    if unit is None and nulls:
+        raise DataError(f"`variant` column {variant!r} has {int(nulls[0][1])} missing value(s); drop those rows first")
+    null_cols = value_cols_of(row_cols, unit, variables)
+    for c, bad in zip(null_cols, checks[: len(null_cols)], strict=True):
+        if bad:
+            raise DataError(f"column {c!r} has {int(bad)} missing value(s); drop or impute them before the analysis")
+    for c, bad in zip(proportions, checks[len(null_cols) : len(null_cols) + len(proportions)], strict=True):
+        if bad:
+            name = next(m.name for m in metric_list if m.kind == "proportion" and m.columns[0] == c)
+            raise DataError(
+                f"proportion metric {name!r}: column {c!r} has {int(bad)} value(s) other than 0 and 1; use experiments.mean for a non-binary metric"
             )
-        expr = sql_aggregates(variables, products, shift={v: shift[v] for v in variables})
-        names = list(expr)
-        select = ", ".join(f"{e} AS a{i}" for i, e in enumerate(expr.values()))
-        if unit is not None:
-            select += f", SUM(CASE WHEN nvar__ > 1 THEN 1 ELSE 0 END) AS a{len(names)}"
-        rows = runner.run(f"SELECT {_q(_VARIANT)}, {select} FROM ({inner}) AS units__ GROUP BY {_q(_VARIANT)}")
     if unit is not None:
-        mixed = sum(int(r[-1]) for r in rows)
+        mixed, null_variant, null_unit = (int(x) for x in checks[-3:])
+        if null_variant:
+            raise DataError(f"`variant` column {variant!r} has {null_variant} missing value(s); drop those rows first")
+        if null_unit:
+            raise DataError(f"`unit` column {unit!r} has {null_unit} missing value(s); drop those rows first")
         if mixed:
             raise DataError(
                 f"{mixed} unit(s) of `unit` column {unit!r} appear in more than one variant; each randomisation unit must "
                 "belong to exactly one variant (remove the contaminated units or check the assignment)"
             )
-        rows = [r[:-1] for r in rows]
-    by_level = {r[0]: r[1:] for r in rows}
-    table = pd.DataFrame([[lv, *[float(x) for x in by_level[lv]]] for lv in levels if lv in by_level], columns=["variant", *names])
+    found = [r[0] for r in rows]
+    with contextlib.suppress(TypeError):  # a stable order for messages; the analysis order comes from _levels
+        found = sorted(found)
+    levels = _levels(found, variant, control, variants)
+    by_level = {r[0]: r[1 : 1 + k] for r in rows}
+    table = pd.DataFrame([[lv, *[float(x) for x in by_level[lv]]] for lv in levels], columns=["variant", *names])
+    for v in variables:
+        if not np.all(np.isfinite(table[f"sum({v})"])) or not np.all(np.isfinite(table[f"sum({v}*{v})"])):
+            raise DataError(f"column {v!r} has infinite values (or sums beyond floating point); drop them before the analysis")
     return Summaries.from_table(table, shift={v: shift[v] for v in variables}), levels
+
+
+def value_cols_of(row_cols: list[str], unit: str | None, variables: list[str]) -> list[str]:
+    """Columns whose missing values are counted: the row columns, or the summed columns with ``unit``."""
+    return row_cols if unit is None else [v for v in variables if v != ROWS]
