@@ -4,14 +4,15 @@
 a :class:`SQLTable` (a table reached through SQLAlchemy, or a table of a DuckDB connection) or a DuckDB relation.
 Two aggregate queries run inside the engine and only one row per variant comes back:
 
-1. a checking pass over the rows, grouped by variant: the variant levels, missing values per column, values of
-   proportion metrics other than 0 and 1, and each column's mean (the shift of the second pass);
-2. the :func:`sql_aggregates` query (counts, sums and cross-products taken around those means, so the variances
-   stay accurate when a metric's mean is large compared with its spread).
+1. the means of the used columns over the first 100,000 rows (a cheap query): the shifts;
+2. one scan, grouped by variant, of the :func:`sql_aggregates` list (counts, sums and cross-products of the
+   columns minus their shifts, so the variances stay accurate when a metric's mean is large compared with its
+   spread), together with the counts the checks need: missing values per column, values of proportion metrics
+   other than 0 and 1, missing variant labels.
 
 With ``unit`` the rows are first summed per randomised unit inside the engine (a ``GROUP BY unit`` subquery), and
-units that appear in more than one variant are refused, as with a frame. Quantile metrics and post-stratification
-need the rows themselves and are refused with the reason.
+units that appear in more than one variant (or with a missing unit) are refused, as with a frame. Quantile
+metrics and post-stratification need the rows themselves and are refused with the reason.
 """
 
 from __future__ import annotations
@@ -434,7 +435,7 @@ def _assemble(
     nulls = [r for r in rows if r[0] is None]
     if unit is None and nulls:
         raise DataError(f"`variant` column {variant!r} has {int(nulls[0][1])} missing value(s); drop those rows first")
-    null_cols = value_cols_of(row_cols, unit, variables)
+    null_cols = _null_checked(row_cols, unit, variables)
     for c, bad in zip(null_cols, checks[: len(null_cols)], strict=True):
         if bad:
             raise DataError(f"column {c!r} has {int(bad)} missing value(s); drop or impute them before the analysis")
@@ -467,6 +468,6 @@ def _assemble(
     return Summaries.from_table(table, shift={v: shift[v] for v in variables}), levels
 
 
-def value_cols_of(row_cols: list[str], unit: str | None, variables: list[str]) -> list[str]:
+def _null_checked(row_cols: list[str], unit: str | None, variables: list[str]) -> list[str]:
     """Columns whose missing values are counted: the row columns, or the summed columns with ``unit``."""
     return row_cols if unit is None else [v for v in variables if v != ROWS]

@@ -161,6 +161,20 @@ def test_engine_keeps_large_means_accurate(tmp_path):
     assert got[1].std_error == pytest.approx(np.sqrt(2 / (n // 2)), rel=0.1)
 
 
+def test_unrepresentative_first_rows_keep_the_numbers(tmp_path, frame, monkeypatch):
+    """The shifts come from the first rows; sorted data make them far from the means, and nothing changes."""
+    from causalinfer.experiments import _engine
+
+    monkeypatch.setattr(_engine, "_SAMPLE", 5)
+    sorted_frame = frame.sort_values("revenue", ascending=False)
+    sorted_frame.to_parquet(tmp_path / "sorted.parquet", index=False)
+    _assert_same(ex.analyze(frame, metrics=METRICS), ex.analyze(ex.ParquetSource(tmp_path / "sorted.parquet"), metrics=METRICS))
+    _assert_same(
+        ex.analyze(frame, metrics=UNIT_METRICS, unit="user"),
+        ex.analyze(ex.ParquetSource(tmp_path / "sorted.parquet"), metrics=UNIT_METRICS, unit="user"),
+    )
+
+
 def test_boolean_proportion_column(tmp_path, frame):
     df = frame.assign(converted=frame["converted"].astype(bool))
     df.to_parquet(tmp_path / "b.parquet", index=False)
