@@ -63,7 +63,8 @@ def analyze(
         are analysed inside an engine, which returns only the per-variant summaries: a :class:`ParquetSource` (a
         file, folder or glob of Parquet files, also accepted as a plain path) or a DuckDB relation, both run by
         DuckDB (``pip install "causalinfer[duckdb]"``), and a :class:`SQLTable` of a database reached through
-        SQLAlchemy (or of a DuckDB connection). Quantile metrics and ``strata`` need the rows and are refused there.
+        SQLAlchemy (or of a DuckDB connection). Quantile metrics need the rows and are refused there; ``strata`` runs one
+        more ``GROUP BY variant, stratum`` query.
     variant : str
         Column holding each row's variant.
     control : label
@@ -176,13 +177,11 @@ def analyze(
         raise ArgumentError("`relative_interval` 'fieller' is not available with covariate adjustment; use 'delta' or drop `covariates`")
     fp: str | None
     if _engine.is_source(data):
-        if strata is not None:
-            raise ArgumentError(
-                "`strata` (post-stratification) needs the rows, which stay inside the engine; analyse on a frame or drop `strata`"
-            )
+        if strata is not None and unit is not None:
+            raise ArgumentError("`strata` with `unit` (rows finer than units) is not supported; aggregate to one row per unit first")
         s, levels = _engine.engine_summaries(data, variant, control, variants, metric_list, unit)
         fp = summary_fingerprint(s, unit)
-        qarms = None
+        qarms = _engine.engine_strata_arms(data, variant, levels, metric_list, strata) if strata is not None else None
     elif isinstance(data, Summaries):
         if strata is not None:
             raise ArgumentError("`strata` needs the rows of the data; with summaries, summarise per variant and stratum instead")

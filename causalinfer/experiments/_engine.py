@@ -11,8 +11,9 @@ Two aggregate queries run inside the engine and only one row per variant comes b
    other than 0 and 1, missing variant labels.
 
 With ``unit`` the rows are first summed per randomised unit inside the engine (a ``GROUP BY unit`` subquery), and
-units that appear in more than one variant (or with a missing unit) are refused, as with a frame. Quantile
-metrics and post-stratification need the rows themselves and are refused with the reason.
+units that appear in more than one variant (or with a missing unit) are refused, as with a frame. With ``strata``
+one more query returns counts, sums and squares per variant and stratum for post-stratification. Quantile metrics
+need the rows themselves and are refused with the reason.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import pandas as pd
 from .._optional import import_optional
 from .._validation import show, suggest_column
 from ..exceptions import ArgumentError, ArgumentTypeError, DataError, RoleError, SourceError
-from ._inputs import ROWS, _levels, _unit_variables
+from ._inputs import ROWS, _levels, _poststratified, _unit_variables
 from ._metrics import Metric
 from ._summary import Summaries, sql_aggregates
 
@@ -300,7 +301,7 @@ def _check_columns(runner: _Runner, wanted: list[tuple[str, str]]) -> None:
         if col not in cols:
             listed = ", ".join(list(cols)[:12]) + (", ..." if len(cols) > 12 else "")
             raise RoleError(f"`{arg}` names column {col!r}, which is not in {runner.label}{suggest_column(col, cols)} (columns: {listed})")
-        if arg not in ("variant", "unit") and not cols[col]:
+        if arg not in ("variant", "unit", "strata") and not cols[col]:
             raise DataError(f"`{arg}` column {col!r} of {runner.label} must be numeric")
 
 
@@ -471,3 +472,51 @@ def _assemble(
 def _null_checked(row_cols: list[str], unit: str | None, variables: list[str]) -> list[str]:
     """Columns whose missing values are counted: the row columns, or the summed columns with ``unit``."""
     return row_cols if unit is None else [v for v in variables if v != ROWS]
+
+
+def engine_strata_arms(data: Any, variant: str, levels: list[Any], metric_list: list[Metric], strata: str) -> dict[Any, Any]:
+    """Post-stratified arms from one ``GROUP BY variant, strata`` query (counts, sums and squares per cell)."""
+    if not isinstance(strata, str):
+        raise ArgumentTypeError(f"`strata` must be a column name (a string); got {show(strata)}")
+    targets = [m for m in metric_list if m.kind in ("mean", "proportion") and not m.covariates]
+    cols = sorted({m.columns[0] for m in targets})
+    with _runner(data) as runner:
+        _check_columns(runner, [(strata, "strata"), *[(c, "metrics") for c in cols]])
+        if not targets:
+            return {}
+        bools = runner.booleans()
+
+        def num(c: str) -> str:
+            inner = f"CAST({_q(c)} AS INTEGER)" if c in bools else _q(c)
+            return f"CAST({inner} AS DOUBLE PRECISION)"
+
+        shift = _shifts(runner, num, variant, None, cols, cols)
+        shifted = ", ".join(f"{num(c)} - {shift[c]!r} AS {_q(c)}" for c in cols)
+        aggs = ", ".join(f"SUM({_q(c)}), SUM({_q(c)} * {_q(c)})" for c in cols)
+        rows = runner.run(
+            f"SELECT {_q(_VARIANT)}, stratum__, COUNT(*), {aggs} FROM (SELECT {_q(variant)} AS {_q(_VARIANT)}, "
+            f"{_q(strata)} AS stratum__, {shifted} FROM {{src}}) AS cells__ GROUP BY {_q(_VARIANT)}, stratum__"
+        )
+    null = sum(int(r[2]) for r in rows if r[1] is None)
+    if null:
+        raise DataError(f"`strata` column {strata!r} has {null} missing value(s); drop those rows first")
+    slabels = list({r[1] for r in rows})
+    try:
+        slabels = sorted(slabels)
+    except TypeError:
+        raise DataError(f"`strata` column {strata!r} mixes labels that cannot be sorted ({show(slabels)}); use one type") from None
+    H, p = len(slabels), len(cols)
+    n = np.zeros(len(levels) * H)
+    sums = np.zeros((len(levels) * H, p))
+    prods = np.full((len(levels) * H, p, p), np.nan)
+    prods[:, range(p), range(p)] = 0.0
+    vindex = {lv: i for i, lv in enumerate(levels)}
+    sindex = {lab: h for h, lab in enumerate(slabels)}
+    for r in rows:
+        cell = vindex[r[0]] * H + sindex[r[1]]
+        n[cell] = float(r[2])
+        for j in range(p):
+            sums[cell, j] = float(r[3 + 2 * j])
+            prods[cell, j, j] = float(r[4 + 2 * j])
+    cells = Summaries(tuple(range(len(levels) * H)), tuple(cols), n, sums, prods, np.array([shift[c] for c in cols]))
+    return _poststratified(cells, slabels, levels, targets, strata)

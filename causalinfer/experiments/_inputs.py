@@ -260,7 +260,17 @@ def _fixed_arms(
     s = Summaries.from_frame(
         cells, variant="cell", variables=sorted({m.columns[0] for m in targets}), products=[], levels=range(len(levels) * H)
     )
-    for lv_index, lv in enumerate(treatments, start=1):
+    out.update(_poststratified(s, list(slabels), levels, targets, strata))
+    return out
+
+
+def _poststratified(
+    s: Summaries, slabels: list[Any], levels: list[Any], targets: list[Metric], strata: str
+) -> dict[tuple[str, Any], tuple[_core.Arm, _core.Arm, str]]:
+    """Post-stratified arms from summaries of the cells ``variant_index * H + stratum_index`` (one row per cell)."""
+    out: dict[tuple[str, Any], tuple[_core.Arm, _core.Arm, str]] = {}
+    H = len(slabels)
+    for lv_index, lv in enumerate(levels[1:], start=1):
         rows = ([h for h in range(H)], [lv_index * H + h for h in range(H)])
         for k, arm_rows in enumerate(rows):
             empty = [slabels[h] for h, r in enumerate(arm_rows) if s.n[r] < 2]

@@ -135,6 +135,26 @@ def test_engine_options_pass_through(source, frame, parquet_file, parquet_folder
     _assert_same(ex.analyze(frame, **kw), ex.analyze(_sources(source, parquet_file, parquet_folder, sqlite_engine), **kw))
 
 
+@pytest.mark.parametrize("source", ["parquet file", "parquet folder", "sqlite engine"])
+def test_engine_post_stratification_equals_frame(source, frame, parquet_file, parquet_folder, sqlite_engine):
+    metrics = [ex.mean("revenue"), ex.proportion("converted"), ex.mean("revenue", name="cuped", covariates="pre")]
+    expected = ex.analyze(frame, metrics=metrics, strata="sessions")
+    got = ex.analyze(_sources(source, parquet_file, parquet_folder, sqlite_engine), metrics=metrics, strata="sessions")
+    assert "post-stratified on 'sessions' (5 strata)" in got[1].method
+    _assert_same(expected, got)
+
+
+def test_engine_post_stratification_refusals(tmp_path, frame):
+    df = frame.assign(country=np.where(np.arange(len(frame)) % 50 == 0, None, "fr"))
+    df.to_parquet(tmp_path / "s.parquet", index=False)
+    with pytest.raises(ci.DataError, match=r"`strata` column 'country' has 120 missing"):
+        ex.analyze(ex.ParquetSource(tmp_path / "s.parquet"), metrics=["revenue"], strata="country")
+    df = frame.assign(country=np.where((frame["variant"] == "b") & (np.arange(len(frame)) % 500 == 0), "lu", "fr"))
+    df.to_parquet(tmp_path / "t.parquet", index=False)
+    with pytest.raises(ci.DataError, match=r"stratum\(s\) \['lu'\] have fewer than 2 units in variant 'control'"):
+        ex.analyze(ex.ParquetSource(tmp_path / "t.parquet"), metrics=["revenue"], strata="country")
+
+
 def test_duckdb_relation_and_connection_table(frame, parquet_file):
     con = duckdb.connect()
     try:
@@ -233,8 +253,10 @@ def test_refusals_match_the_frame(source, parquet_file, parquet_folder, sqlite_e
     src = _sources(source, parquet_file, parquet_folder, sqlite_engine)
     with pytest.raises(ci.ArgumentError, match=r"quantile metric 'revenue p50' needs the rows"):
         ex.analyze(src, metrics=[ex.quantile("revenue")])
-    with pytest.raises(ci.ArgumentError, match=r"`strata`"):
-        ex.analyze(src, metrics=["revenue"], strata="converted")
+    with pytest.raises(ci.ArgumentError, match=r"`strata` with `unit`"):
+        ex.analyze(src, metrics=["revenue"], strata="converted", unit="user")
+    with pytest.raises(ci.RoleError, match=r"`strata` names column 'country'"):
+        ex.analyze(src, metrics=["revenue"], strata="country")
     with pytest.raises(ci.DataError, match=r"proportion metric 'clicks'.*other than 0 and 1"):
         ex.analyze(src, metrics=[ex.proportion("clicks")])
     with pytest.raises(ci.ArgumentError, match=r"`control` 'ctl' is not a level"):
