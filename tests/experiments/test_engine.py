@@ -155,6 +155,12 @@ def test_engine_post_stratification_refusals(tmp_path, frame):
         ex.analyze(ex.ParquetSource(tmp_path / "t.parquet"), metrics=["revenue"], strata="country")
 
 
+def test_hive_partitioned_folder(tmp_path, frame):
+    """A folder written with partition_cols: the variant comes from the folder names (variant=b/...)."""
+    frame.to_parquet(tmp_path / "hive", partition_cols=["variant"], index=False)
+    _assert_same(ex.analyze(frame, metrics=METRICS), ex.analyze(ex.ParquetSource(tmp_path / "hive"), metrics=METRICS))
+
+
 def test_duckdb_relation_and_connection_table(frame, parquet_file):
     con = duckdb.connect()
     try:
@@ -348,6 +354,10 @@ def test_postgres_table_equals_frame(postgres, frame):
         _assert_same(
             ex.analyze(frame, metrics=[ex.proportion("converted")]),
             ex.analyze(ex.SQLTable(engine, table), metrics=[ex.proportion("converted_flag", name="converted")]),
+        )
+        _assert_same(
+            ex.analyze(frame, metrics=[ex.mean("revenue"), ex.proportion("converted")], strata="sessions"),
+            ex.analyze(ex.SQLTable(engine, table), metrics=[ex.mean("revenue"), ex.proportion("converted")], strata="sessions"),
         )
         with pytest.raises(ci.SourceError, match=r"'missing_table' does not exist"):
             ex.analyze(ex.SQLTable(engine, "missing_table"), metrics=["revenue"])
