@@ -84,6 +84,19 @@ class ParquetSource:
     Needs the optional dependency ``duckdb`` (``pip install "causalinfer[duckdb]"``). The file is read by
     DuckDB's scanner column by column, so only the columns the metrics use are read and the data never has to fit
     in memory.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np, pandas as pd
+    >>> from causalinfer import experiments
+    >>> rng = np.random.default_rng(1)
+    >>> df = pd.DataFrame({"variant": rng.choice(["control", "b"], 2000), "revenue": rng.gamma(2.0, 5.0, 2000)})
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     df.to_parquet(os.path.join(folder, "experiment.parquet"))
+    ...     res = experiments.analyze(experiments.ParquetSource(os.path.join(folder, "experiment.parquet")), metrics=["revenue"])
+    >>> res.labels
+    ('sample ratio mismatch', 'revenue: b')
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
@@ -127,6 +140,18 @@ class SQLTable:
     -----
     The queries use standard SQL (double-quoted identifiers, ``CAST(... AS DOUBLE PRECISION)``, ``CASE``), which
     PostgreSQL, SQLite and DuckDB accept.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, sqlalchemy as sa
+    >>> from causalinfer import experiments
+    >>> rng = np.random.default_rng(1)
+    >>> df = pd.DataFrame({"variant": rng.choice(["control", "b"], 2000), "converted": rng.integers(0, 2, 2000)})
+    >>> engine = sa.create_engine("sqlite://")
+    >>> _ = df.to_sql("users", engine, index=False)
+    >>> res = experiments.analyze(experiments.SQLTable(engine, "users"), metrics=[experiments.proportion("converted")])
+    >>> round(res[1].estimate, 6) == round(experiments.analyze(df, metrics=[experiments.proportion("converted")])[1].estimate, 6)
+    True
     """
 
     def __init__(self, connection: Any, table: str, *, schema: str | None = None) -> None:
