@@ -134,7 +134,7 @@ class SQLTable:
     table : str
         Table (or view) name, matched exactly (it is quoted).
     schema : str, optional
-        Schema holding the table (SQLAlchemy only).
+        Schema holding the table.
 
     Notes
     -----
@@ -287,12 +287,13 @@ def _runner(data: Any) -> Iterator[_Runner]:
         raise ArgumentTypeError(f"`data` of type {type(data).__name__} cannot be analysed inside an engine")
     conn = data.connection
     if _is_duckdb(conn, "DuckDBPyConnection"):
-        if data.schema is not None:
-            raise ArgumentError("`schema` applies to SQLAlchemy connections; with DuckDB write the table as 'schema.table'")
-        runner = _DuckRunner(conn, _q(data.table), f"DuckDB table {data.table!r}")
-        tables = {str(r[0]) for r in runner.run("SELECT table_name FROM information_schema.tables")}
+        where = f"{data.schema}.{data.table}" if data.schema else data.table
+        src = (_q(data.schema) + "." if data.schema else "") + _q(data.table)
+        runner = _DuckRunner(conn, src, f"DuckDB table {where!r}")
+        listed = runner.run("SELECT table_schema, table_name FROM information_schema.tables")
+        tables = {str(t) for sch, t in listed if data.schema is None or sch == data.schema}
         if data.table not in tables:
-            raise SourceError(f"DuckDB table {data.table!r} does not exist in the connection (tables: {sorted(tables)[:12]})")
+            raise SourceError(f"DuckDB table {where!r} does not exist in the connection (tables: {sorted(tables)[:12]})")
         yield runner
         return
     import sqlalchemy as sa

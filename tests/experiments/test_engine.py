@@ -168,6 +168,11 @@ def test_duckdb_relation_and_connection_table(frame, parquet_file):
         expected = ex.analyze(frame, metrics=METRICS)
         _assert_same(expected, ex.analyze(ex.SQLTable(con, "units"), metrics=METRICS))
         _assert_same(expected, ex.analyze(con.sql("SELECT * FROM units"), metrics=METRICS))
+        con.execute("CREATE SCHEMA lab")
+        con.execute("CREATE TABLE lab.units AS SELECT * FROM units")
+        _assert_same(expected, ex.analyze(ex.SQLTable(con, "units", schema="lab"), metrics=METRICS))
+        with pytest.raises(ci.SourceError, match=r"DuckDB table 'other.units' does not exist"):
+            ex.analyze(ex.SQLTable(con, "units", schema="other"), metrics=METRICS)
         _assert_same(
             ex.analyze(frame[frame["sessions"] > 2], metrics=METRICS),
             ex.analyze(con.sql("SELECT * FROM units WHERE sessions > 2"), metrics=METRICS),
