@@ -15,7 +15,7 @@ import pytest
 from causalinfer._validation import NoCheck, _raise, declaration_of
 from causalinfer.exceptions import CausalInferError
 
-SUBPACKAGES = ("stats", "causal", "designs", "predict", "data")
+SUBPACKAGES = ("stats", "causal", "designs", "predict", "data", "experiments")
 # Public methods of result classes that take options of their own, as (module, class, method). None yet:
 # EffectResult.refute and EffectResult.sensitivity pass every option on to the declared functions refute,
 # e_value, robustness_value, unobserved_confounder and rosenbaum_bounds (tests/test_bad_input_suite_table.py
@@ -46,6 +46,7 @@ def test_walk_finds_the_public_functions():
     assert len(FUNCTIONS) > 60
     assert "causalinfer.stats.ttest" in IDS
     assert "causalinfer.causal.dml" in IDS
+    assert "causalinfer.experiments.analyze" in IDS
 
 
 @pytest.mark.parametrize(("qualname", "func"), FUNCTIONS, ids=IDS)

@@ -8,9 +8,11 @@ from typing import Any
 
 import numpy as np
 
+from .. import _validation as vp
 from .._validation import check_alternative, check_choice, check_conf_level, check_probability, check_real, show
 from ..exceptions import ArgumentError, ArgumentTypeError, AssumptionWarning, DataError
 from ..results import Provenance, Result, ResultSet, TableResult
+from ..stats._multiple import _ALIASES, ADJUST_METHODS
 from . import _engine
 from ._compare import _compare
 from ._inputs import (
@@ -32,6 +34,43 @@ __all__ = ["analyze"]
 _ADJUST_FAMILIES = ("primary", "secondary", "guardrail")
 
 
+@vp.validate_params(
+    {
+        "data": vp.AnyOf(
+            "data",
+            "path",
+            vp.InstanceOf(Summaries),
+            vp.InstanceOf("causalinfer.experiments._engine:ParquetSource"),
+            vp.InstanceOf("causalinfer.experiments._engine:SQLTable"),
+            vp.HasMethods("aggregate", "project", what="a DuckDB relation"),
+            what="a DataFrame, a Dataset, Summaries, a ParquetSource or Parquet path, an SQLTable or a DuckDB relation",
+        ),
+        "variant": "column",
+        "control": vp.NoCheck("a variant label of any type, looked up among the values of the `variant` column"),
+        "metrics": [
+            "column",
+            vp.InstanceOf("causalinfer.experiments._metrics:Metric"),
+            vp.SequenceOf(
+                vp.AnyOf("string", vp.InstanceOf("causalinfer.experiments._metrics:Metric"), what="a column name or a Metric"),
+                min_length=1,
+            ),
+        ],
+        "variants": [None, "array-like"],
+        "unit": [None, "column"],
+        "covariates": [None, "columns", "mapping"],
+        "allocation": [None, "mapping"],
+        "lift": vp.Options(("relative", "absolute")),
+        "relative_interval": vp.Options(("delta", "fieller")),
+        "conf_level": "conf_level",
+        "alternative": "alternative",
+        "adjust": vp.Options((*ADJUST_METHODS, *_ALIASES)),
+        "srm_threshold": vp.Interval("real", 0.0, 1.0, closed="neither"),
+        "sequential": [None, vp.Options(("mixture",)), vp.InstanceOf("causalinfer.results:TableResult")],
+        "sequential_tuning": vp.Interval("real", 0.0, closed="neither"),
+        "look": [None, vp.Interval("int", 1)],
+        "strata": [None, "column"],
+    }
+)
 def analyze(
     data: Any,
     *,

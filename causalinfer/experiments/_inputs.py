@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -138,7 +139,10 @@ def _allocation(allocation: Any, levels: list[Any]) -> np.ndarray:
         raise ArgumentError(
             f"`allocation` must give a share for each variant {show(levels)} and nothing else; got {show(dict(allocation))}"
         )
-    w = np.array([float(allocation[lv]) for lv in levels])
+    shares = [allocation[lv] for lv in levels]
+    if any(isinstance(s, (bool, np.bool_)) or not isinstance(s, numbers.Real) for s in shares):
+        raise ArgumentTypeError(f"`allocation` shares must be numbers; got {show(dict(allocation))}")
+    w = np.array(shares, dtype=float)
     if not np.all(np.isfinite(w)) or np.any(w <= 0):
         raise ArgumentError(f"`allocation` shares must be positive numbers; got {show(dict(allocation))}")
     return w
