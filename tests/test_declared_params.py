@@ -15,6 +15,9 @@ import pytest
 from causalinfer._validation import NoCheck, _raise, declaration_of
 from causalinfer.exceptions import CausalInferError
 
+# `effects` is not walked: its user-facing functions (refute, e_value) are re-exported by `causal` and walked
+# there; the rest of its __all__ (judge, simulate, refitter_of, outcome_e_value, ...) is plumbing shared by
+# `causal` and `designs`, called with checked values.
 SUBPACKAGES = ("stats", "causal", "designs", "predict", "data", "experiments")
 # Public methods of result classes that take options of their own, as (module, class, method). None yet:
 # EffectResult.refute and EffectResult.sensitivity pass every option on to the declared functions refute,

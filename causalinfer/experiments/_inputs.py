@@ -121,9 +121,10 @@ def _check_numeric(frame: pd.DataFrame, col: str, arg: str) -> None:
     s = frame[col]
     if not (pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype)):
         raise DataError(f"`{arg}` column {col!r} must be numeric; it has dtype {s.dtype}")
-    bad = int(s.isna().sum())  # infinite values are caught, with the column named, when the summaries are built
+    # Quantile metrics read the rows directly, so infinite values are refused here too, not only in the summaries.
+    bad = int((~np.isfinite(s.to_numpy(dtype=float, na_value=np.nan))).sum())
     if bad:
-        raise DataError(f"`{arg}` column {col!r} has {bad} missing value(s); drop or impute them before the analysis")
+        raise DataError(f"`{arg}` column {col!r} has {bad} missing or infinite value(s); drop or impute them before the analysis")
 
 
 def _allocation(allocation: Any, levels: list[Any]) -> np.ndarray:
