@@ -103,6 +103,8 @@ class ParquetSource:
         if not isinstance(path, (str, os.PathLike)):
             raise ArgumentTypeError(f"`path` must be a file, folder or glob path (a string); got {show(path)}")
         self.path = os.fspath(path)
+        if not self.path:
+            raise ArgumentError("`path` is empty; pass a Parquet file, folder or glob")
 
     def __repr__(self) -> str:
         return f"ParquetSource({self.path!r})"

@@ -51,6 +51,19 @@ def _numeric_column(table: pd.DataFrame, col: Any) -> np.ndarray:
         raise DataError(f"`table` column {str(col)!r} must hold numbers; it has dtype {table[col].dtype}") from None
 
 
+def _float_array(value: Any, name: str, shape: tuple[int, ...]) -> np.ndarray:
+    """A field of :class:`Summaries` as a float array of the given shape, or an error naming the field."""
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ArgumentTypeError(f"`{name}` must hold numbers; got {show(value)}") from None
+    try:
+        return arr.reshape(shape)
+    except ValueError:
+        expected = "one value per variant" if shape == (-1,) else f"shape {shape} (variants x variables)"
+        raise ArgumentError(f"`{name}` must have {expected}; got shape {arr.shape}") from None
+
+
 def _check_name(name: Any, arg: str) -> str:
     if not isinstance(name, str) or not name:
         raise ArgumentTypeError(f"`{arg}` must hold column names (non-empty strings); got {show(name)}")
@@ -168,10 +181,10 @@ class Summaries:
         if len(set(variables)) != len(variables):
             raise ArgumentError(f"`variables` must be distinct; got {list(variables)}")
         k, p = len(variants), len(variables)
-        n = np.asarray(self.n, dtype=float).reshape(-1)
-        sums = np.asarray(self.sums, dtype=float).reshape(k, p) if p else np.zeros((k, 0))
-        products = np.asarray(self.products, dtype=float).reshape(k, p, p) if p else np.zeros((k, 0, 0))
-        shift = np.zeros(p) if self.shift is None or np.size(self.shift) == 0 else np.asarray(self.shift, dtype=float).reshape(p)
+        n = _float_array(self.n, "n", (-1,))
+        sums = _float_array(self.sums, "sums", (k, p)) if p else np.zeros((k, 0))
+        products = _float_array(self.products, "products", (k, p, p)) if p else np.zeros((k, 0, 0))
+        shift = np.zeros(p) if self.shift is None or np.size(self.shift) == 0 else _float_array(self.shift, "shift", (p,))
         if n.shape != (k,):
             raise ArgumentError(f"`n` must have one count per variant ({k}); got shape {n.shape}")
         if np.any(n < 0) or not np.all(np.isfinite(n)):
@@ -218,6 +231,8 @@ class Summaries:
             raise DataError(f"`variant` column {variant!r} has {int((codes < 0).sum())} missing value(s); drop those rows first")
         labels = list(uniques)
         if levels is not None:
+            if isinstance(levels, str) or not isinstance(levels, Iterable):
+                raise ArgumentTypeError(f"`levels` must be a list of the variant labels in order; got {show(levels)}")
             order = list(levels)
             missing = [lv for lv in labels if lv not in order]
             if missing:

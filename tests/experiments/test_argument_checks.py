@@ -87,3 +87,20 @@ def test_summary_table_with_text_is_refused_naming_the_column():
 def test_declared_arguments_are_named(call, error, name):
     with pytest.raises(error, match=f"`{name}`"):
         call()
+
+
+def test_summaries_fields_that_are_not_numbers_or_misshapen_are_refused():
+    with pytest.raises(ci.ArgumentTypeError, match="`n` must hold numbers"):
+        ex.Summaries(("a", "b"), ("y",), ["x", "y"], np.array([[1.0], [2.0]]), np.zeros((2, 1, 1)))
+    with pytest.raises(ci.ArgumentError, match="`sums` must have shape \\(2, 1\\)"):
+        ex.Summaries(("a", "b"), ("y",), [1, 2], np.array([[1.0], [2.0], [3.0]]), np.zeros((2, 1, 1)))
+
+
+def test_levels_must_be_a_list():
+    with pytest.raises(ci.ArgumentTypeError, match="`levels` must be a list"):
+        ex.Summaries.from_frame(_frame(), variant="variant", variables=["y"], levels=3)
+
+
+def test_empty_parquet_path_is_refused():
+    with pytest.raises(ci.ArgumentError, match="`path` is empty"):
+        ex.ParquetSource("")
