@@ -197,7 +197,7 @@ def _call(func, name, value):
 def test_suite_is_large_and_covers_every_module():
     assert len(CASES) >= 300
     modules = {case.values[0].split(".")[1] for case in CASES}
-    assert {"stats", "causal", "designs", "predict", "data"} <= modules
+    assert {"stats", "causal", "designs", "predict", "data", "experiments"} <= modules
 
 
 @pytest.mark.parametrize(("qualname", "func", "name", "value"), CASES)

@@ -192,6 +192,21 @@ FUNCTIONS = {
         ("empty", "one-row", "nan-outcome", "inf-outcome", "string-outcome", "missing-column"),
         ("`data`", "'y'", "'x1'", "`outcome`"),
     ),
+    "experiments.analyze": (
+        lambda df: ci.experiments.analyze(df, variant="d", control=0, metrics=["y"], covariates="x1"),
+        ("empty", "one-row", "nan-outcome", "inf-outcome", "string-outcome", "missing-column", "constant-treatment", "nan-covariate"),
+        ("`data`", "'y'", "'d'", "'x1'", "`metrics`"),
+    ),
+    "experiments.analyze-quantile": (
+        lambda df: ci.experiments.analyze(df, variant="d", control=0, metrics=[ci.experiments.quantile("y", 0.9)]),
+        ("empty", "one-row", "nan-outcome", "inf-outcome", "string-outcome", "missing-column", "constant-treatment"),
+        ("`data`", "'y'", "'d'", "`metrics`"),
+    ),
+    "experiments.srm_test": (
+        lambda df: ci.experiments.srm_test(df, variant="d"),
+        ("empty", "one-row", "constant-treatment"),
+        ("`data`", "'d'"),
+    ),
 }
 
 # Known defects (issue 12): the case stays in the suite, marked, until the fix lands.

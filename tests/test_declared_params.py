@@ -15,7 +15,10 @@ import pytest
 from causalinfer._validation import NoCheck, _raise, declaration_of
 from causalinfer.exceptions import CausalInferError
 
-SUBPACKAGES = ("stats", "causal", "designs", "predict", "data")
+# `effects` is not walked: its user-facing functions (refute, e_value) are re-exported by `causal` and walked
+# there; the rest of its __all__ (judge, simulate, refitter_of, outcome_e_value, ...) is plumbing shared by
+# `causal` and `designs`, called with checked values.
+SUBPACKAGES = ("stats", "causal", "designs", "predict", "data", "experiments")
 # Public methods of result classes that take options of their own, as (module, class, method). None yet:
 # EffectResult.refute and EffectResult.sensitivity pass every option on to the declared functions refute,
 # e_value, robustness_value, unobserved_confounder and rosenbaum_bounds (tests/test_bad_input_suite_table.py
@@ -46,6 +49,7 @@ def test_walk_finds_the_public_functions():
     assert len(FUNCTIONS) > 60
     assert "causalinfer.stats.ttest" in IDS
     assert "causalinfer.causal.dml" in IDS
+    assert "causalinfer.experiments.analyze" in IDS
 
 
 @pytest.mark.parametrize(("qualname", "func"), FUNCTIONS, ids=IDS)

@@ -9,9 +9,14 @@ non-inferiority tests for guardrails, and always-valid (``sequential="mixture"``
 Every estimator except quantiles and post-stratification reads :class:`Summaries` (counts, sums and
 cross-products per variant), so the same numbers come from a pandas frame or from aggregates computed inside a
 database engine (:func:`sql_aggregates` writes the query's aggregate list; ``analyze`` accepts the summaries).
+``analyze`` runs those queries itself on a :class:`ParquetSource` (a Parquet file, folder or glob, through DuckDB,
+an optional dependency: ``pip install "causalinfer[duckdb]"``), a DuckDB relation or a :class:`SQLTable`
+(SQLAlchemy: PostgreSQL, SQLite, ...): only one row per variant leaves the engine, so the data need not fit in
+memory (post-stratification included). Quantile metrics need the rows and are refused there.
 """
 
 from ._analyze import analyze
+from ._engine import ParquetSource, SQLTable
 from ._groupseq import group_sequential
 from ._metrics import ROLES, Metric, mean, proportion, quantile, ratio
 from ._planning import plan
@@ -21,6 +26,8 @@ from ._summary import Summaries, sql_aggregates
 __all__ = [
     "ROLES",
     "Metric",
+    "ParquetSource",
+    "SQLTable",
     "Summaries",
     "analyze",
     "group_sequential",

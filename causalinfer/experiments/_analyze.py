@@ -8,9 +8,12 @@ from typing import Any
 
 import numpy as np
 
+from .. import _validation as vp
 from .._validation import check_alternative, check_choice, check_conf_level, check_probability, check_real, show
 from ..exceptions import ArgumentError, ArgumentTypeError, AssumptionWarning, DataError
 from ..results import Provenance, Result, ResultSet, TableResult
+from ..stats._multiple import _ALIASES, ADJUST_METHODS
+from . import _engine
 from ._compare import _compare
 from ._inputs import (
     _allocation,
@@ -31,6 +34,43 @@ __all__ = ["analyze"]
 _ADJUST_FAMILIES = ("primary", "secondary", "guardrail")
 
 
+@vp.validate_params(
+    {
+        "data": vp.AnyOf(
+            "data",
+            "path",
+            vp.InstanceOf(Summaries),
+            vp.InstanceOf("causalinfer.experiments._engine:ParquetSource"),
+            vp.InstanceOf("causalinfer.experiments._engine:SQLTable"),
+            vp.HasMethods("aggregate", "project", what="a DuckDB relation"),
+            what="a DataFrame, a Dataset, Summaries, a ParquetSource or Parquet path, an SQLTable or a DuckDB relation",
+        ),
+        "variant": "column",
+        "control": vp.NoCheck("a variant label of any type, looked up among the values of the `variant` column"),
+        "metrics": [
+            "column",
+            vp.InstanceOf("causalinfer.experiments._metrics:Metric"),
+            vp.SequenceOf(
+                vp.AnyOf("string", vp.InstanceOf("causalinfer.experiments._metrics:Metric"), what="a column name or a Metric"),
+                min_length=1,
+            ),
+        ],
+        "variants": [None, "array-like"],
+        "unit": [None, "column"],
+        "covariates": [None, "columns", "mapping"],
+        "allocation": [None, "mapping"],
+        "lift": vp.Options(("relative", "absolute")),
+        "relative_interval": vp.Options(("delta", "fieller")),
+        "conf_level": "conf_level",
+        "alternative": "alternative",
+        "adjust": vp.Options((*ADJUST_METHODS, *_ALIASES)),
+        "srm_threshold": vp.Interval("real", 0.0, 1.0, closed="neither"),
+        "sequential": [None, vp.Options(("mixture",)), vp.InstanceOf("causalinfer.results:TableResult")],
+        "sequential_tuning": vp.Interval("real", 0.0, closed="neither"),
+        "look": [None, vp.Interval("int", 1)],
+        "strata": [None, "column"],
+    }
+)
 def analyze(
     data: Any,
     *,
@@ -56,10 +96,14 @@ def analyze(
 
     Parameters
     ----------
-    data : DataFrame, Dataset or Summaries
+    data : DataFrame, Dataset, Summaries, ParquetSource, SQLTable, path or DuckDB relation
         One row per randomised unit, or finer rows (sessions) with the unit named by ``unit``; or the per-variant
-        :class:`Summaries` of unit-level columns (for instance aggregated inside a database), which give the same
-        numbers.
+        :class:`Summaries` of unit-level columns, which give the same numbers. Data that need not fit in memory
+        are analysed inside an engine, which returns only the per-variant summaries: a :class:`ParquetSource` (a
+        file, folder or glob of Parquet files, also accepted as a plain path) or a DuckDB relation, both run by
+        DuckDB (``pip install "causalinfer[duckdb]"``), and a :class:`SQLTable` of a database reached through
+        SQLAlchemy (or of a DuckDB connection). Quantile metrics need the rows and are refused there; ``strata`` runs one
+        more ``GROUP BY variant, stratum`` query.
     variant : str
         Column holding each row's variant.
     control : label
@@ -171,7 +215,13 @@ def analyze(
     if interval == "fieller" and any(m.covariates for m in metric_list):
         raise ArgumentError("`relative_interval` 'fieller' is not available with covariate adjustment; use 'delta' or drop `covariates`")
     fp: str | None
-    if isinstance(data, Summaries):
+    if _engine.is_source(data):
+        if strata is not None and unit is not None:
+            raise ArgumentError("`strata` with `unit` (rows finer than units) is not supported; aggregate to one row per unit first")
+        s, levels = _engine.engine_summaries(data, variant, control, variants, metric_list, unit)
+        fp = summary_fingerprint(s, unit)
+        qarms = _engine.engine_strata_arms(data, variant, levels, metric_list, strata) if strata is not None else None
+    elif isinstance(data, Summaries):
         if strata is not None:
             raise ArgumentError("`strata` needs the rows of the data; with summaries, summarise per variant and stratum instead")
         if unit is not None:

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import _validation as vp
 from .._validation import check_choice, check_int, check_probability, show
 from ..exceptions import ArgumentError, ArgumentTypeError
 from ..results import TableResult
@@ -124,6 +125,15 @@ def _fractions(looks: Any, information: Any) -> np.ndarray:
     return np.arange(1, k + 1) / k
 
 
+@vp.validate_params(
+    {
+        "looks": vp.Interval("int", 1, 50),
+        "information": [None, vp.SequenceOf(vp.Interval("real", 0.0, closed="neither"), min_length=1)],
+        "boundary": vp.Options(BOUNDARIES),
+        "spending": "boolean",
+        "alpha": vp.Interval("real", 0.0, 1.0, closed="neither"),
+    }
+)
 def group_sequential(
     looks: int = 5,
     *,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -120,9 +121,10 @@ def _check_numeric(frame: pd.DataFrame, col: str, arg: str) -> None:
     s = frame[col]
     if not (pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype)):
         raise DataError(f"`{arg}` column {col!r} must be numeric; it has dtype {s.dtype}")
-    bad = int(s.isna().sum())  # infinite values are caught, with the column named, when the summaries are built
+    # Quantile metrics read the rows directly, so infinite values are refused here too, not only in the summaries.
+    bad = int((~np.isfinite(s.to_numpy(dtype=float, na_value=np.nan))).sum())
     if bad:
-        raise DataError(f"`{arg}` column {col!r} has {bad} missing value(s); drop or impute them before the analysis")
+        raise DataError(f"`{arg}` column {col!r} has {bad} missing or infinite value(s); drop or impute them before the analysis")
 
 
 def _allocation(allocation: Any, levels: list[Any]) -> np.ndarray:
@@ -138,7 +140,10 @@ def _allocation(allocation: Any, levels: list[Any]) -> np.ndarray:
         raise ArgumentError(
             f"`allocation` must give a share for each variant {show(levels)} and nothing else; got {show(dict(allocation))}"
         )
-    w = np.array([float(allocation[lv]) for lv in levels])
+    shares = [allocation[lv] for lv in levels]
+    if any(isinstance(s, (bool, np.bool_)) or not isinstance(s, numbers.Real) for s in shares):
+        raise ArgumentTypeError(f"`allocation` shares must be numbers; got {show(dict(allocation))}")
+    w = np.array(shares, dtype=float)
     if not np.all(np.isfinite(w)) or np.any(w <= 0):
         raise ArgumentError(f"`allocation` shares must be positive numbers; got {show(dict(allocation))}")
     return w
@@ -196,11 +201,19 @@ def _summaries(
                 cov_cols.append(c)
     if unit is not None and cov_cols:
         raise ArgumentError("`covariates` with `unit` (rows finer than units) are not supported yet; aggregate to one row per unit first")
+    variables, products = _unit_variables(metric_list, value_cols, cov_cols, unit)
+    units = _unit_frame(frame, variant, unit, value_cols, []) if unit is not None else frame
+    s = Summaries.from_frame(units, variant=variant, variables=variables, products=products, levels=levels)
+    return s, fp or summary_fingerprint(s, unit)
+
+
+def _unit_variables(
+    metric_list: list[Metric], value_cols: list[str], cov_cols: list[str], unit: str | None
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """Variables to summarise per randomised unit and the cross-products the metrics need."""
     if unit is not None:
-        units = _unit_frame(frame, variant, unit, value_cols, [])
         variables = [*value_cols, ROWS]
     else:
-        units = frame
         variables = [*value_cols, *[c for c in cov_cols if c not in value_cols]]
     products: set[tuple[str, str]] = set()
     for m in metric_list:
@@ -208,8 +221,7 @@ def _summaries(
             continue
         cols = list(m.columns) + list(m.covariates) + ([ROWS] if unit is not None and m.kind != "ratio" else [])
         products.update((u, v) for u in cols for v in cols)
-    s = Summaries.from_frame(units, variant=variant, variables=variables, products=sorted(products), levels=levels)
-    return s, fp or summary_fingerprint(s, unit)
+    return variables, sorted(products)
 
 
 def _boundary_at(design: TableResult, look: Any) -> tuple[int, float, float]:
@@ -253,7 +265,17 @@ def _fixed_arms(
     s = Summaries.from_frame(
         cells, variant="cell", variables=sorted({m.columns[0] for m in targets}), products=[], levels=range(len(levels) * H)
     )
-    for lv_index, lv in enumerate(treatments, start=1):
+    out.update(_poststratified(s, list(slabels), levels, targets, strata))
+    return out
+
+
+def _poststratified(
+    s: Summaries, slabels: list[Any], levels: list[Any], targets: list[Metric], strata: str
+) -> dict[tuple[str, Any], tuple[_core.Arm, _core.Arm, str]]:
+    """Post-stratified arms from summaries of the cells ``variant_index * H + stratum_index`` (one row per cell)."""
+    out: dict[tuple[str, Any], tuple[_core.Arm, _core.Arm, str]] = {}
+    H = len(slabels)
+    for lv_index, lv in enumerate(levels[1:], start=1):
         rows = ([h for h in range(H)], [lv_index * H + h for h in range(H)])
         for k, arm_rows in enumerate(rows):
             empty = [slabels[h] for h, r in enumerate(arm_rows) if s.n[r] < 2]

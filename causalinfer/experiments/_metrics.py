@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .. import _validation as vp
 from .._validation import check_choice, check_real, show
 from ..exceptions import ArgumentError, ArgumentTypeError
 
@@ -99,6 +100,16 @@ def _column(value: Any, arg: str) -> str:
     return value
 
 
+@vp.validate_params(
+    {
+        "column": "column",
+        "covariates": [None, "columns"],
+        "name": [None, "string"],
+        "role": vp.Options(ROLES),
+        "margin": [None, vp.Interval("real", 0.0)],
+        "higher_is_better": "boolean",
+    }
+)
 def mean(
     column: str,
     *,
@@ -112,6 +123,16 @@ def mean(
     return _make("mean", (_column(column, "column"),), name, covariates, role, margin, higher_is_better)
 
 
+@vp.validate_params(
+    {
+        "column": "column",
+        "covariates": [None, "columns"],
+        "name": [None, "string"],
+        "role": vp.Options(ROLES),
+        "margin": [None, vp.Interval("real", 0.0)],
+        "higher_is_better": "boolean",
+    }
+)
 def proportion(
     column: str,
     *,
@@ -125,6 +146,16 @@ def proportion(
     return _make("proportion", (_column(column, "column"),), name, covariates, role, margin, higher_is_better)
 
 
+@vp.validate_params(
+    {
+        "numerator": "column",
+        "denominator": "column",
+        "name": [None, "string"],
+        "role": vp.Options(ROLES),
+        "margin": [None, vp.Interval("real", 0.0)],
+        "higher_is_better": "boolean",
+    }
+)
 def ratio(
     numerator: str,
     denominator: str,
@@ -139,6 +170,16 @@ def ratio(
     return _make("ratio", cols, name, None, role, margin, higher_is_better)
 
 
+@vp.validate_params(
+    {
+        "column": "column",
+        "q": vp.Interval("real", 0.0, 1.0, closed="neither"),
+        "name": [None, "string"],
+        "role": vp.Options(ROLES),
+        "margin": [None, vp.Interval("real", 0.0)],
+        "higher_is_better": "boolean",
+    }
+)
 def quantile(
     column: str,
     q: float = 0.5,

@@ -7,11 +7,15 @@ from typing import Any
 
 import pandas as pd
 
+from .. import _validation as vp
 from .._validation import check_alternative, check_choice, check_probability, check_real, show
 from ..exceptions import ArgumentError
 from ..results import TableResult
 
 __all__ = ["plan"]
+
+# Units per arm beyond any experiment: a plan that needs more is refused (and the counts stay exact integers).
+MAX_UNITS = 1e15
 
 PLAN_COLUMNS: tuple[str, ...] = (
     "n_per_arm",
@@ -33,6 +37,22 @@ def _positive(value: Any, name: str) -> float:
     return x
 
 
+@vp.validate_params(
+    {
+        "baseline": vp.Interval("real"),
+        "kind": vp.Options(("mean", "proportion", "ratio")),
+        "sd": [None, vp.Interval("real", 0.0, closed="neither")],
+        "mde": [None, vp.Interval("real")],
+        "n_per_arm": [None, vp.Interval("real", 0.0, closed="neither")],
+        "relative": "boolean",
+        "alpha": vp.Interval("real", 0.0, 1.0, closed="neither"),
+        "power": vp.Interval("real", 0.0, 1.0, closed="neither"),
+        "alternative": "alternative",
+        "variance_reduction": vp.Interval("real", 0.0, 1.0, closed="left"),
+        "treatments": vp.Interval("int", 1, 1000),
+        "daily_units": [None, vp.Interval("real", 0.0, closed="neither")],
+    }
+)
 def plan(
     *,
     baseline: float,
@@ -105,8 +125,7 @@ def plan(
         raise ArgumentError(f"`variance_reduction` must be below 1; got {show(variance_reduction)}")
     if not isinstance(relative, bool):
         raise ArgumentError(f"`relative` must be True or False; got {show(relative)}")
-    if isinstance(treatments, bool) or not isinstance(treatments, int) or treatments < 1:
-        raise ArgumentError(f"`treatments` must be an integer >= 1; got {show(treatments)}")
+    treatments = int(treatments)  # the declaration has checked it (numpy integers and 2.0 included)
     if kind == "proportion":
         if not 0 < mu < 1:
             raise ArgumentError(f"`baseline` of a proportion must be in (0, 1); got {show(baseline)}")
@@ -123,15 +142,29 @@ def plan(
         raise ArgumentError("give exactly one of `mde` (to solve for units per arm) and `n_per_arm` (to solve for the effect)")
     sides = 2 if alternative == "two-sided" else 1
     z = z_upper(alpha / sides) + z_crit(power, "greater")
-    var_unit = sigma**2 * (1 - r2)
+    # sigma sqrt(1 - R^2), not its square: a standard deviation near the float limit must not overflow.
+    sd_unit = sigma * math.sqrt(1 - r2)
     scale = abs(mu) if relative else 1.0
     if mde is not None:
         effect = _positive(abs(check_real(mde, "mde")), "mde")
         delta = effect * scale
-        n = math.ceil(2 * z**2 * var_unit / delta**2)
+        if not math.isfinite(delta):
+            raise ArgumentError(f"`mde` {show(mde)} times `baseline` {show(baseline)} overflows; give the effect on a smaller scale")
+        ratio = z * (sd_unit / delta)  # may be inf; squared only once known to be small enough
+        if not ratio <= math.sqrt(MAX_UNITS / 2):
+            raise ArgumentError(
+                f"`mde` {show(mde)} is too small against the per-unit standard deviation {sigma:g}: it needs more than "
+                f"{MAX_UNITS:.0e} units per arm; give a larger effect"
+            )
+        n = max(math.ceil(2 * ratio**2), 1)
     else:
-        n = math.ceil(_positive(n_per_arm, "n_per_arm"))
-        delta = z * math.sqrt(2 * var_unit / n)
+        n_arm = _positive(n_per_arm, "n_per_arm")
+        if n_arm > MAX_UNITS:
+            raise ArgumentError(f"`n_per_arm` must be at most {MAX_UNITS:.0e} units; got {show(n_per_arm)}")
+        n = math.ceil(n_arm)
+        delta = sd_unit * (z * math.sqrt(2 / n))
+        if not math.isfinite(delta):
+            raise ArgumentError(f"the detectable effect overflows with `sd` {show(sigma)}; give the metric on a smaller scale")
     total = n * (treatments + 1)
     days = None if daily_units is None else math.ceil(total / _positive(daily_units, "daily_units"))
     row = {

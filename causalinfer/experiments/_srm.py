@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import _validation as vp
 from .._validation import check_column, check_probability, show
 from ..exceptions import ArgumentError, AssumptionWarning, DataError
 from ..results import Diagnostic, Provenance, Result
@@ -57,6 +58,15 @@ def _srm_result(s: Summaries, levels: list[Any], weights: np.ndarray, threshold:
     return result, diag
 
 
+@vp.validate_params(
+    {
+        "data": "data",
+        "variant": "column",
+        "allocation": [None, "mapping"],
+        "unit": [None, "column"],
+        "threshold": vp.Interval("real", 0.0, 1.0, closed="neither"),
+    }
+)
 def srm_test(
     data: Any, *, variant: str = "variant", allocation: Mapping[Any, float] | None = None, unit: str | None = None, threshold: float = 0.001
 ) -> Result:

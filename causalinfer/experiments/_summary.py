@@ -14,6 +14,7 @@ summary and every moment below accounts for it.
 
 from __future__ import annotations
 
+import numbers
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import _validation as vp
 from .._validation import check_column, check_frame, show
 from ..exceptions import ArgumentError, ArgumentTypeError, DataError
 
@@ -29,6 +31,37 @@ __all__ = ["Summaries", "sql_aggregates"]
 
 _SUM = re.compile(r"^sum\((?P<body>[^()]+)\)$")
 _FORBIDDEN = ("*", "(", ")")
+
+
+def _shift_value(value: Any, v: str) -> float:
+    """One entry of a ``shift`` mapping: a finite real number."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise ArgumentTypeError(f"`shift` for {v!r} must be a number; got {show(value)}")
+    c = float(value)
+    if not np.isfinite(c):
+        raise ArgumentError(f"`shift` for {v!r} must be a finite number; got {show(value)}")
+    return c
+
+
+def _numeric_column(table: pd.DataFrame, col: Any) -> np.ndarray:
+    """A column of a summary table as floats, or a DataError naming it."""
+    try:
+        return table[col].to_numpy(dtype=float)
+    except (TypeError, ValueError):
+        raise DataError(f"`table` column {str(col)!r} must hold numbers; it has dtype {table[col].dtype}") from None
+
+
+def _float_array(value: Any, name: str, shape: tuple[int, ...]) -> np.ndarray:
+    """A field of :class:`Summaries` as a float array of the given shape, or an error naming the field."""
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ArgumentTypeError(f"`{name}` must hold numbers; got {show(value)}") from None
+    try:
+        return arr.reshape(shape)
+    except ValueError:
+        expected = "one value per variant" if shape == (-1,) else f"shape {shape} (variants x variables)"
+        raise ArgumentError(f"`{name}` must have {expected}; got shape {arr.shape}") from None
 
 
 def _check_name(name: Any, arg: str) -> str:
@@ -59,6 +92,13 @@ def _pairs(variables: Sequence[str], products: Iterable[tuple[str, str]] | None)
     return sorted(out)
 
 
+@vp.validate_params(
+    {
+        "variables": vp.SequenceOf("string", min_length=1),
+        "products": [None, vp.HasMethods("__iter__", what="an iterable of (variable, variable) pairs")],
+        "shift": [None, "mapping"],
+    }
+)
 def sql_aggregates(
     variables: Sequence[str], products: Iterable[tuple[str, str]] | None = None, *, shift: Mapping[str, float] | None = None
 ) -> dict[str, str]:
@@ -90,10 +130,7 @@ def sql_aggregates(
     def term(v: str) -> str:
         if v not in shift:
             return f'"{v}"'
-        c = float(shift[v])
-        if not np.isfinite(c):
-            raise ArgumentError(f"`shift` for {v!r} must be a finite number; got {show(shift[v])}")
-        return f'("{v}" - {c!r})'
+        return f'("{v}" - {_shift_value(shift[v], v)!r})'
 
     out = {"n": "COUNT(*)"}
     for v in names:
@@ -144,10 +181,10 @@ class Summaries:
         if len(set(variables)) != len(variables):
             raise ArgumentError(f"`variables` must be distinct; got {list(variables)}")
         k, p = len(variants), len(variables)
-        n = np.asarray(self.n, dtype=float).reshape(-1)
-        sums = np.asarray(self.sums, dtype=float).reshape(k, p) if p else np.zeros((k, 0))
-        products = np.asarray(self.products, dtype=float).reshape(k, p, p) if p else np.zeros((k, 0, 0))
-        shift = np.zeros(p) if self.shift is None or np.size(self.shift) == 0 else np.asarray(self.shift, dtype=float).reshape(p)
+        n = _float_array(self.n, "n", (-1,))
+        sums = _float_array(self.sums, "sums", (k, p)) if p else np.zeros((k, 0))
+        products = _float_array(self.products, "products", (k, p, p)) if p else np.zeros((k, 0, 0))
+        shift = np.zeros(p) if self.shift is None or np.size(self.shift) == 0 else _float_array(self.shift, "shift", (p,))
         if n.shape != (k,):
             raise ArgumentError(f"`n` must have one count per variant ({k}); got shape {n.shape}")
         if np.any(n < 0) or not np.all(np.isfinite(n)):
@@ -194,6 +231,8 @@ class Summaries:
             raise DataError(f"`variant` column {variant!r} has {int((codes < 0).sum())} missing value(s); drop those rows first")
         labels = list(uniques)
         if levels is not None:
+            if isinstance(levels, str) or not isinstance(levels, Iterable):
+                raise ArgumentTypeError(f"`levels` must be a list of the variant labels in order; got {show(levels)}")
             order = list(levels)
             missing = [lv for lv in labels if lv not in order]
             if missing:
@@ -268,10 +307,10 @@ class Summaries:
         if table[variant].duplicated().any():
             raise DataError(f"`table` has repeated variants in column {variant!r}; one row per variant is expected")
         k, p = len(table), len(variables)
-        sums = np.column_stack([table[f"sum({v})"].to_numpy(dtype=float) for v in variables]) if p else np.zeros((k, 0))
+        sums = np.column_stack([_numeric_column(table, f"sum({v})") for v in variables]) if p else np.zeros((k, 0))
         prods = np.full((k, p, p), np.nan)
         for a, b, col in pairs:
-            vals = table[col].to_numpy(dtype=float)
+            vals = _numeric_column(table, col)
             prods[:, index[a], index[b]] = vals
             prods[:, index[b], index[a]] = vals
         sh = np.zeros(p)
@@ -279,8 +318,8 @@ class Summaries:
             for v, c in shift.items():
                 if v not in index:
                     raise ArgumentError(f"`shift` names {v!r}, which is not a variable of the table ({variables})")
-                sh[index[v]] = float(c)
-        return cls(tuple(table[variant].tolist()), tuple(variables), table["n"].to_numpy(dtype=float), sums, prods, sh)
+                sh[index[v]] = _shift_value(c, v)
+        return cls(tuple(table[variant].tolist()), tuple(variables), _numeric_column(table, "n"), sums, prods, sh)
 
     def to_table(self) -> pd.DataFrame:
         """The summaries as a table, one row per variant, in the layout :meth:`from_table` reads (around the shift)."""

@@ -97,7 +97,7 @@ def test_contract(name):
             r.plot()
         else:
             assert isinstance(r, Result)
-    with pytest.raises(ci.ArgumentTypeError, match="`data` must be a causalinfer Dataset or a pandas DataFrame"):
+    with pytest.raises(ci.ArgumentTypeError, match=r"`data` must be .*(Dataset|DataFrame)"):
         func(frame.to_dict("list"), **kw)
     if name == "analyze":
         with pytest.raises(ci.ArgumentError, match="`conf_level` must be strictly between 0 and 1"):

@@ -89,5 +89,5 @@ def test_bad_design_arguments():
         ex.group_sequential(information=[10, 5, 20])
     with pytest.raises(ci.ArgumentError, match="`looks` must be an integer >= 1"):
         ex.group_sequential(0)
-    with pytest.raises(ci.ArgumentError, match="`alpha` must be a probability"):
+    with pytest.raises(ci.ArgumentError, match=r"`alpha` must be a finite number in \(0, 1\)"):
         ex.group_sequential(3, alpha=1.2)

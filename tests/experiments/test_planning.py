@@ -58,7 +58,7 @@ def test_planned_size_reaches_planned_power():
         (dict(baseline=1.4, kind="proportion", mde=0.1), r"`baseline` of a proportion must be in \(0, 1\); got 1.4"),
         (dict(baseline=10.0, mde=0.1), "`sd` .* is needed"),
         (dict(baseline=0.1, kind="proportion", sd=0.3, mde=0.1), "`sd` is implied"),
-        (dict(baseline=10.0, sd=2.0, mde=0.1, variance_reduction=1.0), "`variance_reduction` must be below 1"),
+        (dict(baseline=10.0, sd=2.0, mde=0.1, variance_reduction=1.0), r"`variance_reduction` must be a finite number in \[0, 1\)"),
         (dict(baseline=0.0, sd=2.0, mde=0.1), "relative effect is undefined"),
         (dict(baseline=10.0, sd=2.0, mde=0.1, treatments=0), "`treatments` must be an integer >= 1"),
     ],

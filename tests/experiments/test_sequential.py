@@ -56,7 +56,7 @@ def test_sequential_results_say_so_and_refuse_fixed_sample_options():
         ex.analyze(f, control="control", metrics=["y"], sequential="obf")
     with pytest.raises(ci.ArgumentError, match="fixed-sample"):
         ex.analyze(f, control="control", metrics=["y"], sequential="mixture", relative_interval="fieller")
-    with pytest.raises(ci.ArgumentError, match="`sequential_tuning` must be a positive"):
+    with pytest.raises(ci.ArgumentError, match="`sequential_tuning` must be a finite number > 0"):
         ex.analyze(f, control="control", metrics=["y"], sequential="mixture", sequential_tuning=0)
     g = ex.analyze(f, control="control", metrics=[ex.mean("y", role="guardrail", margin=0.1)], sequential="mixture")["y: b"]
     assert g.alternative == "greater" and np.isinf(g.ci_high)

@@ -148,7 +148,11 @@ def main():
             )
             for nu in (0.5, 0.9):
                 cases.append(
-                    {**base, "what": f"quantile_{int(100 * nu)}", **compare(quantile_stat(col(a, "revenue"), nu), quantile_stat(col(b, "revenue"), nu))}
+                    {
+                        **base,
+                        "what": f"quantile_{int(100 * nu)}",
+                        **compare(quantile_stat(col(a, "revenue"), nu), quantile_stat(col(b, "revenue"), nu)),
+                    }
                 )
             for tuning in (5000, 300):
                 seq = {**base, "what": "sequential_mean", "tuning": tuning}

@@ -1,0 +1,173 @@
+"""A/B analysis of a large Parquet file: inside DuckDB (``experiments.ParquetSource``) against pandas reading the file.
+
+The data: N rows (user, variant, 10 metric columns, one pre-period covariate) written to one Parquet file in row
+groups of 1,000,000 rows. The analysis, the same on both sides: SRM check, six mean metrics with CUPED on the
+covariate, two proportions and one ratio metric (clicks per session), both lifts, two treatments against the
+control. The engine side is ``experiments.analyze(experiments.ParquetSource(path), ...)``: DuckDB scans the file
+twice (checks and column means, then the shifted sums and cross-products) and returns one row per variant. The
+pandas side is ``pandas.read_parquet`` of the used columns followed by ``experiments.analyze`` on the frame. Each
+side runs in a fresh process, so the peak resident memory (``getrusage``) is that side's alone; the memory before
+the call (interpreter, numpy, pandas, duckdb imported) is printed as well.
+
+    PYTHONPATH=. python benchmarks/bench_experiments_engine.py --rows 10000000
+    PYTHONPATH=. python benchmarks/bench_experiments_engine.py --rows 100000000 --skip-pandas
+
+``--dir`` chooses where the Parquet file is written (a temporary folder by default; removed afterwards unless
+``--keep``); an existing file of the right size there is reused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+CHUNK = 1_000_000
+MEANS = [f"m{i}" for i in range(6)]
+PROPORTIONS = ["conv1", "conv2"]
+
+
+def _rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # kilobytes on Linux
+
+
+def write_data(path: Path, rows: int, seed: int = 0) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(seed)
+    labels = pa.array(["control", "b", "c"])
+    writer = None
+    try:
+        for start in range(0, rows, CHUNK):
+            n = min(CHUNK, rows - start)
+            user = np.arange(start, start + n, dtype=np.int64)
+            code = rng.integers(0, 3, n).astype(np.int8)
+            pre = rng.gamma(2.0, 10.0, n)
+            cols = {"user": user, "variant": pa.DictionaryArray.from_arrays(pa.array(code), labels)}
+            for i, m in enumerate(MEANS):
+                cols[m] = 0.5 * pre + rng.gamma(2.0, 5.0 + i, n) + 0.2 * (code == 1)
+            for i, m in enumerate(PROPORTIONS):
+                cols[m] = (rng.uniform(size=n) < 0.1 + 0.05 * i + 0.005 * (code == 2)).astype(np.int8)
+            sessions = rng.integers(1, 8, n).astype(np.int32)
+            cols["clicks"] = rng.binomial(sessions, 0.3).astype(np.int32)
+            cols["sessions"] = sessions
+            cols["pre"] = pre
+            table = pa.table(cols)
+            if writer is None:
+                writer = pq.ParquetWriter(path, table.schema)
+            writer.write_table(table, row_group_size=CHUNK)
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+def _metrics():
+    from causalinfer import experiments as ex
+
+    return (
+        [ex.mean(m, covariates="pre") for m in MEANS]
+        + [ex.proportion(m) for m in PROPORTIONS]
+        + [ex.ratio("clicks", "sessions", name="clicks per session")]
+    )
+
+
+def run_side(side: str, path: str) -> dict:
+    """One side in this (fresh) process: time, peak memory and the numbers for the comparison."""
+    import pandas as pd
+
+    from causalinfer import experiments as ex
+
+    if side == "duckdb":
+        import duckdb  # noqa: F401  (imported before the baseline, as pandas is)
+    # a warm-up analysis of a small frame, so that lazy imports and first-call costs (the same on both sides) are
+    # not timed
+    rng = np.random.default_rng(1)
+    small = pd.DataFrame({c: rng.integers(0, 2, 300) for c in [*MEANS, *PROPORTIONS, "clicks", "pre"]})
+    small["sessions"] = 1 + small["clicks"]
+    small["variant"] = np.repeat(["control", "b", "c"], 100)
+    ex.analyze(small, metrics=_metrics())
+    before = _rss_mib()
+    t0 = time.perf_counter()
+    if side == "duckdb":
+        res = ex.analyze(ex.ParquetSource(path), metrics=_metrics())
+    else:
+        cols = ["variant", *MEANS, *PROPORTIONS, "clicks", "sessions", "pre"]
+        frame = pd.read_parquet(path, columns=cols)
+        res = ex.analyze(frame, metrics=_metrics())
+    seconds = time.perf_counter() - t0
+    numbers = [[r.estimate, r.std_error] for r in list(res)[1:]]
+    return {"seconds": seconds, "before_mib": before, "peak_mib": _rss_mib(), "numbers": numbers, "srm_p": next(iter(res)).pvalue}
+
+
+def _child(side: str, path: Path) -> dict:
+    env = dict(os.environ)
+    done = subprocess.run(
+        [sys.executable, __file__, "--side", side, "--file", str(path)], capture_output=True, text=True, env=env, check=False
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"{side} side failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rows", type=int, default=10_000_000)
+    ap.add_argument("--dir", type=Path, default=None, help="folder for the Parquet file (default: a temporary one)")
+    ap.add_argument("--keep", action="store_true", help="keep the Parquet file")
+    ap.add_argument("--skip-pandas", action="store_true", help="only the DuckDB side (when the frame would not fit in memory)")
+    ap.add_argument("--side", choices=["duckdb", "pandas"], help=argparse.SUPPRESS)
+    ap.add_argument("--file", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.side:
+        print(json.dumps(run_side(args.side, args.file)))
+        return
+
+    folder = args.dir or Path(tempfile.mkdtemp(prefix="bench-experiments-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"experiment_{args.rows}.parquet"
+    try:
+        if not path.exists():
+            t0 = time.perf_counter()
+            write_data(path, args.rows)
+            print(f"wrote {args.rows:,} rows to Parquet ({path.stat().st_size / 2**30:.2f} GiB) in {time.perf_counter() - t0:.1f} s")
+        print(f"A/B analysis of {args.rows:,} rows: 3 arms, 6 CUPED means, 2 proportions, 1 ratio, both lifts, SRM")
+        duck = _child("duckdb", path)
+        print(
+            f"  DuckDB in-engine (ParquetSource)         {duck['seconds']:8.1f} s   peak RSS {duck['peak_mib']:8.0f} MiB"
+            f"  (before the call {duck['before_mib']:.0f} MiB)"
+        )
+        if args.skip_pandas:
+            return
+        pand = _child("pandas", path)
+        print(
+            f"  pandas.read_parquet + analyze(frame)     {pand['seconds']:8.1f} s   peak RSS {pand['peak_mib']:8.0f} MiB"
+            f"  (before the call {pand['before_mib']:.0f} MiB)"
+        )
+        a, b = np.array(duck["numbers"], float), np.array(pand["numbers"], float)
+        rel = float(np.max(np.abs(a - b) / np.abs(b)))
+        print(
+            f"  ratio pandas / DuckDB: time {pand['seconds'] / duck['seconds']:.1f}x, peak memory "
+            f"{pand['peak_mib'] / duck['peak_mib']:.1f}x (above the baseline: "
+            f"{(pand['peak_mib'] - pand['before_mib']) / max(duck['peak_mib'] - duck['before_mib'], 1):.1f}x); "
+            f"largest relative difference in estimates and standard errors {rel:.1e}"
+        )
+    finally:
+        if not args.keep:
+            if args.dir is None:
+                shutil.rmtree(folder, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+
+
+if __name__ == "__main__":
+    main()
