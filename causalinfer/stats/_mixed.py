@@ -253,6 +253,197 @@ def _satterthwaite(varpar: np.ndarray, st: _Stats, reml: bool) -> np.ndarray:
     return out
 
 
+def _model_columns(frame: pd.DataFrame, *, formula: str, re_formula: str, response: str) -> tuple[list[Any], dict[Any, list[Any]]]:
+    """The data columns the two formulas use (bar the response) and the sorted levels of the categorical ones."""
+    tokens = set(re.findall(r"[A-Za-z_.][A-Za-z0-9_.]*", f"{formula} {re_formula}"))
+    used = [c for c in frame.columns if isinstance(c, str) and c in tokens and c != response]
+    cat_levels = {
+        c: [str(v) if not isinstance(v, (int, float)) else v for v in sorted(pd.unique(frame[c].dropna()), key=str)]
+        for c in used
+        if not pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
+    }
+    return used, cat_levels
+
+
+def _random_design(frame: pd.DataFrame, re_formula: str) -> tuple[np.ndarray, list[str], str]:
+    """The random-effects model matrix, its column names and the right-hand side it was built from."""
+    import patsy
+
+    rhs = re_formula.split("~", 1)[-1].strip() or "1"
+    try:
+        Zd = patsy.dmatrix(rhs, frame, return_type="dataframe", NA_action="raise")
+    except patsy.PatsyError as exc:
+        raise ArgumentError(
+            f"could not build the random-effects design from `re_formula` {re_formula!r}: {str(exc).splitlines()[0]}"
+        ) from None
+    Z = Zd.to_numpy(dtype=float)
+    if Z.shape[1] == 0:
+        raise ArgumentError(
+            f"`re_formula` {re_formula!r} gives no random effects; use '1' for random intercepts (or ols for a model without them)"
+        )
+    re_names = ["(Intercept)" if c == "Intercept" else str(c) for c in Zd.columns]
+    return Z, re_names, rhs
+
+
+def _minimise_deviance(st: _Stats, *, reml: bool) -> tuple[Any, Any, np.ndarray]:
+    """L-BFGS-B on the profiled deviance, polished by a small simplex; returns the better answer, the polish run and
+    the mask of the diagonal entries of theta."""
+    from scipy import optimize
+
+    q = st.q
+    k = q * (q + 1) // 2
+    rows, cols = np.tril_indices(q)
+    order = np.lexsort((rows, cols))
+    diag = rows[order] == cols[order]
+    theta0 = np.where(diag, 1.0, 0.0)
+    bounds = [(0.0, None) if dg else (None, None) for dg in diag]
+    best = optimize.minimize(
+        _profiled_deviance,
+        theta0,
+        args=(st, reml),
+        method="L-BFGS-B",
+        bounds=bounds,
+        options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 2000},
+    )
+    # polish with a small simplex around the quasi-Newton answer (the deviance is flat near the optimum)
+    simplex = np.vstack([best.x, best.x + 1e-3 * np.eye(k) * np.maximum(np.abs(best.x), 0.1)])
+    polish = optimize.minimize(
+        _profiled_deviance,
+        best.x,
+        args=(st, reml),
+        method="Nelder-Mead",
+        options={"xatol": 1e-9, "fatol": 1e-12, "maxfev": 400 * k, "initial_simplex": simplex},
+    )
+    if polish.fun < best.fun and np.all(polish.x[diag] >= 0):
+        best = polish
+    return best, polish, diag
+
+
+def _fixed_effects_table(
+    f: _PLS,
+    st: _Stats,
+    *,
+    names: list[str],
+    cov: np.ndarray,
+    theta: np.ndarray,
+    sigma: float,
+    reml: bool,
+    conf_level: float,
+) -> pd.DataFrame:
+    """Fixed effects with standard errors, Satterthwaite df, t statistics, p-values and t intervals."""
+    se = np.sqrt(np.diag(cov))
+    varpar = np.append(theta, sigma)
+    try:
+        ddf = _satterthwaite(varpar, st, reml)
+    except np.linalg.LinAlgError:
+        ddf = np.full(st.p, np.nan)
+    tstat = f.beta / se
+    qcrit = t_crit(conf_level, ddf)
+    return pd.DataFrame(
+        {
+            "term": names,
+            "estimate": f.beta,
+            "std_error": se,
+            "ci_low": f.beta - qcrit * se,
+            "ci_high": f.beta + qcrit * se,
+            "statistic": tstat,
+            "df": ddf,
+            "pvalue": t_pvalue(tstat, ddf),
+        }
+    )
+
+
+def _variance_components(
+    f: _PLS,
+    *,
+    theta: np.ndarray,
+    sigma: float,
+    groups: str,
+    re_names: list[str],
+    levels: np.ndarray,
+) -> tuple[list[dict[str, Any]], pd.DataFrame]:
+    """One row per variance, covariance (with its correlation) and the residual; and the conditional modes per group."""
+    q = len(re_names)
+    Lam = _lambda(theta, q)
+    Sigma = sigma**2 * Lam @ Lam.T
+    sds = np.sqrt(np.diag(Sigma))
+    re_rows: list[dict[str, Any]] = [
+        {"group": groups, "term": nm, "variance": float(Sigma[a, a]), "sd": float(sds[a]), "corr_with": None, "corr": np.nan}
+        for a, nm in enumerate(re_names)
+    ]
+    for a in range(q):
+        for b in range(a):
+            corr = float(Sigma[a, b] / (sds[a] * sds[b])) if sds[a] > 0 and sds[b] > 0 else math.nan
+            re_rows.append(
+                {"group": groups, "term": re_names[a], "variance": float(Sigma[a, b]), "sd": np.nan, "corr_with": re_names[b], "corr": corr}
+            )
+    re_rows.append({"group": "Residual", "term": "", "variance": sigma**2, "sd": sigma, "corr_with": None, "corr": np.nan})
+    blups = pd.DataFrame(f.u @ Lam.T, columns=re_names)
+    blups.insert(0, groups, levels)
+    return re_rows, blups
+
+
+def _mixed_diagnostics(
+    *,
+    theta: np.ndarray,
+    diag: np.ndarray,
+    re_rows: list[dict[str, Any]],
+    q: int,
+    best: Any,
+    polish: Any,
+) -> tuple[Diagnostic, ...]:
+    """Singular fit (a variance at zero or a correlation at +/-1, with the simpler model to use) and convergence."""
+    diags = []
+    corrs = [r["corr"] for r in re_rows if r["corr_with"] is not None]
+    singular = bool(np.any(theta[diag] < 1e-4)) or any(abs(c) > 1 - 1e-4 for c in corrs if math.isfinite(c))
+    if singular:
+        advice = (
+            "drop the random slopes (re_formula='1')"
+            if q > 1
+            else "the grouping explains no variance: an ordinary regression (ols) suffices"
+        )
+        diags.append(
+            Diagnostic(
+                "singular fit",
+                "warn",
+                float(np.min(theta[diag])),
+                f"boundary (singular) fit: a variance is ~0 or a correlation ~+/-1; {advice}",
+            )
+        )
+    else:
+        diags.append(Diagnostic("singular fit", "ok", float(np.min(theta[diag])), "variance components are away from the boundary"))
+    if not best.success and best is not polish:
+        diags.append(Diagnostic("convergence", "warn", None, f"optimiser message: {best.message}"))
+    return tuple(diags)
+
+
+def _fit_summary(
+    d: Any, *, deviance: float, n_groups: int, q: int, reml: bool, sigma: float, theta: np.ndarray, rhs: str
+) -> dict[str, Any]:
+    """The ``details["fit"]`` entry: sizes, criteria (deviance, log-likelihood, AIC, BIC) and the fitted parameters."""
+    n, p = d.X.shape
+    n_par = p + q * (q + 1) // 2 + 1
+    return {
+        "n": n,
+        "n_groups": n_groups,
+        "k": p,
+        "reml": reml,
+        "deviance": deviance,
+        "loglik": -deviance / 2,
+        "aic": deviance + 2 * n_par,
+        "bic": deviance + math.log(n) * n_par,
+        "sigma": sigma,
+        "theta": theta.tolist(),
+        "inference": "t",
+        "cov_type": "Satterthwaite",
+        "model": "lmm",
+        "formula": d.formula,
+        "re_formula": rhs,
+        "response": d.response,
+        "df_resid": float(n - p),
+    }
+
+
 @vp.validate_params(
     {
         "formula": "formula",
@@ -319,9 +510,6 @@ def lmm(
     >>> r.to_frame()["term"].tolist(), r.details["fit"]["n_groups"]
     (['(Intercept)', 'x'], 20)
     """
-    import patsy
-    from scipy import optimize
-
     conf_level = check_conf_level(conf_level)
     if not isinstance(reml, bool):
         raise ArgumentTypeError(f"`reml` must be True or False; got {show(reml)}")
@@ -346,28 +534,10 @@ def lmm(
     if groups not in frame.columns:
         raise RoleError(f"`groups` names column {groups!r}, which is not in the data{suggest_column(groups, frame.columns)}")
     gcol = frame[groups]
-    tokens = set(re.findall(r"[A-Za-z_.][A-Za-z0-9_.]*", f"{formula} {re_formula}"))
-    used = [c for c in frame.columns if isinstance(c, str) and c in tokens and c != d.response]
-    cat_levels = {
-        c: [str(v) if not isinstance(v, (int, float)) else v for v in sorted(pd.unique(frame[c].dropna()), key=str)]
-        for c in used
-        if not pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
-    }
+    used, cat_levels = _model_columns(frame, formula=formula, re_formula=re_formula, response=d.response)
     if gcol.isna().any():
         raise DataError(f"`groups` column {groups!r} has {int(gcol.isna().sum())} missing value(s); drop those rows first")
-    rhs = re_formula.split("~", 1)[-1].strip() or "1"
-    try:
-        Zd = patsy.dmatrix(rhs, frame, return_type="dataframe", NA_action="raise")
-    except patsy.PatsyError as exc:
-        raise ArgumentError(
-            f"could not build the random-effects design from `re_formula` {re_formula!r}: {str(exc).splitlines()[0]}"
-        ) from None
-    Z = Zd.to_numpy(dtype=float)
-    if Z.shape[1] == 0:
-        raise ArgumentError(
-            f"`re_formula` {re_formula!r} gives no random effects; use '1' for random intercepts (or ols for a model without them)"
-        )
-    re_names = ["(Intercept)" if c == "Intercept" else str(c) for c in Zd.columns]
+    Z, re_names, rhs = _random_design(frame, re_formula)
     levels, codes = np.unique(gcol.to_numpy(), return_inverse=True)
     G, q = len(levels), Z.shape[1]
     n, p = d.X.shape
@@ -378,117 +548,17 @@ def lmm(
             f"{G} groups x {q} random effect(s) per group is not fewer than the {n} observations: the random effects are not identifiable"
         )
     st = _suff_stats(d.X, Z, d.y, codes, G)
-    k = q * (q + 1) // 2
-    rows, cols = np.tril_indices(q)
-    order = np.lexsort((rows, cols))
-    diag = rows[order] == cols[order]
-    theta0 = np.where(diag, 1.0, 0.0)
-    bounds = [(0.0, None) if dg else (None, None) for dg in diag]
-    best = optimize.minimize(
-        _profiled_deviance,
-        theta0,
-        args=(st, reml),
-        method="L-BFGS-B",
-        bounds=bounds,
-        options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 2000},
-    )
-    # polish with a small simplex around the quasi-Newton answer (the deviance is flat near the optimum)
-    simplex = np.vstack([best.x, best.x + 1e-3 * np.eye(k) * np.maximum(np.abs(best.x), 0.1)])
-    polish = optimize.minimize(
-        _profiled_deviance,
-        best.x,
-        args=(st, reml),
-        method="Nelder-Mead",
-        options={"xatol": 1e-9, "fatol": 1e-12, "maxfev": 400 * k, "initial_simplex": simplex},
-    )
-    if polish.fun < best.fun and np.all(polish.x[diag] >= 0):
-        best = polish
+    best, polish, diag = _minimise_deviance(st, reml=reml)
     theta = np.asarray(best.x, dtype=float)
     if not np.isfinite(best.fun):
         raise ConvergenceError("the mixed-model deviance could not be evaluated; check the random-effects design for collinearity")
     f = _pls(theta, st)
-    dfr = n - p if reml else n
-    sigma = math.sqrt(f.r2 / dfr)
+    sigma = math.sqrt(f.r2 / (n - p if reml else n))
     cov = sigma**2 * np.linalg.inv(f.S)
-    se = np.sqrt(np.diag(cov))
-    varpar = np.append(theta, sigma)
-    try:
-        ddf = _satterthwaite(varpar, st, reml)
-    except np.linalg.LinAlgError:
-        ddf = np.full(p, np.nan)
-    tstat = f.beta / se
-    qcrit = t_crit(conf_level, ddf)
-    terms = pd.DataFrame(
-        {
-            "term": d.names,
-            "estimate": f.beta,
-            "std_error": se,
-            "ci_low": f.beta - qcrit * se,
-            "ci_high": f.beta + qcrit * se,
-            "statistic": tstat,
-            "df": ddf,
-            "pvalue": t_pvalue(tstat, ddf),
-        }
-    )
-    Lam = _lambda(theta, q)
-    Sigma = sigma**2 * Lam @ Lam.T
-    sds = np.sqrt(np.diag(Sigma))
-    re_rows: list[dict[str, Any]] = [
-        {"group": groups, "term": nm, "variance": float(Sigma[a, a]), "sd": float(sds[a]), "corr_with": None, "corr": np.nan}
-        for a, nm in enumerate(re_names)
-    ]
-    for a in range(q):
-        for b in range(a):
-            corr = float(Sigma[a, b] / (sds[a] * sds[b])) if sds[a] > 0 and sds[b] > 0 else math.nan
-            re_rows.append(
-                {"group": groups, "term": re_names[a], "variance": float(Sigma[a, b]), "sd": np.nan, "corr_with": re_names[b], "corr": corr}
-            )
-    re_rows.append({"group": "Residual", "term": "", "variance": sigma**2, "sd": sigma, "corr_with": None, "corr": np.nan})
-    blups = pd.DataFrame(f.u @ Lam.T, columns=re_names)
-    blups.insert(0, groups, levels)
-    deviance = float(best.fun)
-    n_par = p + k + 1
-    loglik = -deviance / 2
-    diags = []
-    corrs = [r["corr"] for r in re_rows if r["corr_with"] is not None]
-    singular = bool(np.any(theta[diag] < 1e-4)) or any(abs(c) > 1 - 1e-4 for c in corrs if math.isfinite(c))
-    if singular:
-        advice = (
-            "drop the random slopes (re_formula='1')"
-            if q > 1
-            else "the grouping explains no variance: an ordinary regression (ols) suffices"
-        )
-        diags.append(
-            Diagnostic(
-                "singular fit",
-                "warn",
-                float(np.min(theta[diag])),
-                f"boundary (singular) fit: a variance is ~0 or a correlation ~+/-1; {advice}",
-            )
-        )
-    else:
-        diags.append(Diagnostic("singular fit", "ok", float(np.min(theta[diag])), "variance components are away from the boundary"))
-    if not best.success and best is not polish:
-        diags.append(Diagnostic("convergence", "warn", None, f"optimiser message: {best.message}"))
-    fit_stats: dict[str, Any] = {
-        "n": n,
-        "n_groups": G,
-        "k": p,
-        "reml": reml,
-        "deviance": deviance,
-        "loglik": loglik,
-        "aic": deviance + 2 * n_par,
-        "bic": deviance + math.log(n) * n_par,
-        "sigma": sigma,
-        "theta": theta.tolist(),
-        "inference": "t",
-        "cov_type": "Satterthwaite",
-        "model": "lmm",
-        "formula": d.formula,
-        "re_formula": rhs,
-        "response": d.response,
-        "df_resid": float(n - p),
-    }
+    terms = _fixed_effects_table(f, st, names=d.names, cov=cov, theta=theta, sigma=sigma, reml=reml, conf_level=conf_level)
+    re_rows, blups = _variance_components(f, theta=theta, sigma=sigma, groups=groups, re_names=re_names, levels=levels)
+    diags = _mixed_diagnostics(theta=theta, diag=diag, re_rows=re_rows, q=q, best=best, polish=polish)
+    fit_stats = _fit_summary(d, deviance=float(best.fun), n_groups=G, q=q, reml=reml, sigma=sigma, theta=theta, rhs=rhs)
     crit = "REML" if reml else "ML"
     return MixedResult(
         method=f"Linear mixed model ({crit}), random {' + '.join(re_names)} by {groups}, Satterthwaite df",
@@ -498,7 +568,7 @@ def lmm(
         null_value=0.0,
         n=n,
         terms=terms,
-        diagnostics=tuple(diags),
+        diagnostics=diags,
         details={
             "fit": fit_stats,
             "cov": pd.DataFrame(cov, index=d.names, columns=d.names),

@@ -518,28 +518,29 @@ def _with_diagnostic(r: QuantRegResult, diag: Diagnostic) -> QuantRegResult:
     return dataclasses.replace(r, diagnostics=(*r.diagnostics, diag))
 
 
-def _fit_one(d: Any, tau: float, se: str, conf_level: float, rank_iid: bool, n_boot: int, rng: Any, seed: Any) -> QuantRegResult:
-
-    X, y = d.X, d.y
-    n, p = X.shape
-    rdf = n - p
-    fit = _rq(X, y, tau)
-    diags: list[Diagnostic] = []
+def _uniqueness_diagnostic(fit: _Fit) -> Diagnostic:
+    """Whether the linear-programming solution is unique (R's 'Solution may be nonunique')."""
     if fit.unique:
-        diags.append(Diagnostic("uniqueness", "ok", None, "the linear-programming solution is unique"))
-    else:
-        diags.append(
-            Diagnostic(
-                "uniqueness",
-                "warn",
-                None,
-                "the solution may be non-unique (R: 'Solution may be nonunique'): other coefficient vectors fit equally well; "
-                "this is common with few distinct values or tau * n near an integer",
-            )
-        )
+        return Diagnostic("uniqueness", "ok", None, "the linear-programming solution is unique")
+    return Diagnostic(
+        "uniqueness",
+        "warn",
+        None,
+        "the solution may be non-unique (R: 'Solution may be nonunique'): other coefficient vectors fit equally well; "
+        "this is common with few distinct values or tau * n near an integer",
+    )
+
+
+def _coef_covariance(
+    X: np.ndarray, y: np.ndarray, fit: _Fit, *, tau: float, se: str, n_boot: int, rng: Any
+) -> tuple[np.ndarray | None, np.ndarray | None, dict[str, Any], list[Diagnostic]]:
+    """The covariance of the coefficients for ``se`` (None for 'rank'), the bootstrap draws (for 'boot'), extra fit
+    statistics (the 'nid' bandwidth) and diagnostics."""
+    n, p = X.shape
     cov = None
     draws = None
     extra: dict[str, Any] = {}
+    diags: list[Diagnostic] = []
     if se == "iid":
         cov = _cov_iid(X, fit.resid, tau)
     elif se == "nid":
@@ -570,10 +571,16 @@ def _fit_one(d: Any, tau: float, se: str, conf_level: float, rank_iid: bool, n_b
         idx = rng.integers(0, n, size=(n, n_boot))
         draws = _boot_draws(X, y, tau, idx)
         cov = np.cov(draws, rowvar=False).reshape(p, p)
+    return cov, draws, extra, diags
+
+
+def _coef_table(d: Any, fit: _Fit, *, tau: float, se: str, cov: np.ndarray | None, conf_level: float, rank_iid: bool) -> pd.DataFrame:
+    """Coefficients with rank-inversion intervals (se='rank') or t statistics, p-values and t intervals."""
+    X, y = d.X, d.y
     names = d.names
     if se == "rank":
         lows, highs = _rank_intervals(X, y, tau, fit, conf_level, rank_iid)
-        terms = pd.DataFrame(
+        return pd.DataFrame(
             {
                 "term": names,
                 "estimate": fit.coef,
@@ -585,24 +592,36 @@ def _fit_one(d: Any, tau: float, se: str, conf_level: float, rank_iid: bool, n_b
                 "pvalue": np.nan,
             }
         )
-    else:
-        assert cov is not None
-        sev = np.sqrt(np.diag(cov))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            tstat = fit.coef / sev
-        q = t_crit(conf_level, rdf)
-        terms = pd.DataFrame(
-            {
-                "term": names,
-                "estimate": fit.coef,
-                "std_error": sev,
-                "ci_low": fit.coef - q * sev,
-                "ci_high": fit.coef + q * sev,
-                "statistic": tstat,
-                "df": float(rdf),
-                "pvalue": t_pvalue(tstat, rdf),
-            }
-        )
+    assert cov is not None
+    rdf = X.shape[0] - X.shape[1]
+    sev = np.sqrt(np.diag(cov))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tstat = fit.coef / sev
+    q = t_crit(conf_level, rdf)
+    return pd.DataFrame(
+        {
+            "term": names,
+            "estimate": fit.coef,
+            "std_error": sev,
+            "ci_low": fit.coef - q * sev,
+            "ci_high": fit.coef + q * sev,
+            "statistic": tstat,
+            "df": float(rdf),
+            "pvalue": t_pvalue(tstat, rdf),
+        }
+    )
+
+
+def _fit_one(d: Any, tau: float, se: str, conf_level: float, rank_iid: bool, n_boot: int, rng: Any, seed: Any) -> QuantRegResult:
+
+    X, y = d.X, d.y
+    n, p = X.shape
+    rdf = n - p
+    fit = _rq(X, y, tau)
+    cov, draws, extra, cov_diags = _coef_covariance(X, y, fit, tau=tau, se=se, n_boot=n_boot, rng=rng)
+    diags = [_uniqueness_diagnostic(fit), *cov_diags]
+    names = d.names
+    terms = _coef_table(d, fit, tau=tau, se=se, cov=cov, conf_level=conf_level, rank_iid=rank_iid)
     objective = float(np.sum(fit.resid * (tau - (fit.resid < 0))))
     fit_stats: dict[str, Any] = {
         "tau": tau,

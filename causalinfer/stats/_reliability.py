@@ -64,6 +64,86 @@ def _matrix(
     return Y, cols, fp
 
 
+def _icc_mean_squares(Y: np.ndarray) -> tuple[float, float, float, float]:
+    """The ANOVA mean squares of an n x k ratings matrix: between targets (MSB), within targets (MSW), between
+    raters (MSJ) and residual (MSE)."""
+    n, k = Y.shape
+    grand = Y.mean()
+    row_m = Y.mean(axis=1)
+    col_m = Y.mean(axis=0)
+    ss_rows = k * float(np.sum((row_m - grand) ** 2))
+    ss_cols = n * float(np.sum((col_m - grand) ** 2))
+    ss_total = float(np.sum((Y - grand) ** 2))
+    ss_within = ss_total - ss_rows
+    ss_err = ss_within - ss_cols
+    msb = ss_rows / (n - 1)
+    msw = ss_within / (n * (k - 1))
+    msj = ss_cols / (k - 1)
+    mse = ss_err / ((n - 1) * (k - 1))
+    return msb, msw, msj, mse
+
+
+def _icc_rows(
+    *, n: int, k: int, msb: float, msw: float, msj: float, mse: float, conf_level: float
+) -> list[tuple[str, float, float, int, int, float, float]]:
+    """Per form: name, ICC, F, its two df and the interval (exact F for ICC1/ICC3, McGraw-Wong for ICC2)."""
+    from scipy import stats
+
+    alpha = 1 - conf_level
+    icc1 = (msb - msw) / (msb + (k - 1) * msw)
+    icc2 = (msb - mse) / (msb + (k - 1) * mse + k * (msj - mse) / n)
+    icc3 = (msb - mse) / (msb + (k - 1) * mse)
+    icc1k = (msb - msw) / msb
+    icc2k = (msb - mse) / (msb + (msj - mse) / n)
+    icc3k = (msb - mse) / msb
+    f1, d1n, d1d = msb / msw, n - 1, n * (k - 1)
+    f3, d3n, d3d = msb / mse, n - 1, (n - 1) * (k - 1)
+    f1l = f1 / stats.f.ppf(1 - alpha / 2, d1n, d1d)
+    f1u = f1 * stats.f.ppf(1 - alpha / 2, d1d, d1n)
+    f3l = f3 / stats.f.ppf(1 - alpha / 2, d3n, d3d)
+    f3u = f3 * stats.f.ppf(1 - alpha / 2, d3d, d3n)
+    fj = msj / mse
+    vn = (k - 1) * (n - 1) * (k * icc2 * fj + n * (1 + (k - 1) * icc2) - k * icc2) ** 2
+    vd = (n - 1) * k**2 * icc2**2 * fj**2 + (n * (1 + (k - 1) * icc2) - k * icc2) ** 2
+    v = vn / vd
+    f2u = stats.f.ppf(1 - alpha / 2, n - 1, v)
+    f2l = stats.f.ppf(1 - alpha / 2, v, n - 1)
+    l2 = n * (msb - f2u * mse) / (f2u * (k * msj + (k * n - k - n) * mse) + n * msb)
+    u2 = n * (f2l * msb - mse) / (k * msj + (k * n - k - n) * mse + n * f2l * msb)
+    return [
+        ("ICC1", icc1, f1, d1n, d1d, (f1l - 1) / (f1l + k - 1), (f1u - 1) / (f1u + k - 1)),
+        ("ICC2", icc2, f3, d3n, d3d, l2, u2),
+        ("ICC3", icc3, f3, d3n, d3d, (f3l - 1) / (f3l + k - 1), (f3u - 1) / (f3u + k - 1)),
+        ("ICC1k", icc1k, f1, d1n, d1d, 1 - 1 / f1l, 1 - 1 / f1u),
+        ("ICC2k", icc2k, f3, d3n, d3d, l2 * k / (1 + l2 * (k - 1)), u2 * k / (1 + u2 * (k - 1))),
+        ("ICC3k", icc3k, f3, d3n, d3d, 1 - 1 / f3l, 1 - 1 / f3u),
+    ]
+
+
+def _icc_table(rows: list[tuple[str, float, float, int, int, float, float]], *, conf_level: float) -> pd.DataFrame:
+    """One row per ICC form with its description, F test and interval."""
+    from scipy import stats
+
+    return pd.DataFrame(
+        [
+            {
+                "type": t,
+                "description": _ICC_DESCRIPTIONS[t],
+                "icc": est,
+                "F": F,
+                "df1": float(a),
+                "df2": float(b),
+                "pvalue": float(stats.f.sf(F, a, b)),
+                "ci_low": float(lo),
+                "ci_high": float(hi),
+                "conf_level": conf_level,
+            }
+            for t, est, F, a, b, lo, hi in rows
+        ],
+        columns=list(ICC_COLUMNS),
+    )
+
+
 @vp.validate_params(
     {
         "data": ["data", "array-like"],
@@ -117,74 +197,17 @@ def icc(
     >>> [round(v, 2) for v in r.table["icc"]]
     [0.17, 0.29, 0.71, 0.44, 0.62, 0.91]
     """
-    from scipy import stats
-
     conf_level = check_conf_level(conf_level)
     Y, _, fp = _matrix(data, targets, raters, ratings, ("targets", "raters", "ratings"))
     n, k = Y.shape
     if n < 2 or k < 2:
         raise DataError(f"intraclass correlations need at least 2 targets and 2 raters; got {n} x {k}")
-    grand = Y.mean()
-    row_m = Y.mean(axis=1)
-    col_m = Y.mean(axis=0)
-    ss_rows = k * float(np.sum((row_m - grand) ** 2))
-    ss_cols = n * float(np.sum((col_m - grand) ** 2))
-    ss_total = float(np.sum((Y - grand) ** 2))
-    ss_within = ss_total - ss_rows
-    ss_err = ss_within - ss_cols
-    msb = ss_rows / (n - 1)
-    msw = ss_within / (n * (k - 1))
-    msj = ss_cols / (k - 1)
-    mse = ss_err / ((n - 1) * (k - 1))
+    msb, msw, msj, mse = _icc_mean_squares(Y)
     if msw <= 0 or mse <= 0:
         raise DataError("the ratings have no within-target variation (every rater agrees exactly), so the F ratios are undefined")
-    alpha = 1 - conf_level
-    icc1 = (msb - msw) / (msb + (k - 1) * msw)
-    icc2 = (msb - mse) / (msb + (k - 1) * mse + k * (msj - mse) / n)
-    icc3 = (msb - mse) / (msb + (k - 1) * mse)
-    icc1k = (msb - msw) / msb
-    icc2k = (msb - mse) / (msb + (msj - mse) / n)
-    icc3k = (msb - mse) / msb
-    f1, d1n, d1d = msb / msw, n - 1, n * (k - 1)
-    f3, d3n, d3d = msb / mse, n - 1, (n - 1) * (k - 1)
-    f1l = f1 / stats.f.ppf(1 - alpha / 2, d1n, d1d)
-    f1u = f1 * stats.f.ppf(1 - alpha / 2, d1d, d1n)
-    f3l = f3 / stats.f.ppf(1 - alpha / 2, d3n, d3d)
-    f3u = f3 * stats.f.ppf(1 - alpha / 2, d3d, d3n)
-    fj = msj / mse
-    vn = (k - 1) * (n - 1) * (k * icc2 * fj + n * (1 + (k - 1) * icc2) - k * icc2) ** 2
-    vd = (n - 1) * k**2 * icc2**2 * fj**2 + (n * (1 + (k - 1) * icc2) - k * icc2) ** 2
-    v = vn / vd
-    f2u = stats.f.ppf(1 - alpha / 2, n - 1, v)
-    f2l = stats.f.ppf(1 - alpha / 2, v, n - 1)
-    l2 = n * (msb - f2u * mse) / (f2u * (k * msj + (k * n - k - n) * mse) + n * msb)
-    u2 = n * (f2l * msb - mse) / (k * msj + (k * n - k - n) * mse + n * f2l * msb)
-    rows = [
-        ("ICC1", icc1, f1, d1n, d1d, (f1l - 1) / (f1l + k - 1), (f1u - 1) / (f1u + k - 1)),
-        ("ICC2", icc2, f3, d3n, d3d, l2, u2),
-        ("ICC3", icc3, f3, d3n, d3d, (f3l - 1) / (f3l + k - 1), (f3u - 1) / (f3u + k - 1)),
-        ("ICC1k", icc1k, f1, d1n, d1d, 1 - 1 / f1l, 1 - 1 / f1u),
-        ("ICC2k", icc2k, f3, d3n, d3d, l2 * k / (1 + l2 * (k - 1)), u2 * k / (1 + u2 * (k - 1))),
-        ("ICC3k", icc3k, f3, d3n, d3d, 1 - 1 / f3l, 1 - 1 / f3u),
-    ]
-    table = pd.DataFrame(
-        [
-            {
-                "type": t,
-                "description": _ICC_DESCRIPTIONS[t],
-                "icc": est,
-                "F": F,
-                "df1": float(a),
-                "df2": float(b),
-                "pvalue": float(stats.f.sf(F, a, b)),
-                "ci_low": float(lo),
-                "ci_high": float(hi),
-                "conf_level": conf_level,
-            }
-            for t, est, F, a, b, lo, hi in rows
-        ],
-        columns=list(ICC_COLUMNS),
-    )
+    rows = _icc_rows(n=n, k=k, msb=msb, msw=msw, msj=msj, mse=mse, conf_level=conf_level)
+    table = _icc_table(rows, conf_level=conf_level)
+    icc1, icc3 = rows[0][1], rows[2][1]
     diags = []
     if icc1 < 0 or icc3 < 0:
         diags.append(

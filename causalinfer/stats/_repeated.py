@@ -162,45 +162,27 @@ def _mauchly(S: np.ndarray, df: float, m: int) -> tuple[float, float]:
     return math.exp(logW), min(1.0, max(0.0, p1 + w2 * (p2 - p1)))
 
 
-def _effects(w: _Wide) -> list[dict[str, Any]]:
-    """One row per effect: between effects on subject means, within effects on orthonormal contrasts."""
-    from scipy import stats
+def _check_error_term(ss: float, *, scale: float, effect: str, dv: str) -> None:
+    """Refuse an error term of zero: R's aov reports F = NaN or Inf there; an exact fit leaves nothing to test against."""
+    if ss <= 1e-13 * scale:
+        raise DataError(
+            f"the error term of {effect!r} is zero: `dv` column {dv!r} is fitted exactly in that stratum, so its F test is undefined"
+        )
 
+
+def _split_by_group(Z: np.ndarray, g: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Grand mean, group means and within-group residuals of the rows of Z."""
+    means = np.vstack([Z[g == i].mean(axis=0) for i in range(n_groups)])
+    resid = Z - means[g]
+    return Z.mean(axis=0), means, resid
+
+
+def _within_effects(w: _Wide, *, g: np.ndarray, n_groups: int, df_err_subj: int, scale: float) -> list[dict[str, Any]]:
+    """Within-subject strata, one per non-empty subset of the within factors (and its interaction with the between
+    factor), each tested on its orthonormal contrasts with the sphericity statistics."""
     Y = w.Y
     n, m = Y.shape
-    scale = float(np.sum((Y - Y.mean()) ** 2))
-    if scale == 0.0:
-        raise DataError(f"`dv` column {w.dv!r} is constant, so there is no variation to test")
-
-    def no_error(ss: float, effect: str) -> None:
-        # R's aov reports F = NaN or Inf here; an exact fit leaves nothing to test against
-        if ss <= 1e-13 * scale:
-            raise DataError(
-                f"the error term of {effect!r} is zero: `dv` column {w.dv!r} is fitted exactly in that stratum, so its F test is undefined"
-            )
-
-    g = np.zeros(n, dtype=int) if w.groups is None else w.groups
-    n_groups = int(g.max()) + 1
-    df_err_subj = n - n_groups
     ns = np.bincount(g, minlength=n_groups)
-
-    def split(Z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        means = np.vstack([Z[g == i].mean(axis=0) for i in range(n_groups)])
-        resid = Z - means[g]
-        return Z.mean(axis=0), means, resid
-
-    rows: list[dict[str, Any]] = []
-    # between-subject stratum: subject means scaled by sqrt(m)
-    z0 = Y.sum(axis=1) / math.sqrt(m)
-    grand0, means0, resid0 = split(z0[:, None])
-    ss_subj_err = float(np.sum(resid0**2))
-    if w.groups is not None:
-        no_error(ss_subj_err, str(w.between))
-        ss_b = float(np.sum(ns * (means0[:, 0] - grand0[0]) ** 2))
-        rows.append(
-            {"effect": w.between, "df1": float(n_groups - 1), "df2": float(df_err_subj), "sum_sq": ss_b, "error_sum_sq": ss_subj_err}
-        )
-    # within-subject strata: one per non-empty subset of the within factors
     k = len(w.within)
     bases = [(_contrasts(len(lv)), np.full((len(lv), 1), 1 / math.sqrt(len(lv)))) for lv in w.levels]
     within_rows: list[dict[str, Any]] = []
@@ -211,10 +193,10 @@ def _effects(w: _Wide) -> list[dict[str, Any]]:
                 C = np.kron(C, bases[f][0] if f in subset else bases[f][1])
             Z = Y @ C
             d = C.shape[1]
-            grand, means, resid = split(Z)
+            grand, means, resid = _split_by_group(Z, g, n_groups)
             E = resid.T @ resid
             name = ":".join(w.within[f] for f in subset)
-            no_error(float(np.trace(E)), name)
+            _check_error_term(float(np.trace(E)), scale=scale, effect=name, dv=w.dv)
             ss_w = float(n * np.sum(grand**2))
             row: dict[str, Any] = {
                 "effect": name,
@@ -236,10 +218,13 @@ def _effects(w: _Wide) -> list[dict[str, Any]]:
                         **sph,
                     }
                 )
-    rows += within_rows
-    # generalized eta squared (Olejnik & Algina 2003; all factors manipulated): every error term in the denominator
-    err_terms = [ss_subj_err] + [r["error_sum_sq"] for r in within_rows if not r["effect"].startswith(f"{w.between}:")]
-    total_error = math.fsum(err_terms)
+    return within_rows
+
+
+def _add_tests(rows: list[dict[str, Any]], *, total_error: float) -> None:
+    """Fill in each row's F, p-value, generalized eta squared and the Greenhouse-Geisser / Huynh-Feldt p-values."""
+    from scipy import stats
+
     for row in rows:
         row["F"] = (row["sum_sq"] / row["df1"]) / (row["error_sum_sq"] / row["df2"])
         row["pvalue"] = float(stats.f.sf(row["F"], row["df1"], row["df2"]))
@@ -250,6 +235,35 @@ def _effects(w: _Wide) -> list[dict[str, Any]]:
             row[key] = float(stats.f.sf(row["F"], eps * row["df1"], eps * row["df2"])) if math.isfinite(eps) else math.nan
         for key in ("eps_gg", "eps_hf", "mauchly_w", "mauchly_pvalue"):
             row.setdefault(key, math.nan)
+
+
+def _effects(w: _Wide) -> list[dict[str, Any]]:
+    """One row per effect: between effects on subject means, within effects on orthonormal contrasts."""
+    Y = w.Y
+    n, m = Y.shape
+    scale = float(np.sum((Y - Y.mean()) ** 2))
+    if scale == 0.0:
+        raise DataError(f"`dv` column {w.dv!r} is constant, so there is no variation to test")
+    g = np.zeros(n, dtype=int) if w.groups is None else w.groups
+    n_groups = int(g.max()) + 1
+    df_err_subj = n - n_groups
+    ns = np.bincount(g, minlength=n_groups)
+    rows: list[dict[str, Any]] = []
+    # between-subject stratum: subject means scaled by sqrt(m)
+    z0 = Y.sum(axis=1) / math.sqrt(m)
+    grand0, means0, resid0 = _split_by_group(z0[:, None], g, n_groups)
+    ss_subj_err = float(np.sum(resid0**2))
+    if w.groups is not None:
+        _check_error_term(ss_subj_err, scale=scale, effect=str(w.between), dv=w.dv)
+        ss_b = float(np.sum(ns * (means0[:, 0] - grand0[0]) ** 2))
+        rows.append(
+            {"effect": w.between, "df1": float(n_groups - 1), "df2": float(df_err_subj), "sum_sq": ss_b, "error_sum_sq": ss_subj_err}
+        )
+    within_rows = _within_effects(w, g=g, n_groups=n_groups, df_err_subj=df_err_subj, scale=scale)
+    rows += within_rows
+    # generalized eta squared (Olejnik & Algina 2003; all factors manipulated): every error term in the denominator
+    err_terms = [ss_subj_err] + [r["error_sum_sq"] for r in within_rows if not r["effect"].startswith(f"{w.between}:")]
+    _add_tests(rows, total_error=math.fsum(err_terms))
     return rows
 
 
