@@ -30,5 +30,6 @@ __all__ = ["REFERENCE", "load_reference"]
 def reference():
     return load_reference
 
+
 # Reference scripts run against R or peer packages that CI does not install; their outputs are committed as JSON.
 collect_ignore_glob = ["reference/*.py"]
