@@ -41,12 +41,12 @@ COV_TYPES: tuple[str, ...] = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster"
 
 @vp.validate_params(
     {
-        "value": "string",
+        "cov_type": "string",
         "allowed": vp.SequenceOf("string", min_length=1),
         "name": "string",
     }
 )
-def normalize_cov_type(value: Any, *, allowed: tuple[str, ...] = COV_TYPES, name: str = "cov_type") -> str:
+def normalize_cov_type(cov_type: Any, *, allowed: tuple[str, ...] = COV_TYPES, name: str = "cov_type") -> str:
     """The canonical name of a covariance type, accepting the aliases other packages use.
 
     Canonical names are those of :data:`COV_TYPES` (``"nonrobust"`` is the classical covariance, also accepted as
@@ -60,15 +60,15 @@ def normalize_cov_type(value: Any, *, allowed: tuple[str, ...] = COV_TYPES, name
     import difflib
 
     choices = ", ".join(repr(c) for c in allowed)
-    if not isinstance(value, str):
-        raise ArgumentError(f"`{name}` must be one of {choices}; got {show(value)}")
-    key = cov_type_key(value)
+    if not isinstance(cov_type, str):
+        raise ArgumentError(f"`{name}` must be one of {choices}; got {show(cov_type)}")
+    key = cov_type_key(cov_type)
     canonical = COV_ALIASES.get(key)
     if canonical is None or canonical not in allowed:
         close = difflib.get_close_matches(key, list(COV_ALIASES), n=1, cutoff=0.5)
         hint = f"; did you mean {COV_ALIASES[close[0]]!r}?" if close and COV_ALIASES[close[0]] in allowed else ""
         extra = " here" if canonical is not None else ""
-        raise ArgumentError(f"`{name}` must be one of {choices}{extra}; got {show(value)}{hint}")
+        raise ArgumentError(f"`{name}` must be one of {choices}{extra}; got {show(cov_type)}{hint}")
     return canonical
 
 

@@ -11,7 +11,7 @@ import pytest
 
 import causalinfer as ci
 from causalinfer.designs._linalg import ols as design_ols
-from causalinfer.exceptions import ArgumentError
+from causalinfer.exceptions import ArgumentError, ArgumentTypeError
 from causalinfer.stats import normalize_cov_type
 from causalinfer.stats._sandwich import fit_least_squares
 
@@ -42,7 +42,7 @@ def test_unknown_and_unsupported_types_are_refused() -> None:
         normalize_cov_type("HC33")
     with pytest.raises(ArgumentError, match="here"):
         normalize_cov_type("HAC", allowed=("nonrobust", "HC1"))
-    with pytest.raises(ArgumentError, match="cov_type"):
+    with pytest.raises((ArgumentError, ArgumentTypeError), match="cov_type"):
         normalize_cov_type(3)
 
 
