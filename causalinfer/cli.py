@@ -192,6 +192,10 @@ def build_parser() -> argparse.ArgumentParser:
     from ._cli_predict import register as register_predict
 
     register_predict(sub)
+
+    from ._cli_experiments import register as register_experiments
+
+    register_experiments(sub)
     return parser
 
 

@@ -1,0 +1,281 @@
+"""The ``causalinfer experiment`` subcommand: analyse an A/B test from a file or a database table.
+
+``register(subparsers)`` adds it to the ``argparse`` sub-parser collection of ``causalinfer.cli``. pandas and the
+experiments module are imported only when the command runs.
+
+Exit codes: 0 success; 1 the analysis failed on the data (one line on stderr); 2 bad usage, including an input
+that does not exist, a column that the input does not hold and a malformed --metric, --guardrail or --allocation
+(one line naming the argument); 3 the sample-ratio check failed (the report is still written); 70 internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = ["register"]
+
+EXIT_OK, EXIT_USAGE, EXIT_SRM = 0, 2, 3
+KINDS = ("mean", "proportion", "ratio")
+PROG = "causalinfer experiment"
+
+_EPILOG = (
+    "metric syntax (--metric, repeatable):\n"
+    "  revenue                    mean of a column per unit (revenue per user)\n"
+    "  converted:proportion       share of units with the column equal to 1\n"
+    "  clicks/sessions:ratio      sum(clicks) / sum(sessions) by the delta method (the ':ratio' may be left out)\n"
+    "  revenue:mean:secondary     a role after the kind: primary (default) or secondary\n"
+    "\n"
+    "guardrail syntax (--guardrail, repeatable): METRIC:MARGIN[:lower]\n"
+    "  latency_ms:0.05:lower      non-inferiority: latency (lower is better) may not rise by more than 5%\n"
+    "  orders/sessions:ratio:0.02 a ratio metric as guardrail, tolerating a 2% loss\n"
+    "\n"
+    "examples:\n"
+    "  causalinfer experiment users.csv --control control --metric revenue --metric converted:proportion -o ab.html\n"
+    "  causalinfer experiment events/ --control A --metric clicks/sessions --unit user_id --covariate pre_revenue\n"
+    "  causalinfer experiment --sql-url sqlite:///ab.db --table users --control control --metric revenue \\\n"
+    "      --guardrail latency_ms:0.05:lower --allocation control=0.5 b=0.5\n"
+    "\n"
+    "INPUT is a CSV file, a Parquet file or a folder of Parquet files (analysed inside DuckDB, so it need not fit\n"
+    "in memory); --sql-url with --table analyses a database table inside the database.\n"
+    "\n"
+    "exit codes:\n"
+    "  0    success\n"
+    "  1    the analysis failed on the data; one line on stderr says why\n"
+    "  2    bad usage: a missing input or column, a malformed argument (one line names it)\n"
+    "  3    the sample-ratio check failed: the report is written, but its lifts are not trustworthy\n"
+    "  70   internal error (rerun with --debug)\n"
+)
+
+
+class _Usage(Exception):
+    """A command-line argument that cannot work; reported as usage (exit code 2)."""
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps the epilog's layout."""
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``experiment`` subcommand to ``subparsers`` (from ``parser.add_subparsers()``)."""
+    ex = subparsers.add_parser(
+        "experiment",
+        help="analyse an A/B test (CSV, Parquet or SQL) and write an HTML report",
+        description="Compare every treatment variant with the control on each metric: sample-ratio check first, "
+        "absolute or relative lifts with intervals, CUPED with a pre-period covariate, ratio metrics, guardrail "
+        "non-inferiority tests. Writes one self-contained HTML report and prints a short summary.",
+        epilog=_EPILOG,
+        formatter_class=_Formatter,
+    )
+    ex.add_argument("input", nargs="?", metavar="INPUT", help="CSV file, Parquet file or folder of Parquet files")
+    ex.add_argument("--sql-url", metavar="URL", help="SQLAlchemy URL of a database (with --table), instead of INPUT")
+    ex.add_argument("--table", metavar="NAME", help="table (or view) to analyse, with --sql-url")
+    ex.add_argument("--variant", default="variant", metavar="COL", help="column holding each row's variant (default: variant)")
+    ex.add_argument("--control", required=True, metavar="LABEL", help="the control variant's label (never guessed)")
+    ex.add_argument("--metric", action="append", default=[], metavar="SPEC", help="a metric (see the syntax below); repeatable")
+    ex.add_argument("--guardrail", action="append", default=[], metavar="SPEC", help="a guardrail METRIC:MARGIN[:lower]; repeatable")
+    ex.add_argument("--covariate", action="append", default=[], metavar="COL", help="pre-period covariate for CUPED; repeatable")
+    ex.add_argument("--unit", metavar="COL", help="randomisation unit when rows are finer than units (sessions of users)")
+    ex.add_argument("--allocation", nargs="+", metavar="VARIANT=SHARE", help="planned split for the sample-ratio check (default: equal)")
+    ex.add_argument("--lift", default="relative", choices=("relative", "absolute"), help="scale of the lifts (default: relative)")
+    ex.add_argument("--conf-level", type=float, default=0.95, metavar="LEVEL", help="confidence level (default: 0.95)")
+    ex.add_argument("--title", default="Experiment report", help="title of the report (default: %(default)s)")
+    ex.add_argument("-o", "--output", default="experiment-report.html", help="report file (default: %(default)s)")
+    ex.set_defaults(func=_cmd_experiment)
+
+
+# ---------------------------------------------------------------------------------------------- parsing
+def _parse_metric(spec: str, arg: str, guardrail: bool = False) -> tuple[Any, list[str]]:
+    """A Metric from ``spec`` and the columns it reads."""
+    from .experiments import mean, proportion, ratio
+
+    parts = [p.strip() for p in spec.split(":")]
+    margin = None
+    higher = True
+    if guardrail:
+        if parts and parts[-1].lower() in ("lower", "higher"):
+            higher = parts.pop().lower() == "higher"
+        if len(parts) < 2:
+            raise _Usage(f"{arg} {spec!r} needs a margin: METRIC:MARGIN[:lower], e.g. latency_ms:0.05:lower")
+        try:
+            margin = float(parts.pop())
+        except ValueError:
+            raise _Usage(f"{arg} {spec!r}: the margin must be a number >= 0, e.g. latency_ms:0.05:lower") from None
+        if not margin >= 0:
+            raise _Usage(f"{arg} {spec!r}: the margin must be a number >= 0; got {margin}")
+    column = parts[0] if parts else ""
+    kind = parts[1].lower() if len(parts) > 1 and parts[1] else ("ratio" if "/" in column else "mean")
+    role = "guardrail" if guardrail else (parts[2].lower() if len(parts) > 2 else "primary")
+    if not column or len(parts) > (2 if guardrail else 3):
+        raise _Usage(f"{arg} {spec!r} is not COLUMN[:KIND[:ROLE]] (e.g. revenue, converted:proportion, clicks/sessions:ratio)")
+    if kind not in KINDS:
+        raise _Usage(f"{arg} {spec!r}: unknown kind {kind!r}; use one of {', '.join(KINDS)}")
+    if role not in ("primary", "secondary", "guardrail"):
+        raise _Usage(f"{arg} {spec!r}: unknown role {role!r}; use primary or secondary (guardrails go in --guardrail)")
+    opts: dict[str, Any] = {"role": role, "margin": margin, "higher_is_better": higher}
+    if kind == "ratio":
+        num, sep, den = column.partition("/")
+        if not sep or not num or not den or "/" in den:
+            raise _Usage(f"{arg} {spec!r}: a ratio metric is NUMERATOR/DENOMINATOR, e.g. clicks/sessions:ratio")
+        return ratio(num, den, **opts), [num, den]
+    if "/" in column:
+        raise _Usage(f"{arg} {spec!r}: '/' makes a ratio metric; write {column}:ratio or drop the '/'")
+    build = proportion if kind == "proportion" else mean
+    return build(column, **opts), [column]
+
+
+def _parse_allocation(items: list[str] | None) -> dict[str, float] | None:
+    if not items:
+        return None
+    out: dict[str, float] = {}
+    for item in items:
+        label, sep, share = item.partition("=")
+        try:
+            value = float(share)
+        except ValueError:
+            value = float("nan")
+        if not sep or not label or not value > 0:
+            raise _Usage(f"--allocation {item!r} is not VARIANT=SHARE with a positive share, e.g. --allocation control=0.5 b=0.5")
+        out[label] = value
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- input
+def _columns_of_file(path: Path) -> list[str]:
+    if path.suffix.lower() in (".parquet", ".pq") or path.is_dir():
+        import pyarrow.dataset as pads
+
+        try:
+            return list(pads.dataset(str(path), format="parquet").schema.names)
+        except (OSError, ValueError) as exc:
+            raise _Usage(f"INPUT {str(path)!r} is not readable as Parquet ({type(exc).__name__}: {exc})") from exc
+    import pandas as pd
+
+    try:
+        return [str(c) for c in pd.read_csv(path, nrows=0).columns]
+    except (OSError, ValueError) as exc:
+        raise _Usage(f"INPUT {str(path)!r} is not readable as CSV ({type(exc).__name__}: {exc})") from exc
+
+
+def _columns_of_table(url: str, table: str) -> tuple[Any, list[str]]:
+    import sqlalchemy as sa
+
+    try:
+        engine = sa.create_engine(url)
+        columns = [str(c["name"]) for c in sa.inspect(engine).get_columns(table)]
+    except sa.exc.NoSuchTableError:
+        raise _Usage(f"--table {table!r} does not exist in the database of --sql-url") from None
+    except (sa.exc.SQLAlchemyError, ValueError, ImportError) as exc:
+        raise _Usage(f"--sql-url {url!r} cannot be opened ({type(exc).__name__}: {' '.join(str(exc).split())[:200]})") from exc
+    return engine, columns
+
+
+def _data(args: argparse.Namespace, needed: list[tuple[str, str]]) -> Any:
+    """The data to analyse (a frame, a ParquetSource or a SQLTable) after checking that the columns exist."""
+    from .experiments import ParquetSource, SQLTable
+
+    if args.sql_url or args.table:
+        if args.input:
+            raise _Usage(f"give either INPUT ({args.input!r}) or --sql-url with --table, not both")
+        if not (args.sql_url and args.table):
+            raise _Usage("--sql-url and --table go together: --sql-url URL --table NAME")
+        data, columns = _columns_of_table(args.sql_url, args.table)
+        source: Any = SQLTable(data, args.table)
+        where = f"table {args.table!r}"
+    else:
+        if not args.input:
+            raise _Usage("INPUT is missing: give a CSV/Parquet file or folder, or --sql-url URL --table NAME")
+        path = Path(args.input)
+        if not path.exists():
+            raise _Usage(f"INPUT {args.input!r} does not exist; give a CSV or Parquet file, or a folder of Parquet files")
+        columns = _columns_of_file(path)
+        where = f"INPUT {args.input!r}"
+        source = None
+        if path.suffix.lower() in (".parquet", ".pq") or path.is_dir():
+            source = ParquetSource(path)
+    for arg, col in needed:
+        if col not in columns:
+            raise _Usage(f"{arg} names the column {col!r}, which {where} does not hold (its columns: {', '.join(columns)})")
+    if source is None:
+        import pandas as pd
+
+        use = sorted({c for _, c in needed})
+        try:
+            # the variant column is read as text, so that --control (text) matches its labels exactly
+            source = pd.read_csv(args.input, usecols=use, dtype={args.variant: str})
+        except (OSError, ValueError) as exc:
+            raise _Usage(f"INPUT {args.input!r} is not readable as CSV ({type(exc).__name__}: {exc})") from exc
+    return source
+
+
+# ---------------------------------------------------------------------------------------------- command
+def _usage_error(message: str) -> int:
+    print(f"{PROG}: error: {' '.join(message.split())} (see {PROG} --help)", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _fmt(x: float) -> str:
+    return "NaN" if x != x else f"{x:.4g}"
+
+
+def _summary_lines(res: Any, lift: str) -> list[str]:
+    from .report._experiment import SRM_LABEL, srm_verdict
+
+    status, message = srm_verdict(res)
+    lines = [("SRM ok: " if status == "ok" else "SAMPLE RATIO MISMATCH: ") + message]
+    frame = res.to_frame()
+    for label, row in zip(res.labels, frame.itertuples(index=False), strict=True):
+        if label == SRM_LABEL:
+            continue
+        lines.append(
+            f"  {label:<28} {lift} lift {_fmt(row.estimate):>10}  CI [{_fmt(row.ci_low)}, {_fmt(row.ci_high)}]  p = {_fmt(row.pvalue)}"
+        )
+    return lines
+
+
+def _cmd_experiment(args: argparse.Namespace) -> int:
+    try:
+        metrics, needed = [], [("--variant", args.variant)]
+        for spec in args.metric:
+            m, cols = _parse_metric(spec, "--metric")
+            metrics.append(m)
+            needed += [("--metric", c) for c in cols]
+        for spec in args.guardrail:
+            m, cols = _parse_metric(spec, "--guardrail", guardrail=True)
+            metrics = [x for x in metrics if x.name != m.name] + [m]
+            needed += [("--guardrail", c) for c in cols]
+        if not metrics:
+            raise _Usage("no metric: give at least one --metric (or --guardrail), e.g. --metric revenue")
+        needed += [("--covariate", c) for c in args.covariate]
+        if args.unit:
+            needed.append(("--unit", args.unit))
+        allocation = _parse_allocation(args.allocation)
+        data = _data(args, needed)
+    except _Usage as exc:
+        return _usage_error(str(exc))
+
+    import warnings
+
+    from .experiments import analyze
+    from .report import experiment_report
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the sample-ratio verdict is printed and shown in the report instead
+        res = analyze(
+            data,
+            variant=args.variant,
+            control=args.control,
+            metrics=metrics,
+            unit=args.unit,
+            covariates=args.covariate or None,
+            allocation=allocation,
+            lift=args.lift,
+            conf_level=args.conf_level,
+        )
+    path = experiment_report(res, args.output, title=args.title)
+    lines = _summary_lines(res, args.lift)
+    print("\n".join(lines))
+    print(f"Report written to {path.resolve()}")
+    return EXIT_OK if lines[0].startswith("SRM ok") else EXIT_SRM
