@@ -11,6 +11,7 @@ that does not exist, a column that the input does not hold and a malformed --met
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -143,6 +144,25 @@ def _parse_allocation(items: list[str] | None) -> dict[str, float] | None:
 
 
 # ---------------------------------------------------------------------------------------------- input
+_SUFFIXES = (".csv", ".txt", ".gz", ".parquet", ".pq")
+
+
+def _has_duckdb() -> bool:
+    """Parquet is analysed inside DuckDB when it is installed; without it the needed columns are read by pandas."""
+    import importlib.util
+
+    return importlib.util.find_spec("duckdb") is not None
+
+
+def _read_parquet(path: Path, columns: list[str]) -> Any:
+    import pandas as pd
+
+    try:
+        return pd.read_parquet(path, columns=columns)
+    except (OSError, ValueError) as exc:
+        raise _Usage(f"INPUT {str(path)!r} is not readable as Parquet ({type(exc).__name__}: {exc})") from exc
+
+
 def _columns_of_file(path: Path) -> list[str]:
     if path.suffix.lower() in (".parquet", ".pq") or path.is_dir():
         import pyarrow.dataset as pads
@@ -190,11 +210,13 @@ def _data(args: argparse.Namespace, needed: list[tuple[str, str]]) -> Any:
         path = Path(args.input)
         if not path.exists():
             raise _Usage(f"INPUT {args.input!r} does not exist; give a CSV or Parquet file, or a folder of Parquet files")
+        if not (path.is_dir() or path.suffix.lower() in _SUFFIXES):
+            raise _Usage(f"INPUT {args.input!r} is neither CSV nor Parquet; give a file ending in {', '.join(_SUFFIXES)} or a folder")
         columns = _columns_of_file(path)
         where = f"INPUT {args.input!r}"
         source = None
         if path.suffix.lower() in (".parquet", ".pq") or path.is_dir():
-            source = ParquetSource(path)
+            source = ParquetSource(path) if _has_duckdb() else _read_parquet(path, sorted({c for _, c in needed}))
     for arg, col in needed:
         if col not in columns:
             raise _Usage(f"{arg} names the column {col!r}, which {where} does not hold (its columns: {', '.join(columns)})")
@@ -261,19 +283,25 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
     from .experiments import analyze
     from .report import experiment_report
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the sample-ratio verdict is printed and shown in the report instead
-        res = analyze(
-            data,
-            variant=args.variant,
-            control=args.control,
-            metrics=metrics,
-            unit=args.unit,
-            covariates=args.covariate or None,
-            allocation=allocation,
-            lift=args.lift,
-            conf_level=args.conf_level,
-        )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the sample-ratio verdict is printed and shown in the report instead
+            res = analyze(
+                data,
+                variant=args.variant,
+                control=args.control,
+                metrics=metrics,
+                unit=args.unit,
+                covariates=args.covariate or None,
+                allocation=allocation,
+                lift=args.lift,
+                conf_level=args.conf_level,
+            )
+    finally:
+        engine = getattr(data, "connection", None)
+        if hasattr(engine, "dispose"):
+            with contextlib.suppress(Exception):  # cleanup never hides the analysis' own outcome
+                engine.dispose()
     path = experiment_report(res, args.output, title=args.title)
     lines = _summary_lines(res, args.lift)
     print("\n".join(lines))

@@ -174,6 +174,32 @@ def test_parquet_report_as_a_subprocess(files: dict[str, Path], tmp_path: Path) 
     assert _result_rows(page) == _result_rows(_page(out_csv))
 
 
+def test_parquet_without_duckdb_reads_the_columns_with_pandas(
+    files: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from causalinfer import _cli_experiments
+
+    monkeypatch.setattr(_cli_experiments, "_has_duckdb", lambda: False)
+    out, ref = tmp_path / "pq.html", tmp_path / "csv.html"
+    assert main(["experiment", str(files["parquet"]), *METRIC_ARGS, "-o", str(out)]) == 0
+    assert main(["experiment", str(files["csv"]), *METRIC_ARGS, "-o", str(ref)]) == 0
+    assert _result_rows(_page(out)) == _result_rows(_page(ref))
+
+
+def test_guardrail_syntax_and_roles(files: dict[str, Path], tmp_path: Path) -> None:
+    out = tmp_path / "g.html"
+    argv = ["experiment", str(files["csv"]), "--control", "control", "--metric", "revenue", "--metric", "converted:proportion:secondary"]
+    argv += ["--guardrail", "clicks/sessions:ratio:0.02", "--guardrail", "revenue:0.1", "-o", str(out)]
+    assert main(argv) == 0
+    rows = _result_rows(_page(out))
+    # revenue named in --guardrail becomes a guardrail (one-sided, higher is better: the upper bound is Inf),
+    # not a second metric
+    assert set(rows) == {"sample ratio mismatch", "revenue: b", "converted: b", "clicks/sessions: b"}
+    assert rows["revenue: b"][3].endswith(", Inf]")
+    assert rows["clicks/sessions: b"][3].endswith(", Inf]")
+    assert not rows["converted: b"][3].endswith("Inf]")
+
+
 def test_sql_table(files: dict[str, Path], tmp_path: Path) -> None:
     import sqlalchemy as sa
 
@@ -228,6 +254,8 @@ def test_unit_rows_finer_than_units(tmp_path: Path) -> None:
         (["{csv}", "--control", "control", "--metric", "revenue", "--allocation", "b"], "--allocation 'b'"),
         (["{csv}", "--control", "control"], "--metric"),
         (["--control", "control", "--metric", "revenue"], "INPUT is missing"),
+        (["{xlsx}", "--control", "control", "--metric", "revenue"], "is neither CSV nor Parquet"),
+        (["{csv}", "--control", "control", "--metric", "revenue:mean:tertiary"], "unknown role 'tertiary'"),
         (["--sql-url", "sqlite://", "--control", "control", "--metric", "revenue"], "--table"),
         (["{csv}", "--sql-url", "sqlite://", "--table", "t", "--control", "control", "--metric", "revenue"], "not both"),
     ],
@@ -235,7 +263,9 @@ def test_unit_rows_finer_than_units(tmp_path: Path) -> None:
 def test_bad_usage_exits_2_with_one_line(
     files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], names: str
 ) -> None:
-    argv = ["experiment", *[a.replace("{csv}", str(files["csv"])) for a in args], "-o", str(tmp_path / "r.html")]
+    (tmp_path / "users.xlsx").write_bytes(b"not a spreadsheet")
+    subs = {"{csv}": str(files["csv"]), "{xlsx}": str(tmp_path / "users.xlsx")}
+    argv = ["experiment", *[subs.get(a, a) for a in args], "-o", str(tmp_path / "r.html")]
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1
