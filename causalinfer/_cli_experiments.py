@@ -251,9 +251,11 @@ def _summary_lines(res: Any, lift: str) -> list[str]:
     for label, row in zip(res.labels, frame.itertuples(index=False), strict=True):
         if label == SRM_LABEL:
             continue
-        lines.append(
-            f"  {label:<28} {lift} lift {_fmt(row.estimate):>10}  CI [{_fmt(row.ci_low)}, {_fmt(row.ci_high)}]  p = {_fmt(row.pvalue)}"
-        )
+        adjusted = getattr(row, "pvalue_adjusted", float("nan"))
+        p_text = f"p = {_fmt(row.pvalue)}" + ("" if adjusted != adjusted else f" (adjusted {_fmt(adjusted)})")
+        role = (res[label].details or {}).get("role", "")
+        tag = "  guardrail (one-sided non-inferiority)" if role == "guardrail" else ""
+        lines.append(f"  {label:<28} {lift} lift {_fmt(row.estimate):>10}  CI [{_fmt(row.ci_low)}, {_fmt(row.ci_high)}]  {p_text}{tag}")
     return lines
 
 

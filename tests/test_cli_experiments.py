@@ -130,6 +130,7 @@ def test_csv_report_through_main(files: dict[str, Path], tmp_path: Path, capsys:
     printed = capsys.readouterr().out
     assert printed.splitlines()[0].startswith("SRM ok: ")
     assert "revenue: b" in printed and "Report written to" in printed
+    assert next(line for line in printed.splitlines() if "latency_ms: b" in line).endswith("guardrail (one-sided non-inferiority)")
     page = _page(out)
     assert page.h2[0] == "Sample ratio check"
     assert page.callouts[0][0] == "callout ok"
