@@ -900,12 +900,13 @@ pd.DataFrame(
             """
 ## 5. The forest plot
 
-Every lift with its interval (relative lifts; guardrail intervals are one-sided).
+Every lift with its interval (relative lifts; guardrail intervals are one-sided); the dashed line marks no lift.
 """
         ),
         code(
             """
 ax = res[1:].plot()
+ax.axvline(0.0, color="0.45", linewidth=0.9, linestyle="--");  # no lift
 """
         ),
         md(

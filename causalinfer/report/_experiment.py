@@ -123,6 +123,8 @@ def experiment_report(result_set: Any, path: str | Path, *, title: str = "Experi
         if Figure is not None:  # a Figure without pyplot: no backend is switched, no window opened
             subset = type(result_set)([result_set[lab] for lab in others], labels=others, title=result_set.title)
             fig = Figure(figsize=(7, 0.45 * len(others) + 1.2))
-            subset.plot(ax=fig.subplots())
-            rep.section("Forest plot").figure(fig, "Each lift with its interval; the vertical line marks no effect.")
+            ax = fig.subplots()
+            subset.plot(ax=ax)
+            ax.axvline(0.0, color="0.45", linewidth=0.9, linestyle="--", zorder=0)  # no lift, on either scale
+            rep.section("Forest plot").figure(fig, "Each lift with its interval (one-sided for guardrails); the dashed line marks no lift.")
     return rep.save(path)
