@@ -300,10 +300,10 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
                 conf_level=args.conf_level,
             )
     finally:
-        engine = getattr(data, "connection", None)
-        if hasattr(engine, "dispose"):
+        dispose = getattr(getattr(data, "connection", None), "dispose", None)
+        if callable(dispose):
             with contextlib.suppress(Exception):  # cleanup never hides the analysis' own outcome
-                engine.dispose()
+                dispose()
     path = experiment_report(res, args.output, title=args.title)
     lines = _summary_lines(res, args.lift)
     print("\n".join(lines))

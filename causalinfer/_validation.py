@@ -1041,9 +1041,9 @@ def validate_params(spec: Mapping[str, Any]) -> Callable[[Callable[..., Any]], C
                     check(args[i], name)
             if kwargs:
                 for name, value in kwargs.items():
-                    check = kw_checks.get(name)
-                    if check is not None:
-                        check(value, name)
+                    kw_check = kw_checks.get(name)
+                    if kw_check is not None:
+                        kw_check(value, name)
                     elif name not in keyword_names:
                         if var_kw is None:
                             unknown_keyword(name)

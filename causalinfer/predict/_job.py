@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..exceptions import DataError
+from ..exceptions import ArgumentTypeError, DataError
 from ..results import Diagnostic, Provenance, Result
 from ._common import model_input_error
 from ._contract import ChunkReport
@@ -136,7 +136,7 @@ def check_input_unchanged(sink: Any, job: dict[str, Any]) -> str | None:
     )
 
 
-def model_failure(exc: Exception, X: pd.DataFrame, where: str, row_label: Any) -> DataError:
+def model_failure(exc: Exception, X: pd.DataFrame, where: str, row_label: Any) -> DataError | ArgumentTypeError:
     """A DataError for a model that failed on a chunk, naming the first column and row it could not take."""
     return model_input_error(exc, X, f"scoring {where}", row_label)
 

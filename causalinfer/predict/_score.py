@@ -426,7 +426,7 @@ class _LocalJob:
         if available is not None:
             self.acc.dropped.update(c for c in available if c not in set(self.read_cols))
         self.timing = {"read": 0.0, "validate": 0.0, "predict": 0.0, "write": 0.0}
-        self.counts = {"rows_read": 0, "rows_written": 0, "rows_skipped": 0, "chunks_written": 0, "chunks_skipped": 0}
+        self.counts: dict[str, Any] = {"rows_read": 0, "rows_written": 0, "rows_skipped": 0, "chunks_written": 0, "chunks_skipped": 0}
         self.offset = 0
         self.input_note: str | None = None
 

@@ -116,13 +116,14 @@ def experiment_report(result_set: Any, path: str | Path, *, title: str = "Experi
         for line in lines:
             adj.text(line)
     if others:
+        figure_cls: Any
         try:
-            from matplotlib.figure import Figure
+            from matplotlib.figure import Figure as figure_cls
         except ImportError:
-            Figure = None
-        if Figure is not None:  # a Figure without pyplot: no backend is switched, no window opened
+            figure_cls = None
+        if figure_cls is not None:  # a Figure without pyplot: no backend is switched, no window opened
             subset = type(result_set)([result_set[lab] for lab in others], labels=others, title=result_set.title)
-            fig = Figure(figsize=(7, 0.45 * len(others) + 1.2))
+            fig = figure_cls(figsize=(7, 0.45 * len(others) + 1.2))
             ax = fig.subplots()
             subset.plot(ax=ax)
             ax.axvline(0.0, color="0.45", linewidth=0.9, linestyle="--", zorder=0)  # no lift, on either scale

@@ -84,7 +84,7 @@ def t_upper(p: float, df: float) -> float:
     return float(stats.t.isf(p, df))
 
 
-def t_pvalue(t: Any, df: float, alternative: str = "two-sided") -> Any:
+def t_pvalue(t: Any, df: Any, alternative: str = "two-sided") -> Any:
     """P-value(s) of t statistic(s) on ``df`` df (a float for a scalar, an array for an array)."""
     from scipy import stats
 

@@ -179,6 +179,8 @@ def mann_whitney(
     ties = _tie_sizes(r)
     n_tied = int(ties[ties > 1].sum())
     details: dict[str, Any] = {"groups": group_table(s)}
+    lo: float | None
+    hi: float | None
     if ties.size == 1:
         raise DataError("all values are identical, so the rank-sum test and its interval are undefined")
     achieved = conf_level
@@ -436,6 +438,8 @@ def wilcoxon(
     ties = _tie_sizes(r)
     n_tied = int(ties[ties > 1].sum())
     details: dict[str, Any] = {"n_zero": n_zero}
+    lo: float | None
+    hi: float | None
     achieved = conf_level
     if use_exact and n_tied == 0 and n_zero == 0 and n > _MAX_EXACT_SR:
         raise ArgumentError(
@@ -502,6 +506,8 @@ def _signed_rank_normal(
 
     w_lo = wfun(float(xx.min()), correct)
     w_hi = wfun(float(xx.max()), correct) if math.isfinite(w_lo) else math.nan
+    lo: float | None
+    hi: float | None
     if math.isfinite(w_lo) and math.isfinite(w_hi):
         lo, hi, est, achieved = _signed_rank_normal_interval(xx, wfun, alternative=alternative, conf_level=conf_level, correct=correct)
     else:
