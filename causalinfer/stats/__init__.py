@@ -73,6 +73,7 @@ __all__ = [
 from ._mixed import MixedResult, lmm
 from ._partial_correlation import partial_correlation
 from ._posthoc import dunn, games_howell
+from ._predict import predict
 from ._quantreg import QuantileProcess, QuantRegResult, quantreg
 from ._regtable import RegressionTable, regression_table
 from ._reliability import cronbach_alpha, icc
@@ -91,6 +92,7 @@ __all__ += [
     "icc",
     "lmm",
     "partial_correlation",
+    "predict",
     "quantreg",
     "regression_table",
 ]
