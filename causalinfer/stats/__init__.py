@@ -71,6 +71,7 @@ __all__ = [
 # models, repeated-measures designs, post hoc tests, reliability and regression tables
 # isort: split
 from ._mixed import MixedResult, lmm
+from ._negbin import negative_binomial
 from ._partial_correlation import partial_correlation
 from ._posthoc import dunn, games_howell
 from ._predict import predict
@@ -91,6 +92,7 @@ __all__ += [
     "games_howell",
     "icc",
     "lmm",
+    "negative_binomial",
     "partial_correlation",
     "predict",
     "quantreg",

@@ -867,7 +867,7 @@ def poisson(
     RegressionResult
         One row per coefficient (log rate ratios) with z statistics, as for :func:`logit`. Diagnostics add an
         overdispersion check (Pearson chi-square / residual df); when it exceeds 1.5 with classical errors,
-        use ``cov_type="HC0"`` (robust "sandwich" Poisson) or a negative binomial model.
+        fit :func:`negative_binomial` (theta estimated) or use ``cov_type="HC0"`` (robust "sandwich" Poisson).
 
     Notes
     -----
@@ -1043,9 +1043,10 @@ def _glm_diagnostics(kind: str, d: _Design, g: Any, fit_stats: dict[str, Any], *
         if ratio > 1.5:
             status = "warn" if cov_type == "nonrobust" else "ok"
             advice = (
-                "classical standard errors are too small; use cov_type='HC0' (robust Poisson) or a negative binomial model"
+                "classical standard errors are too small; fit a negative binomial model (stats.negative_binomial, theta "
+                "estimated) or use cov_type='HC0' (robust Poisson)"
                 if status == "warn"
-                else f"handled by the robust covariance ({cov_type})"
+                else f"handled by the robust covariance ({cov_type}); stats.negative_binomial models the extra variance"
             )
             diags.append(Diagnostic("overdispersion", status, ratio, f"Pearson chi-square / df = {ratio:.3g} > 1.5: {advice}"))
         else:
