@@ -70,6 +70,7 @@ __all__ = [
 
 # models, repeated-measures designs, post hoc tests, reliability and regression tables
 # isort: split
+from ._lrtest import lr_test
 from ._mixed import MixedResult, lmm
 from ._negbin import negative_binomial
 from ._partial_correlation import partial_correlation
@@ -92,6 +93,7 @@ __all__ += [
     "games_howell",
     "icc",
     "lmm",
+    "lr_test",
     "negative_binomial",
     "partial_correlation",
     "predict",
