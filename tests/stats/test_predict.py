@@ -140,3 +140,14 @@ def test_logit_interval_coverage():
         p = ci.stats.logit("y ~ x", data=df).predict(x0)
         hits += bool(p.ci_low.iloc[0] <= truth <= p.ci_high.iloc[0])
     assert abs(hits / reps - 0.95) < 0.035
+
+
+@pytest.mark.parametrize("name", ["_predict", "_negbin", "_lrtest"])
+def test_examples_run(name):
+    import doctest
+    import importlib
+
+    module = importlib.import_module(f"causalinfer.stats.{name}")
+    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0
+    assert result.failed == 0
