@@ -74,6 +74,33 @@ def test_poisson_overdispersion_points_to_negative_binomial():
     assert d.status == "warn" and "negative_binomial" in d.message
 
 
+def test_nearly_poisson_counts_converge():
+    """Regression: a large theta (about 100) made the Newton steps stall at rounding noise and the fit report non-convergence."""
+    d = pd.DataFrame(REF["near_poisson"])
+    ref = REF["near_poisson_fit"]
+    assert ref["dispersion_score"] > 0
+    r = ci.stats.negative_binomial("y ~ x", data=d)
+    assert r.fit["converged"]
+    np.testing.assert_allclose(r.coef.to_numpy(), ref["coef"], rtol=1e-6)
+    np.testing.assert_allclose(r.fit["theta"], ref["theta"], rtol=1e-6)
+    np.testing.assert_allclose(r.fit["twologlik"], ref["twologlik"], rtol=1e-9)
+
+
+def test_underdispersed_counts_give_the_poisson_limit():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=200)
+    y = rng.binomial(3, 0.4, size=200)  # variance below the mean
+    r = ci.stats.negative_binomial(x, y)
+    p = ci.stats.poisson(x, y)
+    assert r.fit["theta"] == np.inf
+    np.testing.assert_allclose(r.coef, p.coef, rtol=1e-8)
+    np.testing.assert_allclose(r.terms["std_error"], p.terms["std_error"], rtol=1e-8)
+    np.testing.assert_allclose(r.fit["loglik"], p.fit["loglik"], rtol=1e-10)
+    d = {x.name: x for x in r.diagnostics}["overdispersion"]
+    assert d.status == "warn" and "poisson" in d.message
+    assert ci.Result.from_json(r.to_json()) == r
+
+
 def test_bad_input():
     with pytest.raises(DataError, match="non-negative counts"):
         ci.stats.negative_binomial("x ~ C(g)", data=SIM)
