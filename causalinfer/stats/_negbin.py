@@ -14,7 +14,7 @@ import pandas as pd
 
 from .. import _validation as vp
 from .._validation import check_array
-from ..exceptions import ArgumentError, DataError
+from ..exceptions import ArgumentError, ConvergenceError, DataError
 from ..results import Diagnostic, Provenance
 from ._regression import (
     RegressionResult,
@@ -116,6 +116,12 @@ def _theta_ml(y: np.ndarray, mu: np.ndarray, pw: np.ndarray, theta0: float | Non
     for it in range(_MAXIT):
         score = float(np.sum(pw * (digamma(t + y) - digamma(t) + math.log(t) + 1.0 - np.log(t + mu) - (y + t) / (t + mu))))
         info = float(np.sum(pw * (-polygamma(1, t + y) + polygamma(1, t) - 1.0 / t + 2.0 / (t + mu) - (y + t) / (t + mu) ** 2)))
+        if not (math.isfinite(score) and math.isfinite(info)) or info == 0:
+            raise ConvergenceError(
+                f"the maximum likelihood estimate of theta could not be computed (score {score:.3g}, information {info:.3g} at "
+                f"theta = {t:.3g}): the counts are too extreme for the negative binomial model (for example a single large "
+                "count among zeros). Check the outcome, or use poisson(..., cov_type='HC0')"
+            )
         step = score / info
         new = t + step
         while new <= 0:  # stay in the parameter space
@@ -263,6 +269,8 @@ def negative_binomial(
         namespaces=_caller_namespaces(1),
     )
     _check_glm_outcome("poisson", d)
+    if not np.any(d.y > 0):
+        raise DataError(f"the outcome {d.response!r} is zero in every row: there is no rate (and no dispersion) to estimate")
     n = d.X.shape[0]
     check_full_rank(d.X, d.names)
     lags = (default_hac_lags(n) if hac_lags is None else hac_lags) if cov_type == "HAC" else None

@@ -10,7 +10,7 @@ import pytest
 from reference_data import load_reference
 
 import causalinfer as ci
-from causalinfer.exceptions import ArgumentError, DataError
+from causalinfer.exceptions import ArgumentError, CausalInferError, DataError
 
 REF = load_reference("negbin")
 QUINE = pd.DataFrame(REF["quine"])
@@ -108,6 +108,11 @@ def test_bad_input():
         ci.stats.negative_binomial("y ~ x", data=SIM, exposure="expo", offset=np.zeros(len(SIM)))
     with pytest.raises(DataError, match="positive"):
         ci.stats.negative_binomial("y ~ x", data=SIM, exposure=SIM["x"])
+    with pytest.raises(DataError, match="zero in every row"):
+        ci.stats.negative_binomial(SIM["x"], np.zeros(len(SIM)))
+    # regression: a single large count among zeros divided by a zero information
+    with pytest.raises(CausalInferError):
+        ci.stats.negative_binomial(SIM["x"].to_numpy()[:40], np.r_[np.zeros(39), 50.0])
 
 
 def test_data_not_changed():
