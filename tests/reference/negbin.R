@@ -24,8 +24,8 @@ case <- function(fit, cluster) {
        theta = fit$theta, theta_se_glm_nb = fit$SE.theta,
        # glm.nb's SE.theta comes from theta.ml's default stopping rule (|Newton step| < eps^0.25 = 1.2e-4, with the
        # information evaluated one step before the end); the same function run to convergence gives the SE at the MLE
-       theta_se = attr(theta.ml(fit$y, fitted(fit), limit = 100, eps = 1e-13), "SE"),
-       theta_tight = as.vector(theta.ml(fit$y, fitted(fit), limit = 100, eps = 1e-13)), twologlik = fit$twologlik,
+       theta_se = attr(theta.ml(fit$y, fitted(fit), weights = fit$prior.weights, limit = 100, eps = 1e-13), "SE"),
+       theta_tight = as.vector(theta.ml(fit$y, fitted(fit), weights = fit$prior.weights, limit = 100, eps = 1e-13)), twologlik = fit$twologlik,
        deviance = fit$deviance, null_deviance = fit$null.deviance, aic = AIC(fit))
 }
 f1 <- glm.nb(Days ~ Eth + Sex + Age + Lrn, data = q, control = ctl)
@@ -42,10 +42,13 @@ for (seed in 1:200) {
   f3 <- tryCatch(suppressWarnings(glm.nb(y ~ x, data = np_d, control = ctl)), error = function(e) NULL)
   if (!is.null(f3) && f3$theta > 80 && f3$theta < 500) break
 }
+# prior weights (integer frequency weights, so that the weighted fit is the fit to the replicated rows)
+q$w <- rep(c(1, 2, 3), length.out = nrow(q))
+f4 <- glm.nb(Days ~ Eth + Sex + Age + Lrn, data = q, weights = w, control = ctl)
 p1 <- glm(Days ~ Eth + Sex + Age + Lrn, data = q, family = poisson)
 out <- list(r_version = R.version.string, mass_version = as.character(packageVersion("MASS")),
             quine = q, sim = sim,
-            quine_fit = case(f1, ~cl), sim_fit = case(f2, ~cl), near_poisson = np_d,
+            quine_fit = case(f1, ~cl), quine_weighted_fit = case(f4, ~cl), sim_fit = case(f2, ~cl), near_poisson = np_d,
             near_poisson_fit = list(coef = unname(coef(f3)), theta = f3$theta, twologlik = f3$twologlik,
                                     dispersion_score = sum((np_d$y - fitted(glm(y ~ x, data = np_d, family = poisson)))^2 - np_d$y)),
             quine_poisson_dispersion = sum(residuals(p1, type = "pearson")^2) / p1$df.residual)

@@ -58,6 +58,18 @@ def test_sandwich_errors_match_R(name, cov_type):
     np.testing.assert_allclose(r.terms["std_error"].to_numpy()[_order(r, ref)], ref[f"se_{cov_type}"], rtol=RTOL)
 
 
+def test_prior_weights_match_glm_nb():
+    r = ci.stats.negative_binomial("Days ~ Eth + Sex + Age + Lrn", data=QUINE, weights="w")
+    ref = REF["quine_weighted_fit"]
+    o = _order(r, ref)
+    np.testing.assert_allclose(r.coef.to_numpy()[o], ref["coef"], rtol=RTOL)
+    np.testing.assert_allclose(r.terms["std_error"].to_numpy()[o], ref["se"], rtol=RTOL)
+    for key in ("theta", "theta_tight", "twologlik", "deviance", "null_deviance"):
+        np.testing.assert_allclose(r.fit["theta" if key == "theta_tight" else key], ref[key], rtol=RTOL, err_msg=key)
+    rh = ci.stats.negative_binomial("Days ~ Eth + Sex + Age + Lrn", data=QUINE, weights="w", cov_type="HC0")
+    np.testing.assert_allclose(rh.terms["std_error"].to_numpy()[o], ref["se_HC0"], rtol=RTOL)
+
+
 def test_offset_and_exposure_agree_and_predict_works():
     a, _ = _fit("sim")
     b = ci.stats.negative_binomial("y ~ x + C(g)", data=SIM, offset=np.log(SIM["expo"]))
