@@ -165,9 +165,10 @@ def _formula_rows(info: Any, newdata: Any) -> tuple[np.ndarray, Any]:
     import patsy
 
     from ..data import Dataset
+    from ._inputs import _frame_of
 
     if isinstance(newdata, Dataset):
-        newdata = newdata.frame
+        newdata, _ = _frame_of(newdata)
     if not isinstance(newdata, pd.DataFrame):
         raise ArgumentTypeError(
             f"the model was fitted with a formula, so `newdata` must be a DataFrame with the columns it uses; got {show(newdata)}"

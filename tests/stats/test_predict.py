@@ -106,6 +106,13 @@ def test_refusals():
         rebuilt.predict(np.ones((2, 1)))
 
 
+def test_dataset_newdata():
+    fit = ci.stats.ols("mpg ~ wt + C(cyl)", data=MT)
+    new = NEW_MT.reset_index(drop=True)
+    a = fit.predict(ci.data.Dataset(new))
+    np.testing.assert_allclose(a["estimate"], fit.predict(new)["estimate"], rtol=1e-15)
+
+
 def test_newdata_is_not_changed():
     fit = ci.stats.ols("mpg ~ wt + C(cyl)", data=MT)
     before = NEW_MT.copy()
