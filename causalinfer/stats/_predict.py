@@ -107,7 +107,7 @@ def predict(
     True
     """
     if not isinstance(result, RegressionResult):
-        raise ArgumentTypeError(f"`result` must be a RegressionResult from ols/logit/poisson; got {type(result).__name__}")
+        raise ArgumentTypeError(f"`result` must be a RegressionResult from ols/logit/poisson; got {result.__class__.__name__}")
     interval = None if interval is None else check_choice(interval, "interval", ("confidence", "prediction"))
     level = check_conf_level(conf_level)
     scale = check_choice(type, "type", ("response", "link"))
@@ -122,7 +122,9 @@ def predict(
             "normal noise. Use interval='confidence' for the mean, or simulate from the fitted distribution"
         )
     X0, index = _new_matrix(design.info, newdata)
-    names = list(result.terms["term"]) if result.terms is not None else []
+    if result.terms is None:  # pragma: no cover - every regression result has its coefficient table
+        raise ArgumentError("`result` has no coefficient table (`terms`)")
+    names = list(result.terms["term"])
     if X0.shape[1] != len(names):  # pragma: no cover - the design info always rebuilds the fitted columns
         raise DataError(f"`newdata` produced {X0.shape[1]} model columns; the model has {len(names)} ({names})")
     off = _new_offset(offset, newdata, X0.shape[0], design.has_offset)
@@ -202,6 +204,7 @@ def _matrix_rows(info: dict[str, Any], newdata: Any) -> tuple[np.ndarray, Any]:
     k = int(info["k"])
     names = list(info["names"])[1:] if info["add_constant"] else list(info["names"])
     index: Any = None
+    raw: Any
     if isinstance(newdata, pd.DataFrame):
         missing = [c for c in names if c not in [str(col) for col in newdata.columns]]
         if missing:
@@ -211,9 +214,9 @@ def _matrix_rows(info: dict[str, Any], newdata: Any) -> tuple[np.ndarray, Any]:
     else:
         if isinstance(newdata, pd.Series):
             index = newdata.index
-        raw = np.asarray(newdata, dtype=float) if not isinstance(newdata, str) else newdata
-        if isinstance(raw, np.ndarray) and raw.ndim == 1:
-            raw = raw.reshape(-1, 1) if k == 1 else raw.reshape(1, -1)
+        raw = newdata.to_numpy() if isinstance(newdata, pd.Series) else newdata
+        if not isinstance(raw, str) and np.ndim(raw) == 1:
+            raw = np.reshape(raw, (-1, 1) if k == 1 else (1, -1))
     X0 = check_array(raw, "newdata", ndim=2)
     if X0.shape[1] != k:
         raise DataError(f"`newdata` must have {k} column(s), one per predictor of the fit ({names}); got shape {X0.shape}")

@@ -164,7 +164,7 @@ def _refuse_datetime(frame: pd.DataFrame, columns: list[Any], where: str, formul
 
 def _formula_design(
     formula: str, frame: pd.DataFrame, namespaces: list[dict[str, Any]] | None = None
-) -> tuple[np.ndarray, np.ndarray, list[str], str, bool]:
+) -> tuple[np.ndarray, np.ndarray, list[str], str, bool, Any]:
     import patsy
 
     if "~" not in formula:

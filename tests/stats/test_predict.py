@@ -158,3 +158,10 @@ def test_examples_run(name):
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0
     assert result.failed == 0
+
+
+def test_matrix_newdata_of_strings_is_refused_with_our_error():
+    fit = ci.stats.ols(MT[["wt"]], MT["mpg"])
+    with pytest.raises(ArgumentTypeError, match="newdata"):
+        fit.predict([["a"], ["b"]])
+    np.testing.assert_allclose(fit.predict([2.0, 3.0])["estimate"], fit.predict(np.array([[2.0], [3.0]]))["estimate"])
