@@ -107,6 +107,18 @@ def _theta_ml(y: np.ndarray, mu: np.ndarray, pw: np.ndarray, theta0: float | Non
     from scipy.special import digamma, polygamma
 
     n = float(np.sum(pw))
+    # the digamma terms depend on y only through its distinct values: evaluate them once per value (weighted counts)
+    uy, inv = np.unique(y, return_inverse=True)
+    wy = np.bincount(inv.ravel(), weights=pw, minlength=uy.size)
+
+    def _score(t: float) -> float:
+        return float(np.sum(wy * digamma(t + uy)) - n * digamma(t) + np.sum(pw * (math.log(t) + 1.0 - np.log(t + mu) - (y + t) / (t + mu))))
+
+    def _info(t: float) -> float:
+        return float(
+            -np.sum(wy * polygamma(1, t + uy)) + n * polygamma(1, t) + np.sum(pw * (-1.0 / t + 2.0 / (t + mu) - (y + t) / (t + mu) ** 2))
+        )
+
     t = theta0 if theta0 is not None else n / float(np.sum(pw * (y / mu - 1.0) ** 2))
     if not (t > 0 and math.isfinite(t)):
         t = 1.0
@@ -114,8 +126,8 @@ def _theta_ml(y: np.ndarray, mu: np.ndarray, pw: np.ndarray, theta0: float | Non
     info = math.nan
     prev = math.inf
     for it in range(_MAXIT):
-        score = float(np.sum(pw * (digamma(t + y) - digamma(t) + math.log(t) + 1.0 - np.log(t + mu) - (y + t) / (t + mu))))
-        info = float(np.sum(pw * (-polygamma(1, t + y) + polygamma(1, t) - 1.0 / t + 2.0 / (t + mu) - (y + t) / (t + mu) ** 2)))
+        score = _score(t)
+        info = _info(t)
         if not (math.isfinite(score) and math.isfinite(info)) or info == 0:
             raise ConvergenceError(
                 f"the maximum likelihood estimate of theta could not be computed (score {score:.3g}, information {info:.3g} at "
@@ -135,7 +147,7 @@ def _theta_ml(y: np.ndarray, mu: np.ndarray, pw: np.ndarray, theta0: float | Non
             break
         prev = abs(step)
         t = new
-    info = float(np.sum(pw * (-polygamma(1, t + y) + polygamma(1, t) - 1.0 / t + 2.0 / (t + mu) - (y + t) / (t + mu) ** 2)))
+    info = _info(t)
     return t, (1.0 / math.sqrt(info) if info > 0 else math.nan), ok
 
 
