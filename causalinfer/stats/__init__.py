@@ -70,9 +70,12 @@ __all__ = [
 
 # models, repeated-measures designs, post hoc tests, reliability and regression tables
 # isort: split
+from ._lrtest import lr_test
 from ._mixed import MixedResult, lmm
+from ._negbin import negative_binomial
 from ._partial_correlation import partial_correlation
 from ._posthoc import dunn, games_howell
+from ._predict import predict
 from ._quantreg import QuantileProcess, QuantRegResult, quantreg
 from ._regtable import RegressionTable, regression_table
 from ._reliability import cronbach_alpha, icc
@@ -90,7 +93,10 @@ __all__ += [
     "games_howell",
     "icc",
     "lmm",
+    "lr_test",
+    "negative_binomial",
     "partial_correlation",
+    "predict",
     "quantreg",
     "regression_table",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -47,7 +47,12 @@ class RegressionResult(Result):
 
     The coefficient covariance matrix is ``details["cov"]`` (a DataFrame), the fit statistics are
     ``details["fit"]`` (a dict), and :meth:`wald_test` tests linear restrictions with that covariance.
+    :meth:`predict` gives fitted means for new data with confidence or prediction intervals.
     """
+
+    #: How to rebuild the model matrix for new data (the formula's patsy design information, or the number of
+    #: columns and whether a constant was prepended for a matrix fit). Live state, not data: not serialised.
+    design: Any = field(default=None, compare=False, repr=False, metadata={"transient": True})
 
     @property
     def coef(self) -> pd.Series:
@@ -69,8 +74,24 @@ class RegressionResult(Result):
         """Wald test of linear restrictions on the coefficients; see :func:`wald_test`."""
         return wald_test(self, restrictions, q)
 
+    def predict(
+        self, newdata: Any, *, interval: str | None = None, conf_level: float = 0.95, type: str = "response", offset: Any = None
+    ) -> pd.DataFrame:
+        """Predictions for ``newdata`` with standard errors and intervals; see :func:`causalinfer.stats.predict`."""
+        from ._predict import predict
+
+        return predict(self, newdata, interval=interval, conf_level=conf_level, type=type, offset=offset)
+
 
 # ---------------------------------------------------------------------------------------------- inputs
+@dataclass(frozen=True)
+class _PredictionDesign:
+    """What :meth:`RegressionResult.predict` needs to rebuild the model matrix: patsy design info or matrix shape."""
+
+    info: Any
+    has_offset: bool
+
+
 @dataclass(frozen=True)
 class _Design:
     X: np.ndarray
@@ -83,6 +104,7 @@ class _Design:
     offset: np.ndarray | None
     fingerprint: str | None
     formula: str | None
+    design_info: Any = None
 
 
 def _column_or_array(value: Any, frame: pd.DataFrame | None, name: str, n: int, *, numeric: bool = True) -> Any:
@@ -142,7 +164,7 @@ def _refuse_datetime(frame: pd.DataFrame, columns: list[Any], where: str, formul
 
 def _formula_design(
     formula: str, frame: pd.DataFrame, namespaces: list[dict[str, Any]] | None = None
-) -> tuple[np.ndarray, np.ndarray, list[str], str, bool]:
+) -> tuple[np.ndarray, np.ndarray, list[str], str, bool, Any]:
     import patsy
 
     if "~" not in formula:
@@ -184,7 +206,7 @@ def _formula_design(
     for arr, what in ((X, "model matrix"), (y, "outcome")):
         if not np.all(np.isfinite(arr)):
             raise DataError(f"the {what} of {formula!r} has non-finite values (inf or NaN); check the columns it uses")
-    return X, y, names, str(yd.columns[0]), intercept
+    return X, y, names, str(yd.columns[0]), intercept, xd.design_info
 
 
 def _design(
@@ -202,6 +224,7 @@ def _design(
     fp = None
     frame = None
     formula = None
+    design_info: Any = None
     if data is not None:
         frame, fp = _frame_of(data)
         if len(frame) == 0:
@@ -213,7 +236,7 @@ def _design(
             raise ArgumentTypeError(f"with `data`, `x` must be a formula string such as 'y ~ x1 + x2'; got {show(x)}")
         if y is not None:
             raise ArgumentError("with a formula, leave `y` out: the outcome is the left-hand side of the formula")
-        X, yy, names, response, intercept = _formula_design(x, frame, namespaces)
+        X, yy, names, response, intercept, design_info = _formula_design(x, frame, namespaces)
         formula = x
     else:
         if isinstance(x, str):
@@ -265,7 +288,9 @@ def _design(
     if cov_type != "cluster" and cl is not None:
         raise ArgumentError(f"`cluster` was given but cov_type={cov_type!r}; use cov_type='cluster' for cluster-robust errors")
     off = _column_or_array(offset, frame, "offset", n)
-    return _Design(X, yy, names, response, intercept, w, cl, off, fp, formula)
+    if design_info is None:
+        design_info = {"k": X.shape[1] - (1 if add_constant else 0), "add_constant": bool(add_constant), "names": names}
+    return _Design(X, yy, names, response, intercept, w, cl, off, fp, formula, design_info)
 
 
 def _check_common(cov_type: Any, conf_level: Any, hac_lags: Any) -> tuple[str, float, int | None]:
@@ -634,6 +659,7 @@ def ols(
             "fitted": fit.fitted,
         },
         provenance=Provenance.current(data_fingerprint=d.fingerprint),
+        design=_PredictionDesign(d.design_info, d.offset is not None),
     )
 
 
@@ -841,7 +867,7 @@ def poisson(
     RegressionResult
         One row per coefficient (log rate ratios) with z statistics, as for :func:`logit`. Diagnostics add an
         overdispersion check (Pearson chi-square / residual df); when it exceeds 1.5 with classical errors,
-        use ``cov_type="HC0"`` (robust "sandwich" Poisson) or a negative binomial model.
+        fit :func:`negative_binomial` (theta estimated) or use ``cov_type="HC0"`` (robust "sandwich" Poisson).
 
     Notes
     -----
@@ -932,6 +958,7 @@ def _glm(
             "fitted": g.mu,
         },
         provenance=Provenance.current(data_fingerprint=d.fingerprint),
+        design=_PredictionDesign(d.design_info, d.offset is not None),
     )
 
 
@@ -1016,9 +1043,10 @@ def _glm_diagnostics(kind: str, d: _Design, g: Any, fit_stats: dict[str, Any], *
         if ratio > 1.5:
             status = "warn" if cov_type == "nonrobust" else "ok"
             advice = (
-                "classical standard errors are too small; use cov_type='HC0' (robust Poisson) or a negative binomial model"
+                "classical standard errors are too small; fit a negative binomial model (stats.negative_binomial, theta "
+                "estimated) or use cov_type='HC0' (robust Poisson)"
                 if status == "warn"
-                else f"handled by the robust covariance ({cov_type})"
+                else f"handled by the robust covariance ({cov_type}); stats.negative_binomial models the extra variance"
             )
             diags.append(Diagnostic("overdispersion", status, ratio, f"Pearson chi-square / df = {ratio:.3g} > 1.5: {advice}"))
         else:
