@@ -7,7 +7,7 @@ se.fit = TRUE)`` (``tests/reference/predict_glm.R``).
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -16,7 +16,9 @@ from .. import _validation as vp
 from .._validation import check_array, check_choice, check_conf_level, show, suggest_column
 from ..exceptions import ArgumentError, ArgumentTypeError, DataError
 from ._normal import t_crit, z_crit
-from ._regression import RegressionResult
+
+if TYPE_CHECKING:  # the result class is checked by name at run time: _regression imports this module
+    from ._regression import RegressionResult
 
 __all__ = ["predict"]
 
@@ -25,7 +27,7 @@ _LOG_LINK = ("poisson", "negative_binomial")
 
 @vp.validate_params(
     {
-        "result": vp.InstanceOf(RegressionResult),
+        "result": vp.InstanceOf("causalinfer.stats._regression:RegressionResult"),
         "newdata": ["data", "array-like"],
         "interval": [None, vp.Options(("confidence", "prediction"))],
         "conf_level": "conf_level",
@@ -106,8 +108,6 @@ def predict(
     >>> bool((p.ci_low < p.estimate).all() and (p.estimate < p.ci_high).all())
     True
     """
-    if not isinstance(result, RegressionResult):
-        raise ArgumentTypeError(f"`result` must be a RegressionResult from ols/logit/poisson; got {result.__class__.__name__}")
     interval = None if interval is None else check_choice(interval, "interval", ("confidence", "prediction"))
     level = check_conf_level(conf_level)
     scale = check_choice(type, "type", ("response", "link"))

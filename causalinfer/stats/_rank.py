@@ -179,8 +179,6 @@ def mann_whitney(
     ties = _tie_sizes(r)
     n_tied = int(ties[ties > 1].sum())
     details: dict[str, Any] = {"groups": group_table(s)}
-    lo: float | None
-    hi: float | None
     if ties.size == 1:
         raise DataError("all values are identical, so the rank-sum test and its interval are undefined")
     achieved = conf_level
@@ -246,7 +244,7 @@ def mann_whitney(
 
 def _rank_sum_exact(
     a: np.ndarray, b: np.ndarray, w: float, *, alternative: str, conf_level: float
-) -> tuple[float, float, float, float, float]:
+) -> tuple[float, float | None, float | None, float, float]:
     """Exact p-value, interval for the shift (order statistics of the pairwise differences), estimate, achieved level."""
     nx, ny = a.size, b.size
     achieved = conf_level
