@@ -973,6 +973,11 @@ def _check_glm_outcome(kind: str, d: _Design) -> None:
             raise DataError(f"the outcome {d.response!r} takes only the value {vals[0]:g}; logistic regression needs both 0 and 1")
     elif np.any(d.y < 0) or np.any(d.y != np.round(d.y)):
         raise DataError(f"the outcome {d.response!r} of a Poisson regression must be non-negative counts (integers)")
+    elif not np.any(d.y > 0):
+        raise DataError(
+            f"the outcome {d.response!r} is 0 in every row, so the Poisson maximum-likelihood estimate does not exist "
+            "(the intercept runs off to minus infinity); model a variable with at least one positive count"
+        )
 
 
 def _glm_fit_statistics(kind: str, d: _Design, g: Any, *, cov_type: str, lags: int | None) -> dict[str, Any]:

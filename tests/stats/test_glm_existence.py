@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import causalinfer as ci
-from causalinfer.exceptions import AssumptionWarning
+from causalinfer.exceptions import AssumptionWarning, DataError
 from causalinfer.stats._existence import check_existence
 
 RNG = np.random.default_rng(0)
@@ -74,3 +74,10 @@ def test_check_existence_directly() -> None:
     Xp = np.column_stack([np.ones(6), [0, 0, 1, 1, 1, 1.0]])
     ex = check_existence(Xp, np.array([0, 0, 3, 1, 2, 4.0]), ["c", "d"], "poisson")
     assert not ex.exists and set(ex.infinite_terms) == {"c", "d"}
+
+
+def test_poisson_all_zero_outcome_is_refused_with_the_reason():
+    # statsmodels raised a bare ValueError ("The first guess on the deviance function returned a nan").
+    df = pd.DataFrame({"y": [0] * 10, "x": np.arange(10.0)})
+    with pytest.raises(DataError, match="0 in every row"):
+        ci.stats.poisson("y ~ x", data=df)
