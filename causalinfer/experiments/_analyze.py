@@ -12,7 +12,7 @@ from .. import _validation as vp
 from .._validation import check_alternative, check_choice, check_conf_level, check_probability, check_real, show
 from ..exceptions import ArgumentError, ArgumentTypeError, AssumptionWarning, DataError
 from ..results import Provenance, Result, ResultSet, TableResult
-from ..stats._multiple import _ALIASES, ADJUST_METHODS
+from ..stats._multiple import ADJUST_ALIASES, ADJUST_METHODS
 from . import _engine
 from ._compare import _compare
 from ._inputs import (
@@ -63,7 +63,7 @@ _ADJUST_FAMILIES = ("primary", "secondary", "guardrail")
         "relative_interval": vp.Options(("delta", "fieller")),
         "conf_level": "conf_level",
         "alternative": "alternative",
-        "adjust": vp.Options((*ADJUST_METHODS, *_ALIASES)),
+        "adjust": vp.Options((*ADJUST_METHODS, *ADJUST_ALIASES)),
         "srm_threshold": vp.Interval("real", 0.0, 1.0, closed="neither"),
         "sequential": [None, vp.Options(("mixture",)), vp.InstanceOf("causalinfer.results:TableResult")],
         "sequential_tuning": vp.Interval("real", 0.0, closed="neither"),

@@ -15,7 +15,7 @@ from ..results import Result, ResultSet
 
 #: Adjustment methods accepted by :func:`adjust_pvalues` (``"fdr_bh"`` and ``"fdr"`` are aliases of ``"BH"``).
 ADJUST_METHODS: tuple[str, ...] = ("bonferroni", "holm", "hochberg", "hommel", "BH", "BY", "none")
-_ALIASES = {"fdr_bh": "BH", "fdr": "BH", "fdr_by": "BY", "bh": "BH", "by": "BY"}
+ADJUST_ALIASES = {"fdr_bh": "BH", "fdr": "BH", "fdr_by": "BY", "bh": "BH", "by": "BY"}
 
 _DESCRIPTIONS = {
     "bonferroni": "Bonferroni (family-wise error rate)",
@@ -29,15 +29,15 @@ _DESCRIPTIONS = {
 
 
 def _method_name(method: Any) -> str:
-    if isinstance(method, str) and method in _ALIASES:
-        return _ALIASES[method]
-    return check_choice(method, "method", (*ADJUST_METHODS, *_ALIASES))
+    if isinstance(method, str) and method in ADJUST_ALIASES:
+        return ADJUST_ALIASES[method]
+    return check_choice(method, "method", (*ADJUST_METHODS, *ADJUST_ALIASES))
 
 
 @vp.validate_params(
     {
         "pvalues": "array-like",
-        "method": vp.Options((*ADJUST_METHODS, *_ALIASES)),
+        "method": vp.Options((*ADJUST_METHODS, *ADJUST_ALIASES)),
     }
 )
 def adjust_pvalues(pvalues: Any, method: str = "holm") -> Any:
@@ -153,7 +153,7 @@ def _unsort(values: np.ndarray, order: np.ndarray) -> np.ndarray:
 @vp.validate_params(
     {
         "results": ["array-like", vp.InstanceOf(Mapping), vp.InstanceOf("causalinfer.results:ResultSet")],
-        "method": vp.Options((*ADJUST_METHODS, *_ALIASES)),
+        "method": vp.Options((*ADJUST_METHODS, *ADJUST_ALIASES)),
         "labels": [None, vp.SequenceOf("string")],
         "title": "string",
     }

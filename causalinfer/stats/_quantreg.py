@@ -81,8 +81,8 @@ class QuantileProcess(ResultSet):
         """Long table with columns ``tau, term, estimate, std_error, ci_low, ci_high, pvalue``."""
         frames = []
         for r in self:
-            assert r.terms is not None
-            f = r.terms[["term", "estimate", "std_error", "ci_low", "ci_high", "pvalue"]].copy()
+            terms = r.terms if r.terms is not None else r.to_frame()
+            f = terms[["term", "estimate", "std_error", "ci_low", "ci_high", "pvalue"]].copy()
             f.insert(0, "tau", float(r.details["fit"]["tau"]))
             frames.append(f)
         return pd.concat(frames, ignore_index=True)
@@ -592,7 +592,8 @@ def _coef_table(d: Any, fit: _Fit, *, tau: float, se: str, cov: np.ndarray | Non
                 "pvalue": np.nan,
             }
         )
-    assert cov is not None
+    if cov is None:  # every method except rank inversion returns a covariance
+        raise RuntimeError(f"quantile regression standard errors by {se!r} produced no covariance matrix")
     rdf = X.shape[0] - X.shape[1]
     sev = np.sqrt(np.diag(cov))
     with np.errstate(divide="ignore", invalid="ignore"):
