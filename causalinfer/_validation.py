@@ -1013,6 +1013,9 @@ def validate_params(spec: Mapping[str, Any]) -> Callable[[Callable[..., Any]], C
         keyword_names = frozenset(p.name for p in params.values() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
         kw_checks = {n: c for n, c in checks.items() if n in keyword_names}
         fname = getattr(func, "__qualname__", getattr(func, "__name__", "function"))
+        # Parameters that take a table: a polars/Arrow frame given there is read as pandas before any check.
+        tables = frozenset(n for n, cons in normalized.items() if _takes_table(cons))
+        table_positions = tuple((i, n) for i, n in enumerate(positional) if n in tables)
 
         def extra_positional(n_given: int) -> None:
             skip = 1 if positional and positional[0] in ("self", "cls") else 0
@@ -1028,6 +1031,8 @@ def validate_params(spec: Mapping[str, Any]) -> Callable[[Callable[..., Any]], C
 
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if tables:
+                args, kwargs = _read_tables(args, kwargs, table_positions, tables)
             if args:
                 n = len(args)
                 if n > n_pos:
@@ -1055,6 +1060,26 @@ def validate_params(spec: Mapping[str, Any]) -> Callable[[Callable[..., Any]], C
         return wrapper
 
     return decorate
+
+
+def _takes_table(constraints: tuple[Constraint, ...]) -> bool:
+    """Whether a parameter accepts a pandas DataFrame (directly or among the kinds of an AnyOf)."""
+    return any(isinstance(c, (DataLike, Frame)) or (isinstance(c, AnyOf) and _takes_table(c.constraints)) for c in constraints)
+
+
+def _read_tables(
+    args: tuple[Any, ...], kwargs: dict[str, Any], positions: tuple[tuple[int, str], ...], names: frozenset[str]
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """``args``/``kwargs`` with any polars/Arrow frame given for a table parameter read as a pandas DataFrame."""
+    from ._frames import is_foreign_frame, to_pandas
+
+    for i, name in positions:
+        if i < len(args) and is_foreign_frame(args[i]):
+            args = (*args[:i], to_pandas(args[i], name), *args[i + 1 :])
+    for name in names.intersection(kwargs):
+        if is_foreign_frame(kwargs[name]):
+            kwargs[name] = to_pandas(kwargs[name], name)
+    return args, kwargs
 
 
 def declaration_of(func: Any) -> Declaration | None:

@@ -24,7 +24,7 @@ ROOT = "causalinfer"
 
 #: Rank of each part of the package: a part may import only parts of lower rank.
 RANKS = {
-    "core": 0,  # exceptions, _validation, _optional, _progress, _version
+    "core": 0,  # exceptions, _validation, _optional, _progress, _version, _frames
     "results": 1,
     "data": 2,
     "stats": 3,
@@ -39,7 +39,7 @@ RANKS = {
     "cli": 7,
     "root": 8,  # causalinfer/__init__.py: the lazy front door (names for the type checker, subpackages on first use)
 }
-CORE_MODULES = {"exceptions", "_validation", "_optional", "_progress", "_version"}
+CORE_MODULES = {"exceptions", "_validation", "_optional", "_progress", "_version", "_frames"}
 CLI_MODULES = {"cli", "_cli_predict", "_cli_experiments", "__main__"}
 
 #: The one sideways import DESIGN.md allows: causal re-exports design estimators and lets compare() run 2SLS,

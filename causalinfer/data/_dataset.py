@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _validation as vp
+from .._frames import is_foreign_frame, to_pandas
 from .._validation import check_choice, check_column, check_frame, show
 from ..exceptions import ArgumentError, ArgumentTypeError, DataError, RoleError
 
@@ -348,9 +349,13 @@ class Dataset:
         missing: str = "refuse",
         treated_level: Any = None,
     ) -> None:
-        check_frame(frame, "frame")
-        # An independent copy: later changes by the caller do not reach us, and ours never reach them.
-        source = frame.copy(deep=True)
+        if is_foreign_frame(frame):
+            # A polars/Arrow table read as pandas is already our own copy: nothing of the caller's is shared.
+            source = check_frame(to_pandas(frame, "frame"), "frame")
+        else:
+            check_frame(frame, "frame")
+            # An independent copy: later changes by the caller do not reach us, and ours never reach them.
+            source = frame.copy(deep=True)
         self._init(
             source,
             dict(
@@ -762,4 +767,6 @@ def as_dataset(data: Any, **roles: Any) -> Dataset:
     if isinstance(data, pd.DataFrame):
         check_frame(data, "data")  # the caller passed it as `data`: name it so
         return Dataset(data, **given)
-    raise ArgumentTypeError(f"`data` must be a causalinfer Dataset or a pandas DataFrame; got {type(data).__name__}")
+    if is_foreign_frame(data):
+        return Dataset(check_frame(to_pandas(data, "data"), "data"), **given)
+    raise ArgumentTypeError(f"`data` must be a causalinfer Dataset or a data frame (pandas, polars, Arrow); got {type(data).__name__}")

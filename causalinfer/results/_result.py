@@ -9,11 +9,12 @@ import numbers
 import types
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal, overload
 
 import numpy as np
 import pandas as pd
 
+from .._frames import from_pandas
 from ..exceptions import ArgumentError
 from ._encode import decode, encode, from_json_text
 
@@ -308,7 +309,11 @@ class Result:
         return dataclasses.replace(self, **changes)
 
     # ------------------------------------------------------------------ tables
-    def to_frame(self, part: str = "estimates") -> pd.DataFrame:
+    @overload
+    def to_frame(self, part: str = ..., *, backend: Literal["pandas"] = ...) -> pd.DataFrame: ...
+    @overload
+    def to_frame(self, part: str = ..., *, backend: str) -> Any: ...
+    def to_frame(self, part: str = "estimates", *, backend: str = "pandas") -> Any:
         """Tidy table of the result, at full precision, with fixed column names.
 
         Parameters
@@ -317,7 +322,12 @@ class Result:
             ``"estimates"`` gives one row per term with :data:`ESTIMATE_COLUMNS`; ``"effect_sizes"`` one row per
             effect size with :data:`EFFECT_SIZE_COLUMNS`; ``"diagnostics"`` one row per check with
             :data:`DIAGNOSTIC_COLUMNS`.
+        backend : {"pandas", "polars", "pyarrow"}
+            The kind of table returned (the same columns and values in each).
         """
+        return from_pandas(self._frame_part(part), backend)
+
+    def _frame_part(self, part: str) -> pd.DataFrame:
         if part == "estimates":
             return self._estimates_frame()
         if part == "effect_sizes":

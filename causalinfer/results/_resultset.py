@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, overload
+from typing import Any, Literal, overload
 
 import numpy as np
 import pandas as pd
 
+from .._frames import from_pandas
 from ..exceptions import ArgumentError, ArgumentTypeError
 from ._result import ESTIMATE_COLUMNS, Result
 
@@ -114,8 +115,18 @@ class ResultSet(Sequence[Result]):
     def pvalues_adjusted(self) -> np.ndarray | None:
         return None if self._padj is None else np.array(self._padj)
 
-    def to_frame(self) -> pd.DataFrame:
-        """All results stacked, one row per term, with columns :data:`RESULTSET_COLUMNS`."""
+    @overload
+    def to_frame(self, *, backend: Literal["pandas"] = ...) -> pd.DataFrame: ...
+    @overload
+    def to_frame(self, *, backend: str) -> Any: ...
+    def to_frame(self, *, backend: str = "pandas") -> Any:
+        """All results stacked, one row per term, with columns :data:`RESULTSET_COLUMNS`.
+
+        ``backend`` ("pandas", "polars" or "pyarrow") is the kind of table returned.
+        """
+        return from_pandas(self._stacked(), backend)
+
+    def _stacked(self) -> pd.DataFrame:
         frames = []
         for i, (label, r) in enumerate(zip(self._labels, self._results, strict=True)):
             f = r.to_frame()

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, overload
 
 import pandas as pd
 
+from .._frames import from_pandas
 from ._result import Result
 
 
@@ -24,11 +25,21 @@ class TableResult(Result):
         super().__post_init__()
         object.__setattr__(self, "table", pd.DataFrame(self.table).copy())
 
-    def to_frame(self, part: str = "table") -> pd.DataFrame:
-        """The table (``part="table"``, the default) or, as for any result, its diagnostics."""
+    def _frame_part(self, part: str) -> pd.DataFrame:
         if part == "table":
             return self.table.copy()
-        return super().to_frame(part)
+        return super()._frame_part(part)
+
+    @overload
+    def to_frame(self, part: str = ..., *, backend: Literal["pandas"] = ...) -> pd.DataFrame: ...
+    @overload
+    def to_frame(self, part: str = ..., *, backend: str) -> Any: ...
+    def to_frame(self, part: str = "table", *, backend: str = "pandas") -> Any:
+        """The table (``part="table"``, the default) or, as for any result, its diagnostics.
+
+        ``backend`` ("pandas", "polars" or "pyarrow") is the kind of table returned.
+        """
+        return from_pandas(self._frame_part(part), backend)
 
     def summary(self) -> str:
         from ._format import render_frame_text
