@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test services lint typecheck bench setup clean
+.PHONY: demo test services lint typecheck bench docs setup clean
 
 setup: $(STAMP)
 
@@ -32,6 +32,10 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+
+# The documentation site (Sphinx): warnings are errors, the guides' code runs, the gallery scripts run.
+docs: $(STAMP)
+	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/import_time.py

@@ -328,7 +328,7 @@ def anova_rm(
     Notes
     -----
     The design is put in wide form (subjects x cells). Each within effect is tested on its orthonormal
-    contrasts Z: SS = n |mean(Z)|^2 against the pooled within-group residual SSCP E (SS = tr E), which
+    contrasts Z: SS = n ``|mean(Z)|^2`` against the pooled within-group residual SSCP E (SS = tr E), which
     reproduces ``aov(y ~ w + Error(subject/w))``; with ``between`` the group-by-within interaction uses the
     group means of Z (sequential sums of squares, as ``aov``; equal to type II here). Greenhouse-Geisser
     epsilon is :math:`(\\sum\\lambda)^2 / (d\\sum\\lambda^2)` over the eigenvalues of E; Huynh-Feldt is
