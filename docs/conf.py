@@ -24,7 +24,7 @@ import causalinfer  # noqa: E402
 
 project = "causalinfer"
 author = "causalinfer developers"
-copyright = "causalinfer developers"  # noqa: A001
+copyright = "causalinfer developers"
 release = causalinfer.__version__
 version = release
 
