@@ -81,6 +81,10 @@ from ._regtable import RegressionTable, regression_table
 from ._reliability import cronbach_alpha, icc
 from ._repeated import anova_rm, friedman
 
+# generalised linear models
+# isort: split
+from ._glm import glm
+
 __all__ += [
     "MixedResult",
     "QuantRegResult",
@@ -100,3 +104,4 @@ __all__ += [
     "quantreg",
     "regression_table",
 ]
+__all__ += ["glm"]
