@@ -26,7 +26,7 @@ def cameron_trivedi(y: np.ndarray, mu: np.ndarray, trafo: int) -> tuple[float, f
     :math:`\\mathrm{Var}(y) = \\mu + \\alpha\\mu^2` (negative binomial, NB2). Auxiliary regression of
     :math:`((y-\\mu)^2 - y)/\\mu` on :math:`\\mu^{trafo-1}` without a constant.
     """
-    from scipy import stats
+    from ._normal import z_pvalue
 
     aux = ((y - mu) ** 2 - y) / mu
     z = np.ones_like(mu) if trafo == 1 else mu
@@ -35,7 +35,7 @@ def cameron_trivedi(y: np.ndarray, mu: np.ndarray, trafo: int) -> tuple[float, f
     resid = aux - alpha * z
     se = math.sqrt(float(resid @ resid) / (y.size - 1) / zz)
     stat = alpha / se if se > 0 else math.inf
-    return alpha, stat, float(stats.norm.sf(stat))
+    return alpha, stat, z_pvalue(stat, "greater")
 
 
 def dispersion_diagnostics(d: Any, fam: Family, mu: np.ndarray, pw: np.ndarray, cov_type: str) -> list[Diagnostic]:

@@ -44,7 +44,7 @@ def _probit_inv(eta: np.ndarray) -> np.ndarray:
 
 
 def _probit_mu_eta(eta: np.ndarray) -> np.ndarray:
-    return np.maximum(stats.norm.pdf(eta), _EPS)
+    return np.maximum(np.exp(-0.5 * eta**2) / math.sqrt(2 * math.pi), _EPS)
 
 
 def _cloglog_inv(eta: np.ndarray) -> np.ndarray:
