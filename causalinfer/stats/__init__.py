@@ -84,6 +84,7 @@ from ._repeated import anova_rm, friedman
 # generalised linear models
 # isort: split
 from ._glm import glm
+from ._margins import marginal_effects
 
 __all__ += [
     "MixedResult",
@@ -104,4 +105,4 @@ __all__ += [
     "quantreg",
     "regression_table",
 ]
-__all__ += ["glm"]
+__all__ += ["glm", "marginal_effects"]

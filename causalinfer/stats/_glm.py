@@ -49,9 +49,10 @@ _FAMILY_TITLES = {
 
 @dataclass(frozen=True)
 class GLMDesign(_PredictionDesign):
-    """The prediction design of a :func:`glm` fit, with the fitting data (for marginal effects and means)."""
+    """The prediction design of a :func:`glm` fit, with the fitting data and offset (for marginal effects and means)."""
 
     frame: Any = None
+    offset: Any = None
 
 
 def _check_family_link(family: Any, link: Any, var_power: Any) -> tuple[str, str, float | None]:
@@ -297,7 +298,7 @@ def _fit_and_report(d: Any, fam: Family, data: Any, *, cov_type: str, conf_level
         terms=terms,
         details={"fit": fit_stats, "cov": pd.DataFrame(cov, index=d.names, columns=d.names), "vif": vifs, "fitted": f.mu},
         provenance=Provenance.current(data_fingerprint=d.fingerprint),
-        design=GLMDesign(d.design_info, d.offset is not None, frame),
+        design=GLMDesign(d.design_info, d.offset is not None, frame, d.offset),
     )
 
 
