@@ -83,6 +83,7 @@ from ._repeated import anova_rm, friedman
 
 # generalised linear models
 # isort: split
+from ._emmeans import emmeans
 from ._glm import glm
 from ._margins import marginal_effects
 
@@ -105,4 +106,4 @@ __all__ += [
     "quantreg",
     "regression_table",
 ]
-__all__ += ["glm", "marginal_effects"]
+__all__ += ["emmeans", "glm", "marginal_effects"]
