@@ -259,7 +259,7 @@ def marginal_effects(
         terms=terms,
         details={
             "labels": pd.DataFrame({k: [r[k] for r in rows] for k in ("variable", "contrast", "group")}, index=terms["term"]),
-            "jacobian": pd.DataFrame(np.array(jac).reshape(len(rows), -1), index=terms["term"], columns=list(result.terms["term"])),
+            "jacobian": pd.DataFrame(np.array(jac).reshape(len(rows), -1), index=terms["term"], columns=list(result.coef.index)),
         },
         provenance=result.provenance,
     )
@@ -278,8 +278,9 @@ def _data_and_offset(result: Any, newdata: Any, offset: Any) -> tuple[pd.DataFra
                 "newdata=the data frame the model was fitted to (or the rows to average over)"
             )
         frame = stored
-        if offset is None and getattr(design, "offset", None) is not None:
-            offset = np.asarray(design.offset, dtype=float)
+        stored_offset = getattr(design, "offset", None)
+        if offset is None and stored_offset is not None:
+            offset = np.asarray(stored_offset, dtype=float)
     else:
         frame, _ = _frame_of(newdata)
     if not isinstance(frame, pd.DataFrame):
