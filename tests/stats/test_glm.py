@@ -200,3 +200,21 @@ def test_dispersion_scales_the_classical_covariance_and_t_inference():
     assert r.fit["inference"] == "t" and np.all(r.terms["df"] == r.fit["df_resid"])
     w = r.wald_test("x = 0")
     assert w.statistic_name == "F"
+
+
+def test_count_models_skip_the_linear_programme_when_positive_counts_identify_every_coefficient(monkeypatch):
+    """Regression: the existence check solved a linear programme on every Poisson or negative binomial fit (most of
+    the time of a large fit); when the rows with positive counts have full column rank the estimate exists."""
+    import causalinfer.stats._existence as ex
+
+    def boom(*args, **kwargs):
+        raise AssertionError("linear programme solved although the positive counts have full rank")
+
+    monkeypatch.setattr(ex, "_solve", boom)
+    r = ci.stats.negative_binomial("count ~ x + z + g", data=DATA, exposure="expo")
+    assert {d.name: d for d in r.diagnostics}["existence of the estimate"].status == "ok"
+    zero_cell = DATA.assign(count=np.where(DATA["g"] == "c", 0, DATA["count"]))
+    monkeypatch.undo()
+    with pytest.warns(Warning, match="does not exist"):
+        bad = ci.stats.poisson("count ~ x + z + g", data=zero_cell)
+    assert {d.name: d for d in bad.diagnostics}["existence of the estimate"].status == "fail"
