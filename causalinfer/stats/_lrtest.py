@@ -27,8 +27,8 @@ def lr_test(restricted: RegressionResult, full: RegressionResult) -> Result:
     restricted : RegressionResult
         The smaller model, fitted to the same rows and outcome as ``full``, whose terms are a subset of ``full``'s.
     full : RegressionResult
-        The larger model, from the same function (:func:`ols`, :func:`logit`, :func:`poisson` or
-        :func:`negative_binomial`).
+        The larger model, from the same function (:func:`ols`, :func:`logit`, :func:`poisson`,
+        :func:`negative_binomial`, or :func:`glm` with the same family and link).
 
     Returns
     -------
@@ -39,8 +39,9 @@ def lr_test(restricted: RegressionResult, full: RegressionResult) -> Result:
     Notes
     -----
     Logistic and Poisson models: :math:`D_0 - D_1`, the difference of deviances, on :math:`k_1 - k_0` df
-    (``anova.glm(test = "Chisq")``). Negative binomial: the difference of :math:`2\\log L`, theta being
-    estimated in each model (``MASS::anova.negbin``). Least squares: :math:`(RSS_0 - RSS_1)/\\hat\\sigma^2_1`,
+    (``anova.glm(test = "Chisq")``); for a :func:`glm` with an estimated dispersion the difference is divided by
+    the full model's dispersion, as ``anova.glm(test = "Chisq")`` does. Negative binomial: the difference of
+    :math:`2\\log L`, theta being estimated in each model (``MASS::anova.negbin``). Least squares: :math:`(RSS_0 - RSS_1)/\\hat\\sigma^2_1`,
     as ``anova.lm(test = "Chisq")``; the F test (:func:`wald_test` or ``anova.lm``'s default) is exact under
     normal errors and preferable. The test ignores the covariance type the fits used: it compares likelihoods.
     Models on different rows, outcomes or families, or whose terms do not nest by name, are refused.

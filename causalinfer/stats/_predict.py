@@ -44,7 +44,7 @@ def predict(
     type: str = "response",
     offset: Any = None,
 ) -> pd.DataFrame:
-    """Predicted means of a fitted :func:`ols`, :func:`logit`, :func:`poisson` or :func:`negative_binomial` model.
+    """Predicted means of a fitted :func:`ols`, :func:`logit`, :func:`poisson`, :func:`negative_binomial` or :func:`glm` model.
 
     Parameters
     ----------
@@ -88,7 +88,8 @@ def predict(
 
     *GLMs*: the interval is computed on the link scale, :math:`\\hat\\eta \\pm z\\,\\mathrm{se}`, and mapped to the
     response scale by the inverse link, so it respects the range of the mean (probabilities in (0, 1), rates
-    above 0), as R's ``predict.glm(type = "link", se.fit = TRUE)`` followed by ``family$linkinv``. Prediction
+    above 0), as R's ``predict.glm(type = "link", se.fit = TRUE)`` followed by ``family$linkinv``. For a
+    :func:`glm` with an estimated dispersion and classical errors the quantile is t on the residual df. Prediction
     intervals are not defined for a GLM mean and are refused.
 
     Validated against R ``predict.lm`` and ``predict.glm`` (``tests/reference/predict_glm.R``).
