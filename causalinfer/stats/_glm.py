@@ -27,6 +27,7 @@ from ._regression import (
     _collinearity,
     _cov_label,
     _design,
+    _existence_diagnostic,
     _few_clusters,
     _n_clusters,
     _PredictionDesign,
@@ -275,7 +276,13 @@ def _fit_and_report(d: Any, fam: Family, data: Any, *, cov_type: str, conf_level
     fit_stats.update(_slopes_wald(d.names, f.coef, cov, t_df))
     terms = _terms(d.names, f.coef, cov, conf_level, t_df)
     coll, vifs = _collinearity(d.X, d.names, d.intercept)
-    diags = [coll, *_few_clusters(fit_stats.get("n_clusters")), *_convergence(f), *dispersion_diagnostics(d, fam, f.mu, pw, cov_type)]
+    diags = [
+        coll,
+        *_few_clusters(fit_stats.get("n_clusters")),
+        *_convergence(f),
+        *_existence(d, fam, f),
+        *dispersion_diagnostics(d, fam, f.mu, pw, cov_type),
+    ]
     label, stat_name, stat, sdf, pval = _overall_test(fit_stats, cov_type, fam)
     title = f"{_FAMILY_TITLES[fam.name]} GLM" + (f" (var_power {fam.var_power:g})" if fam.name == "tweedie" else "")
     frame = None
@@ -300,6 +307,16 @@ def _fit_and_report(d: Any, fam: Family, data: Any, *, cov_type: str, conf_level
         provenance=Provenance.current(data_fingerprint=d.fingerprint),
         design=GLMDesign(d.design_info, d.offset is not None, frame, d.offset),
     )
+
+
+def _existence(d: Any, fam: Family, f: IRLSFit) -> list[Diagnostic]:
+    """Separation of a 0/1 outcome (any binomial link), or a zero-count cell under a log link (Poisson, Tweedie):
+    the linear-programming proof that the estimate is infinite, with a warning, as for :func:`logit`/:func:`poisson`."""
+    if fam.name == "binomial" and np.all(np.isin(d.y, (0.0, 1.0))):
+        return [_existence_diagnostic("logit", d, f)]
+    if fam.name in ("poisson", "tweedie") and fam.link.name == "log" and np.any(d.y == 0):
+        return [_existence_diagnostic("poisson", d, f)]
+    return []
 
 
 def _convergence(f: IRLSFit) -> list[Diagnostic]:

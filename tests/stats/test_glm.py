@@ -218,3 +218,22 @@ def test_count_models_skip_the_linear_programme_when_positive_counts_identify_ev
     with pytest.warns(Warning, match="does not exist"):
         bad = ci.stats.poisson("count ~ x + z + g", data=zero_cell)
     assert {d.name: d for d in bad.diagnostics}["existence of the estimate"].status == "fail"
+
+
+@pytest.mark.parametrize("link", ["logit", "probit", "cloglog"])
+def test_separated_binary_outcome_fails_the_existence_check(link):
+    df = pd.DataFrame({"x": np.r_[np.linspace(-2, -0.1, 20), np.linspace(0.1, 2, 20)]})
+    df["y"] = (df["x"] > 0).astype(float)
+    with pytest.warns(Warning, match="does not exist"):
+        r = ci.stats.glm("y ~ x", data=df, family="binomial", link=link)
+    diag = {d.name: d for d in r.diagnostics}["separation"]
+    assert diag.status == "fail" and "x" in diag.message
+
+
+def test_zero_count_cell_fails_the_existence_check_for_tweedie():
+    df = DATA.assign(ytw=np.where(DATA["g"] == "c", 0.0, DATA["ytw"]))
+    with pytest.warns(Warning, match="does not exist"):
+        r = ci.stats.glm("ytw ~ x + g", data=df, family="tweedie", var_power=1.5)
+    assert {d.name: d for d in r.diagnostics}["existence of the estimate"].status == "fail"
+    ok = _fit("tweedie_log")
+    assert {d.name: d for d in ok.diagnostics}["existence of the estimate"].status == "ok"
