@@ -157,3 +157,16 @@ def test_delta_method_intervals_of_the_average_marginal_effect_cover():
         row = ci.stats.marginal_effects(fit, newdata=X, variables="x").terms.iloc[0]
         hits += row["ci_low"] <= truth <= row["ci_high"]
     assert 0.89 <= hits / reps <= 0.99
+
+
+def test_negative_binomial_effects_follow_the_log_link():
+    fit = ci.stats.negative_binomial("count ~ x + z + g", data=DATA)
+    me = ci.stats.marginal_effects(fit, newdata=DATA, variables="x").terms.iloc[0]
+    mu = fit.predict(DATA)["estimate"].to_numpy()
+    X = np.column_stack([np.ones(len(DATA)), DATA["g"] == "b", DATA["g"] == "c", DATA["x"], DATA["z"]]).astype(float)
+    b = fit.coef.to_numpy()
+    assert list(fit.coef.index) == ["(Intercept)", "g[T.b]", "g[T.c]", "x", "z"]
+    J = (mu[:, None] * b[3] * X).mean(axis=0)
+    J[3] += mu.mean()
+    np.testing.assert_allclose(me["estimate"], mu.mean() * b[3], rtol=1e-10)
+    np.testing.assert_allclose(me["std_error"], np.sqrt(J @ fit.cov.to_numpy() @ J), rtol=1e-9)
