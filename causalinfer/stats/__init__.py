@@ -81,6 +81,12 @@ from ._regtable import RegressionTable, regression_table
 from ._reliability import cronbach_alpha, icc
 from ._repeated import anova_rm, friedman
 
+# generalised linear models
+# isort: split
+from ._emmeans import emmeans
+from ._glm import glm
+from ._margins import marginal_effects
+
 __all__ += [
     "MixedResult",
     "QuantRegResult",
@@ -100,3 +106,4 @@ __all__ += [
     "quantreg",
     "regression_table",
 ]
+__all__ += ["emmeans", "glm", "marginal_effects"]

@@ -46,6 +46,14 @@ def _solve(c: np.ndarray, a_ub: np.ndarray | None, a_eq: np.ndarray | None, k: i
     return float(-res.fun), np.asarray(res.x)
 
 
+def _full_column_rank(A: np.ndarray) -> bool:
+    """Rank of ``A`` equal to its number of columns (via the small triangular factor of its QR decomposition)."""
+    if A.shape[0] < A.shape[1]:
+        return False
+    r = np.linalg.qr(A, mode="r")
+    return bool(np.linalg.matrix_rank(r, tol=np.abs(r).max() * max(A.shape) * np.finfo(float).eps * 10) == A.shape[1])
+
+
 def _scaled(X: np.ndarray) -> np.ndarray:
     scale = np.max(np.abs(X), axis=0)
     return X / np.where(scale > 0, scale, 1.0)
@@ -66,7 +74,8 @@ def check_existence(X: np.ndarray, y: np.ndarray, names: list[str], family: str,
         pos = yy > 0
         A_eq = Xs[pos]
         A_zero = Xs[~pos]
-        if A_zero.shape[0] == 0:
+        if A_zero.shape[0] == 0 or _full_column_rank(A_eq):
+            # no b != 0 has x'b = 0 on every positive count: the estimate exists, no programme to solve
             return Existence(True, (), "", 0.0)
         out = _solve(A_zero.sum(axis=0), A_zero, A_eq, k)  # x'b <= 0 on zeros, maximise -sum(x'b)
         kind = "zero counts"

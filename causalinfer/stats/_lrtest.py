@@ -15,7 +15,7 @@ from ._regression import RegressionResult
 
 __all__ = ["lr_test"]
 
-_KINDS = {"ols": "linear", "logit": "logistic", "poisson": "Poisson", "negative_binomial": "negative binomial"}
+_KINDS = {"ols": "linear", "logit": "logistic", "poisson": "Poisson", "negative_binomial": "negative binomial", "glm": "generalised linear"}
 
 
 @vp.validate_params({"restricted": vp.InstanceOf(RegressionResult), "full": vp.InstanceOf(RegressionResult)})
@@ -27,8 +27,8 @@ def lr_test(restricted: RegressionResult, full: RegressionResult) -> Result:
     restricted : RegressionResult
         The smaller model, fitted to the same rows and outcome as ``full``, whose terms are a subset of ``full``'s.
     full : RegressionResult
-        The larger model, from the same function (:func:`ols`, :func:`logit`, :func:`poisson` or
-        :func:`negative_binomial`).
+        The larger model, from the same function (:func:`ols`, :func:`logit`, :func:`poisson`,
+        :func:`negative_binomial`, or :func:`glm` with the same family and link).
 
     Returns
     -------
@@ -39,8 +39,9 @@ def lr_test(restricted: RegressionResult, full: RegressionResult) -> Result:
     Notes
     -----
     Logistic and Poisson models: :math:`D_0 - D_1`, the difference of deviances, on :math:`k_1 - k_0` df
-    (``anova.glm(test = "Chisq")``). Negative binomial: the difference of :math:`2\\log L`, theta being
-    estimated in each model (``MASS::anova.negbin``). Least squares: :math:`(RSS_0 - RSS_1)/\\hat\\sigma^2_1`,
+    (``anova.glm(test = "Chisq")``); for a :func:`glm` with an estimated dispersion the difference is divided by
+    the full model's dispersion, as ``anova.glm(test = "Chisq")`` does. Negative binomial: the difference of
+    :math:`2\\log L`, theta being estimated in each model (``MASS::anova.negbin``). Least squares: :math:`(RSS_0 - RSS_1)/\\hat\\sigma^2_1`,
     as ``anova.lm(test = "Chisq")``; the F test (:func:`wald_test` or ``anova.lm``'s default) is exact under
     normal errors and preferable. The test ignores the covariance type the fits used: it compares likelihoods.
     Models on different rows, outcomes or families, or whose terms do not nest by name, are refused.
@@ -62,7 +63,7 @@ def lr_test(restricted: RegressionResult, full: RegressionResult) -> Result:
 
     for name, r in (("restricted", restricted), ("full", full)):
         if not isinstance(r, RegressionResult):
-            raise ArgumentTypeError(f"`{name}` must be a RegressionResult from ols/logit/poisson/negative_binomial; got {show(r)}")
+            raise ArgumentTypeError(f"`{name}` must be a RegressionResult from ols/logit/poisson/negative_binomial/glm; got {show(r)}")
     f0, f1 = restricted.details["fit"], full.details["fit"]
     kind = f0.get("model")
     if kind not in _KINDS or f1.get("model") != kind:
@@ -88,12 +89,19 @@ def lr_test(restricted: RegressionResult, full: RegressionResult) -> Result:
     df = len(t1) - len(t0)
     if df <= 0:
         raise ArgumentError(f"`full` must have more coefficients than `restricted`; got {len(t1)} and {len(t0)} (are they swapped?)")
+    if kind == "glm" and (f0["family"], f0["link"], f0.get("var_power")) != (f1["family"], f1["link"], f1.get("var_power")):
+        raise ArgumentError(
+            f"`restricted` and `full` must have the same family and link; got {f0['family']}/{f0['link']} and {f1['family']}/{f1['link']}"
+        )
     if kind == "negative_binomial":
         stat = f1["twologlik"] - f0["twologlik"]
         what = "difference of 2 log-likelihoods (theta estimated in each model)"
     elif kind == "ols":
         stat = (f0["rss"] - f1["rss"]) / f1["sigma"] ** 2
         what = "difference of residual sums of squares over the full model's residual variance"
+    elif kind == "glm" and f1["family"] not in ("binomial", "poisson"):
+        stat = (f0["deviance"] - f1["deviance"]) / f1["dispersion"]
+        what = "difference of deviances over the full model's dispersion"
     else:
         stat = f0["deviance"] - f1["deviance"]
         what = "difference of deviances"

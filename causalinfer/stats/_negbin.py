@@ -263,6 +263,38 @@ def negative_binomial(
     >>> 1.0 < r.fit["theta"] < 4.0
     True
     """
+    return _negative_binomial(
+        x,
+        y,
+        data=data,
+        add_constant=add_constant,
+        weights=weights,
+        offset=offset,
+        exposure=exposure,
+        cov_type=cov_type,
+        cluster=cluster,
+        hac_lags=hac_lags,
+        conf_level=conf_level,
+        namespaces=_caller_namespaces(1),
+    )
+
+
+def _negative_binomial(
+    x: Any,
+    y: Any,
+    *,
+    data: Any,
+    add_constant: bool,
+    weights: Any,
+    offset: Any,
+    exposure: Any,
+    cov_type: Any,
+    cluster: Any,
+    hac_lags: Any,
+    conf_level: Any,
+    namespaces: list[dict[str, Any]],
+) -> RegressionResult:
+    """The fit behind :func:`negative_binomial` (and ``glm(family="negative_binomial")``)."""
     cov_type, conf_level, hac_lags = _check_common(cov_type, conf_level, hac_lags)
     if offset is not None and exposure is not None:
         raise ArgumentError("give `offset` or `exposure`, not both (exposure E is the offset log(E))")
@@ -278,7 +310,7 @@ def negative_binomial(
         cluster=cluster,
         offset=off_arg,
         cov_type=cov_type,
-        namespaces=_caller_namespaces(1),
+        namespaces=namespaces,
     )
     _check_glm_outcome("poisson", d)
     if not np.any(d.y > 0):

@@ -44,7 +44,7 @@ def predict(
     type: str = "response",
     offset: Any = None,
 ) -> pd.DataFrame:
-    """Predicted means of a fitted :func:`ols`, :func:`logit`, :func:`poisson` or :func:`negative_binomial` model.
+    """Predicted means of a fitted :func:`ols`, :func:`logit`, :func:`poisson`, :func:`negative_binomial` or :func:`glm` model.
 
     Parameters
     ----------
@@ -88,7 +88,8 @@ def predict(
 
     *GLMs*: the interval is computed on the link scale, :math:`\\hat\\eta \\pm z\\,\\mathrm{se}`, and mapped to the
     response scale by the inverse link, so it respects the range of the mean (probabilities in (0, 1), rates
-    above 0), as R's ``predict.glm(type = "link", se.fit = TRUE)`` followed by ``family$linkinv``. Prediction
+    above 0), as R's ``predict.glm(type = "link", se.fit = TRUE)`` followed by ``family$linkinv``. For a
+    :func:`glm` with an estimated dispersion and classical errors the quantile is t on the residual df. Prediction
     intervals are not defined for a GLM mean and are refused.
 
     Validated against R ``predict.lm`` and ``predict.glm`` (``tests/reference/predict_glm.R``).
@@ -137,7 +138,7 @@ def predict(
         q = t_crit(level, df)
         half = q * (np.sqrt(se**2 + fit["sigma"] ** 2) if interval == "prediction" else se)
         return _frame(eta, se, eta - half, eta + half, index)
-    q = z_crit(level)
+    q = t_crit(level, float(fit["inference_df"])) if fit.get("inference") == "t" else z_crit(level)
     lo, hi = eta - q * se, eta + q * se
     if scale == "link":
         return _frame(eta, se, lo, hi, index)
@@ -150,7 +151,19 @@ def predict(
         with np.errstate(over="ignore"):
             mu = np.exp(eta)
             return _frame(mu, se * mu, np.exp(lo), np.exp(hi), index)
+    if model == "glm":
+        return _glm_response(fit["link"], eta, se, lo, hi, index)
     raise ArgumentError(f"prediction is not available for a {model!r} model")  # pragma: no cover
+
+
+def _glm_response(link_name: str, eta: np.ndarray, se: np.ndarray, lo: np.ndarray, hi: np.ndarray, index: Any) -> pd.DataFrame:
+    """Means, delta-method standard errors and the link-scale interval mapped back through the (monotone) inverse link."""
+    from ._glm_families import LINKS
+
+    link = LINKS[link_name]
+    with np.errstate(all="ignore"):
+        a, b = link.linkinv(lo), link.linkinv(hi)
+        return _frame(link.linkinv(eta), se * np.abs(link.mu_eta(eta)), np.minimum(a, b), np.maximum(a, b), index)
 
 
 def _frame(est: np.ndarray, se: np.ndarray, lo: np.ndarray, hi: np.ndarray, index: Any) -> pd.DataFrame:
