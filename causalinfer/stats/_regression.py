@@ -507,6 +507,7 @@ def _n_clusters(cluster: Any) -> int | None:
         "hac_lags": [None, vp.Interval("int", 0)],
         "conf_level": "conf_level",
         "cluster_df": vp.Options(("n-k", "G-1")),
+        "absorb": [None, "columns"],
     }
 )
 def ols(
@@ -521,6 +522,7 @@ def ols(
     hac_lags: int | None = None,
     cluster_df: str = "n-k",
     conf_level: float = 0.95,
+    absorb: Any = None,
 ) -> RegressionResult:
     """Ordinary (or weighted) least squares with classical or robust standard errors, as R's ``lm``.
 
@@ -558,6 +560,13 @@ def ols(
         ``details["fit"]["inference_df"]``/``["inference_df_rule"]``.
     conf_level : float
         Confidence level of the coefficient intervals.
+    absorb : str or list of str, optional
+        Categorical columns whose fixed effects are absorbed (partialled out by weighted alternating projections)
+        instead of estimated, as fixest's ``y ~ x | firm + year``; the formula may also name them after a ``|``.
+        Singletons are removed and the degrees of freedom follow fixest/pyfixest (factors nested in a cluster
+        variable are not counted); ``cov_type`` may then be "nonrobust", "HC0", "HC1" or "cluster", and
+        ``cluster`` may name two columns for two-way clustering (also without ``absorb``). See
+        :mod:`causalinfer.stats._fixed_effects` for the exact conventions.
 
     Returns
     -------
@@ -600,6 +609,11 @@ def ols(
     """
     cov_type, conf_level, hac_lags = _check_common(cov_type, conf_level, hac_lags)
     cluster_df = _check_cluster_df(cluster_df, cov_type)
+    from ._fixed_effects import fe_ols, wants_fixed_effects
+
+    if wants_fixed_effects(x, data, absorb, cluster):
+        opts = {"weights": weights, "cov_type": cov_type, "cluster": cluster, "cluster_df": cluster_df, "conf_level": conf_level}
+        return fe_ols(x, data, absorb=absorb, namespaces=_caller_namespaces(1), **opts)  # type: ignore[no-any-return]
     d = _design(
         x,
         y,
