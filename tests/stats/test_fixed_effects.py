@@ -1,0 +1,107 @@
+"""Absorbed fixed effects in ols, against pyfixest (tests/reference/fixed_effects_pyfixest.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from reference_data import load_reference
+
+import causalinfer as ci
+from causalinfer._testing import check_result
+from causalinfer.exceptions import CausalInferError
+
+REF = load_reference("fixed_effects_pyfixest")
+DATA = {k: pd.DataFrame(v) for k, v in REF["data"].items()}
+
+
+def _ours(case: dict) -> ci.stats.RegressionResult:
+    df = DATA[case["data"]]
+    vcov = case["vcov"]
+    kw: dict = {"weights": case["weights"]}
+    if vcov == "iid":
+        kw["cov_type"] = "nonrobust"
+    elif vcov == "hetero":
+        kw["cov_type"] = "HC1"
+    else:
+        names = vcov["CRV1"].split("+")
+        kw.update(cov_type="cluster", cluster=names[0] if len(names) == 1 else names, cluster_df="G-1")
+    return ci.stats.ols(case["formula"], data=df, **kw)
+
+
+@pytest.mark.parametrize("case", REF["feols"], ids=[c["name"] for c in REF["feols"]])
+def test_matches_pyfixest(case: dict) -> None:
+    r = _ours(case)
+    frame = r.to_frame().set_index("term")
+    terms = [t for t in case["terms"] if t != "Intercept"]
+    idx = [case["terms"].index(t) for t in terms]
+    np.testing.assert_allclose(frame.loc[terms, "estimate"], np.array(case["coef"])[idx], rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(frame.loc[terms, "std_error"], np.array(case["se"])[idx], rtol=1e-8)
+    np.testing.assert_allclose(frame.loc[terms, "pvalue"], np.array(case["pvalue"])[idx], rtol=1e-6, atol=1e-12)
+    assert r.n == case["nobs"]
+    assert frame["df"].iloc[0] == case["df_t"]
+
+
+def test_singletons_reported_and_result_contract() -> None:
+    df = DATA["unbalanced"]
+    r = ci.stats.ols("y ~ x1 + x2 | firm + year", data=df, cov_type="cluster", cluster="state")
+    assert r.fit["n_singletons"] == 5
+    assert any(d.name == "singletons" and "5 singleton" in d.message for d in r.diagnostics)
+    assert r.fit["fe_nested"] == 1  # firms are nested in states: their levels are not counted
+    check_result(r)
+
+
+def test_absorb_argument_equals_formula_syntax() -> None:
+    df = DATA["balanced"]
+    a = ci.stats.ols("y ~ x1 + x2 | firm + year", data=df, cov_type="HC1")
+    b = ci.stats.ols("y ~ x1 + x2", data=df, absorb=["firm", "year"], cov_type="HC1")
+    pd.testing.assert_frame_equal(a.to_frame(), b.to_frame())
+
+
+def test_one_factor_matches_dummies() -> None:
+    df = DATA["balanced"]
+    a = ci.stats.ols("y ~ x1 + x2", data=df, absorb="firm", cov_type="HC1")
+    b = ci.stats.ols("y ~ x1 + x2 + C(firm)", data=df, cov_type="HC1")
+    np.testing.assert_allclose(a.coef[["x1", "x2"]], b.coef[["x1", "x2"]], rtol=1e-9)
+    np.testing.assert_allclose(a.to_frame().std_error[:2], b.to_frame().set_index("term").loc[["x1", "x2"], "std_error"], rtol=1e-9)
+
+
+def test_caller_frame_unchanged() -> None:
+    df = DATA["unbalanced"].copy()
+    before = df.copy()
+    ci.stats.ols("y ~ x1 | firm + year", data=df, cov_type="cluster", cluster=["state", "year"], weights="w")
+    pd.testing.assert_frame_equal(df, before)
+
+
+def test_regressor_absorbed_by_fixed_effects_is_refused() -> None:
+    df = DATA["balanced"].assign(size=lambda d: d.firm * 2.0 + 1)
+    with pytest.raises(CausalInferError, match=r"regressor 'size' is absorbed by the fixed effects \['firm', 'year'\].*drop it"):
+        ci.stats.ols("y ~ x1 + size | firm + year", data=df)
+
+
+def test_one_cluster_is_refused() -> None:
+    df = DATA["balanced"].assign(one=1)
+    with pytest.raises(CausalInferError, match=r"`cluster` 'one' has a single value \(1\).*at least 2 clusters"):
+        ci.stats.ols("y ~ x1 | firm", data=df, cov_type="cluster", cluster="one")
+
+
+def test_unknown_fixed_effect_column() -> None:
+    with pytest.raises(CausalInferError, match=r"`absorb` names column 'frim'.*firm"):
+        ci.stats.ols("y ~ x1 | frim", data=DATA["balanced"])
+
+
+def test_missing_fixed_effect_values() -> None:
+    df = DATA["balanced"].astype({"firm": float})
+    df.loc[3, "firm"] = np.nan
+    with pytest.raises(CausalInferError, match=r"`absorb` column 'firm' has 1 missing"):
+        ci.stats.ols("y ~ x1 | firm", data=df)
+
+
+def test_unsupported_covariance_with_fixed_effects() -> None:
+    with pytest.raises(CausalInferError, match=r"`cov_type` must be one of .*'HC3'"):
+        ci.stats.ols("y ~ x1 | firm", data=DATA["balanced"], cov_type="HC3")
+
+
+def test_no_regressor_left() -> None:
+    with pytest.raises(CausalInferError, match="no regressor besides the fixed effects"):
+        ci.stats.ols("y ~ 1 | firm", data=DATA["balanced"])
