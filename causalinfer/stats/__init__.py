@@ -80,6 +80,7 @@ from ._quantreg import QuantileProcess, QuantRegResult, quantreg
 from ._regtable import RegressionTable, regression_table
 from ._reliability import cronbach_alpha, icc
 from ._repeated import anova_rm, friedman
+from ._wild import wild_cluster_bootstrap
 
 __all__ += [
     "MixedResult",
@@ -100,3 +101,4 @@ __all__ += [
     "quantreg",
     "regression_table",
 ]
+__all__ += ["wild_cluster_bootstrap"]

@@ -20,6 +20,7 @@ Validated against pyfixest (``tests/reference/fixed_effects.py``).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from dataclasses import dataclass
@@ -56,6 +57,8 @@ class FEData:
     iterations: int
     formula: str
     fingerprint: str | None
+    keep: np.ndarray  # rows of `data` in the estimation sample (singletons removed)
+    n_params: int = 0  # K of the small-sample factor, filled in by the fit
 
 
 def split_formula(formula: str) -> tuple[str, list[str]]:
@@ -156,7 +159,7 @@ def prepare(x: Any, data: Any, *, absorb: Any, weights: Any, cluster: Any, cov_t
         Z, iters, ok = demean(Z, codes, levels, w, tol=tol, maxiter=FE_MAXITER)
         if not ok:
             raise ConvergenceError(f"demeaning by {fe_names} did not converge in {FE_MAXITER} sweeps (tolerance {tol:g})")
-    d = FEData(Z[:, 1:], Z[:, 0], y, names, response, w, cl_codes, cl_names, codes, levels, fe_names, n_single, iters, x, fp)
+    d = FEData(Z[:, 1:], Z[:, 0], y, names, response, w, cl_codes, cl_names, codes, levels, fe_names, n_single, iters, x, fp, keep)
     check_absorbed(d, X)
     return d
 
@@ -367,7 +370,7 @@ def fe_ols(
             "fitted": d.y_raw - uw / (np.ones(len(uw)) if d.weights is None else np.sqrt(d.weights)),
         },
         provenance=Provenance.current(data_fingerprint=d.fingerprint),
-        design=d,  # the demeaned sample, for the wild cluster bootstrap (transient, not serialised)
+        design=dataclasses.replace(d, n_params=int(info["K"])),  # the demeaned sample, for the wild cluster bootstrap (transient, not serialised)
     )
 
 

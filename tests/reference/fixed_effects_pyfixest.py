@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pyfixest as pf
 import statsmodels.api as sm
-from wildboottest.wildboottest import wildboottest
+from wildboottest.wildboottest import WildboottestCL, wildboottest
 
 OUT = Path(__file__).with_suffix(".json")
 
@@ -73,9 +73,23 @@ def wild_case(name, seed, G, impose_null):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = wildboottest(model, param="x", cluster=cl, B=99999, impose_null=impose_null, show=False, parallel=False)
+    # the bootstrap t's themselves, to count exact ties: under WCR the all-ones draw reproduces t, and whether
+    # wildboottest counts it as exceeding |t| depends on rounding
+    boot = WildboottestCL(X=X.to_numpy(), Y=y, cluster=cl, R=np.array([0.0, 1.0]), B=99999, seed=1, parallel=False)
+    boot.get_scores(bootstrap_type="11", impose_null=impose_null)
+    boot.get_weights("rademacher")
+    boot.get_numer()
+    boot.get_denom()
+    boot.get_tboot()
+    boot.get_vcov()
+    boot.get_tstat()
+    tb, t = np.abs(boot.t_boot), float(np.abs(boot.t_stat).ravel()[0])
     return {
         "name": name,
         "G": G,
+        "n_draws": int(tb.size),
+        "n_exceed_strict": int(np.sum(tb > t * (1 + 1e-10))),
+        "n_ties": int(np.sum(np.abs(tb - t) <= 1e-10 * t)),
         "impose_null": impose_null,
         "x": x.tolist(),
         "y": y.tolist(),
