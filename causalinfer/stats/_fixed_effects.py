@@ -370,7 +370,9 @@ def fe_ols(
             "fitted": d.y_raw - uw / (np.ones(len(uw)) if d.weights is None else np.sqrt(d.weights)),
         },
         provenance=Provenance.current(data_fingerprint=d.fingerprint),
-        design=dataclasses.replace(d, n_params=int(info["K"])),  # the demeaned sample, for the wild cluster bootstrap (transient, not serialised)
+        design=dataclasses.replace(
+            d, n_params=int(info["K"])
+        ),  # the demeaned sample, for the wild cluster bootstrap (transient, not serialised)
     )
 
 

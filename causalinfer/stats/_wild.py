@@ -304,5 +304,7 @@ def _diagnostics(g: int, enumerated: bool, kind: str, draws: int) -> tuple[Diagn
             "and p-values are coarse; use weights_type='webb' with fewer than about 10 clusters",
         )
     if enumerated:
-        out.append(Diagnostic("enumeration", "ok", float(draws), f"all {draws} Rademacher draws enumerated: the p-value is exact, not simulated"))
+        out.append(
+            Diagnostic("enumeration", "ok", float(draws), f"all {draws} Rademacher draws enumerated: the p-value is exact, not simulated")
+        )
     return tuple(out)
