@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +37,19 @@ from ._demean import FE_MAXITER, FE_TOL, demean, factor_codes, recode, singleton
 from ._inputs import _frame_of, align_by_index
 
 _FE_COV = ("nonrobust", "HC0", "HC1", "cluster")
+
+
+@dataclass(frozen=True)
+class Tools:
+    """What this module borrows from the regression module, handed in by it (so the two never import each other)."""
+
+    formula_design: Callable[..., Any]
+    column_or_array: Callable[..., Any]
+    terms: Callable[..., Any]
+    inference_df: Callable[..., Any]
+    slopes_wald: Callable[..., Any]
+    few_clusters: Callable[..., Any]
+    result_class: Any
 
 
 @dataclass(frozen=True)
@@ -112,10 +126,10 @@ def _cluster_columns(cluster: Any, frame: pd.DataFrame, n: int) -> tuple[list[np
     return [arr], ["cluster"]
 
 
-def prepare(x: Any, data: Any, *, absorb: Any, weights: Any, cluster: Any, cov_type: str, namespaces: Any, tol: float = FE_TOL) -> FEData:
+def prepare(
+    x: Any, data: Any, *, absorb: Any, weights: Any, cluster: Any, cov_type: str, namespaces: Any, tools: Tools, tol: float = FE_TOL
+) -> FEData:
     """Formula, factors, singleton removal and demeaning."""
-    from ._regression import _column_or_array, _formula_design
-
     if data is None or not isinstance(x, str):
         raise ArgumentError("absorbed fixed effects need a formula and `data`, as ols('y ~ x | firm + year', data=df)")
     frame, fp = _frame_of(data)
@@ -124,14 +138,14 @@ def prepare(x: Any, data: Any, *, absorb: Any, weights: Any, cluster: Any, cov_t
     main, fe_formula = split_formula(x)
     fe_names = list(dict.fromkeys([*fe_formula, *_names_list(absorb, "absorb")]))
     fe_cols = _factor_columns(frame, fe_names, "absorb")
-    X, y, names, response, _, _ = _formula_design(main, frame, namespaces)
+    X, y, names, response, _, _ = tools.formula_design(main, frame, namespaces)
     if fe_names and "(Intercept)" in names:  # the constant is one of the absorbed directions
         keep = [j for j, nm in enumerate(names) if nm != "(Intercept)"]
         X, names = X[:, keep], [names[j] for j in keep]
     if X.shape[1] == 0:
         raise ArgumentError(f"the formula {x!r} has no regressor besides the fixed effects; add at least one, as 'y ~ x | firm'")
     n = X.shape[0]
-    w = _column_or_array(weights, frame, "weights", n)
+    w = tools.column_or_array(weights, frame, "weights", n)
     if w is not None and np.any(w <= 0):
         raise DataError(f"`weights` must be positive; got {int(np.sum(w <= 0))} value(s) <= 0 (drop those rows instead)")
     if cov_type == "cluster" and cluster is None:
@@ -276,15 +290,13 @@ def fit_sample(d: FEData) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return coef, rinv @ rinv.T, uw
 
 
-def fe_diagnostics(d: FEData, n_clusters: int | None) -> list[Diagnostic]:
-    from ._regression import _few_clusters
-
+def fe_diagnostics(d: FEData, n_clusters: int | None, few_clusters: Callable[..., Any]) -> list[Diagnostic]:
     out = []
     if d.fe_names:
         msg = f"{d.n_singletons} singleton row(s) removed (a level of some fixed effect seen once; fixest's fixef.rm='singleton')"
         out.append(Diagnostic("singletons", "ok", float(d.n_singletons), msg if d.n_singletons else "no singletons"))
         out.append(Diagnostic("demeaning", "ok", float(d.iterations), f"alternating projections converged in {d.iterations} sweep(s)"))
-    out.extend(_few_clusters(n_clusters))
+    out.extend(few_clusters(n_clusters))
     return out
 
 
@@ -325,24 +337,33 @@ def fe_fit_stats(d: FEData, uw: np.ndarray, info: dict[str, Any], cov_type: str)
 
 
 def fe_ols(
-    x: Any, data: Any, *, absorb: Any, weights: Any, cov_type: str, cluster: Any, cluster_df: str, conf_level: float, namespaces: Any
+    x: Any,
+    data: Any,
+    *,
+    absorb: Any,
+    weights: Any,
+    cov_type: str,
+    cluster: Any,
+    cluster_df: str,
+    conf_level: float,
+    namespaces: Any,
+    tools: Tools,
 ) -> Any:
     """:func:`ols` with absorbed fixed effects (or two-way clustering); see the module docstring."""
-    from ._regression import RegressionResult, _inference_df, _slopes_wald, _terms
 
     if cov_type not in _FE_COV:
         raise ArgumentError(
             f"with absorbed fixed effects or two-way clustering, `cov_type` must be one of {list(_FE_COV)}; got {show(cov_type)}"
         )
-    d = prepare(x, data, absorb=absorb, weights=weights, cluster=cluster, cov_type=cov_type, namespaces=namespaces)
+    d = prepare(x, data, absorb=absorb, weights=weights, cluster=cluster, cov_type=cov_type, namespaces=namespaces, tools=tools)
     coef, bread, uw = fit_sample(d)
     cov, info = covariance(d, coef, bread, uw, cov_type)
     fit_stats = fe_fit_stats(d, uw, info, cov_type)
-    t_df, df_rule = _inference_df(fit_stats, cluster_df)
+    t_df, df_rule = tools.inference_df(fit_stats, cluster_df)
     fit_stats["inference_df"], fit_stats["inference_df_rule"] = t_df, df_rule
-    fit_stats.update(_slopes_wald(d.names, coef, cov, t_df))
+    fit_stats.update(tools.slopes_wald(d.names, coef, cov, t_df))
     with np.errstate(invalid="ignore"):
-        terms = _terms(d.names, coef, cov, conf_level, t_df)
+        terms = tools.terms(d.names, coef, cov, conf_level, t_df)
     fe_text = f"absorbing {' + '.join(d.fe_names)} by alternating projections" if d.fe_names else "no fixed effects"
     cl_text = ""
     if cov_type == "cluster":
@@ -350,7 +371,7 @@ def fe_ols(
     method = f"{'Weighted' if d.weights is not None else 'Ordinary'} least squares, {fe_text}; {cov_type} covariance{cl_text}"
     fe_part = f" | {' + '.join(d.fe_names)}" if d.fe_names else ""
     have_wald = "wald_statistic" in fit_stats
-    return RegressionResult(
+    return tools.result_class(
         method=method,
         estimand=f"linear regression coefficients for {d.response}{fe_part} (Wald F test: all coefficients zero)",
         statistic=fit_stats["wald_statistic"] if have_wald else None,
@@ -361,7 +382,7 @@ def fe_ols(
         alternative="two-sided",
         null_value=0.0,
         n=len(d.y),
-        diagnostics=(*fe_diagnostics(d, fit_stats.get("n_clusters")), *check_psd(cov, d.names)),
+        diagnostics=(*fe_diagnostics(d, fit_stats.get("n_clusters"), tools.few_clusters), *check_psd(cov, d.names)),
         terms=terms,
         details={
             "fit": fit_stats,

@@ -613,7 +613,7 @@ def ols(
 
     if wants_fixed_effects(x, data, absorb, cluster):
         opts = {"weights": weights, "cov_type": cov_type, "cluster": cluster, "cluster_df": cluster_df, "conf_level": conf_level}
-        return fe_ols(x, data, absorb=absorb, namespaces=_caller_namespaces(1), **opts)  # type: ignore[no-any-return]
+        return fe_ols(x, data, absorb=absorb, namespaces=_caller_namespaces(1), tools=_fe_tools(), **opts)  # type: ignore[no-any-return]
     d = _design(
         x,
         y,
@@ -678,6 +678,13 @@ def ols(
 
 
 _CLUSTER_DF = ("n-k", "G-1")
+
+
+def _fe_tools() -> Any:
+    """The helpers the fixed-effects module borrows from this one (handed in, so it need not import this module)."""
+    from ._fixed_effects import Tools
+
+    return Tools(_formula_design, _column_or_array, _terms, _inference_df, _slopes_wald, _few_clusters, RegressionResult)
 
 
 def _check_cluster_df(value: Any, cov_type: str) -> str:

@@ -64,6 +64,7 @@ def _restriction(param: Any, names: list[str]) -> tuple[np.ndarray, str]:
 def _sample(result: Any, data: Any, cluster: Any, weights: Any) -> Any:
     """The (demeaned) estimation sample with one-way cluster codes."""
     from ._fixed_effects import FEData, prepare
+    from ._regression import _fe_tools
 
     d = result.design
     if isinstance(d, FEData) and cluster is None:
@@ -91,7 +92,7 @@ def _sample(result: Any, data: Any, cluster: Any, weights: Any) -> Any:
             "for a fit without absorbed fixed effects, pass the formula fit's data= and cluster= (and the same weights=); "
             "a fit with absorb= or '|' carries its own sample"
         )
-    return prepare(formula, data, absorb=None, weights=weights, cluster=cluster, cov_type="cluster", namespaces=None)
+    return prepare(formula, data, absorb=None, weights=weights, cluster=cluster, cov_type="cluster", namespaces=None, tools=_fe_tools())
 
 
 def _problem(d: Any, R: np.ndarray, impose_null: bool) -> _Problem:
