@@ -74,6 +74,14 @@ class FEData:
     keep: np.ndarray  # rows of `data` in the estimation sample (singletons removed)
     n_params: int = 0  # K of the small-sample factor, filled in by the fit
 
+    @property
+    def info(self) -> Any:
+        """What :func:`predict` would rebuild the model matrix from: there is none for absorbed fixed effects."""
+        raise ArgumentError(
+            f"predict() is not available for a fit with absorbed fixed effects ({' + '.join(self.fe_names) or 'two-way clusters'}): "
+            "the fixed effects are not estimated; refit with the factors as C(...) terms of the formula to predict"
+        )
+
 
 def split_formula(formula: str) -> tuple[str, list[str]]:
     """``"y ~ x1 + x2 | firm + year"`` -> ``("y ~ x1 + x2", ["firm", "year"])``."""
@@ -118,6 +126,8 @@ def _cluster_columns(cluster: Any, frame: pd.DataFrame, n: int) -> tuple[list[np
         if len(names) > 2:
             raise ArgumentError(f"`cluster` takes one or two column names (one- or two-way clustering); got {show(cluster)}")
         return _factor_columns(frame, names, "cluster"), names
+    if isinstance(cluster, pd.Series):  # labels pair with rows by index, never by position
+        cluster = align_by_index(data=frame, cluster=cluster)["cluster"]
     arr = cluster.to_numpy() if isinstance(cluster, pd.Series) else np.asarray(cluster)
     if arr.shape != (n,):
         raise DataError(f"`cluster` must have one label per row of `data` ({n}); got shape {arr.shape}")

@@ -105,3 +105,24 @@ def test_unsupported_covariance_with_fixed_effects() -> None:
 def test_no_regressor_left() -> None:
     with pytest.raises(CausalInferError, match="no regressor besides the fixed effects"):
         ci.stats.ols("y ~ 1 | firm", data=DATA["balanced"])
+
+
+def test_cluster_series_pairs_by_index_label() -> None:
+    df = DATA["balanced"]
+    labels = df["state"]
+    shuffled = labels.sample(frac=1.0, random_state=1)  # same labels, other row order
+    a = ci.stats.ols("y ~ x1 | firm", data=df, cov_type="cluster", cluster=labels)
+    b = ci.stats.ols("y ~ x1 | firm", data=df, cov_type="cluster", cluster=shuffled)
+    pd.testing.assert_frame_equal(a.to_frame(), b.to_frame())
+
+
+def test_predict_refused_with_a_reason() -> None:
+    r = ci.stats.ols("y ~ x1 | firm", data=DATA["balanced"])
+    with pytest.raises(CausalInferError, match=r"predict\(\) is not available for a fit with absorbed fixed effects \(firm\)"):
+        r.predict(DATA["balanced"])
+
+
+def test_two_way_clustering_without_fixed_effects_keeps_the_intercept() -> None:
+    r = ci.stats.ols("y ~ x1", data=DATA["balanced"], cov_type="cluster", cluster=["state", "year"])
+    assert list(r.coef.index) == ["(Intercept)", "x1"]
+    assert r.fit["clusters_each"] == [8, 6] and r.fit["n_clusters"] == 6
