@@ -137,9 +137,19 @@ def _cluster_columns(cluster: Any, frame: pd.DataFrame, n: int) -> tuple[list[np
 
 
 def prepare(
-    x: Any, data: Any, *, absorb: Any, weights: Any, cluster: Any, cov_type: str, namespaces: Any, tools: Tools, tol: float = FE_TOL
+    x: Any,
+    data: Any,
+    *,
+    absorb: Any,
+    weights: Any,
+    cluster: Any,
+    cov_type: str,
+    namespaces: Any,
+    tools: Tools,
+    tol: float = FE_TOL,
+    demeaned: bool = True,
 ) -> FEData:
-    """Formula, factors, singleton removal and demeaning."""
+    """Formula, factors, singleton removal and demeaning (``demeaned=False``: the raw sample, for Poisson)."""
     if data is None or not isinstance(x, str):
         raise ArgumentError("absorbed fixed effects need a formula and `data`, as ols('y ~ x | firm + year', data=df)")
     frame, fp = _frame_of(data)
@@ -179,12 +189,13 @@ def prepare(
                 "sample: cluster-robust errors need at least 2 clusters; cluster on a coarser-but-varying variable or use cov_type='HC1'"
             )
     Z, iters = np.column_stack([y, X]), 0
-    if fe_names:
+    if fe_names and demeaned:
         Z, iters, ok = demean(Z, codes, levels, w, tol=tol, maxiter=FE_MAXITER)
         if not ok:
             raise ConvergenceError(f"demeaning by {fe_names} did not converge in {FE_MAXITER} sweeps (tolerance {tol:g})")
     d = FEData(Z[:, 1:], Z[:, 0], y, names, response, w, cl_codes, cl_names, codes, levels, fe_names, n_single, iters, x, fp, keep)
-    check_absorbed(d, X)
+    if demeaned:
+        check_absorbed(d, X)
     return d
 
 

@@ -863,6 +863,7 @@ def logit(
         "hac_lags": [None, vp.Interval("int", 0)],
         "conf_level": "conf_level",
         "offset": [None, "sample"],
+        "absorb": [None, "columns"],
     }
 )
 def poisson(
@@ -877,8 +878,12 @@ def poisson(
     cluster: Any = None,
     hac_lags: int | None = None,
     conf_level: float = 0.95,
+    absorb: Any = None,
 ) -> RegressionResult:
     """Poisson regression (log link), as R's ``glm(family = poisson)``.
+
+    With ``absorb=[...]`` or a formula ``"y ~ x | firm + year"`` the factors' fixed effects are absorbed (Poisson
+    pseudo-maximum likelihood as fixest's ``fepois``; see :mod:`causalinfer.stats._fe_poisson`).
 
     Parameters are those of :func:`ols`, plus ``offset`` (array or column name, e.g. log exposure). The outcome
     must be non-negative counts.
@@ -906,6 +911,10 @@ def poisson(
     >>> r.to_frame()["term"].tolist()
     ['(Intercept)', 'x1']
     """
+    from ._fixed_effects import wants_fixed_effects
+
+    if wants_fixed_effects(x, data, absorb, cluster):
+        return _fe_poisson_hook(x, data, absorb, offset, weights=weights, cov_type=cov_type, cluster=cluster, conf_level=conf_level)
     return _glm(
         "poisson",
         x,
@@ -920,6 +929,16 @@ def poisson(
         offset=offset,
         namespaces=_caller_namespaces(1),
     )
+
+
+def _fe_poisson_hook(x: Any, data: Any, absorb: Any, offset: Any, **opts: Any) -> RegressionResult:
+    """Poisson with absorbed fixed effects (code in _fe_poisson)."""
+    from ._fe_poisson import fe_poisson
+
+    cov_type, opts["conf_level"], _ = _check_common(opts.pop("cov_type"), opts["conf_level"], None)
+    if offset is not None:
+        raise ArgumentError("`offset` is not supported with absorbed fixed effects; add log(exposure) as a regressor")
+    return fe_poisson(x, data, absorb=absorb, cov_type=cov_type, namespaces=_caller_namespaces(2), tools=_fe_tools(), **opts)  # type: ignore[no-any-return]
 
 
 def _glm(

@@ -62,6 +62,31 @@ def fit_case(name, df, fml, vcov, weights=None):
     }
 
 
+def pois_case(name, df, fml, vcov, weights=None):
+    fit = pf.fepois(fml, data=df, vcov=vcov, weights=weights, fixef_tol=1e-14, iwls_tol=1e-13, iwls_maxiter=200)
+    tidy = fit.tidy()
+    return {
+        "name": name,
+        "data": "counts",
+        "formula": fml,
+        "vcov": vcov,
+        "weights": weights,
+        "terms": list(tidy.index),
+        "coef": tidy["Estimate"].tolist(),
+        "se": tidy["Std. Error"].tolist(),
+        "pvalue": tidy["Pr(>|t|)"].tolist(),
+        "nobs": int(fit._N),
+    }
+
+
+def counts(seed):
+    rng = np.random.default_rng(seed)
+    df = panel(seed, 50, 6, 10, singletons=3, drop=0.1)
+    df["y"] = rng.poisson(np.exp(0.2 + 0.3 * df.x1 - 0.2 * df.x2 + 0.1 * (df.firm % 5) - 0.05 * df.year))
+    df.loc[df.firm.isin([4, 9]), "y"] = 0  # two firms with only zeros: separated, dropped
+    return df
+
+
 def wild_case(name, seed, G, impose_null):
     rng = np.random.default_rng(seed)
     n = 12 * G
@@ -104,6 +129,14 @@ def main():
         "balanced": panel(1, 40, 6, 8),
         "unbalanced": panel(2, 60, 8, 10, singletons=5, drop=0.25),
     }
+    cdf = counts(3)
+    poisson = [
+        pois_case("counts/firm/iid", cdf, "y ~ x1 + x2 | firm", "iid"),
+        pois_case("counts/firm+year/hetero", cdf, "y ~ x1 + x2 | firm + year", "hetero"),
+        pois_case("counts/firm+year/cl_state", cdf, "y ~ x1 + x2 | firm + year", {"CRV1": "state"}),
+        pois_case("counts/firm+year/cl_firm", cdf, "y ~ x1 + x2 | firm + year", {"CRV1": "firm"}),
+        pois_case("counts/firm+year/weighted_hetero", cdf, "y ~ x1 + x2 | firm + year", "hetero", "w"),
+    ]
     cases = []
     for dname, df in data.items():
         cases += [
@@ -131,7 +164,8 @@ def main():
             "pyfixest": version("pyfixest"),
             "wildboottest": version("wildboottest"),
         },
-        "data": {k: v.to_dict(orient="list") for k, v in data.items()},
+        "data": {k: v.to_dict(orient="list") for k, v in {**data, "counts": cdf}.items()},
+        "fepois": poisson,
         "feols": cases,
         "wild": wild,
     }
