@@ -11,7 +11,8 @@ fixef.K="nested", cluster.adj=TRUE, cluster.df="min")``, pyfixest's defaults):
 * clustered (CR1): factor (N - 1)/(N - K) * G/(G - 1), where the levels of every factor nested in a cluster
   variable (each level inside one cluster) are left out of K, one parameter being kept per nested factor;
   two-way clustering is V_1 + V_2 - V_12 (Cameron, Gelbach and Miller 2011), every term with G = min(G_1, G_2);
-* t tests on N - K df, or with clusters on ``cluster_df``: "n-k" (N - K) or "G-1" (min G - 1, fixest's t.df).
+* t tests on N - K df, or with clusters on ``cluster_df``: "n-k" (N - K, the default of :func:`ols`) or "G-1"
+  (min G - 1, fixest's and pyfixest's t.df: pass ``cluster_df="G-1"`` to reproduce their p-values and intervals).
 
 Singletons (rows whose level of some factor occurs once, found repeatedly) are removed first, as
 ``fixef_rm="singleton"`` (pyfixest's default), and their number is reported.
@@ -160,8 +161,8 @@ def prepare(
     fe_cols = _factor_columns(frame, fe_names, "absorb")
     X, y, names, response, _, _ = tools.formula_design(main, frame, namespaces)
     if fe_names and "(Intercept)" in names:  # the constant is one of the absorbed directions
-        keep = [j for j, nm in enumerate(names) if nm != "(Intercept)"]
-        X, names = X[:, keep], [names[j] for j in keep]
+        cols = [j for j, nm in enumerate(names) if nm != "(Intercept)"]
+        X, names = X[:, cols], [names[j] for j in cols]
     if X.shape[1] == 0:
         raise ArgumentError(f"the formula {x!r} has no regressor besides the fixed effects; add at least one, as 'y ~ x | firm'")
     n = X.shape[0]
@@ -182,10 +183,10 @@ def prepare(
         clusters = [c[keep] for c in clusters]
         codes, levels = recode(codes)
     cl_codes = [pd.factorize(c, sort=True)[0] for c in clusters]
-    for nm, c in zip(cl_names, cl_codes, strict=True):
+    for nm, c, labels in zip(cl_names, cl_codes, clusters, strict=True):
         if c.size and c.max() < 1:
             raise DataError(
-                f"`cluster` {nm!r} has a single value ({show(clusters[0][0] if len(clusters[0]) else None)}) in the estimation "
+                f"`cluster` {nm!r} has a single value ({show(labels[0])}) in the estimation "
                 "sample: cluster-robust errors need at least 2 clusters; cluster on a coarser-but-varying variable or use cov_type='HC1'"
             )
     Z, iters = np.column_stack([y, X]), 0

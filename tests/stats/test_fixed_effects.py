@@ -156,3 +156,9 @@ def test_poisson_reports_separated_rows_and_refuses_negative_counts() -> None:
     check_result(r)
     with pytest.raises(CausalInferError, match=r"must be non-negative"):
         ci.stats.poisson("y ~ x1 | firm", data=df.assign(y=df.y - 1))
+
+
+def test_single_valued_second_cluster_variable_is_named_with_its_value() -> None:
+    df = DATA["balanced"].assign(region="north")
+    with pytest.raises(CausalInferError, match=r"`cluster` 'region' has a single value \('north'\)"):
+        ci.stats.ols("y ~ x1 | firm", data=df, cov_type="cluster", cluster=["state", "region"])
