@@ -248,8 +248,7 @@ def fe_count(d: FEData) -> int:
 
 def _cluster_meat(scores: np.ndarray, codes: np.ndarray) -> np.ndarray:
     g = int(codes.max()) + 1
-    summed = np.zeros((g, scores.shape[1]))
-    np.add.at(summed, codes, scores)
+    summed = np.column_stack([np.bincount(codes, weights=scores[:, j], minlength=g) for j in range(scores.shape[1])])
     return summed.T @ summed
 
 
