@@ -6,7 +6,9 @@ cluster, the bootstrap numerator and CR1 denominator are linear in the weights, 
 Rademacher weights are fully enumerated when 2^G <= n_resamples; Webb's six-point weights are for very few
 clusters. The confidence interval inverts the bootstrap test (the set of null values whose bootstrap p-value
 exceeds 1 - conf_level), found by bisection on the boundary with the weights held fixed, as ``boottest`` does.
-Fixed effects are partialled out first (Frisch-Waugh-Lovell), as ``pyfixest``'s ``wildboottest`` does.
+Fixed effects are partialled out first (Frisch-Waugh-Lovell): exact when every absorbed factor is nested in the
+bootstrap clusters (then the same as refitting with dummies, as pyfixest does), an approximation otherwise (said in
+a diagnostic).
 
 Validated against ``wildboottest`` (the Python port of ``boottest``/``fwildclusterboot``): identical p-values under
 full enumeration (``tests/reference/fixed_effects_pyfixest.py``).
@@ -238,8 +240,9 @@ def wild_cluster_bootstrap(
     Notes
     -----
     The CR1 small-sample factor (N-1)/(N-K) G/(G-1) scales the t statistic and every t* alike, so the p-value does
-    not depend on it. With fixed effects not nested in the clusters the demeaning is done once on the full
-    sample, as pyfixest and fwildclusterboot do. Validated against ``wildboottest`` under full enumeration.
+    not depend on it. Absorbed fixed effects are demeaned out once, before the bootstrap: exact when they are nested
+    in the bootstrap clusters, an approximation otherwise (a diagnostic says so). Validated against ``wildboottest``
+    under full enumeration and against pyfixest's bootstrap for fixed effects nested in the clusters.
 
     Examples
     --------
@@ -281,7 +284,7 @@ def wild_cluster_bootstrap(
         alternative="two-sided",
         null_value=float(null_value),
         n=prob.n,
-        diagnostics=_diagnostics(prob.n_clusters, enumerated, weights_type, V.shape[1]),
+        diagnostics=(*_diagnostics(prob.n_clusters, enumerated, weights_type, V.shape[1]), *_fe_nesting(d)),
         details={
             "n_clusters": prob.n_clusters,
             "enumerated": enumerated,
@@ -291,6 +294,27 @@ def wild_cluster_bootstrap(
             "bootstrap_t": tester.t_boot(delta),
         },
         provenance=Provenance.current(random_state=recorded, data_fingerprint=d.fingerprint),
+    )
+
+
+def _fe_nesting(d: Any) -> tuple[Diagnostic, ...]:
+    """Demeaning before the bootstrap is exact when every absorbed factor is nested in the bootstrap clusters."""
+    from ._fixed_effects import _is_nested
+
+    if not d.fe_names:
+        return ()
+    loose = [nm for f, nm in enumerate(d.fe_names) if not _is_nested(d.codes[:, f], d.clusters[0], int(d.levels[f]))]
+    if not loose:
+        return (Diagnostic("fixed effects and clusters", "ok", 0.0, "every absorbed factor is nested in the bootstrap clusters"),)
+    return (
+        Diagnostic(
+            "fixed effects and clusters",
+            "warn",
+            float(len(loose)),
+            f"the fixed effects {loose} are not nested in the bootstrap clusters: the bootstrap runs on the demeaned data "
+            "without projecting each draw's residuals on them again, an approximation (pyfixest and boottest refit with "
+            "dummies and can differ slightly)",
+        ),
     )
 
 

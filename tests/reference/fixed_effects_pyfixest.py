@@ -124,6 +124,19 @@ def wild_case(name, seed, G, impose_null):
     }
 
 
+def wild_fe_case(name, seed, impose_null):
+    """pyfixest's wild bootstrap on a fit with unit fixed effects nested in the clusters (it refits with dummies)."""
+    rng = np.random.default_rng(seed)
+    g = np.repeat(np.arange(9), 30)
+    df = pd.DataFrame({"g": g, "x": rng.normal(size=270)})
+    df["y"] = 0.2 * df.x + rng.normal(size=9)[g] + rng.normal(size=270)
+    fit = pf.feols("y ~ x | g", data=df, vcov={"CRV1": "g"})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = fit.wildboottest(param="x", reps=99999, seed=1, impose_null=impose_null)
+    return {"name": name, "impose_null": impose_null, "data": df.to_dict(orient="list"), "pvalue": float(res["Pr(>|t|)"]), "n_draws": 512}
+
+
 def main():
     data = {
         "balanced": panel(1, 40, 6, 8),
@@ -158,6 +171,7 @@ def main():
         wild_case("wcr_g12", 13, 12, True),
         wild_case("wcu_g12", 13, 12, False),
     ]
+    wild_fe = [wild_fe_case("fe_nested_wcr", 5, True), wild_fe_case("fe_nested_wcu", 5, False)]
     out = {
         "provenance": {
             "script": "tests/reference/fixed_effects_pyfixest.py",
@@ -168,6 +182,7 @@ def main():
         "fepois": poisson,
         "feols": cases,
         "wild": wild,
+        "wild_fe": wild_fe,
     }
     OUT.write_text(json.dumps(out, indent=1))
 
