@@ -80,6 +80,7 @@ from ._quantreg import QuantileProcess, QuantRegResult, quantreg
 from ._regtable import RegressionTable, regression_table
 from ._reliability import cronbach_alpha, icc
 from ._repeated import anova_rm, friedman
+from ._wild import wild_cluster_bootstrap
 
 # generalised linear models
 # isort: split
@@ -107,3 +108,4 @@ __all__ += [
     "regression_table",
 ]
 __all__ += ["emmeans", "glm", "marginal_effects"]
+__all__ += ["wild_cluster_bootstrap"]

@@ -507,6 +507,7 @@ def _n_clusters(cluster: Any) -> int | None:
         "hac_lags": [None, vp.Interval("int", 0)],
         "conf_level": "conf_level",
         "cluster_df": vp.Options(("n-k", "G-1")),
+        "absorb": [None, "columns"],
     }
 )
 def ols(
@@ -521,6 +522,7 @@ def ols(
     hac_lags: int | None = None,
     cluster_df: str = "n-k",
     conf_level: float = 0.95,
+    absorb: Any = None,
 ) -> RegressionResult:
     """Ordinary (or weighted) least squares with classical or robust standard errors, as R's ``lm``.
 
@@ -558,6 +560,13 @@ def ols(
         ``details["fit"]["inference_df"]``/``["inference_df_rule"]``.
     conf_level : float
         Confidence level of the coefficient intervals.
+    absorb : str or list of str, optional
+        Categorical columns whose fixed effects are absorbed (partialled out by weighted alternating projections)
+        instead of estimated, as fixest's ``y ~ x | firm + year``; the formula may also name them after a ``|``.
+        Singletons are removed and the degrees of freedom follow fixest/pyfixest (factors nested in a cluster
+        variable are not counted); ``cov_type`` may then be "nonrobust", "HC0", "HC1" or "cluster", and
+        ``cluster`` may name two columns for two-way clustering (also without ``absorb``). See
+        :mod:`causalinfer.stats._fixed_effects` for the exact conventions.
 
     Returns
     -------
@@ -600,6 +609,11 @@ def ols(
     """
     cov_type, conf_level, hac_lags = _check_common(cov_type, conf_level, hac_lags)
     cluster_df = _check_cluster_df(cluster_df, cov_type)
+    from ._fixed_effects import fe_ols, wants_fixed_effects
+
+    if wants_fixed_effects(x, data, absorb, cluster):
+        opts = {"weights": weights, "cov_type": cov_type, "cluster": cluster, "cluster_df": cluster_df, "conf_level": conf_level}
+        return fe_ols(x, data, absorb=absorb, namespaces=_caller_namespaces(1), tools=_fe_tools(), **opts)  # type: ignore[no-any-return]
     d = _design(
         x,
         y,
@@ -664,6 +678,13 @@ def ols(
 
 
 _CLUSTER_DF = ("n-k", "G-1")
+
+
+def _fe_tools() -> Any:
+    """The helpers the fixed-effects module borrows from this one (handed in, so it need not import this module)."""
+    from ._fixed_effects import Tools
+
+    return Tools(_formula_design, _column_or_array, _terms, _inference_df, _slopes_wald, _few_clusters, RegressionResult)
 
 
 def _check_cluster_df(value: Any, cov_type: str) -> str:
@@ -842,6 +863,7 @@ def logit(
         "hac_lags": [None, vp.Interval("int", 0)],
         "conf_level": "conf_level",
         "offset": [None, "sample"],
+        "absorb": [None, "columns"],
     }
 )
 def poisson(
@@ -856,8 +878,12 @@ def poisson(
     cluster: Any = None,
     hac_lags: int | None = None,
     conf_level: float = 0.95,
+    absorb: Any = None,
 ) -> RegressionResult:
     """Poisson regression (log link), as R's ``glm(family = poisson)``.
+
+    With ``absorb=[...]`` or a formula ``"y ~ x | firm + year"`` the factors' fixed effects are absorbed (Poisson
+    pseudo-maximum likelihood as fixest's ``fepois``; see :mod:`causalinfer.stats._fe_poisson`).
 
     Parameters are those of :func:`ols`, plus ``offset`` (array or column name, e.g. log exposure). The outcome
     must be non-negative counts.
@@ -885,6 +911,10 @@ def poisson(
     >>> r.to_frame()["term"].tolist()
     ['(Intercept)', 'x1']
     """
+    from ._fixed_effects import wants_fixed_effects
+
+    if wants_fixed_effects(x, data, absorb, cluster):
+        return _fe_poisson_hook(x, data, absorb, offset, weights=weights, cov_type=cov_type, cluster=cluster, conf_level=conf_level)
     return _glm(
         "poisson",
         x,
@@ -899,6 +929,16 @@ def poisson(
         offset=offset,
         namespaces=_caller_namespaces(1),
     )
+
+
+def _fe_poisson_hook(x: Any, data: Any, absorb: Any, offset: Any, **opts: Any) -> RegressionResult:
+    """Poisson with absorbed fixed effects (code in _fe_poisson)."""
+    from ._fe_poisson import fe_poisson
+
+    cov_type, opts["conf_level"], _ = _check_common(opts.pop("cov_type"), opts["conf_level"], None)
+    if offset is not None:
+        raise ArgumentError("`offset` is not supported with absorbed fixed effects; add log(exposure) as a regressor")
+    return fe_poisson(x, data, absorb=absorb, cov_type=cov_type, namespaces=_caller_namespaces(2), tools=_fe_tools(), **opts)  # type: ignore[no-any-return]
 
 
 def _glm(
