@@ -39,7 +39,10 @@ def simulate() -> pd.DataFrame:
     xm = np.round(x * 20) / 20
     ym = 1 + xm + 0.5 * above + rng.normal(scale=0.4, size=n)
     return pd.DataFrame(
-        {k: np.round(v, 12) if v.dtype.kind == "f" else v for k, v in dict(x=x, y=y, ys=ysharp, d=d, z1=z1, z2=z2, g=g, xm=xm, ym=ym).items()}
+        {
+            k: np.round(v, 12) if v.dtype.kind == "f" else v
+            for k, v in dict(x=x, y=y, ys=ysharp, d=d, z1=z1, z2=z2, g=g, xm=xm, ym=ym).items()
+        }
     )
 
 
@@ -72,7 +75,12 @@ def run(df: pd.DataFrame, name: str, *, y: str, x: str, c: float, covs=None, fuz
         "n": [int(v) for v in r.N],
     }
     if fuzzy:
-        out["first_stage"] = {"tau_cl": float(r.tau_T.iloc[0, 0]), "tau_bc": float(r.tau_T.iloc[1, 0]), "se_cl": float(r.se_T.iloc[0, 0]), "se_rb": float(r.se_T.iloc[2, 0])}
+        out["first_stage"] = {
+            "tau_cl": float(r.tau_T.iloc[0, 0]),
+            "tau_bc": float(r.tau_T.iloc[1, 0]),
+            "se_cl": float(r.se_T.iloc[0, 0]),
+            "se_rb": float(r.se_T.iloc[2, 0]),
+        }
     return out
 
 
