@@ -345,16 +345,19 @@ def density_test(running: Any, *, cutoff: float = 0.0, bin_width: float | None =
 
 
 def _bins(x: np.ndarray, y: np.ndarray, n_bins: int) -> pd.DataFrame:
-    rows = []
+    """Means of x and y in ``n_bins`` equal-width bins on each side (empty bins left out)."""
+    frames = []
     for side, m in (("below", x < 0), ("above", x >= 0)):
         xs, ys = x[m], y[m]
         edges = np.linspace(xs.min(), xs.max(), n_bins + 1)
         k = np.clip(np.searchsorted(edges, xs, side="right") - 1, 0, n_bins - 1)
-        for j in range(n_bins):
-            s = k == j
-            if s.any():
-                rows.append({"side": side, "x": float(xs[s].mean()), "y": float(ys[s].mean()), "n": int(s.sum())})
-    return pd.DataFrame(rows)
+        cnt = np.bincount(k, minlength=n_bins)
+        keep = cnt > 0
+        sx = np.bincount(k, weights=xs, minlength=n_bins)[keep]
+        sy = np.bincount(k, weights=ys, minlength=n_bins)[keep]
+        c = cnt[keep]
+        frames.append(pd.DataFrame({"side": side, "x": sx / c, "y": sy / c, "n": c.astype(int)}))
+    return pd.concat(frames, ignore_index=True)
 
 
 def _fit_curve(fit: LinearFit, h: float, order: int, cutoff: float, sharp: bool) -> pd.DataFrame:
@@ -575,9 +578,9 @@ def _rdd_robust(ds: Any, *, q: int, density: bool, **o: Any) -> EffectResult:
     c = float(ds.cutoff)
     p, deriv, kernel = o["order"], o["deriv"], o["kernel"]
     x, y, d, z, cl = _rd_arrays(ds, str(ds.outcome), o["covariate_adjustment"])
-    check_support(x, c, q, str(ds.running))
     vce = resolve_vce(o["vce"], cl is not None)
     data = rr.prepare(x, y, c, d, z, cl)
+    check_support(data, q, str(ds.running))
     if o["bwselect"] == "ik" and o["bandwidth"] is None:
         h0 = _ik_bandwidth(x - c, y, kernel=kernel)
         (h, b), rule = ((h0, h0), (h0, h0)), "Imbens-Kalyanaraman (2012) MSE-optimal"

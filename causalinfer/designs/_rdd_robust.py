@@ -17,20 +17,15 @@ INFERENCES = ("robust", "conventional")
 ROWS = ("conventional", "bias-corrected", "robust")
 
 
-def check_support(x: np.ndarray, c: float, q: int, r_name: str) -> None:
+def check_support(data: rr.Data, q: int, r_name: str) -> None:
     """Refuse a running variable without enough distinct values on a side to fit the bias-correction polynomial."""
-    below, above = x[x < c], x[x >= c]
-    for side, vals in (("below", below), ("at or above", above)):
-        m = int(np.unique(vals).size)
+    c = data.c
+    for side, s, m in (("below", data.left, data.n_unique_left), ("at or above", data.right, data.n_unique_right)):
         if m < q + 1:
             raise DataError(
-                f"running variable {r_name!r} has {m} distinct value(s) {side} the cutoff {c:g} ({vals.size} observation(s)); "
+                f"running variable {r_name!r} has {m} distinct value(s) {side} the cutoff {c:g} ({s.x.size} observation(s)); "
                 f"the bias-correction polynomial of order q = {q} needs at least {q + 1} on each side: "
-                + (
-                    "move the cutoff inside the data or collect data on that side"
-                    if m == 0
-                    else "lower `order`/`bias_order` or pass more data"
-                )
+                + ("move the cutoff inside the data or collect data on that side" if m == 0 else "lower `order`/`bias_order` or pass more data")
             )
 
 
@@ -39,8 +34,8 @@ def check_windows(data: rr.Data, h: tuple[float, float], b: tuple[float, float],
     c = data.c
     for what, bw, order in (("h", h, p), ("b", b, q)):
         for i, (side, s) in enumerate((("below", data.left), ("at or above", data.right))):
-            inside = s.x[rr.kweight(s.x, c, bw[i], kernel) > 0]
-            n, m = int(inside.size), int(np.unique(inside).size)
+            inside = s.x[s.window(c, bw[i], kernel)[0]]
+            n, m = int(inside.size), rr.n_distinct(inside)
             if n < order + 2 or m < order + 1:
                 name = "bandwidth" if what == "h" or b == h else "bias_bandwidth"
                 raise DataError(

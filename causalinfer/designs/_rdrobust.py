@@ -69,38 +69,54 @@ def duplicates(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return counts[gid], np.arange(n) - start[gid] + 1
 
 
-def nn_residuals(x: np.ndarray, d: np.ndarray, dups: np.ndarray, dupsid: np.ndarray, matches: int) -> np.ndarray:
-    """Nearest-neighbour residuals (Abadie-Imbens style) of the columns of ``d`` for sorted ``x``.
+def n_distinct(x: np.ndarray) -> int:
+    """Number of distinct values of a sorted array (no sort needed)."""
+    return 0 if x.size == 0 else 1 + int(np.count_nonzero(x[1:] != x[:-1]))
+
+
+def nn_windows(x: np.ndarray, dups: np.ndarray, dupsid: np.ndarray, matches: int, pos: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest-neighbour windows ``[lo, hi)`` of the units at ``pos`` (default all) in sorted ``x``.
 
     Each unit's window grows one neighbouring group of tied values at a time towards the closer side (both on a
-    tie) until it holds at least ``matches`` other units; the residual is
-    :math:`\\sqrt{J/(J+1)}\\,(d_i - \\bar d_{\\text{others}})`. All units advance together, so the loop runs at
-    most about ``matches`` times; window sums come from one cumulative sum.
+    tie) until it holds at least ``matches`` other units (rdrobust's rule). All units advance together, so the
+    loop runs at most about ``matches`` times.
     """
     n = x.size
     cap = min(matches, n - 1)
-    pos = np.arange(n)
-    rpos = (dups - dupsid).astype(np.int64)
-    lpos = (dupsid - 1).astype(np.int64)
-    act = np.flatnonzero(lpos + rpos < cap)
-    while act.size:
-        p, lp, rp = pos[act], lpos[act], rpos[act]
-        li, ri = p - lp - 1, p + rp + 1
-        left_out, right_out = li < 0, ri >= n
-        lic, ric = np.clip(li, 0, n - 1), np.clip(ri, 0, n - 1)
-        dl, dr = x[p] - x[lic], x[ric] - x[p]
-        inner = ~left_out & ~right_out
-        go_r = left_out | (inner & ~(dl < dr))
-        go_l = (~left_out & right_out) | (inner & ~(dl > dr))
-        rpos[act] += np.where(go_r, dups[ric], 0)
-        lpos[act] += np.where(go_l, dups[lic], 0)
-        act = act[lpos[act] + rpos[act] < cap]
-    lo, hi = pos - lpos, pos + rpos + 1
+    pos = np.arange(n) if pos is None else pos
+    rpos = (dups[pos] - dupsid[pos]).astype(np.int64)
+    lpos = (dupsid[pos] - 1).astype(np.int64)
+    top = n - 1
+    active = lpos + rpos < cap
+    while active.any():
+        li, ri = pos - lpos - 1, pos + rpos + 1
+        left_out, right_out = li < 0, ri > top
+        np.clip(li, 0, top, out=li)
+        np.clip(ri, 0, top, out=ri)
+        xp = x[pos]
+        dl, dr = xp - x[li], x[ri] - xp
+        inner = ~(left_out | right_out)
+        go_r = active & (left_out | (inner & ~(dl < dr)))
+        go_l = active & ((~left_out & right_out) | (inner & ~(dl > dr)))
+        rpos += np.where(go_r, dups[ri], 0)
+        lpos += np.where(go_l, dups[li], 0)
+        active &= lpos + rpos < cap
+    return pos - lpos, pos + rpos + 1
+
+
+def window_residuals(d: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """:math:`\\sqrt{J/(J+1)}\\,(d_i - \\bar d_{\\text{others}})` over each window, from one cumulative sum."""
     j = (hi - lo - 1).astype(float)
     dc = d - d.mean(axis=0)
     cs = np.vstack([np.zeros((1, d.shape[1])), np.cumsum(dc, axis=0)])
     others = cs[hi] - cs[lo] - dc
     return np.sqrt(j / (j + 1))[:, None] * (dc - others / j[:, None])
+
+
+def nn_residuals(x: np.ndarray, d: np.ndarray, dups: np.ndarray, dupsid: np.ndarray, matches: int) -> np.ndarray:
+    """Nearest-neighbour residuals (rdrobust's ``vce="nn"``) of the columns of ``d`` for sorted ``x``."""
+    lo, hi = nn_windows(x, dups, dupsid, matches)
+    return window_residuals(d, lo, hi)
 
 
 def hc_residuals(d: np.ndarray, fitted: np.ndarray, vce: str, k: int, hii: np.ndarray | None, clustered: bool) -> np.ndarray:
@@ -142,8 +158,35 @@ class Side:
     dups: np.ndarray = field(init=False)
     dupsid: np.ndarray = field(init=False)
 
+    _nn: dict[int, tuple[np.ndarray, np.ndarray]] = field(init=False, default_factory=dict)
+
     def __post_init__(self) -> None:
         self.dups, self.dupsid = duplicates(self.x)
+
+    def window(self, c: float, h: float, kernel: str) -> tuple[slice, np.ndarray]:
+        """The contiguous run of units with positive kernel weight at bandwidth ``h`` (x is sorted), and the weights."""
+        x = self.x
+        a = int(np.searchsorted(x, c - h * (1 + 1e-8), side="left"))
+        e = int(np.searchsorted(x, c + h * (1 + 1e-8), side="right"))
+        w = kweight(x[a:e], c, h, kernel)
+        pos = np.flatnonzero(w > 0)
+        if pos.size == 0:
+            return slice(a, a), w[:0]
+        return slice(a + int(pos[0]), a + int(pos[-1]) + 1), w[pos[0] : pos[-1] + 1]
+
+    def nn_residuals(self, sl: slice, d: np.ndarray, matches: int) -> np.ndarray:
+        """NN residuals within the run ``sl``: the side's windows (found once) where they fit inside it, else redone."""
+        a, e = sl.start, sl.stop
+        if matches not in self._nn:
+            self._nn[matches] = nn_windows(self.x, self.dups, self.dupsid, matches)
+        lo_all, hi_all = self._nn[matches]
+        lo, hi = lo_all[a:e] - a, hi_all[a:e] - a
+        bad = np.flatnonzero((lo < 0) | (hi > e - a))
+        if e - a - 1 < matches:
+            bad = np.arange(e - a)
+        if bad.size:
+            lo[bad], hi[bad] = nn_windows(self.x[a:e], self.dups[a:e], self.dupsid[a:e], matches, bad)
+        return window_residuals(d, lo, hi)
 
     def outcomes(self, idx: Any = slice(None)) -> np.ndarray:
         cols = [self.y[idx]]
@@ -155,7 +198,8 @@ class Side:
         return out
 
     def scaled(self, x_sd: float, y_sd: float, with_t: bool) -> Side:
-        return Side(self.x / x_sd, self.y / y_sd, self.t if with_t else None, self.z, self.cl)
+        out = Side(self.x / x_sd, self.y / y_sd, self.t if with_t else None, self.z, self.cl)
+        return out
 
 
 def _residuals(
@@ -171,7 +215,7 @@ def _residuals(
     k: int,
 ) -> np.ndarray:
     if vce == "nn":
-        return nn_residuals(side.x[idx], d, side.dups[idx], side.dupsid[idx], nnmatch)
+        return side.nn_residuals(idx, d, nnmatch)
     hii = np.sum((r @ invg) * (r * w[:, None]), axis=1) if vce in ("hc2", "hc3") else None
     return hc_residuals(d, r @ beta, vce, k, hii, side.cl is not None)
 
@@ -203,10 +247,9 @@ def _combiner(beta_nu: np.ndarray, gamma: np.ndarray | None, dt: int, nu: int) -
 
 def _bw_pilot(side: Side, c: float, o: int, nu: int, h: float, kernel: str, vce: str, nnmatch: int) -> tuple[float, float, np.ndarray]:
     """Variance and bias constant of the order-``o`` fit at pilot bandwidth ``h`` (rdrobust's V-fit)."""
-    w = kweight(side.x, c, h, kernel)
-    idx = np.flatnonzero(w > 0)
-    ex, ew = side.x[idx], w[idx]
-    if np.unique(ex).size < o + 1:
+    idx, ew = side.window(c, h, kernel)
+    ex = side.x[idx]
+    if n_distinct(ex) < o + 1:
         return math.nan, math.nan, np.array([1.0])
     r = vander(ex - c, o)
     rw = r * ew[:, None]
@@ -250,10 +293,9 @@ def _bw_constants(
     bad = (math.nan, math.nan, math.nan, 1 / (2 * o + 3))
     if not math.isfinite(vv) or not (math.isfinite(h_b) and h_b > 0):
         return bad
-    w = kweight(side.x, c, h_b, kernel)
-    idx = np.flatnonzero(w > 0)
-    ex, ew = side.x[idx], w[idx]
-    if np.unique(ex).size < o_b + 1:
+    idx, ew = side.window(c, h_b, kernel)
+    ex = side.x[idx]
+    if n_distinct(ex) < o_b + 1:
         return bad
     r = vander(ex - c, o_b)
     rw = r * ew[:, None]
@@ -287,7 +329,7 @@ def prepare(
     x: np.ndarray, y: np.ndarray, c: float, t: np.ndarray | None = None, z: np.ndarray | None = None, cl: np.ndarray | None = None
 ) -> Data:
     """Sort once by the running variable and split at the cutoff (``x < c`` left, ``x >= c`` right)."""
-    order = np.argsort(x, kind="stable")
+    order = np.argsort(x)
     x, y = x[order], y[order]
     t = t[order] if t is not None else None
     z = z[order] if z is not None else None
@@ -298,7 +340,7 @@ def prepare(
         return Side(x[sl], y[sl], t[sl] if t is not None else None, z[sl] if z is not None else None, cl[sl] if cl is not None else None)
 
     left, right = part(slice(0, k)), part(slice(k, None))
-    ml, mr = int(np.unique(left.x).size), int(np.unique(right.x).size)
+    ml, mr = n_distinct(left.x), n_distinct(right.x)
     return Data(left, right, c, 1 - ml / max(left.x.size, 1), 1 - mr / max(right.x.size, 1), ml, mr)
 
 
@@ -384,7 +426,7 @@ def select_bandwidths(
     c_bw = min(c_bw, bw_max3[2])
     bw_min = (0.0, 0.0)
     if bwcheck is not None:
-        ul = np.sort(np.unique(sides[0].x))[::-1]
+        ul = np.unique(sides[0].x)[::-1]
         ur = np.unique(sides[1].x)
         bw_min = (
             abs(ul - c)[min(bwcheck, ul.size) - 1] * (1 + _EPS),
@@ -491,12 +533,12 @@ class RDFit:
 
 def _side_fit(side: Side, c: float, p: int, q: int, h: float, b: float, kernel: str) -> dict[str, Any]:
     """The weighted design of one side: order-p fit at h, order-q fit at b, and the bias-corrected score matrix Q."""
-    wh, wb = kweight(side.x, c, h, kernel), kweight(side.x, c, b, kernel)
-    ind_h, ind_b = wh > 0, wb > 0
-    ind = ind_h if h > b else ind_b
-    idx = np.flatnonzero(ind)
+    sl_h, _ = side.window(c, h, kernel)
+    sl_b, _ = side.window(c, b, kernel)
+    idx = sl_h if h > b else sl_b
     ex = side.x[idx]
-    w_h, w_b = wh[idx], wb[idx]
+    w_h = kweight(ex, c, h, kernel)
+    w_b = kweight(ex, c, b, kernel)
     r_q = vander(ex - c, q)
     r_p = r_q[:, : p + 1]
     rw_p = r_p * w_h[:, None]
@@ -522,8 +564,8 @@ def _side_fit(side: Side, c: float, p: int, q: int, h: float, b: float, kernel: 
         "beta_p": invg_p @ (rw_p.T @ d),
         "beta_q": invg_q @ (rw_qb.T @ d),
         "beta_bc": invg_p @ (qq.T @ d),
-        "n_h": int(ind_h.sum()),
-        "n_b": int(ind_b.sum()),
+        "n_h": sl_h.stop - sl_h.start,
+        "n_b": sl_b.stop - sl_b.start,
     }
 
 
@@ -612,7 +654,7 @@ def _fit_residuals(f: dict[str, Any], side: Side, p: int, q: int, vce: str, nnma
     """Residuals for the conventional (order p, bandwidth h) and the robust (order q, bandwidth b) variances."""
     idx, d = f["idx"], f["d"]
     if vce == "nn":
-        res = nn_residuals(side.x[idx], d, side.dups[idx], side.dupsid[idx], nnmatch)
+        res = side.nn_residuals(idx, d, nnmatch)
         return res, res
     res_h = _residuals(side, idx, d, f["r_p"], f["w_h"], f["invg_p"], f["beta_p"], vce, nnmatch, p + 1)
     res_b = _residuals(side, idx, d, f["r_q"], f["w_b"], f["invg_q"], f["beta_q"], vce, nnmatch, q + 1)
