@@ -15,6 +15,7 @@ from ._iv import iv_2sls, wald_estimator
 from ._metalearners import cate
 from ._plots import plot_event_study, plot_rdd
 from ._rdd import density_test, ik_bandwidth, rdd
+from ._rddensity import rdd_density
 from ._staggered import callaway_santanna
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "plot_event_study",
     "plot_rdd",
     "rdd",
+    "rdd_density",
     "twfe",
     "wald_estimator",
 ]

@@ -25,7 +25,11 @@ def check_support(data: rr.Data, q: int, r_name: str) -> None:
             raise DataError(
                 f"running variable {r_name!r} has {m} distinct value(s) {side} the cutoff {c:g} ({s.x.size} observation(s)); "
                 f"the bias-correction polynomial of order q = {q} needs at least {q + 1} on each side: "
-                + ("move the cutoff inside the data or collect data on that side" if m == 0 else "lower `order`/`bias_order` or pass more data")
+                + (
+                    "move the cutoff inside the data or collect data on that side"
+                    if m == 0
+                    else "lower `order`/`bias_order` or pass more data"
+                )
             )
 
 

@@ -74,7 +74,9 @@ def n_distinct(x: np.ndarray) -> int:
     return 0 if x.size == 0 else 1 + int(np.count_nonzero(x[1:] != x[:-1]))
 
 
-def nn_windows(x: np.ndarray, dups: np.ndarray, dupsid: np.ndarray, matches: int, pos: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def nn_windows(
+    x: np.ndarray, dups: np.ndarray, dupsid: np.ndarray, matches: int, pos: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Nearest-neighbour windows ``[lo, hi)`` of the units at ``pos`` (default all) in sorted ``x``.
 
     Each unit's window grows one neighbouring group of tied values at a time towards the closer side (both on a
