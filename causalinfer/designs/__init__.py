@@ -16,6 +16,7 @@ from ._metalearners import cate
 from ._plots import plot_event_study, plot_rdd
 from ._rdd import density_test, ik_bandwidth, rdd
 from ._rddensity import rdd_density
+from ._rdplot import rdplot
 from ._staggered import callaway_santanna
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "plot_rdd",
     "rdd",
     "rdd_density",
+    "rdplot",
     "twfe",
     "wald_estimator",
 ]
