@@ -28,6 +28,7 @@ from ._rdd_robust import (
     bandwidths,
     check_support,
     check_windows,
+    cluster_diagnostic,
     first_stage_table,
     fit_curve,
     inference_table,
@@ -534,6 +535,7 @@ def rdd(
     ds = dataset(data, outcome=outcome, running=running, cutoff=cutoff, treatment=treatment, covariates=covariates, cluster=cluster)
     need(ds, "outcome", "rdd")
     need(ds, "running", "rdd")
+    need(ds, "cutoff", "rdd")
     if cov_type is not None:
         return _rdd_regression(ds, bandwidth, kernel, order, cov_type, density, n_bins, conf_level, bwselect)
     q = order + 1 if bias_order is None else check_int(bias_order, "bias_order", minimum=1, maximum=5)
@@ -616,6 +618,8 @@ def _rdd_robust(ds: Any, *, q: int, density: bool, **o: Any) -> EffectResult:
     if fit.gamma is not None:
         details["covariate_coefficients"] = pd.DataFrame({"covariate": list(ds.covariates), "coefficient": fit.gamma[:, 0]})
     diags = [bandwidth_diagnostic(fit, rule)]
+    if fit.n_clusters is not None:
+        diags.append(cluster_diagnostic(fit))
     if fit.first_stage is not None:
         details["first_stage"], fdiag = first_stage_table(fit, conf_level)
         diags.append(fdiag)
@@ -765,10 +769,10 @@ def _choose_bandwidth(
         return _ik_bandwidth(x, y, kernel=kernel), "Imbens-Kalyanaraman (2012) MSE-optimal"
     if bandwidth is None:
         data = rr.prepare(x, y, 0.0)
-        h = rr.select_bandwidths(
+        hb = rr.select_bandwidths(
             data, p=order, q=order + 1, deriv=0, kernel=kernel, bwselect=bwselect, vce="nn", nnmatch=3, masspoints=True
         )
-        return h[0], f"rdrobust {bwselect}"
+        return hb[0], f"rdrobust {bwselect}"
     h = check_real(bandwidth, "bandwidth")
     if h <= 0:
         raise ArgumentError(f"`bandwidth` must be a positive number (a half-width on the scale of {r_name!r}); got {bandwidth!r}")

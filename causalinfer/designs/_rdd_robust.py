@@ -192,3 +192,21 @@ def balance(
         f"smallest robust p-value for a jump in a covariate {pmin:.3g} ({worst!r}, {k} covariate(s), Bonferroni level {0.05 / k:.3g})"
         + ("" if ok else ": pre-determined covariates jump at the cutoff, so units on the two sides differ"),
     )
+
+
+def cluster_diagnostic(fit: rr.RDFit) -> Diagnostic:
+    """How many clusters the bandwidth holds on each side (CR1 is unreliable with few; at most p + 1 it may degenerate)."""
+    gl, gr = fit.n_clusters  # type: ignore[misc]
+    few = min(gl, gr)
+    ok = few >= 10
+    return Diagnostic(
+        "clusters",
+        "ok" if ok else "warn",
+        few,
+        f"{gl} cluster(s) below and {gr} at or above the cutoff inside the bandwidth"
+        + (
+            ""
+            if ok
+            else ": cluster-robust standard errors are unreliable with fewer than 10 clusters on a side; widen the bandwidth or cluster more coarsely only if the design allows"
+        ),
+    )

@@ -216,7 +216,7 @@ def rdplot(
     """
     ds = dataset(data, outcome=outcome, running=running, cutoff=cutoff)
     y_name, r_name = need(ds, "outcome", "rdplot"), need(ds, "running", "rdplot")
-    c = float(ds.cutoff)
+    c = float(need(ds, "cutoff", "rdplot"))
     order = check_int(order, "order", minimum=0, maximum=8)
     binselect = check_choice(binselect, "binselect", BINSELECTS)
     kernel = check_choice(kernel, "kernel", KERNELS)

@@ -176,7 +176,7 @@ class Side:
             return slice(a, a), w[:0]
         return slice(a + int(pos[0]), a + int(pos[-1]) + 1), w[pos[0] : pos[-1] + 1]
 
-    def nn_residuals(self, sl: slice, d: np.ndarray, matches: int) -> np.ndarray:
+    def nn_residuals(self, sl: Any, d: np.ndarray, matches: int) -> np.ndarray:
         """NN residuals within the run ``sl``: the side's windows (found once) where they fit inside it, else redone."""
         a, e = sl.start, sl.stop
         if matches not in self._nn:
@@ -206,7 +206,7 @@ class Side:
 
 def _residuals(
     side: Side,
-    idx: np.ndarray,
+    idx: Any,
     d: np.ndarray,
     r: np.ndarray,
     w: np.ndarray,
@@ -416,7 +416,7 @@ def select_bandwidths(
     x_sd, y_sd = float(np.std(x_all, ddof=1)), float(np.std(y_all, ddof=1))
     iq = _quantile_type2(x_all, 0.75) - _quantile_type2(x_all, 0.25)
     bwp = min(1.0, (iq / x_sd) / 1.349)
-    with_t = L.t is not None and fuzzy_bw and bool(np.var(L.t) != 0) and bool(np.var(R.t) != 0)
+    with_t = L.t is not None and R.t is not None and fuzzy_bw and bool(np.var(L.t) != 0) and bool(np.var(R.t) != 0)
     sides = (L.scaled(x_sd, y_sd, with_t), R.scaled(x_sd, y_sd, with_t))
     c = c0 / x_sd
     range_l, range_r = abs(c - sides[0].x.min()), abs(c - sides[1].x.max())
@@ -519,7 +519,7 @@ class RDFit:
     first_stage: tuple[float, float, float, float] | None  # tau_T_cl, tau_T_bc, se_T_cl, se_T_rb
     n_clusters: tuple[int, int] | None
 
-    def intervals(self, level: float) -> dict[str, tuple[float, float, float, float, float]]:
+    def intervals(self, level: float) -> dict[str, tuple[float, float, float, float, float, float]]:
         """``{"conventional": (est, se, z, p, lo, hi)...}`` at ``level`` (normal quantiles, as rdrobust)."""
         zq = float(norm.ppf(0.5 + level / 2))
         out: dict[str, Any] = {}

@@ -201,3 +201,12 @@ def test_bad_input(df_change, kw, exc, match):
         df = df_change(df)
     with pytest.raises(exc, match=match):
         ci.designs.rdd(df, outcome="y", running="x", cutoff=0.0, density=False, **kw)
+
+
+def test_few_clusters_warn():
+    df = _small(600, 1)
+    with pytest.warns(ci.AssumptionWarning, match="fewer than 10 clusters"):
+        r = ci.designs.rdd(df, outcome="y", running="x", cutoff=0.0, cluster="g", density=False)
+    assert r.diagnostic("clusters").status == "warn"
+    assert r.details["n_clusters"] == (5, 5)
+    assert "CR1" in r.details["vce"]
