@@ -457,7 +457,8 @@ def rdd(
         giving it switches to that estimator and its ``terms`` table of local-regression coefficients. Omit it
         for rdrobust's inference.
     density : bool
-        Run the McCrary density (manipulation) test (see :func:`rdd_density` for the Cattaneo-Jansson-Ma test).
+        Run a density (manipulation) test: the Cattaneo-Jansson-Ma test of :func:`rdd_density` (the McCrary test
+        of :func:`density_test` when ``cov_type`` is given); its numbers go to ``details["density"]``.
     n_bins : int
         Bins per side for the binned scatter in ``details["bins"]`` (see :func:`plot_rdd`, :func:`rdplot`).
     conf_level : float
@@ -624,7 +625,7 @@ def _rdd_robust(ds: Any, *, q: int, density: bool, **o: Any) -> EffectResult:
         details["first_stage"], fdiag = first_stage_table(fit, conf_level)
         diags.append(fdiag)
     if density:
-        diags.append(_density_check(x - c, details))
+        diags.append(_cjm_check(x, c, details))
     if ds.covariates:
 
         def data_for(cov: str) -> rr.Data:
@@ -820,6 +821,32 @@ def _density_check(x: np.ndarray, details: dict[str, Any]) -> Diagnostic:
         f"McCrary test: log density jump {dens['theta']:.3g} (se {dens['std_error']:.3g}), p = {dens['pvalue']:.3g}"
         + ("; no sign of sorting around the cutoff" if ok else "; units may be sorting around the cutoff, which breaks the design"),
     )
+
+
+def _cjm_check(x: np.ndarray, c: float, details: dict[str, Any]) -> Diagnostic:
+    """The Cattaneo-Jansson-Ma density test as a diagnostic (its numbers go to ``details["density"]``)."""
+    from ._rddensity import rdd_density
+
+    try:
+        res = rdd_density(x, cutoff=c)
+    except DataError as exc:
+        return Diagnostic("density (manipulation)", "warn", None, f"not run: {exc}")
+    d = res.details
+    details["density"] = pd.DataFrame(
+        [
+            {
+                "difference": res.estimate,
+                "std_error": res.std_error,
+                "z": res.statistic,
+                "pvalue": res.pvalue,
+                "density_below": d["density_below"],
+                "density_above": d["density_above"],
+                "bandwidth_below": d["bandwidth_below"],
+                "bandwidth_above": d["bandwidth_above"],
+            }
+        ]
+    )
+    return res.diagnostics[0]
 
 
 def _covariate_balance(
