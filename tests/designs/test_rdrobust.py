@@ -144,6 +144,18 @@ def test_nn_residuals_match_the_direct_definition():
         assert got[i] == pytest.approx(want, rel=1e-9, abs=1e-12)
 
 
+def test_nn_windows_in_blocks_match_one_pass(monkeypatch):
+    """Large inputs are processed in blocks; ties straddling a block edge must count whole."""
+    rng = np.random.default_rng(4)
+    x = np.sort(np.round(rng.uniform(0, 1, 5000), 3))
+    dups, dupsid = rr.duplicates(x)
+    whole = rr.nn_windows(x, dups, dupsid, 3, np.arange(x.size))
+    monkeypatch.setattr(rr, "_BLOCK", 97)
+    blocked = rr.nn_windows(x, dups, dupsid, 3)
+    np.testing.assert_array_equal(whole[0], blocked[0])
+    np.testing.assert_array_equal(whole[1], blocked[1])
+
+
 def _coverage(reps: int, n: int, seed: int) -> float:
     rng = np.random.default_rng(seed)
     hits = 0
