@@ -13,7 +13,7 @@ import pandas as pd
 
 from .. import _validation as vp
 from .._validation import check_array, check_choice, check_conf_level, check_int, check_real
-from ..exceptions import ArgumentError, DataError
+from ..exceptions import ArgumentError, DataError, RoleError
 from ..results import Diagnostic, Provenance, Result
 from . import _rdrobust as rr
 from ._common import check_cov_type, cov_label, dataset, emit, labels, need, numeric, t_inference, terms_frame, treatment_values
@@ -537,6 +537,11 @@ def rdd(
     need(ds, "outcome", "rdd")
     need(ds, "running", "rdd")
     need(ds, "cutoff", "rdd")
+    if ds.weights:
+        raise RoleError(
+            f"rdd does not use observation weights, and the data set the `weights` role ({ds.weights!r}); "
+            "rather than ignore them silently it stops: drop the role (ds.with_roles(weights=None)) to estimate unweighted"
+        )
     if cov_type is not None:
         return _rdd_regression(ds, bandwidth, kernel, order, cov_type, density, n_bins, conf_level, bwselect)
     q = order + 1 if bias_order is None else check_int(bias_order, "bias_order", minimum=1, maximum=5)

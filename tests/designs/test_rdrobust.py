@@ -222,3 +222,10 @@ def test_few_clusters_warn():
     assert r.diagnostic("clusters").status == "warn"
     assert r.details["n_clusters"] == (5, 5)
     assert "CR1" in r.details["vce"]
+
+
+def test_weights_role_is_refused_not_ignored():
+    ds = ci.Dataset(_small().assign(w=1.0), outcome="y", running="x", cutoff=0.0, weights="w")
+    with pytest.raises(ci.RoleError, match=r"rdd does not use observation weights.*'w'.*with_roles\(weights=None\)"):
+        ci.designs.rdd(ds, density=False)
+    assert ci.designs.rdd(ds.with_roles(weights=None), density=False, bandwidth=0.5).estimate is not None
