@@ -17,7 +17,7 @@ import pandas as pd
 
 from .. import _validation as vp
 from .._validation import check_choice, check_int, check_real
-from ..exceptions import ArgumentError, DataError
+from ..exceptions import ArgumentError, DataError, RoleError
 from ..results import Provenance, Result
 from ._common import dataset, need, numeric
 from ._rdrobust import inv_spd, kweight, n_distinct
@@ -217,6 +217,11 @@ def rdplot(
     ds = dataset(data, outcome=outcome, running=running, cutoff=cutoff)
     y_name, r_name = need(ds, "outcome", "rdplot"), need(ds, "running", "rdplot")
     c = float(need(ds, "cutoff", "rdplot"))
+    if ds.weights:
+        raise RoleError(
+            f"rdplot does not use observation weights, and the data set the `weights` role ({ds.weights!r}); "
+            "rather than ignore them silently it stops: drop the role (ds.with_roles(weights=None)) to plot unweighted"
+        )
     order = check_int(order, "order", minimum=0, maximum=8)
     binselect = check_choice(binselect, "binselect", BINSELECTS)
     kernel = check_choice(kernel, "kernel", KERNELS)

@@ -45,3 +45,9 @@ def test_plots_and_refuses_thin_sides():
     thin = pd.DataFrame({"x": np.r_[-0.5, -0.4, np.linspace(0, 1, 50)], "y": np.arange(52.0)})
     with pytest.raises(ci.DataError, match=r"rdplot needs at least 20 observations and 3 distinct values .* got 2 below"):
         ci.designs.rdplot(thin, outcome="y", running="x", cutoff=0.0)
+
+
+def test_weights_role_is_refused_not_ignored():
+    ds = ci.Dataset(SIM.assign(w=1.0), outcome="ys", running="x", cutoff=0.0, weights="w")
+    with pytest.raises(ci.RoleError, match=r"rdplot does not use observation weights"):
+        ci.designs.rdplot(ds)
