@@ -15,6 +15,8 @@ from ._iv import iv_2sls, wald_estimator
 from ._metalearners import cate
 from ._plots import plot_event_study, plot_rdd
 from ._rdd import density_test, ik_bandwidth, rdd
+from ._rddensity import rdd_density
+from ._rdplot import rdplot
 from ._staggered import callaway_santanna
 
 __all__ = [
@@ -30,6 +32,8 @@ __all__ = [
     "plot_event_study",
     "plot_rdd",
     "rdd",
+    "rdd_density",
+    "rdplot",
     "twfe",
     "wald_estimator",
 ]

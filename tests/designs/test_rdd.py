@@ -55,7 +55,15 @@ def test_balance_uses_the_same_local_fit(reference):
     sim = pd.DataFrame(ref["sim"])
     (case,) = [c for c in ref["cases"] if c["name"] == "balance_z1"]
     r = ci.designs.rdd(
-        sim, outcome="y", running="x", cutoff=ref["cutoff"], covariates=["z1"], bandwidth=0.45, kernel="epanechnikov", density=False
+        sim,
+        outcome="y",
+        running="x",
+        cutoff=ref["cutoff"],
+        covariates=["z1"],
+        bandwidth=0.45,
+        kernel="epanechnikov",
+        density=False,
+        cov_type=case["cov_type"],
     )
     bal = r.details["balance"].iloc[0]
     assert bal["jump"] == pytest.approx(case["expected"]["coef"][1], rel=1e-9)
@@ -67,16 +75,16 @@ def test_lmb_known_results(reference):
     ref = reference("rdd")["lmb"]
     ds = ci.load_dataset("close_elections_lmb")
     card = {k["value"] for k in ci.data_card("close_elections_lmb").known_results}
-    r = ci.designs.rdd(ds, bandwidth=0.02, kernel="uniform", order=0, density=False)
+    r = ci.designs.rdd(ds, bandwidth=0.02, kernel="uniform", order=0, density=False, cov_type="HC1")
     assert r.estimate == pytest.approx(ref["score"]["coef"], rel=1e-9)
     assert r.std_error == pytest.approx(ref["score"]["se"], rel=1e-9)
     assert r.n == ref["score"]["n"]
     assert round(r.estimate, 2) == 21.28 and 21.28 in card
-    dem = ci.designs.rdd(ds, outcome="democrat", bandwidth=0.02, kernel="uniform", order=0, density=False)
+    dem = ci.designs.rdd(ds, outcome="democrat", bandwidth=0.02, kernel="uniform", order=0, density=False, cov_type="HC1")
     assert dem.estimate == pytest.approx(ref["democrat"]["coef"], rel=1e-9)
     assert round(dem.estimate, 2) == 0.48 and 0.48 in card
     full = ci.designs.rdd(ds)
-    assert full.details["bandwidth_rule"].startswith("Imbens-Kalyanaraman")
+    assert full.details["bandwidth_rule"].startswith("MSE-optimal (common)")
     assert 10 < full.estimate < 30
     assert full.diagnostic("density (manipulation)").status == "ok"
     ax = ci.designs.plot_rdd(full)
@@ -156,7 +164,16 @@ def test_ik_bandwidth_estimate_recovers_truth():
 @pytest.mark.parametrize(
     ("change", "exc", "match"),
     [
-        (dict(bandwidth=0.01), ci.DataError, r"bandwidth 0.01 leaves .* a local polynomial of order 1 needs at least 3 on each side"),
+        (
+            dict(bandwidth=0.01),
+            ci.DataError,
+            r"`bandwidth` 0.01 leaves \d observation\(s\) \(\d distinct .*\) below the cutoff 0 .* needs at least 3 there \(2 distinct\): widen",
+        ),
+        (
+            dict(bandwidth=0.01, cov_type="HC1"),
+            ci.DataError,
+            r"bandwidth 0.01 leaves .* a local polynomial of order 1 needs at least 3 on each side",
+        ),
         (dict(cutoff=5.0), ci.RoleError, r"cutoff 5 leaves no observations on one side of running variable 'x'"),
         (dict(kernel="gaussian"), ci.ArgumentError, r"`kernel` must be one of"),
         (dict(bandwidth=-1.0), ci.ArgumentError, r"`bandwidth` must be a positive number"),
@@ -189,7 +206,8 @@ def test_ik_bandwidth_against_hand_written_r(reference):
     h = ci.designs.ik_bandwidth(sim["x"], sim["y"], cutoff=ref["cutoff"])
     assert h * scale == pytest.approx(ref["ik"]["sim_triangular"], rel=1e-9)
     lmb = ci.load_dataset("close_elections_lmb")
-    r = _quiet(ci.designs.rdd, lmb, density=False)
+    r = _quiet(ci.designs.rdd, lmb, density=False, bwselect="ik")
+    assert r.details["bandwidth_rule"].startswith("Imbens-Kalyanaraman")
     assert r.details["bandwidth"] * scale == pytest.approx(ref["ik"]["lmb_triangular"], rel=1e-9)
 
 
