@@ -61,7 +61,7 @@ def games_howell(
     -------
     Result
         ``terms``: one row per pair ``"b-a"`` (same order as :func:`tukey_hsd`) with ``estimate`` (mean of b minus
-        mean of a), ``std_error`` (Welch), ``ci_low``/``ci_high``, ``statistic`` (t = |difference| / SE),
+        mean of a), ``std_error`` (Welch), ``ci_low``/``ci_high``, ``statistic`` (``t = |difference| / SE``),
         ``df`` (Welch-Satterthwaite) and ``pvalue`` (adjusted through the studentized range). ``details["groups"]``.
 
     Notes
