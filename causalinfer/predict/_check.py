@@ -240,23 +240,29 @@ def decide(gate: Gate, p_fail_adjusted: float, alpha: float) -> str:
 
 
 def proportion_gate(k: int, n: int, rule: Rule, alpha: float, label: str = "") -> Gate:
-    """Gate on a share k/n: Wilson bounds and score-test p-values (the test the Wilson interval inverts)."""
-    from ._common import wilson_interval
+    """Gate on a share k/n with exact binomial tests and the Clopper-Pearson one-sided bounds they invert.
+
+    Exact tests keep their level in the far tails the family adjustment reaches (the normal approximation behind
+    Wilson's interval does not: a binomial share near 0.1 with a few hundred rows has a heavier upper tail).
+    """
+    from scipy import special
+
+    def cdf(q: float) -> float:  # P(X <= k)
+        return float(special.bdtr(k, n, q))
+
+    def sf(q: float) -> float:  # P(X >= k)
+        return 1.0 if k == 0 else float(special.bdtrc(k - 1, n, q))
 
     p = k / n
-    lo, hi = wilson_interval(k, n, 1 - 2 * alpha)
+    lo = float(special.betaincinv(k, n - k + 1, alpha)) if k > 0 else 0.0
+    hi = float(special.betaincinv(k + 1, n - k, 1 - alpha)) if k < n else 1.0
     p_pass, p_fail = [], []
-    for edge, side in ((rule.low, "low"), (rule.high, "high")):
-        if not math.isfinite(edge):
-            continue
-        if edge <= 0 or edge >= 1:  # on the boundary only the census decides
-            holds = p >= edge if side == "low" else p <= edge
-            p_pass.append(0.0 if holds else 1.0)
-            p_fail.append(1.0 if holds else 0.0)
-            continue
-        z = (p - edge) / math.sqrt(edge * (1 - edge) / n)
-        p_pass.append(_normal_p(z) if side == "low" else _normal_p(-z))
-        p_fail.append(_normal_p(-z) if side == "low" else _normal_p(z))
+    if math.isfinite(rule.low):  # H0 value <= low (pass) and value >= low (fail)
+        p_pass.append(sf(rule.low) if 0 < rule.low < 1 else float(not (p >= rule.low)))
+        p_fail.append(cdf(rule.low) if 0 < rule.low < 1 else float(p >= rule.low))
+    if math.isfinite(rule.high):
+        p_pass.append(cdf(rule.high) if 0 < rule.high < 1 else float(not (p <= rule.high)))
+        p_fail.append(sf(rule.high) if 0 < rule.high < 1 else float(p <= rule.high))
     se = math.sqrt(max(p * (1 - p), 1.0 / n) / n)
     return Gate(p, lo, hi, max(p_pass), min(p_fail), se, n, label)
 

@@ -58,18 +58,21 @@ def test_decide(p_pass, p_fail_adj, status):
     assert decide(Gate(0.5, 0.4, 0.6, p_pass, p_fail_adj, 0.1, 100), p_fail_adj, 0.05) == status
 
 
-def test_proportion_gate_bounds_are_wilson_and_pvalues_invert_them():
+def test_proportion_gate_is_exact_binomial_and_its_bounds_invert_the_tests():
     from scipy import stats
 
     g = proportion_gate(160, 200, Rule("at_least", low=0.75), 0.05)
     assert g.estimate == 0.8
-    # score test of p0 = 0.75
-    z = (0.8 - 0.75) / math.sqrt(0.75 * 0.25 / 200)
-    assert g.pvalue_pass == pytest.approx(stats.norm.sf(z), rel=1e-12)
-    # the Wilson lower bound is where the one-sided score test has p = alpha
-    lo = g.ci_low
-    z_lo = (0.8 - lo) / math.sqrt(lo * (1 - lo) / 200)
-    assert stats.norm.sf(z_lo) == pytest.approx(0.05, rel=1e-6)
+    assert g.pvalue_pass == pytest.approx(stats.binomtest(160, 200, 0.75, alternative="greater").pvalue, rel=1e-12)
+    assert g.pvalue_fail == pytest.approx(stats.binomtest(160, 200, 0.75, alternative="less").pvalue, rel=1e-12)
+    # Clopper-Pearson one-sided bounds, as R binom.test(160, 200, alternative = "greater", conf.level = 0.95)
+    ci = stats.binomtest(160, 200).proportion_ci(confidence_level=0.90, method="exact")
+    assert (g.ci_low, g.ci_high) == pytest.approx((ci.low, ci.high), rel=1e-12)
+    # the bound is where the exact one-sided test has p = alpha
+    assert stats.binom.sf(159, 200, g.ci_low) == pytest.approx(0.05, rel=1e-6)
+    edge = proportion_gate(0, 50, Rule("at_most", high=0.0), 0.05)
+    assert (edge.pvalue_pass, edge.pvalue_fail) == (0.0, 1.0)
+    assert proportion_gate(1, 50, Rule("at_most", high=0.0), 0.05).pvalue_fail == 0.0
 
 
 def test_power_and_sample_size():
