@@ -183,6 +183,10 @@ def _tables_for(spec: dict[str, Any], ctx: CheckContext, explicit: bool) -> list
     _func, defaults = CHECKS[spec["check"]]
     needs_train = spec["check"] in ("out_of_range", "train_test_overlap", "drift")
     found = [t for t in ctx.available(defaults) if not (needs_train and ctx.tables.get("train") is None)]
+    if needs_train and explicit and ctx.tables.get("train") is None:
+        raise DataError(
+            f"check {spec['check']!r} compares data with the training data, but `train` was not given; pass it or drop the check"
+        )
     if not found and explicit:
         raise DataError(f"check {spec['check']!r} runs on the {' or '.join(defaults)} data, and none was given; pass it or set `data`")
     return found
