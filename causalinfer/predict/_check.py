@@ -351,7 +351,8 @@ def finalise(results: list[CheckResult], alpha: float, correction: str | None, t
         if r.census or r.pvalue is None:
             out.append(r)
             continue
-        g = Gate(r.estimate or 0.0, r.ci_low or 0.0, r.ci_high or 0.0, r.pvalue_pass or 1.0, r.pvalue, r.std_error, r.n or 0)
+        p_pass = 1.0 if r.pvalue_pass is None else r.pvalue_pass
+        g = Gate(r.estimate or 0.0, r.ci_low or 0.0, r.ci_high or 0.0, p_pass, r.pvalue, r.std_error, r.n or 0)
         status = decide(g, float(pa), alpha)
         msg = _gate_message(r, status, float(pa), alpha, correction)
         diag = (Diagnostic(r.label or "", _DIAG[status], float(pa), msg),)
