@@ -74,9 +74,14 @@ def main() -> None:
 
     specs, _ = load_suite(SUITE)
     start = time.perf_counter()
-    ctx = CheckContext(tables={"train": train, "test": test, "production": None}, model=model, schema=InputSchema.from_frame(train[feats]), label="y")
+    ctx = CheckContext(
+        tables={"train": train, "test": test, "production": None}, model=model, schema=InputSchema.from_frame(train[feats]), label="y"
+    )
     timings = []
-    for what, work in (("model input (conform)", lambda: ctx.model_input("test", "bench")), ("predictions", lambda: ctx.predictions("test", "bench"))):
+    for what, work in (
+        ("model input (conform)", lambda: ctx.model_input("test", "bench")),
+        ("predictions", lambda: ctx.predictions("test", "bench")),
+    ):
         t = time.perf_counter()
         work()
         timings.append((what, time.perf_counter() - t, ""))

@@ -108,7 +108,7 @@ def check_missing(ctx: CheckContext, spec: dict[str, Any], name: str) -> CheckRe
         check="missing_values",
         data=name,
         rule=rule,
-        method="Missing share per column (Wilson bounds, score tests)",
+        method="Missing share per column (exact binomial bounds and tests)",
         what="column",
     )
     worst = res.details.get("worst")
@@ -150,7 +150,7 @@ def check_out_of_range(ctx: CheckContext, spec: dict[str, Any], name: str) -> Ch
         check="out_of_range",
         data=name,
         rule=rule,
-        method="Share of values outside the training [min, max] per column (Wilson bounds)",
+        method="Share of values outside the training [min, max] per column (exact binomial bounds)",
         what="column",
     )
 

@@ -336,7 +336,7 @@ def check_coverage(ctx: CheckContext, spec: dict[str, Any], name: str) -> CheckR
         data=name,
         rule=rule,
         alpha=ctx.alpha,
-        method=f"Conformal coverage against nominal {nominal:g} (Wilson bounds)",
+        method=f"Conformal coverage against nominal {nominal:g} (exact binomial bounds)",
         nominal=nominal,
     )
 
