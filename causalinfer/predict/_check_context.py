@@ -71,6 +71,18 @@ class CheckContext:
             self._cache["profile"] = Profile.build(train, columns=self.present_features(train), random_state=self.random_state)
         return self._cache["profile"]
 
+    def row_hashes(self, name: str, columns: list[str]) -> np.ndarray:
+        """A 64-bit hash per row of the given columns (per-column hashes cached and combined in column order)."""
+        frame = self.tables[name]
+        acc = np.zeros(len(frame), dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            for c in columns:
+                key = ("hash", name, c)
+                if key not in self._cache:
+                    self._cache[key] = pd.util.hash_pandas_object(frame[c], index=False).to_numpy()
+                acc = acc * np.uint64(1_000_003) ^ self._cache[key]
+        return acc
+
     # ------------------------------------------------------------------ labels and predictions
     def labels(self, name: str, check: str) -> tuple[np.ndarray, np.ndarray]:
         """Labels of the labelled rows of a table and the mask of those rows; a clear error when there are none."""

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..exceptions import DataError
 from ._check import CheckResult, Gate, Rule, census_result, combine_worst, gate_result, power_and_n, proportion_gate
 from ._check_context import CheckContext
 from ._errors import SchemaError
@@ -38,7 +39,7 @@ def check_schema(ctx: CheckContext, spec: dict[str, Any], name: str) -> CheckRes
             method="Input contract check",
         )
     try:
-        _, report = schema.conform(frame, where=f"the {name} data")
+        report = _conform_report(ctx, schema, name, frame)
     except SchemaError as exc:
         return census_result(
             label=f"schema ({name})",
@@ -67,6 +68,19 @@ def check_schema(ctx: CheckContext, spec: dict[str, Any], name: str) -> CheckRes
         message="; ".join(notes) or "all input columns present with their training dtypes",
         method="Input contract check",
     )
+
+
+def _conform_report(ctx: CheckContext, schema: Any, name: str, frame: pd.DataFrame) -> Any:
+    """The contract's report on a table; shared with scoring when the schema is the model's own."""
+    if schema is ctx.schema and ctx.schema is not None:
+        try:
+            ctx.model_input(name, "schema")
+        except DataError as exc:
+            if isinstance(exc.__cause__, SchemaError):
+                raise exc.__cause__ from None
+            raise
+        return ctx._cache[("report", name)]
+    return schema.conform(frame, where=f"the {name} data")[1]
 
 
 def _proportion_parts(counts: dict[str, tuple[int, int, float]], alpha: float) -> list[Gate]:
@@ -163,8 +177,6 @@ def check_duplicates(ctx: CheckContext, spec: dict[str, Any], name: str) -> Chec
         keys = [key] if isinstance(key, str) else list(key)
         lacking = [k for k in keys if k not in frame.columns]
         if lacking:
-            from ..exceptions import DataError
-
             raise DataError(f"check 'duplicates': key column(s) {lacking} are not in the {name} data (columns: {list(frame.columns)[:12]})")
         dup = int(frame.duplicated(subset=keys).sum())
         return census_result(
@@ -179,7 +191,7 @@ def check_duplicates(ctx: CheckContext, spec: dict[str, Any], name: str) -> Chec
             method="Duplicate keys",
         )
     limit = float(spec.get("max_share", 0.01))
-    dup = int(frame.duplicated().sum())
+    dup = _duplicate_rows(ctx, name)
     share = _share(dup, len(frame))
     return census_result(
         label=f"duplicate rows ({name})",
@@ -194,11 +206,26 @@ def check_duplicates(ctx: CheckContext, spec: dict[str, Any], name: str) -> Chec
     )
 
 
+def _duplicate_rows(ctx: CheckContext, name: str) -> int:
+    """Rows equal to an earlier row: candidates by 64-bit row hash, confirmed by comparing the values."""
+    frame = ctx.tables[name]
+    h = ctx.row_hashes(name, [str(c) for c in frame.columns])
+    cand = pd.Series(h).duplicated(keep=False).to_numpy()
+    return int(frame.iloc[np.flatnonzero(cand)].duplicated().sum()) if cand.any() else 0
+
+
+def _is_constant(s: pd.Series) -> bool:
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        v = s.to_numpy(dtype=float, na_value=np.nan)
+        return bool(np.isnan(v).all() or np.nanmin(v) == np.nanmax(v))
+    return s.nunique(dropna=True) <= 1
+
+
 def check_constant(ctx: CheckContext, spec: dict[str, Any], name: str) -> CheckResult:
     """No input column takes a single value (or only missing values) in the table."""
     frame = ctx.frame(name, "constant_columns")
     cols = ctx.present_features(frame)
-    const = [c for c in cols if frame[c].nunique(dropna=True) <= 1]
+    const = [c for c in cols if _is_constant(frame[c])]
     return census_result(
         label=f"constant columns ({name})",
         check="constant_columns",
@@ -218,8 +245,8 @@ def check_overlap(ctx: CheckContext, spec: dict[str, Any], name: str) -> CheckRe
     train = ctx.frame("train", "train_test_overlap")
     cols = [c for c in ctx.present_features(frame) if c in train.columns]
     limit = float(spec.get("max_share", 0.0))
-    h_train = pd.util.hash_pandas_object(train[cols], index=False).to_numpy()
-    h_cur = pd.util.hash_pandas_object(frame[cols], index=False).to_numpy()
+    h_train = ctx.row_hashes("train", cols)
+    h_cur = ctx.row_hashes(name, cols)
     k = int(np.isin(h_cur, h_train).sum())
     share = _share(k, len(frame))
     return census_result(

@@ -401,3 +401,14 @@ def test_gate_whose_pass_pvalue_is_exactly_zero_passes():
     rep = check(train=df, test=df, suite=[{"check": "missing_values", "tolerance": 0.0}])
     assert rep[0].pvalue_pass == 0.0
     assert rep[0].status == "pass"
+
+
+def test_duplicate_rows_by_hash_agree_with_pandas():
+    from causalinfer.predict._check_context import CheckContext
+    from causalinfer.predict._check_data import _duplicate_rows
+
+    rng = np.random.default_rng(8)
+    df = pd.DataFrame({"a": rng.integers(0, 4, 3000), "b": rng.choice(["x", "y"], 3000), "c": rng.integers(0, 3, 3000) / 2})
+    df.loc[5, "c"] = np.nan
+    ctx = CheckContext(tables={"train": None, "test": df, "production": None})
+    assert _duplicate_rows(ctx, "test") == int(df.duplicated().sum())
