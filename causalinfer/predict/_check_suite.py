@@ -42,6 +42,13 @@ _OPTIONS: dict[str, set[str]] = {
 }
 _SHARES = ("tolerance", "max_share", "max_gap", "max_score", "nominal")
 _SETTINGS = {"alpha", "label", "title"}
+_PER_ROW = ("accuracy", "brier", "log_loss", "mae", "mse", "rmse")
+_CHOICES: dict[str, dict[str, tuple[str, ...]]] = {
+    "drift": {"metric": ("psi", "js", "wasserstein")},
+    "segments": {"metric": _PER_ROW},
+    "fairness": {"measure": ("tpr", "demographic_parity")},
+    "champion": {"metric": ("auc", "accuracy", "log_loss", "brier", "mse", "mae")},
+}
 
 
 class SuiteError(ArgumentError):
@@ -109,6 +116,13 @@ def validate_spec(spec: Any, i: int) -> dict[str, Any]:
         _validate_gate(where, dict(spec))
     if name in ("segments", "fairness") and not isinstance(spec.get("column"), str):
         raise SuiteError(f"{where}: `column` (the column that defines the groups) is required; got {show(spec.get('column'))}")
+    for key, allowed in _CHOICES.get(str(name), {}).items():
+        if key in spec and spec[key] not in allowed:
+            raise SuiteError(f"{where}: `{key}` must be one of {list(allowed)}; got {show(spec[key])}{_close(str(spec[key]), allowed)}")
+    if "margin" in spec:
+        _check_range(where, "margin", spec["margin"], 0.0, math.inf)
+    if "min_rows" in spec and not (isinstance(spec["min_rows"], int) and spec["min_rows"] >= 2):
+        raise SuiteError(f"{where}: `min_rows` must be an integer >= 2; got {show(spec['min_rows'])}")
     if name == "calibration_slope" and "within" in spec:
         _validate_within(where, spec["within"], -math.inf, math.inf)
     return dict(spec)

@@ -146,6 +146,8 @@ def test_check_runs_a_suite(fitted):
 def test_check_report_round_trips_and_renders(fitted):
     model, train, test = fitted
     rep = check(model, train=train, test=test, label="y", suite=SUITE[:4])
+    full = check(model, train=train, test=test, label="y", suite=SUITE)
+    assert CheckReport.from_json(full.to_json()) == full
     back = CheckReport.from_json(rep.to_json())
     assert isinstance(back, CheckReport) and back == rep
     assert back.status == rep.status
@@ -356,6 +358,10 @@ def test_regression_gates(fitted):
         ([{"check": "missing_values", "data": "prod"}], "`data`"),
         ([{"check": "calibration_slope", "within": [1.1, 0.9]}], "low < high"),
         ({"checks": [], "setings": {}}, "unknown key"),
+        ([{"check": "segments", "column": "g", "metric": "auc"}], "`metric` must be one of"),
+        ([{"check": "fairness", "column": "g", "measure": "tnr"}], "did you mean 'tpr'"),
+        ([{"check": "champion", "margin": -0.1}], "outside the range"),
+        ([{"check": "segments", "column": "g", "min_rows": 0}], "`min_rows`"),
     ],
 )
 def test_bad_suites_are_refused(suite, match):
