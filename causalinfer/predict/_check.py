@@ -9,6 +9,7 @@ Census checks (duplicate rows, unseen categories, a missing column) count the da
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -68,6 +69,10 @@ class CheckResult(Result):
     @property
     def passed(self) -> bool:
         return self.status == "pass"
+
+    def replace(self, **changes: Any) -> CheckResult:
+        """A copy with some fields changed."""
+        return dataclasses.replace(self, **changes)
 
     def verdict(self) -> str:
         """One line: label, status, estimate with its bounds, and the rule."""

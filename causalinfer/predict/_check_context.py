@@ -23,7 +23,7 @@ TABLES: tuple[str, ...] = ("train", "test", "production")
 class CheckContext:
     """The inputs of one suite run; predictions, conformed frames and the training profile are computed once."""
 
-    tables: dict[str, pd.DataFrame]
+    tables: dict[str, pd.DataFrame | None]
     model: Any = None
     champion: Any = None
     schema: InputSchema | None = None
@@ -38,9 +38,10 @@ class CheckContext:
     def frame(self, name: str, check: str) -> pd.DataFrame:
         if name not in TABLES:
             raise ArgumentError(f"`data` of check {check!r} must be one of {list(TABLES)}; got {show(name)}")
-        if self.tables.get(name) is None:
+        frame = self.tables.get(name)
+        if frame is None:
             raise DataError(f"check {check!r} needs the {name} data, but `{name}` was not given; pass {name}=... or drop the check")
-        return self.tables[name]
+        return frame
 
     def available(self, names: tuple[str, ...]) -> list[str]:
         return [n for n in names if self.tables.get(n) is not None]
@@ -73,7 +74,7 @@ class CheckContext:
 
     def row_hashes(self, name: str, columns: list[str]) -> np.ndarray:
         """A 64-bit hash per row of the given columns (per-column hashes cached and combined in column order)."""
-        frame = self.tables[name]
+        frame = self.frame(name, "row hashes")
         acc = np.zeros(len(frame), dtype=np.uint64)
         with np.errstate(over="ignore"):
             for c in columns:

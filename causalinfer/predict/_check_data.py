@@ -208,7 +208,7 @@ def check_duplicates(ctx: CheckContext, spec: dict[str, Any], name: str) -> Chec
 
 def _duplicate_rows(ctx: CheckContext, name: str) -> int:
     """Rows equal to an earlier row: candidates by 64-bit row hash, confirmed by comparing the values."""
-    frame = ctx.tables[name]
+    frame = ctx.frame(name, "duplicates")
     h = ctx.row_hashes(name, [str(c) for c in frame.columns])
     cand = pd.Series(h).duplicated(keep=False).to_numpy()
     return int(frame.iloc[np.flatnonzero(cand)].duplicated().sum()) if cand.any() else 0

@@ -162,7 +162,7 @@ def check_champion(ctx: CheckContext, spec: dict[str, Any], name: str) -> CheckR
         rule=rule,
         alpha=ctx.alpha,
         method=f"Non-inferiority on the same rows ({r.method})",
-        **{k: float(v) for k, v in r.details.items()},
+        values={k: float(v) for k, v in r.details.items()},
     )
 
 
@@ -350,7 +350,7 @@ def check_leakage(ctx: CheckContext, spec: dict[str, Any], name: str) -> CheckRe
     limit = float(spec.get("max_score", 0.99))
     rng = np.random.default_rng(ctx.random_state)
     rows = np.flatnonzero(mask)
-    cap = int(spec.get("max_rows", 200_000))
+    cap = int(spec.get("max_rows", 100_000))
     if rows.size > cap:
         rows = np.sort(rng.choice(rows, cap, replace=False))
     sub = frame.iloc[rows]

@@ -185,7 +185,7 @@ def default_suite(ctx: CheckContext) -> list[dict[str, Any]]:
     specs += [{"check": "constant_columns"}, {"check": "unseen_categories"}]
     if "train" in has:
         specs += [{"check": "out_of_range"}, {"check": "train_test_overlap"}, {"check": "drift"}]
-        if ctx.label is not None and ctx.label in ctx.tables["train"].columns:
+        if ctx.label is not None and ctx.label in ctx.frame("train", "label_leakage").columns:
             specs.append({"check": "label_leakage"})
     return specs
 
