@@ -418,3 +418,33 @@ def test_duplicate_rows_by_hash_agree_with_pandas():
     df.loc[5, "c"] = np.nan
     ctx = CheckContext(tables={"train": None, "test": df, "production": None})
     assert _duplicate_rows(ctx, "test") == int(df.duplicated().sum())
+
+
+# ---------------------------------------------------------------------- R references (tests/reference/model_checks.R)
+def _model_checks_reference():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from reference_data import load_reference
+
+    return load_reference("model_checks")
+
+
+@pytest.mark.parametrize("i", range(4))
+def test_binomial_gate_against_r_binom_test(i):
+    case = _model_checks_reference()["binomial"][i]
+    e = case["expected"]
+    g = proportion_gate(case["k"], case["n"], Rule("at_least", low=case["low"]), case["alpha"])
+    assert g.pvalue_pass == pytest.approx(e["p_greater"], rel=1e-9)
+    assert g.pvalue_fail == pytest.approx(e["p_less"], rel=1e-9)
+    assert (g.ci_low, g.ci_high) == pytest.approx((e["lower"], e["upper"]), rel=1e-9)
+
+
+def test_calibration_slope_against_r_glm():
+    from causalinfer.predict._check_model import calibration_slope
+
+    ref = _model_checks_reference()["calibration"]
+    b, se, a, se_a = calibration_slope(np.asarray(ref["y"], dtype=float), np.asarray(ref["p"], dtype=float))
+    assert (a, b) == pytest.approx((ref["intercept"], ref["slope"]), rel=1e-9)
+    assert (se_a, se) == pytest.approx((ref["se_intercept"], ref["se_slope"]), rel=1e-7)
