@@ -422,10 +422,6 @@ def test_duplicate_rows_by_hash_agree_with_pandas():
 
 # ---------------------------------------------------------------------- R references (tests/reference/model_checks.R)
 def _model_checks_reference():
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from reference_data import load_reference
 
     return load_reference("model_checks")
