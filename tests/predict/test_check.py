@@ -444,3 +444,19 @@ def test_calibration_slope_against_r_glm():
     b, se, a, se_a = calibration_slope(np.asarray(ref["y"], dtype=float), np.asarray(ref["p"], dtype=float))
     assert (a, b) == pytest.approx((ref["intercept"], ref["slope"]), rel=1e-9)
     assert (se_a, se) == pytest.approx((ref["se_intercept"], ref["se_slope"]), rel=1e-7)
+
+
+def test_every_check_result_keeps_the_result_contract(fitted):
+    from causalinfer._testing import check_result
+
+    model, train, test = fitted
+    suite = [*SUITE, {"check": "missing_values"}, {"check": "out_of_range"}, {"check": "schema"}, {"check": "unseen_categories"}]
+    suite += [
+        {"check": "constant_columns"},
+        {"check": "train_test_overlap"},
+        {"check": "performance", "metric": "log_loss", "at_most": 0.6},
+    ]
+    rep = check(model, train=train, test=test, label="y", suite=suite, champion=model)
+    for r in rep:
+        check_result(r)
+    check_result(rep)
