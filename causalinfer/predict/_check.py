@@ -183,6 +183,7 @@ class Gate:
     label: str = ""
     power: float | None = None
     n_needed: int | None = None
+    value: float | None = None  # a part's own level (a segment's metric), beside the gap being judged
 
 
 def _normal_p(z: float) -> float:

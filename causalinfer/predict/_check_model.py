@@ -199,7 +199,7 @@ def _gap_parts(groups: np.ndarray, score: np.ndarray, rule: Rule, min_rows: int,
             small[str(gval)] = n_in
             continue
         pp, pf = gate_pvalues(gap, se, rule)
-        g = Gate(gap, gap - z * se, gap + z * se, pp, pf, se, n_in, str(gval))
+        g = Gate(gap, gap - z * se, gap + z * se, pp, pf, se, n_in, str(gval), value=float(score[inside].mean()))
         g.power, g.n_needed = power_and_n(gap, se, n_in, rule, alpha)
         parts.append(g)
     return parts, small
@@ -226,7 +226,11 @@ def _groups_result(ctx: CheckContext, parts: list[Gate], small: dict[str, int], 
     if small:
         g.n_needed = max(min_rows, worst.n_needed or 0) if p_pass >= ctx.alpha else g.n_needed
     table = pd.DataFrame(
-        [{"group": q.label, "n": q.n, "gap": q.estimate, "ci_low": q.ci_low, "ci_high": q.ci_high, "pvalue": q.pvalue_fail} for q in parts]
+        [
+            {"group": q.label, "n": q.n, "value": kw.get("sign", 1.0) * (q.value or 0.0), "gap": q.estimate, "ci_low": q.ci_low}
+            | {"ci_high": q.ci_high, "pvalue": q.pvalue_fail}
+            for q in parts
+        ]
     )
     note = f"; too small to judge: {small} (need {min_rows} rows each)" if small else ""
     msg = f"worst group {worst.label!r} of {len(parts)} (alarm Bonferroni-adjusted across groups){note}"
@@ -274,6 +278,7 @@ def check_segments(ctx: CheckContext, spec: dict[str, Any], name: str) -> CheckR
         check="segments",
         data=name,
         rule=rule,
+        sign=1.0 if metric in LARGER_IS_BETTER else -1.0,
         method=f"Segment {metric} against the rest (Welch bounds, Bonferroni across segments)",
     )
 

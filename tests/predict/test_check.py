@@ -288,6 +288,9 @@ def test_worst_segment_flagged_only_when_its_gap_survives_adjustment(fitted):
     broken = np.where(t["seg"] == "c", 1 - p, p)
     rep = check(test=t, label="y", predictions=broken, suite=[{"check": "segments", "column": "seg", "metric": "accuracy"}])
     assert rep[0].status == "fail" and rep[0].details["worst"] == "c"
+    table = rep[0].details["groups"]
+    acc_c = float(((broken >= 0.5) == t["y"].to_numpy())[t["seg"].to_numpy() == "c"].mean())
+    assert table.set_index("group").loc["c", "value"] == pytest.approx(acc_c, rel=1e-12)
     healthy = check(test=t, label="y", predictions=p, suite=[{"check": "segments", "column": "seg", "metric": "accuracy", "max_gap": 0.1}])
     assert healthy[0].status != "fail"
 
