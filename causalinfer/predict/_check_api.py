@@ -31,6 +31,16 @@ def _model_and_schema(model: Any, trusted: Any) -> tuple[Any, InputSchema | None
     return model, None if names is None else InputSchema.from_names(names)
 
 
+def _named_columns(specs: list[dict[str, Any]]) -> set[str]:
+    """Key and group columns named by the suite: identifiers and segments, not model inputs."""
+    out: set[str] = set()
+    for spec in specs:
+        for key in ("key", "column"):
+            v = spec.get(key)
+            out.update([v] if isinstance(v, str) else list(v or []))
+    return out
+
+
 def _given_predictions(predictions: Any, champion_predictions: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for which, given in (("model", predictions), ("champion", champion_predictions)):
@@ -169,6 +179,7 @@ def check(
         random_state=random_state,
         given_predictions=_given_predictions(predictions, champion_predictions),
     )
+    ctx.not_features = frozenset(_named_columns(specs))
     explicit = suite is not None
     title = title or settings.get("title") or "Model checks"
     return run_suite(ctx, specs if explicit else default_suite(ctx), explicit=explicit, correction=correction, title=title)

@@ -32,6 +32,7 @@ class CheckContext:
     pos_label: Any = None
     random_state: int | None = 0
     given_predictions: dict[str, Any] = field(default_factory=dict)
+    not_features: frozenset[str] = frozenset()  # key and group columns named by the suite
     _cache: dict[Any, Any] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ tables and columns
@@ -52,7 +53,7 @@ class CheckContext:
         if self.schema is not None:
             return list(self.schema.names)
         first = next(f for f in self.tables.values() if f is not None)
-        return [str(c) for c in first.columns if str(c) != self.label]
+        return [str(c) for c in first.columns if str(c) != self.label and str(c) not in self.not_features]
 
     def present_features(self, frame: pd.DataFrame) -> list[str]:
         return [c for c in self.features if c in frame.columns]

@@ -463,3 +463,13 @@ def test_every_check_result_keeps_the_result_contract(fitted):
     for r in rep:
         check_result(r)
     check_result(rep)
+
+
+def test_key_and_group_columns_are_not_treated_as_features():
+    rng = np.random.default_rng(9)
+    train = pd.DataFrame({"id": np.arange(3000), "x": rng.normal(size=3000), "g": rng.choice(["a", "b"], 3000)})
+    test = pd.DataFrame({"id": np.arange(3000, 6000), "x": rng.normal(size=3000), "g": rng.choice(["a", "b"], 3000)})
+    suite = [{"check": "duplicates", "key": "id"}, {"check": "out_of_range", "tolerance": 0.01}, {"check": "drift"}]
+    rep = check(train=train, test=test, suite=suite)
+    assert rep.status == "pass"  # ids of new rows are out of the training range and drift, but they are not inputs
+    assert "id" not in rep["drift (test)"].details["table"]["feature"].tolist()
