@@ -39,7 +39,7 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "check",
         help="run a suite of model and data checks (pass / fail / inconclusive) for CI pipelines",
-        description="Check a model and its data against a suite of rules. Every gate decides on a one-sided confidence "
+        description="Check a model and its data against a suite of rules. Every gate decides on a one-sided confidence\n"
         "bound, alarms are adjusted for the number of checks, and an inconclusive check says how many rows would decide.",
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -108,7 +108,7 @@ def check(
         ``[{"check": "performance", "metric": "auc", "at_least": 0.8}]``. Default: the data checks the inputs allow.
         Checks: ``schema, missing_values, out_of_range, duplicates, constant_columns, label_leakage,
         train_test_overlap, unseen_categories, drift, performance, calibration_slope, champion, segments,
-        fairness, coverage`` (see the README section "Model checks" for their options).
+        fairness, coverage`` (see the README section "Model checks in CI" and examples/checks.toml for their options).
     alpha : float, optional
         Level of every decision (default 0.05, or the suite file's ``settings.alpha``): gates use one-sided
         ``1 - alpha`` bounds; alarms are controlled at ``alpha`` across the family.

@@ -473,3 +473,14 @@ def test_key_and_group_columns_are_not_treated_as_features():
     rep = check(train=train, test=test, suite=suite)
     assert rep.status == "pass"  # ids of new rows are out of the training range and drift, but they are not inputs
     assert "id" not in rep["drift (test)"].details["table"]["feature"].tolist()
+
+
+def test_suite_file_yaml(tmp_path):
+    pytest.importorskip("yaml")
+    f = tmp_path / "checks.yaml"
+    f.write_text("settings:\n  label: y\nchecks:\n  - check: performance\n    metric: auc\n    at_least: 0.7\n")
+    checks, settings = load_suite(f)
+    assert checks == [{"check": "performance", "metric": "auc", "at_least": 0.7}] and settings == {"label": "y"}
+    (tmp_path / "bad.yaml").write_text("checks: [\n")
+    with pytest.raises(SuiteError, match=r"not valid YAML|could not be parsed"):
+        load_suite(tmp_path / "bad.yaml")
