@@ -142,7 +142,8 @@ def check(
     inconclusive otherwise. Checks with several parts (columns, segments, groups) pass when every part passes
     and alarm on the Bonferroni-adjusted smallest part p-value. Census checks (duplicates, schema, overlap,
     unseen categories, constant columns) count the data given and are exact; drift uses the drift monitor's
-    effect-size rule. Metric bounds come from :func:`evaluate` and :func:`compare_models`.
+    effect-size rule, with the training profile built from at most 250,000 training rows (a seeded subsample).
+    Metric bounds come from :func:`evaluate` and :func:`compare_models`; shares use exact binomial tests.
 
     Examples
     --------
