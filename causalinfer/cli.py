@@ -196,6 +196,10 @@ def build_parser() -> argparse.ArgumentParser:
     from ._cli_experiments import register as register_experiments
 
     register_experiments(sub)
+
+    from ._cli_check import register as register_check
+
+    register_check(sub)
     return parser
 
 

@@ -26,6 +26,9 @@ from ._sinks import SQLDestination
 from ._sources import SQLSource
 
 if TYPE_CHECKING:
+    from ._check import CheckReport, CheckResult
+    from ._check_api import assert_check, check
+    from ._check_suite import SuiteError, load_suite
     from ._conformal import (
         ConformalizedQuantileRegressor,
         JackknifePlusRegressor,
@@ -51,10 +54,18 @@ _NAMES = {
     "evaluate": "._metrics",
     "performance_by_chunk": "._metrics",
     "PerformanceResult": "._metrics",
+    "CheckReport": "._check",
+    "CheckResult": "._check",
+    "SuiteError": "._check_suite",
+    "assert_check": "._check_api",
+    "check": "._check_api",
+    "load_suite": "._check_suite",
 }
 
 __all__ = [
     "OUTPUTS",
+    "CheckReport",
+    "CheckResult",
     "ChunkReport",
     "ColumnSpec",
     "ConformalizedQuantileRegressor",
@@ -74,12 +85,16 @@ __all__ = [
     "ScoringResult",
     "SplitConformalClassifier",
     "SplitConformalRegressor",
+    "SuiteError",
     "UntrustedModelError",
+    "assert_check",
+    "check",
     "compare_models",
     "coverage",
     "evaluate",
     "frame_fingerprint",
     "load_model",
+    "load_suite",
     "model_info",
     "performance_by_chunk",
     "save_model",
