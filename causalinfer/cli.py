@@ -196,6 +196,10 @@ def build_parser() -> argparse.ArgumentParser:
     from ._cli_experiments import register as register_experiments
 
     register_experiments(sub)
+
+    from ._cli_serve import register as register_serve
+
+    register_serve(sub)
     return parser
 
 

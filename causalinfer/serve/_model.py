@@ -144,7 +144,7 @@ def _out_datatype(classes: Any) -> str:
 
 
 # ---------------------------------------------------------------------- is one call on many rows the same as one per row?
-def probe_frame(schema: InputSchema, n: int = 48, seed: int = 0) -> pd.DataFrame:
+def probe_frame(schema: InputSchema, n: int = 64, seed: int = 0) -> pd.DataFrame:
     """Synthetic rows of the schema's types (numbers from a seeded normal, levels from the recorded categories)."""
     rng = np.random.default_rng(seed)
     cols: dict[str, Any] = {}
@@ -168,7 +168,8 @@ def batch_invariant(served: ServedModel) -> tuple[bool, str]:
     try:
         frame = probe_frame(served.schema)
         whole = served.predict(frame)
-        parts = [served.predict(frame.iloc[i : i + k].reset_index(drop=True)) for i, k in ((0, 1), (1, 7), (8, 40))]
+        cuts = [(i, 1) for i in range(16)] + [(16, 7), (23, 41)]
+        parts = [served.predict(frame.iloc[i : i + k].reset_index(drop=True)) for i, k in cuts]
     except (CausalInferError, ValueError, TypeError) as exc:
         return False, f"the batching probe could not run ({' '.join(str(exc).split())[:160]})"
     for key, arr in whole.items():
@@ -178,9 +179,30 @@ def batch_invariant(served: ServedModel) -> tuple[bool, str]:
     return True, "predictions on many rows equal one row at a time, bit for bit (checked on synthetic rows)"
 
 
+#: Final estimators that score each row on its own with comparisons and sums in a fixed order (tree ensembles):
+#: their predictions do not depend on which other rows share the call. Linear models go through BLAS, whose
+#: blocking (and so the last bits) changes with the number of rows, so ``"auto"`` never batches them.
+_ROW_WISE = ("Tree", "Forest", "Boosting", "Trees")
+
+
+def _final(est: Any) -> Any:
+    while True:
+        inner = getattr(est, "estimator_", None)
+        steps = getattr(est, "steps", None)
+        if steps:
+            est = steps[-1][1]
+        elif inner is not None and inner is not est:
+            est = inner
+        else:
+            return est
+
+
 def _batching(served: ServedModel, batching: str) -> tuple[bool, str]:
     if batching == "off":
         return False, "micro-batching switched off"
     if batching == "on":
         return True, "micro-batching switched on (predictions may differ in the last bits from one call per request)"
+    final = type(_final(served.estimator)).__name__
+    if not any(k in final for k in _ROW_WISE):
+        return False, f"{final} is not known to score rows independently of the batch (BLAS), so each request gets its own call"
     return batch_invariant(served)
