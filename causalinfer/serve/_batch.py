@@ -39,7 +39,8 @@ class MicroBatcher:
         return await fut  # type: ignore[no-any-return]
 
     def _next(self) -> None:
-        take, rows = [], 0
+        take: list[tuple[pd.DataFrame, asyncio.Future[Any]]] = []
+        rows = 0
         while self.pending and (not take or rows + len(self.pending[0][0]) <= self.max_rows):
             item = self.pending.pop(0)
             take.append(item)

@@ -122,13 +122,12 @@ class _SQLWriter:
             raise SourceError(f"the score log {self.description} cannot be written: {_first_line(exc)}") from exc
 
     def write(self, rows: list[dict[str, Any]]) -> None:
-        if self.dialect == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert
-        elif self.dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:  # pragma: no cover - other databases: plain insert (the primary key still refuses duplicates)
-            from sqlalchemy import insert
-        stmt = insert(self.table)
+        from sqlalchemy import insert
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        # other databases: a plain insert (the primary key still refuses a duplicate)
+        make: Any = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}.get(self.dialect, insert)
+        stmt = make(self.table)
         if hasattr(stmt, "on_conflict_do_nothing"):
             stmt = stmt.on_conflict_do_nothing(index_elements=["request_id", "row"])
         with self.engine.begin() as conn:

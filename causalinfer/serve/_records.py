@@ -71,7 +71,8 @@ def _json_kind(value: Any) -> str:
         return "boolean"
     if isinstance(value, (int, float)):
         return "number"
-    return {str: "string", list: "list", dict: "object"}.get(type(value), type(value).__name__)
+    names: dict[type, str] = {str: "string", list: "list", dict: "object"}
+    return names.get(type(value), type(value).__name__)
 
 
 def expected(spec: ColumnSpec) -> str:
@@ -150,7 +151,7 @@ def frame_from_records(records: Sequence[dict[str, Any]], schema: InputSchema) -
     return pd.DataFrame({spec.name: _column([rec[spec.name] for rec in records], spec) for spec in schema.columns})
 
 
-_NUMPY_OF = {"BOOL": bool, "INT8": np.int8, "INT16": np.int16, "INT32": np.int32, "INT64": np.int64, "UINT8": np.uint8}
+_NUMPY_OF: dict[str, Any] = {"BOOL": bool, "INT8": np.int8, "INT16": np.int16, "INT32": np.int32, "INT64": np.int64, "UINT8": np.uint8}
 _NUMPY_OF.update(
     {"UINT16": np.uint16, "UINT32": np.uint32, "UINT64": np.uint64, "FP16": np.float16, "FP32": np.float32, "FP64": np.float64}
 )

@@ -352,3 +352,11 @@ def test_command_refuses_bad_input_in_one_line(files, tmp_path, capsys):
         s.listen()
         port = s.getsockname()[1]
         _one_line_error(capsys, ["serve", str(d / "clf.skops"), "--no-log", "--port", str(port)], f"cannot listen on 127.0.0.1:{port}")
+
+
+def test_command_help_has_examples(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["serve", "--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert "examples" in out and "--profile" in out and "exit codes" in out
