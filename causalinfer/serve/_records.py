@@ -39,6 +39,8 @@ def parse_json(body: bytes) -> Any:
         raise RequestError(400, f"the request body is not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
     except ValueError as exc:
         raise RequestError(400, f"malformed JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise RequestError(400, "the JSON document is nested too deeply; send a list of flat records") from exc
 
 
 def records_from_body(doc: Any, max_rows: int) -> list[dict[str, Any]]:
@@ -106,8 +108,15 @@ def _column(values: list[Any], spec: ColumnSpec) -> Any:
             try:
                 return np.array(values, dtype=np.int64)
             except OverflowError:
-                raise _bad(next(i for i, v in enumerate(values) if abs(v) >= 2**63), spec, values[0]) from None
-        return np.array([np.nan if v is None else float(v) for v in values], dtype=np.float64)
+                i = next(i for i, v in enumerate(values) if not -(2**63) <= v < 2**63)
+                raise _bad(i, spec, values[i]) from None
+        out = np.empty(len(values), dtype=np.float64)
+        for i, v in enumerate(values):
+            try:
+                out[i] = np.nan if v is None else float(v)
+            except OverflowError:  # an integer beyond the float range
+                raise _bad(i, spec, v) from None
+        return out
     if kind in ("category", "string", "datetime"):
         for i, v in enumerate(values):
             if v is not None and not isinstance(v, str):

@@ -186,6 +186,9 @@ BAD_REQUESTS = {
     "batch too large": (json.dumps([GOOD] * 101).encode(), 413, "101 rows, more than this server takes (100)"),
     "body too large": (json.dumps([{**GOOD, "color": "x" * 30000}]).encode(), 413, "more than this server takes (20000)"),
     "record not an object": (b"[1, 2]", 422, "row 0: a record must be a JSON object"),
+    "number beyond float": (json.dumps([GOOD, {**GOOD, "a": 10**400}]).encode(), 422, "row 1: field 'a' must be a number"),
+    "integer beyond int64": (json.dumps([{**GOOD, "n": 2**63}]).encode(), 422, "row 0: field 'n' must be an integer"),
+    "nested too deeply": (b"[" * 5000 + b"]" * 5000, 400, "nested too deeply"),
 }
 
 
