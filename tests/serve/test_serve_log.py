@@ -112,3 +112,13 @@ def test_a_failing_destination_fails_durable_requests_with_503():
     with pytest.raises(RequestError, match="answered but could not be logged: disk full"):
         run_log(log, [entry("a")], durable=True)
     assert log.failed == 1
+
+
+def test_postgres_log_is_exactly_once(postgres):
+    import sqlalchemy as sa
+
+    url = postgres.url.replace("postgresql+psycopg://", "postgresql://")  # the form a user types
+    status = run_log(RequestLog(open_destination(url, table="served")), [entry("p", 3), entry("q"), entry("p", 3)], durable=True)
+    assert status == ["committed"] * 3
+    got = pd.read_sql("SELECT request_id, row FROM served ORDER BY request_id, row", sa.create_engine(postgres.url))
+    assert got.values.tolist() == [["p", 0], ["p", 1], ["p", 2], ["q", 0], ["q", 1]]
