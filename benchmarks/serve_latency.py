@@ -3,7 +3,7 @@
 Both servers run as separate uvicorn processes (one worker each) and serve the same saved scikit-learn pipeline
 (wrapped in a split-conformal regressor). ``causalinfer serve`` runs with everything on: the score log (SQLite,
 batched in the background), conformal intervals, the input contract and live drift against the training
-profile; it is measured with micro-batching automatic and off. The load generator is httpx (async): C clients
+profile; it is measured with micro-batching automatic and off. Both servers get OMP_NUM_THREADS=1. The load generator is httpx (async): C clients
 each send single-row requests back to back for a fixed time.
 
     PYTHONPATH=. .venv/bin/python benchmarks/serve_latency.py [--seconds 8] [--clients 1 16 64]
@@ -31,6 +31,7 @@ from sklearn.preprocessing import StandardScaler
 
 from causalinfer.predict import Profile, SplitConformalRegressor, save_model
 
+THREADS = "1"
 TRUST = "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"
 
 BARE = textwrap.dedent(
@@ -67,7 +68,8 @@ def free_port() -> int:
 
 
 def start(cmd: list[str], port: int) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    # one OpenMP thread per server: on a shared machine spinning OpenMP barriers swamp a one-row prediction
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]), "OMP_NUM_THREADS": THREADS}
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(1200):
         try:

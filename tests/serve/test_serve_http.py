@@ -73,6 +73,7 @@ class Server:
             return self.proc.wait(30)
         finally:
             if self.proc.stderr:
+                self.stderr = self.proc.stderr.read() if self.proc.poll() is not None else ""
                 self.proc.stderr.close()
 
 
@@ -306,7 +307,7 @@ def test_token_reload_and_untrusted_reload(files, tmp_path):
 
     for f in ("reg.skops", "reg.skops.json"):
         shutil.copy(files["dir"] / f, tmp_path / f)
-    srv = Server(tmp_path / "reg.skops", "--no-log", "--token", "s3cret", *TRUST)
+    srv = Server(tmp_path / "reg.skops", "--no-log", "--token", "s3cret", "--access-log", *TRUST)
     try:
         auth = {"Authorization": "Bearer s3cret"}
         assert HTTP.get(srv.url + "/v2/health/ready").status_code == 200  # health checks stay open
@@ -328,6 +329,9 @@ def test_token_reload_and_untrusted_reload(files, tmp_path):
         assert got["predictions"] == new.predict(files["num"].iloc[:4]).tolist() and got["alpha"] == 0.2
     finally:
         srv.stop()
+    access = [json.loads(line) for line in srv.stderr.splitlines() if line.startswith("{")]
+    assert {"request_id", "method", "path", "status", "ms"} <= set(access[0])
+    assert [a["status"] for a in access if a["path"] == "/v2/repository/models/reg/load"] == [422, 200]
 
 
 # ---------------------------------------------------------------------- the command's own checks
