@@ -81,10 +81,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     host = app.state.host
     served = host.current[0]
     if args.access_log:
-        handler = logging.StreamHandler(sys.stderr)
-        for name in ("causalinfer.serve", "causalinfer.serve.access"):
-            logging.getLogger(name).addHandler(handler)
-            logging.getLogger(name).setLevel(logging.INFO)
+        served_logger = logging.getLogger("causalinfer.serve")  # the access log propagates to it
+        served_logger.addHandler(logging.StreamHandler(sys.stderr))
+        served_logger.setLevel(logging.INFO)
     where = "off" if host.log is None else host.log.description
     print(
         f"causalinfer: serving model {served.name!r} version {served.version} on http://{args.host}:{args.port} "
