@@ -64,6 +64,10 @@ def _check_port(host: str, port: int) -> None:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))
+        except socket.gaierror as exc:
+            raise SourceError(
+                f"cannot listen on {host}:{port}: unknown host address ({exc.strerror or exc}); use --host 127.0.0.1 or 0.0.0.0"
+            ) from exc
         except OSError as exc:
             raise SourceError(
                 f"cannot listen on {host}:{port}: {exc.strerror or exc} (is another server using the port? pick one with --port)"
@@ -75,6 +79,12 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from .serve import create_app
 
     uvicorn = import_optional("uvicorn", extra="serve", purpose="running the model server")
+    from .exceptions import ArgumentError
+
+    if not 0 < args.port < 65536:
+        raise ArgumentError(f"--port must be between 1 and 65535; got {args.port}")
+    if args.workers < 1:
+        raise ArgumentError(f"--workers must be at least 1; got {args.workers}")
     options = _options(args)
     _check_port(args.host, args.port)
     app = create_app(options.pop("model_path"), **options)  # every check of model, profile and log runs here

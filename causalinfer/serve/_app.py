@@ -69,6 +69,16 @@ class Host:
             raise ArgumentTypeError(f"`model_path` must be the path of a model saved with save_model; got {show(model_path)}")
         if batching not in ("auto", "on", "off"):
             raise ArgumentError(f"`batching` must be 'auto', 'on' or 'off'; got {show(batching)}")
+        for label, value in (("max_batch_rows", max_batch_rows), ("max_body_bytes", max_body_bytes), ("drift_window", drift_window),
+                             ("log_queue", log_queue)):  # fmt: skip
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ArgumentError(f"`{label}` must be a positive integer; got {show(value)}")
+        if reload_interval is not None and (
+            isinstance(reload_interval, bool) or not isinstance(reload_interval, (int, float)) or not reload_interval > 0
+        ):
+            raise ArgumentError(f"`reload_interval` must be a positive number of seconds or None; got {show(reload_interval)}")
+        if token is not None and (not isinstance(token, str) or not token):
+            raise ArgumentError(f"`token` must be a non-empty string or None; got {show(token)}")
         self.model_path = Path(model_path)
         self.trusted = tuple(trusted)
         self.batching = batching
@@ -407,7 +417,7 @@ def create_app(
         Seconds between checks of the model file; a changed file is loaded after its checks (the old model keeps
         serving when they fail). ``POST /v2/repository/models/{name}/load`` reloads on demand.
     """
-    starlette = import_optional("starlette", extra="serve", purpose="serving models over HTTP")
+    import_optional("starlette", extra="serve", purpose="serving models over HTTP")
     from starlette.applications import Starlette
     from starlette.routing import Route
 
@@ -440,5 +450,4 @@ def create_app(
 
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.host = host
-    del starlette
     return app
