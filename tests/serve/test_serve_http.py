@@ -352,6 +352,7 @@ def test_command_refuses_bad_input_in_one_line(files, tmp_path, capsys):
     _one_line_error(
         capsys, ["serve", str(d / "clf.skops"), "--profile", str(d / "profile_other.json"), "--no-log"], "the model does not take"
     )
+    _one_line_error(capsys, ["serve", str(d / "reg.skops"), "--no-log"], "contains types that are not trusted")
     _one_line_error(capsys, ["serve", str(d / "clf.skops"), "--no-log", "--port", "70000"], "--port must be between 1 and 65535")
     _one_line_error(capsys, ["serve", str(d / "clf.skops"), "--no-log", "--workers", "0"], "--workers must be at least 1")
     blocker = tmp_path / "file"
