@@ -200,6 +200,10 @@ def build_parser() -> argparse.ArgumentParser:
     from ._cli_check import register as register_check
 
     register_check(sub)
+
+    from ._cli_serve import register as register_serve
+
+    register_serve(sub)
     return parser
 
 

@@ -40,7 +40,7 @@ RANKS = {
     "root": 8,  # causalinfer/__init__.py: the lazy front door (names for the type checker, subpackages on first use)
 }
 CORE_MODULES = {"exceptions", "_validation", "_optional", "_progress", "_version", "_frames"}
-CLI_MODULES = {"cli", "_cli_predict", "_cli_experiments", "_cli_check", "__main__"}
+CLI_MODULES = {"cli", "_cli_predict", "_cli_experiments", "_cli_check", "_cli_serve", "__main__"}
 
 #: The one sideways import DESIGN.md allows: causal re-exports design estimators and lets compare() run 2SLS,
 #: loading designs only when asked (inside a function), never at import time. Never the other way round.

@@ -312,9 +312,7 @@ def _negative_binomial(
         cov_type=cov_type,
         namespaces=namespaces,
     )
-    _check_glm_outcome("poisson", d)
-    if not np.any(d.y > 0):
-        raise DataError(f"the outcome {d.response!r} is zero in every row: there is no rate (and no dispersion) to estimate")
+    _check_glm_outcome("poisson", d)  # also refuses an outcome that is zero in every row
     n = d.X.shape[0]
     check_full_rank(d.X, d.names)
     lags = (default_hac_lags(n) if hac_lags is None else hac_lags) if cov_type == "HAC" else None

@@ -1015,8 +1015,8 @@ def _check_glm_outcome(kind: str, d: _Design) -> None:
         raise DataError(f"the outcome {d.response!r} of a Poisson regression must be non-negative counts (integers)")
     elif not np.any(d.y > 0):
         raise DataError(
-            f"the outcome {d.response!r} is 0 in every row, so the Poisson maximum-likelihood estimate does not exist "
-            "(the intercept runs off to minus infinity); model a variable with at least one positive count"
+            f"the outcome {d.response!r} is zero in every row: there is no rate to estimate (the maximum-likelihood "
+            "intercept runs off to minus infinity); model a variable with at least one positive count"
         )
 
 
