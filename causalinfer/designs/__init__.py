@@ -16,12 +16,14 @@ from ._metalearners import cate
 from ._plots import plot_event_study, plot_rdd
 from ._rdd import density_test, ik_bandwidth, rdd
 from ._staggered import callaway_santanna
+from ._sunab import did_imputation, sun_abraham
 
 __all__ = [
     "callaway_santanna",
     "cate",
     "density_test",
     "did_2x2",
+    "did_imputation",
     "dose_response",
     "event_study",
     "ik_bandwidth",
@@ -30,6 +32,7 @@ __all__ = [
     "plot_event_study",
     "plot_rdd",
     "rdd",
+    "sun_abraham",
     "twfe",
     "wald_estimator",
 ]

@@ -144,7 +144,7 @@ def test_dr_interval_coverage_fast(method):
 @pytest.mark.slow
 @pytest.mark.parametrize("method", ["dr", "dr_imp", "ipw", "reg"])
 def test_dr_interval_coverage(method):
-    hits, reps, ests = 0, 400, []
+    hits, reps, ests = 0, 200, []
     for seed in range(1000, 1000 + reps):
         df, truth = _dr_panel(seed)
         r = _quiet(
