@@ -110,17 +110,18 @@ def aggregate_cells(
         overall_psi = e_psi[:, post].mean(axis=1) if post.any() else np.full(n, np.nan)
         return Aggregate([str(int(e)) for e in events], e_att, e_psi, overall, overall_psi)
     # calendar
-    labels, vals, cols = [], [], []
+    t_labels: list[str] = []
+    vals, cols = [], []
     for t1 in np.unique(period[period >= cohort.min()]):
         idx = np.flatnonzero((period == t1) & (cohort <= period))
         if idx.size == 0:
             continue
         est, p = _weighted(att, psi, idx, share, cohort, unit_cohort)
-        labels.append(str(int(t1)))
+        t_labels.append(str(int(t1)))
         vals.append(est)
         cols.append(p)
     c_att, c_psi = np.array(vals), np.column_stack(cols)
-    return Aggregate(labels, c_att, c_psi, float(c_att.mean()), c_psi.mean(axis=1))
+    return Aggregate(t_labels, c_att, c_psi, float(c_att.mean()), c_psi.mean(axis=1))
 
 
 def standard_errors(psi: np.ndarray) -> np.ndarray:
