@@ -11,6 +11,7 @@ The headline estimators (``iv_2sls``, ``wald_estimator``, ``did_2x2``, ``twfe``,
 
 from ._continuous import dose_response, partially_linear_dml
 from ._did import did_2x2, event_study, twfe
+from ._honest import honest_did, plot_honest_did
 from ._iv import iv_2sls, wald_estimator
 from ._metalearners import cate
 from ._plots import plot_event_study, plot_rdd
@@ -26,10 +27,12 @@ __all__ = [
     "did_imputation",
     "dose_response",
     "event_study",
+    "honest_did",
     "ik_bandwidth",
     "iv_2sls",
     "partially_linear_dml",
     "plot_event_study",
+    "plot_honest_did",
     "plot_rdd",
     "rdd",
     "sun_abraham",

@@ -343,6 +343,7 @@ def callaway_santanna(
             "n_units": int(cs.y.shape[0]),
             "n_periods": cs.n_times,
             "uniform_band": band,
+            "event_cov": (agg.psi.T @ agg.psi).tolist() if aggregate != "none" else None,
             "critical_value": crit,
             "n_boot": n_boot,
             "boot_weights": boot_weights,

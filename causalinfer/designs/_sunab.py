@@ -207,6 +207,7 @@ def sun_abraham(
         diagnostics=tuple(diags),
         details={
             "cohort_event": detail,
+            "event_cov": (weights @ fit.cov @ weights.T).tolist(),
             "n_clusters": g_clusters,
             "control_cohort": "never treated" if control == lp.n_times else str(lp.times[control]),
         },
