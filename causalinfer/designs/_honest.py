@@ -254,7 +254,7 @@ def _breakdown(problem: _SmoothnessFLCI, beta: np.ndarray, n_pre: int, lv: np.nd
 
 @vp.validate_params(
     {
-        "result": vp.InstanceOf("causalinfer.results:TableResult"),
+        "result": vp.InstanceOf("causalinfer.results:Result"),
         "ax": [None, vp.HasMethods("plot", what="a matplotlib Axes")],
         "title": [None, "string"],
     }
@@ -275,8 +275,8 @@ def plot_honest_did(result: TableResult, *, ax: Any = None, title: str | None = 
     """
     from ..results._plot import get_axes
 
-    table = result.table
-    if list(table.columns) != ["m", "ci_low", "ci_high", "half_length"]:
+    table = getattr(result, "table", None)
+    if table is None or list(table.columns) != ["m", "ci_low", "ci_high", "half_length"]:
         raise ArgumentError("`result` must come from honest_did (a table with columns m, ci_low, ci_high, half_length)")
     ax = get_axes(ax)
     m = table["m"].to_numpy(float)
