@@ -17,7 +17,6 @@ import platform
 from importlib.metadata import version
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from honestdid import find_optimal_flci
 
