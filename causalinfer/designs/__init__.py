@@ -11,6 +11,7 @@ The headline estimators (``iv_2sls``, ``wald_estimator``, ``did_2x2``, ``twfe``,
 
 from ._continuous import dose_response, partially_linear_dml
 from ._did import did_2x2, event_study, twfe
+from ._honest import honest_did, plot_honest_did
 from ._iv import iv_2sls, wald_estimator
 from ._metalearners import cate
 from ._plots import plot_event_study, plot_rdd
@@ -18,22 +19,27 @@ from ._rdd import density_test, ik_bandwidth, rdd
 from ._rddensity import rdd_density
 from ._rdplot import rdplot
 from ._staggered import callaway_santanna
+from ._sunab import did_imputation, sun_abraham
 
 __all__ = [
     "callaway_santanna",
     "cate",
     "density_test",
     "did_2x2",
+    "did_imputation",
     "dose_response",
     "event_study",
+    "honest_did",
     "ik_bandwidth",
     "iv_2sls",
     "partially_linear_dml",
     "plot_event_study",
+    "plot_honest_did",
     "plot_rdd",
     "rdd",
     "rdd_density",
     "rdplot",
+    "sun_abraham",
     "twfe",
     "wald_estimator",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -10,10 +11,12 @@ import numpy as np
 import pandas as pd
 
 from .. import _validation as vp
-from .._validation import check_choice, check_conf_level, show
+from .._validation import check_choice, check_conf_level, check_random_state, show
 from ..exceptions import DataError, RoleError
 from ..results import Diagnostic, Provenance, Result
+from ._aggte import AGGREGATES, BOOT_WEIGHTS, Aggregate, aggregate_cells, multiplier_bootstrap, standard_errors
 from ._common import dataset, emit, labels, need, numeric, t_inference, terms_frame, treatment_values
+from ._drdid import ESTIMATORS, logit_fit
 from ._effect import as_effect
 from ._panel import Panel, first_treated, make_panel
 
@@ -22,7 +25,6 @@ if TYPE_CHECKING:
 
 __all__ = ["callaway_santanna"]
 
-_AGGREGATES = ("simple", "group", "dynamic", "none")
 _CONTROLS = ("never", "notyet")
 
 
@@ -37,82 +39,116 @@ class GroupTime:
     n_treated: np.ndarray
     n_control: np.ndarray
     cohort_size: dict[int, int]
+    skipped: tuple[tuple[int, int, str], ...] = ()  # (cohort, period, reason) of cells left out
 
 
-def group_time_att(y: np.ndarray, first: np.ndarray, n_times: int, control: str) -> GroupTime:
-    """Unconditional ATT(g, t) from a balanced panel ``y`` (units x periods) and first-treated period codes.
+def _cell_plan(g: int, ti: int, anticipation: int, universal: bool) -> tuple[int, int, bool]:
+    """The period and base period codes of one cell, and whether it is the (empty) universal base cell.
 
-    Post periods (t >= g) compare with period g - 1; pre periods (t < g) with t - 1 (a "varying" base), so the
-    pre-period cells are placebo effects that should be near zero under parallel trends.
+    Post periods, and the anticipation periods before them, compare with the last period before anticipation
+    (``g - anticipation - 1``); earlier periods with the period before ("varying") or with that same reference
+    ("universal"), as ``did::att_gt``.
     """
-    never = first == n_times
-    cohorts = [g for g in np.unique(first) if 0 < g < n_times]
-    cells_g, cells_t, att, cols, nt, nc = [], [], [], [], [], []
+    tfac = 0 if universal else 1
+    tn = ti + tfac
+    ref = g - anticipation - 1
+    base = ref if universal or g - anticipation <= tn else ti
+    return tn, base, universal and base == tn
+
+
+def group_time_att(
+    y: np.ndarray,
+    first: np.ndarray,
+    n_times: int,
+    control: str,
+    *,
+    x: np.ndarray | None = None,
+    method: str = "reg",
+    anticipation: int = 0,
+    base_period: str = "varying",
+    cohorts: list[int] | None = None,
+) -> GroupTime:
+    """ATT(g, t) from a balanced panel ``y`` (units x periods) and first-treated period codes (never: ``n_times``).
+
+    ``x`` (units x periods x covariates, intercept first) enters each cell at the earlier of its two periods, as
+    ``did`` does; without it the estimators reduce to differences in means. Each cell is estimated on its cohort and
+    its comparison units by :mod:`._drdid`; its influence function (``psi``, variance = sum of squares) is zero for
+    the other units. Cells without comparison units, or whose propensity score reaches 0.999 for some unit (``did``'s
+    overlap check), are left out and counted in ``skipped``.
+    """
+    never = first >= n_times
+    if cohorts is None:
+        cohorts = [int(g) for g in np.unique(first) if anticipation < g < n_times]
+    universal = base_period == "universal"
+    n = y.shape[0]
+    xs = np.ones((n, n_times, 1)) if x is None else x
+    estimator = ESTIMATORS[method if x is not None else "reg"]
+    cells_g, cells_t, att, cols, nt, nc, skipped = [], [], [], [], [], [], []
     for g in cohorts:
         treated = first == g
-        for t in range(1, n_times):
-            base = g - 1 if t >= g else t - 1
-            if control == "never":
-                ctrl = never
-            else:
-                ctrl = (first > max(t, base)) & (first != g)
-            if not ctrl.any():
+        for ti in range(n_times - (0 if universal else 1)):
+            tn, base, empty = _cell_plan(g, ti, anticipation, universal)
+            if empty:
+                cells_g.append(g)
+                cells_t.append(tn)
+                att.append(0.0)
+                cols.append(np.zeros(n))
+                nt.append(int(treated.sum()))
+                nc.append(0)
                 continue
-            dy = y[:, t] - y[:, base]
-            m1, m0 = dy[treated].mean(), dy[ctrl].mean()
-            n1, n0 = int(treated.sum()), int(ctrl.sum())
-            psi = np.zeros(y.shape[0])
-            psi[treated] = (dy[treated] - m1) / n1
-            psi[ctrl] = -(dy[ctrl] - m0) / n0
+            ctrl = never if control == "never" else never | ((first > max(tn, base) + anticipation) & ~treated)
+            if not ctrl.any():
+                skipped.append((g, tn, "no comparison units"))
+                continue
+            rows = treated | ctrl
+            xc = xs[rows, min(tn, base), :]
+            d = treated[rows].astype(float)
+            if x is not None and method != "reg" and _overlap_fails(d, xc):
+                skipped.append((g, tn, "propensity score of 0.999 or more (no overlap)"))
+                continue
+            est, inf = estimator(y[rows, tn] - y[rows, base], d, xc)
+            psi = np.zeros(n)
+            psi[rows] = inf / rows.sum()
             cells_g.append(g)
-            cells_t.append(t)
-            att.append(m1 - m0)
+            cells_t.append(tn)
+            att.append(est)
             cols.append(psi)
-            nt.append(n1)
-            nc.append(n0)
-    if not att:
+            nt.append(int(treated.sum()))
+            nc.append(int(ctrl.sum()))
+    if not att or all(c == 0 for c in nc):
         raise DataError("no group-time effect can be estimated: no comparison units (never treated or not yet treated) are available")
     sizes = {int(g): int((first == g).sum()) for g in cohorts}
-    return GroupTime(np.array(cells_g), np.array(cells_t), np.array(att), np.column_stack(cols), np.array(nt), np.array(nc), sizes)
+    return GroupTime(
+        np.array(cells_g), np.array(cells_t), np.array(att), np.column_stack(cols), np.array(nt), np.array(nc), sizes, tuple(skipped)
+    )
 
 
-def aggregation_weights(gt: GroupTime, aggregate: str) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Weights turning ATT(g,t) into aggregated effects: (labels, rows of weights per series, weights of the overall effect).
+def _overlap_fails(d: np.ndarray, x: np.ndarray) -> bool:
+    """``did``'s overlap check: an unweighted logit of the cell's treatment on its covariates fits 0.999 or more."""
+    if x.shape[1] == 1:
+        return bool(d.mean() >= 0.999)
+    try:
+        ps, _ = logit_fit(d, x)
+    except np.linalg.LinAlgError:
+        return True
+    return bool(not np.all(np.isfinite(ps)) or ps.max() >= 0.999)
 
-    ``simple``: post cells weighted by cohort size; ``group``: per cohort, the mean over its post periods, then
-    cohorts weighted by size; ``dynamic``: per event time e = t - g, cohorts weighted by size, and the overall
-    effect is the mean over e >= 0.
-    """
-    n_cells = gt.att.size
-    post = gt.period >= gt.cohort
-    size = np.array([gt.cohort_size[int(g)] for g in gt.cohort], dtype=float)
-    if not post.any():
-        raise DataError("no post-treatment group-time cell can be estimated")
-    simple = np.where(post, size, 0.0)
-    simple /= simple.sum()
-    if aggregate in ("simple", "none"):
-        return ["ATT"], simple[None, :], simple
-    if aggregate == "group":
-        rows, labs, gw = [], [], []
-        for g in np.unique(gt.cohort[post]):
-            m = post & (gt.cohort == g)
-            rows.append(m / m.sum())
-            labs.append(int(g))
-            gw.append(gt.cohort_size[int(g)])
-        mat = np.array(rows, dtype=float)
-        overall = np.asarray(gw, dtype=float) @ mat / float(sum(gw))
-        return [f"g={g}" for g in labs], mat, overall
-    event = gt.period - gt.cohort
-    rows, labs = [], []
-    for e in np.unique(event):
-        m = event == e
-        w = np.where(m, size, 0.0)
-        rows.append(w / w.sum())
-        labs.append(int(e))
-    mat = np.array(rows, dtype=float)
-    post_rows = [i for i, e in enumerate(labs) if e >= 0]
-    overall = mat[post_rows].mean(axis=0) if post_rows else np.zeros(n_cells)
-    return [f"e={e}" for e in labs], mat, overall
+
+_METHODS = ("dr", "ipw", "reg", "dr_imp")
+_BASES = ("varying", "universal")
+_WHAT = {
+    "simple": "cohort-share weighted average of post-treatment ATT(g,t)",
+    "group": "average of cohort-specific ATTs, weighted by cohort share",
+    "dynamic": "average of event-time ATTs over e >= 0",
+    "calendar": "average of calendar-period ATTs",
+    "none": "cohort-share weighted average of post-treatment ATT(g,t)",
+}
+_METHOD_NAMES = {
+    "dr": "doubly robust",
+    "ipw": "inverse probability weighting",
+    "reg": "outcome regression",
+    "dr_imp": "improved doubly robust",
+}
 
 
 @vp.validate_params(
@@ -122,8 +158,18 @@ def aggregation_weights(gt: GroupTime, aggregate: str) -> tuple[list[str], np.nd
         "treatment": [None, "column"],
         "unit": [None, "column"],
         "time": [None, "column"],
+        "covariates": [None, "columns"],
         "control": vp.Options(_CONTROLS),
-        "aggregate": vp.Options(_AGGREGATES),
+        "aggregate": vp.Options(AGGREGATES),
+        "est_method": vp.Options(_METHODS),
+        "anticipation": vp.Interval("int", 0),
+        "base_period": vp.Options(_BASES),
+        "min_e": [None, vp.Interval("real", finite=False)],
+        "max_e": [None, vp.Interval("real", finite=False)],
+        "balance_e": [None, vp.Interval("int", 0)],
+        "n_boot": vp.Interval("int", 0),
+        "boot_weights": vp.Options(BOOT_WEIGHTS),
+        "random_state": "random_state",
         "conf_level": "conf_level",
     }
 )
@@ -134,8 +180,18 @@ def callaway_santanna(
     treatment: str | None = None,
     unit: str | None = None,
     time: str | None = None,
+    covariates: Sequence[str] | None = None,
     control: str = "never",
     aggregate: str = "dynamic",
+    est_method: str = "dr",
+    anticipation: int = 0,
+    base_period: str = "varying",
+    min_e: float | None = None,
+    max_e: float | None = None,
+    balance_e: int | None = None,
+    n_boot: int = 1000,
+    boot_weights: str = "rademacher",
+    random_state: Any = None,
     conf_level: float = 0.95,
 ) -> EffectResult:
     """Group-time average treatment effects on the treated for staggered adoption (Callaway and Sant'Anna 2021).
@@ -148,41 +204,67 @@ def callaway_santanna(
     treatment : str, optional
         Absorbing 0/1 indicator: 1 from a unit's first treated period on. Each unit's cohort is that period.
     unit, time : str, optional
+    covariates : list of str, optional
+        Covariates for conditional parallel trends (default: the Dataset's ``covariates`` role). Each cell uses
+        their values in the earlier of its two periods, as ``did`` does; time-invariant covariates are the usual case.
     control : {"never", "notyet"}
-        Comparison units: never treated, or never and not yet treated (by both the period and the base period).
-    aggregate : {"dynamic", "group", "simple", "none"}
-        How ``terms`` summarise the ATT(g,t): by event time, by cohort, one overall ATT, or the raw cells.
+        Comparison units: never treated, or never and not yet treated (by the period, the base period and the
+        anticipation window).
+    aggregate : {"dynamic", "group", "calendar", "simple", "none"}
+        How ``terms`` summarise the ATT(g,t): by event time, by cohort, by calendar period, one overall ATT, or the
+        raw cells.
+    est_method : {"dr", "ipw", "reg", "dr_imp"}
+        Two-period estimator of each cell with covariates (Sant'Anna and Zhao 2020): ``"dr"`` doubly robust with a
+        logit propensity score and least-squares outcome regression (``DRDID::drdid_panel``, the default of
+        ``did::att_gt`` and ``csdid``), ``"ipw"`` normalised inverse probability weighting, ``"reg"`` outcome
+        regression, ``"dr_imp"`` the improved doubly robust estimator (calibrated propensity score and weighted
+        regression, ``DRDID::drdid_imp_panel``). Without covariates all four are the difference in mean changes.
+    anticipation : int
+        Number of periods before treatment in which units may already react; comparisons use the period before.
+    base_period : {"varying", "universal"}
+        Pre-treatment cells compare consecutive periods ("varying") or every period with the last one before
+        treatment ("universal", whose base cell is reported as 0 with standard error 0).
+    min_e, max_e : float, optional
+        Event-time window of the aggregations (``did::aggte``'s ``min_e``/``max_e``), in periods.
+    balance_e : int, optional
+        Dynamic aggregation over the cohorts observed for at least ``balance_e`` periods after treatment only.
+    n_boot : int
+        Multiplier-bootstrap draws for the uniform (simultaneous) band of the aggregated series; 0 for none.
+    boot_weights : {"rademacher", "mammen"}
+    random_state : int or numpy Generator, optional
+        Seed of the multiplier bootstrap.
     conf_level : float
 
     Returns
     -------
     EffectResult
-        ``estimate``: the overall ATT of the chosen aggregation (simple: cohort-size weighted average of the post
-        cells; group: size-weighted average of cohort means; dynamic: mean of the event-time effects e >= 0) with
-        its standard error and normal CI. ``terms``: the aggregated series (or every ATT(g,t) cell with
-        ``aggregate="none"``). ``details["group_time"]``: every cell with cohort, period, ATT, standard error,
-        CI and group sizes. Diagnostics: ``"pre-trends"`` (joint Wald test that the cohort-size weighted averages
-        of the pre-treatment placebo cells at each event time are zero; single-unit cohorts left out),
-        ``"cohort sizes"`` (warns about single-unit cohorts), ``"always treated"`` (units treated in the first
-        period, dropped).
+        ``estimate``: the overall ATT of the chosen aggregation (simple: cohort-share weighted average of the post
+        cells; group: share-weighted average of cohort means; dynamic: mean of the event-time effects e >= 0;
+        calendar: mean of the calendar-period effects) with its analytic standard error and normal CI.
+        ``terms``: the aggregated series (or every ATT(g,t) cell with ``aggregate="none"``), pointwise intervals.
+        ``details["group_time"]``: every cell with cohort, period, event time, ATT, standard error, CI and group
+        sizes. ``details["uniform_band"]``: the series with bootstrap standard errors and the simultaneous band
+        ``estimate +- critical_value * boot_se``; ``details["critical_value"]``. Diagnostics: ``"pre-trends"``,
+        ``"cohort sizes"`` (single-unit cohorts), ``"always treated"`` (units treated in the first period, or within
+        the anticipation window, dropped), ``"skipped cells"`` (cells without comparison units or without overlap),
+        ``"never treated"`` (none present).
 
     Raises
     ------
     DataError
-        Unbalanced panel, no comparison units, or no treated unit observed before treatment.
+        Unbalanced panel (naming the units), no comparison units, or no treated unit observed before treatment.
     RoleError
         A treatment that is not 0/1 or switches off again.
 
     Notes
     -----
-    :math:`ATT(g,t) = E[Y_t - Y_{g-1} | G = g] - E[Y_t - Y_{g-1} | C]` (unconditional parallel trends, no
-    covariates), estimated by differences in means. Standard errors come from the unit-level influence
-    functions :math:`\\psi_i = (\\Delta Y_i - \\bar{\\Delta Y}_g)/n_g` for treated and
-    :math:`-(\\Delta Y_i - \\bar{\\Delta Y}_C)/n_C` for comparison units; aggregations are linear combinations,
-    so their variance is :math:`\\sum_i (\\sum_c w_c\\psi_{ic})^2`, clustered by unit. The aggregation weights
-    (cohort shares) are treated as fixed; the R package ``did`` adds a term for their estimation and reports
-    multiplier-bootstrap intervals, so its standard errors for aggregated effects are slightly larger. The point
-    estimates agree with ``did::att_gt`` (``est_method = "reg"`` without covariates).
+    ATT(g,t) compares the change of the outcome between the base period and period t of cohort g with that of the
+    comparison units, conditional on covariates through the estimator chosen by ``est_method``. Standard errors
+    come from unit-level influence functions (clustered by unit); the aggregations include the influence of the
+    estimated cohort shares that weight them, as ``did::aggte``. Event times count periods. Validated against the
+    Python port ``csdid`` (ATT(g,t), analytic standard errors and the four aggregations with their standard errors,
+    on the castle data and on simulated panels with covariates for every estimator, control group, base period
+    and anticipation).
 
     Examples
     --------
@@ -193,38 +275,51 @@ def callaway_santanna(
     """
     conf_level = check_conf_level(conf_level)
     control = check_choice(control, "control", _CONTROLS)
-    aggregate = check_choice(aggregate, "aggregate", _AGGREGATES)
-    ds = dataset(data, outcome=outcome, treatment=treatment, unit=unit, time=time)
-    wide, first, panel, diags = _cs_panel(ds, control)
-    gt = group_time_att(wide, first, panel.n_times, control)
-    diags.extend(_cohort_size_diagnostics(gt, panel.times))
-    times = panel.times
+    aggregate = check_choice(aggregate, "aggregate", AGGREGATES)
+    roles = {} if covariates is None else {"covariates": covariates}
+    ds = dataset(data, outcome=outcome, treatment=treatment, unit=unit, time=time, **roles)
+    cs = _cs_panel(ds, control, anticipation)
+    x = None if cs.x.shape[2] == 1 else cs.x
+    gt = group_time_att(
+        cs.y, cs.first, cs.n_times, control, x=x, method=est_method, anticipation=anticipation, base_period=base_period, cohorts=cs.cohorts
+    )
+    diags = cs.diagnostics + _cohort_size_diagnostics(gt, cs.times) + _skipped_diagnostics(gt, cs.times)
+    times = cs.times
     cells = _cells_table(gt, times, conf_level)
-    labs, mat, overall = aggregation_weights(gt, aggregate)
-    if aggregate == "group":
-        labs = [f"g={times[int(lab[2:])]}" for lab in labs]
-    series_psi = gt.psi @ mat.T
-    series = mat @ gt.att
-    series_se = np.sqrt((series_psi**2).sum(axis=0))
+    agg = aggregate_cells(
+        gt.att,
+        gt.psi,
+        gt.cohort,
+        gt.period,
+        cs.first,
+        aggregate,
+        min_e=-np.inf if min_e is None else min_e,
+        max_e=np.inf if max_e is None else max_e,
+        balance_e=balance_e,
+    )
+    labs = agg.labels
+    if aggregate in ("group", "calendar"):
+        labs = [f"{'g' if aggregate == 'group' else 't'}={times[int(lab)]}" for lab in labs]
+    elif aggregate == "dynamic":
+        labs = [f"e={lab}" for lab in labs]
+    series_se = standard_errors(agg.psi)
     if aggregate == "none":
         terms = cells[["term", "estimate", "std_error", "ci_low", "ci_high", "statistic", "pvalue"]].copy()
     else:
-        terms = terms_frame(labs, series, series_se, None, conf_level).drop(columns="df")
-    est = float(overall @ gt.att)
-    se = float(np.sqrt(((gt.psi @ overall) ** 2).sum()))
+        terms = terms_frame(labs, agg.att, series_se, None, conf_level).drop(columns="df")
+    band, crit = _uniform_band(aggregate, labs, agg, series_se, n_boot, boot_weights, random_state, conf_level)
+    est = agg.overall
+    se = float(np.sqrt((agg.overall_psi**2).sum()))
     stat, p, lo, hi = t_inference(est, se, None, conf_level)
     diags.append(_pretrend_diagnostic(gt))
     emit(diags, "callaway_santanna")
-    what = {
-        "simple": "cohort-size weighted average of post-treatment ATT(g,t)",
-        "group": "average of cohort-specific ATTs, weighted by cohort size",
-        "dynamic": "average of event-time ATTs over e >= 0",
-        "none": "cohort-size weighted average of post-treatment ATT(g,t)",
-    }[aggregate]
+    covs = list(cs.covariates)
     result = Result(
         method=f"Callaway-Sant'Anna group-time ATT ({'never-treated' if control == 'never' else 'not-yet-treated'} controls, "
-        f"unconditional parallel trends, {aggregate} aggregation)",
-        estimand=f"{what}; effect of {ds.treatment} on {ds.outcome}",
+        + (f"{_METHOD_NAMES[est_method]} with covariates {', '.join(covs)}" if covs else "unconditional parallel trends")
+        + (f", anticipation {anticipation}" if anticipation else "")
+        + f", {base_period} base period, {aggregate} aggregation)",
+        estimand=f"{_WHAT[aggregate]}; effect of {ds.treatment} on {ds.outcome}",
         estimate=est,
         std_error=se,
         ci_low=lo,
@@ -235,34 +330,104 @@ def callaway_santanna(
         pvalue=p,
         alternative="two-sided",
         null_value=0.0,
-        n=int(wide.shape[0]),
+        n=int(cs.y.shape[0]),
         diagnostics=tuple(diags),
         details={
             "group_time": cells,
             "aggregate": aggregate,
             "control": control,
-            "n_units": int(wide.shape[0]),
-            "n_periods": panel.n_times,
+            "est_method": est_method if covs else "none (no covariates)",
+            "covariates": covs,
+            "anticipation": anticipation,
+            "base_period": base_period,
+            "n_units": int(cs.y.shape[0]),
+            "n_periods": cs.n_times,
+            "uniform_band": band,
+            "event_cov": (agg.psi.T @ agg.psi).tolist() if aggregate != "none" else None,
+            "critical_value": crit,
+            "n_boot": n_boot,
+            "boot_weights": boot_weights,
         },
         terms=terms,
         label="ATT",
         provenance=Provenance.current(data_fingerprint=ds.fingerprint()),
     )
+    options = {
+        "control": control,
+        "aggregate": aggregate,
+        "est_method": est_method,
+        "anticipation": anticipation,
+        "base_period": base_period,
+        "min_e": min_e,
+        "max_e": max_e,
+        "balance_e": balance_e,
+        "n_boot": n_boot,
+        "boot_weights": boot_weights,
+        "random_state": random_state,
+        "conf_level": conf_level,
+    }
     return as_effect(
         result,
         effect="ATT",
         func=callaway_santanna,
         ds=ds,
         design="did",
-        options={"control": control, "aggregate": aggregate, "conf_level": conf_level},
+        options=options,
         group=str(ds.unit),
+        adjusts=True,
+        rerun_options={"n_boot": 0},
     )
 
 
-def _cs_panel(ds: Any, control: str) -> tuple[np.ndarray, np.ndarray, Panel, list[Diagnostic]]:
-    """The balanced outcome matrix (units x periods), each unit's first treated period, the panel and early diagnostics.
+def _uniform_band(
+    aggregate: str, labs: list[str], agg: Aggregate, se: np.ndarray, n_boot: int, weights: str, random_state: Any, conf_level: float
+) -> tuple[pd.DataFrame | None, float | None]:
+    """The simultaneous band of an aggregated series by multiplier bootstrap (None for one number or n_boot = 0)."""
+    if aggregate in ("simple", "none") or n_boot == 0:
+        return None, None
+    from scipy import stats
 
-    Units treated from the first period are dropped (never observed untreated), with a diagnostic.
+    rng = check_random_state(random_state)
+    boot_se, crit = multiplier_bootstrap(agg.psi, n_boot=n_boot, weights=weights, conf_level=conf_level, rng=rng)
+    z = float(stats.norm.ppf(0.5 + conf_level / 2))
+    if not math.isfinite(crit) or crit < z:
+        crit = z  # as did: never narrower than the pointwise band
+    band = pd.DataFrame(
+        {
+            "term": labs,
+            "estimate": agg.att,
+            "std_error": se,
+            "boot_se": boot_se,
+            "band_low": agg.att - crit * boot_se,
+            "band_high": agg.att + crit * boot_se,
+        }
+    )
+    return band, crit
+
+
+@dataclass(frozen=True)
+class _CSData:
+    """The balanced panel as arrays, after the units and periods ``did`` leaves out."""
+
+    y: np.ndarray  # units x periods
+    x: np.ndarray  # units x periods x (1 + covariates); intercept first
+    first: np.ndarray  # first treated period code; n_times for never treated
+    times: np.ndarray
+    cohorts: list[int]  # cohorts whose ATT(g,t) are estimated
+    covariates: tuple[str, ...]
+    diagnostics: list[Diagnostic]
+
+    @property
+    def n_times(self) -> int:
+        return int(self.times.size)
+
+
+def _cs_panel(ds: Any, control: str, anticipation: int) -> _CSData:
+    """The balanced outcome and covariate arrays, each unit's first treated period, and early diagnostics.
+
+    As ``did::att_gt``: units treated in the first period (or within ``anticipation`` periods of it) are dropped;
+    without never-treated units, the periods from the last cohort's (less anticipation) on are dropped and that
+    cohort only serves as comparison group.
     """
     y = numeric(ds, need(ds, "outcome", "callaway_santanna"), "outcome")
     need(ds, "treatment", "callaway_santanna")
@@ -271,38 +436,86 @@ def _cs_panel(ds: Any, control: str) -> tuple[np.ndarray, np.ndarray, Panel, lis
         labels(ds, need(ds, "unit", "callaway_santanna")), ds.frame[need(ds, "time", "callaway_santanna")], str(ds.unit), str(ds.time)
     )
     if not panel.balanced:
-        counts = np.bincount(panel.unit_codes, minlength=panel.n_units)
-        short = panel.units[counts < panel.n_times]
-        raise DataError(
-            f"callaway_santanna needs a balanced panel; {short.size} unit(s) (e.g. {ds.unit} = {show(short[0])}) are missing some of the "
-            f"{panel.n_times} periods; keep the units observed in every period"
-        )
+        raise DataError(_unbalanced_message(panel, str(ds.unit)))
     first = first_treated(d, panel, str(ds.treatment))
-    wide = np.empty((panel.n_units, panel.n_times))
+    n_times = panel.n_times
+    covs = tuple(ds.covariates)
+    xcols = [np.ones(y.size)] + [numeric(ds, c, "covariate") for c in covs]
+    x = np.empty((panel.n_units, n_times, len(xcols)))
+    for j, col in enumerate(xcols):
+        x[panel.unit_codes, panel.time_codes, j] = col
+    wide = np.empty((panel.n_units, n_times))
     wide[panel.unit_codes, panel.time_codes] = y
     diags: list[Diagnostic] = []
-    always = first == 0
-    if always.any():
-        if always.sum() + (first == panel.n_times).sum() == panel.n_units:
+    early = first <= anticipation
+    if early.any():
+        if early.sum() + (first == n_times).sum() == panel.n_units:
             raise DataError(
-                f"every treated unit is already treated in the first period ({show(panel.times[0])}); with no unit observed before "
-                "treatment no group-time effect is identified"
+                f"every treated unit is already treated in the first period ({show(panel.times[0])})"
+                + (f" or within anticipation = {anticipation} periods of it" if anticipation else "")
+                + "; with no unit observed before treatment no group-time effect is identified"
             )
+        where = "in the first period" + (f" or within the {anticipation} anticipation period(s) after it" if anticipation else "")
         diags.append(
             Diagnostic(
                 "always treated",
                 "warn",
-                float(always.sum()),
-                f"{int(always.sum())} unit(s) already treated in the first period were dropped: they are never observed untreated",
+                float(early.sum()),
+                f"{int(early.sum())} unit(s) already treated {where} were dropped: they are never observed untreated",
             )
         )
-        keep = ~always
-        wide, first = wide[keep], first[keep]
-    if not (first < panel.n_times).any():
+        wide, first, x = wide[~early], first[~early], x[~early]
+    if not (first < n_times).any():
         raise RoleError(f"no unit is ever treated ({ds.treatment!r} is always 0)")
-    if control == "never" and not (first == panel.n_times).any():
-        raise DataError("there are no never-treated units to compare with; use control='notyet'")
-    return wide, first, panel, diags
+    cohorts = [int(g) for g in np.unique(first) if anticipation < g < n_times]
+    times = panel.times
+    if not (first == n_times).any():
+        last = max(cohorts)
+        cut = last - anticipation
+        cohorts = [g for g in cohorts if g < cut]
+        if cut < 2 or not cohorts:
+            raise DataError(
+                f"there are no never-treated units, and no cohort is treated early enough to be compared with the last one "
+                f"({show(times[last])}); no group-time effect is identified"
+            )
+        diags.append(
+            Diagnostic(
+                "never treated",
+                "warn",
+                0.0,
+                f"there are no never-treated units: periods from {show(times[cut])} on are dropped and the last cohort "
+                f"({show(times[last])}) serves only as comparison group",
+            )
+        )
+        wide, x, times = wide[:, :cut], x[:, :cut], times[:cut]
+    return _CSData(wide, x, first, np.asarray(times), cohorts, covs, diags)
+
+
+def _unbalanced_message(panel: Panel, unit: str) -> str:
+    """Which units are missing periods, for the error of estimators that need a balanced panel."""
+    counts = np.bincount(panel.unit_codes, minlength=panel.n_units)
+    short = panel.units[counts < panel.n_times]
+    listed = ", ".join(show(u) for u in short[:5]) + (", ..." if short.size > 5 else "")
+    return (
+        f"callaway_santanna needs a balanced panel; {short.size} unit(s) ({unit} = {listed}) are missing some of the "
+        f"{panel.n_times} periods; keep the units observed in every period (e.g. drop these units)"
+    )
+
+
+def _skipped_diagnostics(gt: GroupTime, times: np.ndarray) -> list[Diagnostic]:
+    """A warning naming the cells left out (no comparison units, or no overlap)."""
+    if not gt.skipped:
+        return []
+    shown = "; ".join(f"ATT({times[g]}, {times[t]}): {why}" for g, t, why in gt.skipped[:5])
+    more = f" and {len(gt.skipped) - 5} more" if len(gt.skipped) > 5 else ""
+    return [
+        Diagnostic(
+            "skipped cells",
+            "warn",
+            float(len(gt.skipped)),
+            f"{len(gt.skipped)} group-time cell(s) could not be estimated and are left out of every aggregation: {shown}{more}",
+        )
+    ]
 
 
 def _cohort_size_diagnostics(gt: GroupTime, times: np.ndarray) -> list[Diagnostic]:

@@ -43,6 +43,8 @@ CASES = {
     "twfe": (_panel, dict(outcome="y", treatment="d", unit="u", time="t")),
     "event_study": (_panel, dict(outcome="y", treatment="d", unit="u", time="t")),
     "callaway_santanna": (_panel, dict(outcome="y", treatment="d", unit="u", time="t")),
+    "sun_abraham": (_panel, dict(outcome="y", treatment="d", unit="u", time="t")),
+    "did_imputation": (_panel, dict(outcome="y", treatment="d", unit="u", time="t")),
     "rdd": (_cross, dict(outcome="y", running="r", cutoff=0.0, bandwidth=0.5, covariates="x")),
     "dose_response": (_cross, dict(outcome="y", treatment="dose", covariates="x")),
     "partially_linear_dml": (
@@ -55,7 +57,9 @@ CASES = {
 
 def test_every_public_estimator_is_covered():
     estimators = {
-        n for n in ci.designs.__all__ if not n.startswith("plot_") and n not in ("density_test", "ik_bandwidth", "rdd_density", "rdplot")
+        n
+        for n in ci.designs.__all__
+        if not n.startswith("plot_") and n not in ("density_test", "ik_bandwidth", "rdd_density", "rdplot", "honest_did")
     }
     assert estimators == set(CASES)
 

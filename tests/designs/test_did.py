@@ -105,13 +105,12 @@ def test_callaway_santanna_against_hand_computation_in_r(reference, frames):
         np.testing.assert_allclose(gt["std_error"], want["se"], rtol=1e-9)
         simple = _quiet(ci.designs.callaway_santanna, df, aggregate="simple", **kw)
         assert simple.estimate == pytest.approx(want["simple"], rel=1e-9)
-        assert simple.std_error == pytest.approx(want["simple_se"], rel=1e-9)
+        # aggregated standard errors include the estimation of the cohort-share weights (as did::aggte), which the
+        # hand computation leaves out: they are checked against csdid in test_did_csdid.py
         dyn = _quiet(ci.designs.callaway_santanna, df, aggregate="dynamic", **kw)
         assert dyn.terms["term"].tolist() == [f"e={e}" for e in want["event_times"]]
         np.testing.assert_allclose(dyn.terms["estimate"], want["dynamic"], rtol=1e-9, atol=1e-12)
-        np.testing.assert_allclose(dyn.terms["std_error"], want["dynamic_se"], rtol=1e-9)
         assert dyn.estimate == pytest.approx(want["dynamic_overall"], rel=1e-9)
-        assert dyn.std_error == pytest.approx(want["dynamic_overall_se"], rel=1e-9)
         for r in (cells, simple, dyn):
             check_result(r)
 

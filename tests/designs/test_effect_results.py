@@ -51,6 +51,8 @@ CASES = {
     "did_2x2": (_did_2x2_data, dict(outcome="y", treatment="g", time="post", unit="u"), "ATT"),
     "twfe": (_panel, dict(outcome="y", treatment="d", unit="u", time="t"), "ATT (two-way fixed effects)"),
     "callaway_santanna": (_panel, dict(outcome="y", treatment="d", unit="u", time="t"), "ATT"),
+    "sun_abraham": (_panel, dict(outcome="y", treatment="d", unit="u", time="t"), "ATT"),
+    "did_imputation": (_panel, dict(outcome="y", treatment="d", unit="u", time="t"), "ATT"),
     "rdd": (_cross, dict(outcome="y", running="r", cutoff=0.0, bandwidth=0.5, covariates="x"), "effect at the cutoff"),
     "dose_response": (_cross, dict(outcome="y", treatment="dose", covariates="x"), "average marginal effect"),
     "partially_linear_dml": (
