@@ -33,3 +33,7 @@ __all__ = [
     "twfe",
     "wald_estimator",
 ]
+
+from ._synth import synthetic_control
+
+__all__ += ["synthetic_control"]
