@@ -15,7 +15,10 @@ from ._iv import iv_2sls, wald_estimator
 from ._metalearners import cate
 from ._plots import plot_event_study, plot_rdd
 from ._rdd import density_test, ik_bandwidth, rdd
+from ._sdid import synthdid
 from ._staggered import callaway_santanna
+from ._synth import synthetic_control
+from ._synth_plots import plot_synth
 
 __all__ = [
     "callaway_santanna",
@@ -29,11 +32,10 @@ __all__ = [
     "partially_linear_dml",
     "plot_event_study",
     "plot_rdd",
+    "plot_synth",
     "rdd",
+    "synthdid",
+    "synthetic_control",
     "twfe",
     "wald_estimator",
 ]
-
-from ._synth import synthetic_control
-
-__all__ += ["synthetic_control"]

@@ -177,3 +177,42 @@ def outer_loss(
                 e -= Z0[t, j] * w[j]
         loss += e * e
     return loss / T, w
+
+
+@njit(cache=True)
+def fw_weights_kernel(A: np.ndarray, b: np.ndarray, start: np.ndarray, zeta: float, min_decrease: float, max_iter: int) -> np.ndarray:
+    """Frank-Wolfe for ``min zeta^2 ||x||^2 + ||A x - b||^2 / n`` over the simplex, with exact line search, stopped when
+    the objective falls by less than ``min_decrease^2`` (``synthdid::sc.weight.fw``; ``A``, ``b`` already centred)."""
+    n, k = A.shape
+    x = start.copy()
+    eta = n * zeta * zeta
+    Ax = A @ x
+    prev2 = np.inf
+    prev1 = np.inf
+    t = 0
+    while t < max_iter and (t < 2 or prev2 - prev1 > min_decrease * min_decrease):
+        t += 1
+        r = Ax - b
+        half = A.T @ r + eta * x
+        i = 0
+        for j in range(1, k):
+            if half[j] < half[i]:
+                i = j
+        moved = False
+        for j in range(k):
+            if (j == i and x[j] != 1.0) or (j != i and x[j] != 0.0):
+                moved = True
+                break
+        if moved:
+            d_err = A[:, i] - Ax
+            hd = -(half @ x) + half[i]
+            dx2 = x @ x - 2.0 * x[i] + 1.0
+            step = -hd / (d_err @ d_err + eta * dx2)
+            step = min(1.0, max(0.0, step))
+            x = x * (1.0 - step)
+            x[i] += step
+            Ax = Ax + step * d_err
+        err = Ax - b
+        val = zeta * zeta * (x @ x) + (err @ err) / n
+        prev2, prev1 = prev1, val
+    return x

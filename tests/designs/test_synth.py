@@ -292,3 +292,22 @@ def test_missing_predictor_values_are_refused():
     frame.loc[3, "x"] = np.nan
     with pytest.raises(ci.DataError, match="x"):
         ci.designs.synthetic_control(frame, predictors=["x"], **KW)
+
+
+@pytest.mark.parametrize("kind", ["gaps", "trajectory", "weights"])
+def test_plots(fitted, kind):
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ax = ci.designs.plot_synth(fitted, kind=kind, max_pre_rmspe_ratio=5.0 if kind == "gaps" else None)
+    assert ax.get_title()
+    plt.close("all")
+
+
+def test_plot_refuses_other_results():
+    r = ci.designs.twfe(ci.load_dataset("castle"))
+    with pytest.raises(ci.ArgumentTypeError, match="not a synthetic control result"):
+        ci.designs.plot_synth(r)
