@@ -88,7 +88,9 @@ def _tau(Y: np.ndarray, N0: int, T0: int, omega: np.ndarray, lam: np.ndarray) ->
     return float(unit @ Y @ time)
 
 
-def _placebo_se(Y: np.ndarray, N0: int, T0: int, fit: _Fit, opts: _Options, reps: int, rng: np.random.Generator) -> tuple[float, np.ndarray]:
+def _placebo_se(
+    Y: np.ndarray, N0: int, T0: int, fit: _Fit, opts: _Options, reps: int, rng: np.random.Generator
+) -> tuple[float, np.ndarray]:
     """``synthdid``'s placebo standard error: controls permuted, the last N1 of them treated as if treated."""
     N1 = Y.shape[0] - N0
     draws = np.empty(reps)
@@ -189,7 +191,9 @@ def synthdid(
     se_method = check_choice(se_method, "se_method", SE_METHODS)
     reps = check_int(n_replications, "n_replications", minimum=2)
     if treated_unit is None or treatment_time is None:
-        raise ArgumentError("synthdid needs `treated_unit` (a unit label or a list of them) and `treatment_time` (the first treated period)")
+        raise ArgumentError(
+            "synthdid needs `treated_unit` (a unit label or a list of them) and `treatment_time` (the first treated period)"
+        )
     rng = check_random_state(random_state)
     ds = dataset(data, outcome=outcome, unit=unit, time=time)
     for role in ("outcome", "unit", "time"):
@@ -254,7 +258,9 @@ def synthdid(
         provenance=Provenance.current(random_state=random_state, data_fingerprint=ds.fingerprint()),
     )
     fields = {f.name: getattr(result, f.name) for f in dataclasses.fields(Result) if f.init}
-    return EffectResult(**fields, effect="ATT (synthetic difference-in-differences)", treatment=f"{ds.unit} treated", outcome=str(ds.outcome))
+    return EffectResult(
+        **fields, effect="ATT (synthetic difference-in-differences)", treatment=f"{ds.unit} treated", outcome=str(ds.outcome)
+    )
 
 
 def _diagnostics(fit: _Fit) -> list[Diagnostic]:

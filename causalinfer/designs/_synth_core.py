@@ -148,19 +148,21 @@ def nested_fit(
     Z0: np.ndarray,
     *,
     starts: tuple[np.ndarray, ...] = (),
-    n_random: int = 20,
-    n_local: int = 3,
-    polish: bool = True,
+    n_random: int = 200,
+    n_local: int = 6,
+    budget: int = 400,
 ) -> SynthFit:
     """Predictor weights minimising the fit-period outcome MSPE of the synthetic control (``X`` standardised).
 
     The loss is not convex in V and has many local minima (each support of W is a basin), so the search is
     global-then-local: the loss at equal weights, the regression-based weights, each predictor nearly alone,
-    ``starts`` and ``n_random`` seeded Dirichlet draws; bounded L-BFGS with the exact gradient from the
-    ``n_local`` best of them; Nelder-Mead (as ``Synth`` and ``pysyncon`` use) from the best point found. The same
-    inputs always give the same answer.
+    ``starts`` and ``n_random`` seeded Dirichlet draws; a compass search in log scale (compiled, at most
+    ``budget`` evaluations) from the ``n_local`` best distinct starts; bounded L-BFGS with the exact gradient
+    from the best point. The same inputs always give the same answer.
     """
     from scipy.optimize import minimize
+
+    from ._synth_kernels import outer_loss, pattern_search
 
     k = X1.size
     obj = _Objective(X1, X0, Z1, Z0)
@@ -172,10 +174,8 @@ def nested_fit(
     cands = [np.full(k, 1.0 / k), regression_v(X1, X0, Z1, Z0), *starts]
     cands += [np.where(np.arange(k) == i, 1.0, 0.05) for i in range(k)]
     cands += list(rng.dirichlet(np.full(k, 0.5), n_random))
-    values = []
-    for v0 in cands:
-        values.append(obj.value(v0 / v0.sum()))
-    bounds = [(0.0, 1.0)] * k
+    zeros = np.zeros(X0.shape[1])
+    values = [float(outer_loss(obj.X1, obj.X0, obj.Z1, obj.Z0, np.ascontiguousarray(c / c.sum()), zeros, False)[0]) for c in cands]
     seen: list[float] = []
     for i in np.argsort(values, kind="stable"):
         if len(seen) >= n_local:
@@ -183,13 +183,14 @@ def nested_fit(
         if any(abs(values[i] - s) <= 1e-12 * (1.0 + abs(s)) for s in seen):
             continue  # the same basin already searched
         seen.append(values[i])
-        obj.w = None
-        u0 = np.clip(cands[i] / cands[i].max(), 0.0, 1.0)
-        minimize(obj.value_and_grad, u0, jac=True, method="L-BFGS-B", bounds=bounds, options={"maxiter": 30, "ftol": 1e-13, "gtol": 1e-12})
+        u0 = np.ascontiguousarray(np.maximum(cands[i] / cands[i].max(), 1e-6))
+        loss, v, w, _ = pattern_search(obj.X1, obj.X0, obj.Z1, obj.Z0, u0, zeros, budget)
+        if obj.best is None or loss < obj.best.loss:
+            obj.best = SynthFit(w.copy(), v.copy(), float(loss))
     assert obj.best is not None
-    if polish:
-        obj.w = obj.best.w
-        minimize(obj.value, obj.best.v / obj.best.v.max(), method="Nelder-Mead", options={"maxfev": 25 * k, "xatol": 1e-10, "fatol": 1e-12})
+    obj.w = obj.best.w
+    bounds = [(0.0, 1.0)] * k
+    minimize(obj.value_and_grad, obj.best.v / obj.best.v.max(), jac=True, method="L-BFGS-B", bounds=bounds, options={"maxiter": 30})
     best = obj.best
     assert best is not None
     return _break_ties(X1, X0, Z1, Z0, best)

@@ -216,3 +216,40 @@ def fw_weights_kernel(A: np.ndarray, b: np.ndarray, start: np.ndarray, zeta: flo
         val = zeta * zeta * (x @ x) + (err @ err) / n
         prev2, prev1 = prev1, val
     return x
+
+
+@njit(cache=True)
+def _normalised(u: np.ndarray) -> np.ndarray:
+    return u / u.sum()
+
+
+@njit(cache=True)
+def pattern_search(
+    X1: np.ndarray, X0: np.ndarray, Z1: np.ndarray, Z0: np.ndarray, u0: np.ndarray, w0: np.ndarray, budget: int
+) -> tuple[float, np.ndarray, np.ndarray, int]:
+    """Compass search on the predictor weights in log scale: each weight multiplied or divided by ``exp(step)``
+    in turn, moves kept when they lower the fit-period MSPE, the step halved when no move helps."""
+    k = u0.size
+    u = u0.copy()
+    best, w = outer_loss(X1, X0, Z1, Z0, _normalised(u), w0, w0.sum() > 0)
+    evals = 1
+    step = 1.0
+    while step > 1e-3 and evals < budget:
+        improved = False
+        for i in range(k):
+            for sign in (1.0, -1.0):
+                trial = u.copy()
+                trial[i] = trial[i] * np.exp(sign * step)
+                if trial[i] < 1e-12:
+                    continue
+                loss, wt = outer_loss(X1, X0, Z1, Z0, _normalised(trial), w, True)
+                evals += 1
+                if loss < best - 1e-14 * abs(best):
+                    best, u, w = loss, trial, wt
+                    improved = True
+                    break
+        if not improved:
+            step *= 0.5
+        m = u.max()
+        u = u / m
+    return best, _normalised(u), w, evals
