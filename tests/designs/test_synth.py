@@ -195,7 +195,9 @@ def test_methods_run_and_leave_data_unchanged(method):
     frame = _panel(n_units=6)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ci.AssumptionWarning)
-        r = check_unchanged(frame, lambda f: ci.designs.synthetic_control(f, predictors=["x", ("y", [2004, 2005])], method=method, placebo=False, **KW))
+        r = check_unchanged(
+            frame, lambda f: ci.designs.synthetic_control(f, predictors=["x", ("y", [2004, 2005])], method=method, placebo=False, **KW)
+        )
     assert r.method.startswith("Synthetic control (")
     assert math.isnan(r.pvalue) and math.isfinite(r.estimate)
 
@@ -311,3 +313,20 @@ def test_plot_refuses_other_results():
     r = ci.designs.twfe(ci.load_dataset("castle"))
     with pytest.raises(ci.ArgumentTypeError, match="not a synthetic control result"):
         ci.designs.plot_synth(r)
+
+
+def test_texas_known_results_in_the_data_card():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ci.AssumptionWarning)
+        r = ci.designs.synthetic_control(
+            ci.load_dataset("texas"),
+            treated_unit=48,
+            treatment_time=1994,
+            predictors=TEXAS_PREDICTORS,
+            predictor_periods=PRE,
+            fit_periods=PRE,
+        )
+    assert round(r.details["loss"]) == 1034810
+    assert round(r.estimate, 1) == 22804.6
+    assert r.pvalue == pytest.approx(2 / 51)
+    assert ci.data_card("texas").rows == 816
