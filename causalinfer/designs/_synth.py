@@ -533,7 +533,7 @@ class SynthContext:
 
         def subset(rng: np.random.Generator) -> float:
             picked = [donors[i] for i in np.sort(rng.choice(len(donors), m, replace=False))]
-            return float(self._run(donors=picked, placebo=False).estimate)
+            return _num(self._run(donors=picked, placebo=False).estimate)
 
         return subset
 
@@ -581,11 +581,11 @@ class SynthContext:
         )
         return {
             "table": table,
-            "estimate": float(res.estimate),
-            "std_error": float(res.std_error),
-            "statistic": float(res.statistic),
+            "estimate": _num(res.estimate),
+            "std_error": _num(res.std_error),
+            "statistic": _num(res.statistic),
             "statistic_name": "post/pre RMSPE ratio",
-            "pvalue": float(res.pvalue),
+            "pvalue": _num(res.pvalue),
             "n": 1,
             "what": f"placebo treatment at {show(fake)}: mean gap {res.estimate:.4g} before the real treatment, RMSPE-ratio rank p = {res.pvalue:.3g}",
             "skipped": [],
@@ -601,3 +601,7 @@ class SynthContext:
 
 def _roles(ds: Dataset) -> dict[str, Any]:
     return {k: v for k, v in ds.roles.items() if k not in ("graph", "name")}
+
+
+def _num(value: float | None) -> float:
+    return math.nan if value is None else float(value)

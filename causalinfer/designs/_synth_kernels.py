@@ -32,7 +32,7 @@ def _face(A: np.ndarray, b: np.ndarray, P: np.ndarray, m: int) -> np.ndarray:
         K[m, a] = 1.0
     rhs[m] = 1.0
     ok = True
-    sol = np.zeros(m + 1)
+    sol: np.ndarray = np.zeros(m + 1)
     try:
         sol = np.linalg.solve(K, rhs)
     except Exception:  # numba raises a generic error for a singular matrix
