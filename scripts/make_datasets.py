@@ -104,6 +104,14 @@ def close_elections_lmb() -> pd.DataFrame:
     return _plain(d)
 
 
+def texas() -> pd.DataFrame:
+    from causaldata import texas as source
+
+    d = source.load_pandas().data.copy()
+    d["state"] = d["state"].astype("string")
+    return _plain(d.sort_values(["statefip", "year"]).reset_index(drop=True))
+
+
 DATASETS = {
     "lalonde": lalonde,
     "lalonde_cps": lalonde_cps,
@@ -111,6 +119,7 @@ DATASETS = {
     "close_college": close_college,
     "castle": castle,
     "close_elections_lmb": close_elections_lmb,
+    "texas": texas,
 }
 
 

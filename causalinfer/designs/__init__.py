@@ -18,8 +18,11 @@ from ._plots import plot_event_study, plot_rdd
 from ._rdd import density_test, ik_bandwidth, rdd
 from ._rddensity import rdd_density
 from ._rdplot import rdplot
+from ._sdid import synthdid
 from ._staggered import callaway_santanna
 from ._sunab import did_imputation, sun_abraham
+from ._synth import synthetic_control
+from ._synth_plots import plot_synth
 
 __all__ = [
     "callaway_santanna",
@@ -36,10 +39,13 @@ __all__ = [
     "plot_event_study",
     "plot_honest_did",
     "plot_rdd",
+    "plot_synth",
     "rdd",
     "rdd_density",
     "rdplot",
     "sun_abraham",
+    "synthdid",
+    "synthetic_control",
     "twfe",
     "wald_estimator",
 ]

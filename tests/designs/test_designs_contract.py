@@ -52,6 +52,8 @@ CASES = {
         dict(outcome="y", treatment="dose", covariates="x", model_y=LinearRegression(), model_t=LinearRegression()),
     ),
     "cate": (_cross, dict(outcome="y", treatment="d", covariates="x", outcome_model=LinearRegression(), subgroups="grp", n_folds=2)),
+    "synthdid": (_panel, dict(outcome="y", unit="u", time="t", treated_unit=0, treatment_time=2003, n_replications=20, random_state=0)),
+    "synthetic_control": (_panel, dict(outcome="y", unit="u", time="t", treated_unit=0, treatment_time=2003, method="outcome")),
 }
 
 
