@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..exceptions import ArgumentError, DataError
+from ..stats._normal import z_quantile
 
 AGGREGATES = ("dynamic", "group", "calendar", "simple", "none")
 BOOT_WEIGHTS = ("rademacher", "mammen")
@@ -149,9 +150,8 @@ def multiplier_bootstrap(
     draws = v @ np.nan_to_num(psi)
     q75 = np.quantile(draws, 0.75, axis=0, method="inverted_cdf")
     q25 = np.quantile(draws, 0.25, axis=0, method="inverted_cdf")
-    from scipy import stats
 
-    se = (q75 - q25) / (stats.norm.ppf(0.75) - stats.norm.ppf(0.25))
+    se = (q75 - q25) / (z_quantile(0.75) - z_quantile(0.25))
     usable = np.isfinite(se) & (se > np.sqrt(np.finfo(float).eps) * 10 / np.sqrt(n))
     se = np.where(usable, se, np.nan)
     if not usable.any():

@@ -18,12 +18,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import optimize
 
 from .. import _validation as vp
 from .._validation import check_conf_level
 from ..exceptions import ArgumentError
 from ..results import Diagnostic, Provenance, TableResult
+from ..stats._normal import z_quantile
 
 __all__ = ["honest_did"]
 
@@ -36,7 +37,7 @@ def folded_normal_quantile(p: float, mu: float) -> float:
     def gap(c: float) -> float:
         return 0.5 * math.erfc(-(c - mu) / root2) - 0.5 * math.erfc((c + mu) / root2) - p
 
-    hi = mu + float(stats.norm.ppf(0.5 + p / 2)) + 10.0
+    hi = mu + z_quantile(0.5 + p / 2) + 10.0
     return float(optimize.brentq(gap, 0.0, hi, xtol=1e-13, rtol=1e-13))
 
 

@@ -19,9 +19,9 @@ from typing import Any
 
 import numpy as np
 from scipy import linalg as sla
-from scipy.stats import norm
 
 from ..exceptions import DataError
+from ..stats._normal import z_crit, z_pvalue
 
 VCES = ("nn", "hc0", "hc1", "hc2", "hc3")
 BWSELECTS = ("mserd", "msetwo", "msesum", "cerrd", "certwo", "cersum")
@@ -533,7 +533,7 @@ class RDFit:
 
     def intervals(self, level: float) -> dict[str, tuple[float, float, float, float, float, float]]:
         """``{"conventional": (est, se, z, p, lo, hi)...}`` at ``level`` (normal quantiles, as rdrobust)."""
-        zq = float(norm.ppf(0.5 + level / 2))
+        zq = z_crit(level)
         out: dict[str, Any] = {}
         for name, est, se in (
             ("conventional", self.tau_cl, self.se_cl),
@@ -541,7 +541,7 @@ class RDFit:
             ("robust", self.tau_bc, self.se_rb),
         ):
             z = est / se if se > 0 else math.nan
-            out[name] = (est, se, z, float(2 * norm.sf(abs(z))), est - zq * se, est + zq * se)
+            out[name] = (est, se, z, z_pvalue(z, "two-sided") if math.isfinite(z) else math.nan, est - zq * se, est + zq * se)
         return out
 
 

@@ -14,6 +14,7 @@ from .. import _validation as vp
 from .._validation import check_choice, check_conf_level, check_random_state, show
 from ..exceptions import DataError, RoleError
 from ..results import Diagnostic, Provenance, Result
+from ..stats._normal import z_crit
 from ._aggte import AGGREGATES, BOOT_WEIGHTS, Aggregate, aggregate_cells, multiplier_bootstrap, standard_errors
 from ._common import dataset, emit, labels, need, numeric, t_inference, terms_frame, treatment_values
 from ._drdid import ESTIMATORS, logit_fit
@@ -385,11 +386,10 @@ def _uniform_band(
     """The simultaneous band of an aggregated series by multiplier bootstrap (None for one number or n_boot = 0)."""
     if aggregate in ("simple", "none") or n_boot == 0:
         return None, None
-    from scipy import stats
 
     rng = check_random_state(random_state)
     boot_se, crit = multiplier_bootstrap(agg.psi, n_boot=n_boot, weights=weights, conf_level=conf_level, rng=rng)
-    z = float(stats.norm.ppf(0.5 + conf_level / 2))
+    z = z_crit(conf_level)
     if not math.isfinite(crit) or crit < z:
         crit = z  # as did: never narrower than the pointwise band
     band = pd.DataFrame(

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..results import Diagnostic, Result, ResultSet
+from ..stats._normal import t_pvalue, z_pvalue
 
 __all__ = ["STATUSES", "CheckReport", "CheckResult", "Gate", "Rule", "combine_worst", "decide", "proportion_gate"]
 
@@ -187,19 +188,16 @@ class Gate:
 
 
 def _normal_p(z: float) -> float:
-    from scipy import stats
-
-    return float(stats.norm.sf(z))
+    return z_pvalue(z, "greater")
 
 
 def gate_pvalues(estimate: float, se: float, rule: Rule, df: float | None = None) -> tuple[float, float]:
     """(p_pass, p_fail) of a rule for an estimate with a normal (or t on ``df``) sampling distribution."""
-    from scipy import stats
 
     def upper(z: float) -> float:  # P(statistic >= z)
         if math.isnan(z):
             return math.nan
-        return float(stats.t.sf(z, df)) if df is not None else _normal_p(z)
+        return float(t_pvalue(z, df, "greater")) if df is not None else _normal_p(z)
 
     if not se > 0:
         exact = {True: 0.0, False: 1.0}
@@ -227,9 +225,8 @@ def power_and_n(estimate: float, se: float | None, n: int, rule: Rule, alpha: fl
     edges = [x for x in (rule.low, rule.high) if math.isfinite(x)]
     gap = min(abs(estimate - e) for e in edges)
     za = z_upper(alpha)
-    from scipy import stats
 
-    power = float(stats.norm.cdf(gap / se - za))
+    power = z_pvalue(gap / se - za, "less")
     if gap == 0:
         return power, None
     need = n * ((za + z_upper(1 - TARGET_POWER)) * se / gap) ** 2
