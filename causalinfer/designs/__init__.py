@@ -9,6 +9,7 @@ The headline estimators (``iv_2sls``, ``wald_estimator``, ``did_2x2``, ``twfe``,
 (a design-specific placebo, subsets, bootstrap resamples of units or clusters).
 """
 
+from ._cate_models import CATEModel, DRLearner, RLearner, SLearner, TLearner, XLearner
 from ._continuous import dose_response, partially_linear_dml
 from ._did import did_2x2, event_study, twfe
 from ._iv import iv_2sls, wald_estimator
@@ -18,6 +19,12 @@ from ._rdd import density_test, ik_bandwidth, rdd
 from ._staggered import callaway_santanna
 
 __all__ = [
+    "CATEModel",
+    "DRLearner",
+    "RLearner",
+    "SLearner",
+    "TLearner",
+    "XLearner",
     "callaway_santanna",
     "cate",
     "density_test",
