@@ -12,6 +12,7 @@ The headline estimators (``iv_2sls``, ``wald_estimator``, ``did_2x2``, ``twfe``,
 from ._cate_models import CATEModel, DRLearner, RLearner, SLearner, TLearner, XLearner
 from ._continuous import dose_response, partially_linear_dml
 from ._did import did_2x2, event_study, twfe
+from ._forest import CausalForest
 from ._iv import iv_2sls, wald_estimator
 from ._metalearners import cate
 from ._plots import plot_event_study, plot_rdd
@@ -20,6 +21,7 @@ from ._staggered import callaway_santanna
 
 __all__ = [
     "CATEModel",
+    "CausalForest",
     "DRLearner",
     "RLearner",
     "SLearner",
