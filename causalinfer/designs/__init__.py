@@ -13,9 +13,11 @@ from ._cate_models import CATEModel, DRLearner, RLearner, SLearner, TLearner, XL
 from ._continuous import dose_response, partially_linear_dml
 from ._did import did_2x2, event_study, twfe
 from ._forest import CausalForest
+from ._heterogeneity import heterogeneity_test
 from ._iv import iv_2sls, wald_estimator
 from ._metalearners import cate
 from ._plots import plot_event_study, plot_rdd
+from ._policy import policy_tree, policy_value
 from ._rdd import density_test, ik_bandwidth, rdd
 from ._staggered import callaway_santanna
 
@@ -33,11 +35,14 @@ __all__ = [
     "did_2x2",
     "dose_response",
     "event_study",
+    "heterogeneity_test",
     "ik_bandwidth",
     "iv_2sls",
     "partially_linear_dml",
     "plot_event_study",
     "plot_rdd",
+    "policy_tree",
+    "policy_value",
     "rdd",
     "twfe",
     "wald_estimator",

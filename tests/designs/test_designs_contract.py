@@ -50,6 +50,15 @@ CASES = {
         dict(outcome="y", treatment="dose", covariates="x", model_y=LinearRegression(), model_t=LinearRegression()),
     ),
     "cate": (_cross, dict(outcome="y", treatment="d", covariates="x", outcome_model=LinearRegression(), subgroups="grp", n_folds=2)),
+    "heterogeneity_test": (
+        _cross,
+        dict(outcome="y", treatment="d", covariates=["x", "z"], outcome_model=LinearRegression(), n_folds=2, n_boot=20),
+    ),
+    "policy_value": (_cross, dict(outcome="y", treatment="d", covariates=["x", "z"], outcome_model=LinearRegression(), n_folds=2)),
+    "policy_tree": (
+        _cross,
+        dict(outcome="y", treatment="d", covariates=["x", "z"], outcome_model=LinearRegression(), n_folds=2, max_splits=8),
+    ),
 }
 
 
