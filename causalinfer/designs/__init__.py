@@ -10,6 +10,7 @@ The headline estimators (``iv_2sls``, ``wald_estimator``, ``did_2x2``, ``twfe``,
 """
 
 from ._cate_models import CATEModel, DRLearner, RLearner, SLearner, TLearner, XLearner
+from ._cate_plots import plot_cate, plot_gates, plot_policy_tree, plot_toc
 from ._continuous import dose_response, partially_linear_dml
 from ._did import did_2x2, event_study, twfe
 from ._forest import CausalForest
@@ -39,8 +40,12 @@ __all__ = [
     "ik_bandwidth",
     "iv_2sls",
     "partially_linear_dml",
+    "plot_cate",
     "plot_event_study",
+    "plot_gates",
+    "plot_policy_tree",
     "plot_rdd",
+    "plot_toc",
     "policy_tree",
     "policy_value",
     "rdd",

@@ -133,3 +133,22 @@ def test_policy_value_interval_coverage():
         truth = np.mean(rule * tau)
         hits.append(r.ci_low <= truth <= r.ci_high)
     assert 0.88 <= np.mean(hits) <= 0.99, np.mean(hits)
+
+
+def test_plots_draw():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from causalinfer.designs import plot_cate, plot_gates, plot_policy_tree, plot_toc
+
+    df, _ = simulate(n=400)
+    het = heterogeneity_test(df, model=DRLearner(LIN, n_folds=2), n_boot=20, n_groups=3, **KW)
+    tree = policy_tree(df, max_splits=6, **KW)
+    X = df[["a", "b", "c"]]
+    effects = DRLearner(LIN, n_folds=2).fit(X, df["y"], df["t"]).effect_frame(X)
+    for ax in (plot_cate(effects), plot_gates(het), plot_toc(het), plot_policy_tree(tree)):
+        assert ax.get_title()
+    with pytest.raises(CausalInferError, match="policy_tree"):
+        plot_policy_tree(het)
+    with pytest.raises(ArgumentError, match="effect, ci_low and ci_high"):
+        plot_cate(effects.drop(columns="ci_low"))
