@@ -187,6 +187,12 @@ class CATEModel:
     """
 
     _name = "CATE model"
+    # parameters every learner stores (declared for the type checker; set in each __init__)
+    alpha: float
+    n_folds: int
+    random_state: Any
+    feature_names_in_: np.ndarray
+    n_features_in_: int
 
     # scikit-learn parameter protocol -------------------------------------------------------------
     @classmethod
@@ -326,7 +332,7 @@ class CATEModel:
     # nuisance helpers -----------------------------------------------------------------------------------
     def _seed(self) -> int:
         rs = getattr(self, "random_state", 0)
-        return rs if isinstance(rs, (int, np.integer)) else 0
+        return int(rs) if isinstance(rs, (int, np.integer)) else 0
 
     def _models(self) -> tuple[Any, Any]:
         seed = self._seed()
@@ -464,6 +470,12 @@ class XLearner(CATEModel):
 
 class _LinearFinal(CATEModel):
     """A learner whose final stage may be linear (or spline) with heteroscedasticity-robust intervals."""
+
+    final_model: Any
+    basis_: _Basis
+    coef_: np.ndarray
+    cov_: np.ndarray
+    final_: Any
 
     def _has_intervals(self) -> bool:
         return isinstance(getattr(self, "final_model", None), str) and hasattr(self, "coef_")

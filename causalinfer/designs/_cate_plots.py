@@ -56,7 +56,7 @@ def plot_gates(result: Result, *, ax: Any = None, title: str | None = None) -> A
     est = g["effect"].to_numpy()
     ax.bar(x, est, color="C0", alpha=0.7)
     ax.errorbar(x, est, yerr=[est - g["ci_low"], g["ci_high"] - est], fmt="none", color="black", capsize=4)
-    ate = result.terms.set_index("term").loc["blp_ate", "estimate"]
+    ate = pd.DataFrame(result.terms).set_index("term").loc["blp_ate", "estimate"]
     ax.axhline(ate, color="C3", linestyle="--", label="average effect")
     ax.axhline(0, color="grey", linewidth=0.8)
     ax.set_xticks(x)
@@ -74,10 +74,11 @@ def plot_toc(result: Result, *, ax: Any = None, title: str | None = None) -> Any
     ax = get_axes(ax)
     ax.plot(toc["q"], toc["toc"], color="C0")
     ax.axhline(0, color="grey", linewidth=0.8)
-    terms = result.terms.set_index("term")
+    terms = pd.DataFrame(result.terms)
+    est = dict(zip(terms["term"], terms["estimate"].astype(float), strict=True))
     ax.set_xlabel("share treated, by decreasing predicted effect (q)")
     ax.set_ylabel("TOC(q)")
-    ax.set_title(title or f"TOC curve (AUTOC {terms.loc['autoc', 'estimate']:.3g}, Qini {terms.loc['qini', 'estimate']:.3g})")
+    ax.set_title(title or f"TOC curve (AUTOC {est['autoc']:.3g}, Qini {est['qini']:.3g})")
     return ax
 
 
@@ -94,7 +95,7 @@ def plot_policy_tree(result: Result, *, ax: Any = None, title: str | None = None
             return "treat" if node["action"] else "do not treat"
         if node["feature"] < 0:
             return label(node["left"])
-        return f"{names[node['feature']]} <= {node['threshold']:.4g}"
+        return f"{names[node['feature']]!s} <= {node['threshold']:.4g}"
 
     def draw(node: dict[str, Any], x: float, y: float, dx: float) -> None:
         leaf = "action" in node or node["feature"] < 0

@@ -75,12 +75,12 @@ def test_policy_value_and_rule_column():
 
 
 def test_policy_tree_finds_the_split_and_keeps_the_budget():
-    df, _ = simulate(n=800)
-    r = policy_tree(df, max_splits=16, **KW)
+    df, _ = simulate(n=500)
+    r = policy_tree(df, max_splits=8, **KW)
     check_result(r)
     assert "b" in r.details["tree_text"]
     assert 0.3 < r.details["share_treated"] < 0.7
-    rb = policy_tree(df, max_splits=16, budget=0.2, **KW)
+    rb = policy_tree(df, max_splits=8, budget=0.2, **KW)
     assert rb.details["share_treated"] <= 0.2
     assert rb.details["penalty"] > 0
 
