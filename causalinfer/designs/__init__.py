@@ -14,7 +14,7 @@ from ._cate_plots import plot_cate, plot_gates, plot_policy_tree, plot_toc
 from ._continuous import dose_response, partially_linear_dml
 from ._did import did_2x2, event_study, twfe
 from ._forest import CausalForest
-from ._heterogeneity import heterogeneity_test
+from ._heterogeneity import compare_targeting, heterogeneity_test
 from ._iv import iv_2sls, wald_estimator
 from ._metalearners import cate
 from ._plots import plot_event_study, plot_rdd
@@ -32,6 +32,7 @@ __all__ = [
     "XLearner",
     "callaway_santanna",
     "cate",
+    "compare_targeting",
     "density_test",
     "did_2x2",
     "dose_response",

@@ -54,6 +54,19 @@ CASES = {
         _cross,
         dict(outcome="y", treatment="d", covariates=["x", "z"], outcome_model=LinearRegression(), n_folds=2, n_boot=20),
     ),
+    "compare_targeting": (
+        _cross,
+        dict(
+            model_a=ci.designs.DRLearner(LinearRegression(), n_folds=2),
+            model_b=ci.designs.TLearner(LinearRegression(), n_folds=2),
+            outcome="y",
+            treatment="d",
+            covariates=["x", "z"],
+            outcome_model=LinearRegression(),
+            n_folds=2,
+            n_boot=20,
+        ),
+    ),
     "policy_value": (_cross, dict(outcome="y", treatment="d", covariates=["x", "z"], outcome_model=LinearRegression(), n_folds=2)),
     "policy_tree": (
         _cross,

@@ -152,3 +152,18 @@ def test_plots_draw():
         plot_policy_tree(het)
     with pytest.raises(ArgumentError, match="effect, ci_low and ci_high"):
         plot_cate(effects.drop(columns="ci_low"))
+
+
+def test_compare_targeting_paired():
+    from causalinfer.designs import SLearner, compare_targeting
+
+    df, _ = simulate(n=800)
+    r = compare_targeting(df, DRLearner(LIN, n_folds=2), SLearner(LIN, n_folds=2), n_boot=50, **KW)
+    check_result(r)
+    terms = r.terms.set_index("term")
+    assert r.estimate > 0 and r.pvalue < 0.01  # a linear S-learner ranks no better than chance
+    assert terms.loc["qini_difference", "std_error"] < terms.loc["qini_a", "std_error"] + terms.loc["qini_b", "std_error"]
+    curves = r.details["curves"]
+    assert set(curves["model"]) == {"a", "b"} and (curves["toc_low"] <= curves["toc_high"]).all()
+    with pytest.raises(CausalInferError, match="model_b"):
+        compare_targeting(df, DRLearner(LIN), LIN, **KW)
