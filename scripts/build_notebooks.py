@@ -1010,19 +1010,20 @@ warnings.simplefilter("ignore", ci.AssumptionWarning)
 ds = ci.load_dataset("lalonde")
 df = ds.frame.assign(re78=ds.frame["re78"] / 1000, re74=ds.frame["re74"] / 1000, re75=ds.frame["re75"] / 1000)
 X, y, t = df[list(ds.covariates)], df["re78"], df["treat"]
+lin, logit = LinearRegression(), LogisticRegression(solver="newton-cholesky")  # nuisance models
 print(f"{len(df)} men, {t.mean():.0%} trained; earnings in $1,000")
 """
         ),
         md("## CATE models that score new rows\n\nA DR-learner with a linear final stage gives effects with heteroscedasticity-robust intervals for new units (columns matched by name); a causal forest gives per-unit intervals from the bootstrap of little bags."),
         code(
             """
-dr = designs.DRLearner(LinearRegression(), LogisticRegression(max_iter=1000), n_folds=3).fit(X, y, t)
+dr = designs.DRLearner(lin, logit, n_folds=3).fit(X, y, t)
 dr.coef_frame
 """
         ),
         code(
             """
-cf = designs.CausalForest(200, outcome_model=LinearRegression(), propensity_model=LogisticRegression(max_iter=1000),
+cf = designs.CausalForest(200, outcome_model=lin, propensity_model=logit,
                           min_samples_leaf=5, n_folds=3, n_jobs=1).fit(X, y, t)
 effects = cf.effect_frame(X)
 print(effects.describe().loc[["mean", "std", "min", "max"]].round(2))
@@ -1033,8 +1034,8 @@ designs.plot_cate(effects, title="Causal forest: effect of training on 1978 earn
         md("## Is the heterogeneity real?\n\nPredictions made on held-out folds are tested against doubly robust scores: the BLP slope (1 = the predictions track the real effects, 0 = no detectable heterogeneity), sorted group effects (GATES), grf's calibration test and the RATE."),
         code(
             """
-het = designs.heterogeneity_test(df, outcome="re78", treatment="treat", covariates=list(ds.covariates), model=designs.DRLearner(LinearRegression(), n_folds=2),
-                                 outcome_model=LinearRegression(), n_groups=3, n_folds=3, n_boot=100)
+het = designs.heterogeneity_test(df, outcome="re78", treatment="treat", covariates=list(ds.covariates), model=designs.DRLearner(lin, logit, n_folds=2),
+                                 outcome_model=lin, propensity_model=logit, n_groups=3, n_folds=3, n_boot=100)
 het.terms.round(3)
 """
         ),
@@ -1049,15 +1050,15 @@ het.details["clan"].round(2)
         md("## A policy and its value\n\nTrain a man when his predicted effect exceeds a cost (here $1,000 of earnings), or follow a depth-2 policy tree that may train at most half of the men. The value of each rule is estimated with doubly robust scores on folds the rule was not learned from, with its confidence interval and its gain over training everyone or no one."),
         code(
             """
-rule = designs.policy_value(df, outcome="re78", treatment="treat", covariates=list(ds.covariates), model=designs.DRLearner(LinearRegression(), n_folds=2),
-                            outcome_model=LinearRegression(), cost=1.0, n_folds=3)
+rule = designs.policy_value(df, outcome="re78", treatment="treat", covariates=list(ds.covariates), model=designs.DRLearner(lin, logit, n_folds=2),
+                            outcome_model=lin, propensity_model=logit, cost=1.0, n_folds=3)
 rule.terms.round(3)
 """
         ),
         code(
             """
 tree = designs.policy_tree(df, outcome="re78", treatment="treat", covariates=["age", "educ", "re74", "re75"],
-                           outcome_model=LinearRegression(), cost=1.0, budget=0.5, min_leaf=30, max_splits=8, n_folds=3)
+                           outcome_model=lin, propensity_model=logit, cost=1.0, budget=0.5, min_leaf=30, max_splits=8, n_folds=3)
 print(tree.details["tree_text"])
 designs.plot_policy_tree(tree)
 tree.terms.round(3)
