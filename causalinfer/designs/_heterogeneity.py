@@ -310,8 +310,8 @@ def _toc_band(phi: np.ndarray, s: np.ndarray, grid: np.ndarray, n_boot: int, rng
         "outcome": [None, "column"],
         "treatment": [None, "column"],
         "covariates": [None, "columns"],
-        "model_a": vp.InstanceOf("causalinfer.designs._cate_models:CATEModel"),
-        "model_b": vp.InstanceOf("causalinfer.designs._cate_models:CATEModel"),
+        "model_a": [None, vp.InstanceOf("causalinfer.designs._cate_models:CATEModel")],
+        "model_b": [None, vp.InstanceOf("causalinfer.designs._cate_models:CATEModel")],
         "outcome_model": [None, vp.HasMethods("fit", "predict", what="a scikit-learn regressor (with fit and predict)")],
         "propensity_model": [None, vp.HasMethods("fit", "predict_proba", what="a scikit-learn classifier (with fit and predict_proba)")],
         "n_folds": vp.Interval("int", 2),
@@ -322,9 +322,9 @@ def _toc_band(phi: np.ndarray, s: np.ndarray, grid: np.ndarray, n_boot: int, rng
 )
 def compare_targeting(
     data: Any,
-    model_a: Any,
-    model_b: Any,
     *,
+    model_a: Any = None,
+    model_b: Any = None,
     outcome: str | None = None,
     treatment: str | None = None,
     covariates: str | Sequence[str] | None = None,
@@ -337,7 +337,8 @@ def compare_targeting(
 ) -> Result:
     """Which of two CATE models targets better? Qini and AUTOC of each, and their difference by a paired bootstrap.
 
-    Both models predict every unit from folds that exclude it; both are scored with the same cross-fitted doubly
+    ``model_a`` defaults to ``DRLearner()`` (linear final stage) and ``model_b`` to ``TLearner()``, both with the
+    given nuisance models. Both models predict every unit from folds that exclude it; both are scored with the same cross-fitted doubly
     robust scores, and every bootstrap resample of units is shared by the two (a paired comparison).
 
     Returns
@@ -356,6 +357,12 @@ def compare_targeting(
     t = binary_treatment(numeric(ds, need(ds, "treatment", "compare_targeting"), "treatment"), "treatment")
     names = list(need(ds, "covariates", "compare_targeting"))
     x, _ = covariate_matrix(ds.frame[names], names, "covariates")
+    seed0 = random_state if isinstance(random_state, int) else 0
+    model_a = DRLearner(outcome_model, propensity_model, n_folds=2, random_state=seed0) if model_a is None else model_a
+    if model_b is None:
+        from ._cate_models import TLearner
+
+        model_b = TLearner(outcome_model, n_folds=2, random_state=seed0)
     for m, nm in ((model_a, "model_a"), (model_b, "model_b")):
         if not isinstance(m, CATEModel):
             raise ArgumentTypeError(f"`{nm}` must be a CATE model (DRLearner, CausalForest, ...); got {show(m)}")

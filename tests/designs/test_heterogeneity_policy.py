@@ -158,7 +158,7 @@ def test_compare_targeting_paired():
     from causalinfer.designs import SLearner, compare_targeting
 
     df, _ = simulate(n=800)
-    r = compare_targeting(df, DRLearner(LIN, n_folds=2), SLearner(LIN, n_folds=2), n_boot=50, **KW)
+    r = compare_targeting(df, model_a=DRLearner(LIN, n_folds=2), model_b=SLearner(LIN, n_folds=2), n_boot=50, **KW)
     check_result(r)
     terms = r.terms.set_index("term")
     assert r.estimate > 0 and r.pvalue < 0.01  # a linear S-learner ranks no better than chance
@@ -166,4 +166,4 @@ def test_compare_targeting_paired():
     curves = r.details["curves"]
     assert set(curves["model"]) == {"a", "b"} and (curves["toc_low"] <= curves["toc_high"]).all()
     with pytest.raises(CausalInferError, match="model_b"):
-        compare_targeting(df, DRLearner(LIN), LIN, **KW)
+        compare_targeting(df, model_b=LIN, **KW)
