@@ -84,3 +84,26 @@ def test_out_of_bag_coverage_by_decile_of_the_true_effect():
     by = pd.Series(hits).groupby(pd.qcut(taus, 10, labels=False)).mean()
     # honest forests are biased where the CATE jumps (x1 = 0): coverage there is lower, as in grf
     assert hits.mean() > 0.85 and by.min() > 0.7, by
+
+
+def test_forest_in_a_chunked_scoring_job(fitted, tmp_path):
+    import sqlite3
+
+    from causalinfer.predict import SQLDestination, score
+
+    m, X, *_ = fitted
+    new = X.head(300)[list(reversed(X.columns))].assign(id=np.arange(300))
+    res = score(
+        m,
+        new,
+        SQLDestination(f"sqlite:///{tmp_path / 'f.db'}", "fx"),
+        chunk_size=100,
+        key="id",
+        outputs=["prediction", "interval"],
+        progress=False,
+    )
+    assert res.chunks == 3
+    with sqlite3.connect(tmp_path / "f.db") as con:
+        out = pd.read_sql("select * from fx order by id", con)
+    np.testing.assert_allclose(out["prediction"], m.effect(X.head(300)), rtol=1e-12)
+    np.testing.assert_allclose(out[["lower", "upper"]], m.effect_interval(X.head(300)), rtol=1e-12)
