@@ -1068,11 +1068,15 @@ tree.terms.round(3)
             """
 ## What to conclude
 
-Read the tables above rather than the point estimates alone: on 445 men the intervals are wide. The BLP slope
-and the calibration test say whether the predicted differences between men are more than noise; the policy
-tables say what a targeting rule is worth net of its cost, with an interval, and whether it beats training
-everyone. With a small experiment the honest answer is often that the heterogeneity is not established and
-training everyone (or no one) is as good as any learned rule.
+* The average effect is about $1,700 (BLP intercept), in line with the experimental $1,794.
+* The held-out predictions of the linear DR-learner do not track the real differences between men: the BLP
+  slope and the calibration test's differential coefficient are below zero, not near one, and the TOC curve
+  and RATE are negative. With 445 men and eight covariates the learner fits noise; the GATES and CLAN tables
+  describe its groups, not established differences.
+* Accordingly, neither targeting rule beats training everyone: the rule "train if the predicted effect exceeds
+  $1,000" and the budgeted policy tree both gain nothing significant over training no one, and lose (within
+  their intervals) against training everyone.
+* The honest conclusion for this small experiment is to train everyone (or collect more data before targeting).
 """
         ),
     ]
