@@ -983,5 +983,104 @@ causalinfer experiment --sql-url postgresql+psycopg://host/db --table checkout_u
     ]
 
 
+# ---------------------------------------------------------------------------------------------------------------
+@notebook("06_heterogeneous_effects")
+def _heterogeneity() -> list[nbformat.NotebookNode]:
+    return [
+        md(
+            """
+# Whom to train? From heterogeneous effects to a targeting policy with its value
+
+The NSW experiment (`lalonde`) randomised job training among 445 men. The average effect on 1978 earnings is
+about $1,800; here we ask whether some men gained more than others, whether that heterogeneity is real, and
+what a rule that trains only some of them would be worth. Everything is cross-fitted: no man's own earnings are
+used to predict his own effect.
+"""
+        ),
+        code(
+            """
+import warnings
+import numpy as np
+import matplotlib.pyplot as plt
+from sklearn.linear_model import LinearRegression, LogisticRegression
+import causalinfer as ci
+from causalinfer import designs
+
+warnings.simplefilter("ignore", ci.AssumptionWarning)
+ds = ci.load_dataset("lalonde")
+df = ds.frame.assign(re78=ds.frame["re78"] / 1000, re74=ds.frame["re74"] / 1000, re75=ds.frame["re75"] / 1000)
+X, y, t = df[list(ds.covariates)], df["re78"], df["treat"]
+lin, logit = LinearRegression(), LogisticRegression(solver="newton-cholesky")  # nuisance models
+print(f"{len(df)} men, {t.mean():.0%} trained; earnings in $1,000")
+"""
+        ),
+        md("## CATE models that score new rows\n\nA DR-learner with a linear final stage gives effects with heteroscedasticity-robust intervals for new units (columns matched by name); a causal forest gives per-unit intervals from the bootstrap of little bags."),
+        code(
+            """
+dr = designs.DRLearner(lin, logit, n_folds=3).fit(X, y, t)
+dr.coef_frame
+"""
+        ),
+        code(
+            """
+cf = designs.CausalForest(200, outcome_model=lin, propensity_model=logit,
+                          min_samples_leaf=5, n_folds=3, n_jobs=1).fit(X, y, t)
+effects = cf.effect_frame(X)
+print(effects.describe().loc[["mean", "std", "min", "max"]].round(2))
+designs.plot_cate(effects, title="Causal forest: effect of training on 1978 earnings ($1,000)");
+"""
+        ),
+        md("The same model scores a table with `causalinfer.predict.score(cf, table, outputs=['prediction', 'interval'])`, chunk by chunk, into a file or a database."),
+        md("## Is the heterogeneity real?\n\nPredictions made on held-out folds are tested against doubly robust scores: the BLP slope (1 = the predictions track the real effects, 0 = no detectable heterogeneity), sorted group effects (GATES), grf's calibration test and the RATE."),
+        code(
+            """
+het = designs.heterogeneity_test(df, outcome="re78", treatment="treat", covariates=list(ds.covariates), model=designs.DRLearner(lin, logit, n_folds=2),
+                                 outcome_model=lin, propensity_model=logit, n_groups=3, n_folds=3, n_boot=100)
+het.terms.round(3)
+"""
+        ),
+        code(
+            """
+fig, axes = plt.subplots(1, 2, figsize=(10, 3))
+designs.plot_gates(het, ax=axes[0])
+designs.plot_toc(het, ax=axes[1]);
+het.details["clan"].round(2)
+"""
+        ),
+        md("## A policy and its value\n\nTrain a man when his predicted effect exceeds a cost (here $1,000 of earnings), or follow a depth-2 policy tree that may train at most half of the men. The value of each rule is estimated with doubly robust scores on folds the rule was not learned from, with its confidence interval and its gain over training everyone or no one."),
+        code(
+            """
+rule = designs.policy_value(df, outcome="re78", treatment="treat", covariates=list(ds.covariates), model=designs.DRLearner(lin, logit, n_folds=2),
+                            outcome_model=lin, propensity_model=logit, cost=1.0, n_folds=3)
+rule.terms.round(3)
+"""
+        ),
+        code(
+            """
+tree = designs.policy_tree(df, outcome="re78", treatment="treat", covariates=["age", "educ", "re74", "re75"],
+                           outcome_model=lin, propensity_model=logit, cost=1.0, budget=0.5, min_leaf=30, max_splits=8, n_folds=3)
+print(tree.details["tree_text"])
+designs.plot_policy_tree(tree)
+tree.terms.round(3)
+"""
+        ),
+        md(
+            """
+## What to conclude
+
+* The average effect is about $1,700 (BLP intercept), in line with the experimental $1,794.
+* The held-out predictions of the linear DR-learner do not track the real differences between men: the BLP
+  slope and the calibration test's differential coefficient are below zero, not near one, and the TOC curve
+  and RATE are negative. With 445 men and eight covariates the learner fits noise; the GATES and CLAN tables
+  describe its groups, not established differences.
+* Accordingly, neither targeting rule beats training everyone: the rule "train if the predicted effect exceeds
+  $1,000" and the budgeted policy tree both gain nothing significant over training no one, and lose (within
+  their intervals) against training everyone.
+* The honest conclusion for this small experiment is to train everyone (or collect more data before targeting).
+"""
+        ),
+    ]
+
+
 if __name__ == "__main__":
     main(sys.argv[1:])

@@ -59,9 +59,7 @@ def test_every_public_name_has_a_reference_page(site: Path) -> None:
         conf = importlib.import_module("conf")
     finally:
         sys.path.remove(str(DOCS))
-    missing = [
-        name for name, page in conf.api_pages().items() if not (site / "api" / "generated" / f"{page}.html").exists()
-    ]
+    missing = [name for name, page in conf.api_pages().items() if not (site / "api" / "generated" / f"{page}.html").exists()]
     assert not missing, f"public names without a reference page: {missing}"
 
 
