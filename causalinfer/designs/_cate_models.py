@@ -167,9 +167,9 @@ def _robust_ols(y: np.ndarray, b: np.ndarray, w: np.ndarray | None = None) -> tu
 
 
 def _normal_quantile(alpha: float) -> float:
-    from scipy.stats import norm
+    from ..stats._normal import z_upper
 
-    return float(norm.ppf(1 - alpha / 2))
+    return z_upper(alpha / 2)
 
 
 def _check_alpha(alpha: Any) -> float:

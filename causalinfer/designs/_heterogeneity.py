@@ -212,10 +212,10 @@ def heterogeneity_test(
     c_coef, c_cov = calibration(y - m_hat, t - e, s)
     for j, nm in enumerate(("calibration_mean", "calibration_differential")):
         row = _term(nm, c_coef[j], np.sqrt(c_cov[j, j]), conf_level)
-        from scipy.stats import norm
+        from ..stats._normal import z_pvalue
 
         row["statistic"] = c_coef[j] / np.sqrt(c_cov[j, j])
-        row["pvalue"] = float(norm.sf(row["statistic"]))  # one-sided, as grf
+        row["pvalue"] = z_pvalue(float(row["statistic"]), "greater")  # one-sided, as grf
         terms.append(row)
     r = rate(phi, s, check_int(n_boot, "n_boot", minimum=20), rng)
     terms += [_term("autoc", r["autoc"], float(r["se"][0]), conf_level), _term("qini", r["qini"], float(r["se"][1]), conf_level)]
@@ -267,7 +267,7 @@ def _clan(x: np.ndarray, names: list[str], g: np.ndarray, n_groups: int) -> pd.D
     se = np.sqrt(top.var(axis=0, ddof=1) / len(top) + bottom.var(axis=0, ddof=1) / len(bottom))
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(se > 0, diff / se, np.nan)
-    from scipy.stats import norm
+    from ..stats._normal import z_pvalue
 
     return pd.DataFrame(
         {
@@ -276,7 +276,7 @@ def _clan(x: np.ndarray, names: list[str], g: np.ndarray, n_groups: int) -> pd.D
             "mean_bottom": bottom.mean(axis=0),
             "difference": diff,
             "std_error": se,
-            "pvalue": 2 * norm.sf(np.abs(z)),
+            "pvalue": np.array([z_pvalue(float(v), "two-sided") for v in np.ravel(z)]),
         }
     )
 
@@ -349,7 +349,7 @@ def compare_targeting(
         ``details['curves']``: the TOC and Qini (uplift) curves of both models on a grid of q with pointwise
         bootstrap bands (columns ``model``, ``q``, ``toc``, ``toc_low``, ``toc_high``, ``qini``, ``qini_low``, ``qini_high``).
     """
-    from scipy.stats import norm
+    from ..stats._normal import z_crit
 
     conf_level = check_conf_level(conf_level)
     ds = dataset(data, outcome=outcome, treatment=treatment, covariates=covariates)
@@ -388,7 +388,7 @@ def compare_targeting(
             _term(f"{stat}_b", point[1, j], se_b, conf_level),
             _term(f"{stat}_difference", point[0, j] - point[1, j], se_d, conf_level),
         ]
-    z = float(norm.ppf(0.5 + conf_level / 2))
+    z = z_crit(conf_level)
     grid = np.linspace(0.02, 1.0, 50)
     curves = pd.concat([_toc_band(phi, s, grid, n_boot, rng, z).assign(model=lab) for s, lab in ((sa, "a"), (sb, "b"))], ignore_index=True)
     head = terms[2]
