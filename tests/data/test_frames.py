@@ -59,6 +59,32 @@ CASES: list[tuple[str, Callable[[], pd.DataFrame], Callable[[Any], Any]]] = [
     ("rdd", lambda: _frame("close_elections_lmb"), lambda d: ci.designs.rdd(d, **_roles("close_elections_lmb"))),
     ("twfe", lambda: _frame("castle"), lambda d: ci.designs.twfe(d, **_roles("castle"))),
     ("analyze", _experiment, lambda d: ci.experiments.analyze(d, metrics=["revenue", "converted"], control="control")),
+    ("anova_oneway", lambda: _frame("lalonde"), lambda d: ci.stats.anova_oneway("re78", data=d, group="nodegree", equal_var=True)),
+    ("kruskal_wallis", lambda: _frame("lalonde"), lambda d: ci.stats.kruskal_wallis("re78", data=d, group="educ")),
+    ("correlation", lambda: _frame("lalonde"), lambda d: ci.stats.correlation("re74", "re78", data=d, method="spearman")),
+    ("glm", lambda: _frame("lalonde"), lambda d: ci.stats.glm("educ ~ age + black", data=d, family="poisson")),
+    ("negative_binomial", lambda: _frame("lalonde"), lambda d: ci.stats.negative_binomial("educ ~ age + black", data=d)),
+    ("quantreg", lambda: _frame("lalonde"), lambda d: ci.stats.quantreg("re78 ~ treat + age", data=d)),
+    (
+        "ols_absorb",
+        lambda: _frame("castle"),
+        lambda d: ci.stats.ols("l_homicide ~ post | sid + year", data=d, cov_type="cluster", cluster="sid"),
+    ),
+    (
+        "callaway_santanna",
+        lambda: _frame("castle"),
+        lambda d: ci.designs.callaway_santanna(d, **{k: v for k, v in _roles("castle").items() if k != "cluster"}, n_boot=0),
+    ),
+    (
+        "sun_abraham",
+        lambda: _frame("castle"),
+        lambda d: ci.designs.sun_abraham(d, **{k: v for k, v in _roles("castle").items() if k != "cluster"}),
+    ),
+    (
+        "synthetic_control",
+        lambda: _frame("texas"),
+        lambda d: ci.designs.synthetic_control(d, **_roles("texas"), treated_unit=48, treatment_time=1993, method="outcome", placebo=False),
+    ),
 ]
 
 
