@@ -35,6 +35,8 @@ class CheckResult(Result):
     On top of the :class:`~causalinfer.results.Result` fields (``estimate`` with its one-sided bounds in
     ``ci_low``/``ci_high``, ``pvalue`` = the p-value of the alarm "the rule is violated", ``n``):
 
+    Attributes
+    ----------
     status : {"pass", "fail", "inconclusive"}
     check : str
         The kind of check (``"performance"``, ``"drift"``, ``"duplicates"``...).

@@ -233,7 +233,7 @@ def wild_cluster_bootstrap(
     -------
     Result
         ``estimate`` (R'b), ``statistic`` (the CR1 t statistic), ``pvalue`` (symmetric: the share of bootstrap
-        |t*| at least |t|, ties to rounding included, as wildboottest), ``ci_low``/``ci_high`` (test inversion: the null values not
+        ``|t*|`` at least ``|t|``, ties to rounding included, as wildboottest), ``ci_low``/``ci_high`` (test inversion: the null values not
         rejected at 1 - conf_level), ``details``: ``n_clusters``, ``enumerated``, ``n_resamples`` (draws used),
         ``weights_type``, ``impose_null``, ``bootstrap_t`` (the t* at the tested null).
 

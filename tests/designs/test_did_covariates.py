@@ -157,10 +157,12 @@ def test_dr_interval_coverage(method):
             covariates=["x"],
             est_method=method,
             aggregate="simple",
+            random_state=seed,
         )
         hits += r.ci_low <= truth <= r.ci_high
         ests.append(r.estimate - truth)
-    assert 0.92 <= hits / reps <= 0.98
+    # 200 replications: the nominal 95% +/- 3 binomial standard errors (0.015) is [0.905, 0.995].
+    assert 0.905 <= hits / reps <= 0.995
     assert abs(np.mean(ests)) < 0.03
 
 
