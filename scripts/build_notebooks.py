@@ -1014,7 +1014,9 @@ lin, logit = LinearRegression(), LogisticRegression(solver="newton-cholesky")  #
 print(f"{len(df)} men, {t.mean():.0%} trained; earnings in $1,000")
 """
         ),
-        md("## CATE models that score new rows\n\nA DR-learner with a linear final stage gives effects with heteroscedasticity-robust intervals for new units (columns matched by name); a causal forest gives per-unit intervals from the bootstrap of little bags."),
+        md(
+            "## CATE models that score new rows\n\nA DR-learner with a linear final stage gives effects with heteroscedasticity-robust intervals for new units (columns matched by name); a causal forest gives per-unit intervals from the bootstrap of little bags."
+        ),
         code(
             """
 dr = designs.DRLearner(lin, logit, n_folds=3).fit(X, y, t)
@@ -1030,8 +1032,12 @@ print(effects.describe().loc[["mean", "std", "min", "max"]].round(2))
 designs.plot_cate(effects, title="Causal forest: effect of training on 1978 earnings ($1,000)");
 """
         ),
-        md("The same model scores a table with `causalinfer.predict.score(cf, table, outputs=['prediction', 'interval'])`, chunk by chunk, into a file or a database."),
-        md("## Is the heterogeneity real?\n\nPredictions made on held-out folds are tested against doubly robust scores: the BLP slope (1 = the predictions track the real effects, 0 = no detectable heterogeneity), sorted group effects (GATES), grf's calibration test and the RATE."),
+        md(
+            "The same model scores a table with `causalinfer.predict.score(cf, table, outputs=['prediction', 'interval'])`, chunk by chunk, into a file or a database."
+        ),
+        md(
+            "## Is the heterogeneity real?\n\nPredictions made on held-out folds are tested against doubly robust scores: the BLP slope (1 = the predictions track the real effects, 0 = no detectable heterogeneity), sorted group effects (GATES), grf's calibration test and the RATE."
+        ),
         code(
             """
 het = designs.heterogeneity_test(df, outcome="re78", treatment="treat", covariates=list(ds.covariates), model=designs.DRLearner(lin, logit, n_folds=2),
@@ -1047,7 +1053,9 @@ designs.plot_toc(het, ax=axes[1]);
 het.details["clan"].round(2)
 """
         ),
-        md("## A policy and its value\n\nTrain a man when his predicted effect exceeds a cost (here $1,000 of earnings), or follow a depth-2 policy tree that may train at most half of the men. The value of each rule is estimated with doubly robust scores on folds the rule was not learned from, with its confidence interval and its gain over training everyone or no one."),
+        md(
+            "## A policy and its value\n\nTrain a man when his predicted effect exceeds a cost (here $1,000 of earnings), or follow a depth-2 policy tree that may train at most half of the men. The value of each rule is estimated with doubly robust scores on folds the rule was not learned from, with its confidence interval and its gain over training everyone or no one."
+        ),
         code(
             """
 rule = designs.policy_value(df, outcome="re78", treatment="treat", covariates=list(ds.covariates), model=designs.DRLearner(lin, logit, n_folds=2),
@@ -1077,6 +1085,105 @@ tree.terms.round(3)
   $1,000" and the budgeted policy tree both gain nothing significant over training no one, and lose (within
   their intervals) against training everyone.
 * The honest conclusion for this small experiment is to train everyone (or collect more data before targeting).
+"""
+        ),
+    ]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+@notebook("07_serving")
+def _serving() -> list[nbformat.NotebookNode]:
+    return [
+        md(
+            """
+# Serving a model to live requests
+
+A scoring job answers for a table; the live host answers one end user at a time. `causalinfer serve` loads a model
+saved with `save_model` (its hash and types checked), speaks the Open Inference Protocol and a plain JSON endpoint,
+checks every record against the model's input contract, and logs every request and its outputs to a database
+exactly once. This notebook starts the real server as a separate process, sends it requests with `httpx`, and
+reads the logged scores back.
+"""
+        ),
+        code(
+            """
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import pandas as pd
+import sqlalchemy as sa
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+import causalinfer as ci
+
+nsw = ci.load_dataset("lalonde", frame_only=True)
+features = ["age", "educ", "re74", "re75"]
+model = make_pipeline(StandardScaler(), LogisticRegression()).fit(nsw[features], nsw["treat"])
+
+folder = Path(tempfile.mkdtemp())
+ci.predict.save_model(model, folder / "propensity.skops", training_data=nsw[features])
+(folder / "profile.json").write_text(ci.predict.Profile.build(nsw[features]).to_json())
+sorted(p.name for p in folder.iterdir())
+"""
+        ),
+        md("Start the server on a free port, as a deployment would (`causalinfer serve ...`), and wait until it is ready."),
+        code(
+            """
+with socket.socket() as s:
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+db = folder / "scores.db"
+server = subprocess.Popen(
+    [sys.executable, "-m", "causalinfer", "serve", str(folder / "propensity.skops"), "--port", str(port),
+     "--profile", str(folder / "profile.json"), "--log", f"sqlite:///{db}"],
+    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+)
+url = f"http://127.0.0.1:{port}"
+for _ in range(600):
+    try:
+        if httpx.get(url + "/v2/health/ready", timeout=2).status_code == 200:
+            break
+    except httpx.TransportError:
+        time.sleep(0.1)
+httpx.get(url + "/v2/models/propensity").json()
+"""
+        ),
+        md(
+            """
+A plain JSON request with two records. `?durable=true` answers only after the request is committed to the log;
+the `X-Log-Status` header says so. The predictions equal `model.predict_proba` on the same rows, bit for bit.
+"""
+        ),
+        code(
+            """
+rows = nsw[features].head(2)
+reply = httpx.post(url + "/predict?durable=true", json=rows.to_dict("records"))
+body = reply.json()
+print(reply.status_code, reply.headers["X-Log-Status"])
+pd.DataFrame(body["probabilities"]), model.predict_proba(rows)
+"""
+        ),
+        md("A bad record gets a 422 whose one-line reason names the row, the field and the type expected."),
+        code(
+            """
+bad = httpx.post(url + "/predict", json=[{"age": 30, "educ": "twelve", "re74": 0.0, "re75": 0.0}])
+bad.status_code, bad.json()
+"""
+        ),
+        md("Every answered request is in the log, once, with its inputs and outputs."),
+        code(
+            """
+server.terminate()
+server.wait(timeout=60)
+logged = pd.read_sql("SELECT request_id, row, model_version, input, output FROM scores", sa.create_engine(f"sqlite:///{db}"))
+logged
 """
         ),
     ]
