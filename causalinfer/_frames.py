@@ -104,15 +104,15 @@ def _via_narwhals(value: Any, name: str) -> pd.DataFrame:
 def from_pandas(frame: pd.DataFrame, backend: str = "pandas") -> Any:
     """``frame`` in the requested ``backend``: ``"pandas"`` (itself), ``"polars"`` or ``"pyarrow"``.
 
-    The pandas index is kept as columns only when it carries information (a named or non-default index);
-    polars and Arrow tables have no index.
+    polars and Arrow tables have no index, so a pandas index other than the default ``0, 1, 2, ...`` becomes
+    leading column(s) (named after the index, or ``index`` when unnamed) rather than being dropped.
     """
     if backend == "pandas":
         return frame
     if backend not in BACKENDS:
         raise ArgumentError(f"`backend` must be one of {', '.join(map(repr, BACKENDS))}; got {backend!r}")
-    keep_index = not (isinstance(frame.index, pd.RangeIndex) and frame.index.start == 0 and frame.index.step == 1)
-    plain = frame.reset_index() if keep_index and frame.index.name is not None else frame
+    default = isinstance(frame.index, pd.RangeIndex) and frame.index.start == 0 and frame.index.step == 1
+    plain = frame if default else frame.reset_index()
     if backend == "pyarrow":
         import pyarrow as pa
 

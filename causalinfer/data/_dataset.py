@@ -350,7 +350,8 @@ class Dataset:
         treated_level: Any = None,
     ) -> None:
         if is_foreign_frame(frame):
-            # A polars/Arrow table read as pandas is already our own copy: nothing of the caller's is shared.
+            # A polars/Arrow table read as pandas is already a new frame (at most it shares Arrow's immutable buffers),
+            # so no second copy is needed.
             source = check_frame(to_pandas(frame, "frame"), "frame")
         else:
             check_frame(frame, "frame")

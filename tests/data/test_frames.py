@@ -165,10 +165,15 @@ def test_results_as_polars_or_arrow() -> None:
         r.to_frame(backend="spark")
 
 
-def test_from_pandas_keeps_a_named_index_as_a_column() -> None:
+def test_from_pandas_keeps_a_non_default_index_as_a_column() -> None:
     f = pd.DataFrame({"x": [1.0, 2.0]}, index=pd.Index(["a", "b"], name="unit"))
     out = from_pandas(f, "polars")
     assert out.columns == ["unit", "x"]
+    # An unnamed index that carries labels is kept too, never dropped.
+    unnamed = from_pandas(pd.DataFrame({"x": [1.0, 2.0]}, index=["a", "b"]), "pyarrow")
+    assert unnamed.column_names == ["index", "x"]
+    assert unnamed.column("index").to_pylist() == ["a", "b"]
+    assert from_pandas(pd.DataFrame({"x": [1.0]}), "polars").columns == ["x"]
 
 
 def test_scoring_reads_a_polars_frame(tmp_path: Any) -> None:
