@@ -12,7 +12,8 @@ database engine (:func:`sql_aggregates` writes the query's aggregate list; ``ana
 ``analyze`` runs those queries itself on a :class:`ParquetSource` (a Parquet file, folder or glob, through DuckDB,
 an optional dependency: ``pip install "causalinfer[duckdb]"``), a DuckDB relation or a :class:`SQLTable`
 (SQLAlchemy: PostgreSQL, SQLite, ...): only one row per variant leaves the engine, so the data need not fit in
-memory (post-stratification included). Quantile metrics need the rows and are refused there.
+memory (post-stratification included; quantile metrics through the order statistics of the band, found inside
+the engine with window functions).
 """
 
 from ._analyze import analyze

@@ -102,8 +102,9 @@ def analyze(
         are analysed inside an engine, which returns only the per-variant summaries: a :class:`ParquetSource` (a
         file, folder or glob of Parquet files, also accepted as a plain path) or a DuckDB relation, both run by
         DuckDB (``pip install "causalinfer[duckdb]"``), and a :class:`SQLTable` of a database reached through
-        SQLAlchemy (or of a DuckDB connection). Quantile metrics need the rows and are refused there; ``strata`` runs one
-        more ``GROUP BY variant, stratum`` query.
+        SQLAlchemy (or of a DuckDB connection). Quantile metrics run one more query per column that returns six
+        order statistics per variant (the same values as in memory); ``strata`` runs one more
+        ``GROUP BY variant, stratum`` query.
     variant : str
         Column holding each row's variant.
     control : label
@@ -220,7 +221,9 @@ def analyze(
             raise ArgumentError("`strata` with `unit` (rows finer than units) is not supported; aggregate to one row per unit first")
         s, levels = _engine.engine_summaries(data, variant, control, variants, metric_list, unit)
         fp = summary_fingerprint(s, unit)
-        qarms = _engine.engine_strata_arms(data, variant, levels, metric_list, strata) if strata is not None else None
+        qarms = _engine.engine_quantile_arms(data, variant, levels, metric_list)
+        if strata is not None:
+            qarms.update(_engine.engine_strata_arms(data, variant, levels, metric_list, strata))
     elif isinstance(data, Summaries):
         if strata is not None:
             raise ArgumentError("`strata` needs the rows of the data; with summaries, summarise per variant and stratum instead")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -66,21 +67,62 @@ def ratio_arm(s: Summaries, row: int, num: str, den: str) -> Arm:
     return Arm(n, ratio, float(var), ratio)
 
 
-def quantile_arm(values: np.ndarray, level: float) -> Arm:
-    """The ``level`` quantile of one arm's values, with a per-unit variance from the order-statistic band.
+def quantile_levels(n: int, level: float) -> tuple[float, float, float]:
+    """The three levels of the order-statistic band: ``level`` and ``level -/+ z sqrt(level (1 - level) / n)``."""
+    from scipy import special
+
+    z = float(-special.ndtri(0.025))
+    half = z * math.sqrt(level * (1 - level) / n)
+    return level, max(0.0, level - half), min(1.0, level + half)
+
+
+def order_positions(n: int, levels: tuple[float, ...]) -> list[tuple[int, int, float]]:
+    """For each level, the 0-based ranks of the two order statistics numpy's linear quantile interpolates and the weight.
+
+    The same arithmetic as ``np.quantile(..., method="linear")``: virtual index ``(n - 1) p``, its floor and the next
+    rank (both the last rank at the top), weight the fractional part. An engine that returns the values at these
+    ranks therefore gives the same quantile as numpy on the rows, to the last bit.
+    """
+    out = []
+    for p in levels:
+        virtual = (n - 1) * p
+        lo = math.floor(virtual)
+        hi = lo + 1
+        if virtual >= n - 1:
+            lo = hi = n - 1
+        out.append((int(lo), int(hi), float(virtual - lo)))
+    return out
+
+
+def interpolate(a: float, b: float, t: float) -> float:
+    """numpy's linear interpolation between two order statistics (exact at both ends)."""
+    diff = b - a
+    return b - diff * (1 - t) if t >= 0.5 else a + diff * t
+
+
+def quantile_arm_from(n: int, level: float, value_at: Any) -> Arm:
+    """The quantile arm from ``value_at(rank)``, the order statistic of 0-based ``rank`` among the arm's ``n`` values.
 
     The sample quantiles (linear interpolation, numpy's default) at ``level -/+ z sqrt(level (1 - level) / n)`` with
     ``z = 1.96`` bracket the quantile with about 95% confidence, so ``se = (upper - lower) / (2 z)``; the per-unit
     variance is ``(n - 1) se^2``, GrowthBook's definition, so that ``var / n`` is the variance of the estimate.
+    Only six order statistics are needed, which is what lets an engine compute the arm without sending the rows.
     """
     from scipy import special
 
-    n = values.size
     z = float(-special.ndtri(0.025))
-    half = z * math.sqrt(level * (1 - level) / n)
-    q, lower, upper = np.quantile(values, [level, max(0.0, level - half), min(1.0, level + half)])
+    q, lower, upper = (interpolate(value_at(lo), value_at(hi), t) for lo, hi, t in order_positions(n, quantile_levels(n, level)))
     se = (upper - lower) / (2 * z)
     return Arm(float(n), float(q), float((n - 1) * se**2), float(q))
+
+
+def quantile_arm(values: np.ndarray, level: float) -> Arm:
+    """The ``level`` quantile of one arm's values, with a per-unit variance from the order-statistic band.
+
+    See :func:`quantile_arm_from`; the quantiles equal ``np.quantile(values, levels)``.
+    """
+    ordered = np.sort(values)
+    return quantile_arm_from(ordered.size, level, lambda r: float(ordered[r]))
 
 
 def poststratified_arms(

@@ -13,7 +13,7 @@ Two aggregate queries run inside the engine and only one row per variant comes b
 With ``unit`` the rows are first summed per randomised unit inside the engine (a ``GROUP BY unit`` subquery), and
 units that appear in more than one variant (or with a missing unit) are refused, as with a frame. With ``strata``
 one more query returns counts, sums and squares per variant and stratum for post-stratification. Quantile metrics
-need the rows themselves and are refused with the reason.
+take one more query per column that returns six order statistics per variant (:func:`engine_quantile_arms`).
 """
 
 from __future__ import annotations
@@ -346,11 +346,13 @@ def engine_summaries(
     wanted: list[tuple[str, str]] = [(variant, "variant")] + ([(unit, "unit")] if unit else [])
     proportions: list[str] = []
     for m in metric_list:
-        if m.kind == "quantile":
-            raise ArgumentError(
-                f"quantile metric {m.name!r} needs the rows, which stay inside the engine; analyse it on a frame of "
-                "that column (or drop it here)"
-            )
+        if m.kind == "quantile":  # its order statistics come from engine_quantile_arms
+            if unit is not None:
+                raise ArgumentError(
+                    f"quantile metric {m.name!r} with `unit` (rows finer than units) is not supported; drop `unit` or the metric"
+                )
+            wanted.append((m.columns[0], "metrics"))
+            continue
         for i, c in enumerate(m.columns):
             wanted.append((c, "metrics" if m.kind != "ratio" else ("numerator", "denominator")[i]))
             if c not in value_cols:
@@ -390,6 +392,8 @@ def _shifts(runner: _Runner, num: Any, variant: str, unit: str | None, value_col
     deviations, so even a poor sample costs a few digits out of sixteen).
     """
     head = f"SELECT * FROM {{src}} LIMIT {_SAMPLE}"
+    if not row_cols:  # only quantile metrics: nothing to shift
+        return {}
     if unit is None:
         aggs = ", ".join(f"AVG({num(c)})" for c in row_cols)
         sql = f"SELECT {aggs} FROM ({head}) AS head__"
@@ -420,7 +424,7 @@ def _main_query(
     if unit is None:
         cols = [f"{num(c)} - {shift[c]!r} AS {_q(c)}" for c in row_cols]
         cols += [f"CASE WHEN {num(c)} <> 0 AND {num(c)} <> 1 THEN 1 ELSE 0 END AS off{i}__" for i, c in enumerate(proportions)]
-        inner = f"SELECT {_q(variant)} AS {_q(_VARIANT)}, {', '.join(cols)} FROM {{src}}"
+        inner = f"SELECT {', '.join([f'{_q(variant)} AS {_q(_VARIANT)}', *cols])} FROM {{src}}"
         checks += [f"COUNT(*) - COUNT({_q(c)})" for c in row_cols]
         checks += [f"SUM(off{i}__)" for i in range(len(proportions))]
     else:
@@ -436,7 +440,7 @@ def _main_query(
         checks += [f"SUM(null{i}__)" for i in range(len(value_cols))]
         checks += [f"SUM(off{i}__)" for i in range(len(proportions))]
         checks += ["SUM(CASE WHEN nvar__ > 1 THEN 1 ELSE 0 END)", "SUM(nullvar__)", "SUM(nullunit__)"]
-    expr = sql_aggregates(variables, products)  # the columns are shifted already
+    expr = _aggregates(variables, products)  # the columns are shifted already
     select = ", ".join(f"{e} AS a{i}" for i, e in enumerate([*expr.values(), *checks]))
     return f"SELECT {_q(_VARIANT)}, {select} FROM ({inner}) AS units__ GROUP BY {_q(_VARIANT)}"
 
@@ -458,7 +462,7 @@ def _assemble(
     """Check the counts that came back with the summaries, then build the :class:`Summaries`."""
     if not rows:
         raise DataError(f"{label} has no rows")
-    names = list(sql_aggregates(variables, products))
+    names = list(_aggregates(variables, products))
     k = len(names)
     checks = np.array([[float(x) if x is not None else 0.0 for x in r[1 + k :]] for r in rows]).sum(axis=0)
     nulls = [r for r in rows if r[0] is None]
@@ -495,6 +499,11 @@ def _assemble(
         if not np.all(np.isfinite(table[f"sum({v})"])) or not np.all(np.isfinite(table[f"sum({v}*{v})"])):
             raise DataError(f"column {v!r} has infinite values (or sums beyond floating point); drop them before the analysis")
     return Summaries.from_table(table, shift={v: shift[v] for v in variables}), levels
+
+
+def _aggregates(variables: list[str], products: list[tuple[str, str]]) -> dict[str, str]:
+    """The summary aggregates, or the count alone when only quantile metrics are analysed."""
+    return sql_aggregates(variables, products) if variables else {"n": "COUNT(*)"}
 
 
 def _null_checked(row_cols: list[str], unit: str | None, variables: list[str]) -> list[str]:
@@ -548,3 +557,89 @@ def engine_strata_arms(data: Any, variant: str, levels: list[Any], metric_list: 
             prods[cell, j, j] = float(r[4 + 2 * j])
     cells = Summaries(tuple(range(len(levels) * H)), tuple(cols), n, sums, prods, np.array([shift[c] for c in cols]))
     return _poststratified(cells, slabels, levels, targets, strata)
+
+
+# ---------------------------------------------------------------------------------------------- quantiles
+def engine_quantile_arms(data: Any, variant: str, levels: list[Any], metric_list: list[Metric]) -> dict[tuple[str, Any], Any]:
+    """Quantile arms computed inside the engine from a few order statistics per variant.
+
+    The in-memory quantile metric (:func:`._core.quantile_arm`) estimates the quantile ``q`` by numpy's linear
+    interpolation and its standard error from the distribution-free order-statistic band: the number of values
+    below the true quantile is Binomial(n, q), so the sample quantiles at levels ``q -/+ z sqrt(q (1 - q) / n)``
+    bracket the true quantile with probability close to 95% whatever the distribution, and half their distance over
+    ``z`` is a standard error (as GrowthBook's quantile metrics; coverage is checked by seeded simulations). That
+    estimator needs only the values at six ranks per arm: the two order statistics on either side of each of the
+    three levels. The engine finds them exactly with ``ROW_NUMBER() OVER (PARTITION BY variant ORDER BY value)``,
+    keeping only the rows at the wanted ranks, so only a few rows per variant come back and the result equals the
+    in-memory one to the last bit.
+
+    A Poisson bootstrap (each row weighted by a Poisson(1) draw per replicate) is the other way to get a quantile's
+    interval in one pass; it is not used because it would estimate a different (resampling) standard error than the
+    in-memory analysis, needs hundreds of weighted quantiles per arm, and still sorts the values once per replicate,
+    whereas the band is exact, reproducible and costs one sort per column.
+
+    Two more checks match the frame: a count query refuses missing values, and the smallest and largest values
+    (ranks 0 and ``n - 1``, fetched with the others) refuse infinite and NaN values, which sort last.
+    """
+    targets = [m for m in metric_list if m.kind == "quantile"]
+    if not targets:
+        return {}
+    wanted = {
+        c: sorted({float(m.level or 0.5) for m in targets if m.columns[0] == c}) for c in dict.fromkeys(m.columns[0] for m in targets)
+    }
+    arms = quantile_arms_by_level(data, variant, levels, wanted)
+    out: dict[tuple[str, Any], Any] = {}
+    for m in targets:
+        key = (m.columns[0], float(m.level or 0.5))
+        for lv in levels[1:]:
+            out[(m.name, lv)] = (arms[(levels[0], *key)], arms[(lv, *key)], "")
+    return out
+
+
+def quantile_arms_by_level(data: Any, variant: str, levels: list[Any], wanted: dict[str, list[float]]) -> dict[tuple[Any, str, float], Any]:
+    """The quantile arm of every variant in ``levels``, column and quantile level in ``wanted`` (column -> levels)."""
+    from . import _core
+
+    cols = list(wanted)
+    out: dict[tuple[Any, str, float], Any] = {}
+    with _runner(data) as runner:
+        bools = runner.booleans()
+
+        def num(c: str) -> str:
+            inner = f"CAST({_q(c)} AS INTEGER)" if c in bools else _q(c)
+            return f"CAST({inner} AS DOUBLE PRECISION)"
+
+        counts = runner.run(
+            f"SELECT {_q(variant)}, COUNT(*), {', '.join(f'COUNT({_q(c)})' for c in cols)} FROM {{src}} GROUP BY {_q(variant)}"
+        )
+        n_rows = {r[0]: int(r[1]) for r in counts}
+        n_valid = {(r[0], c): int(r[2 + j]) for r in counts for j, c in enumerate(cols)}
+        for c in cols:
+            missing = sum(n_rows[lv] - n_valid[(lv, c)] for lv in n_rows)
+            if missing:
+                raise DataError(
+                    f"`metrics` column {c!r} has {missing} missing or infinite value(s); drop or impute them before the analysis"
+                )
+            ranks: set[int] = set()
+            for lv in levels:
+                n = n_valid[(lv, c)]
+                for q in wanted[c]:
+                    ranks.update(r for lo, hi, _ in _core.order_positions(n, _core.quantile_levels(n, q)) for r in (lo, hi))
+                ranks.update((0, n - 1))
+            listed = ", ".join(str(r) for r in sorted(ranks))
+            rows = runner.run(
+                f"SELECT {_q(_VARIANT)}, rank__, value__ FROM (SELECT {_q(variant)} AS {_q(_VARIANT)}, {num(c)} AS value__, "
+                f"ROW_NUMBER() OVER (PARTITION BY {_q(variant)} ORDER BY {num(c)}) - 1 AS rank__ FROM {{src}} "
+                f"WHERE {_q(c)} IS NOT NULL) AS ranked__ WHERE rank__ IN ({listed})"
+            )
+            found = {(r[0], int(r[1])): float(r[2]) for r in rows}
+            bad = sum(not np.isfinite(found[(lv, r)]) for lv in levels for r in (0, n_valid[(lv, c)] - 1))
+            if bad:
+                raise DataError(
+                    f"`metrics` column {c!r} has missing or infinite value(s) (NaN or +/-inf among its smallest or "
+                    "largest values); drop or impute them before the analysis"
+                )
+            for lv in levels:
+                for q in wanted[c]:
+                    out[(lv, c, q)] = _core.quantile_arm_from(n_valid[(lv, c)], q, lambda r, lv=lv, found=found: found[(lv, r)])
+    return out

@@ -189,7 +189,7 @@ def quantile(
     margin: float | None = None,
     higher_is_better: bool = True,
 ) -> Metric:
-    """The ``q`` quantile of ``column`` over units (median, p90 latency); needs the rows, not only summaries.
+    """The ``q`` quantile of ``column`` over units (median, p90 latency); needs the rows (a frame or an engine), not summaries.
 
     Each arm's standard error comes from the distribution-free order-statistic band: the sample quantiles at
     levels ``q -/+ 1.96 sqrt(q (1 - q) / n)`` are about 2 x 1.96 standard errors apart (as GrowthBook's quantile
