@@ -13,7 +13,7 @@ from .._validation import check_alternative, check_choice, check_conf_level, che
 from ..exceptions import ArgumentError, ArgumentTypeError, AssumptionWarning, DataError
 from ..results import Provenance, Result, ResultSet, TableResult
 from ..stats._multiple import ADJUST_ALIASES, ADJUST_METHODS
-from . import _engine
+from . import _dask, _engine
 from ._compare import _compare
 from ._inputs import (
     _allocation,
@@ -43,7 +43,8 @@ _ADJUST_FAMILIES = ("primary", "secondary", "guardrail")
             vp.InstanceOf("causalinfer.experiments._engine:ParquetSource"),
             vp.InstanceOf("causalinfer.experiments._engine:SQLTable"),
             vp.HasMethods("aggregate", "project", what="a DuckDB relation"),
-            what="a DataFrame, a Dataset, Summaries, a ParquetSource or Parquet path, an SQLTable or a DuckDB relation",
+            vp.HasMethods("map_partitions", "to_delayed", what="a dask DataFrame"),
+            what="a DataFrame, a Dataset, Summaries, a ParquetSource or Parquet path, an SQLTable, a DuckDB relation or a dask DataFrame",
         ),
         "variant": "column",
         "control": vp.NoCheck("a variant label of any type, looked up among the values of the `variant` column"),
@@ -104,7 +105,9 @@ def analyze(
         DuckDB (``pip install "causalinfer[duckdb]"``), and a :class:`SQLTable` of a database reached through
         SQLAlchemy (or of a DuckDB connection). Quantile metrics run one more query per column that returns six
         order statistics per variant (the same values as in memory); ``strata`` runs one more
-        ``GROUP BY variant, stratum`` query.
+        ``GROUP BY variant, stratum`` query. A dask DataFrame is summarised partition by partition where the
+        partitions live and only the summaries are merged (``pip install "causalinfer[dask]"``; no ``unit``,
+        ``strata`` or quantile metrics there).
     variant : str
         Column holding each row's variant.
     control : label
@@ -216,7 +219,11 @@ def analyze(
     if interval == "fieller" and any(m.covariates for m in metric_list):
         raise ArgumentError("`relative_interval` 'fieller' is not available with covariate adjustment; use 'delta' or drop `covariates`")
     fp: str | None
-    if _engine.is_source(data):
+    if _dask.is_dask_frame(data):
+        s, levels = _dask.dask_summaries(data, variant, control, variants, metric_list, unit, strata)
+        fp = summary_fingerprint(s, None)
+        qarms = None
+    elif _engine.is_source(data):
         if strata is not None and unit is not None:
             raise ArgumentError("`strata` with `unit` (rows finer than units) is not supported; aggregate to one row per unit first")
         s, levels = _engine.engine_summaries(data, variant, control, variants, metric_list, unit)
