@@ -38,6 +38,12 @@ _EPILOG = (
     "  causalinfer experiment events/ --control A --metric clicks/sessions --unit user_id --covariate pre_revenue\n"
     "  causalinfer experiment --sql-url sqlite:///ab.db --table users --control control --metric revenue \\\n"
     "      --guardrail latency_ms:0.05:lower --allocation control=0.5 b=0.5\n"
+    "  causalinfer experiment ab.parquet --variant arm --control 0 --metric revenue --sequential\n"
+    "\n"
+    "--control and the variants of --allocation are read with the type of the variant column: numbers for an\n"
+    "integer, decimal or true/false column of a Parquet file or table (--control 0), text otherwise. --sequential\n"
+    "reports always-valid intervals and p-values (mixture SPRT confidence sequences), which stay valid however often\n"
+    "the experiment is looked at; the report says so and records the look (units analysed).\n"
     "\n"
     "INPUT is a CSV file, a Parquet file or a folder of Parquet files (analysed inside DuckDB, so it need not fit\n"
     "in memory); --sql-url with --table analyses a database table inside the database.\n"
@@ -81,6 +87,16 @@ def register(subparsers: Any) -> None:
     ex.add_argument("--unit", metavar="COL", help="randomisation unit when rows are finer than units (sessions of users)")
     ex.add_argument("--allocation", nargs="+", metavar="VARIANT=SHARE", help="planned split for the sample-ratio check (default: equal)")
     ex.add_argument("--lift", default="relative", choices=("relative", "absolute"), help="scale of the lifts (default: relative)")
+    ex.add_argument(
+        "--sequential", action="store_true", help="always-valid inference for continuous monitoring (mixture SPRT confidence sequences)"
+    )
+    ex.add_argument(
+        "--sequential-tuning",
+        type=float,
+        default=5000.0,
+        metavar="N",
+        help="units around which the confidence sequence is tightest, with --sequential (default: 5000)",
+    )
     ex.add_argument("--conf-level", type=float, default=0.95, metavar="LEVEL", help="confidence level (default: 0.95)")
     ex.add_argument("--title", default="Experiment report", help="title of the report (default: %(default)s)")
     ex.add_argument("-o", "--output", default="experiment-report.html", help="report file (default: %(default)s)")
@@ -143,6 +159,57 @@ def _parse_allocation(items: list[str] | None) -> dict[str, float] | None:
     return out
 
 
+def _arrow_kind(t: Any) -> str:
+    """``int``, ``float``, ``bool`` or ``text``: how a command-line label is read for an Arrow column type."""
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(t):
+        t = t.value_type
+    if pa.types.is_boolean(t):
+        return "bool"
+    if pa.types.is_integer(t):
+        return "int"
+    if pa.types.is_floating(t) or pa.types.is_decimal(t):
+        return "float"
+    return "text"
+
+
+def _sql_kind(t: Any) -> str:
+    """The same for a SQLAlchemy column type."""
+    import sqlalchemy as sa
+
+    if isinstance(t, sa.types.Boolean):
+        return "bool"
+    if isinstance(t, sa.types.Integer):
+        return "int"
+    if isinstance(t, (sa.types.Float, sa.types.Numeric)):
+        return "float"
+    return "text"
+
+
+def _typed_label(text: str, kind: str, arg: str, column: str) -> Any:
+    """``text`` as a label of a variant column of kind ``kind`` (so that --control 0 matches the integer 0)."""
+    import math
+    import re
+
+    if kind == "text":
+        return text
+    t = text.strip()
+    if kind == "int" and re.fullmatch(r"[+-]?\d+", t):
+        return int(t)
+    if kind == "bool" and t.lower() in ("true", "false", "1", "0"):
+        return t.lower() in ("true", "1")
+    if kind == "float":
+        try:
+            value = float(t)
+        except ValueError:
+            value = math.nan
+        if math.isfinite(value):
+            return value
+    what = {"int": "an integer", "float": "a number", "bool": "true or false"}[kind]
+    raise _Usage(f"{arg} {text!r} is not a label of the variant column {column!r}, which holds {what} per row; give {what}")
+
+
 # ---------------------------------------------------------------------------------------------- input
 _SUFFIXES = (".csv", ".txt", ".gz", ".parquet", ".pq")
 
@@ -163,28 +230,30 @@ def _read_parquet(path: Path, columns: list[str]) -> Any:
         raise _Usage(f"INPUT {str(path)!r} is not readable as Parquet ({type(exc).__name__}: {exc})") from exc
 
 
-def _columns_of_file(path: Path) -> list[str]:
+def _columns_of_file(path: Path) -> dict[str, str]:
+    """Column name -> kind of its labels (every CSV column is read as text)."""
     if path.suffix.lower() in (".parquet", ".pq") or path.is_dir():
         import pyarrow.dataset as pads
 
         try:
-            return list(pads.dataset(str(path), format="parquet").schema.names)
+            schema = pads.dataset(str(path), format="parquet").schema
         except (OSError, ValueError) as exc:
             raise _Usage(f"INPUT {str(path)!r} is not readable as Parquet ({type(exc).__name__}: {exc})") from exc
+        return {str(f.name): _arrow_kind(f.type) for f in schema}
     import pandas as pd
 
     try:
-        return [str(c) for c in pd.read_csv(path, nrows=0).columns]
+        return {str(c): "text" for c in pd.read_csv(path, nrows=0).columns}
     except (OSError, ValueError) as exc:
         raise _Usage(f"INPUT {str(path)!r} is not readable as CSV ({type(exc).__name__}: {exc})") from exc
 
 
-def _columns_of_table(url: str, table: str) -> tuple[Any, list[str]]:
+def _columns_of_table(url: str, table: str) -> tuple[Any, dict[str, str]]:
     import sqlalchemy as sa
 
     try:
         engine = sa.create_engine(url)
-        columns = [str(c["name"]) for c in sa.inspect(engine).get_columns(table)]
+        columns = {str(c["name"]): _sql_kind(c["type"]) for c in sa.inspect(engine).get_columns(table)}
     except sa.exc.NoSuchTableError:
         raise _Usage(f"--table {table!r} does not exist in the database of --sql-url") from None
     except (sa.exc.SQLAlchemyError, ValueError, ImportError) as exc:
@@ -192,8 +261,9 @@ def _columns_of_table(url: str, table: str) -> tuple[Any, list[str]]:
     return engine, columns
 
 
-def _data(args: argparse.Namespace, needed: list[tuple[str, str]]) -> Any:
-    """The data to analyse (a frame, a ParquetSource or a SQLTable) after checking that the columns exist."""
+def _data(args: argparse.Namespace, needed: list[tuple[str, str]]) -> tuple[Any, str]:
+    """The data to analyse (a frame, a ParquetSource or a SQLTable) after checking that the columns exist, and the
+    kind of the variant column's labels (see :func:`_arrow_kind`)."""
     from .experiments import ParquetSource, SQLTable
 
     if args.sql_url or args.table:
@@ -220,6 +290,7 @@ def _data(args: argparse.Namespace, needed: list[tuple[str, str]]) -> Any:
     for arg, col in needed:
         if col not in columns:
             raise _Usage(f"{arg} names the column {col!r}, which {where} does not hold (its columns: {', '.join(columns)})")
+    kind = columns[args.variant]
     if source is None:
         import pandas as pd
 
@@ -229,7 +300,7 @@ def _data(args: argparse.Namespace, needed: list[tuple[str, str]]) -> Any:
             source = pd.read_csv(args.input, usecols=use, dtype={args.variant: str})
         except (OSError, ValueError) as exc:
             raise _Usage(f"INPUT {args.input!r} is not readable as CSV ({type(exc).__name__}: {exc})") from exc
-    return source
+    return source, kind
 
 
 # ---------------------------------------------------------------------------------------------- command
@@ -276,7 +347,12 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
         if args.unit:
             needed.append(("--unit", args.unit))
         allocation = _parse_allocation(args.allocation)
-        data = _data(args, needed)
+        if not args.sequential_tuning > 0:
+            raise _Usage(f"--sequential-tuning must be a positive number of units; got {args.sequential_tuning:g}")
+        data, kind = _data(args, needed)
+        control = _typed_label(args.control, kind, "--control", args.variant)
+        if allocation is not None:
+            allocation = {_typed_label(k, kind, "--allocation", args.variant): v for k, v in allocation.items()}
     except _Usage as exc:
         return _usage_error(str(exc))
 
@@ -291,13 +367,15 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
             res = analyze(
                 data,
                 variant=args.variant,
-                control=args.control,
+                control=control,
                 metrics=metrics,
                 unit=args.unit,
                 covariates=args.covariate or None,
                 allocation=allocation,
                 lift=args.lift,
                 conf_level=args.conf_level,
+                sequential="mixture" if args.sequential else None,
+                sequential_tuning=args.sequential_tuning,
             )
     finally:
         dispose = getattr(getattr(data, "connection", None), "dispose", None)

@@ -307,3 +307,44 @@ def test_experiment_report_refuses_other_objects(tmp_path: Path) -> None:
     res = experiments.analyze(_frame(500), control="control", metrics=["revenue"])
     with pytest.raises(ArgumentError, match="sample ratio mismatch"):
         experiment_report(ResultSet([res[1]], labels=["revenue: b"]), tmp_path / "r.html")
+
+
+def test_sequential_look_in_the_report(files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "seq.html"
+    args = ["--control", "control", "--metric", "revenue", "--sequential", "--sequential-tuning", "2000"]
+    assert main(["experiment", str(files["parquet"]), *args, "-o", str(out)]) == 0
+    expected = experiments.analyze(files["frame"], metrics=["revenue"], sequential="mixture", sequential_tuning=2000.0)
+    printed = capsys.readouterr().out
+    line = next(x for x in printed.splitlines() if "revenue: b" in x)
+    assert f"{expected[1].ci_low:.4g}" in line and f"{expected[1].ci_high:.4g}" in line
+    page = _page(out)
+    assert page.h2[:2] == ["Sample ratio check", "Sequential inference"]
+    text = out.read_text(encoding="utf-8")
+    assert f"revenue: b: always-valid look at {len(files['frame'])} units (mixture SPRT confidence sequence, tuning 2000 units)" in text
+    assert main(["experiment", str(files["csv"]), *args[:4], "--sequential-tuning", "0", "-o", str(out)]) == 2
+    assert "--sequential-tuning must be a positive number" in capsys.readouterr().err
+
+
+def test_numeric_variant_column(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """0/1 variants: --control 0 is read as the integer 0 for Parquet and SQL (CSV labels are text); the numbers agree."""
+    import sqlalchemy as sa
+
+    df = _frame(2000).assign(variant=lambda d: (d["variant"] == "b").astype(np.int64))
+    df.to_parquet(tmp_path / "ab.parquet", index=False)
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'ab.db'}")
+    df.to_sql("users", engine, index=False)
+    engine.dispose()
+    expected = experiments.analyze(df, control=0, metrics=["revenue"], covariates="pre_revenue", allocation={0: 0.5, 1: 0.5})
+    common = ["--control", "0", "--metric", "revenue", "--covariate", "pre_revenue", "--allocation", "0=0.5", "1=0.5"]
+    for source in ([str(tmp_path / "ab.parquet")], ["--sql-url", f"sqlite:///{tmp_path / 'ab.db'}", "--table", "users"]):
+        out = tmp_path / "numeric.html"
+        assert main(["experiment", *source, *common, "-o", str(out)]) == 0, source
+        line = next(x for x in capsys.readouterr().out.splitlines() if "revenue: 1" in x)
+        assert f"{expected[1].estimate:.4g}" in line, (source, line)
+        assert "revenue: 1" in out.read_text(encoding="utf-8")
+    assert main(["experiment", str(tmp_path / "ab.parquet"), "--control", "zero", "--metric", "revenue", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "--control 'zero' is not a label of the variant column 'variant', which holds an integer per row" in err
+    df.assign(variant=df["variant"].astype(bool)).to_parquet(tmp_path / "flag.parquet", index=False)
+    assert main(["experiment", str(tmp_path / "flag.parquet"), "--control", "maybe", "--metric", "revenue", "-o", str(out)]) == 2
+    assert "which holds true or false per row" in capsys.readouterr().err

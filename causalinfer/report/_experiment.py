@@ -57,6 +57,23 @@ def _adjustment_lines(result_set: Any) -> list[str]:
     return lines
 
 
+def _sequential_lines(result_set: Any) -> list[str]:
+    """What the sequential analysis was and at which look, from the results' ``details["sequential"]``."""
+    lines = []
+    for label in result_set.labels:
+        seq = (result_set[label].details or {}).get("sequential")
+        if not isinstance(seq, dict):
+            continue
+        if seq.get("method") == "mixture SPRT confidence sequence":
+            lines.append(
+                f"{label}: always-valid look at {seq.get('look_n')} units (mixture SPRT confidence sequence, tuning "
+                f"{seq.get('tuning'):g} units)."
+            )
+        else:
+            lines.append(f"{label}: group-sequential look {seq.get('look')} (critical value {seq.get('critical_z', float('nan')):.4g}).")
+    return lines
+
+
 def experiment_report(result_set: Any, path: str | Path, *, title: str = "Experiment report", subtitle: str = "") -> Path:
     """Write the analysis of an experiment as one self-contained HTML file and return its path.
 
@@ -103,6 +120,18 @@ def experiment_report(result_set: Any, path: str | Path, *, title: str = "Experi
             "fail",
         )
     sec.blocks.append(_Block("html", _counts_table(srm)))
+    seq_lines = _sequential_lines(result_set)
+    if seq_lines:
+        seq = rep.section("Sequential inference")
+        if "always-valid" in seq_lines[0]:
+            seq.text(
+                "The intervals and p-values are always valid: they hold at this look and at any other, however often "
+                "the experiment is monitored, so the results may be read now without inflating the false-positive rate."
+            )
+        else:
+            seq.text("The intervals are repeated confidence intervals of a group-sequential design at a planned look.")
+        for line in seq_lines:
+            seq.text(line)
     others = [lab for lab in result_set.labels if lab != SRM_LABEL]
     res = rep.section("Results")
     res.text(
