@@ -4,7 +4,7 @@
 a :class:`SQLTable` (a table reached through SQLAlchemy, or a table of a DuckDB connection) or a DuckDB relation.
 Two aggregate queries run inside the engine and only one row per variant comes back:
 
-1. the means of the used columns over the first 100,000 rows (a cheap query): the shifts;
+1. the means of the used columns over the first 10,000 rows (a cheap query): the shifts;
 2. one scan, grouped by variant, of the :func:`sql_aggregates` list (counts, sums and cross-products of the
    columns minus their shifts, so the variances stay accurate when a metric's mean is large compared with its
    spread), together with the counts the checks need: missing values per column, values of proportion metrics
@@ -37,7 +37,7 @@ from ._summary import Summaries, sql_aggregates
 __all__ = ["ParquetSource", "SQLTable"]
 
 _VARIANT = "variant__"  # alias of the variant column inside the engine queries
-_SAMPLE = 100_000  # rows read for the shifts
+_SAMPLE = 10_000  # rows read for the shifts (a Parquet scan stops after the first pages)
 _DUCKDB_NUMERIC = (
     "TINYINT",
     "SMALLINT",
@@ -388,7 +388,7 @@ def _shifts(runner: _Runner, num: Any, variant: str, unit: str | None, value_col
     """Rough means of the variables from the first rows (a cheap query): the constants the sums are taken around.
 
     Any constant gives the same summaries; one near the mean keeps the centred moments accurate, and a sample of
-    up to 100,000 rows is near enough (the error grows with the squared distance from the mean in standard
+    up to 10,000 rows is near enough (the error grows with the squared distance from the mean in standard
     deviations, so even a poor sample costs a few digits out of sixteen).
     """
     head = f"SELECT * FROM {{src}} LIMIT {_SAMPLE}"
