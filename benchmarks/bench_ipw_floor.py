@@ -75,6 +75,7 @@ def instrument(stages: Stages) -> Callable[[], None]:
         (_dataset.Dataset, "fingerprint", "fingerprint"),
         (_estimators, "prepare", "design"),
         (_estimators, "check_rank", "design"),
+        (_estimators, "check_covariate_rank", "design"),
         (_core, "propensity", "propensity"),
         (_core, "fit_logit", "propensity"),
         (_core, "fit_ols", "outcome models"),
@@ -89,6 +90,8 @@ def instrument(stages: Stages) -> Callable[[], None]:
     ]
     saved = []
     for owner, name, stage in patches:
+        if not hasattr(owner, name):  # a stage function of another version of the package
+            continue
         original = owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name)
         saved.append((owner, name, original))
         setattr(owner, name, stages.wrap(stage, original))
