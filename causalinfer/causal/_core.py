@@ -145,11 +145,11 @@ def ipw(
         d1 = d0 = c.sum() / n
     if spec.se == "influence" and logit is not None:
         slope = dw * e * (1.0 - e) * (~clipped)  # d w / d eta
-        G1 = (logit.X * (r1 * slope)[:, None]).mean(axis=0)
-        G0 = (logit.X * (r0 * slope)[:, None]).mean(axis=0)
-        ifb = logit.influence(a)
-        g1 = g1 + ifb @ G1
-        g0 = g0 + ifb @ G0
+        # G1, G0 = mean of x_i r_i slope_i: one pass over X for both; then one more for the influence of the logit
+        G = logit.X.T @ np.column_stack([r1 * slope, r0 * slope]) / n
+        corr = logit.influence_times(a, G)
+        g1 = g1 + corr[:, 0]
+        g0 = g0 + corr[:, 1]
     fit.phi = g1 / d1 - g0 / d0
     return fit
 
@@ -435,8 +435,13 @@ def standard_error(phi: np.ndarray, cluster: np.ndarray | None = None) -> float:
 
 def power_of_two_scale(values: np.ndarray) -> float:
     """A power of two near the largest finite absolute value (1 when that is moderate): dividing by it is exact."""
-    finite = np.abs(values[np.isfinite(values)])
-    top = float(finite.max()) if finite.size else 0.0
+    top = np.inf
+    if values.size:
+        with np.errstate(invalid="ignore"):
+            top = max(abs(float(values.max())), abs(float(values.min())))  # two reductions, no copies
+    if not np.isfinite(top):  # NaN or infinite values (or none): only the finite ones count
+        finite = np.abs(values[np.isfinite(values)])
+        top = float(finite.max()) if finite.size else 0.0
     if top == 0.0 or 1e-100 < top < 1e100:
         return 1.0
     return float(2.0 ** np.floor(np.log2(top)))

@@ -14,6 +14,7 @@ from ..data import Dataset, as_dataset
 from ..data._dataset import check_not_datetime
 from ..exceptions import ArgumentTypeError, DataError, RoleError
 from ._core import power_of_two_scale
+from ._models import Standardizer
 
 ESTIMANDS = ("ATE", "ATT", "ATC")
 ESTIMAND_WORDS = {
@@ -44,10 +45,22 @@ class CausalData:
     cluster_name: str | None
     fingerprint: str
     raw: Dataset = field(repr=False)
+    _memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def n(self) -> int:
         return int(self.y.size)
+
+    def standardized(self, sd: np.ndarray | None = None) -> tuple[Standardizer, np.ndarray]:
+        """The standardiser of ``Z`` and the design ``[1, (Z - mean) / sd]``, built once per CausalData.
+
+        The rank check, the logistic propensity fit and the refitter's warm start all use this one design
+        (``sd``: ``Z.std(axis=0)`` when the caller has it already).
+        """
+        if "design" not in self._memo:
+            std = Standardizer.of(self.Z, sd)
+            self._memo["design"] = (std, std.design(self.Z))
+        return self._memo["design"]  # type: ignore[no-any-return]
 
     def subset(self, rows: np.ndarray) -> CausalData:
         """The same question on some rows (a boolean mask or integer indices)."""
@@ -97,6 +110,10 @@ def binary_treatment(ds: Dataset) -> np.ndarray:
     if t is None:
         raise RoleError("no treatment given: pass treatment='column' (or a Dataset with a treatment role)")
     s = ds.frame[t]
+    if ds.treated_level is not None or (pd.api.types.is_numeric_dtype(s.dtype) and isinstance(s.dtype, np.dtype)):
+        values = ds.treatment_values()
+        if _zero_and_one(values):
+            return values  # the usual case, seen by min/max and one comparison pass; otherwise the levels are listed
     levels = pd.unique(s.dropna())
     if len(levels) != 2:
         shown = ", ".join(show(v) for v in sorted(levels, key=str)[:6])
@@ -113,6 +130,13 @@ def binary_treatment(ds: Dataset) -> np.ndarray:
         f"Dataset (e.g. Dataset(frame, treatment={t!r}, treated_level=<{low:g} or {high:g}>, ...)), or recode it as 0 "
         "(untreated) and 1 (treated)"
     )
+
+
+def _zero_and_one(values: np.ndarray) -> bool:
+    """True when ``values`` hold both 0 and 1 and nothing else."""
+    if values.size == 0 or values.min() != 0.0 or values.max() != 1.0:
+        return False
+    return not bool(((values != 0.0) & (values != 1.0)).any())
 
 
 def prepare(
@@ -204,7 +228,9 @@ def _covariate_columns(
             v = s.to_numpy(dtype=float)
             # a covariate near 1e300 (or 1e-300) is divided by a power of two: exact, and every estimator here is
             # invariant to the scale of a covariate, while its variance and squares would overflow (or underflow)
-            v = v / power_of_two_scale(v)
+            scale = power_of_two_scale(v)
+            if scale != 1.0:
+                v = v / scale
             blocks.append(v[:, None])
             names.append(c)
             if c in sq:
@@ -214,13 +240,45 @@ def _covariate_columns(
 
 
 def _refuse_treatment_copies(Z: np.ndarray, names: Sequence[str], a: np.ndarray, treatment: str) -> None:
+    head = min(a.size, 64)  # a column that differs from both within its first rows is no copy: skip the full comparison
+    b = 1.0 - a
     for j, name in enumerate(names):
         col = Z[:, j]
-        if np.array_equal(col, a) or np.array_equal(col, 1.0 - a):
+        if not (np.array_equal(col[:head], a[:head]) or np.array_equal(col[:head], b[:head])):
+            continue
+        if np.array_equal(col, a) or np.array_equal(col, b):
             raise RoleError(
                 f"covariate column {name!r} is a copy of the treatment {treatment!r} (or its complement); "
                 "it cannot be adjusted for, so remove it from `covariates`"
             )
+
+
+def check_covariate_rank(cd: CausalData, what: str = "covariates") -> None:
+    """``check_rank`` of ``[1, Z]``, on the standardised design that the propensity fit uses as well.
+
+    When no column needs rescaling by a power of two (the usual case), the design ``check_rank`` would build is
+    exactly ``cd.standardized()``, so it is built once; otherwise ``check_rank`` runs on its own copy.
+    """
+    names = ("(intercept)", *cd.names)
+    Z = cd.Z
+    if Z.shape[1] == 0 or not _moderate_columns(Z):
+        check_rank(np.column_stack([np.ones(cd.n), Z]), names, what)
+        return
+    sd = Z.std(axis=0)
+    const = [cd.names[j] for j in range(Z.shape[1]) if sd[j] == 0]
+    if const:
+        raise DataError(f"{what}: column(s) {const} are constant in the rows used; drop them from the covariates")
+    _check_eigen(cd.standardized(sd)[1], names, what)
+
+
+def _moderate_columns(Z: np.ndarray) -> bool:
+    """True when ``power_of_two_scale`` is 1 for every column of ``Z`` (finite, largest magnitude 0 or within 1e+-100).
+
+    Column maxima and minima come from two reductions over the rows, faster than one strided pass per column.
+    """
+    with np.errstate(invalid="ignore"):
+        top = np.maximum(np.abs(Z.max(axis=0)), np.abs(Z.min(axis=0)))
+    return bool(np.isfinite(top).all() and np.all((top == 0) | ((top > 1e-100) & (top < 1e100))))
 
 
 def check_rank(X: np.ndarray, names: Sequence[str], what: str) -> None:
@@ -234,6 +292,11 @@ def check_rank(X: np.ndarray, names: Sequence[str], what: str) -> None:
         raise DataError(f"{what}: column(s) {const} are constant in the rows used; drop them from the covariates")
     scale = np.where(sd > 0, sd, 1.0)
     Xs = (X - np.where(sd > 0, X.mean(axis=0), 0.0)) / scale
+    _check_eigen(Xs, names, what)
+
+
+def _check_eigen(Xs: np.ndarray, names: Sequence[str], what: str) -> None:
+    """Refuse a standardised design ``Xs`` whose cross-product is numerically singular, naming a redundant column."""
     # eigenvalues of the cross-product: O(n p^2) like an SVD, but a fraction of its cost
     ev = np.linalg.eigvalsh(Xs.T @ Xs)
     if ev[0] <= 1e-12 * max(ev[-1], 1e-300):
@@ -243,6 +306,6 @@ def check_rank(X: np.ndarray, names: Sequence[str], what: str) -> None:
         _, _, piv = qr(Xs, mode="economic", pivoting=True)
         dropped = [names[j] for j in piv[rank:]]
         raise DataError(
-            f"{what}: the design is rank deficient ({rank} independent columns out of {X.shape[1]}); "
+            f"{what}: the design is rank deficient ({rank} independent columns out of {Xs.shape[1]}); "
             f"{dropped} can be written as a combination of the other columns. Remove redundant covariates"
         )

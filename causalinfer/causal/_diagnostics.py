@@ -37,29 +37,35 @@ SMD_THRESHOLD = 0.1
 OVERLAP_BOUND = 0.01
 
 
-def _wmean_var(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    sw = w.sum()
-    m = w @ x / sw
-    v = w @ (x - m) ** 2 / sw
-    return m, v
-
-
 def balance_table(Z: np.ndarray, names: Sequence[str], a: np.ndarray, weights: np.ndarray | None) -> pd.DataFrame:
     """Standardised mean differences and variance ratios before and after weighting.
 
     The SMD divides the (weighted) difference in means by the unweighted pooled standard deviation
     ``sqrt((s1^2 + s0^2) / 2)``, so before and after are on the same scale (as in R's cobalt).
+    All four groups (treated, control, and both weighted) come from two passes over ``Z``, each one matrix
+    product: the sums, then the squares about each group's own mean (the two-pass variance, as accurate as
+    centring each group separately).
     """
-    t, u = a == 1, a == 0
-    m1, v1 = Z[t].mean(axis=0), Z[t].var(axis=0, ddof=1)
-    m0, v0 = Z[u].mean(axis=0), Z[u].var(axis=0, ddof=1)
+    treated = a == 1
+    M = _group_indicators(treated, a == 0, weights)
+    S = M.T @ Z
+    size = M.T @ np.ones(Z.shape[0])  # the same summation as S, so a column constant in a group has variance 0
+    means = S / size[:, None]
+    D = np.where(treated[:, None], means[0], means[1])  # each row's group mean (unweighted)
+    np.subtract(Z, D, out=D)
+    np.multiply(D, D, out=D)
+    Q = M.T @ D
+    m1, m0 = means[0], means[1]
+    v1, v0 = Q[0] / (size[0] - 1.0), Q[1] / (size[1] - 1.0)
     pooled = np.sqrt((v1 + v0) / 2.0)
     pooled = np.where(pooled > 0, pooled, 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         vr_before = np.where(v0 > 0, v1 / v0, np.nan)
     if weights is not None:
-        wm1, wv1 = _wmean_var(Z[t], weights[t])
-        wm0, wv0 = _wmean_var(Z[u], weights[u])
+        wm1, wm0 = means[2], means[3]
+        # weighted squares about the unweighted group mean, moved to the weighted mean
+        wv1 = np.maximum(Q[2] / size[2] - (wm1 - m1) ** 2, 0.0)
+        wv0 = np.maximum(Q[3] / size[3] - (wm0 - m0) ** 2, 0.0)
         smd_after = (wm1 - wm0) / pooled
         with np.errstate(divide="ignore", invalid="ignore"):
             vr_after = np.where(wv0 > 0, wv1 / wv0, np.nan)
@@ -78,6 +84,14 @@ def balance_table(Z: np.ndarray, names: Sequence[str], a: np.ndarray, weights: n
         },
         columns=list(BALANCE_COLUMNS),
     )
+
+
+def _group_indicators(treated: np.ndarray, control: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+    """Columns ``[treated, control]`` and, with weights, ``[w treated, w control]``: one matrix product sums all groups."""
+    cols = [treated.astype(float), control.astype(float)]
+    if weights is not None:
+        cols += [weights * cols[0], weights * cols[1]]
+    return np.column_stack(cols)
 
 
 def effective_sample_size(w: np.ndarray) -> float:

@@ -13,10 +13,10 @@ from .._validation import check_choice, check_conf_level, check_int, check_proba
 from ..exceptions import ArgumentError, ArgumentTypeError, DataError
 from ..results import Diagnostic, Provenance
 from . import _core as core
-from ._design import CausalData, check_estimand, check_rank, prepare
+from ._design import CausalData, check_covariate_rank, check_estimand, check_rank, prepare
 from ._diagnostics import balance_diagnostic, balance_table, overlap_diagnostics, overlap_table, propensity_histogram
 from ._effect import EffectResult
-from ._models import Standardizer, check_classifier, check_regressor
+from ._models import check_classifier, check_regressor
 from ._refitter import CausalRefitter
 
 METHODS = ("ipw", "regression", "aipw", "dml", "stratification", "matching")
@@ -83,7 +83,7 @@ def _cluster_diagnostic(cd: CausalData) -> list[Diagnostic]:
 def _trim(cd: CausalData, spec: core.Spec, trim: float | None) -> tuple[CausalData, list[Diagnostic], str]:
     if trim is None:
         return cd, [], ""
-    e, _ = core.propensity(cd.a, cd.Z, spec, None, cd.names)
+    e, _ = core.propensity(cd.a, cd.Z, spec, _design_warm(cd), cd.names)
     keep = (e >= trim) & (e <= 1.0 - trim)
     dropped = int((~keep).sum())
     n1, n0 = int(cd.a[keep].sum()), int((1 - cd.a[keep]).sum())
@@ -94,6 +94,12 @@ def _trim(cd: CausalData, spec: core.Spec, trim: float | None) -> tuple[CausalDa
     return cd.subset(keep), [diag], f", among units with propensity in [{trim:g}, {1 - trim:g}]"
 
 
+def _design_warm(cd: CausalData) -> core.Warm:
+    """The standardised design of ``cd`` (built once) for a first propensity fit: no coefficients to start from."""
+    std, X = cd.standardized()
+    return core.Warm(std=std, X=X)
+
+
 def _diagnostics_for(cd: CausalData, fit: core.EffectFit, spec: core.Spec) -> tuple[list[Diagnostic], dict[str, Any]]:
     """Overlap and balance, from the estimator's own propensity/weights or, for outcome models, a logistic fit."""
     e, w = fit.e, fit.weights
@@ -101,7 +107,7 @@ def _diagnostics_for(cd: CausalData, fit: core.EffectFit, spec: core.Spec) -> tu
     details: dict[str, Any] = {}
     if e is None:
         try:
-            e, _ = core.propensity(cd.a, cd.Z, core.Spec("ipw", estimand=spec.estimand), None, cd.names)
+            e, _ = core.propensity(cd.a, cd.Z, core.Spec("ipw", estimand=spec.estimand), _design_warm(cd), cd.names)
         except DataError as exc:
             diags.append(Diagnostic("overlap", "fail", None, str(exc)))
             e = None
@@ -198,11 +204,9 @@ def _finish(
         treatment=cd.treatment,
         outcome=cd.outcome,
     )
-    std = Standardizer.of(cd.Z)
+    std = cd.standardized()[0]
     if fit.logit is not None:
-        lw = fit.logit.e * (1.0 - fit.logit.e)
-        H = fit.logit.X.T @ (fit.logit.X * lw[:, None])
-        warm = core.Warm(std=std, beta=fit.logit.beta, X=fit.logit.X, H=H)
+        warm = core.Warm(std=std, beta=fit.logit.beta, X=fit.logit.X, H=fit.logit.hessian())
     else:
         warm = core.Warm(std=std)
     return result.replace(refitter=CausalRefitter(cd=cd, spec=spec, warm=warm, conf_level=conf_level))
@@ -216,7 +220,7 @@ def _common(
     cd = prepare(
         data, outcome=outcome, treatment=treatment, covariates=covariates, categorical=categorical, squared=squared, cluster=cluster
     )
-    check_rank(np.column_stack([np.ones(cd.n), cd.Z]), ("(intercept)", *cd.names), "covariates")
+    check_covariate_rank(cd, "covariates")
     return cd, estimand, conf_level
 
 
@@ -346,7 +350,7 @@ def ipw(
         propensity_model=check_classifier(propensity_model, "propensity_model"),
     )
     cd, extra, suffix = _trim(cd, spec, trim)
-    fit = core.ipw(cd.y, cd.a, cd.Z, spec, names=cd.names)
+    fit = core.ipw(cd.y, cd.a, cd.Z, spec, warm=_design_warm(cd), names=cd.names)
     kind = "normalised (Hajek)" if normalize else "Horvitz-Thompson"
     pmodel = "logistic propensity" if propensity_model is None else f"{type(propensity_model).__name__} propensity"
     se_text = "influence-function SE" if se == "influence" else "robust sandwich SE, weights treated as known"

@@ -7,8 +7,8 @@ known when standard errors are computed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -26,10 +26,11 @@ class Standardizer:
     scale: np.ndarray
 
     @classmethod
-    def of(cls, Z: np.ndarray) -> Standardizer:
+    def of(cls, Z: np.ndarray, sd: np.ndarray | None = None) -> Standardizer:
+        """Column means and standard deviations of ``Z`` (``sd``: ``Z.std(axis=0)`` when already computed)."""
         if Z.shape[1] == 0:
             return cls(np.zeros(0), np.ones(0))
-        sd = Z.std(axis=0)
+        sd = Z.std(axis=0) if sd is None else sd
         return cls(Z.mean(axis=0), np.where(sd > 0, sd, 1.0))
 
     def design(self, Z: np.ndarray) -> np.ndarray:
@@ -54,16 +55,37 @@ class LogitFit:
     e: np.ndarray
     X: np.ndarray
     n_iter: int
+    _cache: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+
+    def hessian(self) -> np.ndarray:
+        """``X' diag(e(1-e)) X`` at the fitted probabilities (computed once)."""
+        if "H" not in self._cache:
+            self._cache["H"] = weighted_cross_product(self.X, self.e * (1.0 - self.e))
+        return self._cache["H"]
 
     def info_inverse(self) -> np.ndarray:
         """``(X' diag(e(1-e)) X / n)^{-1}``: the inverse of the average information."""
-        w = self.e * (1.0 - self.e)
-        H = self.X.T @ (self.X * w[:, None]) / self.X.shape[0]
-        return np.linalg.inv(H)
+        if "Hinv" not in self._cache:
+            self._cache["Hinv"] = np.linalg.inv(self.hessian() / self.X.shape[0])
+        return self._cache["Hinv"]
 
     def influence(self, a: np.ndarray) -> np.ndarray:
         """Influence functions of the coefficients, one row per unit: ``H^{-1} x_i (a_i - e_i)``."""
         return (self.X * (a - self.e)[:, None]) @ self.info_inverse().T
+
+    def influence_times(self, a: np.ndarray, G: np.ndarray) -> np.ndarray:
+        """``influence(a) @ G`` for a matrix ``G`` (p x k) without forming the n x p influence matrix."""
+        return (a - self.e)[:, None] * (self.X @ (self.info_inverse().T @ G))
+
+
+def weighted_cross_product(X: np.ndarray, w: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``X' diag(w) X`` for non-negative ``w`` by one BLAS call on ``sqrt(w) X``.
+
+    numpy hands ``A.T @ A`` to BLAS as one symmetric rank-k update. ``out``, an array shaped like ``X``, is reused
+    for ``sqrt(w) X`` so that iterations allocate nothing.
+    """
+    Xw = np.multiply(X, np.sqrt(w)[:, None], out=out)
+    return Xw.T @ Xw
 
 
 def expit(eta: np.ndarray) -> np.ndarray:
@@ -87,7 +109,9 @@ def fit_logit(
     """Newton-Raphson for an unpenalised logistic regression (what R's ``glm(family=binomial)`` computes).
 
     Starts from ``beta0`` when given (a warm start), else from the log-odds of the mean. Newton converges
-    quadratically, so stopping once a step is below ``tol`` leaves an error of order ``tol**2``.
+    quadratically, so stopping once a step is below ``tol`` leaves an error of order ``tol**2``. Each step
+    costs one pass for the fitted probabilities and the gradient, one BLAS call for ``X' W X`` and one pass
+    for the log-likelihood at the new point; a step is halved only when that log-likelihood falls.
     ``reuse_hessian=True`` (used for refits that start near the answer) keeps the Hessian of the first step
     while the steps keep shrinking fast (a chord iteration: each step then costs two matrix-vector products
     instead of a Hessian) and converges to the same maximum; ``H0``, a Hessian ``X' W X`` from a nearby fit,
@@ -95,79 +119,151 @@ def fit_logit(
     Raises a :class:`DataError` on perfect or
     quasi-complete separation, which would put propensities at 0 or 1.
     """
-    from scipy.linalg import LinAlgError, cho_factor, cho_solve
-
-    _n, p = X.shape
+    p = X.shape[1]
     if beta0 is None:
         beta = np.zeros(p)
         m = float(a.mean())
         beta[0] = np.log(m / (1.0 - m))
     else:
         beta = np.asarray(beta0, dtype=float).copy()
+    if reuse_hessian:
+        return _chord(X, a, beta, tol=tol, max_iter=max_iter, names=names, H0=H0, e0=e0 if beta0 is not None else None)
+    return _damped_newton(X, a, beta, tol=tol, max_iter=max_iter, names=names)
+
+
+def _probabilities(eta: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Fitted probabilities from the linear predictor, clipped to ``|eta| <= _MAX_ETA`` so exp cannot overflow."""
+    # An early Newton step can overshoot (unscaled covariates, a start far from the optimum). Separation is judged
+    # on the converged fit (or on non-convergence).
+    e = _one_plus_exp_minus(eta, out)
+    np.reciprocal(e, out=e)
+    return e
+
+
+def _one_plus_exp_minus(eta: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``1 + exp(-eta)`` with ``eta`` clipped to ``|eta| <= _MAX_ETA``."""
+    d = np.clip(eta, -_MAX_ETA, _MAX_ETA, out=out)
+    np.negative(d, out=d)
+    np.exp(d, out=d)
+    d += 1.0
+    return d
+
+
+def _newton_step(X: np.ndarray, a: np.ndarray, e: np.ndarray, buf: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
+    """The Newton step ``(X' W X)^{-1} X' (a - e)``; a Hessian that is not positive definite means separation."""
+    from scipy.linalg import LinAlgError, cho_factor, cho_solve
+
+    grad = X.T @ (a - e)
+    try:
+        factor = cho_factor(weighted_cross_product(X, e * (1.0 - e), out=buf))
+    except LinAlgError:
+        _separation(names)
+    step = cho_solve(factor, grad)
+    if not np.all(np.isfinite(step)):
+        _separation(names)
+    return step
+
+
+def _damped_newton(X: np.ndarray, a: np.ndarray, beta: np.ndarray, *, tol: float, max_iter: int, names: tuple[str, ...]) -> LogitFit:
+    """Newton steps, each halved (up to 40 times) only while the log-likelihood at the new point is lower.
+
+    The log-likelihood at a new point shares its one exp pass with the fitted probabilities there, which the
+    next step needs anyway: a step that is accepted at once costs no extra pass over ``X``.
+    """
+    buf = np.empty_like(X)
+    b = 1.0 - a
+    eta = X @ beta
+    d = np.empty(X.shape[0])
+    ll = _loglik_eta(a, b, eta, d)
+    for it in range(1, max_iter + 1):
+        step = _newton_step(X, a, np.reciprocal(d, out=d), buf, names)
+        t = 1.0
+        for _ in range(40):
+            eta_new = X @ (beta + t * step)
+            ll_new = _loglik_eta(a, b, eta_new, d)
+            if ll_new >= ll - 1e-12 * abs(ll):
+                break
+            t *= 0.5
+        else:  # no halving helped: take the smallest step tried, as a line search that gives up would
+            eta_new = X @ (beta + t * step)
+            ll_new = _loglik_eta(a, b, eta_new, d)
+        step = t * step
+        beta = beta + step
+        eta, ll = eta_new, ll_new
+        if float(np.max(np.abs(step))) < tol:
+            if np.abs(eta).max() > _MAX_ETA:
+                _separation(names)
+            return LogitFit(beta=beta, e=expit(eta), X=X, n_iter=it)
+    _not_converged(X, beta, max_iter, names)
+
+
+def _chord(
+    X: np.ndarray,
+    a: np.ndarray,
+    beta: np.ndarray,
+    *,
+    tol: float,
+    max_iter: int,
+    names: tuple[str, ...],
+    H0: np.ndarray | None,
+    e0: np.ndarray | None,
+) -> LogitFit:
+    """Refits near the answer: Newton steps that keep one Hessian while the steps shrink fast."""
+    from scipy.linalg import LinAlgError, cho_factor, cho_solve
+
+    p = X.shape[1]
     factor = None
-    if reuse_hessian and H0 is not None and H0.shape == (p, p):
+    if H0 is not None and H0.shape == (p, p):
         try:
             factor = cho_factor(H0)
         except LinAlgError:
             factor = None
+    buf: np.ndarray | None = None
     last = np.inf
     for it in range(1, max_iter + 1):
-        if it == 1 and e0 is not None and beta0 is not None:
-            e = e0
-        else:
-            eta = X @ beta
-            # An early Newton step can overshoot (unscaled covariates, a start far from the optimum); clip the linear
-            # predictor so exp cannot overflow. Separation is judged on the converged fit (or on non-convergence).
-            np.clip(eta, -_MAX_ETA, _MAX_ETA, out=eta)
-            e = eta
-            np.negative(e, out=e)
-            np.exp(e, out=e)
-            e += 1.0
-            np.reciprocal(e, out=e)
+        e = e0 if it == 1 and e0 is not None else _probabilities(X @ beta)
         grad = X.T @ (a - e)
-        if factor is None or not reuse_hessian:
-            w = e * (1.0 - e)
+        if factor is None:
+            if buf is None:
+                buf = np.empty_like(X)
             try:
-                factor = cho_factor(X.T @ (X * w[:, None]))
+                factor = cho_factor(weighted_cross_product(X, e * (1.0 - e), out=buf))
             except LinAlgError:
                 _separation(names)
         step = cho_solve(factor, grad)
-        if not reuse_hessian and np.all(np.isfinite(step)):
-            # damped Newton: halve the step until the log-likelihood does not fall (a full step can overshoot)
-            ll_old = _loglik(X, a, beta)
-            t = 1.0
-            for _ in range(40):
-                if _loglik(X, a, beta + t * step) >= ll_old - 1e-12 * abs(ll_old):
-                    break
-                t *= 0.5
-            step = t * step
         size = float(np.max(np.abs(step)))
         if not np.isfinite(size):
             _separation(names)
-        if reuse_hessian and size > 0.25 * last:
+        if size > 0.25 * last:
             factor = None  # the chord steps slowed down: refresh the Hessian next time
         last = size
         beta = beta + step
-        if size < tol and reuse_hessian:
-            # refits: the propensities of the previous iterate differ from the final ones by O(tol); reuse them
-            return LogitFit(beta=beta, e=e, X=X, n_iter=it)
         if size < tol:
-            eta = X @ beta
-            if np.abs(eta).max() > _MAX_ETA:
-                _separation(names)
-            return LogitFit(beta=beta, e=expit(eta), X=X, n_iter=it)
+            # the propensities of the previous iterate differ from the final ones by O(tol); reuse them
+            return LogitFit(beta=beta, e=e, X=X, n_iter=it)
+    _not_converged(X, beta, max_iter, names)
+
+
+def _not_converged(X: np.ndarray, beta: np.ndarray, max_iter: int, names: tuple[str, ...]) -> NoReturn:
     eta = X @ beta
     if np.abs(eta).max() > 15:
         _separation(names)
     raise ConvergenceError(f"the logistic propensity model did not converge in {max_iter} Newton steps; simplify the covariates")
 
 
-def _loglik(X: np.ndarray, a: np.ndarray, beta: np.ndarray) -> float:
-    eta = X @ beta
-    return float(a @ eta - np.logaddexp(0.0, eta).sum())
+def _loglik_eta(a: np.ndarray, b: np.ndarray, eta: np.ndarray, d: np.ndarray) -> float:
+    """Log-likelihood at the linear predictor ``eta`` (``b = 1 - a``); leaves ``1 + exp(-eta)`` (clipped) in ``d``.
+
+    ``log(1 + exp(eta)) = eta + log(1 + exp(-eta))``, so the log-likelihood ``a' eta - sum log(1 + exp(eta))`` is
+    ``-b' eta - sum log(d)``: one exp and one log per unit. Beyond the clipping bound the exact form is used.
+    """
+    _one_plus_exp_minus(eta, out=d)
+    if float(np.max(np.abs(eta))) > _MAX_ETA:
+        return float(a @ eta - np.logaddexp(0.0, eta).sum())
+    return float(-(b @ eta) - np.log(d).sum())
 
 
-def _separation(names: tuple[str, ...]) -> None:
+def _separation(names: tuple[str, ...]) -> NoReturn:
     cols = f" (covariate columns: {', '.join(names)})" if names else ""
     raise DataError(
         "perfect separation in the propensity model: some units are predicted to be treated (or untreated) with "

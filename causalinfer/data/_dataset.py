@@ -114,9 +114,38 @@ def _sorted_levels(series: pd.Series) -> list[Any]:
         return sorted(levels, key=lambda v: (type(v).__name__, str(v)))
 
 
+def _number_range(series: pd.Series) -> tuple[Any, Any] | None:
+    """(min, max) of a plain numeric column without missing values, by two reductions; None when not applicable.
+
+    Used instead of counting distinct values: a column is constant exactly when min == max. None (the caller
+    then counts levels) for text, categorical, nullable or date columns, an empty column or one holding NaN.
+    """
+    v = _plain_numbers(series)
+    if v is None or v.size == 0:
+        return None
+    low, high = v.min(), v.max()
+    if v.dtype.kind == "f" and (math.isnan(low) or math.isnan(high)):
+        return None
+    return low, high
+
+
+def _two_numbers(series: pd.Series, level: Any) -> bool:
+    """True when a plain numeric column holds exactly two values and ``level`` is one of them (no distinct count)."""
+    bounds = _number_range(series)
+    if bounds is None or bounds[0] == bounds[1]:
+        return False
+    low, high = bounds
+    if not (_same_level(low, level) or _same_level(high, level)):
+        return False
+    v = series.to_numpy()
+    return not bool(((v != low) & (v != high)).any())
+
+
 def _check_treated_level(frame: pd.DataFrame, treatment: str | None, level: Any) -> None:
     if treatment is None:
         raise RoleError(f"`treated_level` ({show(level)}) is given without `treatment`; name the treatment column it applies to")
+    if _two_numbers(frame[treatment], level):
+        return  # the usual case, checked by min/max; otherwise the levels are listed (and named in the messages)
     levels = _sorted_levels(frame[treatment])
     shown = ", ".join(show(v) for v in levels[:6]) + (", ..." if len(levels) > 6 else "")
     if not any(_same_level(v, level) for v in levels):
@@ -160,29 +189,51 @@ def _role_columns(source: pd.DataFrame, roles: Mapping[str, Any]) -> tuple[dict[
     return single, multi, seen
 
 
+def _plain_numbers(series: pd.Series) -> np.ndarray | None:
+    """The values of a column with a plain numpy numeric or boolean dtype (no copy), else None."""
+    dtype = series.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "biuf":
+        return series.to_numpy()
+    return None
+
+
+def _all_finite(values: np.ndarray) -> bool:
+    """True when no value is NaN or infinite: one pass (a finite sum proves it; an overflowing sum falls back to a check)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        if math.isfinite(float(values.sum())):
+            return True
+    return bool(np.isfinite(values).all())
+
+
 def _apply_missing_policy(source: pd.DataFrame, used: list[str], missing: str, seen: Mapping[str, str]) -> tuple[pd.DataFrame, int]:
-    """The rows in use under the missing-value policy and the count dropped; infinite values are refused."""
+    """The rows in use under the missing-value policy and the count dropped; infinite values are refused.
+
+    One pass per column in the usual case: a float column whose values are all finite has neither missing nor
+    infinite values; other columns count their missing values.
+    """
     frame = source
     n_dropped = 0
-    if used:
-        na = source[used].isna()
-        counts = na.sum()
-        bad = counts[counts > 0]
-        if len(bad):
-            if missing == "refuse":
-                listing = ", ".join(f"{c!r} ({int(k)} of {len(source)} rows)" for c, k in bad.items())
-                raise DataError(
-                    f"missing values in columns with a role: {listing}; drop or impute them first, or build the Dataset "
-                    "with Dataset(frame, <roles>, missing='drop') and pass it as `data` to analyse complete rows only"
-                )
-            keep = ~na.any(axis=1)
-            n_dropped = int((~keep).sum())
-            frame = source.loc[keep]
-            if len(frame) == 0:
-                raise DataError(f"no complete rows remain after dropping missing values in {list(bad.index)}")
+    finite: set[str] = set()  # float columns seen to hold only finite values
+    for col in used:
+        v = _plain_numbers(source[col])
+        if v is not None and v.dtype.kind == "f" and _all_finite(v):
+            finite.add(col)
+    bad = {col: k for col in used if col not in finite and (k := int(source[col].isna().sum())) > 0}
+    if bad:
+        if missing == "refuse":
+            listing = ", ".join(f"{c!r} ({k} of {len(source)} rows)" for c, k in bad.items())
+            raise DataError(
+                f"missing values in columns with a role: {listing}; drop or impute them first, or build the Dataset "
+                "with Dataset(frame, <roles>, missing='drop') and pass it as `data` to analyse complete rows only"
+            )
+        keep = ~source[used].isna().any(axis=1)
+        n_dropped = int((~keep).sum())
+        frame = source.loc[keep]
+        if len(frame) == 0:
+            raise DataError(f"no complete rows remain after dropping missing values in {list(bad)}")
     for col in used:
         s = frame[col]
-        if pd.api.types.is_float_dtype(s.dtype):
+        if col not in finite and pd.api.types.is_float_dtype(s.dtype):
             n_inf = int(np.isinf(s.to_numpy(dtype=float, na_value=np.nan)).sum())
             if n_inf:
                 raise DataError(f"column {col!r} ({seen[col]}) has {n_inf} infinite value(s); recode or drop them first")
@@ -202,7 +253,8 @@ def _check_role_values(
         )
     treatment = single["treatment"]
     if treatment is not None:
-        levels = frame[treatment].dropna().unique()
+        bounds = _number_range(frame[treatment])
+        levels = bounds if bounds is not None and bounds[0] != bounds[1] else frame[treatment].dropna().unique()
         if len(levels) < 2:
             only = show(levels[0]) if len(levels) else "none"
             raise RoleError(
@@ -213,7 +265,8 @@ def _check_role_values(
         _check_treated_level(frame, treatment, treated_level)
     for role in ("covariates", "instruments"):
         for col in multi[role]:
-            if frame[col].nunique(dropna=True) < 2:
+            bounds = _number_range(frame[col])
+            if (bounds[0] == bounds[1]) if bounds is not None else frame[col].nunique(dropna=True) < 2:
                 value = frame[col].iloc[0]
                 raise RoleError(
                     f"{role[:-1]} {col!r} is constant (every value is {show(value)}); it carries no information, so remove it from `{role}`"
