@@ -98,12 +98,21 @@ def _check_outcome(fam: Family, y: np.ndarray, response: str) -> None:
             "y = successes / n and weights = n"
         )
     if name == "poisson" and np.any(y < 0):
-        raise DataError(f"the outcome {response!r} of a Poisson GLM must be non-negative; got {int(np.sum(y < 0))} negative value(s)")
-    if name in ("gamma", "inverse_gaussian") and np.any(y <= 0):
-        label = "Gamma" if name == "gamma" else "inverse Gaussian"
         raise DataError(
-            f"the outcome {response!r} of a {label} GLM must be positive; got {int(np.sum(y <= 0))} value(s) <= 0 (min "
-            f"{show(float(np.min(y)))}). Zeros with a positive continuous part suit family='tweedie' with 1 < var_power < 2"
+            f"the outcome {response!r} of a Poisson GLM must be non-negative; got {int(np.sum(y < 0))} negative value(s) (min "
+            f"{show(float(np.min(y)))}). Counts cannot be negative: check how the outcome was coded, or use family='gaussian'"
+        )
+    if name in ("gamma", "inverse_gaussian") and np.any(y <= 0):
+        label = "a Gamma" if name == "gamma" else "an inverse Gaussian"
+        fix = (
+            "Negative values are outside any positive family: model them with family='gaussian' (a log link keeps the mean "
+            "positive), or check how the outcome was coded"
+            if np.any(y < 0)
+            else "Zeros with a positive continuous part suit family='tweedie' with 1 < var_power < 2"
+        )
+        raise DataError(
+            f"the outcome {response!r} of {label} GLM must be positive; got {int(np.sum(y < 0))} negative value(s) and "
+            f"{int(np.sum(y == 0))} zero(s) (min {show(float(np.min(y)))}). {fix}"
         )
     if name == "tweedie":
         p = fam.var_power

@@ -13,14 +13,13 @@ import numpy as np
 import pandas as pd
 
 from .. import _validation as vp
-from .._validation import check_array
+from .._validation import check_array, show
 from ..exceptions import ArgumentError, ConvergenceError, DataError
 from ..results import Diagnostic, Provenance
 from ._regression import (
     RegressionResult,
     _caller_namespaces,
     _check_common,
-    _check_glm_outcome,
     _collinearity,
     _cov_label,
     _design,
@@ -405,7 +404,7 @@ def _negative_binomial(
         cov_type=cov_type,
         namespaces=namespaces,
     )
-    _check_glm_outcome("poisson", d)  # also refuses an outcome that is zero in every row
+    _check_counts(d.y, d.response)
     n = d.X.shape[0]
     gram_r = gram_cholesky(d.X)
     if gram_r is None:
@@ -463,6 +462,27 @@ def _negative_binomial(
         provenance=Provenance.current(data_fingerprint=d.fingerprint),
         design=_PredictionDesign(d.design_info, d.offset is not None),
     )
+
+
+def _check_counts(y: np.ndarray, response: str) -> None:
+    """Non-negative integer counts, not all zero."""
+    if np.any(y < 0):
+        raise DataError(
+            f"the outcome {response!r} of a negative binomial regression must be non-negative counts; got {int(np.sum(y < 0))} "
+            f"negative value(s) (min {show(float(np.min(y)))}). Check how the outcome was coded"
+        )
+    if np.any(y != np.round(y)):
+        bad = y[y != np.round(y)]
+        raise DataError(
+            f"the outcome {response!r} of a negative binomial regression must be counts (integers); got {bad.size} non-integer "
+            f"value(s) such as {show(float(bad[0]))}. For a non-negative continuous outcome use glm(family='poisson', "
+            "cov_type='HC0') (quasi-Poisson) or glm(family='tweedie', var_power=1.5)"
+        )
+    if not np.any(y > 0):
+        raise DataError(
+            f"the outcome {response!r} is zero in every row: there is no rate to estimate (the maximum-likelihood "
+            "intercept runs off to minus infinity); model a variable with at least one positive count"
+        )
 
 
 @dataclass(frozen=True)

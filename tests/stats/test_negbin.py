@@ -51,10 +51,10 @@ def test_coefficients_theta_and_likelihood_match_glm_nb(name):
 
 
 @pytest.mark.parametrize("name", ["quine", "sim"])
-@pytest.mark.parametrize("cov_type", ["HC0", "HC3", "cluster"])
+@pytest.mark.parametrize("cov_type", ["HC0", "HC3", "cluster", "HAC"])
 def test_sandwich_errors_match_R(name, cov_type):
     data = QUINE if name == "quine" else SIM
-    r, ref = _fit(name, cov_type=cov_type, cluster=data["cl"] if cov_type == "cluster" else None)
+    r, ref = _fit(name, cov_type=cov_type, cluster=data["cl"] if cov_type == "cluster" else None, hac_lags=3 if cov_type == "HAC" else None)
     np.testing.assert_allclose(r.terms["std_error"].to_numpy()[_order(r, ref)], ref[f"se_{cov_type}"], rtol=RTOL)
 
 
@@ -114,8 +114,11 @@ def test_underdispersed_counts_give_the_poisson_limit():
 
 
 def test_bad_input():
-    with pytest.raises(DataError, match="non-negative counts"):
+    # regression: the messages spoke of a Poisson regression
+    with pytest.raises(DataError, match=r"negative binomial regression must be non-negative counts; got .* negative"):
         ci.stats.negative_binomial("x ~ C(g)", data=SIM)
+    with pytest.raises(DataError, match=r"must be counts \(integers\); got 1 non-integer value\(s\) such as 0.5.*tweedie"):
+        ci.stats.negative_binomial(SIM["x"], np.r_[0.5, np.ones(len(SIM) - 1)])
     with pytest.raises(ArgumentError, match="not both"):
         ci.stats.negative_binomial("y ~ x", data=SIM, exposure="expo", offset=np.zeros(len(SIM)))
     with pytest.raises(DataError, match="positive"):
