@@ -44,7 +44,7 @@ def predict(
     type: str = "response",
     offset: Any = None,
 ) -> pd.DataFrame:
-    """Predicted means of a fitted :func:`ols`, :func:`logit`, :func:`poisson`, :func:`negative_binomial` or :func:`glm` model.
+    """Predicted means of an :func:`ols`, :func:`logit`, :func:`poisson`, :func:`negative_binomial`, :func:`glm` or :func:`quantreg` fit.
 
     Parameters
     ----------
@@ -101,6 +101,10 @@ def predict(
     Tweedie) the outcome is not a mean plus normal noise, a prediction interval of this form is not defined, and
     ``interval="prediction"`` is refused with that reason.
 
+    *Quantile regression*: :math:`x_0'\\hat\\beta \\pm t_{n-p}\\,\\mathrm{se}` with the covariance of the fit's ``se``
+    method (``"nid"``, ``"iid"``, ``"ker"``, ``"boot"``), as its coefficient table; a fit with ``se="rank"`` has
+    no covariance and is refused with the fix.
+
     Validated against R ``predict.lm`` and ``predict.glm`` (``tests/reference/predict_glm.R``).
 
     Examples
@@ -136,6 +140,8 @@ def predict(
         raise DataError(f"`newdata` produced {X0.shape[1]} model columns; the model has {len(names)} ({names})")
     off = _new_offset(offset, newdata, X0.shape[0], design.has_offset)
     coef = result.terms["estimate"].to_numpy()
+    if model == "quantreg":
+        return _quantile_prediction(result, X0, coef, level, index)
     V = result.details["cov"].to_numpy()
     eta = X0 @ coef + off
     se = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", X0, V, X0), 0.0))
@@ -191,12 +197,34 @@ def _check_prediction_defined(fit: dict[str, Any]) -> None:
     family = fit.get("family") if model == "glm" else model
     if model == "ols" or family == "gaussian":
         return
+    if model == "quantreg":
+        raise ArgumentError(
+            "interval='prediction' is not defined for a quantile regression: it predicts a conditional quantile, not a "
+            "mean plus noise. For a 90% prediction band, fit quantreg(..., tau=[0.05, 0.95]) and predict both quantiles"
+        )
     what = _NO_PREDICTION.get(str(family), f"a {family} outcome")
     raise ArgumentError(
         f"interval='prediction' is not defined for {what}: a new outcome is not the mean plus normal noise, so there is "
         "no mean +/- t * sd interval (R's predict.glm has none either). Use interval='confidence' for the mean, or take "
         "quantiles of the fitted distribution at the predicted mean (which ignore the uncertainty of the estimate)"
     )
+
+
+def _quantile_prediction(result: Any, X0: np.ndarray, coef: np.ndarray, level: float, index: Any) -> pd.DataFrame:
+    """Quantile regression: the fitted conditional quantile ``x0'b`` with ``x0' V x0`` from the fit's covariance
+    and t on the residual df, as its coefficient table (no covariance with se='rank': refused with the fix)."""
+    cov = result.details.get("cov")
+    if cov is None:
+        raise ArgumentError(
+            "this quantile regression was fitted with se='rank', which gives intervals for the coefficients but no "
+            "covariance for a linear combination of them; refit with se='nid' (or 'iid', 'ker', 'boot') to predict with "
+            "standard errors"
+        )
+    V = cov.to_numpy()
+    est = X0 @ coef
+    se = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", X0, V, X0), 0.0))
+    half = t_crit(level, float(result.details["fit"]["df_resid"])) * se
+    return _frame(est, se, est - half, est + half, index)
 
 
 def _gaussian_prediction(fit: dict[str, Any], eta: np.ndarray, se: np.ndarray, q: float, index: Any) -> pd.DataFrame:

@@ -232,3 +232,27 @@ def test_gaussian_glm_prediction_interval_coverage():
         new = np.exp(1 + 0.8 * 0.8) + rng.normal(scale=0.5)
         hits += bool(p.ci_low.iloc[0] <= new <= p.ci_high.iloc[0])
     assert abs(hits / reps - 0.9) < 3 * np.sqrt(0.9 * 0.1 / reps)
+
+
+def test_quantile_regression_predicts_its_conditional_quantile():
+    """Regression: predict on a quantreg fit said the result had been rebuilt from JSON (it kept no design)."""
+    fit = ci.stats.quantreg("mpg ~ wt + C(cyl)", data=MT, tau=0.5, se="nid")
+    p = fit.predict(MT.head(4))
+    np.testing.assert_allclose(p["estimate"], fit.details["fitted"][:4], rtol=1e-10)
+    h = MT.head(4)
+    cols = {"(Intercept)": np.ones(4), "wt": h["wt"], "C(cyl)[T.6]": h["cyl"] == "6", "C(cyl)[T.8]": h["cyl"] == "8"}
+    X0 = np.column_stack([np.asarray(cols[t], dtype=float) for t in fit.terms["term"]])
+    V = fit.details["cov"].to_numpy()
+    np.testing.assert_allclose(p["std_error"], np.sqrt(np.einsum("ij,jk,ik->i", X0, V, X0)), rtol=1e-10)
+    from scipy import stats
+
+    q = stats.t.ppf(0.975, fit.fit["df_resid"])
+    np.testing.assert_allclose(p["ci_high"] - p["estimate"], q * p["std_error"], rtol=1e-10)
+    with pytest.raises(DataError, match="lacks column 'cyl'"):
+        fit.predict(pd.DataFrame({"wt": [3.0]}))
+    with pytest.raises(DataError, match="never saw"):
+        fit.predict(pd.DataFrame({"wt": [3.0], "cyl": ["5"]}))
+    with pytest.raises(ArgumentError, match=r"tau=\[0.05, 0.95\]"):
+        fit.predict(NEW_MT, interval="prediction")
+    with pytest.raises(ArgumentError, match="se='nid'"):
+        ci.stats.quantreg("mpg ~ wt + C(cyl)", data=MT, se="rank").predict(NEW_MT)
