@@ -8,6 +8,13 @@ Silva and Tenreyro 2010): a zero-count cell, for example. Both are linear progra
 of R's ``detectseparation``): maximise the total slack over ``b`` in the box ``[-1, 1]^k``; a positive optimum
 proves non-existence, and the coefficients that move in the optimal direction are those whose estimates run off
 to infinity. The fitted values at 0 or 1 that IRLS stops at are only a symptom; this is the proof.
+
+The programme is solved only when it can find something. The fitted model's score is itself a certificate of
+existence (Gordan's and Motzkin's theorems of the alternative): at the estimate ``sum_i u_i x_i = 0``, where the
+per-row score ``u_i`` has the sign of ``y_i - mu_i``. If, after the smallest correction that makes that sum exactly
+zero, ``u_i`` is still strictly positive on every success and negative on every failure (logistic), or negative on
+every zero count (Poisson), no direction of non-existence can exist. A fit whose fitted values approach the boundary
+fails the certificate and goes to the linear programme.
 """
 
 from __future__ import annotations
@@ -59,9 +66,39 @@ def _scaled(X: np.ndarray) -> np.ndarray:
     return X / np.where(scale > 0, scale, 1.0)
 
 
-def check_existence(X: np.ndarray, y: np.ndarray, names: list[str], family: str, weights: np.ndarray | None = None) -> Existence:
-    """Linear-programming check that the MLE of a ``"logit"`` or ``"poisson"`` GLM is finite."""
+def certified_by_score(X: np.ndarray, y: np.ndarray, score: np.ndarray, family: str) -> bool:
+    """Does the fitted score prove that the estimate exists? (See the module notes; rows of zero weight dropped.)
+
+    ``score`` holds the per-row scores ``u_i`` with ``X'u`` zero at the estimate. The signed rows that must keep
+    their sign are every row (logit) or the zero counts (Poisson); the correction ``X (X'X)^{-1} X'u`` must leave
+    each of them at least half its size, and each must be a non-negligible share of the largest.
+    """
+    bound = np.abs(score) if family == "logit" else np.where(y > 0, np.inf, -score)
+    if family == "logit" and not np.all(np.sign(score) == np.where(y > 0.5, 1.0, -1.0)):
+        return False
+    constrained = bound[np.isfinite(bound)]
+    if constrained.size and float(np.min(constrained)) <= 1e-8 * float(np.max(np.abs(score))):
+        return False
+    scale = np.max(np.abs(X), axis=0)
+    scale = np.where(scale > 0, scale, 1.0)
+    gram = (X.T @ X) / np.outer(scale, scale)
+    if not np.all(np.isfinite(gram)) or np.linalg.cond(gram) > 1e10:
+        return False
+    correction = X @ (np.linalg.solve(gram, (X.T @ score) / scale) / scale)
+    return bool(np.all(np.abs(correction) <= 0.5 * bound))
+
+
+def check_existence(
+    X: np.ndarray, y: np.ndarray, names: list[str], family: str, weights: np.ndarray | None = None, score: np.ndarray | None = None
+) -> Existence:
+    """Check that the MLE of a ``"logit"`` or ``"poisson"`` GLM is finite: by the fitted ``score`` when given and
+    conclusive, else by linear programming."""
     keep = np.ones(y.size, dtype=bool) if weights is None else weights > 0
+    all_rows = bool(np.all(keep))
+    if score is not None and certified_by_score(
+        X if all_rows else X[keep], y if all_rows else y[keep], score if all_rows else score[keep], family
+    ):
+        return Existence(True, (), "", 0.0)
     Xs = _scaled(X[keep])
     yy = y[keep]
     k = Xs.shape[1]

@@ -98,12 +98,21 @@ def _check_outcome(fam: Family, y: np.ndarray, response: str) -> None:
             "y = successes / n and weights = n"
         )
     if name == "poisson" and np.any(y < 0):
-        raise DataError(f"the outcome {response!r} of a Poisson GLM must be non-negative; got {int(np.sum(y < 0))} negative value(s)")
-    if name in ("gamma", "inverse_gaussian") and np.any(y <= 0):
-        label = "Gamma" if name == "gamma" else "inverse Gaussian"
         raise DataError(
-            f"the outcome {response!r} of a {label} GLM must be positive; got {int(np.sum(y <= 0))} value(s) <= 0 (min "
-            f"{show(float(np.min(y)))}). Zeros with a positive continuous part suit family='tweedie' with 1 < var_power < 2"
+            f"the outcome {response!r} of a Poisson GLM must be non-negative; got {int(np.sum(y < 0))} negative value(s) (min "
+            f"{show(float(np.min(y)))}). Counts cannot be negative: check how the outcome was coded, or use family='gaussian'"
+        )
+    if name in ("gamma", "inverse_gaussian") and np.any(y <= 0):
+        label = "a Gamma" if name == "gamma" else "an inverse Gaussian"
+        fix = (
+            "Negative values are outside any positive family: model them with family='gaussian' (a log link keeps the mean "
+            "positive), or check how the outcome was coded"
+            if np.any(y < 0)
+            else "Zeros with a positive continuous part suit family='tweedie' with 1 < var_power < 2"
+        )
+        raise DataError(
+            f"the outcome {response!r} of {label} GLM must be positive; got {int(np.sum(y < 0))} negative value(s) and "
+            f"{int(np.sum(y == 0))} zero(s) (min {show(float(np.min(y)))}). {fix}"
         )
     if name == "tweedie":
         p = fam.var_power
@@ -312,11 +321,24 @@ def _fit_and_report(d: Any, fam: Family, data: Any, *, cov_type: str, conf_level
 def _existence(d: Any, fam: Family, f: IRLSFit) -> list[Diagnostic]:
     """Separation of a 0/1 outcome (any binomial link), or a zero-count cell under a log link (Poisson, Tweedie):
     the linear-programming proof that the estimate is infinite, with a warning, as for :func:`logit`/:func:`poisson`."""
+    kind = None
     if fam.name == "binomial" and np.all(np.isin(d.y, (0.0, 1.0))):
-        return [_existence_diagnostic("logit", d, f)]
-    if fam.name in ("poisson", "tweedie") and fam.link.name == "log" and np.any(d.y == 0):
-        return [_existence_diagnostic("poisson", d, f)]
-    return []
+        kind = "logit"
+    elif fam.name in ("poisson", "tweedie") and fam.link.name == "log" and np.any(d.y == 0):
+        kind = "poisson"
+    if kind is None:
+        return []
+    pw = np.ones(d.y.size) if d.weights is None else d.weights
+    with np.errstate(all="ignore"):  # the score certifies existence; a fit at the boundary goes to the linear programme
+        score = pw * (d.y - f.mu) * fam.link.mu_eta(f.eta) / fam.variance(f.mu)
+    return [_existence_diagnostic(kind, d, _ScoredFit(f.coef, f.mu, np.nan_to_num(score, nan=0.0, posinf=0.0, neginf=0.0)))]
+
+
+@dataclass(frozen=True)
+class _ScoredFit:
+    coef: np.ndarray
+    mu: np.ndarray
+    score: np.ndarray  # per-row score of the coefficients: X'score = 0 at the estimate
 
 
 def _convergence(f: IRLSFit) -> list[Diagnostic]:

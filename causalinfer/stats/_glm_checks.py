@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from ..exceptions import ConvergenceError
 from ..results import Diagnostic
 from ._glm_families import Family
 
@@ -98,7 +99,16 @@ def variance_power(y: np.ndarray, mu: np.ndarray) -> tuple[float, float, int]:
         return math.nan, math.nan, m
     X = np.column_stack([np.ones(m), lx - lx.mean()])
     fam = make_family("gamma", "log")
-    f = irls(X, r2[keep], np.ones(m), np.zeros(m), fam)
+    # start from the mean square, not from the squared residuals themselves: those span many orders of magnitude and
+    # the Gamma working response y/mu then sends Fisher scoring off to overflow
+    start = np.full(m, math.log(float(np.mean(r2[keep]))))
+    try:
+        with np.errstate(all="ignore"):
+            f = irls(X, r2[keep], np.ones(m), np.zeros(m), fam, eta=start)
+    except (ConvergenceError, np.linalg.LinAlgError):
+        return math.nan, math.nan, m
+    if not (f.converged and np.all(np.isfinite(f.coef))):
+        return math.nan, math.nan, m
     phi = float(np.sum((r2[keep] - f.mu) ** 2 / f.mu**2)) / (m - 2)
     cov = phi * np.linalg.inv(X.T @ X)  # Gamma with log link: W = 1
     return float(f.coef[1]), math.sqrt(float(cov[1, 1])), m
@@ -107,7 +117,12 @@ def variance_power(y: np.ndarray, mu: np.ndarray) -> tuple[float, float, int]:
 def _variance_power(y: np.ndarray, mu: np.ndarray, fam: Family) -> Diagnostic:
     p_hat, se, _ = variance_power(y, mu)
     if not math.isfinite(p_hat):
-        return Diagnostic("variance function", "ok", None, "too little spread in the fitted means to check the variance function")
+        return Diagnostic(
+            "variance function",
+            "ok",
+            None,
+            "the variance function could not be checked (too little spread in the fitted means, or too few non-zero residuals)",
+        )
     p_fam = fam.var_power
     text = f"squared residuals grow with the fitted means as mu^{p_hat:.3g} (SE {se:.2g})"
     if abs(p_hat - p_fam) <= 0.5 or abs(p_hat - p_fam) <= 2 * se:

@@ -151,6 +151,7 @@ def _typical_row(frame: pd.DataFrame, variables: dict[str, Any], values: dict[st
         "at": [None, vp.Options(("means",)), vp.InstanceOf(dict)],
         "comparison": [None, vp.Options(("difference", "ratio"))],
         "offset": [None, "sample"],
+        "weights": [None, "sample"],
         "conf_level": "conf_level",
     }
 )
@@ -164,6 +165,7 @@ def marginal_effects(
     at: Any = None,
     comparison: str | None = None,
     offset: Any = None,
+    weights: Any = None,
     conf_level: float = 0.95,
 ) -> Result:
     """Average marginal effects, marginal effects at the means or at chosen values, and average comparisons.
@@ -196,6 +198,13 @@ def marginal_effects(
         (marginaleffects' ``"ratioavg"``, e.g. a marginal risk ratio), tested against 1.
     offset : array-like or str, optional
         Offset of the ``newdata`` rows when the model has one (a stored :func:`glm` offset is used by default).
+    weights : array-like or str, optional
+        Non-negative weights of the rows in the averages (marginaleffects' ``wts``): a column name of the data or
+        one value per row (a Series is aligned by index label). Averages become weighted means, ratios the ratio
+        of weighted average means, and the delta-method gradients are weighted the same way. Default: every row
+        counts once, *even when the model was fitted with weights*, as marginaleffects does (the fitting weights
+        shape the coefficients, not the population averaged over); pass the fitting weights here to average over
+        the population they describe. Not used with ``at`` (typical rows).
     conf_level : float
         Level of the normal (Wald) intervals, as marginaleffects.
 
@@ -213,7 +222,8 @@ def marginal_effects(
     differentiated by central differences with step :math:`10^{-4}` times the variable's range (exact for terms
     linear in :math:`x`, interactions included), the link analytically. The delta method uses the analytic
     gradient :math:`\\mu''(\\eta_i) (\\partial x_i'\\beta/\\partial x) x_i + \\mu'(\\eta_i)\\, \\partial x_i/\\partial x`,
-    averaged over the rows, and :math:`\\mathrm{se} = \\sqrt{J V J'}`. Validated against analytic derivatives and
+    averaged over the rows (weighted means with ``weights``), and :math:`\\mathrm{se} = \\sqrt{J V J'}`. Weighted
+    averages are validated against finite differences of R's fitted means in the coefficients (``margins.R``). Validated against analytic derivatives and
     delta method in R (``tests/reference/margins.R``) and statsmodels' ``get_margeff``.
 
     Examples
@@ -235,12 +245,13 @@ def marginal_effects(
     if comparison is not None:
         comparison = check_choice(comparison, "comparison", ("difference", "ratio"))
     base, base_off, groups = _grid(frame, off, m, by, at)
+    w = _check_weights(weights, frame, groups, at)
     rows: list[dict[str, Any]] = []
     jac: list[np.ndarray] = []
     for var in wanted:
         for label, per_row, grads in _unit_effects(m, frame, base, base_off, var, kind, comparison):
             for gname, idx in groups:
-                est, J = _aggregate(per_row, grads, idx, comparison == "ratio")
+                est, J = _aggregate(per_row, grads, idx, comparison == "ratio", None if w is None else w[idx])
                 rows.append(
                     {"variable": var, "contrast": label, "group": gname, "estimate": est, "null": 1.0 if comparison == "ratio" else 0.0}
                 )
@@ -249,6 +260,7 @@ def marginal_effects(
     what = {None: "average marginal effects", "means": "marginal effects at the means"}.get(
         at if isinstance(at, str) or at is None else "", "marginal effects at chosen values"
     )
+    what = f"weighted {what}" if w is not None else what
     return Result(
         method=f"{what[0].upper()}{what[1:]} on the {kind} scale ({'ratios of average means' if comparison == 'ratio' else 'slopes and contrasts'}), delta-method standard errors",
         estimand=f"{what} of {', '.join(wanted)} on {result.details['fit'].get('response', 'the outcome')}",
@@ -354,14 +366,49 @@ def _unit_effects(
     return out
 
 
-def _aggregate(per_row: Any, grads: Any, idx: np.ndarray, ratio: bool) -> tuple[float, np.ndarray]:
+def _aggregate(per_row: Any, grads: Any, idx: np.ndarray, ratio: bool, w: np.ndarray | None) -> tuple[float, np.ndarray]:
+    """Average of the per-row effects over the rows ``idx`` (weighted by ``w``), with its gradient in the coefficients."""
+    share = np.full(idx.size, 1.0 / idx.size) if w is None else w / float(np.sum(w))
+
+    def avg(v: np.ndarray) -> Any:
+        return share @ v[idx]
+
     if not isinstance(per_row, tuple):
-        return float(np.mean(per_row[idx])), grads[idx].mean(axis=0)
+        return float(avg(per_row)), avg(grads)
     (mu1, mu0), (g1, g0) = per_row, grads
     if ratio:
-        a, b = float(np.mean(mu1[idx])), float(np.mean(mu0[idx]))
-        return a / b, (g1[idx].mean(axis=0) * b - a * g0[idx].mean(axis=0)) / b**2
-    return float(np.mean(mu1[idx] - mu0[idx])), (g1[idx] - g0[idx]).mean(axis=0)
+        a, b = float(avg(mu1)), float(avg(mu0))
+        return a / b, (avg(g1) * b - a * avg(g0)) / b**2
+    return float(avg(mu1) - avg(mu0)), avg(g1) - avg(g0)
+
+
+def _check_weights(weights: Any, frame: pd.DataFrame, groups: list[tuple[str, np.ndarray]], at: Any) -> np.ndarray | None:
+    """Row weights of the averages: a column of the data or one value per row (a Series aligned by label)."""
+    from .._validation import check_array
+
+    if weights is None:
+        return None
+    if at is not None:
+        raise ArgumentError(f"`weights` weight the rows of an average; with at={show(at)} the effects are at typical rows. Leave one out")
+    if isinstance(weights, str):
+        if weights not in frame.columns:
+            raise DataError(f"`weights` names column {weights!r}, which is not in the data{suggest_column(weights, frame.columns)}")
+        weights = frame[weights]
+    elif isinstance(weights, pd.Series) and not weights.index.equals(frame.index):
+        if len(weights) != len(frame) or not weights.index.isin(frame.index).all() or not weights.index.is_unique:
+            raise DataError(
+                "`weights` is a Series whose index labels do not match the rows of the data; pass one weight per row, indexed as the data"
+            )
+        weights = weights.reindex(frame.index)
+    w = check_array(weights, "weights")
+    if w.shape != (len(frame),):
+        raise DataError(f"`weights` must have one value per row of the data ({len(frame)}); got {w.size}")
+    if np.any(w < 0):
+        raise DataError(f"`weights` must be non-negative; got {int(np.sum(w < 0))} negative value(s) such as {show(float(w[w < 0][0]))}")
+    for gname, idx in groups:
+        if not float(np.sum(w[idx])) > 0:
+            raise DataError(f"`weights` are all zero{' in group ' + gname if gname else ''}: there is nothing to average")
+    return w
 
 
 def _inference(rows: list[dict[str, Any]], J: np.ndarray, V: np.ndarray, level: float) -> pd.DataFrame:

@@ -44,7 +44,7 @@ def predict(
     type: str = "response",
     offset: Any = None,
 ) -> pd.DataFrame:
-    """Predicted means of a fitted :func:`ols`, :func:`logit`, :func:`poisson`, :func:`negative_binomial` or :func:`glm` model.
+    """Predicted means of an :func:`ols`, :func:`logit`, :func:`poisson`, :func:`negative_binomial`, :func:`glm` or :func:`quantreg` fit.
 
     Parameters
     ----------
@@ -58,7 +58,8 @@ def predict(
         columns (matched by name), without the constant column (it is added again when the fit added it).
     interval : {None, "confidence", "prediction"}
         ``"confidence"``: interval for the mean at each row (default when None: the same interval, as the
-        columns are always returned). ``"prediction"``: interval for a new observation, least squares only.
+        columns are always returned). ``"prediction"``: interval for a new observation, for least squares and
+        Gaussian :func:`glm` fits; refused with the reason for the other families.
     conf_level : float
         Level of the intervals.
     type : {"response", "link"}
@@ -89,8 +90,20 @@ def predict(
     *GLMs*: the interval is computed on the link scale, :math:`\\hat\\eta \\pm z\\,\\mathrm{se}`, and mapped to the
     response scale by the inverse link, so it respects the range of the mean (probabilities in (0, 1), rates
     above 0), as R's ``predict.glm(type = "link", se.fit = TRUE)`` followed by ``family$linkinv``. For a
-    :func:`glm` with an estimated dispersion and classical errors the quantile is t on the residual df. Prediction
-    intervals are not defined for a GLM mean and are refused.
+    :func:`glm` with an estimated dispersion and classical errors the quantile is t on the residual df. This is the
+    usual response-scale confidence interval for the mean of every family (a transform of the link-scale interval,
+    not the delta-method ``estimate +/- z std_error``, which can leave the range of the mean).
+
+    *Prediction intervals* for a Gaussian :func:`glm`: :math:`\\hat\\mu \\pm t_{df}\\sqrt{\\mathrm{se}_\\mu^2 +
+    \\hat\\phi}` with the estimated dispersion :math:`\\hat\\phi` (a new observation of weight 1), identical to
+    ``predict.lm`` with the identity link; with another link :math:`\\mathrm{se}_\\mu` is the delta-method standard
+    error of the mean. For the other families (binomial, Poisson, negative binomial, Gamma, inverse Gaussian,
+    Tweedie) the outcome is not a mean plus normal noise, a prediction interval of this form is not defined, and
+    ``interval="prediction"`` is refused with that reason.
+
+    *Quantile regression*: :math:`x_0'\\hat\\beta \\pm t_{n-p}\\,\\mathrm{se}` with the covariance of the fit's ``se``
+    method (``"nid"``, ``"iid"``, ``"ker"``, ``"boot"``), as its coefficient table; a fit with ``se="rank"`` has
+    no covariance and is refused with the fix.
 
     Validated against R ``predict.lm`` and ``predict.glm`` (``tests/reference/predict_glm.R``).
 
@@ -117,11 +130,8 @@ def predict(
     design = result.design
     if design is None:
         raise ArgumentError("this result carries no model design (it was rebuilt from JSON, or made by hand); refit the model to predict")
-    if interval == "prediction" and model != "ols":
-        raise ArgumentError(
-            f"interval='prediction' is defined for least squares (ols) only; a {model} model's outcome is not a mean plus "
-            "normal noise. Use interval='confidence' for the mean, or simulate from the fitted distribution"
-        )
+    if interval == "prediction":
+        _check_prediction_defined(fit)
     X0, index = _new_matrix(design.info, newdata)
     if result.terms is None:  # pragma: no cover - every regression result has its coefficient table
         raise ArgumentError("`result` has no coefficient table (`terms`)")
@@ -130,6 +140,8 @@ def predict(
         raise DataError(f"`newdata` produced {X0.shape[1]} model columns; the model has {len(names)} ({names})")
     off = _new_offset(offset, newdata, X0.shape[0], design.has_offset)
     coef = result.terms["estimate"].to_numpy()
+    if model == "quantreg":
+        return _quantile_prediction(result, X0, coef, level, index)
     V = result.details["cov"].to_numpy()
     eta = X0 @ coef + off
     se = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", X0, V, X0), 0.0))
@@ -151,6 +163,8 @@ def predict(
         with np.errstate(over="ignore"):
             mu = np.exp(eta)
             return _frame(mu, se * mu, np.exp(lo), np.exp(hi), index)
+    if model == "glm" and interval == "prediction":
+        return _gaussian_prediction(fit, eta, se, q, index)
     if model == "glm":
         return _glm_response(fit["link"], eta, se, lo, hi, index)
     raise ArgumentError(f"prediction is not available for a {model!r} model")  # pragma: no cover
@@ -164,6 +178,66 @@ def _glm_response(link_name: str, eta: np.ndarray, se: np.ndarray, lo: np.ndarra
     with np.errstate(all="ignore"):
         a, b = link.linkinv(lo), link.linkinv(hi)
         return _frame(link.linkinv(eta), se * np.abs(link.mu_eta(eta)), np.minimum(a, b), np.maximum(a, b), index)
+
+
+_NO_PREDICTION = {
+    "logit": "a 0/1 outcome",
+    "binomial": "a binomial outcome (0/1 or a proportion of trials)",
+    "poisson": "a count",
+    "negative_binomial": "a count",
+    "gamma": "a Gamma outcome (skewed, variance growing with the mean)",
+    "inverse_gaussian": "an inverse Gaussian outcome (skewed, variance growing with the mean)",
+    "tweedie": "a Tweedie outcome (a mass at zero and a skewed positive part)",
+}
+
+
+def _check_prediction_defined(fit: dict[str, Any]) -> None:
+    """Prediction intervals exist for normal outcomes (ols, Gaussian glm); say why not for the other families."""
+    model = fit.get("model")
+    family = fit.get("family") if model == "glm" else model
+    if model == "ols" or family == "gaussian":
+        return
+    if model == "quantreg":
+        raise ArgumentError(
+            "interval='prediction' is not defined for a quantile regression: it predicts a conditional quantile, not a "
+            "mean plus noise. For a 90% prediction band, fit quantreg(..., tau=[0.05, 0.95]) and predict both quantiles"
+        )
+    what = _NO_PREDICTION.get(str(family), f"a {family} outcome")
+    raise ArgumentError(
+        f"interval='prediction' is not defined for {what}: a new outcome is not the mean plus normal noise, so there is "
+        "no mean +/- t * sd interval (R's predict.glm has none either). Use interval='confidence' for the mean, or take "
+        "quantiles of the fitted distribution at the predicted mean (which ignore the uncertainty of the estimate)"
+    )
+
+
+def _quantile_prediction(result: Any, X0: np.ndarray, coef: np.ndarray, level: float, index: Any) -> pd.DataFrame:
+    """Quantile regression: the fitted conditional quantile ``x0'b`` with ``x0' V x0`` from the fit's covariance
+    and t on the residual df, as its coefficient table (no covariance with se='rank': refused with the fix)."""
+    cov = result.details.get("cov")
+    if cov is None:
+        raise ArgumentError(
+            "this quantile regression was fitted with se='rank', which gives intervals for the coefficients but no "
+            "covariance for a linear combination of them; refit with se='nid' (or 'iid', 'ker', 'boot') to predict with "
+            "standard errors"
+        )
+    V = cov.to_numpy()
+    est = X0 @ coef
+    se = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", X0, V, X0), 0.0))
+    half = t_crit(level, float(result.details["fit"]["df_resid"])) * se
+    return _frame(est, se, est - half, est + half, index)
+
+
+def _gaussian_prediction(fit: dict[str, Any], eta: np.ndarray, se: np.ndarray, q: float, index: Any) -> pd.DataFrame:
+    """Gaussian GLM: mean +/- q sqrt(se(mean)^2 + dispersion), as ``predict.lm``; with a non-identity link the
+    standard error of the mean is the delta-method ``|dmu/deta| se(eta)``."""
+    from ._glm_families import LINKS
+
+    link = LINKS[fit["link"]]
+    with np.errstate(all="ignore"):
+        mu = link.linkinv(eta)
+        se_mu = se * np.abs(link.mu_eta(eta))
+    half = q * np.sqrt(se_mu**2 + float(fit["dispersion"]))
+    return _frame(mu, se_mu, mu - half, mu + half, index)
 
 
 def _frame(est: np.ndarray, se: np.ndarray, lo: np.ndarray, hi: np.ndarray, index: Any) -> pd.DataFrame:

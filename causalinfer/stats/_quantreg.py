@@ -26,7 +26,7 @@ from .._validation import check_choice, check_conf_level, check_int, check_rando
 from ..exceptions import ArgumentError, ArgumentTypeError, DataError
 from ..results import Diagnostic, Provenance, ResultSet
 from ._normal import t_crit, t_pvalue, z_crit, z_density, z_quantile
-from ._regression import RegressionResult, _caller_namespaces, _design
+from ._regression import RegressionResult, _caller_namespaces, _design, _PredictionDesign
 
 __all__ = ["QuantRegResult", "QuantileProcess", "quantreg"]
 
@@ -660,6 +660,7 @@ def _fit_one(d: Any, tau: float, se: str, conf_level: float, rank_iid: bool, n_b
         label=f"tau={tau:g}",
         details=details,
         provenance=Provenance.current(random_state=seed if se == "boot" else None, data_fingerprint=d.fingerprint),
+        design=_PredictionDesign(d.design_info, False),
     )
 
 

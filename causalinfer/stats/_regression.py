@@ -1104,7 +1104,10 @@ def _existence_diagnostic(kind: str, d: _Design, g: Any) -> Diagnostic:
     import warnings
 
     name = "separation" if kind == "logit" else "existence of the estimate"
-    ex = check_existence(d.X, d.y, d.names, kind, d.weights)
+    score = getattr(g, "score", None)
+    if score is None:  # canonical link (logit, Poisson): the score of row i is w_i (y_i - mu_i)
+        score = (1.0 if d.weights is None else d.weights) * (d.y - g.mu)
+    ex = check_existence(d.X, d.y, d.names, kind, d.weights, score)
     eps = 1e-10
     at_edge = int(np.sum((g.mu < eps) | (g.mu > 1 - eps))) if kind == "logit" else int(np.sum(g.mu < eps))
     big = float(np.max(np.abs(g.coef)))

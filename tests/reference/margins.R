@@ -69,5 +69,34 @@ res <- lapply(fits, function(f) {
        at_x = lapply(1:2, function(i) slope(f, at[i, ], "x")),
        by_x = lapply(c("u", "v"), function(v) slope(f, d[d$grp == v, ], "x")))
 })
-out <- list(r_version = R.version.string, data = d, results = res)
+# Weighted averages (marginaleffects' wts), by finite differences only: the weighted average effect as a function
+# of the coefficients, differenced in x (slopes) and then in each coefficient (the delta-method gradient).
+set.seed(11)
+d$wts <- round(runif(n, 0.2, 3), 3)
+mu_at <- function(fit, nd, b) fam_of(fit)$linkinv(drop(mm(fit, nd) %*% b))
+by_fd <- function(fit, est_fun) {
+  b <- coef(fit); V <- vcov(fit)
+  J <- sapply(seq_along(b), function(j) {
+    h <- 1e-5 * max(1, abs(b[j])); bp <- b; bm <- b; bp[j] <- b[j] + h; bm[j] <- b[j] - h
+    (est_fun(bp) - est_fun(bm)) / (2 * h)
+  })
+  out_row(est_fun(b), J, V)
+}
+w_slope <- function(fit, nd, var, w) by_fd(fit, function(b) {
+  h <- 1e-4; up <- nd; up[[var]] <- up[[var]] + h; lo <- nd; lo[[var]] <- lo[[var]] - h
+  weighted.mean((mu_at(fit, up, b) - mu_at(fit, lo, b)) / (2 * h), w)
+})
+w_contrast <- function(fit, nd, var, level, ref, w, ratio = FALSE) by_fd(fit, function(b) {
+  n1 <- nd; n1[[var]] <- level; n0 <- nd; n0[[var]] <- ref
+  m1 <- weighted.mean(mu_at(fit, n1, b), w); m0 <- weighted.mean(mu_at(fit, n0, b), w)
+  if (ratio) m1 / m0 else m1 - m0
+})
+wres <- lapply(fits, function(f) list(
+  ame_x = w_slope(f, d, "x", d$wts), ame_g_c = w_contrast(f, d, "g", "c", "a", d$wts),
+  ratio_g_b = w_contrast(f, d, "g", "b", "a", d$wts, ratio = TRUE),
+  by_x_u = w_slope(f, d[d$grp == "u", ], "x", d$wts[d$grp == "u"])))
+# a logistic model fitted with weights: marginaleffects averages over the rows unweighted unless wts is given
+wfit <- suppressWarnings(glm(ybin ~ x + z + g, data = d, family = binomial, weights = wts, control = ctl))
+wres$fitted_weighted <- list(ame_x_unweighted = w_slope(wfit, d, "x", rep(1, n)), ame_x_wts = w_slope(wfit, d, "x", d$wts))
+out <- list(r_version = R.version.string, data = d, results = res, weighted = wres)
 writeLines(toJSON(out, auto_unbox = TRUE, digits = NA, null = "null", pretty = FALSE, dataframe = "columns"), "tests/reference/margins.json")

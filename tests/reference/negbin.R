@@ -1,6 +1,6 @@
 # Reference values for causalinfer.stats.negative_binomial: MASS::glm.nb (theta by ML) on MASS::quine and on a
 # simulated data set with an offset, with tight convergence (glm.control(epsilon = 1e-12)) so that the comparison
-# is not limited by glm.nb's default tolerance; coefficients, classical and sandwich (HC0, HC3, cluster) standard
+# is not limited by glm.nb's default tolerance; coefficients, classical and sandwich (HC0, HC3, cluster, HAC) standard
 # errors, theta, SE(theta), 2 * log-likelihood, deviances and AIC; and the Poisson fits' Pearson dispersion.
 # Run from the repository root:  Rscript tests/reference/negbin.R
 suppressMessages(library(MASS))
@@ -21,6 +21,7 @@ case <- function(fit, cluster) {
        se_HC0 = unname(sqrt(diag(vcovHC(fit, type = "HC0")))),
        se_HC3 = unname(sqrt(diag(vcovHC(fit, type = "HC3")))),
        se_cluster = unname(sqrt(diag(vcovCL(fit, cluster = cluster)))),
+       se_HAC = unname(sqrt(diag(NeweyWest(fit, lag = 3, prewhite = FALSE, adjust = FALSE)))),
        theta = fit$theta, theta_se_glm_nb = fit$SE.theta,
        # glm.nb's SE.theta comes from theta.ml's default stopping rule (|Newton step| < eps^0.25 = 1.2e-4, with the
        # information evaluated one step before the end); the same function run to convergence gives the SE at the MLE

@@ -44,4 +44,29 @@ out$logit <- glm_case(lg, new_mt, plogis)
 ps <- polish(glm(y ~ x + g, family = poisson, data = sim, offset = log(expo), control = glm.control(epsilon = 1e-14, maxit = 100)))
 out$poisson_offset <- glm_case(ps, transform(new_sim), exp)
 out$poisson_offset_90 <- glm_case(ps, new_sim, exp, lev = 0.9)
+# t-based response-scale intervals for families with an estimated dispersion (the link-scale interval on the
+# residual df, mapped through the inverse link), and a prediction interval of a Gaussian glm with a log link
+# (mean +/- t sqrt(se_mu^2 + dispersion), se_mu = mu * se_eta by the delta method)
+glm_t_case <- function(fit, newdata, linkinv) {
+  p <- predict(fit, newdata, type = "link", se.fit = TRUE)
+  q <- qt(0.975, fit$df.residual)
+  r <- predict(fit, newdata, type = "response", se.fit = TRUE)
+  a <- linkinv(p$fit - q * p$se.fit); b <- linkinv(p$fit + q * p$se.fit)
+  list(link = pack(p$fit, p$se.fit, p$fit - q * p$se.fit, p$fit + q * p$se.fit),
+       response = pack(r$fit, r$se.fit, pmin(a, b), pmax(a, b)))
+}
+ctl <- glm.control(epsilon = 1e-14, maxit = 100)
+gl <- polish(glm(mpg ~ wt + hp + cyl, family = gaussian(link = "log"), data = mt, control = ctl))
+out$gaussian_log <- glm_t_case(gl, new_mt, exp)
+r <- predict(gl, new_mt, type = "response", se.fit = TRUE)
+half <- qt(0.975, gl$df.residual) * sqrt(r$se.fit^2 + summary(gl)$dispersion)
+out$gaussian_log_pred <- pack(r$fit, r$se.fit, r$fit - half, r$fit + half)
+out$gamma_log <- glm_t_case(polish(glm(mpg ~ wt + hp + cyl, family = Gamma(link = "log"), data = mt, control = ctl)), new_mt, exp)
+out$gamma_inverse <- glm_t_case(polish(glm(mpg ~ wt + hp + cyl, family = Gamma, data = mt, control = ctl)), new_mt, function(e) 1 / e)
+set.seed(7)
+sim_nb <- transform(sim, ynb = rnbinom(n, size = 2, mu = expo * exp(0.2 + 0.4 * x)))
+out$sim_nb <- sim_nb
+nbf <- MASS::glm.nb(ynb ~ x + g + offset(log(expo)), data = sim_nb, control = glm.control(epsilon = 1e-14, maxit = 100))
+out$negbin_offset <- glm_case(nbf, new_sim, exp)
+out$negbin_theta <- nbf$theta
 writeLines(toJSON(out, auto_unbox = TRUE, digits = NA, null = "null", pretty = FALSE, dataframe = "columns"), "tests/reference/predict_glm.json")

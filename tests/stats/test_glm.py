@@ -177,14 +177,16 @@ def test_bad_family_or_link_is_refused(kwargs, match):
 @pytest.mark.parametrize(
     ("column", "family", "match"),
     [
-        ("ynorm_shift", "gamma", r"Gamma GLM must be positive.*tweedie"),
-        ("ynorm_shift", "inverse_gaussian", r"inverse Gaussian GLM must be positive"),
+        # regression: negative outcomes were pointed to the Tweedie family, which takes zeros but not negatives
+        ("ynorm_shift", "gamma", r"of a Gamma GLM must be positive; got \d+ negative value\(s\).*family='gaussian'"),
+        ("ynorm_shift", "inverse_gaussian", r"of an inverse Gaussian GLM must be positive.*family='gaussian'"),
+        ("ycount_zero", "gamma", r"Gamma GLM must be positive; got 0 negative value\(s\) and 1 zero\(s\).*tweedie"),
         ("count", "binomial", r"must lie in \[0, 1\].*weights = n"),
-        ("ynorm_shift", "poisson", r"must be non-negative"),
+        ("ynorm_shift", "poisson", r"must be non-negative.*min -"),
     ],
 )
 def test_outcome_outside_the_support_is_refused(column, family, match):
-    df = DATA.assign(ynorm_shift=DATA["ynorm"] - 3.0)
+    df = DATA.assign(ynorm_shift=DATA["ynorm"] - 3.0, ycount_zero=np.where(np.arange(len(DATA)) == 0, 0.0, DATA["count"] + 1.0))
     with pytest.raises(DataError, match=match):
         ci.stats.glm(f"{column} ~ x", data=df, family=family)
 

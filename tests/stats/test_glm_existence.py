@@ -81,3 +81,34 @@ def test_poisson_all_zero_outcome_is_refused_with_the_reason():
     df = pd.DataFrame({"y": [0] * 10, "x": np.arange(10.0)})
     with pytest.raises(DataError, match="zero in every row"):
         ci.stats.poisson("y ~ x", data=df)
+
+
+def test_ordinary_fits_are_certified_by_their_score_without_the_linear_programme(monkeypatch):
+    """Regression: every logistic fit (and every Poisson fit whose positive counts lack full rank) solved the linear
+    programme, most of the time of a large fit. The fitted score proves existence when the fit is inside the range."""
+    import causalinfer.stats._existence as ex
+
+    def boom(*args, **kwargs):
+        raise AssertionError("linear programme solved for a fit whose score certifies existence")
+
+    df = pd.DataFrame({"x": RNG.normal(size=300), "g": np.repeat(["a", "b", "c"], 100)})
+    df["y"] = (RNG.uniform(size=300) < 1 / (1 + np.exp(-df.x))).astype(int)
+    df["c"] = RNG.poisson(np.exp(0.3 + 0.4 * df.x))
+    monkeypatch.setattr(ex, "_solve", boom)
+    assert _status(ci.stats.logit("y ~ x + g", data=df), "separation") == "ok"
+    for link in ("probit", "cloglog"):
+        assert _status(ci.stats.glm("y ~ x + g", data=df, family="binomial", link=link), "separation") == "ok"
+    assert _status(ci.stats.glm("c ~ x + g", data=df, family="poisson"), "existence of the estimate") == "ok"
+    assert _status(ci.stats.negative_binomial("c ~ x + g", data=df), "existence of the estimate") == "ok"
+
+
+def test_score_certificate_refuses_separated_and_boundary_fits():
+    from causalinfer.stats._existence import certified_by_score
+
+    X = np.column_stack([np.ones(6), [0, 0, 1, 1, 2, 2.0]])
+    y = np.array([0, 1, 0, 1, 1, 0.0])
+    p = np.full(6, 0.5)
+    assert certified_by_score(X, y, y - p, "logit")
+    ys = np.array([0, 0, 0, 1, 1, 1.0])  # separated: no positive score can sum to zero
+    assert not certified_by_score(X, ys, ys - np.array([1e-12, 1e-12, 0.4, 0.6, 1, 1]), "logit")
+    assert not certified_by_score(X, ys, ys - np.full(6, 0.5), "logit")  # not a score at an estimate

@@ -170,3 +170,68 @@ def test_negative_binomial_effects_follow_the_log_link():
     J[3] += mu.mean()
     np.testing.assert_allclose(me["estimate"], mu.mean() * b[3], rtol=1e-10)
     np.testing.assert_allclose(me["std_error"], np.sqrt(J @ fit.cov.to_numpy() @ J), rtol=1e-9)
+
+
+WRTOL = 1e-6  # the R values are finite differences (step 1e-4 in x, 1e-5 in the coefficients)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_weighted_averages_match_finite_differences_in_R(name):
+    fit, kw = _model(name)
+    ref = REF["weighted"][name]
+    t = ci.stats.marginal_effects(fit, weights=DATA["wts"], **kw).terms.set_index("term")
+    for term, key in (("x: dY/dX", "ame_x"), ("g: c - a", "ame_g_c")):
+        np.testing.assert_allclose(
+            t.loc[term, ["estimate", "std_error"]].to_numpy(float), [ref[key]["estimate"], ref[key]["std_error"]], rtol=WRTOL
+        )
+    r = ci.stats.marginal_effects(fit, variables="g", comparison="ratio", weights="wts", **kw).terms.set_index("term").loc["g: b / a"]
+    np.testing.assert_allclose([r["estimate"], r["std_error"]], [ref["ratio_g_b"]["estimate"], ref["ratio_g_b"]["std_error"]], rtol=WRTOL)
+    b = ci.stats.marginal_effects(fit, variables="x", by="grp", weights="wts", **kw).terms.set_index("term").loc["x: dY/dX | grp = u"]
+    np.testing.assert_allclose([b["estimate"], b["std_error"]], [ref["by_x_u"]["estimate"], ref["by_x_u"]["std_error"]], rtol=WRTOL)
+
+
+def test_integer_weights_equal_repeated_rows_and_equal_weights_change_nothing():
+    fit = ci.stats.glm("ybin ~ x + z + g", data=DATA, family="binomial", link="probit")
+    reps = np.arange(len(DATA)) % 3 + 1
+    a = ci.stats.marginal_effects(fit, weights=reps).terms
+    b = ci.stats.marginal_effects(fit, newdata=DATA.loc[DATA.index.repeat(reps)]).terms
+    np.testing.assert_allclose(a[["estimate", "std_error"]], b[["estimate", "std_error"]], rtol=1e-12)
+    c = ci.stats.marginal_effects(fit, weights=np.full(len(DATA), 2.5)).terms
+    d = ci.stats.marginal_effects(fit).terms
+    np.testing.assert_allclose(c[["estimate", "std_error"]], d[["estimate", "std_error"]], rtol=1e-12)
+    shuffled = pd.Series(reps, index=DATA.index)[::-1]  # aligned by label, not position
+    e = ci.stats.marginal_effects(fit, weights=shuffled).terms
+    np.testing.assert_allclose(a[["estimate", "std_error"]], e[["estimate", "std_error"]], rtol=1e-12)
+
+
+def test_a_weighted_fit_averages_unweighted_unless_weights_are_given():
+    """As marginaleffects: the fitting weights shape the coefficients; the average is over rows unless wts is given."""
+    fit = ci.stats.glm("ybin ~ x + z + g", data=DATA, family="binomial", weights="wts")
+    ref = REF["weighted"]["fitted_weighted"]
+    plain = ci.stats.marginal_effects(fit, variables="x").terms.iloc[0]
+    np.testing.assert_allclose(
+        [plain["estimate"], plain["std_error"]], [ref["ame_x_unweighted"]["estimate"], ref["ame_x_unweighted"]["std_error"]], rtol=WRTOL
+    )
+    weighted = ci.stats.marginal_effects(fit, variables="x", weights="wts")
+    np.testing.assert_allclose(
+        [weighted.terms.iloc[0]["estimate"], weighted.terms.iloc[0]["std_error"]],
+        [ref["ame_x_wts"]["estimate"], ref["ame_x_wts"]["std_error"]],
+        rtol=WRTOL,
+    )
+    assert weighted.method.startswith("Weighted")
+
+
+def test_bad_weights():
+    fit = ci.stats.glm("ybin ~ x + z + g", data=DATA, family="binomial")
+    with pytest.raises(CausalInferError, match="non-negative"):
+        ci.stats.marginal_effects(fit, weights=-DATA["wts"])
+    with pytest.raises(CausalInferError, match="one value per row"):
+        ci.stats.marginal_effects(fit, weights=np.ones(5))
+    with pytest.raises(CausalInferError, match="wtz"):
+        ci.stats.marginal_effects(fit, weights="wtz")
+    with pytest.raises(CausalInferError, match="typical rows"):
+        ci.stats.marginal_effects(fit, weights="wts", at="means")
+    with pytest.raises(CausalInferError, match="all zero in group grp = u"):
+        ci.stats.marginal_effects(fit, weights=np.where(DATA["grp"] == "u", 0.0, 1.0), by="grp")
+    with pytest.raises(CausalInferError, match="index labels"):
+        ci.stats.marginal_effects(fit, weights=pd.Series(DATA["wts"].to_numpy(), index=DATA.index + 1000))

@@ -10,7 +10,7 @@ import pytest
 from reference_data import load_reference
 
 import causalinfer as ci
-from causalinfer.exceptions import ArgumentError, CausalInferError, DataError
+from causalinfer.exceptions import ArgumentError, DataError
 
 REF = load_reference("negbin")
 QUINE = pd.DataFrame(REF["quine"])
@@ -51,10 +51,10 @@ def test_coefficients_theta_and_likelihood_match_glm_nb(name):
 
 
 @pytest.mark.parametrize("name", ["quine", "sim"])
-@pytest.mark.parametrize("cov_type", ["HC0", "HC3", "cluster"])
+@pytest.mark.parametrize("cov_type", ["HC0", "HC3", "cluster", "HAC"])
 def test_sandwich_errors_match_R(name, cov_type):
     data = QUINE if name == "quine" else SIM
-    r, ref = _fit(name, cov_type=cov_type, cluster=data["cl"] if cov_type == "cluster" else None)
+    r, ref = _fit(name, cov_type=cov_type, cluster=data["cl"] if cov_type == "cluster" else None, hac_lags=3 if cov_type == "HAC" else None)
     np.testing.assert_allclose(r.terms["std_error"].to_numpy()[_order(r, ref)], ref[f"se_{cov_type}"], rtol=RTOL)
 
 
@@ -114,17 +114,29 @@ def test_underdispersed_counts_give_the_poisson_limit():
 
 
 def test_bad_input():
-    with pytest.raises(DataError, match="non-negative counts"):
+    # regression: the messages spoke of a Poisson regression
+    with pytest.raises(DataError, match=r"negative binomial regression must be non-negative counts; got .* negative"):
         ci.stats.negative_binomial("x ~ C(g)", data=SIM)
+    with pytest.raises(DataError, match=r"must be counts \(integers\); got 1 non-integer value\(s\) such as 0.5.*tweedie"):
+        ci.stats.negative_binomial(SIM["x"], np.r_[0.5, np.ones(len(SIM) - 1)])
     with pytest.raises(ArgumentError, match="not both"):
         ci.stats.negative_binomial("y ~ x", data=SIM, exposure="expo", offset=np.zeros(len(SIM)))
     with pytest.raises(DataError, match="positive"):
         ci.stats.negative_binomial("y ~ x", data=SIM, exposure=SIM["x"])
     with pytest.raises(DataError, match="zero in every row"):
         ci.stats.negative_binomial(SIM["x"], np.zeros(len(SIM)))
-    # regression: a single large count among zeros divided by a zero information
-    with pytest.raises(CausalInferError):
-        ci.stats.negative_binomial(SIM["x"].to_numpy()[:40], np.r_[np.zeros(39), 50.0])
+
+
+def test_single_large_count_among_zeros_reaches_the_maximum_likelihood():
+    """Regression: a single large count among zeros makes the likelihood of theta convex at the start, where Newton's
+    method headed for a minimum (raising, once with a zero information, and once converging to theta = 1e8 with no
+    warning; R's glm.nb stops at theta = 1.1e5 with a NaN standard error). Climbing there reaches the maximum found
+    by Nelder-Mead on (b0, b1, log theta) from three starting points: theta 0.0309274, log-likelihood -8.5827743."""
+    r = ci.stats.negative_binomial(SIM["x"].to_numpy()[:40], np.r_[np.zeros(39), 50.0])
+    assert r.fit["converged"]
+    np.testing.assert_allclose(r.fit["loglik"], -8.582774336165421, rtol=1e-10)
+    np.testing.assert_allclose(r.fit["theta"], 0.030927379888799553, rtol=1e-5)
+    np.testing.assert_allclose(r.coef.to_numpy(), [-19.10909329, 13.56640171], rtol=1e-6)
 
 
 def test_data_not_changed():

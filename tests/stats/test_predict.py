@@ -165,3 +165,94 @@ def test_matrix_newdata_of_strings_is_refused_with_our_error():
     with pytest.raises(ArgumentTypeError, match="newdata"):
         fit.predict([["a"], ["b"]])
     np.testing.assert_allclose(fit.predict([2.0, 3.0])["estimate"], fit.predict(np.array([[2.0], [3.0]]))["estimate"])
+
+
+@pytest.mark.parametrize("level", [0.95, 0.9])
+def test_gaussian_glm_prediction_interval_is_predict_lm(level):
+    """Regression: interval='prediction' was refused for every glm, Gaussian included."""
+    fit = ci.stats.glm("mpg ~ wt + hp + C(cyl)", data=MT, family="gaussian")
+    _check(fit.predict(NEW_MT, interval="prediction", conf_level=level), REF[f"ols_pred_{round(level * 100)}"])
+    _check(fit.predict(NEW_MT, interval="confidence", conf_level=level), REF[f"ols_conf_{round(level * 100)}"])
+
+
+def test_gaussian_log_link_intervals_match_R():
+    fit = ci.stats.glm("mpg ~ wt + hp + C(cyl)", data=MT, family="gaussian", link="log")
+    _check(fit.predict(NEW_MT, type="link"), REF["gaussian_log"]["link"], rtol=1e-8)
+    _check(fit.predict(NEW_MT), REF["gaussian_log"]["response"], rtol=1e-8)
+    _check(fit.predict(NEW_MT, interval="prediction"), REF["gaussian_log_pred"], rtol=1e-8)
+
+
+@pytest.mark.parametrize("link", ["log", "inverse"])
+def test_gamma_response_interval_is_the_mapped_link_interval(link):
+    fit = ci.stats.glm("mpg ~ wt + hp + C(cyl)", data=MT, family="gamma", link=link)
+    ref = REF[f"gamma_{link}"]
+    _check(fit.predict(NEW_MT, type="link"), ref["link"], rtol=1e-8)
+    _check(fit.predict(NEW_MT), ref["response"], rtol=1e-8)
+
+
+def test_negative_binomial_intervals_match_predict_glm_of_glm_nb():
+    data = pd.DataFrame(REF["sim_nb"])
+    fit = ci.stats.negative_binomial("ynb ~ x + C(g)", data=data, exposure="expo")
+    np.testing.assert_allclose(fit.fit["theta"], REF["negbin_theta"], rtol=1e-8)
+    off = np.log(NEW_SIM["expo"])
+    _check(fit.predict(NEW_SIM, type="link", offset=off), REF["negbin_offset"]["link"], rtol=1e-8)
+    _check(fit.predict(NEW_SIM, offset=off), REF["negbin_offset"]["response"], rtol=1e-8)
+
+
+@pytest.mark.parametrize(
+    ("family", "kw", "what"),
+    [
+        ("binomial", {}, "binomial outcome"),
+        ("poisson", {}, "count"),
+        ("gamma", {}, "Gamma outcome"),
+        ("inverse_gaussian", {}, "inverse Gaussian"),
+        ("tweedie", {"var_power": 1.5}, "Tweedie"),
+    ],
+)
+def test_prediction_interval_refused_with_the_reason_for_non_normal_families(family, kw, what):
+    y = "am" if family == "binomial" else ("carb" if family == "poisson" else "mpg")
+    fit = ci.stats.glm(f"{y} ~ wt", data=MT, family=family, **kw)
+    with pytest.raises(ArgumentError, match=f"not defined for an? {what}.*interval='confidence'"):
+        fit.predict(NEW_MT, interval="prediction")
+    with pytest.raises(ArgumentError, match="count"):
+        ci.stats.negative_binomial("carb ~ wt", data=MT).predict(NEW_MT, interval="prediction")
+
+
+def test_gaussian_glm_prediction_interval_coverage():
+    """Seeded simulation: the 90% prediction interval of a Gaussian glm with a log link covers a new outcome at about
+    the nominal rate (200 replications: Monte-Carlo SE 0.021, band of three). Also a regression: one data set in
+    about a hundred crashed the fit, in the variance-function check (Fisher scoring started at the squared
+    residuals themselves overflowed)."""
+    rng = np.random.default_rng(21)
+    hits, reps = 0, 200
+    for _ in range(reps):
+        x = rng.uniform(0, 1, size=40)
+        y = np.exp(1 + 0.8 * x) + rng.normal(scale=0.5, size=40)
+        p = ci.stats.glm(x, y, family="gaussian", link="log").predict(np.array([0.8]), interval="prediction", conf_level=0.9)
+        new = np.exp(1 + 0.8 * 0.8) + rng.normal(scale=0.5)
+        hits += bool(p.ci_low.iloc[0] <= new <= p.ci_high.iloc[0])
+    assert abs(hits / reps - 0.9) < 3 * np.sqrt(0.9 * 0.1 / reps)
+
+
+def test_quantile_regression_predicts_its_conditional_quantile():
+    """Regression: predict on a quantreg fit said the result had been rebuilt from JSON (it kept no design)."""
+    fit = ci.stats.quantreg("mpg ~ wt + C(cyl)", data=MT, tau=0.5, se="nid")
+    p = fit.predict(MT.head(4))
+    np.testing.assert_allclose(p["estimate"], fit.details["fitted"][:4], rtol=1e-10)
+    h = MT.head(4)
+    cols = {"(Intercept)": np.ones(4), "wt": h["wt"], "C(cyl)[T.6]": h["cyl"] == "6", "C(cyl)[T.8]": h["cyl"] == "8"}
+    X0 = np.column_stack([np.asarray(cols[t], dtype=float) for t in fit.terms["term"]])
+    V = fit.details["cov"].to_numpy()
+    np.testing.assert_allclose(p["std_error"], np.sqrt(np.einsum("ij,jk,ik->i", X0, V, X0)), rtol=1e-10)
+    from scipy import stats
+
+    q = stats.t.ppf(0.975, fit.fit["df_resid"])
+    np.testing.assert_allclose(p["ci_high"] - p["estimate"], q * p["std_error"], rtol=1e-10)
+    with pytest.raises(DataError, match="lacks column 'cyl'"):
+        fit.predict(pd.DataFrame({"wt": [3.0]}))
+    with pytest.raises(DataError, match="never saw"):
+        fit.predict(pd.DataFrame({"wt": [3.0], "cyl": ["5"]}))
+    with pytest.raises(ArgumentError, match=r"tau=\[0.05, 0.95\]"):
+        fit.predict(NEW_MT, interval="prediction")
+    with pytest.raises(ArgumentError, match="se='nid'"):
+        ci.stats.quantreg("mpg ~ wt + C(cyl)", data=MT, se="rank").predict(NEW_MT)
