@@ -88,6 +88,10 @@ from ._emmeans import emmeans
 from ._glm import glm
 from ._margins import marginal_effects
 
+# generalised linear mixed models (Laplace approximation, as lme4::glmer)
+# isort: split
+from ._glmm import GlmmResult, glmm
+
 __all__ += [
     "MixedResult",
     "QuantRegResult",
@@ -109,3 +113,4 @@ __all__ += [
 ]
 __all__ += ["emmeans", "glm", "marginal_effects"]
 __all__ += ["wild_cluster_bootstrap"]
+__all__ += ["GlmmResult", "glmm"]

@@ -20,6 +20,7 @@ from .. import _validation as vp
 from .._validation import check_conf_level, show, suggest_column
 from ..exceptions import ArgumentError, ArgumentTypeError, ConvergenceError, DataError, RoleError
 from ..results import Diagnostic, Provenance
+from . import _mixed_terms as _mt
 from ._normal import t_crit, t_pvalue, z_crit
 from ._regression import RegressionResult, _caller_namespaces, _design
 
@@ -66,7 +67,7 @@ class MixedResult(RegressionResult):
             raise DataError(f"`newdata` lacks column(s) {needed} used by the model")
         try:
             X = patsy.dmatrix(rhs, frame, return_type="dataframe", NA_action="raise")
-            Z = patsy.dmatrix(fit["re_formula"], frame, return_type="dataframe", NA_action="raise")
+            Z = patsy.dmatrix(fit["re_formula"] or "1", frame, return_type="dataframe", NA_action="raise")
         except patsy.PatsyError as exc:
             raise DataError(f"could not build the model matrix for `newdata`: {str(exc).splitlines()[0]}") from None
         names = ["(Intercept)" if c == "Intercept" else str(c) for c in X.columns]
@@ -79,11 +80,13 @@ class MixedResult(RegressionResult):
         fixed = Xv @ beta
         se = np.sqrt(np.einsum("ij,jk,ik->i", Xv, V, Xv))
         zq = z_crit(level)
-        blups = self.details["blups"]
-        group = blups.columns[0]
         random = np.zeros(len(frame))
         known = np.zeros(len(frame), dtype=bool)
-        if include_random:
+        if include_random and "re_terms" in self.details:
+            random, known = _mt.random_part(self.details, frame)
+        elif include_random:
+            blups = self.details["blups"]
+            group = blups.columns[0]
             if group not in frame.columns:
                 raise DataError(f"`newdata` lacks the grouping column {group!r}; pass include_random=False for population predictions")
             lookup = {str(k): i for i, k in enumerate(blups[group])}
@@ -329,12 +332,13 @@ def _fixed_effects_table(
     sigma: float,
     reml: bool,
     conf_level: float,
+    df_fun: Any = None,
 ) -> pd.DataFrame:
     """Fixed effects with standard errors, Satterthwaite df, t statistics, p-values and t intervals."""
     se = np.sqrt(np.diag(cov))
     varpar = np.append(theta, sigma)
     try:
-        ddf = _satterthwaite(varpar, st, reml)
+        ddf = (df_fun or _satterthwaite)(varpar, st, reml)
     except np.linalg.LinAlgError:
         ddf = np.full(st.p, np.nan)
     tstat = f.beta / se
@@ -448,7 +452,7 @@ def _fit_summary(
     {
         "formula": "formula",
         "data": "data",
-        "groups": "column",
+        "groups": [None, "column"],
         "re_formula": vp.String("a random-effects formula such as '1' or 'x'"),
         "reml": "boolean",
         "conf_level": "conf_level",
@@ -458,7 +462,7 @@ def lmm(
     formula: str,
     *,
     data: Any,
-    groups: str,
+    groups: str | None = None,
     re_formula: str = "1",
     reml: bool = True,
     conf_level: float = 0.95,
@@ -468,10 +472,16 @@ def lmm(
     Parameters
     ----------
     formula : str
-        Fixed effects, e.g. ``"Reaction ~ Days"`` (patsy syntax, as :func:`ols`).
+        Fixed effects, e.g. ``"Reaction ~ Days"`` (patsy syntax, as :func:`ols`), with ``groups`` and
+        ``re_formula``; or a formula with lme4's random-effect terms and no ``groups``:
+        ``"y ~ x + (1 | school/class)"`` (nested: ``school`` and ``class`` within school),
+        ``"y ~ x + (1 | subject) + (1 | item)"`` (crossed), ``"y ~ x + (x | subject) + (1 | item)"`` (a random
+        slope on one of several factors). Such fits work on the sparse random-effects design; their conditional
+        modes are in ``details["ranef"]`` (one frame per term) and ``predict`` gives every unseen level the
+        population value (0) of its term, as lme4's ``allow.new.levels = TRUE``.
     data : DataFrame or Dataset
-    groups : str
-        Column of the grouping factor (subjects, schools...).
+    groups : str, optional
+        Column of the grouping factor (subjects, schools...), with a formula without random-effect terms.
     re_formula : str
         Random-effects design within each group: ``"1"`` (random intercepts, default) or e.g. ``"Days"`` /
         ``"~ Days"`` (random intercepts and slopes with an unstructured covariance, lmer's ``(Days | Subject)``).
@@ -486,7 +496,8 @@ def lmm(
         ``pvalue`` and t intervals. ``details``: ``"fit"`` (n, n_groups, loglik, deviance (REML criterion for
         REML), aic, bic, sigma, theta, reml), ``"cov"``, ``"random_effects"`` (one row per variance component:
         ``group, term, variance, sd`` and correlations), ``"blups"`` (conditional modes per group).
-        Diagnostics: singular fit (a variance at zero or a correlation at +/-1), with the simpler model to use.
+        Diagnostics: singular fit (a variance at zero or a correlation at +/-1, as lme4's ``isSingular``), with
+        the simpler model to use. Terms with as many random effects as observations are refused.
 
     Notes
     -----
@@ -513,10 +524,21 @@ def lmm(
     conf_level = check_conf_level(conf_level)
     if not isinstance(reml, bool):
         raise ArgumentTypeError(f"`reml` must be True or False; got {show(reml)}")
-    if not isinstance(groups, str):
-        raise ArgumentTypeError(f"`groups` must be a column name; got {show(groups)}")
     if not isinstance(re_formula, str):
         raise ArgumentTypeError(f"`re_formula` must be a formula string such as '1' or 'x'; got {show(re_formula)}")
+    if isinstance(formula, str) and _mt.has_bars(formula):
+        if groups is not None or re_formula != "1":
+            raise ArgumentError(
+                f"`formula` {formula!r} writes its random effects in lme4 style; leave `groups` ({show(groups)}) and "
+                f"`re_formula` ({show(re_formula)}) out"
+            )
+        return _lmm_terms(formula, data=data, reml=reml, conf_level=conf_level, namespaces=_caller_namespaces(1))
+    if groups is None:
+        raise ArgumentError(
+            "`groups` is missing: name the grouping column, or write the random effects in the formula, e.g. 'y ~ x + (1 | g)'"
+        )
+    if not isinstance(groups, str):
+        raise ArgumentTypeError(f"`groups` must be a column name; got {show(groups)}")
     if len(data.frame if hasattr(data, "frame") else data) == 0:
         raise DataError("`data` has no rows")
     d = _design(
@@ -576,6 +598,67 @@ def lmm(
             "blups": blups,
             "levels": cat_levels,
             "columns": used,
+        },
+        provenance=Provenance.current(data_fingerprint=d.fingerprint),
+    )
+
+
+def _lmm_terms(formula: str, *, data: Any, reml: bool, conf_level: float, namespaces: Any) -> MixedResult:
+    """lmm for a formula with lme4 random-effect terms: nested, crossed, slopes on one of several factors."""
+    fixed, bars = _mt.split_formula(formula)
+    if len(data.frame if hasattr(data, "frame") else data) == 0:
+        raise DataError("`data` has no rows")
+    d = _design(fixed, None, data, add_constant=True, weights=None, cluster=None, offset=None, cov_type="nonrobust", namespaces=namespaces)
+    frame = data.frame if hasattr(data, "frame") else data
+    n, p = d.X.shape
+    terms = _mt.build_terms(frame, bars)
+    _mt.check_identifiable(terms, n)
+    st = _mt.build_structure(terms, d.X, d.y)
+    best = _mt.minimise(st, reml=reml)
+    if not np.isfinite(best.fun):
+        raise ConvergenceError("the mixed-model deviance could not be evaluated; check the random-effects design for collinearity")
+    theta = np.asarray(best.x, dtype=float)
+    f = _mt.pls(theta, st)
+    sigma = math.sqrt(f.r2 / (n - p if reml else n))
+    cov = sigma**2 * np.linalg.inv(f.S)
+    table = _fixed_effects_table(
+        f, st, names=d.names, cov=cov, theta=theta, sigma=sigma, reml=reml, conf_level=conf_level, df_fun=_mt.satterthwaite
+    )  # type: ignore[arg-type]
+    re_rows, ranef = _mt.components(theta, sigma, terms, f.u, st)
+    diags = [_mt.singular_diagnostic(theta, terms, re_rows)]
+    if not best.success:
+        diags.append(Diagnostic("convergence", "warn", None, f"optimiser message: {best.message}"))
+    fit_stats = _fit_summary(d, deviance=float(best.fun), n_groups=0, q=1, reml=reml, sigma=sigma, theta=theta, rhs="")
+    n_par = p + theta.size + 1
+    fit_stats.update(
+        n_groups={t.group: len(t.levels) for t in terms},
+        aic=float(best.fun) + 2 * n_par,
+        bic=float(best.fun) + math.log(n) * n_par,
+        re_formula=None,
+        lme4_formula=formula,
+        formula=fixed,
+    )
+    used, cat_levels = _model_columns(frame, formula=fixed, re_formula=" ".join(e for e, _ in bars), response=d.response)
+    grouping = {c for t in terms for c in t.columns}
+    specs = [{"expr": t.expr, "group": t.group, "columns": list(t.columns)} for t in terms]
+    blocks = " + ".join(f"({t.expr} | {t.group})" for t in terms)
+    return MixedResult(
+        method=f"Linear mixed model ({'REML' if reml else 'ML'}), random effects {blocks}, Satterthwaite df",
+        estimand=f"fixed effects on {d.response} with random effects {blocks}",
+        conf_level=conf_level,
+        alternative="two-sided",
+        null_value=0.0,
+        n=n,
+        terms=table,
+        diagnostics=tuple(diags),
+        details={
+            "fit": fit_stats,
+            "cov": pd.DataFrame(cov, index=d.names, columns=d.names),
+            "random_effects": pd.DataFrame(re_rows),
+            "ranef": ranef,
+            "re_terms": specs,
+            "levels": {k: v for k, v in cat_levels.items() if k not in grouping},
+            "columns": [c for c in used if c not in grouping],
         },
         provenance=Provenance.current(data_fingerprint=d.fingerprint),
     )
