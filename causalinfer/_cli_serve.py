@@ -8,17 +8,23 @@ and exit code 1.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
+import shutil
+import signal
 import socket
 import sys
+import tempfile
+from collections.abc import Iterator
 from typing import Any
 
 __all__ = ["register"]
 
 CONFIG_ENV = "CAUSALINFER_SERVE_CONFIG"
 TOKEN_ENV = "CAUSALINFER_SERVE_TOKEN"
+METRICS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 _EPILOG = (
     "log destinations:\n"
@@ -56,6 +62,25 @@ def app_from_environment() -> Any:
     return create_app(options.pop("model_path"), **options)
 
 
+@contextlib.contextmanager
+def _shared_metrics() -> Iterator[None]:
+    """Worker processes keep their metrics in files of one folder, so any worker's /metrics sums them all.
+
+    This is prometheus_client's multiprocess mode: the folder is named in an environment variable that the
+    workers inherit and read when they import prometheus_client. An operator's own folder is used as it is.
+    """
+    if os.environ.get(METRICS_ENV):
+        yield
+        return
+    folder = tempfile.mkdtemp(prefix="causalinfer-metrics-")
+    os.environ[METRICS_ENV] = folder
+    try:
+        yield
+    finally:
+        os.environ.pop(METRICS_ENV, None)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def _check_port(host: str, port: int) -> None:
     from .exceptions import SourceError
 
@@ -85,6 +110,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         raise ArgumentError(f"--port must be between 1 and 65535; got {args.port}")
     if args.workers < 1:
         raise ArgumentError(f"--workers must be at least 1; got {args.workers}")
+    if args.keep_alive < 1:
+        raise ArgumentError(f"--keep-alive must be at least 1 second; got {args.keep_alive}")
     options = _options(args)
     _check_port(args.host, args.port)
     app = create_app(options.pop("model_path"), **options)  # every check of model, profile and log runs here
@@ -101,13 +128,28 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         file=sys.stderr,
         flush=True,
     )
-    common = {"host": args.host, "port": args.port, "access_log": False, "log_level": "warning", "timeout_graceful_shutdown": 30}
+    common = {"host": args.host, "port": args.port, "access_log": False, "log_level": "warning", "timeout_graceful_shutdown": 30,
+              "timeout_keep_alive": args.keep_alive}  # fmt: skip
     if args.workers > 1:
         os.environ[CONFIG_ENV] = json.dumps({**_options(args), "model_path": os.fspath(args.model)})
         del app
-        uvicorn.run("causalinfer._cli_serve:app_from_environment", factory=True, workers=args.workers, **common)
-    else:
-        uvicorn.run(app, **common)
+        with _shared_metrics():
+            # the supervisor stops its workers on SIGTERM (each one finishes its requests and flushes its log) and returns
+            uvicorn.run("causalinfer._cli_serve:app_from_environment", factory=True, workers=args.workers, **common)
+        return 0
+    server = uvicorn.Server(uvicorn.Config(app, **common))
+    # uvicorn answers SIGTERM with a graceful shutdown (requests in flight answered, the score log flushed) and then
+    # raises the signal again for the handler it found installed. With the default handler that kills the process
+    # (exit -15) after a clean stop; this one asks the server to stop (a SIGTERM before uvicorn takes over the
+    # signals still stops it through the same shutdown) and the command exits 0.
+    previous = signal.signal(signal.SIGTERM, lambda *_: setattr(server, "should_exit", True))
+    try:
+        server.run()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if not server.started:
+        print(f"causalinfer: error: the server on {args.host}:{args.port} did not start", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -140,5 +182,10 @@ def register(subparsers: Any) -> None:
     )
     sv.add_argument("--drift-window", type=int, default=5_000, metavar="N", help="rows in the rolling drift window (default 5000)")
     sv.add_argument("--reload-interval", type=float, metavar="S", help="check the model file every S seconds and reload it when it changes")
+    sv.add_argument(
+        "--keep-alive", type=int, default=75, metavar="S",
+        help="seconds an idle client connection is kept open (default 75: longer than the idle timeout of clients and "
+        "gateways, so none reuses a connection the server is closing)",
+    )  # fmt: skip
     sv.add_argument("--access-log", action="store_true", help="write one JSON line per request to stderr")
     sv.set_defaults(func=_cmd_serve)

@@ -447,6 +447,7 @@ def create_app(
                 watcher.cancel()
             if host.log is not None:
                 await asyncio.to_thread(host.log.close)
+            host.metrics.close()
 
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.host = host

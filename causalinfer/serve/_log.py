@@ -1,7 +1,8 @@
 """The score log: every answered request and its outputs, written exactly once to SQLite, PostgreSQL or Parquet parts.
 
 Requests are handed to a bounded queue and written by one background thread in batches (one transaction per
-batch, so many requests share a commit). A request is *queued* when its response leaves before the commit and
+batch, so many requests share a commit; under light load a batch of queued requests waits up to ``linger``
+seconds (0.1 s by default) for more to share it, and a durable request is written at once). A request is *queued* when its response leaves before the commit and
 *committed* when the response waited for it (``?durable=true``, or a host started with ``durable=True``); the
 response header ``X-Log-Status`` says which. Rows are keyed by ``(request_id, row)`` and inserted with "on conflict
 do nothing", so a request retried under the same id is still logged once. A full queue makes requests wait
@@ -211,9 +212,17 @@ class RequestLog:
     """Writes :class:`LogEntry` objects to a destination from a background thread, in batches."""
 
     def __init__(
-        self, writer: Any, *, capacity: int = 10_000, batch_rows: int = 5_000, wait_timeout: float = 5.0, retries: int = 3
+        self,
+        writer: Any,
+        *,
+        capacity: int = 10_000,
+        batch_rows: int = 5_000,
+        wait_timeout: float = 5.0,
+        retries: int = 3,
+        linger: float = 0.1,
     ) -> None:
         self.writer = writer
+        self.linger = linger
         self.capacity = capacity
         self.batch_rows = batch_rows
         self.wait_timeout = wait_timeout
@@ -270,13 +279,20 @@ class RequestLog:
         while not stop:
             batch = [self.queue.get()]
             n = 0 if batch[0] is _STOP else len(batch[0].records)
+            # Under light load every request would get a transaction of its own, whose cost (in the interpreter,
+            # holding the GIL) lands on the requests being answered. So a batch of queued-only requests waits up
+            # to ``linger`` seconds for company; a durable request (its client is waiting) or a stop ends the wait.
+            until = time.monotonic() + self.linger
+            urgent = batch[0] is _STOP or batch[0].future is not None
             while n < self.batch_rows:
+                left = 0.0 if urgent else until - time.monotonic()
                 try:
-                    nxt = self.queue.get_nowait()
+                    nxt = self.queue.get(timeout=left) if left > 0 else self.queue.get_nowait()
                 except queue.Empty:
                     break
                 batch.append(nxt)
                 n += 0 if nxt is _STOP else len(nxt.records)
+                urgent = urgent or nxt is _STOP or nxt.future is not None
             stop = any(e is _STOP for e in batch)
             entries = [e for e in batch if e is not _STOP]
             if entries:

@@ -65,9 +65,24 @@ class ServedModel:
         served.batchable, served.batch_note = _batching(served, batching)
         return served
 
+    def __post_init__(self) -> None:
+        # the dtypes a frame needs to skip the contract unchanged (None when some column is not plainly numeric)
+        wanted = {"float": "float64", "int": "int64", "bool": "bool"}
+        plain = all(wanted.get(c.kind) == c.dtype for c in self.schema.columns)
+        self._exact_dtypes: list[str] | None = [c.dtype for c in self.schema.columns] if plain else None
+
     # ------------------------------------------------------------------ one model call
     def conform(self, frame: pd.DataFrame) -> Any:
-        """The model input for a typed frame, through the same input contract as scoring jobs (422 on refusal)."""
+        """The model input for a typed frame, through the same input contract as scoring jobs (422 on refusal).
+
+        A frame whose every column already has the exact numeric dtype the model was trained on (``float64``,
+        ``int64``, ``bool``, as :func:`~causalinfer.serve._records.frame_from_records` builds from JSON numbers)
+        is what the contract would return for it, value for value and dtype for dtype, so it is passed on as it
+        is: the contract's column-by-column checks cost a third of a one-row model call.
+        """
+        exact = self._exact_dtypes
+        if exact is not None and list(frame.columns) == list(self.schema.names) and [str(t) for t in frame.dtypes] == exact:
+            return self.schema.model_input(frame)
         try:
             X, _ = self.schema.conform(frame, where="request", row_label=lambda i: f"row {i}")
         except CausalInferError as exc:

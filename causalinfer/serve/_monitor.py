@@ -63,6 +63,12 @@ class Metrics:
         pc = import_optional("prometheus_client", extra="serve", purpose="the /metrics endpoint")
         self.pc = pc
         self.registry = reg = pc.CollectorRegistry()
+        # several worker processes (``--workers``): prometheus_client's multiprocess mode keeps every value in files
+        # of a shared folder; counters and histograms are summed over the workers, and gauges (model, log queue,
+        # drift window) are reported per worker with a ``pid`` label
+        self.shared = pc.values.ValueClass is not pc.values.MutexValue
+        gauge_mode = {"multiprocess_mode": "liveall"} if self.shared else {}
+        self._model_labels: tuple[str, ...] | None = None
         self.requests = pc.Counter("causalinfer_requests", "HTTP requests answered", ["endpoint", "status"], registry=reg)
         self.latency = pc.Histogram(
             "causalinfer_request_seconds", "Time to answer a request", ["endpoint"], buckets=_LATENCY_BUCKETS, registry=reg
@@ -75,25 +81,48 @@ class Metrics:
             "causalinfer_model_calls", "Calls of the model (fewer than requests when micro-batching)", registry=reg
         )
         self.model_info = pc.Gauge(
-            "causalinfer_model_info", "The model being served (value 1)", ["name", "version", "estimator"], registry=reg
+            "causalinfer_model_info", "The model being served (value 1)", ["name", "version", "estimator"], registry=reg, **gauge_mode
         )
         self.reloads = pc.Counter("causalinfer_model_reloads", "Model reloads, by outcome", ["outcome"], registry=reg)
-        self.log_queue = pc.Gauge("causalinfer_log_queue_requests", "Requests answered but not yet written to the score log", registry=reg)
-        self.log_committed = pc.Gauge(
-            "causalinfer_log_committed_requests", "Requests written to the score log by this process", registry=reg
+        self.log_queue = pc.Gauge(
+            "causalinfer_log_queue_requests", "Requests answered but not yet written to the score log", registry=reg, **gauge_mode
         )
-        self.log_failed = pc.Gauge("causalinfer_log_failed_requests", "Requests the score log could not write", registry=reg)
+        self.log_committed = pc.Gauge(
+            "causalinfer_log_committed_requests", "Requests written to the score log by this process", registry=reg, **gauge_mode
+        )
+        self.log_failed = pc.Gauge("causalinfer_log_failed_requests", "Requests the score log could not write", registry=reg, **gauge_mode)
         self.drift_effect = pc.Gauge(
-            "causalinfer_drift_effect", "Drift effect size of a feature on the rolling window", ["feature", "metric"], registry=reg
+            "causalinfer_drift_effect",
+            "Drift effect size of a feature on the rolling window",
+            ["feature", "metric"],
+            registry=reg,
+            **gauge_mode,
         )
         self.drift_alert = pc.Gauge(
-            "causalinfer_drift_alert", "1 when a feature is flagged as drifted on the rolling window", ["feature"], registry=reg
+            "causalinfer_drift_alert",
+            "1 when a feature is flagged as drifted on the rolling window",
+            ["feature"],
+            registry=reg,
+            **gauge_mode,
         )
-        self.drift_rows = pc.Gauge("causalinfer_drift_window_rows", "Rows in the rolling drift window", registry=reg)
+        self.drift_rows = pc.Gauge("causalinfer_drift_window_rows", "Rows in the rolling drift window", registry=reg, **gauge_mode)
 
     def set_model(self, served: Any) -> None:
-        self.model_info.clear()
-        self.model_info.labels(served.name, served.version, str(served.info.get("estimator", ""))).set(1)
+        if self._model_labels is not None:  # in the shared files a label set stays once written: mark it 0
+            self.model_info.labels(*self._model_labels).set(0)
+        if not self.shared:
+            self.model_info.clear()
+        self._model_labels = (served.name, served.version, str(served.info.get("estimator", "")))
+        self.model_info.labels(*self._model_labels).set(1)
+
+    def close(self) -> None:
+        """At the end of a worker process: its gauges leave the shared folder (its counts stay in the sums)."""
+        if self.shared:
+            import os
+
+            from prometheus_client import multiprocess
+
+            multiprocess.mark_process_dead(os.getpid())
 
     def render(self, log: Any, drift: DriftWindow | None) -> tuple[bytes, str]:
         if log is not None:
@@ -102,6 +131,12 @@ class Metrics:
             self.log_failed.set(log.failed)
         if drift is not None:
             self._drift(drift)
+        if self.shared:
+            from prometheus_client import multiprocess
+
+            registry = self.pc.CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)
+            return self.pc.generate_latest(registry), self.pc.CONTENT_TYPE_LATEST
         return self.pc.generate_latest(self.registry), self.pc.CONTENT_TYPE_LATEST
 
     def _drift(self, drift: DriftWindow) -> None:

@@ -82,7 +82,7 @@ class SlowWriter:
 
 def test_a_full_queue_pushes_back_then_answers_503():
     writer = SlowWriter()
-    log = RequestLog(writer, capacity=2, wait_timeout=0.2)
+    log = RequestLog(writer, capacity=2, wait_timeout=0.2, linger=0)  # no wait for company: a is written alone
 
     async def go():
         first = await log.submit(entry("a"), durable=False)  # taken by the writer thread, which then blocks
@@ -101,6 +101,36 @@ def test_a_full_queue_pushes_back_then_answers_503():
         log.close()
     assert first == "queued" and err.status == 503 and err.headers == {"Retry-After": "1"}
     assert sorted({r["request_id"] for r in writer.rows}) == ["a", "b", "c"]
+
+
+class BatchWriter(SlowWriter):
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches: list[list[str]] = []
+
+    def write(self, rows: list[dict]) -> None:
+        self.batches.append(sorted({r["request_id"] for r in rows}))
+
+
+def test_queued_requests_share_a_commit_and_a_durable_one_ends_the_wait():
+    # one request at a time must not mean one transaction per request: queued requests wait for company
+    # (here up to 30 s), and a durable request, whose client waits for the commit, is written at once
+    writer = BatchWriter()
+    log = RequestLog(writer, linger=30.0)
+
+    async def go():
+        first = await log.submit(entry("a"), durable=False)
+        await asyncio.sleep(0.05)  # the writer has taken a and waits for more
+        second = await log.submit(entry("b"), durable=False)
+        third = await asyncio.wait_for(log.submit(entry("c"), durable=True), 20)
+        return first, second, third
+
+    log.start()
+    try:
+        assert asyncio.run(go()) == ("queued", "queued", "committed")
+    finally:
+        log.close()
+    assert writer.batches == [["a", "b", "c"]]
 
 
 def test_a_failing_destination_fails_durable_requests_with_503():
