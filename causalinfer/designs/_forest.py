@@ -38,6 +38,13 @@ def bin_edges(x: np.ndarray, max_bins: int) -> tuple[np.ndarray, np.ndarray]:
     return edges, n_edges
 
 
+def _row_hash(x: np.ndarray) -> np.ndarray:
+    """A 64-bit hash of each row's values (``-0.0`` counted as ``0.0``)."""
+    import pandas as pd
+
+    return pd.util.hash_pandas_object(pd.DataFrame(x + 0.0), index=False).to_numpy()
+
+
 class CausalForest(CATEModel):
     """Causal forest: honest trees split on the gradient of the treatment-effect moment, after local centring.
 
@@ -70,8 +77,13 @@ class CausalForest(CATEModel):
     n_jobs : int, optional
         Threads (default: all that numba may use).
     oob : bool, default True
-        Compute out-of-bag effects of the training units (``oob_effect_``, ``oob_std_error_``): each unit's
-        effect from the half-sample groups that did not contain it.
+        Predict the training units out of bag, as grf does: each unit's effect and its little-bags variance come
+        only from the half-sample groups that did not contain it (``oob_effect_``, ``oob_std_error_``), and
+        ``effect``, ``effect_interval``, ``effect_frame`` and scoring jobs give any row whose covariates equal
+        those of a training unit (in any order, in any chunk) its out-of-bag estimate, leaving out the groups of
+        every training unit with those covariates. Predicting a training unit with the trees that used its own
+        outcome would make its interval too narrow. ``oob=False`` skips this (for forests that only score new
+        units): training rows are then predicted with every tree.
 
     Notes
     -----
@@ -158,16 +170,25 @@ class CausalForest(CATEModel):
         yr, wr = y - m_hat, t - e_hat
         self.edges_, self.n_edges_ = bin_edges(x, opt["max_bins"])
         n_jobs = check_n_jobs(self.n_jobs)
+        for stale in ("train_row_hash_", "train_row_groups_", "oob_effect_", "oob_std_error_"):
+            self.__dict__.pop(stale, None)
         with numba_threads(n_jobs):
             codes = bin_codes(x, self.edges_, self.n_edges_)
-            halves = self._grow(codes, yr, wr, t.astype(np.int64), opt, rng)
-            if self.oob:
-                exclude = np.zeros((n, opt["groups"]), dtype=np.bool_)
-                for g, half in enumerate(halves):
-                    exclude[half, g] = True
-                est, var = self._predict_codes(codes, exclude)
-                self.oob_effect_, self.oob_std_error_ = est, np.sqrt(var)
+            member = self._grow(codes, yr, wr, t.astype(np.int64), opt, rng)
         self.n_groups_ = opt["groups"]
+        if self.oob:
+            self._remember_training_rows(x, member)
+            est, var = self._est_var(x)
+            self.oob_effect_, self.oob_std_error_ = est, np.sqrt(var)
+
+    def _remember_training_rows(self, x: np.ndarray, packed: np.ndarray) -> None:
+        """Row hashes of the training covariates and, per distinct row, the (bit-packed) groups that held any such unit."""
+        h = _row_hash(x)
+        order = np.argsort(h, kind="stable")
+        hs = h[order]
+        starts = np.flatnonzero(np.r_[True, hs[1:] != hs[:-1]])
+        self.train_row_hash_ = hs[starts]
+        self.train_row_groups_ = np.bitwise_or.reduceat(packed[order], starts, axis=0)
 
     def _centre(self, x: np.ndarray, y: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Cross-fitted :math:`\\hat m(X) = E[Y|X]` and :math:`\\hat e(X)` (clipped to [0.01, 0.99])."""
@@ -184,9 +205,9 @@ class CausalForest(CATEModel):
         self.folds_ = folds
         return m, np.clip(e, *CLIP)
 
-    def _grow(
-        self, codes: np.ndarray, yr: np.ndarray, wr: np.ndarray, treat: np.ndarray, opt: dict[str, Any], rng: Any
-    ) -> list[np.ndarray]:
+    def _grow(self, codes: np.ndarray, yr: np.ndarray, wr: np.ndarray, treat: np.ndarray, opt: dict[str, Any], rng: Any) -> np.ndarray:
+        """Grow the trees; returns which units each group's trees drew from, bit-packed (``n`` x ceil(groups / 8)):
+        the group's half-sample, or with ``ci_group_size`` 1 the tree's own subsample."""
         from ._forest_core import N_STATS, grow_batch
 
         n = codes.shape[0]
@@ -194,17 +215,22 @@ class CausalForest(CATEModel):
         n_bins = (self.n_edges_ + 1).astype(np.int64)
         max_nodes = 2 * (n_split // opt["leaf"]) + 1
         per_batch = max(ell, (64 // ell) * ell)
-        halves: list[np.ndarray] = []
+        member = np.zeros((n, -(-opt["groups"] // 8)), np.uint8) if self.oob else np.zeros((0, 0), np.uint8)
+        half = np.arange(n)
         feats, thrs, lefts, stats, sizes = [], [], [], [], []
         for first in range(0, opt["groups"] * ell, per_batch):
             nb = min(per_batch, opt["groups"] * ell - first)
             split_idx = np.empty((nb, n_split), np.int64)
             est_idx = np.empty((nb, s - n_split), np.int64)
             for b in range(nb):
-                if b % ell == 0:
-                    half = np.sort(rng.choice(n, n // 2, replace=False)) if ell > 1 else np.arange(n)
-                    halves.append(half)
-                sub = rng.choice(halves[-1], s, replace=False)
+                g = (first + b) // ell
+                if ell > 1 and b % ell == 0:
+                    half = np.sort(rng.choice(n, n // 2, replace=False))
+                    if self.oob:
+                        member[half, g >> 3] |= np.uint8(128 >> (g & 7))
+                sub = rng.choice(half, s, replace=False)
+                if ell == 1 and self.oob:
+                    member[sub, g >> 3] |= np.uint8(128 >> (g & 7))
                 split_idx[b], est_idx[b] = sub[:n_split], sub[n_split:]
             seeds = rng.integers(1, 2**62, size=nb).astype(np.uint64)
             f = np.empty((nb, max_nodes), np.int32)
@@ -228,7 +254,7 @@ class CausalForest(CATEModel):
         self.left_ = np.concatenate(lefts)
         self.leaf_stats_ = np.concatenate(stats)
         self.group_size_ = ell
-        return halves
+        return member
 
     # ------------------------------------------------------------------------------------------------ prediction
     def _predict_codes(self, codes: np.ndarray, exclude: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -241,11 +267,27 @@ class CausalForest(CATEModel):
         return est, var
 
     def _est_var(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Estimate and variance per row; rows equal to a training unit's covariates are predicted out of bag."""
         from ..stats._resample_core import check_n_jobs, numba_threads
         from ._forest_core import bin_codes
 
         with numba_threads(check_n_jobs(self.n_jobs), work=float(x.shape[0]) * self.offsets_.size * 10):
-            return self._predict_codes(bin_codes(x, self.edges_, self.n_edges_))
+            codes = bin_codes(x, self.edges_, self.n_edges_)
+            seen = getattr(self, "train_row_hash_", None)
+            if seen is None or x.shape[0] == 0:
+                return self._predict_codes(codes)
+            h = _row_hash(x)
+            pos = np.minimum(np.searchsorted(seen, h), seen.size - 1)
+            hit = seen[pos] == h
+            if not hit.any():
+                return self._predict_codes(codes)
+            est, var = self._predict_codes(codes[~hit]) if not hit.all() else (np.empty(0), np.empty(0))
+            exclude = np.unpackbits(self.train_row_groups_[pos[hit]], axis=1, count=self.n_groups_).astype(np.bool_)
+            est_in, var_in = self._predict_codes(np.ascontiguousarray(codes[hit]), exclude)
+            out_est, out_var = np.empty(x.shape[0]), np.empty(x.shape[0])
+            out_est[~hit], out_var[~hit] = est, var
+            out_est[hit], out_var[hit] = est_in, var_in
+            return out_est, out_var
 
     def _effect_arrays(self, x: np.ndarray) -> np.ndarray:
         return self._est_var(x)[0]
