@@ -25,6 +25,7 @@ __all__ = [
     "Runner",
     "SQLRunner",
     "SQLTable",
+    "check_parquet_schema",
     "duckdb_module",
     "is_duckdb",
     "is_source",
@@ -312,3 +313,39 @@ def runner(data: Any) -> Iterator[Runner]:
         if owned:
             with contextlib.suppress(Exception):
                 engine.dispose()
+
+
+def check_parquet_schema(source: ParquetSource, columns: list[str], arg: str = "data") -> None:
+    """Refuse a Parquet folder or glob whose files disagree on the given columns (missing, or number versus text).
+
+    Reads only the files' footers (DuckDB's ``parquet_schema``). Integer and floating-point versions of one column
+    are compatible (DuckDB reads both as numbers); a column missing from some files, or numeric in some and text in
+    others, is refused with the files named, rather than left to fail (or be cast) half-way through a scan.
+    """
+    duckdb = duckdb_module()
+    con = duckdb.connect(":memory:")
+    try:
+        rows = con.execute(f"SELECT file_name, name, type FROM parquet_schema({literal(source._pattern())})").fetchall()
+    except duckdb.Error as exc:
+        raise SourceError(f"`{arg}` Parquet `path` {source.path!r}: the file footers could not be read: {exc}") from exc
+    finally:
+        with contextlib.suppress(Exception):
+            con.close()
+    files: dict[str, dict[str, str]] = {}
+    for file, name, typ in rows:
+        files.setdefault(str(file), {})[str(name)] = str(typ).upper()
+    numeric = ("INT", "DOUBLE", "FLOAT", "BOOLEAN", "DECIMAL", "FIXED_LEN_BYTE_ARRAY")
+    for col in columns:
+        kinds: dict[str, list[str]] = {}
+        for file, schema in files.items():
+            typ = schema.get(col)
+            kind = "missing" if typ is None else ("number" if typ.startswith(numeric) else "text")
+            kinds.setdefault(kind, []).append(os.path.basename(file))
+        if len(kinds) > 1:
+            listed = "; ".join(
+                f"{kind} in {', '.join(sorted(names)[:3])}{' ...' if len(names) > 3 else ''}" for kind, names in sorted(kinds.items())
+            )
+            raise SourceError(
+                f"`{arg}` Parquet `path` {source.path!r}: the files disagree on column {col!r} ({listed}); the schema changes "
+                "between files. Rewrite them with one schema, or point `path` at the files that share one"
+            )

@@ -25,7 +25,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -36,7 +35,7 @@ from .. import _validation as vp
 from .._validation import show, suggest_column
 from ..exceptions import ArgumentError, ArgumentTypeError, ConvergenceError, DataError, RoleError
 from ..results import Diagnostic, Provenance
-from ._scale_design import ScaleDesign, build_design, categorical_columns, xy_design
+from ._scale_design import _IDENT, ScaleDesign, build_design, categorical_columns, xy_design
 from ._scale_passes import DaskPasses, SQLPasses, refuse_missing
 
 __all__ = ["SCALE_DATA", "fit_at_scale", "is_scale_data"]
@@ -118,6 +117,13 @@ def _design(passes: Any, x: Any, y: Any, opts: dict[str, Any], namespaces: Any) 
     if not schema.get(design.response, False):
         raise DataError(f"the outcome {design.response!r} must be numeric (or boolean)")
     return dataclasses.replace(design, used=tuple(dict.fromkeys([*design.used, *extra])))
+
+
+def _named_columns(x: Any, y: Any, opts: dict[str, Any]) -> list[str]:
+    """Every name the model could read: identifiers of a formula, the listed columns, weights and cluster."""
+    names = set(_IDENT.findall(x)) if isinstance(x, str) else {str(c) for c in (x if isinstance(x, (list, tuple)) else [x])}
+    names |= {c for c in (y, opts.get("weights"), opts.get("cluster")) if isinstance(c, str)}
+    return sorted(names)
 
 
 def _sorted_levels(values: list[Any], column: str) -> list[Any]:
@@ -206,11 +212,12 @@ def _check_clusters(r: dict[str, Any], cluster: str | None, label: str) -> None:
 # ---------------------------------------------------------------------------------------------- entry point
 def fit_at_scale(kind: str, x: Any, y: Any, data: Any, helpers: dict[str, Any], namespaces: Any, **opts: Any) -> Any:
     """``ols``/``logit``/``poisson`` on a source or dask DataFrame; ``helpers`` are _regression's result builders."""
-    if isinstance(data, (str, os.PathLike)):
-        from ..data._engine import ParquetSource
 
-        data = ParquetSource(data)
     _check_options(kind, opts)
+    from ..data._engine import ParquetSource, check_parquet_schema
+
+    if isinstance(data, ParquetSource):
+        check_parquet_schema(data, _named_columns(x, y, opts))
     with _passes(data) as passes:
         design = _design(passes, x, y, opts, namespaces)
         shift, m = _moments(passes, design, opts, kind)
@@ -511,7 +518,7 @@ def _glm(
     coef, cov = _unshift(design, shift, b, cov)
     fit_stats = _glm_fit(kind, passes, design, m, r, opts, iterations, converged)
     fit_stats.update(helpers["slopes_wald"](names, coef, cov, None))
-    return _glm_result(kind, design, coef, cov, fit_stats, r, opts, helpers)
+    return _glm_result(kind, design, m, shift, coef, cov, fit_stats, r, opts, helpers)
 
 
 def _glm_fit(
@@ -597,6 +604,8 @@ def _glm_diagnostics(kind: str, fit_stats: dict[str, Any], r: dict[str, Any], co
 def _glm_result(
     kind: str,
     design: ScaleDesign,
+    m: dict[str, Any],
+    shift: np.ndarray,
     coef: np.ndarray,
     cov: np.ndarray,
     fit_stats: dict[str, Any],
@@ -605,7 +614,8 @@ def _glm_result(
     h: dict[str, Any],
 ) -> Any:
     names, cov_type = design.names, opts["cov_type"]
-    diags = [*h["few_clusters"](fit_stats.get("n_clusters")), *_glm_diagnostics(kind, fit_stats, r, cov_type)]
+    coll, vifs = _collinearity(design, m, shift)
+    diags = [coll, *h["few_clusters"](fit_stats.get("n_clusters")), *_glm_diagnostics(kind, fit_stats, r, cov_type)]
     family = "Logistic regression (binomial GLM, logit link)" if kind == "logit" else "Poisson regression (log link)"
     what = "log odds ratios" if kind == "logit" else "log rate ratios"
     label, stat_name, stat, stat_df, pval = h["glm_overall_test"](fit_stats, cov_type)
@@ -622,7 +632,7 @@ def _glm_result(
         n=fit_stats["n"],
         diagnostics=tuple(diags),
         terms=h["terms"](names, coef, cov, opts["conf_level"], None),
-        details={"fit": fit_stats, "cov": pd.DataFrame(cov, index=names, columns=names)},
+        details={"fit": fit_stats, "cov": pd.DataFrame(cov, index=names, columns=names), "vif": vifs},
         provenance=Provenance.current(),
         design=h["PredictionDesign"](design.design_info, False),
     )

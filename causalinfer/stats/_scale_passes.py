@@ -14,6 +14,7 @@ compared with its spread. Passes return k x k arrays at most (plus one row per d
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
@@ -58,10 +59,13 @@ class SQLPasses:
     """Passes written as SQL over a :class:`causalinfer.data._engine.Runner`."""
 
     def __init__(self, runner: Any) -> None:
-        from ..data._engine import quote
+        from ..data._engine import DuckRunner, quote
 
         self.runner, self.q = runner, quote
         self.label = runner.label
+        # PostgreSQL inlines subqueries, which would copy every row expression into every aggregate that uses it;
+        # OFFSET 0 keeps each level computed once per row (DuckDB shares the expressions itself)
+        self.fence = "" if isinstance(runner, DuckRunner) else " OFFSET 0"
         self.bools = runner.booleans()
 
     def schema(self) -> dict[str, bool]:
@@ -111,7 +115,7 @@ class SQLPasses:
         cols = [f"({e}) - {float(s)!r} AS z{j}" for j, (e, s) in enumerate(zip(exprs, shift, strict=True))]
         cols.append(f"{self.num(weights)} AS w__" if weights else "1.0 AS w__")
         cols += [f"{self.q(c)}" for c in design.used]
-        return f"SELECT {', '.join(aggs)} FROM (SELECT {', '.join(cols)} FROM {{src}}) AS t__"
+        return f"SELECT {', '.join(aggs)} FROM (SELECT {', '.join(cols)} FROM {{src}}{self.fence}) AS t__"
 
     def residual_pass(
         self, design: ScaleDesign, shift: np.ndarray, b: np.ndarray, weights: str | None, cluster: str | None, meat: bool
@@ -167,9 +171,9 @@ class SQLPasses:
         k: int,
     ) -> dict[str, Any]:
         """Nested selects define the row quantities one after another; sums (per cluster first) are taken outside."""
-        sql = f"({self._inner(design, shift, weights, cluster)}) AS t0__"
+        sql = f"({self._inner(design, shift, weights, cluster)}{self.fence}) AS t0__"
         for i, (name, expr) in enumerate(row.items()):
-            sql = f"(SELECT t{i}__.*, {expr} AS {name} FROM {sql}) AS t{i + 1}__"
+            sql = f"(SELECT t{i}__.*, {expr} AS {name} FROM {sql}{self.fence}) AS t{i + 1}__"
         names = list(sums)
         if score is None:
             got = self.runner.run(f"SELECT {', '.join(f'SUM({sums[n]})' for n in names)} FROM {sql}")[0]
@@ -212,6 +216,7 @@ class DaskPasses:
 
     def __init__(self, frame: Any) -> None:
         self.frame = frame
+        self._parts: list[Any] | None = None  # the partitions as delayed objects, optimised once for every pass
 
     def schema(self) -> dict[str, bool]:
         return {str(c): bool(pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t)) for c, t in self.frame.dtypes.items()}
@@ -220,15 +225,22 @@ class DaskPasses:
         return {str(c) for c, t in self.frame.dtypes.items() if pd.api.types.is_bool_dtype(t)}
 
     def distinct(self, column: str) -> list[Any]:
-        values = self.frame[column].drop_duplicates().compute()
-        return [v.item() if isinstance(v, np.generic) else v for v in values if not pd.isna(v)]
+        found: dict[Any, None] = {}
+        for part in self._run(_unique_part, column):
+            found.update(dict.fromkeys(part))
+        return list(found)
 
     def _run(self, fn: Any, *args: Any) -> list[Any]:
         import dask
 
-        parts = self.frame.to_delayed()
+        client = _client()
+        # patsy's design information cannot be pickled; the partitions need only the columns
+        args = tuple(dataclasses.replace(a, design_info=None) if isinstance(a, ScaleDesign) else a for a in args)
+        if self._parts is None:
+            self._parts = list(self.frame.to_delayed())
+        tasks = [dask.delayed(fn, pure=False)(part, *args) for part in self._parts]
         try:
-            return list(dask.compute(*[dask.delayed(fn)(part, *args) for part in parts]))
+            return list(dask.compute(*tasks, scheduler=client if client is not None else "threads"))
         except (KeyError, ValueError, TypeError, OSError) as exc:
             raise SourceError(f"{self.label}: a partition could not be read: {exc}") from exc
 
@@ -272,6 +284,16 @@ class DaskPasses:
         parts = self._run(_count_part, column, weights)
         table = pd.concat(parts).groupby(level=0).sum()
         return [(float(a), float(c)) for a, c in table.items()]
+
+
+def _client() -> Any:
+    """The distributed client in use, if any (else the local threaded scheduler runs the partitions)."""
+    try:
+        from distributed import get_client
+
+        return get_client()
+    except (ImportError, ValueError):
+        return None
 
 
 def _z(part: pd.DataFrame, design: ScaleDesign, shift: np.ndarray) -> np.ndarray:
@@ -347,6 +369,11 @@ def _glm_part(
     if cluster is not None:
         out["scores"] = pd.DataFrame(S, index=part[cluster].to_numpy()).groupby(level=0, sort=False).sum()
     return out
+
+
+def _unique_part(part: pd.DataFrame, column: str) -> list[Any]:
+    values = pd.unique(part[column].dropna())
+    return [v.item() if isinstance(v, np.generic) else v for v in values]
 
 
 def _count_part(part: pd.DataFrame, column: str, weights: str | None) -> pd.Series:
