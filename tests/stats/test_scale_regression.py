@@ -7,6 +7,7 @@ level occurs in the middle file only, and a covariate sits far from zero, so the
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import math
 from pathlib import Path
 
@@ -34,6 +35,7 @@ GLM_CASES = {
     "poisson classical": ("poisson", "c ~ x1 + C(h) + flag", {}),
     "poisson cluster weighted": ("poisson", "c ~ x1 + C(h) + flag", {"cov_type": "cluster", "cluster": "cl", "weights": "w"}),
 }
+
 
 def _frame(n: int = 3000, seed: int = 11) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
@@ -85,7 +87,7 @@ def frame() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory, frame) -> Path:
     path = tmp_path_factory.mktemp("scale")
-    for i, (lo, hi) in enumerate(zip(SPLITS[:-1], SPLITS[1:], strict=True)):
+    for i, (lo, hi) in enumerate(itertools.pairwise(SPLITS)):
         frame.iloc[lo:hi].to_parquet(path / f"part-{i}.parquet", index=False)
     return path
 
@@ -114,7 +116,9 @@ def test_column_list_interface_and_duckdb_relation_and_table(frame, folder):
     _assert_same(ci.stats.ols(["x1", "x2"], "y", data=con.table("rows"), cov_type="cluster", cluster="cl"), want)
     got = ci.stats.ols("y ~ x1 + x2 * C(g)", data=SQLTable(con, "rows"), cov_type="HC1", weights="w")
     _assert_same(got, ci.stats.ols("y ~ x1 + x2 * C(g)", data=frame, cov_type="HC1", weights="w"))
-    _assert_same(ci.stats.ols("y ~ x1 + x2 - 1", data=con.table("rows"), cov_type="HC0"), ci.stats.ols("y ~ x1 + x2 - 1", data=frame, cov_type="HC0"))
+    _assert_same(
+        ci.stats.ols("y ~ x1 + x2 - 1", data=con.table("rows"), cov_type="HC0"), ci.stats.ols("y ~ x1 + x2 - 1", data=frame, cov_type="HC0")
+    )
     check_result(got)
     assert "computed inside the engine" in got.method
     pred = got.predict(frame.head(5))  # the patsy design travels with the result
@@ -151,15 +155,15 @@ def test_schema_changing_between_files_is_refused_naming_the_column(frame, tmp_p
 def test_single_cluster_and_unsupported_options_are_refused(frame, folder):
     con = duckdb.connect()
     rel = con.sql(f"SELECT *, 1 AS one FROM read_parquet('{folder}/*.parquet')")
-    with pytest.raises(DataError, match="`cluster` column 'one' .* takes a single value"):
+    with pytest.raises(DataError, match=r"`cluster` column .one. .* takes a single value"):
         ci.stats.ols("y ~ x1", data=rel, cov_type="cluster", cluster="one")
-    with pytest.raises(DataError, match="`cluster` column 'one' .* takes a single value"):
+    with pytest.raises(DataError, match=r"`cluster` column .one. .* takes a single value"):
         ci.stats.logit("b ~ x1", data=rel, cov_type="cluster", cluster="one")
     with pytest.raises(ArgumentError, match="cov_type='HC3' is not available"):
         ci.stats.ols("y ~ x1", data=rel, cov_type="HC3")
     with pytest.raises(ArgumentError, match=r"formula term 'np.log\(x2\)'"):
         ci.stats.ols("y ~ x1 + np.log(x2)", data=rel)
-    with pytest.raises(ArgumentError, match="outcome .* must be a column name"):
+    with pytest.raises(ArgumentError, match=r"outcome .* must be a column name"):
         ci.stats.ols("np.log(x2) ~ x1", data=rel)
     with pytest.raises(CausalInferError, match="`weights` names column 'nope'"):
         ci.stats.ols("y ~ x1", data=rel, weights="nope")
@@ -184,7 +188,7 @@ def test_a_table_that_vanishes_mid_scan_returns_nothing(frame, monkeypatch):
         return out
 
     monkeypatch.setattr(_engine.DuckRunner, "run", run_then_drop)
-    with pytest.raises(SourceError, match="DuckDB table 'rows'.*query failed"):
+    with pytest.raises(SourceError, match=r"DuckDB table .rows.*query failed"):
         ci.stats.ols("y ~ x1 + g", data=SQLTable(con, "rows"), cov_type="HC1")
 
 
@@ -203,7 +207,7 @@ def test_postgresql_equals_frame_and_a_table_dropped_mid_scan_fails_cleanly(post
     frame.to_sql("scale_rows", engine, index=False, if_exists="replace")
     formula, kw = OLS_CASES["cluster weighted, interaction and C(integer)"]
     _assert_same(ci.stats.ols(formula, data=SQLTable(engine, "scale_rows"), **kw), ci.stats.ols(formula, data=frame, **kw))
-    kind, formula, kw = GLM_CASES["logit cluster"]
+    _kind, formula, kw = GLM_CASES["logit cluster"]
     _assert_same(ci.stats.logit(formula, data=SQLTable(postgres.url, "scale_rows"), **kw), ci.stats.logit(formula, data=frame, **kw))
     real = _engine.SQLRunner.run
     calls = []
@@ -229,7 +233,7 @@ def test_postgresql_equals_frame_and_a_table_dropped_mid_scan_fails_cleanly(post
 def test_dask_local_cluster_with_uneven_partitions_equals_frame(frame):
     dd = pytest.importorskip("dask.dataframe", reason="dask is needed for dask DataFrames (extra 'dask')")
     distributed = pytest.importorskip("distributed", reason="distributed is needed for a LocalCluster (extra 'dask')")
-    parts = [dd.from_pandas(frame.iloc[lo:hi], npartitions=1) for lo, hi in zip(SPLITS[:-1], SPLITS[1:], strict=True)]
+    parts = [dd.from_pandas(frame.iloc[lo:hi], npartitions=1) for lo, hi in itertools.pairwise(SPLITS)]
     ddf = dd.concat(parts)
     assert ddf.npartitions == 3
     with (
@@ -238,7 +242,7 @@ def test_dask_local_cluster_with_uneven_partitions_equals_frame(frame):
     ):
         formula, kw = OLS_CASES["cluster weighted, interaction and C(integer)"]
         _assert_same(ci.stats.ols(formula, data=ddf, **kw), ci.stats.ols(formula, data=frame, **kw))
-        kind, formula, kw = GLM_CASES["poisson cluster weighted"]
+        _kind, formula, kw = GLM_CASES["poisson cluster weighted"]
         _assert_same(ci.stats.poisson(formula, data=ddf, **kw), ci.stats.poisson(formula, data=frame, **kw))
         holed = frame.assign(x2=frame["x2"].where(frame.index != 2000))
         with pytest.raises(DataError, match=r"'x2' \(1 rows\)"):
