@@ -25,6 +25,7 @@ from ._inputs import _frame_of, align_by_index
 from ._normal import coefficient_table_inference, t_crit, z_crit
 from ._normality import normality_diagnostic
 from ._sandwich import COV_TYPES, default_hac_lags, fit_glm, fit_least_squares, normalize_cov_type
+from ._scale import SCALE_DATA, fit_at_scale, is_scale_data
 from ._stable import check_squares
 
 __all__ = ["RegressionResult", "logit", "ols", "poisson", "wald_test"]
@@ -499,7 +500,7 @@ def _n_clusters(cluster: Any) -> int | None:
     {
         "x": ["formula", "array-like"],
         "y": [None, "sample"],
-        "data": [None, "data"],
+        "data": [None, "data", *SCALE_DATA],
         "add_constant": "boolean",
         "weights": [None, "sample"],
         "cov_type": "cov_type",
@@ -607,6 +608,9 @@ def ols(
     >>> round(float(r.coef["x"]), 2)
     1.97
     """
+    if is_scale_data(data):  # a Parquet file, SQL table, DuckDB relation or dask DataFrame: computed in the engine
+        opts = {"weights": weights, "cluster": cluster, "cluster_df": cluster_df, "absorb": absorb, "hac_lags": hac_lags}
+        return _at_scale("ols", x, y, data, add_constant=add_constant, cov_type=cov_type, conf_level=conf_level, **opts)
     cov_type, conf_level, hac_lags = _check_common(cov_type, conf_level, hac_lags)
     cluster_df = _check_cluster_df(cluster_df, cov_type)
     from ._fixed_effects import fe_ols, wants_fixed_effects
@@ -685,6 +689,26 @@ def _fe_tools() -> Any:
     from ._fixed_effects import Tools
 
     return Tools(_formula_design, _column_or_array, _terms, _inference_df, _slopes_wald, _few_clusters, RegressionResult)
+
+
+def _at_scale(kind: str, x: Any, y: Any, data: Any, **opts: Any) -> RegressionResult:
+    """A regression on a source or dask DataFrame (code in _scale; this module's result builders handed in)."""
+    opts["cov_type"], opts["conf_level"], lags = _check_common(opts["cov_type"], opts["conf_level"], opts.pop("hac_lags"))
+    if lags is not None:
+        raise ArgumentError("`hac_lags` does not apply on a Parquet, SQL or dask `data` (HAC needs the rows in order)")
+    opts["cluster_df"] = _check_cluster_df(opts.get("cluster_df", "n-k"), opts["cov_type"])
+    helpers = {
+        "terms": _terms,
+        "inference_df": _inference_df,
+        "slopes_wald": _slopes_wald,
+        "few_clusters": _few_clusters,
+        "cov_label": _cov_label,
+        "overall_test": _overall_test,
+        "glm_overall_test": _glm_overall_test,
+        "RegressionResult": RegressionResult,
+        "PredictionDesign": _PredictionDesign,
+    }
+    return fit_at_scale(kind, x, y, data, helpers, _caller_namespaces(2), **opts)  # type: ignore[no-any-return]
 
 
 def _check_cluster_df(value: Any, cov_type: str) -> str:
@@ -778,7 +802,7 @@ def _ols_fit_statistics(d: _Design, fit: Any, *, cov_type: str, lags: int | None
     {
         "x": ["formula", "array-like"],
         "y": [None, "sample"],
-        "data": [None, "data"],
+        "data": [None, "data", *SCALE_DATA],
         "add_constant": "boolean",
         "weights": [None, "sample"],
         "cov_type": "cov_type",
@@ -835,6 +859,9 @@ def logit(
     >>> r.to_frame()["term"].tolist(), r.details["fit"]["inference"]
     (['(Intercept)', 'x'], 'z')
     """
+    if is_scale_data(data):  # computed inside the engine
+        opts = {"add_constant": add_constant, "weights": weights, "cluster": cluster, "hac_lags": hac_lags}
+        return _at_scale("logit", x, y, data, cov_type=cov_type, conf_level=conf_level, **opts)
     return _glm(
         "logit",
         x,
@@ -855,7 +882,7 @@ def logit(
     {
         "x": ["formula", "array-like"],
         "y": [None, "sample"],
-        "data": [None, "data"],
+        "data": [None, "data", *SCALE_DATA],
         "add_constant": "boolean",
         "weights": [None, "sample"],
         "cov_type": "cov_type",
@@ -913,6 +940,9 @@ def poisson(
     """
     from ._fixed_effects import wants_fixed_effects
 
+    if is_scale_data(data):  # computed inside the engine
+        opts = {"add_constant": add_constant, "weights": weights, "cluster": cluster, "hac_lags": hac_lags, "offset": offset}
+        return _at_scale("poisson", x, y, data, cov_type=cov_type, conf_level=conf_level, absorb=absorb, **opts)
     if wants_fixed_effects(x, data, absorb, cluster):
         return _fe_poisson_hook(x, data, absorb, offset, weights=weights, cov_type=cov_type, cluster=cluster, conf_level=conf_level)
     return _glm(
