@@ -38,6 +38,12 @@ MEANS = [f"m{i}" for i in range(6)]
 PROPORTIONS = ["conv1", "conv2"]
 
 
+def _cpu_seconds() -> float:
+    """User plus system CPU time of this process: steadier than wall time on a machine shared with other jobs."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def _rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # kilobytes on Linux
 
@@ -99,9 +105,14 @@ def run_side(side: str, path: str) -> dict:
     small["variant"] = np.repeat(["control", "b", "c"], 100)
     ex.analyze(small, metrics=_metrics())
     before = _rss_mib()
+    cpu0 = _cpu_seconds()
     t0 = time.perf_counter()
     if side == "duckdb":
         res = ex.analyze(ex.ParquetSource(path), metrics=_metrics())
+    elif side == "read-only":  # the floor: decoding the used columns into a frame, no analysis at all
+        frame = pd.read_parquet(path, columns=["variant", *MEANS, *PROPORTIONS, "clicks", "sessions", "pre"])
+        seconds = time.perf_counter() - t0
+        return {"seconds": seconds, "cpu": _cpu_seconds() - cpu0, "before_mib": before, "peak_mib": _rss_mib(), "rows": len(frame)}
     elif side == "pandas-groupby":
         res = ex.analyze(_pandas_summaries(path), metrics=_metrics())
     else:
@@ -109,8 +120,16 @@ def run_side(side: str, path: str) -> dict:
         frame = pd.read_parquet(path, columns=cols)
         res = ex.analyze(frame, metrics=_metrics())
     seconds = time.perf_counter() - t0
+    cpu = _cpu_seconds() - cpu0
     numbers = [[r.estimate, r.std_error] for r in list(res)[1:]]
-    return {"seconds": seconds, "before_mib": before, "peak_mib": _rss_mib(), "numbers": numbers, "srm_p": next(iter(res)).pvalue}
+    return {
+        "seconds": seconds,
+        "cpu": cpu,
+        "before_mib": before,
+        "peak_mib": _rss_mib(),
+        "numbers": numbers,
+        "srm_p": next(iter(res)).pvalue,
+    }
 
 
 def _pandas_summaries(path: str):
@@ -158,7 +177,7 @@ def main() -> None:
     ap.add_argument("--dir", type=Path, default=None, help="folder for the Parquet file (default: a temporary one)")
     ap.add_argument("--keep", action="store_true", help="keep the Parquet file")
     ap.add_argument("--skip-pandas", action="store_true", help="only the DuckDB side (when the frame would not fit in memory)")
-    ap.add_argument("--side", choices=["duckdb", "pandas", "pandas-groupby"], help=argparse.SUPPRESS)
+    ap.add_argument("--side", choices=["duckdb", "pandas", "pandas-groupby", "read-only"], help=argparse.SUPPRESS)
     ap.add_argument("--file", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.side:
@@ -176,11 +195,16 @@ def main() -> None:
         print(f"A/B analysis of {args.rows:,} rows: 3 arms, 6 CUPED means, 2 proportions, 1 ratio, both lifts, SRM")
         duck = _child("duckdb", path)
         print(
-            f"  DuckDB in-engine (ParquetSource)         {duck['seconds']:8.1f} s   peak RSS {duck['peak_mib']:8.0f} MiB"
+            f"  DuckDB in-engine (ParquetSource)         {duck['seconds']:8.1f} s ({duck['cpu']:.1f} s CPU)   peak RSS {duck['peak_mib']:8.0f} MiB"
             f"  (before the call {duck['before_mib']:.0f} MiB)"
         )
         if args.skip_pandas:
             return
+        floor = _child("read-only", path)
+        print(
+            f"  (pandas.read_parquet alone, no analysis   {floor['seconds']:8.1f} s ({floor['cpu']:.1f} s CPU)   peak RSS {floor['peak_mib']:8.0f} MiB:"
+            " the decoding both sides do)"
+        )
         a = np.array(duck["numbers"], float)
         for side, label in (
             ("pandas", "pandas.read_parquet + analyze(frame)   "),
@@ -188,13 +212,13 @@ def main() -> None:
         ):
             pand = _child(side, path)
             print(
-                f"  {label}   {pand['seconds']:8.1f} s   peak RSS {pand['peak_mib']:8.0f} MiB"
+                f"  {label}   {pand['seconds']:8.1f} s ({pand['cpu']:.1f} s CPU)   peak RSS {pand['peak_mib']:8.0f} MiB"
                 f"  (before the call {pand['before_mib']:.0f} MiB)"
             )
             b = np.array(pand["numbers"], float)
             rel = float(np.max(np.abs(a - b) / np.abs(b)))
             print(
-                f"    ratio {side} / DuckDB: time {pand['seconds'] / duck['seconds']:.1f}x, peak memory "
+                f"    ratio {side} / DuckDB: time {pand['seconds'] / duck['seconds']:.1f}x (CPU {pand['cpu'] / duck['cpu']:.1f}x), peak memory "
                 f"{pand['peak_mib'] / duck['peak_mib']:.1f}x (above the baseline: "
                 f"{(pand['peak_mib'] - pand['before_mib']) / max(duck['peak_mib'] - duck['before_mib'], 1):.1f}x); "
                 f"largest relative difference in estimates and standard errors {rel:.1e}"

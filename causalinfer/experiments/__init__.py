@@ -13,7 +13,8 @@ database engine (:func:`sql_aggregates` writes the query's aggregate list; ``ana
 an optional dependency: ``pip install "causalinfer[duckdb]"``), a DuckDB relation or a :class:`SQLTable`
 (SQLAlchemy: PostgreSQL, SQLite, ...): only one row per variant leaves the engine, so the data need not fit in
 memory (post-stratification included; quantile metrics through the order statistics of the band, found inside
-the engine with window functions).
+the engine with window functions). A dask DataFrame is summarised partition by partition where it lives, and only
+the summaries are merged.
 """
 
 from ._analyze import analyze

@@ -138,7 +138,7 @@ def test_engine_options_pass_through(source, frame, parquet_file, parquet_folder
 QUANTILES = [ex.quantile("revenue"), ex.quantile("revenue", 0.9), ex.quantile("sessions", 0.25), ex.quantile("pre", 0.999)]
 
 
-@pytest.mark.parametrize("source", ["parquet file", "parquet folder", "sqlite engine"])
+@pytest.mark.parametrize("source", ["parquet folder", "sqlite engine"])
 def test_engine_quantiles_equal_frame(source, frame, parquet_file, parquet_folder, sqlite_engine):
     """Six order statistics per variant, found with window functions, give the in-memory quantile arms exactly."""
     metrics = [*QUANTILES, ex.mean("revenue", covariates="pre")]
