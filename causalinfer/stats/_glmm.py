@@ -331,7 +331,9 @@ def glmm(formula: str, *, data: Any, family: str = "binomial", conf_level: float
             "cov": pd.DataFrame(cov, index=d.names, columns=d.names),
             "random_effects": pd.DataFrame(re_rows),
             "ranef": ranef,
-            "re_terms": [{"expr": t.expr, "group": t.group, "columns": list(t.columns)} for t in terms],
+            "re_terms": [
+                {"expr": t.expr, "group": key, "columns": list(t.columns)} for t, key in zip(terms, _mt.term_keys(terms), strict=True)
+            ],
             "levels": {k: v for k, v in cat_levels.items() if k not in grouping},
             "columns": [c for c in used if c not in grouping],
         },

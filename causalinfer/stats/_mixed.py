@@ -640,7 +640,7 @@ def _lmm_terms(formula: str, *, data: Any, reml: bool, conf_level: float, namesp
     )
     used, cat_levels = _model_columns(frame, formula=fixed, re_formula=" ".join(e for e, _ in bars), response=d.response)
     grouping = {c for t in terms for c in t.columns}
-    specs = [{"expr": t.expr, "group": t.group, "columns": list(t.columns)} for t in terms]
+    specs = [{"expr": t.expr, "group": key, "columns": list(t.columns)} for t, key in zip(terms, _mt.term_keys(terms), strict=True)]
     blocks = " + ".join(f"({t.expr} | {t.group})" for t in terms)
     return MixedResult(
         method=f"Linear mixed model ({'REML' if reml else 'ML'}), random effects {blocks}, Satterthwaite df",

@@ -117,6 +117,17 @@ def build_terms(frame: pd.DataFrame, bars: list[tuple[str, str]]) -> list[ReTerm
     return [terms[i] for i in order]
 
 
+def term_keys(terms: list[ReTerm]) -> list[str]:
+    """Names of the terms, made unique as lme4 does when a factor has several terms: ``g``, ``g.1``, ..."""
+    seen: dict[str, int] = {}
+    keys = []
+    for t in terms:
+        k = seen.get(t.group, 0)
+        keys.append(t.group if k == 0 else f"{t.group}.{k}")
+        seen[t.group] = k + 1
+    return keys
+
+
 def check_identifiable(terms: list[ReTerm], n: int) -> None:
     """Refuse, as lme4 does, grouping factors with one level and terms with as many random effects as observations."""
     for t in terms:
@@ -326,7 +337,7 @@ def components(
     ranef: dict[str, pd.DataFrame] = {}
     b = lambda_of(theta, st) @ u
     t0 = off = 0
-    for t in terms:
+    for t, key in zip(terms, term_keys(terms), strict=True):
         q, nl = t.q, len(t.levels)
         k = q * (q + 1) // 2
         tr, tc = np.tril_indices(q)
@@ -336,15 +347,13 @@ def components(
         Sigma = sigma**2 * T @ T.T
         sds = np.sqrt(np.diag(Sigma))
         for a, nm in enumerate(t.names):
-            rows.append(
-                {"group": t.group, "term": nm, "variance": float(Sigma[a, a]), "sd": float(sds[a]), "corr_with": None, "corr": np.nan}
-            )
+            rows.append({"group": key, "term": nm, "variance": float(Sigma[a, a]), "sd": float(sds[a]), "corr_with": None, "corr": np.nan})
         for a in range(q):
             for c in range(a):
                 corr = float(Sigma[a, c] / (sds[a] * sds[c])) if sds[a] > 0 and sds[c] > 0 else math.nan
                 rows.append(
                     {
-                        "group": t.group,
+                        "group": key,
                         "term": t.names[a],
                         "variance": float(Sigma[a, c]),
                         "sd": np.nan,
@@ -353,8 +362,8 @@ def components(
                     }
                 )
         frame = pd.DataFrame(b[off : off + nl * q].reshape(nl, q), columns=t.names)
-        frame.insert(0, t.group, t.levels)
-        ranef[t.group] = frame
+        frame.insert(0, key, t.levels)
+        ranef[key] = frame
         t0 += k
         off += nl * q
     rows.append({"group": "Residual", "term": "", "variance": sigma**2, "sd": sigma, "corr_with": None, "corr": np.nan})
@@ -365,19 +374,19 @@ def singular_diagnostic(theta: np.ndarray, terms: list[ReTerm], re_rows: list[di
     """lme4's isSingular (a diagonal entry of a covariance factor below 1e-4), naming the term and the simpler model."""
     problems = []
     t0 = 0
-    for t in terms:
+    for t, key in zip(terms, term_keys(terms), strict=True):
         q = t.q
         tr, tc = np.tril_indices(q)
         o = np.lexsort((tr, tc))
         dg = theta[t0 : t0 + q * (q + 1) // 2][tr[o] == tc[o]]
-        corr = [r["corr"] for r in re_rows if r["group"] == t.group and r["corr_with"] is not None]
+        corr = [r["corr"] for r in re_rows if r["group"] == key and r["corr_with"] is not None]
         at_one = any(math.isfinite(c) and abs(c) > 1 - 1e-4 for c in corr)
         if np.any(dg < 1e-4) or at_one:
             if q == 1:
                 problems.append(f"the variance of ({t.expr} | {t.group}) is ~0: drop that term")
             else:
                 problems.append(
-                    f"({t.expr} | {t.group}) has a variance ~0 or a correlation ~+/-1: use (1 | {t.group}) or uncorrelated terms"
+                    f"({t.expr} | {t.group}) has a variance ~0 or a correlation ~+/-1: use (1 | {t.group}), or uncorrelated terms such as (1 | {t.group}) + (0 + {t.names[-1]} | {t.group})"
                 )
         t0 += q * (q + 1) // 2
     if problems:

@@ -47,7 +47,8 @@ fits <- list(
   list(name = "nested", set = "nested", formula = "y ~ x + (1 | school/class)", new = new_nested),
   list(name = "crossed", set = "crossed", formula = "y ~ x + (1 | subject) + (1 | item)", new = new_crossed),
   list(name = "crossed slope", set = "crossed", formula = "y ~ x + (x | subject) + (1 | item)", new = new_crossed),
-  list(name = "singular", set = "crossed", formula = "y0 ~ x + (1 | subject) + (1 | item)", new = new_crossed)
+  list(name = "singular", set = "crossed", formula = "y0 ~ x + (1 | subject) + (1 | item)", new = new_crossed),
+  list(name = "uncorrelated", set = "crossed", formula = "y ~ x + (1 | subject) + (0 + x | subject) + (1 | item)", new = new_crossed)
 )
 cases <- list()
 for (f in fits) {
