@@ -21,6 +21,7 @@ from .._validation import check_conf_level, show, suggest_column
 from ..exceptions import ArgumentError, ArgumentTypeError, ConvergenceError, DataError, RoleError
 from ..results import Diagnostic, Provenance
 from . import _mixed_terms as _mt
+from ._mixed_terms import _hessian, _jacobian
 from ._normal import t_crit, t_pvalue, z_crit
 from ._regression import RegressionResult, _caller_namespaces, _design
 
@@ -203,42 +204,6 @@ def _full_deviance(varpar: np.ndarray, st: _Stats, reml: bool) -> float:
 def _covbeta(varpar: np.ndarray, st: _Stats) -> np.ndarray:
     f = _pls(varpar[:-1], st)
     return varpar[-1] ** 2 * np.linalg.inv(f.S)
-
-
-def _hessian(fun: Any, x: np.ndarray) -> np.ndarray:
-    """Central differences with one Richardson step (as numDeriv's default, fewer iterations)."""
-    k = x.size
-
-    def at(h: np.ndarray) -> np.ndarray:
-        H = np.empty((k, k))
-        f0 = fun(x)
-        for i in range(k):
-            ei = np.zeros(k)
-            ei[i] = h[i]
-            H[i, i] = (fun(x + ei) - 2 * f0 + fun(x - ei)) / h[i] ** 2
-            for j in range(i):
-                ej = np.zeros(k)
-                ej[j] = h[j]
-                H[i, j] = H[j, i] = (fun(x + ei + ej) - fun(x + ei - ej) - fun(x - ei + ej) + fun(x - ei - ej)) / (4 * h[i] * h[j])
-        return H
-
-    h = 1e-3 * np.maximum(np.abs(x), 0.1)
-    return (4 * at(h / 2) - at(h)) / 3
-
-
-def _jacobian(fun: Any, x: np.ndarray) -> np.ndarray:
-    k = x.size
-    h = 1e-3 * np.maximum(np.abs(x), 0.1)
-    cols = []
-    for i in range(k):
-
-        def d(step: float, i: int = i) -> np.ndarray:
-            e = np.zeros(k)
-            e[i] = step
-            return (fun(x + e) - fun(x - e)) / (2 * step)
-
-        cols.append(((4 * d(h[i] / 2) - d(h[i])) / 3).ravel())
-    return np.column_stack(cols)
 
 
 def _satterthwaite(varpar: np.ndarray, st: _Stats, reml: bool) -> np.ndarray:

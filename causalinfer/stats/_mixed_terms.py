@@ -314,8 +314,6 @@ def minimise(st: Structure, *, reml: bool) -> Any:
 
 def satterthwaite(varpar: np.ndarray, st: Structure, reml: bool) -> np.ndarray:
     """Satterthwaite df per fixed coefficient, as lmerTest (Hessian of the deviance in (theta, sigma))."""
-    from ._mixed import _hessian, _jacobian
-
     H = _hessian(lambda v: full_deviance(v, st, reml), varpar)
     A = 2 * np.linalg.pinv(H)
     J = _jacobian(lambda v: covbeta(v, st), varpar)
@@ -431,3 +429,39 @@ def random_part(details: dict[str, Any], frame: pd.DataFrame) -> tuple[np.ndarra
         random[seen] += np.einsum("ij,ij->i", Z[seen], B[idx[seen]])
         known &= seen
     return random, known
+
+
+def _hessian(fun: Any, x: np.ndarray) -> np.ndarray:
+    """Central differences with one Richardson step (as numDeriv's default, fewer iterations)."""
+    k = x.size
+
+    def at(h: np.ndarray) -> np.ndarray:
+        H = np.empty((k, k))
+        f0 = fun(x)
+        for i in range(k):
+            ei = np.zeros(k)
+            ei[i] = h[i]
+            H[i, i] = (fun(x + ei) - 2 * f0 + fun(x - ei)) / h[i] ** 2
+            for j in range(i):
+                ej = np.zeros(k)
+                ej[j] = h[j]
+                H[i, j] = H[j, i] = (fun(x + ei + ej) - fun(x + ei - ej) - fun(x - ei + ej) + fun(x - ei - ej)) / (4 * h[i] * h[j])
+        return H
+
+    h = 1e-3 * np.maximum(np.abs(x), 0.1)
+    return (4 * at(h / 2) - at(h)) / 3
+
+
+def _jacobian(fun: Any, x: np.ndarray) -> np.ndarray:
+    k = x.size
+    h = 1e-3 * np.maximum(np.abs(x), 0.1)
+    cols = []
+    for i in range(k):
+
+        def d(step: float, i: int = i) -> np.ndarray:
+            e = np.zeros(k)
+            e[i] = step
+            return (fun(x + e) - fun(x - e)) / (2 * step)
+
+        cols.append(((4 * d(h[i] / 2) - d(h[i])) / 3).ravel())
+    return np.column_stack(cols)
