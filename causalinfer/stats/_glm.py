@@ -294,11 +294,6 @@ def _fit_and_report(d: Any, fam: Family, data: Any, *, cov_type: str, conf_level
     ]
     label, stat_name, stat, sdf, pval = _overall_test(fit_stats, cov_type, fam)
     title = f"{_FAMILY_TITLES[fam.name]} GLM" + (f" (var_power {fam.var_power:g})" if fam.name == "tweedie" else "")
-    frame = None
-    if d.formula is not None:
-        from ._inputs import _frame_of
-
-        frame, _ = _frame_of(data)
     return RegressionResult(
         method=f"{title}, {fam.link.name} link, {_cov_label(cov_type, lags, fit_stats.get('n_clusters'), linear=False)}",
         estimand=f"{fam.link.name}-scale coefficients for {d.response} ({label}: all slopes zero)",
@@ -314,8 +309,23 @@ def _fit_and_report(d: Any, fam: Family, data: Any, *, cov_type: str, conf_level
         terms=terms,
         details={"fit": fit_stats, "cov": pd.DataFrame(cov, index=d.names, columns=d.names), "vif": vifs, "fitted": f.mu},
         provenance=Provenance.current(data_fingerprint=d.fingerprint),
-        design=GLMDesign(d.design_info, d.offset is not None, frame, d.offset),
+        design=GLMDesign(d.design_info, d.offset is not None, _fitting_frame(d, data), d.offset),
     )
+
+
+def _fitting_frame(d: Any, data: Any) -> pd.DataFrame:
+    """The fitting data kept for marginal effects and means: the data of a formula fit, or the regressors of a
+    design-matrix fit named as its columns (without the added constant)."""
+    if d.formula is not None:
+        from ._inputs import _frame_of
+
+        return _frame_of(data)[0]
+    info = d.design_info
+    names = list(info["names"])
+    X = d.X
+    if info["add_constant"]:
+        names, X = names[1:], X[:, 1:]
+    return pd.DataFrame(X, columns=names)
 
 
 def _existence(d: Any, fam: Family, f: IRLSFit) -> list[Diagnostic]:

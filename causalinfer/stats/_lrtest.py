@@ -44,6 +44,10 @@ def lr_test(restricted: RegressionResult, full: RegressionResult) -> Result:
     :math:`2\\log L`, theta being estimated in each model (``MASS::anova.negbin``). Least squares: :math:`(RSS_0 - RSS_1)/\\hat\\sigma^2_1`,
     as ``anova.lm(test = "Chisq")``; the F test (:func:`wald_test` or ``anova.lm``'s default) is exact under
     normal errors and preferable. The test ignores the covariance type the fits used: it compares likelihoods.
+    A Poisson model (:func:`poisson`, or :func:`glm` with the Poisson family and log link) against a
+    :func:`negative_binomial` one is the likelihood-ratio test of overdispersion: :math:`2(\\log L_1 - \\log L_0)`
+    with the p-value of a 50:50 mixture of chi-squared on :math:`k_1 - k_0` and :math:`k_1 - k_0 + 1` df, because
+    :math:`1/\\theta = 0` is on the boundary (half the chi-squared(1) tail with the same terms, as ``pscl::odTest``).
     Models on different rows, outcomes or families, or whose terms do not nest by name, are refused.
 
     Validated against R's ``anova`` (``tests/reference/lr_test.R``).
@@ -66,7 +70,10 @@ def lr_test(restricted: RegressionResult, full: RegressionResult) -> Result:
             raise ArgumentTypeError(f"`{name}` must be a RegressionResult from ols/logit/poisson/negative_binomial/glm; got {show(r)}")
     f0, f1 = restricted.details["fit"], full.details["fit"]
     kind = f0.get("model")
-    if kind not in _KINDS or f1.get("model") != kind:
+    poisson_vs_nb = f1.get("model") == "negative_binomial" and (
+        kind == "poisson" or (kind == "glm" and (f0.get("family"), f0.get("link")) == ("poisson", "log"))
+    )
+    if kind not in _KINDS or (f1.get("model") != kind and not poisson_vs_nb):
         raise ArgumentError(f"`restricted` and `full` must be models of the same kind; got {f0.get('model')!r} and {f1.get('model')!r}")
     if f0["n"] != f1["n"] or f0.get("response") != f1.get("response") or f0.get("weighted") != f1.get("weighted"):
         raise DataError(
@@ -87,6 +94,8 @@ def lr_test(restricted: RegressionResult, full: RegressionResult) -> Result:
             "`restricted` and a larger model containing all of its terms as `full`"
         )
     df = len(t1) - len(t0)
+    if poisson_vs_nb:
+        return _poisson_against_negative_binomial(f0, f1, df, [t for t in t1 if t not in t0], full)
     if df <= 0:
         raise ArgumentError(f"`full` must have more coefficients than `restricted`; got {len(t1)} and {len(t0)} (are they swapped?)")
     if kind == "glm" and (f0["family"], f0["link"], f0.get("var_power")) != (f1["family"], f1["link"], f1.get("var_power")):
@@ -127,6 +136,35 @@ def lr_test(restricted: RegressionResult, full: RegressionResult) -> Result:
             "restricted_df_resid": float(f0["df_resid"]),
             "full_df_resid": float(f1["df_resid"]),
             "extra_terms": [t for t in t1 if t not in t0],
+        },
+        provenance=full.provenance,
+    )
+
+
+def _poisson_against_negative_binomial(f0: dict, f1: dict, df: int, extra: list[str], full: RegressionResult) -> Result:
+    """Poisson against negative binomial: ``1/theta = 0`` lies on the boundary, so the statistic is a 50:50 mixture
+    of chi-squared on ``df`` and ``df + 1`` degrees of freedom (Self and Liang 1987; with no extra coefficients, half
+    the chi-squared(1) tail, as ``pscl::odTest`` and Stata's test of alpha = 0)."""
+    from scipy import stats
+
+    stat = max(2.0 * (float(f1["loglik"]) - float(f0["loglik"])), 0.0)
+    tail_low = float(stats.chi2.sf(stat, df)) if df > 0 else float(stat <= 0)
+    pvalue = 0.5 * tail_low + 0.5 * float(stats.chi2.sf(stat, df + 1))
+    return Result(
+        method="Likelihood-ratio test of a Poisson model against a negative binomial one (overdispersion; theta on the "
+        "boundary, p-value from a 50:50 mixture of chi-squared distributions)",
+        estimand="H0: no overdispersion (1/theta = 0)" + (f" and the {df} extra coefficient(s) are zero" if df else ""),
+        statistic=stat,
+        statistic_name="LR chi-squared",
+        df=float(df + 1),
+        pvalue=pvalue,
+        alternative="greater",
+        n=int(f1["n"]),
+        details={
+            "restricted_loglik": float(f0["loglik"]),
+            "full_loglik": float(f1["loglik"]),
+            "theta": float(f1["theta"]),
+            "extra_terms": extra,
         },
         provenance=full.provenance,
     )

@@ -49,3 +49,24 @@ def test_refuses_models_that_do_not_nest_or_differ():
         ci.stats.lr_test(ci.stats.negative_binomial("breaks ~ wool", data=WB), full)
     with pytest.raises(DataError, match=r"same data|different data"):
         ci.stats.lr_test(ci.stats.poisson("breaks ~ wool", data=WB.iloc[:40]), full)
+
+
+def test_poisson_against_negative_binomial_is_the_boundary_overdispersion_test():
+    """Regression: lr_test refused a Poisson model against a negative binomial one (the usual overdispersion test)."""
+    from scipy import stats
+
+    rng = np.random.default_rng(4)
+    df = pd.DataFrame({"x": rng.normal(size=300), "z": rng.normal(size=300)})
+    df["y"] = rng.negative_binomial(2, 2 / (2 + np.exp(0.5 + 0.4 * df.x)))
+    p = ci.stats.poisson("y ~ x", data=df)
+    nb = ci.stats.negative_binomial("y ~ x", data=df)
+    t = ci.stats.lr_test(p, nb)
+    lr = 2 * (nb.fit["loglik"] - p.fit["loglik"])
+    np.testing.assert_allclose(t.statistic, lr, rtol=1e-12)
+    np.testing.assert_allclose(t.pvalue, 0.5 * stats.chi2.sf(lr, 1), rtol=1e-12)
+    assert t.df == 1.0 and t.pvalue < 1e-6
+    g = ci.stats.lr_test(ci.stats.glm("y ~ x", data=df, family="poisson"), ci.stats.negative_binomial("y ~ x + z", data=df))
+    lr2 = 2 * (ci.stats.negative_binomial("y ~ x + z", data=df).fit["loglik"] - p.fit["loglik"])
+    np.testing.assert_allclose(g.pvalue, 0.5 * stats.chi2.sf(lr2, 1) + 0.5 * stats.chi2.sf(lr2, 2), rtol=1e-10)
+    with pytest.raises(ArgumentError, match="same kind"):
+        ci.stats.lr_test(nb, p)

@@ -235,3 +235,13 @@ def test_bad_weights():
         ci.stats.marginal_effects(fit, weights=np.where(DATA["grp"] == "u", 0.0, 1.0), by="grp")
     with pytest.raises(CausalInferError, match="index labels"):
         ci.stats.marginal_effects(fit, weights=pd.Series(DATA["wts"].to_numpy(), index=DATA.index + 1000))
+
+
+def test_glm_on_a_design_matrix_keeps_its_regressors_for_marginal_effects():
+    """Regression: a glm fitted on arrays asked for `newdata` while saying that glm results keep their data."""
+    X = DATA[["x", "z"]].to_numpy()
+    fit = ci.stats.glm(X, DATA["ybin"].to_numpy(), family="binomial")
+    a = ci.stats.marginal_effects(fit).terms
+    b = ci.stats.marginal_effects(fit, newdata=pd.DataFrame(X, columns=["x1", "x2"])).terms
+    assert a["term"].tolist() == ["x1: dY/dX", "x2: dY/dX"]
+    np.testing.assert_allclose(a[["estimate", "std_error"]], b[["estimate", "std_error"]], rtol=1e-12)
