@@ -23,7 +23,7 @@ from ..results import Diagnostic, Provenance
 from . import _mixed_terms as _mt
 from ._mixed_terms import _hessian, _jacobian
 from ._normal import t_crit, t_pvalue, z_crit
-from ._regression import RegressionResult, _caller_namespaces, _design
+from ._regression import RegressionResult, _caller_namespaces, _design, _PredictionDesign
 
 __all__ = ["MixedResult", "lmm"]
 
@@ -67,7 +67,12 @@ class MixedResult(RegressionResult):
         if needed:
             raise DataError(f"`newdata` lacks column(s) {needed} used by the model")
         try:
-            X = patsy.dmatrix(rhs, frame, return_type="dataframe", NA_action="raise")
+            info = getattr(self.design, "info", None)
+            if info is not None and not isinstance(info, dict):  # the fit's own coding: stateful transforms keep their fitted values
+                (Xm,) = patsy.build_design_matrices([info], frame, NA_action="raise", return_type="dataframe")
+                X = pd.DataFrame(np.asarray(Xm, dtype=float), columns=list(info.column_names), index=frame.index)
+            else:  # a result read back from JSON carries the formula only
+                X = patsy.dmatrix(rhs, frame, return_type="dataframe", NA_action="raise")
             Z = patsy.dmatrix(fit["re_formula"] or "1", frame, return_type="dataframe", NA_action="raise")
         except patsy.PatsyError as exc:
             raise DataError(f"could not build the model matrix for `newdata`: {str(exc).splitlines()[0]}") from None
@@ -565,6 +570,7 @@ def lmm(
             "columns": used,
         },
         provenance=Provenance.current(data_fingerprint=d.fingerprint),
+        design=_PredictionDesign(d.design_info, False),
     )
 
 
@@ -626,4 +632,5 @@ def _lmm_terms(formula: str, *, data: Any, reml: bool, conf_level: float, namesp
             "columns": [c for c in used if c not in grouping],
         },
         provenance=Provenance.current(data_fingerprint=d.fingerprint),
+        design=_PredictionDesign(d.design_info, False),
     )

@@ -145,3 +145,19 @@ def test_predict_options_are_declared():
         r.predict(df, include_random=1)
     with pytest.raises(ArgumentError, match="`conf_level` must be strictly between 0 and 1"):
         r.predict(df, conf_level=95)
+
+
+@pytest.mark.parametrize("formula", ["y ~ center(x)", "y ~ center(x) + (1 | g)"])
+def test_predict_keeps_the_fitted_values_of_stateful_transforms(formula):
+    # center(x) must subtract the mean of the fitting data, not of newdata: the fixed part at the fitting rows
+    # equals X b computed from the fit's own design, whatever rows are asked for
+    rng = np.random.default_rng(7)
+    g = np.repeat(np.arange(12), 6)
+    x = rng.normal(3.0, 1.0, g.size)
+    df = pd.DataFrame({"g": g, "x": x, "y": 1.0 + 0.8 * x + rng.normal(0, 0.5, 12)[g] + rng.normal(0, 0.3, g.size)})
+    fit = ci.stats.lmm(formula, data=df, groups="g") if "|" not in formula else ci.stats.lmm(formula, data=df)
+    b = fit.terms["estimate"].to_numpy()
+    expected = b[0] + b[1] * (df["x"].to_numpy() - df["x"].mean())
+    few = df.iloc[:5]
+    got = fit.predict(few, include_random=False)["fixed"].to_numpy()
+    np.testing.assert_allclose(got, expected[:5], rtol=1e-12)
