@@ -281,6 +281,17 @@ def check_covariate_rank(cd: CausalData, what: str = "covariates") -> None:
     _check_eigen(X, names, what, C / np.outer(s, s))
 
 
+def _column_scales(X: np.ndarray) -> np.ndarray:
+    """``power_of_two_scale`` of every column, from two reductions over the rows when all values are finite."""
+    with np.errstate(invalid="ignore"):
+        top = np.maximum(np.abs(X.max(axis=0)), np.abs(X.min(axis=0)))
+    if not np.isfinite(top).all():
+        return np.array([power_of_two_scale(X[:, j]) for j in range(X.shape[1])])
+    moderate = (top == 0) | ((top > 1e-100) & (top < 1e100))
+    with np.errstate(divide="ignore"):
+        return np.where(moderate, 1.0, 2.0 ** np.floor(np.log2(np.where(moderate, 1.0, top))))
+
+
 def _moderate_columns(Z: np.ndarray) -> bool:
     """True when ``power_of_two_scale`` is 1 for every column of ``Z`` (finite, largest magnitude 0 or within 1e+-100).
 
@@ -295,7 +306,9 @@ def check_rank(X: np.ndarray, names: Sequence[str], what: str) -> None:
     """Refuse a design whose columns are linearly dependent, naming a redundant column."""
     if X.shape[1] == 0:
         return
-    X = X / np.array([power_of_two_scale(X[:, j]) for j in range(X.shape[1])])
+    scales = _column_scales(X)
+    if np.any(scales != 1.0):
+        X = X / scales
     sd = X.std(axis=0)
     const = [names[j] for j in range(X.shape[1]) if sd[j] == 0 and names[j] != "(intercept)"]
     if const:
