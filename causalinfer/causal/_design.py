@@ -257,18 +257,39 @@ def check_covariate_rank(cd: CausalData, what: str = "covariates") -> None:
     """``check_rank`` of ``[1, Z]``, on the standardised design that the propensity fit uses as well.
 
     When no column needs rescaling by a power of two (the usual case), the design ``check_rank`` would build is
-    exactly ``cd.standardized()``, so it is built once; otherwise ``check_rank`` runs on its own copy.
+    the propensity design ``[1, (Z - mean) / sd]``: it is built once here, and its cross-product gives both the
+    standard deviations and the matrix whose eigenvalues decide the rank. Otherwise ``check_rank`` runs on its
+    own copy.
     """
     names = ("(intercept)", *cd.names)
     Z = cd.Z
     if Z.shape[1] == 0 or not _moderate_columns(Z):
         check_rank(np.column_stack([np.ones(cd.n), Z]), names, what)
         return
-    sd = Z.std(axis=0)
+    center = Z.mean(axis=0)
+    X = np.empty((Z.shape[0], Z.shape[1] + 1))
+    X[:, 0] = 1.0
+    np.subtract(Z, center, out=X[:, 1:])
+    C = X.T @ X  # one BLAS call: n, the column sums of the centred values, and their cross-products
+    sd = np.sqrt(np.diag(C)[1:] / Z.shape[0])
     const = [cd.names[j] for j in range(Z.shape[1]) if sd[j] == 0]
     if const:
         raise DataError(f"{what}: column(s) {const} are constant in the rows used; drop them from the covariates")
-    _check_eigen(cd.standardized(sd)[1], names, what)
+    X[:, 1:] /= sd
+    cd._memo["design"] = (Standardizer(center, sd), X)
+    s = np.concatenate([[1.0], sd])
+    _check_eigen(X, names, what, C / np.outer(s, s))
+
+
+def _column_scales(X: np.ndarray) -> np.ndarray:
+    """``power_of_two_scale`` of every column, from two reductions over the rows when all values are finite."""
+    with np.errstate(invalid="ignore"):
+        top = np.maximum(np.abs(X.max(axis=0)), np.abs(X.min(axis=0)))
+    if not np.isfinite(top).all():
+        return np.array([power_of_two_scale(X[:, j]) for j in range(X.shape[1])])
+    moderate = (top == 0) | ((top > 1e-100) & (top < 1e100))
+    with np.errstate(divide="ignore"):
+        return np.where(moderate, 1.0, 2.0 ** np.floor(np.log2(np.where(moderate, 1.0, top))))
 
 
 def _moderate_columns(Z: np.ndarray) -> bool:
@@ -285,7 +306,9 @@ def check_rank(X: np.ndarray, names: Sequence[str], what: str) -> None:
     """Refuse a design whose columns are linearly dependent, naming a redundant column."""
     if X.shape[1] == 0:
         return
-    X = X / np.array([power_of_two_scale(X[:, j]) for j in range(X.shape[1])])
+    scales = _column_scales(X)
+    if np.any(scales != 1.0):
+        X = X / scales
     sd = X.std(axis=0)
     const = [names[j] for j in range(X.shape[1]) if sd[j] == 0 and names[j] != "(intercept)"]
     if const:
@@ -295,10 +318,10 @@ def check_rank(X: np.ndarray, names: Sequence[str], what: str) -> None:
     _check_eigen(Xs, names, what)
 
 
-def _check_eigen(Xs: np.ndarray, names: Sequence[str], what: str) -> None:
-    """Refuse a standardised design ``Xs`` whose cross-product is numerically singular, naming a redundant column."""
+def _check_eigen(Xs: np.ndarray, names: Sequence[str], what: str, cross: np.ndarray | None = None) -> None:
+    """Refuse a standardised design ``Xs`` whose cross-product (``cross`` when given) is numerically singular."""
     # eigenvalues of the cross-product: O(n p^2) like an SVD, but a fraction of its cost
-    ev = np.linalg.eigvalsh(Xs.T @ Xs)
+    ev = np.linalg.eigvalsh(Xs.T @ Xs if cross is None else cross)
     if ev[0] <= 1e-12 * max(ev[-1], 1e-300):
         rank = int(np.sum(ev > 1e-12 * ev[-1]))
         from scipy.linalg import qr

@@ -16,6 +16,7 @@ from .._validation import show
 from ..exceptions import ArgumentTypeError, ConvergenceError, DataError
 
 _MAX_ETA = 30.0  # |linear predictor| beyond which a fitted probability is 0 or 1 to ~1e-13
+_SAME_HESSIAN = 1e-12  # a final Newton step this small changes X'WX (relative) by less than about 1e-12
 
 
 @dataclass(frozen=True)
@@ -149,19 +150,20 @@ def _one_plus_exp_minus(eta: np.ndarray, out: np.ndarray | None = None) -> np.nd
     return d
 
 
-def _newton_step(X: np.ndarray, a: np.ndarray, e: np.ndarray, buf: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
-    """The Newton step ``(X' W X)^{-1} X' (a - e)``; a Hessian that is not positive definite means separation."""
+def _newton_step(X: np.ndarray, a: np.ndarray, e: np.ndarray, buf: np.ndarray, names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """The Newton step ``(X' W X)^{-1} X' (a - e)`` and ``X' W X``; a Hessian that is not positive definite means separation."""
     from scipy.linalg import LinAlgError, cho_factor, cho_solve
 
     grad = X.T @ (a - e)
+    H = weighted_cross_product(X, e * (1.0 - e), out=buf)
     try:
-        factor = cho_factor(weighted_cross_product(X, e * (1.0 - e), out=buf))
+        factor = cho_factor(H)
     except LinAlgError:
         _separation(names)
     step = cho_solve(factor, grad)
     if not np.all(np.isfinite(step)):
         _separation(names)
-    return step
+    return step, H
 
 
 def _damped_newton(X: np.ndarray, a: np.ndarray, beta: np.ndarray, *, tol: float, max_iter: int, names: tuple[str, ...]) -> LogitFit:
@@ -176,7 +178,7 @@ def _damped_newton(X: np.ndarray, a: np.ndarray, beta: np.ndarray, *, tol: float
     d = np.empty(X.shape[0])
     ll = _loglik_eta(a, b, eta, d)
     for it in range(1, max_iter + 1):
-        step = _newton_step(X, a, np.reciprocal(d, out=d), buf, names)
+        step, H = _newton_step(X, a, np.reciprocal(d, out=d), buf, names)
         t = 1.0
         for _ in range(40):
             eta_new = X @ (beta + t * step)
@@ -190,10 +192,13 @@ def _damped_newton(X: np.ndarray, a: np.ndarray, beta: np.ndarray, *, tol: float
         step = t * step
         beta = beta + step
         eta, ll = eta_new, ll_new
-        if float(np.max(np.abs(step))) < tol:
+        size = float(np.max(np.abs(step)))
+        if size < tol:
             if np.abs(eta).max() > _MAX_ETA:
                 _separation(names)
-            return LogitFit(beta=beta, e=expit(eta), X=X, n_iter=it)
+            # a last step below _SAME_HESSIAN leaves X'WX unchanged to that order: keep it for the standard errors
+            cache = {"H": H} if size < _SAME_HESSIAN else {}
+            return LogitFit(beta=beta, e=expit(eta), X=X, n_iter=it, _cache=cache)
     _not_converged(X, beta, max_iter, names)
 
 
