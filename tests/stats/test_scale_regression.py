@@ -126,6 +126,13 @@ def test_column_list_interface_and_duckdb_relation_and_table(frame, folder):
     np.testing.assert_allclose(pred["estimate"], want.predict(frame.head(5))["estimate"], rtol=1e-9)
 
 
+def test_sources_are_the_experiments_objects_and_sqlite_runs_ols(frame):
+    assert ci.experiments.ParquetSource is ParquetSource and ci.experiments.SQLTable is SQLTable
+    engine = sa.create_engine("sqlite://")
+    frame.to_sql("rows", engine, index=False)
+    _assert_same(ci.stats.ols("y ~ x1 + x2 * g", data=SQLTable(engine, "rows")), ci.stats.ols("y ~ x1 + x2 * g", data=frame))
+
+
 def test_missing_values_refused_as_in_memory_then_equal_after_dropping(frame, tmp_path):
     holed = frame.copy()
     holed.loc[[3, 700, 2900], "x2"] = np.nan
