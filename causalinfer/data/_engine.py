@@ -261,7 +261,8 @@ class SQLRunner(Runner):
             with self.engine.connect() as con:
                 return [tuple(r) for r in con.execute(sa.text(sql.format(src=self.src)))]
         except sa.exc.SQLAlchemyError as exc:
-            raise SourceError(f"{self.label}: the query failed in the database: {exc}") from exc
+            reason = str(exc).split("\n[SQL:")[0]  # the statement itself is long and adds nothing for the reader
+            raise SourceError(f"{self.label}: the query failed in the database: {reason}") from exc
 
 
 @contextlib.contextmanager

@@ -536,7 +536,11 @@ def ols(
     y : array-like, optional
         Outcome, when ``x`` is a design matrix.
     data : DataFrame or Dataset, optional
-        Table holding the formula's columns (and ``weights``/``cluster`` when given as names).
+        Table holding the formula's columns (and ``weights``/``cluster`` when given as names). Also a
+        :class:`~causalinfer.data.ParquetSource`, a :class:`~causalinfer.data.SQLTable`, a DuckDB relation or a
+        dask DataFrame: the fit is then computed from sums inside the engine (``x`` a formula or a list of
+        column names, ``y``, ``weights`` and ``cluster`` column names; ``cov_type`` "nonrobust", "HC0", "HC1"
+        or "cluster"), equal to the in-memory fit; ``details`` then has no residuals or fitted values.
     add_constant : bool
         With a design matrix, prepend an intercept column named ``(Intercept)`` (default True, as ``lm``).
         Ignored for formulas (use ``- 1`` / ``+ 0`` in the formula to drop the intercept).

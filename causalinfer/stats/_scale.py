@@ -33,7 +33,7 @@ import pandas as pd
 
 from .. import _validation as vp
 from .._validation import show, suggest_column
-from ..exceptions import ArgumentError, ArgumentTypeError, ConvergenceError, DataError, RoleError
+from ..exceptions import ArgumentError, ArgumentTypeError, ConvergenceError, DataError, RoleError, SourceError
 from ..results import Diagnostic, Provenance
 from ._scale_design import _IDENT, ScaleDesign, build_design, categorical_columns, xy_design
 from ._scale_passes import DaskPasses, SQLPasses, refuse_missing
@@ -220,10 +220,16 @@ def fit_at_scale(kind: str, x: Any, y: Any, data: Any, helpers: dict[str, Any], 
         check_parquet_schema(data, _named_columns(x, y, opts))
     with _passes(data) as passes:
         design = _design(passes, x, y, opts, namespaces)
-        shift, m = _moments(passes, design, opts, kind)
-        if kind == "ols":
-            return _ols(passes, design, shift, m, opts, helpers)
-        return _glm(kind, passes, design, shift, m, opts, helpers)
+        try:
+            shift, m = _moments(passes, design, opts, kind)
+            if kind == "ols":
+                return _ols(passes, design, shift, m, opts, helpers)
+            return _glm(kind, passes, design, shift, m, opts, helpers)
+        except SourceError as exc:
+            raise SourceError(
+                f"`data`: {exc}. The scan stopped part-way, so no result is returned; rerun on a table that is not "
+                "dropped or rewritten during the analysis (for example a snapshot or a copy)"
+            ) from exc
 
 
 # ---------------------------------------------------------------------------------------------- OLS

@@ -65,7 +65,8 @@ class SQLPasses:
         self.label = runner.label
         # PostgreSQL inlines subqueries, which would copy every row expression into every aggregate that uses it;
         # OFFSET 0 keeps each level computed once per row (DuckDB shares the expressions itself)
-        self.fence = "" if isinstance(runner, DuckRunner) else " OFFSET 0"
+        dialect = getattr(getattr(runner, "engine", None), "dialect", None)
+        self.fence = " OFFSET 0" if not isinstance(runner, DuckRunner) and getattr(dialect, "name", "") == "postgresql" else ""
         self.bools = runner.booleans()
 
     def schema(self) -> dict[str, bool]:
@@ -103,9 +104,11 @@ class SQLPasses:
         flags = [f"SUM(CASE WHEN {self.q(c)} IS NULL THEN 1 ELSE 0 END)" for c in design.used]
         y = self.num(design.response)
         flags += [f"SUM(CASE WHEN {cond.format(y=y)} THEN 1 ELSE 0 END)" for cond, _ in checks.values()]
-        aggs = ["COUNT(*)", "SUM(w__)", "SUM(LN(CASE WHEN w__ > 0 THEN w__ ELSE 1.0 END))", "MIN(w__)", *flags]
+        logw = "SUM(LN(CASE WHEN w__ > 0 THEN w__ ELSE 1.0 END))" if weights else "0.0"  # SQLite has no LN by default
+        aggs = ["COUNT(*)", "SUM(w__)", logw, "MIN(w__)", *flags]
         aggs += [f"SUM(w__ * z{j})" for j in range(p)] + [f"SUM(w__ * z{i} * z{j})" for i, j in _upper(p)]
-        aggs += [f"SUM(z{j})" for j in range(p)] + [f"SUM(z{i} * z{j})" for i, j in _upper(p)]
+        if weights:  # without weights the unweighted sums are the same numbers: not computed twice
+            aggs += [f"SUM(z{j})" for j in range(p)] + [f"SUM(z{i} * z{j})" for i, j in _upper(p)]
         sql = self._moments_sql(design, shift, weights, aggs)
         row = self.runner.run(sql)[0]
         return _unpack_moments(row, design, list(checks), p)
@@ -203,8 +206,9 @@ def _unpack_moments(row: Any, design: ScaleDesign, checks: list[str], p: int) ->
     out["checks"] = {c: int(v) for c, v in zip(checks, vals[4 + n_used : pos], strict=True)}
     out["wsum"] = np.array(vals[pos : pos + p])
     out["wcross"] = _symmetric(vals[pos + p : pos + p + m], p)
-    out["usum"] = np.array(vals[pos + p + m : pos + 2 * p + m])
-    out["ucross"] = _symmetric(vals[pos + 2 * p + m :], p)
+    weighted = len(vals) > pos + p + m
+    out["usum"] = np.array(vals[pos + p + m : pos + 2 * p + m]) if weighted else out["wsum"]
+    out["ucross"] = _symmetric(vals[pos + 2 * p + m :], p) if weighted else out["wcross"]
     return out
 
 
