@@ -511,17 +511,8 @@ def lmm(
         raise ArgumentTypeError(f"`groups` must be a column name; got {show(groups)}")
     if len(data.frame if hasattr(data, "frame") else data) == 0:
         raise DataError("`data` has no rows")
-    d = _design(
-        formula,
-        None,
-        data,
-        add_constant=True,
-        weights=None,
-        cluster=None,
-        offset=None,
-        cov_type="nonrobust",
-        namespaces=_caller_namespaces(1),
-    )
+    ns = _caller_namespaces(1)
+    d = _design(formula, None, data, add_constant=True, weights=None, cluster=None, offset=None, cov_type="nonrobust", namespaces=ns)
     frame = data.frame if hasattr(data, "frame") else data
     if groups not in frame.columns:
         raise RoleError(f"`groups` names column {groups!r}, which is not in the data{suggest_column(groups, frame.columns)}")
