@@ -610,6 +610,11 @@ def _rdd_robust(ds: Any, *, q: int, density: bool, **o: Any) -> EffectResult:
     p, deriv, kernel = o["order"], o["deriv"], o["kernel"]
     x, y, d, z, cl = _rd_arrays(ds, str(ds.outcome), o["covariate_adjustment"])
     fw = _observation_weights(ds)
+    if cl is not None and np.unique(cl).size < 2:
+        raise DataError(
+            f"cluster column {ds.cluster!r} has {np.unique(cl).size} distinct value(s); cluster-robust variances need at least 2 "
+            "clusters (and many more to be reliable): cluster on a variable with several values or drop `cluster`"
+        )
     vce = resolve_vce(o["vce"], cl is not None)
     data = rr.prepare(x, y, c, d, z, cl, fw)
     check_support(data, q, str(ds.running))

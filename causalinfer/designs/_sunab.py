@@ -180,6 +180,10 @@ def sun_abraham(
     se = float(np.sqrt(a @ fit.cov @ a))
     stat, p, lo, hi = t_inference(est, se, df, conf_level)
     diags.append(_leads_test(fit, [index[c] for c in cells if c[1] < 0], "sun_abraham"))
+    diags += _single_unit_cohorts(
+        lp,
+        "the cohort's interaction coefficients fit that unit exactly, so the clustered standard errors of those cells and of the averages using them see none of its own variability and are too small",
+    )
     emit(diags, "sun_abraham")
     detail = pd.DataFrame(
         {
@@ -219,6 +223,16 @@ def sun_abraham(
         provenance=Provenance.current(data_fingerprint=ds.fingerprint()),
     )
     return as_effect(result, effect="ATT", func=sun_abraham, ds=ds, design="did", options={"conf_level": conf_level}, group=str(ds.unit))
+
+
+def _single_unit_cohorts(lp: _Long, consequence: str) -> list[Diagnostic]:
+    """A warning naming the treated cohorts made of a single unit, with what that does to the standard errors."""
+    cohorts = np.unique(lp.cohort[lp.cohort < lp.n_times])
+    sizes = [np.unique(lp.unit[lp.cohort == c]).size for c in cohorts]
+    single = [show(lp.times[c]) for c, n in zip(cohorts, sizes, strict=True) if n == 1]
+    if not single:
+        return []
+    return [Diagnostic("cohort sizes", "warn", 1.0, f"cohort(s) {', '.join(single)} contain a single unit: {consequence}")]
 
 
 def _comparison_cohort(lp: _Long) -> tuple[np.ndarray, int, list[Diagnostic]]:
@@ -365,6 +379,10 @@ def did_imputation(
     stat, p, lo, hi = t_inference(float(est[0]), float(se[0]), None, conf_level)
     if pretrends:
         diags.append(_imputation_pretrend(lp, treated, event + anticipation, pretrends))
+    diags += _single_unit_cohorts(
+        lp,
+        "each of its imputed effects is its own cohort-by-event-time mean, so the conservative variance gets no residual from it and the standard errors are too small",
+    )
     emit(diags, "did_imputation")
     result = Result(
         method="Imputation estimator (Borusyak, Jaravel and Spiess): unit and period effects fitted on untreated observations, "

@@ -175,3 +175,16 @@ def test_imputation_refuses_absorbed_covariate():
         ci.designs.did_imputation(df, covariates=["region", "l_police"], **kw)
     with pytest.raises(ci.DataError, match=r"\['trend'\] do not vary"):
         ci.designs.did_imputation(df, covariates=["trend"], **kw)
+
+
+def test_single_unit_cohort_is_flagged():
+    """A cohort of one unit: the standard errors miss its own variability; both estimators say so by name."""
+    df, _ = _het_panel(1, n=60)
+    first = df.loc[df.d == 1].groupby("u")["t"].min()
+    lone = int(first.index[0])
+    df = df.assign(d=np.where((df.u == lone) & (df.t >= 4), 1, np.where(df.u == lone, 0, df.d)))  # the only unit adopting in 4
+    for func in (ci.designs.did_imputation, ci.designs.sun_abraham):
+        r = _quiet(func, df, outcome="y", treatment="d", unit="u", time="t")
+        diag = r.diagnostic("cohort sizes")
+        assert diag.status == "warn"
+        assert "cohort(s) 4 contain a single unit" in diag.message and "too small" in diag.message

@@ -208,6 +208,7 @@ def _small(n=200, seed=0):
         (None, dict(cluster="g", vce="hc3"), ci.ArgumentError, r"`vce` 'hc3' has no cluster-robust version"),
         (None, dict(bwselect="cct"), ci.ArgumentError, r"`bwselect` must be one of"),
         (lambda d: d.iloc[:15], {}, ci.DataError, r"15 observations are too few to choose a bandwidth"),
+        (lambda d: d.assign(g=7), dict(cluster="g"), ci.DataError, r"cluster column 'g' has 1 distinct value\(s\); .* at least 2 clusters"),
     ],
 )
 def test_bad_input(df_change, kw, exc, match):
