@@ -493,8 +493,9 @@ def _imputation_fit(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Estimates (columns of ``weights`` over the observations left out of the imputation model), their conservative
     standard errors and the covariate coefficients. ``shifted`` is the event time plus the anticipation window."""
-    n_units = int(lp.unit.max()) + 1
-    u0, t0 = lp.unit[~treated], lp.period[~treated]
+    unit = np.unique(lp.unit, return_inverse=True)[1]  # dense codes: dropped units leave gaps in lp.unit
+    n_units = int(unit.max()) + 1
+    u0, t0 = unit[~treated], lp.period[~treated]
     fe = _UntreatedFE(u0, t0, n_units, lp.n_times)
     y0 = lp.y[~treated]
     x = lp.x
@@ -508,12 +509,12 @@ def _imputation_fit(
         delta = np.linalg.solve(gram, x_res.T @ y0)
         y0 = y0 - x0 @ delta
     au, at = fe.solve(*fe.sums(u0, t0, y0[:, None]))
-    tau = lp.y - au[lp.unit, 0] - at[lp.period, 0] - (x @ delta if x is not None else 0.0)
+    tau = lp.y - au[unit, 0] - at[lp.period, 0] - (x @ delta if x is not None else 0.0)
     w1 = weights[treated]
     est = w1.T @ tau[treated]
     v = np.zeros_like(weights)
     v[treated] = w1
-    bu, bt = fe.sums(lp.unit[treated], lp.period[treated], w1)
+    bu, bt = fe.sums(unit[treated], lp.period[treated], w1)
     gu, gt = fe.solve(bu, bt)
     h = gu[u0] + gt[t0]
     if x is not None:
@@ -526,7 +527,7 @@ def _imputation_fit(
         m = usable & (cells == c)
         resid[m] = tau[m] - tau[m].mean()
     scores = np.zeros((n_units, weights.shape[1]))
-    np.add.at(scores, lp.unit, v * resid[:, None])
+    np.add.at(scores, unit, v * resid[:, None])
     return est, np.sqrt((scores**2).sum(axis=0)), delta
 
 

@@ -188,3 +188,17 @@ def test_single_unit_cohort_is_flagged():
         diag = r.diagnostic("cohort sizes")
         assert diag.status == "warn"
         assert "cohort(s) 4 contain a single unit" in diag.message and "too small" in diag.message
+
+
+def test_anticipation_drops_units_with_nothing_before_the_window():
+    df, _ = _het_panel(2, n=60)
+    early = int(df.u[df.d == 1].iloc[0])
+    df = df.assign(d=np.where(df.u == early, (df.t >= 2).astype(int), df.d))  # adopts in the second period
+    r = _quiet(ci.designs.did_imputation, df, outcome="y", treatment="d", unit="u", time="t", anticipation=1, pretrends=0)
+    diag = r.diagnostic("anticipation")
+    assert diag.status == "warn" and f"({early})" in diag.message and "dropped" in diag.message
+    assert r.terms["term"].iloc[0] == "e=-1"
+    with pytest.raises(ci.DataError, match="no unit has an observation before its anticipation window"):
+        ci.designs.did_imputation(
+            df[df.d.groupby(df.u).transform("max") == 1], outcome="y", treatment="d", unit="u", time="t", anticipation=5
+        )
