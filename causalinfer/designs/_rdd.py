@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _validation as vp
-from .._validation import check_array, check_choice, check_conf_level, check_int, check_real
+from .._validation import check_array, check_choice, check_conf_level, check_int, check_real, show
 from ..exceptions import ArgumentError, DataError, RoleError
 from ..results import Diagnostic, Provenance, Result
 from . import _rdrobust as rr
@@ -384,6 +384,7 @@ def _fit_curve(fit: LinearFit, h: float, order: int, cutoff: float, sharp: bool)
         "treatment": [None, "column"],
         "covariates": [None, "columns"],
         "cluster": [None, "column"],
+        "weights": [None, "column"],
         "bandwidth": [None, vp.Interval("real", 0, closed="neither", what="a positive number")],
         "kernel": vp.Options(KERNELS),
         "order": vp.Interval("int", 0, 4),
@@ -411,6 +412,7 @@ def rdd(
     treatment: str | None = None,
     covariates: str | Sequence[str] | None = None,
     cluster: str | None = None,
+    weights: str | None = None,
     bandwidth: float | None = None,
     kernel: str = "triangular",
     order: int = 1,
@@ -447,6 +449,9 @@ def rdd(
         Titiunik 2019; rdrobust's ``covs``).
     cluster : str, optional
         Cluster identifier: the variances become cluster-robust (CR1, as rdrobust).
+    weights : str, optional
+        Positive observation weights that multiply the kernel weights in every local fit, the bandwidth selection
+        included (rdrobust's ``weights``); not used with ``cov_type``.
     bandwidth : float, optional
         The main bandwidth h on both sides. Default: chosen by ``bwselect``.
     kernel : {"triangular", "uniform", "epanechnikov"}
@@ -533,14 +538,17 @@ def rdd(
     for name, flag in (("density", density), ("covariate_adjustment", covariate_adjustment)):
         if not isinstance(flag, bool):
             raise ArgumentError(f"`{name}` must be True or False; got {flag!r}")
-    ds = dataset(data, outcome=outcome, running=running, cutoff=cutoff, treatment=treatment, covariates=covariates, cluster=cluster)
+    ds = dataset(
+        data, outcome=outcome, running=running, cutoff=cutoff, treatment=treatment, covariates=covariates, cluster=cluster, weights=weights
+    )
     need(ds, "outcome", "rdd")
     need(ds, "running", "rdd")
     need(ds, "cutoff", "rdd")
-    if ds.weights:
+    if ds.weights and cov_type is not None:
         raise RoleError(
-            f"rdd does not use observation weights, and the data set the `weights` role ({ds.weights!r}); "
-            "rather than ignore them silently it stops: drop the role (ds.with_roles(weights=None)) to estimate unweighted"
+            f"the local regression with `cov_type` does not use observation weights, and the data set the `weights` role "
+            f"({ds.weights!r}); rather than ignore them silently it stops: drop `cov_type` (rdrobust-style estimation uses "
+            "the weights) or drop the role (ds.with_roles(weights=None))"
         )
     if cov_type is not None:
         return _rdd_regression(ds, bandwidth, kernel, order, cov_type, density, n_bins, conf_level, bwselect)
@@ -581,13 +589,34 @@ def _rd_arrays(
     return x, y, d, z, cl
 
 
+def _observation_weights(ds: Any) -> np.ndarray | None:
+    """The `weights` column as positive numbers (they multiply the kernel weights, as rdrobust's ``weights``)."""
+    if not ds.weights:
+        return None
+    w = numeric(ds, str(ds.weights), "weights")
+    bad = np.flatnonzero(~(w > 0) | ~np.isfinite(w))
+    if bad.size:
+        raise DataError(
+            f"weights column {ds.weights!r} must hold positive finite numbers; {bad.size} row(s) do not (the first, row "
+            f"{show(int(bad[0]))}, has {show(float(w[bad[0]]))}): drop the rows with zero weight (rdrobust would still "
+            "count them in the pilot bandwidth) and fix negative or missing weights"
+        )
+    return w
+
+
 def _rdd_robust(ds: Any, *, q: int, density: bool, **o: Any) -> EffectResult:
     """rdrobust's estimate, bandwidths and both intervals, with the design checks."""
     c = float(ds.cutoff)
     p, deriv, kernel = o["order"], o["deriv"], o["kernel"]
     x, y, d, z, cl = _rd_arrays(ds, str(ds.outcome), o["covariate_adjustment"])
+    fw = _observation_weights(ds)
+    if cl is not None and np.unique(cl).size < 2:
+        raise DataError(
+            f"cluster column {ds.cluster!r} has {np.unique(cl).size} distinct value(s); cluster-robust variances need at least 2 "
+            "clusters (and many more to be reliable): cluster on a variable with several values or drop `cluster`"
+        )
     vce = resolve_vce(o["vce"], cl is not None)
-    data = rr.prepare(x, y, c, d, z, cl)
+    data = rr.prepare(x, y, c, d, z, cl, fw)
     check_support(data, q, str(ds.running))
     if o["bwselect"] == "ik" and o["bandwidth"] is None:
         h0 = _ik_bandwidth(x - c, y, kernel=kernel)
@@ -621,6 +650,8 @@ def _rdd_robust(ds: Any, *, q: int, density: bool, **o: Any) -> EffectResult:
     }
     if fit.n_clusters is not None:
         details["n_clusters"] = fit.n_clusters
+    if fw is not None:
+        details["weights"] = str(ds.weights)
     if fit.gamma is not None:
         details["covariate_coefficients"] = pd.DataFrame({"covariate": list(ds.covariates), "coefficient": fit.gamma[:, 0]})
     diags = [bandwidth_diagnostic(fit, rule)]
@@ -634,7 +665,7 @@ def _rdd_robust(ds: Any, *, q: int, density: bool, **o: Any) -> EffectResult:
     if ds.covariates:
 
         def data_for(cov: str) -> rr.Data:
-            return rr.prepare(x, numeric(ds, cov, "covariate"), c, None, None, cl)
+            return rr.prepare(x, numeric(ds, cov, "covariate"), c, None, None, cl, fw)
 
         details["balance"], bdiag = balance(
             ds, data_for, fit, p=p, q=q, deriv=deriv, kernel=kernel, vce=vce, nnmatch=o["nnmatch"], conf_level=conf_level

@@ -169,6 +169,7 @@ class Side:
     t: np.ndarray | None
     z: np.ndarray | None
     cl: np.ndarray | None
+    fw: np.ndarray | None = None  # observation weights (rdrobust's ``weights``), multiplying the kernel weights
     dups: np.ndarray = field(init=False)
     dupsid: np.ndarray = field(init=False)
 
@@ -183,6 +184,8 @@ class Side:
         a = int(np.searchsorted(x, c - h * (1 + 1e-8), side="left"))
         e = int(np.searchsorted(x, c + h * (1 + 1e-8), side="right"))
         w = kweight(x[a:e], c, h, kernel)
+        if self.fw is not None:
+            w = w * self.fw[a:e]
         pos = np.flatnonzero(w > 0)
         if pos.size == 0:
             return slice(a, a), w[:0]
@@ -212,7 +215,7 @@ class Side:
         return out
 
     def scaled(self, x_sd: float, y_sd: float, with_t: bool) -> Side:
-        out = Side(self.x / x_sd, self.y / y_sd, self.t if with_t else None, self.z, self.cl)
+        out = Side(self.x / x_sd, self.y / y_sd, self.t if with_t else None, self.z, self.cl, self.fw)
         return out
 
 
@@ -340,7 +343,13 @@ class Data:
 
 
 def prepare(
-    x: np.ndarray, y: np.ndarray, c: float, t: np.ndarray | None = None, z: np.ndarray | None = None, cl: np.ndarray | None = None
+    x: np.ndarray,
+    y: np.ndarray,
+    c: float,
+    t: np.ndarray | None = None,
+    z: np.ndarray | None = None,
+    cl: np.ndarray | None = None,
+    fw: np.ndarray | None = None,
 ) -> Data:
     """Sort once by the running variable and split at the cutoff (``x < c`` left, ``x >= c`` right)."""
     order = np.argsort(x)
@@ -348,10 +357,14 @@ def prepare(
     t = t[order] if t is not None else None
     z = z[order] if z is not None else None
     cl = cl[order] if cl is not None else None
+    fw = fw[order] if fw is not None else None
     k = int(np.searchsorted(x, c, side="left"))
 
     def part(sl: slice) -> Side:
-        return Side(x[sl], y[sl], t[sl] if t is not None else None, z[sl] if z is not None else None, cl[sl] if cl is not None else None)
+        def cut(a: np.ndarray | None) -> np.ndarray | None:
+            return a[sl] if a is not None else None
+
+        return Side(x[sl], y[sl], cut(t), cut(z), cut(cl), cut(fw))
 
     left, right = part(slice(0, k)), part(slice(k, None))
     ml, mr = n_distinct(left.x), n_distinct(right.x)
@@ -553,6 +566,8 @@ def _side_fit(side: Side, c: float, p: int, q: int, h: float, b: float, kernel: 
     ex = side.x[idx]
     w_h = kweight(ex, c, h, kernel)
     w_b = kweight(ex, c, b, kernel)
+    if side.fw is not None:
+        w_h, w_b = w_h * side.fw[idx], w_b * side.fw[idx]
     r_q = vander(ex - c, q)
     r_p = r_q[:, : p + 1]
     rw_p = r_p * w_h[:, None]

@@ -7,6 +7,7 @@ codes, so ``e = 0`` is the first treated period).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -39,13 +40,14 @@ class _Long:
     times: np.ndarray
     units: np.ndarray
     diagnostics: list[Diagnostic]
+    x: np.ndarray | None = None  # time-varying covariates (did_imputation)
 
     @property
     def n_times(self) -> int:
         return int(self.times.size)
 
 
-def _long_panel(ds: Any, func: str) -> _Long:
+def _long_panel(ds: Any, func: str, covariates: Sequence[str] = ()) -> _Long:
     """Outcome and codes of a long panel; units treated in the first period are dropped with a diagnostic."""
     y = numeric(ds, need(ds, "outcome", func), "outcome")
     need(ds, "treatment", func)
@@ -68,7 +70,8 @@ def _long_panel(ds: Any, func: str) -> _Long:
             )
         )
     keep = ~always
-    return _Long(y[keep], panel.unit_codes[keep], panel.time_codes[keep], cohort[keep], panel.times, panel.units, diags)
+    x = np.column_stack([numeric(ds, c, "covariate")[keep] for c in covariates]) if covariates else None
+    return _Long(y[keep], panel.unit_codes[keep], panel.time_codes[keep], cohort[keep], panel.times, panel.units, diags, x)
 
 
 def _fe_ols(y: np.ndarray, x: np.ndarray, unit: np.ndarray, period: np.ndarray, names: list[str]) -> Any:
@@ -177,6 +180,10 @@ def sun_abraham(
     se = float(np.sqrt(a @ fit.cov @ a))
     stat, p, lo, hi = t_inference(est, se, df, conf_level)
     diags.append(_leads_test(fit, [index[c] for c in cells if c[1] < 0], "sun_abraham"))
+    diags += _single_unit_cohorts(
+        lp,
+        "the cohort's interaction coefficients fit that unit exactly, so the clustered standard errors of those cells and of the averages using them see none of its own variability and are too small",
+    )
     emit(diags, "sun_abraham")
     detail = pd.DataFrame(
         {
@@ -216,6 +223,16 @@ def sun_abraham(
         provenance=Provenance.current(data_fingerprint=ds.fingerprint()),
     )
     return as_effect(result, effect="ATT", func=sun_abraham, ds=ds, design="did", options={"conf_level": conf_level}, group=str(ds.unit))
+
+
+def _single_unit_cohorts(lp: _Long, consequence: str) -> list[Diagnostic]:
+    """A warning naming the treated cohorts made of a single unit, with what that does to the standard errors."""
+    cohorts = np.unique(lp.cohort[lp.cohort < lp.n_times])
+    sizes = [np.unique(lp.unit[lp.cohort == c]).size for c in cohorts]
+    single = [show(lp.times[c]) for c, n in zip(cohorts, sizes, strict=True) if n == 1]
+    if not single:
+        return []
+    return [Diagnostic("cohort sizes", "warn", 1.0, f"cohort(s) {', '.join(single)} contain a single unit: {consequence}")]
 
 
 def _comparison_cohort(lp: _Long) -> tuple[np.ndarray, int, list[Diagnostic]]:
@@ -267,6 +284,8 @@ def _leads_test(fit: Any, idx: list[int], func: str) -> Diagnostic:
         "horizons": [None, vp.Interval("int", 0)],
         "pretrends": vp.Interval("int", 0),
         "conf_level": "conf_level",
+        "covariates": [None, "columns"],
+        "anticipation": vp.Interval("int", 0),
     }
 )
 def did_imputation(
@@ -279,6 +298,8 @@ def did_imputation(
     horizons: int | None = None,
     pretrends: int = 3,
     conf_level: float = 0.95,
+    covariates: str | Sequence[str] | None = None,
+    anticipation: int = 0,
 ) -> EffectResult:
     """Imputation estimator of Borusyak, Jaravel and Spiess (2024) for staggered adoption, with conservative SEs.
 
@@ -292,9 +313,15 @@ def did_imputation(
         Report event times 0..``horizons`` (default: every observed one); the overall ATT uses the same treated
         observations.
     pretrends : int
-        Number of pre-treatment event times (-1, -2, ...) tested jointly in the untreated observations (BJS's
-        Test 1); 0 for none.
+        Number of pre-treatment event times (-1, -2, ...; before the anticipation window) tested jointly in the
+        untreated observations (BJS's Test 1); 0 for none.
     conf_level : float
+    covariates : str or sequence of str, optional
+        Time-varying covariates entering the imputation model linearly, fitted with the unit and period effects
+        on the untreated observations (BJS section 4.1); a covariate the fixed effects absorb is refused.
+    anticipation : int
+        Periods before adoption in which units may already react: those observations are left out of the
+        imputation model and their imputed effects are reported as ``"e=-1"``, ... (not in the overall ATT).
 
     Returns
     -------
@@ -303,6 +330,7 @@ def did_imputation(
         \\hat\\lambda_t` over treated observations, with the conservative standard error (normal interval).
         ``terms``: the same by event time (``"e=0"``, ...). Diagnostics: ``"pre-trends"``, ``"always treated"``,
         ``"unimputable"`` (treated observations in periods without untreated ones, left out).
+        ``details["covariate_coefficients"]``: the covariates' coefficients in the imputation model.
 
     Notes
     -----
@@ -322,10 +350,10 @@ def did_imputation(
     0.067
     """
     conf_level = check_conf_level(conf_level)
-    ds = dataset(data, outcome=outcome, treatment=treatment, unit=unit, time=time)
-    lp = _long_panel(ds, "did_imputation")
+    ds = dataset(data, outcome=outcome, treatment=treatment, unit=unit, time=time, covariates=covariates)
+    lp = _drop_anticipating(_long_panel(ds, "did_imputation", tuple(ds.covariates)), anticipation)
     diags = list(lp.diagnostics)
-    treated = lp.period >= lp.cohort
+    treated = (lp.cohort < lp.n_times) & (lp.period >= lp.cohort - anticipation)  # out of the imputation model (treated or anticipating)
     event = np.where(lp.cohort < lp.n_times, lp.period - lp.cohort, -(10**9))
     untreated_periods = np.unique(lp.period[~treated])
     usable = treated & np.isin(lp.period, untreated_periods)
@@ -341,15 +369,20 @@ def did_imputation(
                 f"{k} treated observation(s) in periods without untreated units cannot be imputed and are left out",
             )
         )
-    if not usable.any():
+    post = usable & (event >= 0)
+    if not post.any():
         raise DataError("did_imputation has no treated observation whose untreated outcome can be imputed")
     events = np.unique(event[usable])
-    weights = np.column_stack([usable / usable.sum()] + [(usable & (event == e)) / (usable & (event == e)).sum() for e in events])
-    est, se = _imputation_fit(lp, treated, usable, event, weights)
+    weights = np.column_stack([post / post.sum()] + [(usable & (event == e)) / (usable & (event == e)).sum() for e in events])
+    est, se, delta = _imputation_fit(lp, treated, usable, event + anticipation, weights, list(ds.covariates))
     terms = terms_frame([f"e={e}" for e in events], est[1:], se[1:], None, conf_level).drop(columns="df")
     stat, p, lo, hi = t_inference(float(est[0]), float(se[0]), None, conf_level)
     if pretrends:
-        diags.append(_imputation_pretrend(lp, treated, event, pretrends))
+        diags.append(_imputation_pretrend(lp, treated, event + anticipation, pretrends))
+    diags += _single_unit_cohorts(
+        lp,
+        "each of its imputed effects is its own cohort-by-event-time mean, so the conservative variance gets no residual from it and the standard errors are too small",
+    )
     emit(diags, "did_imputation")
     result = Result(
         method="Imputation estimator (Borusyak, Jaravel and Spiess): unit and period effects fitted on untreated observations, "
@@ -367,15 +400,46 @@ def did_imputation(
         null_value=0.0,
         n=int(lp.y.size),
         diagnostics=tuple(diags),
-        details={"n_treated_obs": int(usable.sum()), "n_untreated_obs": int((~treated).sum())},
+        details={
+            "n_treated_obs": int(post.sum()),
+            "n_untreated_obs": int((~treated).sum()),
+            "anticipation": anticipation,
+            **(
+                {"covariate_coefficients": pd.DataFrame({"covariate": list(ds.covariates), "coefficient": delta})}
+                if delta is not None
+                else {}
+            ),
+        },
         terms=terms,
         label="ATT",
         provenance=Provenance.current(data_fingerprint=ds.fingerprint()),
     )
-    options = {"horizons": horizons, "pretrends": pretrends, "conf_level": conf_level}
+    options = {"horizons": horizons, "pretrends": pretrends, "conf_level": conf_level, "anticipation": anticipation}
     return as_effect(
         result, effect="ATT", func=did_imputation, ds=ds, design="did", options=options, group=str(ds.unit), rerun_options={"pretrends": 0}
     )
+
+
+def _drop_anticipating(lp: _Long, anticipation: int) -> _Long:
+    """Units adopting within ``anticipation`` periods of the start have no observation clean of anticipation: dropped,
+    with a diagnostic (as units treated from the first period)."""
+    gone = lp.cohort <= anticipation
+    if not anticipation or not gone.any():
+        return lp
+    keep = ~gone
+    names = [show(u) for u in lp.units[np.unique(lp.unit[gone])][:5]]
+    k = int(np.unique(lp.unit[gone]).size)
+    diag = Diagnostic(
+        "anticipation",
+        "warn",
+        float(k),
+        f"{k} unit(s) adopting within {anticipation} period(s) of the first one ({', '.join(names)}{', ...' if k > 5 else ''}) "
+        "have no observation before the anticipation window and were dropped",
+    )
+    if not keep.any():
+        raise DataError(f"with anticipation={anticipation} no unit has an observation before its anticipation window; lower `anticipation`")
+    x = lp.x[keep] if lp.x is not None else None
+    return _Long(lp.y[keep], lp.unit[keep], lp.period[keep], lp.cohort[keep], lp.times, lp.units, [*lp.diagnostics, diag], x)
 
 
 class _UntreatedFE:
@@ -392,8 +456,16 @@ class _UntreatedFE:
         np.add.at(cross, (unit, period), 1.0)
         self.cross = cross[:, 1:]
         count_t = cross.sum(axis=0)[1:]
-        if (self.count_u == 0).any() or (count_t == 0).any():
-            raise DataError("the unit and period effects are not identified from the untreated observations (a unit or period without any)")
+        if (self.count_u == 0).any():
+            raise DataError(
+                f"the unit effects are not identified: unit code(s) {np.flatnonzero(self.count_u == 0)[:5].tolist()} have no untreated "
+                "observation; drop those units"
+            )
+        if (count_t == 0).any():
+            raise DataError(
+                f"the period effects are not identified: period code(s) {(np.flatnonzero(count_t == 0) + 1)[:5].tolist()} have no "
+                "untreated observation"
+            )
         self.schur = np.diag(count_t) - self.cross.T @ (self.cross / self.count_u[:, None])
         if self.schur.size and np.linalg.cond(self.schur) > 1e12:
             raise DataError(
@@ -417,29 +489,59 @@ class _UntreatedFE:
 
 
 def _imputation_fit(
-    lp: _Long, treated: np.ndarray, usable: np.ndarray, event: np.ndarray, weights: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Estimates (columns of ``weights`` over treated observations) and their conservative standard errors."""
-    n_units = int(lp.unit.max()) + 1
-    u0, t0 = lp.unit[~treated], lp.period[~treated]
+    lp: _Long, treated: np.ndarray, usable: np.ndarray, shifted: np.ndarray, weights: np.ndarray, cov_names: list[str]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Estimates (columns of ``weights`` over the observations left out of the imputation model), their conservative
+    standard errors and the covariate coefficients. ``shifted`` is the event time plus the anticipation window."""
+    unit = np.unique(lp.unit, return_inverse=True)[1]  # dense codes: dropped units leave gaps in lp.unit
+    n_units = int(unit.max()) + 1
+    u0, t0 = unit[~treated], lp.period[~treated]
     fe = _UntreatedFE(u0, t0, n_units, lp.n_times)
-    au, at = fe.solve(*fe.sums(u0, t0, lp.y[~treated][:, None]))
-    tau = lp.y - au[lp.unit, 0] - at[lp.period, 0]
+    y0 = lp.y[~treated]
+    x = lp.x
+    delta = None
+    if x is not None:
+        x0 = x[~treated]
+        xu, xt = fe.solve(*fe.sums(u0, t0, x0))
+        x_res = x0 - xu[u0] - xt[t0]  # covariates net of the unit and period effects (Frisch-Waugh)
+        gram = x_res.T @ x_res
+        _check_covariates(gram, x0, cov_names)
+        delta = np.linalg.solve(gram, x_res.T @ y0)
+        y0 = y0 - x0 @ delta
+    au, at = fe.solve(*fe.sums(u0, t0, y0[:, None]))
+    tau = lp.y - au[unit, 0] - at[lp.period, 0] - (x @ delta if x is not None else 0.0)
     w1 = weights[treated]
     est = w1.T @ tau[treated]
     v = np.zeros_like(weights)
     v[treated] = w1
-    bu, bt = fe.sums(lp.unit[treated], lp.period[treated], w1)
+    bu, bt = fe.sums(unit[treated], lp.period[treated], w1)
     gu, gt = fe.solve(bu, bt)
-    v[~treated] = -(gu[u0] + gt[t0])
+    h = gu[u0] + gt[t0]
+    if x is not None:
+        gx = np.linalg.solve(gram, x[treated].T @ w1 - x0.T @ h)
+        h = h + x_res @ gx
+    v[~treated] = -h
     resid = np.where(treated, 0.0, tau)
-    cells = lp.cohort * (lp.n_times + 1) + np.clip(event, 0, None)
+    cells = lp.cohort * (lp.n_times * 2 + 2) + np.clip(shifted, 0, None)
     for c in np.unique(cells[usable]):
         m = usable & (cells == c)
         resid[m] = tau[m] - tau[m].mean()
     scores = np.zeros((n_units, weights.shape[1]))
-    np.add.at(scores, lp.unit, v * resid[:, None])
-    return est, np.sqrt((scores**2).sum(axis=0))
+    np.add.at(scores, unit, v * resid[:, None])
+    return est, np.sqrt((scores**2).sum(axis=0)), delta
+
+
+def _check_covariates(gram: np.ndarray, x0: np.ndarray, names: list[str]) -> None:
+    """Refuse covariates the unit and period effects absorb (or that are collinear among themselves)."""
+    scale = np.maximum((x0**2).sum(axis=0), 1e-300)
+    absorbed = [n for n, g, s0 in zip(names, np.diag(gram), scale, strict=True) if g <= 1e-10 * s0]
+    if absorbed:
+        raise DataError(
+            f"covariate(s) {absorbed} do not vary within units and periods among the untreated observations: the unit and "
+            "period effects absorb them. Drop them from `covariates` (time-invariant unit traits are already in the unit effects)"
+        )
+    if np.linalg.cond(gram / np.sqrt(np.outer(np.diag(gram), np.diag(gram)))) > 1e10:
+        raise DataError(f"covariates {names} are collinear after removing the unit and period effects; drop the redundant ones")
 
 
 def _imputation_pretrend(lp: _Long, treated: np.ndarray, event: np.ndarray, pretrends: int) -> Diagnostic:
@@ -450,5 +552,9 @@ def _imputation_pretrend(lp: _Long, treated: np.ndarray, event: np.ndarray, pret
     if not leads:
         return Diagnostic("pre-trends", "warn", None, "no pre-treatment observations of treated cohorts to test pre-trends with")
     x = np.column_stack([(event[keep] == e).astype(float) for e in leads])
-    fit = _fe_ols(lp.y[keep], x, lp.unit[keep], lp.period[keep], [f"e={e}" for e in leads])
+    names = [f"e={e}" for e in leads]
+    if lp.x is not None:
+        x = np.column_stack([x, lp.x[keep]])
+        names += [f"covariate {j}" for j in range(lp.x.shape[1])]
+    fit = _fe_ols(lp.y[keep], x, lp.unit[keep], lp.period[keep], names)
     return _leads_test(fit, list(range(len(leads))), "did_imputation")

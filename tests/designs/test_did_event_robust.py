@@ -131,3 +131,74 @@ def test_bad_input():
         ci.designs.did_imputation(df.assign(d=((df.t == 4) & (df.u < 5)).astype(int)), outcome="y", treatment="d", unit="u", time="t")
     with pytest.raises(ci.ArgumentError, match="horizons"):
         ci.designs.did_imputation(df, outcome="y", treatment="d", unit="u", time="t", horizons=-1)
+
+
+IMPUTATION_CASES = load_reference("did_imputation_reference")["cases"]
+
+
+@pytest.mark.parametrize("case", IMPUTATION_CASES, ids=[c["name"] for c in IMPUTATION_CASES])
+def test_imputation_covariates_and_anticipation(case):
+    """Against the imputation done by hand with dense dummies (point estimates, conservative standard errors, covariate
+    coefficients; least squares both sides, so 1e-8) and, without anticipation, pyfixest's did2s point estimate (its
+    fixed-effect solver's tolerance)."""
+    df = ci.load_dataset("castle", frame_only=True)
+    want = case["by_hand"]
+    r = _quiet(
+        ci.designs.did_imputation,
+        df.assign(treat=((df.effyear > 0) & (df.year >= df.effyear)).astype(int)),
+        outcome="l_homicide",
+        treatment="treat",
+        unit="sid",
+        time="year",
+        covariates=case["covariates"] or None,
+        anticipation=case["anticipation"],
+        pretrends=1,
+    )
+    assert r.estimate == pytest.approx(want["overall"], rel=1e-8)
+    assert r.std_error == pytest.approx(want["overall_se"], rel=1e-8)
+    assert r.terms["term"].tolist() == [f"e={e}" for e in want["event_times"]]
+    np.testing.assert_allclose(r.terms["estimate"], want["dynamic"], rtol=1e-8)
+    np.testing.assert_allclose(r.terms["std_error"], want["dynamic_se"], rtol=1e-8)
+    if case["covariates"]:
+        np.testing.assert_allclose(r.details["covariate_coefficients"]["coefficient"], want["covariate_coefficients"], rtol=1e-8)
+    if "did2s_overall" in case:
+        assert r.estimate == pytest.approx(case["did2s_overall"], rel=1e-5)
+    assert r.details["anticipation"] == case["anticipation"]
+    check_result(r)
+
+
+def test_imputation_refuses_absorbed_covariate():
+    df = ci.load_dataset("castle", frame_only=True)
+    df = df.assign(treat=((df.effyear > 0) & (df.year >= df.effyear)).astype(int), region=df.sid % 4, trend=df.year * 2.0)
+    kw = dict(outcome="l_homicide", treatment="treat", unit="sid", time="year")
+    with pytest.raises(ci.DataError, match=r"\['region'\] do not vary within units and periods.*absorb"):
+        ci.designs.did_imputation(df, covariates=["region", "l_police"], **kw)
+    with pytest.raises(ci.DataError, match=r"\['trend'\] do not vary"):
+        ci.designs.did_imputation(df, covariates=["trend"], **kw)
+
+
+def test_single_unit_cohort_is_flagged():
+    """A cohort of one unit: the standard errors miss its own variability; both estimators say so by name."""
+    df, _ = _het_panel(1, n=60)
+    first = df.loc[df.d == 1].groupby("u")["t"].min()
+    lone = int(first.index[0])
+    df = df.assign(d=np.where((df.u == lone) & (df.t >= 4), 1, np.where(df.u == lone, 0, df.d)))  # the only unit adopting in 4
+    for func in (ci.designs.did_imputation, ci.designs.sun_abraham):
+        r = _quiet(func, df, outcome="y", treatment="d", unit="u", time="t")
+        diag = r.diagnostic("cohort sizes")
+        assert diag.status == "warn"
+        assert "cohort(s) 4 contain a single unit" in diag.message and "too small" in diag.message
+
+
+def test_anticipation_drops_units_with_nothing_before_the_window():
+    df, _ = _het_panel(2, n=60)
+    early = int(df.u[df.d == 1].iloc[0])
+    df = df.assign(d=np.where(df.u == early, (df.t >= 2).astype(int), df.d))  # adopts in the second period
+    r = _quiet(ci.designs.did_imputation, df, outcome="y", treatment="d", unit="u", time="t", anticipation=1, pretrends=0)
+    diag = r.diagnostic("anticipation")
+    assert diag.status == "warn" and f"({early})" in diag.message and "dropped" in diag.message
+    assert r.terms["term"].iloc[0] == "e=-1"
+    with pytest.raises(ci.DataError, match="no unit has an observation before its anticipation window"):
+        ci.designs.did_imputation(
+            df[df.d.groupby(df.u).transform("max") == 1], outcome="y", treatment="d", unit="u", time="t", anticipation=5
+        )

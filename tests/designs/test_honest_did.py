@@ -100,3 +100,99 @@ def test_bad_input():
         ci.designs.honest_did(beta, sigma[:-1, :-1], n_pre=n_pre)
     with pytest.raises(ci.ArgumentError, match="`m_grid` must hold finite non-negative"):
         ci.designs.honest_did(beta, sigma, n_pre=n_pre, m_grid=[-1.0])
+
+
+# ------------------------------------------------------------------------------------------ relative magnitudes
+RM_CASES = load_reference("honestdid_rm_reference")["cases"]
+
+
+@pytest.mark.parametrize("case", RM_CASES, ids=[c["name"] for c in RM_CASES])
+def test_relative_magnitudes_match_honestdid(case):
+    """HonestDiD reports the lowest and highest accepted points of its grid, so its lower end is at most one grid
+    step above the exact one and its upper end at most one step below; ours are the exact ends (bisection), and must
+    fall inside those one-step brackets."""
+    want = pd.DataFrame(case["rows"])
+    step = (case["grid"][1] - case["grid"][0]) / (case["grid_points"] - 1)
+    r = ci.designs.honest_did(
+        case["estimates"],
+        case["cov"],
+        n_pre=case["n_pre"],
+        l_vec=case["l_vec"],
+        restriction="relative_magnitudes",
+        method=case["method"],
+        m_grid=want["mbar"].to_numpy(),
+        grid_points=100,
+    )
+    lo, hi = r.table["ci_low"].to_numpy(), r.table["ci_high"].to_numpy()
+    slack = 1e-6 * step + 1e-12
+    assert np.all(lo <= want["lb"].to_numpy() + slack) and np.all(lo >= want["lb"].to_numpy() - step - slack)
+    assert np.all(hi >= want["ub"].to_numpy() - slack) and np.all(hi <= want["ub"].to_numpy() + step + slack)
+    check_result(r)
+
+
+def test_dual_vertices_give_the_linear_programme():
+    """The ARP statistic min {eta : y - X delta <= eta sd} equals the largest lambda'y over the enumerated vertices."""
+    from causalinfer.designs._honest_rm import dual_vertices
+
+    rng = np.random.default_rng(5)
+    for _ in range(5):
+        m, k = 8, 3
+        lam0 = rng.uniform(0.1, 1.0, m)
+        x = rng.normal(size=(m, k))
+        x -= np.outer(lam0, lam0 @ x) / (lam0 @ lam0)  # a positive lambda with X'lambda = 0 exists: the LP is bounded
+        sd = rng.uniform(0.5, 2.0, m)
+        y = rng.normal(size=m)
+        res = optimize.linprog(np.r_[1.0, np.zeros(k)], A_ub=np.column_stack([-sd, -x]), b_ub=-y, bounds=[(None, None)] * (k + 1))
+        verts = dual_vertices(sd, x)
+        assert np.all(verts >= 0)
+        np.testing.assert_allclose(verts @ sd, 1.0, rtol=1e-10)
+        np.testing.assert_allclose(verts @ x, 0.0, atol=1e-10)
+        assert (verts @ y).max() == pytest.approx(res.fun, rel=1e-9, abs=1e-12)
+
+
+def test_relative_magnitudes_breakdown_and_plot():
+    beta, sigma, n_pre = _data("BC")
+    r = ci.designs.honest_did(
+        beta[:5], sigma[:5, :5], n_pre=n_pre, restriction="relative_magnitudes", m_grid=[0.0, 1.0, 3.0], grid_points=100
+    )
+    b = r.details["breakdown"]
+    assert 1.0 < b < 3.0
+    t = ci.designs.honest_did(
+        beta[:5], sigma[:5, :5], n_pre=n_pre, restriction="relative_magnitudes", m_grid=[b * 0.99, b * 1.01], grid_points=100
+    ).table
+    assert t["ci_low"].iloc[0] > 0  # just below the breakdown value the set excludes 0
+    assert t["ci_low"].iloc[1] <= 0  # just above it the set contains 0
+    assert (r.table["half_length"].diff().dropna() > 0).all()
+    ax = ci.designs.plot_honest_did(r)
+    assert ax.get_xlabel().startswith("Mbar")
+    assert "relative magnitudes" in ax.get_title()
+
+
+def test_relative_magnitudes_cover_under_parallel_trends():
+    from causalinfer.designs._honest_rm import RMProblem
+
+    """Seeded simulation: delta = 0 lies in Delta^RM(Mbar) for every Mbar, so the 95% set at Mbar = 0.5 must cover the
+    true effect at least 95% of the time up to Monte-Carlo error (the test is conservative: the union over locations
+    and signs); 200 replications, three standard errors below 0.95. The set covers when the test accepts the truth."""
+    rng = np.random.default_rng(11)
+    sigma = np.array([[1.0, 0.4, 0.2], [0.4, 1.0, 0.4], [0.2, 0.4, 1.0]]) * 0.01
+    chol = np.linalg.cholesky(sigma)
+    truth = np.array([0.0, 0.0, 0.3])
+    hits, reps = 0, 200
+    for _ in range(reps):
+        beta = truth + chol @ rng.normal(size=3)
+        hits += bool(RMProblem(beta, sigma, 2, np.ones(1), 0.5, 0.05, False, 0).accept(np.array([0.3]))[0])
+    assert hits / reps >= 0.95 - 3 * math.sqrt(0.95 * 0.05 / reps)
+
+
+def test_relative_magnitudes_bad_input():
+    beta, sigma, n_pre = _data("BC")
+    with pytest.raises(ci.ArgumentError, match="n_pre >= 2"):
+        ci.designs.honest_did(beta[3:5], sigma[3:5, 3:5], n_pre=1, restriction="relative_magnitudes")
+    with pytest.raises(ci.ArgumentError, match="applies to restriction='relative_magnitudes' only"):
+        ci.designs.honest_did(beta, sigma, n_pre=n_pre, method="conditional")
+    with pytest.raises(ci.ArgumentError, match="not all zero"):
+        ci.designs.honest_did(beta, sigma, n_pre=n_pre, l_vec=[0, 0, 0, 0], restriction="relative_magnitudes")
+    big = np.eye(30) * 0.01
+    with pytest.raises(ci.ArgumentError, match="fewer post-treatment periods"):
+        ci.designs.honest_did(np.zeros(30), big, n_pre=4, restriction="relative_magnitudes", m_grid=[1.0])

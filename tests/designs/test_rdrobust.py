@@ -23,7 +23,8 @@ RTOL = 1e-7
 
 def _frame(name: str) -> pd.DataFrame:
     if name.startswith("lmb"):
-        return ci.load_dataset("close_elections_lmb", frame_only=True)
+        df = ci.load_dataset("close_elections_lmb", frame_only=True)
+        return df.assign(wt=0.5 + 0.5 * (np.arange(len(df)) % 4))  # the reference script's weights
     return pd.DataFrame(REF["sim"])
 
 
@@ -36,6 +37,8 @@ def _run(case: dict, **extra):
         kw.update(covariates=a["covariates"], covariate_adjustment=True)
     if a["cluster"]:
         kw["cluster"] = a["cluster"]
+    if a.get("weights"):
+        kw["weights"] = a["weights"]
     for ours, theirs in (
         ("order", "p"),
         ("bandwidth", "h"),
@@ -205,6 +208,7 @@ def _small(n=200, seed=0):
         (None, dict(cluster="g", vce="hc3"), ci.ArgumentError, r"`vce` 'hc3' has no cluster-robust version"),
         (None, dict(bwselect="cct"), ci.ArgumentError, r"`bwselect` must be one of"),
         (lambda d: d.iloc[:15], {}, ci.DataError, r"15 observations are too few to choose a bandwidth"),
+        (lambda d: d.assign(g=7), dict(cluster="g"), ci.DataError, r"cluster column 'g' has 1 distinct value\(s\); .* at least 2 clusters"),
     ],
 )
 def test_bad_input(df_change, kw, exc, match):
@@ -224,8 +228,19 @@ def test_few_clusters_warn():
     assert "CR1" in r.details["vce"]
 
 
-def test_weights_role_is_refused_not_ignored():
-    ds = ci.Dataset(_small().assign(w=1.0), outcome="y", running="x", cutoff=0.0, weights="w")
-    with pytest.raises(ci.RoleError, match=r"rdd does not use observation weights.*'w'.*with_roles\(weights=None\)"):
-        ci.designs.rdd(ds, density=False)
-    assert ci.designs.rdd(ds.with_roles(weights=None), density=False, bandwidth=0.5).estimate is not None
+def test_weights_refused_where_not_used_and_checked():
+    """The local regression with cov_type has no weights: the role stops it rather than being ignored; weights must
+    be positive; constant weights change nothing."""
+    df = _small().assign(w=1.0)
+    ds = ci.Dataset(df, outcome="y", running="x", cutoff=0.0, weights="w")
+    with pytest.raises(ci.RoleError, match=r"cov_type.*does not use observation weights.*'w'.*with_roles\(weights=None\)"):
+        ci.designs.rdd(ds, density=False, cov_type="HC1")
+    a = ci.designs.rdd(ds, density=False)
+    b = ci.designs.rdd(df.assign(w=2.5), outcome="y", running="x", cutoff=0.0, weights="w", density=False)
+    c = ci.designs.rdd(df, outcome="y", running="x", cutoff=0.0, density=False)
+    for r in (a, b):
+        assert r.estimate == pytest.approx(c.estimate, rel=1e-10)
+        assert r.std_error == pytest.approx(c.std_error, rel=1e-10)
+    assert a.details["weights"] == "w"
+    with pytest.raises(ci.DataError, match=r"weights column 'w' must hold positive finite numbers; 1 row\(s\).*row 3.*has 0"):
+        ci.designs.rdd(df.assign(w=np.where(np.arange(len(df)) == 3, 0.0, 1.0)), outcome="y", running="x", cutoff=0.0, weights="w")

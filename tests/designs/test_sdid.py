@@ -64,3 +64,34 @@ def test_bad_input():
         _fit(treated_unit=[48, 99])
     with pytest.raises(ci.ArgumentError, match="placebo' needs more controls than treated units"):
         _fit(treated_unit=[48, 6, 12], donors=[1, 2])
+
+
+def test_placebo_draws_are_leave_one_out_estimates():
+    """synthdid's placebo (vcov.R): the last control of a permutation plays the treated, the weights are re-estimated
+    from the fit's weights with the fit's regularisation. With one treated unit each draw is therefore one of the N0
+    leave-one-out placebo estimates (the order of the other controls only changes the starting point), computed here
+    directly; the Monte-Carlo spread of the standard error is reported beside it."""
+    from causalinfer.designs import _sdid
+
+    frame = ci.load_dataset("texas", frame_only=True)
+    donors = [1, 4, 5, 6, 8, 9, 10, 12]
+    r = ci.designs.synthdid(
+        frame, outcome="bmprison", unit="statefip", time="year", treated_unit=48, treatment_time=1993, donors=donors,
+        n_replications=10, random_state=4,
+    )  # fmt: skip
+    wide = frame.pivot(index="statefip", columns="year", values="bmprison").loc[donors]
+    Y = wide.to_numpy(float)
+    T0 = int((wide.columns < 1993).sum())
+    d = r.details
+    opts = _sdid._Options(zeta_omega=d["zeta_omega"], zeta_lambda=d["zeta_lambda"], min_decrease=1e-5 * d["noise_level"])
+    omega, lam = d["unit_weights"]["weight"].to_numpy(), d["time_weights"]["weight"].to_numpy()
+    loo = []
+    for j in range(len(donors)):
+        order = np.r_[np.delete(np.arange(len(donors)), j), j]
+        loo.append(_sdid._estimate(Y[order], len(donors) - 1, T0, opts, _sdid._sum_normalize(omega[order[:-1]]), lam).estimate)
+    draws = d["replications"]["estimate"].to_numpy()
+    gaps = np.abs(draws[:, None] - np.array(loo)[None, :]).min(axis=1)
+    assert gaps.max() < 1e-8 * max(1.0, np.abs(loo).max())
+    c = draws - draws.mean()
+    spread = math.sqrt((np.mean(c**4) - np.mean(c**2) ** 2) / (4 * draws.size * np.mean(c**2)))
+    assert d["placebo_se_monte_carlo_error"] == pytest.approx(spread, rel=1e-12)

@@ -38,15 +38,21 @@ def simulate() -> pd.DataFrame:
     ysharp = 1 + x + 0.5 * x**2 + 0.6 * above + 0.3 * z1 + rng.normal(scale=0.4, size=n)
     xm = np.round(x * 20) / 20
     ym = 1 + xm + 0.5 * above + rng.normal(scale=0.4, size=n)
+    wt = np.random.default_rng(7).uniform(0.2, 3.0, n)  # observation weights, drawn apart so the columns above stay as they were
     return pd.DataFrame(
         {
             k: np.round(v, 12) if v.dtype.kind == "f" else v
-            for k, v in dict(x=x, y=y, ys=ysharp, d=d, z1=z1, z2=z2, g=g, xm=xm, ym=ym).items()
+            for k, v in dict(x=x, y=y, ys=ysharp, d=d, z1=z1, z2=z2, g=g, xm=xm, ym=ym, wt=wt).items()
         }
     )
 
 
-def run(df: pd.DataFrame, name: str, *, y: str, x: str, c: float, covs=None, fuzzy=None, cluster=None, **kw) -> dict:
+def lmb_weights(n: int) -> np.ndarray:
+    """Deterministic weights for the LMB data (0.5, 1, 1.5, 2 by row); the test builds the same column."""
+    return 0.5 + 0.5 * (np.arange(n) % 4)
+
+
+def run(df: pd.DataFrame, name: str, *, y: str, x: str, c: float, covs=None, fuzzy=None, cluster=None, weights=None, **kw) -> dict:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         r = rdrobust(
@@ -56,11 +62,21 @@ def run(df: pd.DataFrame, name: str, *, y: str, x: str, c: float, covs=None, fuz
             covs=df[covs] if covs else None,
             fuzzy=df[fuzzy].to_numpy() if fuzzy else None,
             cluster=df[cluster].to_numpy() if cluster else None,
+            weights=df[weights].to_numpy() if weights else None,
             **kw,
         )
     out = {
         "name": name,
-        "args": {"outcome": y, "running": x, "cutoff": c, "covariates": covs, "treatment": fuzzy, "cluster": cluster, **kw},
+        "args": {
+            "outcome": y,
+            "running": x,
+            "cutoff": c,
+            "covariates": covs,
+            "treatment": fuzzy,
+            "cluster": cluster,
+            "weights": weights,
+            **kw,
+        },
         "tau_cl": float(r.coef.iloc[0, 0]),
         "tau_bc": float(r.coef.iloc[1, 0]),
         "se_cl": float(r.se.iloc[0, 0]),
@@ -86,6 +102,7 @@ def run(df: pd.DataFrame, name: str, *, y: str, x: str, c: float, covs=None, fuz
 
 def main() -> None:
     lmb = pd.read_csv(ROOT / "datasets" / "close_elections_lmb.csv")
+    lmb["wt"] = lmb_weights(len(lmb))
     sim = simulate()
     L = dict(y="score", x="lagdemvoteshare", c=0.5)
     S = dict(y="ys", x="x", c=0.0)
@@ -126,6 +143,16 @@ def main() -> None:
         run(sim, "sim_masspoints", y="ym", x="xm", c=0.0),
         run(sim, "sim_masspoints_off", y="ym", x="xm", c=0.0, masspoints="off"),
         run(sim, "sim_masspoints_msetwo", y="ym", x="xm", c=0.0, bwselect="msetwo"),
+        # observation weights (rdrobust's `weights`), through the bandwidth selection and every variance
+        run(lmb, "lmb_weights", **L, weights="wt"),
+        run(lmb, "lmb_weights_cluster", **L, weights="wt", cluster="state"),
+        run(sim, "sim_weights", **S, weights="wt"),
+        run(sim, "sim_weights_hc3_msetwo", **S, weights="wt", vce="hc3", bwselect="msetwo"),
+        run(sim, "sim_weights_hc2_covs", **S, weights="wt", vce="hc2", covs=["z1", "z2"]),
+        run(sim, "sim_weights_fuzzy_cerrd", **F, weights="wt", bwselect="cerrd"),
+        run(sim, "sim_weights_cluster_hc1", **S, weights="wt", cluster="g", vce="hc1"),
+        run(sim, "sim_weights_masspoints", y="ym", x="xm", c=0.0, weights="wt"),
+        run(sim, "sim_weights_kink", y="ys", x="x", c=0.0, deriv=1, weights="wt"),
     ]
     out = {
         "generator": f"rdrobust {version('rdrobust')} (Python), numpy {np.__version__}, Python {platform.python_version()}",
