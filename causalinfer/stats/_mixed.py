@@ -293,8 +293,8 @@ def _minimise_deviance(st: _Stats, *, reml: bool) -> tuple[Any, Any, np.ndarray]
 
 
 def _fixed_effects_table(
-    f: _PLS,
-    st: _Stats,
+    f: Any,  # _PLS, or the term fitter's PLS
+    st: Any,  # _Stats, or the term fitter's Structure
     *,
     names: list[str],
     cov: np.ndarray,
@@ -585,7 +585,7 @@ def _lmm_terms(formula: str, *, data: Any, reml: bool, conf_level: float, namesp
     cov = sigma**2 * np.linalg.inv(f.S)
     table = _fixed_effects_table(
         f, st, names=d.names, cov=cov, theta=theta, sigma=sigma, reml=reml, conf_level=conf_level, df_fun=_mt.satterthwaite
-    )  # type: ignore[arg-type]
+    )
     re_rows, ranef = _mt.components(theta, sigma, terms, f.u, st)
     diags = [_mt.singular_diagnostic(theta, terms, re_rows)]
     if not best.success:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -403,7 +404,7 @@ def _diag_mask(terms: list[ReTerm]) -> np.ndarray:
     return np.concatenate(out)
 
 
-def random_part(details: dict[str, Any], frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def random_part(details: Mapping[str, Any], frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Z b for new rows: each term adds its conditional mode where the level was seen in the fit, 0 (the population
     level) where it was not; ``known`` is True where every term's level was seen."""
     import patsy

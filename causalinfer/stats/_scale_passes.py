@@ -185,7 +185,7 @@ class SQLPasses:
         per = f"(SELECT {', '.join(parts)} FROM {sql} GROUP BY cl__) AS g__"
         outer = [f"SUM(a{i})" for i in range(len(names))] + ["COUNT(*)"] + [f"SUM(s{i} * s{j})" for i, j in _upper(k)]
         got = self.runner.run(f"SELECT {', '.join(outer)} FROM {per}")[0]
-        out = {n: float(v) if v is not None else math.nan for n, v in zip(names, got[: len(names)], strict=True)}
+        out: dict[str, Any] = {n: float(v) if v is not None else math.nan for n, v in zip(names, got[: len(names)], strict=True)}
         out["n_clusters"] = int(got[len(names)])
         out["cluster_meat"] = _symmetric(got[len(names) + 1 :], k)
         return out
