@@ -2,7 +2,7 @@
 
 A CATE model (``--model dr``: DRLearner with a linear final stage; ``--model forest``: CausalForest) is fitted on
 20,000 simulated units with 5 covariates and pickled. A Parquet file of N new units (5 covariates and an id) is
-written in record batches. Each N is then scored in a fresh process by
+written in row groups of 100,000 rows (the default chunk size). Each N is then scored in a fresh process by
 ``causalinfer.predict.score(model, parquet, out_dir, key="id", outputs=["prediction", "interval"])`` at the
 default chunk size (input fingerprinted, checked per chunk, one Parquet part per chunk); the child reports the
 seconds of the job and its peak resident memory (VmHWM, which includes the interpreter and the imports). Memory
@@ -46,7 +46,7 @@ def fit_model(kind: str, path: Path) -> None:
         pickle.dump(m.fit(X, y, t), fh)
 
 
-def write_parquet(path: Path, rows: int, batch: int = 1_000_000) -> None:
+def write_parquet(path: Path, rows: int, batch: int = 100_000) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
