@@ -67,6 +67,35 @@ def blp(phi: np.ndarray, s: np.ndarray, folds: np.ndarray | None = None) -> tupl
     return _hc(phi, np.column_stack([np.ones(s.size), sc]))
 
 
+def blp_by_fold(phi: np.ndarray, s: np.ndarray, folds: np.ndarray, conf_level: float) -> dict[str, float]:
+    """The BLP slope fitted in each fold on its own and combined as Chernozhukov, Demirer, Duflo & Fernandez-Val
+    combine sample splits: the median slope, the medians of the per-fold limits at level ``1 - alpha/2``
+    (coverage at least ``1 - alpha``), and the p-value ``min(1, 2 x median)`` of the per-fold p-values, valid
+    whatever the dependence between folds.
+
+    Within one fold the proxy comes from a single model fitted without that fold, so the fold's HC1 test is valid
+    on its own. Pooling the folds is not: each fold's proxy depends on the other folds' outcomes, and the pooled
+    slope test rejected 23% of the time at the 5% level with five folds and no heterogeneity.
+    """
+    from ..stats._normal import z_crit
+
+    level = 1 - (1 - conf_level) / 2
+    est, lo, hi, pv = [], [], [], []
+    for k in np.unique(folds):
+        idx = folds == k
+        c, v = blp(phi[idx], s[idx])
+        row = _term("slope", c[1], np.sqrt(v[1, 1]), level)
+        est.append(c[1])
+        lo.append(row["ci_low"])
+        hi.append(row["ci_high"])
+        pv.append(row["pvalue"])
+    out = {"estimate": float(np.median(est)), "ci_low": float(np.median(lo)), "ci_high": float(np.median(hi))}
+    out["std_error"] = (out["ci_high"] - out["ci_low"]) / (2 * z_crit(level))
+    out["statistic"] = out["estimate"] / out["std_error"]
+    out["pvalue"] = float(min(1.0, 2 * np.median(pv)))
+    return out
+
+
 def gates(phi: np.ndarray, s: np.ndarray, n_groups: int, folds: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Mean DR score per quantile group of the proxy (group 0 = lowest predicted effects), with HC1 covariance.
 
@@ -199,8 +228,9 @@ def heterogeneity_test(
     Returns
     -------
     Result
-        ``estimate``: the BLP heterogeneity loading :math:`\\beta_2` (its test of :math:`\\beta_2 = 0` gives the
-        ``pvalue``). ``terms``: ``blp_ate``, ``blp_slope``, ``gates_1`` ... ``gates_G`` (group 1 lowest),
+        ``estimate``: the BLP heterogeneity loading :math:`\\beta_2`, fitted in each held-out fold and
+        combined over folds by the median (its test of :math:`\\beta_2 = 0` gives the ``pvalue``: twice the
+        median of the per-fold p-values, see Notes). ``terms``: ``blp_ate``, ``blp_slope``, ``gates_1`` ... ``gates_G`` (group 1 lowest),
         ``gates_top_minus_bottom``, ``calibration_mean`` and ``calibration_differential`` (grf's
         ``test_calibration``: 1 for well calibrated, > 0 for real heterogeneity; one-sided p-values as grf),
         ``autoc`` and ``qini`` (bootstrap SEs, normal CIs). ``details``: ``gates`` (n, effect, CI per group),
@@ -214,8 +244,11 @@ def heterogeneity_test(
     their level moves against the fold's own noise; every statistic therefore compares units within folds
     (:math:`\\bar S_{k}` is the mean of :math:`S` in unit :math:`i`'s fold :math:`k`; comparing levels across folds
     biased the BLP slope, GATES and RATE downwards when the effect is constant). BLP:
-    :math:`\\phi_i = \\beta_1 + \\beta_2 (S_i - \\bar S_{k}) + e_i` with HC1 errors (Chernozhukov, Demirer, Duflo &
-    Fernandez-Val 2018, one split; their median over splits is not taken). GATES: mean :math:`\\phi` per group
+    :math:`\\phi_i = \\beta_1 + \\beta_2 (S_i - \\bar S_{k}) + e_i` with HC1 errors; the ATE :math:`\\beta_1` from all
+    units, the slope in each fold on its own (its proxy comes from one model fitted without it, so the fold's
+    test is valid; pooling the folds over-rejects) and combined as Chernozhukov, Demirer, Duflo & Fernandez-Val
+    (2018) combine splits: median slope, medians of the per-fold limits at level :math:`1-\\alpha/2`, p-value
+    twice the median p-value (conservative). GATES: mean :math:`\\phi` per group
     of the within-fold quantiles of :math:`S`. Calibration: :math:`Y - \\hat m` on :math:`\\bar S_{k} (T-\\hat e)`
     and :math:`(S-\\bar S_{k})(T-\\hat e)` without intercept. RATE: Yadlowsky, Fleming, Shah, Brunskill & Wager
     (2021), with priorities the within-fold ranks of :math:`S`.
@@ -242,7 +275,7 @@ def heterogeneity_test(
     b_coef, b_cov = blp(phi, s, folds)
     terms = [
         _term("blp_ate", b_coef[0], np.sqrt(b_cov[0, 0]), conf_level),
-        _term("blp_slope", b_coef[1], np.sqrt(b_cov[1, 1]), conf_level),
+        {"term": "blp_slope", **blp_by_fold(phi, s, folds, conf_level)},
     ]
     g_coef, g_cov, g = gates(phi, s, n_groups, folds)
     terms += [_term(f"gates_{j + 1}", g_coef[j], np.sqrt(g_cov[j, j]), conf_level) for j in range(n_groups)]
@@ -276,7 +309,7 @@ def heterogeneity_test(
         method=f"Heterogeneity tests on held-out CATE predictions ({type(model).__name__}, {int(folds.max()) + 1} folds): "
         "BLP and GATES of doubly robust scores (HC1), calibration test, RATE with bootstrap SEs",
         estimand=f"heterogeneity of the effect of {ds.treatment} on {ds.outcome} captured by the CATE predictions (BLP slope)",
-        estimate=float(b_coef[1]),
+        estimate=slope["estimate"],
         std_error=slope["std_error"],
         ci_low=slope["ci_low"],
         ci_high=slope["ci_high"],
