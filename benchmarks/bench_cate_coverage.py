@@ -47,7 +47,8 @@ def run(model_factory, reps: int, n: int, linear: bool) -> pd.DataFrame:
         X, y, t, tau = simulate(n, 1000 + r, linear)
         Xn, _, _, taun = simulate(n, 5000 + r, linear)
         m = model_factory(r).fit(X, y, t)
-        hin.append(covered(m.effect_interval(X), tau))
+        # the forest's training units out of bag (grf's predict() without newdata); the DR-learner's by its projection
+        hin.append(covered(m.effect_interval() if hasattr(m, "oob_effect_") else m.effect_interval(X), tau))
         tin.append(tau)
         hout.append(covered(m.effect_interval(Xn), taun))
         tout.append(taun)
@@ -63,9 +64,7 @@ def main() -> None:
     a = ap.parse_args()
     t0 = time.perf_counter()
     forest = run(
-        lambda r: CausalForest(
-            a.trees, outcome_model=LinearRegression(), propensity_model=LogisticRegression(), n_folds=2, random_state=r
-        ),
+        lambda r: CausalForest(a.trees, outcome_model=LinearRegression(), propensity_model=LogisticRegression(), n_folds=2, random_state=r),
         a.reps_forest,
         a.n,
         linear=False,
