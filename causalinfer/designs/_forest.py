@@ -291,7 +291,7 @@ class CausalForest(CATEModel):
         )
 
     def fit(self, X: Any, y: Any, treatment: Any) -> CausalForest:
-        """Fit on covariates ``X``, outcome ``y`` and 0/1 ``treatment`` (see :meth:`CATEModel.fit`)."""
+        """Fit on covariates ``X``, outcome ``y`` and 0/1 ``treatment`` (as every CATE model)."""
         super().fit(X, y, treatment)
         if self.oob:
             self.train_index_ = X.index.copy()
