@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from .._validation import check_int, check_probability, check_random_state, show
 from ..exceptions import ArgumentError, DataError
-from ._cate_models import CLIP, CATEModel, _normal_quantile
+from ._cate_models import CLIP, CATEModel, _check_alpha, _normal_quantile
 from ._metalearners import _fit, _proba
 
 __all__ = ["CausalForest"]
@@ -36,13 +37,6 @@ def bin_edges(x: np.ndarray, max_bins: int) -> tuple[np.ndarray, np.ndarray]:
         edges[j, : e.size] = e
         n_edges[j] = e.size
     return edges, n_edges
-
-
-def _row_hash(x: np.ndarray) -> np.ndarray:
-    """A 64-bit hash of each row's values (``-0.0`` counted as ``0.0``)."""
-    import pandas as pd
-
-    return pd.util.hash_pandas_object(pd.DataFrame(x + 0.0), index=False).to_numpy()
 
 
 class CausalForest(CATEModel):
@@ -77,14 +71,13 @@ class CausalForest(CATEModel):
     n_jobs : int, optional
         Threads (default: all that numba may use).
     oob : bool, default True
-        Predict the training units out of bag, as grf does: each unit's effect and its little-bags variance come
-        only from the half-sample groups that did not contain it (``oob_effect_``, ``oob_std_error_``), and
-        ``effect``, ``effect_interval``, ``effect_frame`` and scoring jobs give any row whose covariates equal
-        those of a training unit (in any order, in any chunk) its out-of-bag estimate, leaving out the groups of
-        every training unit with those covariates. Predicting a training unit with the trees that used its own
-        outcome would make its interval too narrow. ``oob=False`` skips this (for forests that only score new
-        units): training rows are then predicted with every tree.
-
+        Keep the training units' out-of-bag estimates, as grf's ``predict()`` without new data: each unit's effect
+        and its little-bags variance come only from the half-sample groups that did not draw that unit
+        (``oob_effect_``, ``oob_std_error_``). Call ``effect()``, ``effect_interval()`` or ``effect_frame()``
+        without ``X`` to get them. Rows passed as ``X`` are always predicted with every tree, as new units (grf's
+        ``predict(newdata)``, EconML's ``effect``): a training unit scored that way is predicted partly from its own
+        outcome, so its interval is too narrow. ``oob=False`` skips the out-of-bag pass (for forests that only score
+        new units).
     Notes
     -----
     The splitting rule is grf's: in a node, with centred :math:`W, Y`, the pseudo-outcome
@@ -170,25 +163,26 @@ class CausalForest(CATEModel):
         yr, wr = y - m_hat, t - e_hat
         self.edges_, self.n_edges_ = bin_edges(x, opt["max_bins"])
         n_jobs = check_n_jobs(self.n_jobs)
-        for stale in ("train_row_hash_", "train_row_groups_", "oob_effect_", "oob_std_error_"):
+        for stale in ("oob_effect_", "oob_std_error_", "train_index_"):
             self.__dict__.pop(stale, None)
         with numba_threads(n_jobs):
             codes = bin_codes(x, self.edges_, self.n_edges_)
             member = self._grow(codes, yr, wr, t.astype(np.int64), opt, rng)
-        self.n_groups_ = opt["groups"]
-        if self.oob:
-            self._remember_training_rows(x, member)
-            est, var = self._est_var(x)
-            self.oob_effect_, self.oob_std_error_ = est, np.sqrt(var)
+            self.n_groups_ = opt["groups"]
+            if self.oob:
+                est, var = self._oob(codes, member)
+                self.oob_effect_, self.oob_std_error_ = est, np.sqrt(var)
 
-    def _remember_training_rows(self, x: np.ndarray, packed: np.ndarray) -> None:
-        """Row hashes of the training covariates and, per distinct row, the (bit-packed) groups that held any such unit."""
-        h = _row_hash(x)
-        order = np.argsort(h, kind="stable")
-        hs = h[order]
-        starts = np.flatnonzero(np.r_[True, hs[1:] != hs[:-1]])
-        self.train_row_hash_ = hs[starts]
-        self.train_row_groups_ = np.bitwise_or.reduceat(packed[order], starts, axis=0)
+    def _oob(self, codes: np.ndarray, packed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each training unit predicted by the half-sample groups that did not draw it (in blocks, to bound memory)."""
+        n = codes.shape[0]
+        est, var = np.empty(n), np.empty(n)
+        step = max(1, 50_000_000 // max(1, self.n_groups_))
+        for a in range(0, n, step):
+            b = min(n, a + step)
+            exclude = np.unpackbits(packed[a:b], axis=1, count=self.n_groups_).astype(np.bool_)
+            est[a:b], var[a:b] = self._predict_codes(np.ascontiguousarray(codes[a:b]), exclude)
+        return est, var
 
     def _centre(self, x: np.ndarray, y: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Cross-fitted :math:`\\hat m(X) = E[Y|X]` and :math:`\\hat e(X)` (clipped to [0.01, 0.99])."""
@@ -267,27 +261,12 @@ class CausalForest(CATEModel):
         return est, var
 
     def _est_var(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Estimate and variance per row; rows equal to a training unit's covariates are predicted out of bag."""
+        """Estimate and variance per row of ``x``, from every tree (rows are treated as new units)."""
         from ..stats._resample_core import check_n_jobs, numba_threads
         from ._forest_core import bin_codes
 
         with numba_threads(check_n_jobs(self.n_jobs), work=float(x.shape[0]) * self.offsets_.size * 10):
-            codes = bin_codes(x, self.edges_, self.n_edges_)
-            seen = getattr(self, "train_row_hash_", None)
-            if seen is None or x.shape[0] == 0:
-                return self._predict_codes(codes)
-            h = _row_hash(x)
-            pos = np.minimum(np.searchsorted(seen, h), seen.size - 1)
-            hit = seen[pos] == h
-            if not hit.any():
-                return self._predict_codes(codes)
-            est, var = self._predict_codes(codes[~hit]) if not hit.all() else (np.empty(0), np.empty(0))
-            exclude = np.unpackbits(self.train_row_groups_[pos[hit]], axis=1, count=self.n_groups_).astype(np.bool_)
-            est_in, var_in = self._predict_codes(np.ascontiguousarray(codes[hit]), exclude)
-            out_est, out_var = np.empty(x.shape[0]), np.empty(x.shape[0])
-            out_est[~hit], out_var[~hit] = est, var
-            out_est[hit], out_var[hit] = est_in, var_in
-            return out_est, out_var
+            return self._predict_codes(bin_codes(x, self.edges_, self.n_edges_))
 
     def _effect_arrays(self, x: np.ndarray) -> np.ndarray:
         return self._est_var(x)[0]
@@ -310,6 +289,41 @@ class CausalForest(CATEModel):
         return ArgumentError(
             "CausalForest gives intervals only with ci_group_size >= 2 (the bootstrap of little bags); refit with ci_group_size=2"
         )
+
+    def fit(self, X: Any, y: Any, treatment: Any) -> CausalForest:
+        """Fit on covariates ``X``, outcome ``y`` and 0/1 ``treatment`` (as every CATE model)."""
+        super().fit(X, y, treatment)
+        if self.oob:
+            self.train_index_ = X.index.copy()
+        return self
+
+    def _training(self) -> tuple[np.ndarray, np.ndarray]:
+        self._check_fitted()
+        if not hasattr(self, "oob_effect_"):
+            raise ArgumentError("this CausalForest keeps no out-of-bag estimates (fitted with oob=False); pass `X` or refit with oob=True")
+        return self.oob_effect_, self.oob_std_error_
+
+    def effect(self, X: Any = None) -> np.ndarray:
+        """The CATE of each row of ``X`` (every tree); without ``X``, the training units' out-of-bag estimates."""
+        return self._training()[0].copy() if X is None else super().effect(X)
+
+    def effect_interval(self, X: Any = None, alpha: float | None = None) -> np.ndarray:
+        """Limits of the ``1 - alpha`` interval of each row's effect; without ``X``, of the training units out of bag."""
+        if X is not None:
+            return super().effect_interval(X, alpha)
+        if not self._has_intervals():
+            raise self._no_intervals()
+        est, se = self._training()
+        z = _normal_quantile(_check_alpha(self.alpha if alpha is None else alpha))
+        return np.column_stack([est - z * se, est + z * se])
+
+    def effect_frame(self, X: Any = None, alpha: float | None = None) -> pd.DataFrame:
+        """Effect, standard error and interval per row of ``X``; without ``X``, the training units out of bag."""
+        if X is not None:
+            return super().effect_frame(X, alpha)
+        lo, hi = self.effect_interval(None, alpha).T
+        est, se = self._training()
+        return pd.DataFrame({"effect": est, "std_error": se, "ci_low": lo, "ci_high": hi}, index=self.train_index_)
 
     def effect_out_of_fold(self, X: Any, y: Any, treatment: Any) -> np.ndarray:
         """Out-of-bag effects of the training rows (each from the trees whose half-sample left the row out)."""

@@ -71,33 +71,49 @@ def test_bad_input():
 
 
 def test_training_rows_are_predicted_out_of_bag(fitted):
-    # grf predicts its training units with the trees that did not draw them; using all trees reuses each unit's own
-    # outcome and makes its interval too narrow. Rows equal to a training unit get its out-of-bag estimate, in
-    # any order and any chunk; new rows use every tree.
+    # grf predicts its training units with the trees that did not draw them (predict() without newdata); using all
+    # trees reuses each unit's own outcome and makes its interval too narrow. Rows passed as X are new units.
     m, X, y, t, _ = fitted
-    np.testing.assert_array_equal(m.effect(X), m.oob_effect_)
-    fr = m.effect_frame(X.iloc[::-1])
-    np.testing.assert_array_equal(fr["std_error"].to_numpy()[::-1], m.oob_std_error_)
+    np.testing.assert_array_equal(m.effect(), m.oob_effect_)
+    fr = m.effect_frame()
+    np.testing.assert_array_equal(fr["std_error"].to_numpy(), m.oob_std_error_)
+    assert fr.index.equals(X.index)
+    np.testing.assert_allclose(m.effect_interval(), fr[["ci_low", "ci_high"]].to_numpy())
+    assert np.abs(m.effect(X) - m.oob_effect_).max() > 0  # X given: every tree
     new = simulate(n=5, seed=99)[0]
     mixed = pd.concat([new, X.iloc[[7, 3]]], ignore_index=True)
-    np.testing.assert_array_equal(m.effect(mixed), np.r_[m.effect(new), m.oob_effect_[[7, 3]]])
-    # a unit whose covariates repeat: neither copy's groups predict it
+    np.testing.assert_array_equal(m.effect(mixed)[:5], m.effect(new))
+    # a unit whose covariates repeat keeps its own out-of-bag estimate
     Xd = pd.concat([X.head(400), X.head(1)], ignore_index=True)
     yd, td = np.r_[y[:400], y[0] + 1.0], np.r_[t[:400], 1 - t[0]]
     small = dict(random_state=2, n_estimators=40, min_samples_leaf=2)
     md = forest(**small).fit(Xd, yd, td)
-    assert md.effect(Xd.head(1))[0] == md.effect(Xd.tail(1))[0]
-    assert np.isfinite(md.effect(Xd)).all()
+    assert np.isfinite(md.effect()).all() and np.isfinite(md.effect_interval()).all()
     full = forest(oob=False, **small).fit(Xd, yd, td)
     assert not hasattr(full, "oob_effect_")
+    with pytest.raises(ArgumentError, match="oob=False"):
+        full.effect()
     np.testing.assert_array_equal(full.effect(new), md.effect(new))
-    assert np.abs(full.effect(Xd) - md.effect(Xd)).max() > 0
+
+
+def test_discrete_covariates_give_finite_out_of_bag_and_new_unit_estimates():
+    # with a few binary covariates every covariate pattern recurs hundreds of times; each unit is still left out
+    # only of the groups that drew it, and a new unit equal to training units is predicted by every tree
+    rng = np.random.default_rng(0)
+    n = 1200
+    X = pd.DataFrame(rng.integers(0, 2, size=(n, 3)), columns=["a", "b", "c"]).astype(float)
+    t = rng.integers(0, 2, n)
+    y = X["a"] * t + rng.normal(size=n)
+    m = forest(n_estimators=40, min_samples_leaf=5, random_state=0).fit(X, y, t)
+    new = pd.DataFrame({"a": [0.0, 1.0], "b": [0.0, 1.0], "c": [1.0, 0.0]})
+    assert np.isfinite(m.effect(new)).all() and np.isfinite(m.effect_interval(new)).all()
+    assert np.isfinite(m.effect()).all() and np.isfinite(m.effect_interval()).all()
 
 
 def _in_sample_coverage(seed):
     X, y, t, tau = simulate(n=1000, seed=seed)
     m = forest(n_estimators=200, random_state=seed).fit(X, y, t)
-    lo, hi = m.effect_interval(X).T
+    lo, hi = m.effect_interval().T  # the training units, out of bag
     return (lo <= tau) & (tau <= hi), tau
 
 
