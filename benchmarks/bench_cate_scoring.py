@@ -71,7 +71,17 @@ def child(model_path: str, src: str, dest: str) -> None:
     seconds = time.perf_counter() - t0
     with open("/proc/self/status", encoding="ascii") as fh:
         peak = next(int(line.split()[1]) / 1024 for line in fh if line.startswith("VmHWM:"))
-    print(json.dumps({"seconds": seconds, "peak_mib": peak, "rows": res.rows_written, "chunks": int(res.details["chunks"]), "predict_s": float(res.details["seconds_predict"])}))
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "peak_mib": peak,
+                "rows": res.rows_written,
+                "chunks": int(res.details["chunks"]),
+                "predict_s": float(res.details["seconds_predict"]),
+            }
+        )
+    )
 
 
 def main() -> None:
