@@ -33,3 +33,10 @@ def reference():
 
 # Reference scripts run against R or peer packages that CI does not install; their outputs are committed as JSON.
 collect_ignore_glob = ["reference/*.py"]
+
+
+_FIRST = ("tests/test_docs.py", "tests/test_notebooks.py")  # the longest tests: started first, they overlap the rest
+
+
+def pytest_collection_modifyitems(config, items):
+    items.sort(key=lambda item: 0 if item.nodeid.startswith(_FIRST) else 1)  # stable: the order is otherwise kept

@@ -25,9 +25,7 @@ pytest.importorskip("myst_nb")
 pytest.importorskip("sphinx_gallery")
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("site")
+def _build(out: Path) -> Path:
     proc = subprocess.run(
         [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html", str(DOCS), str(out)],
         capture_output=True,
@@ -40,7 +38,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def test_every_relative_link_resolves(site: Path) -> None:
+def _every_relative_link_resolves(site: Path) -> None:
     broken = []
     for page in site.rglob("*.html"):
         for href in re.findall(r'href="([^"]+)"', page.read_text(encoding="utf-8")):
@@ -53,7 +51,7 @@ def test_every_relative_link_resolves(site: Path) -> None:
     assert not broken, "broken links:\n" + "\n".join(sorted(set(broken))[:50])
 
 
-def test_every_public_name_has_a_reference_page(site: Path) -> None:
+def _every_public_name_has_a_reference_page(site: Path) -> None:
     sys.path.insert(0, str(DOCS))
     try:
         conf = importlib.import_module("conf")
@@ -63,7 +61,7 @@ def test_every_public_name_has_a_reference_page(site: Path) -> None:
     assert not missing, f"public names without a reference page: {missing}"
 
 
-def test_guides_notebooks_and_gallery_are_in_the_site(site: Path) -> None:
+def _guides_notebooks_and_gallery_are_in_the_site(site: Path) -> None:
     for guide in (DOCS / "guides").glob("*.md"):
         assert (site / "guides" / f"{guide.stem}.html").exists(), guide.name
     for notebook in (ROOT / "notebooks").glob("*.ipynb"):
@@ -72,3 +70,12 @@ def test_guides_notebooks_and_gallery_are_in_the_site(site: Path) -> None:
         page = site / "gallery" / f"{script.stem}.html"
         assert page.exists(), script.name
         assert "<img" in page.read_text(encoding="utf-8"), f"{script.name} produced no figure"
+
+
+def test_the_site_builds_and_is_complete(tmp_path: Path) -> None:
+    # One test (not three sharing a fixture) so that parallel workers never build the site twice; the suite's
+    # conftest puts it first, so the longest build overlaps the rest of the run instead of ending it.
+    site = _build(tmp_path / "site")
+    _every_relative_link_resolves(site)
+    _every_public_name_has_a_reference_page(site)
+    _guides_notebooks_and_gallery_are_in_the_site(site)
