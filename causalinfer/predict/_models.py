@@ -145,6 +145,13 @@ def _check_fitted(model: Any) -> None:
     from sklearn.exceptions import NotFittedError
     from sklearn.utils.validation import check_is_fitted
 
+    if not hasattr(model, "__sklearn_tags__") and not hasattr(model, "steps"):
+        # not built on scikit-learn's BaseEstimator (whose tags check_is_fitted reads): the same convention by hand
+        probe = getattr(model, "__sklearn_is_fitted__", None)
+        fitted = probe() if callable(probe) else any(k.endswith("_") and not k.startswith("__") for k in getattr(model, "__dict__", {}))
+        if not fitted:
+            raise ModelError(f"`model` ({type(model).__name__}) is not fitted; fit it before saving")
+        return
     try:
         check_is_fitted(model)
     except NotFittedError as exc:

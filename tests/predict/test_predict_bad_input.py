@@ -189,3 +189,22 @@ def test_dask_partition_names_column_and_row(model):
 def test_fingerprint_of_unhashable_cells():
     with pytest.raises(DataError, match="cannot be fingerprinted"):
         frame_fingerprint(pd.DataFrame({"a": [[1, 2], [3]]}))
+
+
+def test_save_model_checks_models_not_built_on_base_estimator(tmp_path):
+    # CATE models do not inherit scikit-learn's BaseEstimator; check_is_fitted raised a raw AttributeError on them
+    import numpy as np
+    import pandas as pd
+
+    from causalinfer.designs import CausalForest, DRLearner
+    from causalinfer.predict import save_model
+    from causalinfer.predict._errors import ModelError
+
+    with pytest.raises(ModelError, match="not fitted"):
+        save_model(CausalForest(), tmp_path / "unfitted.skops")
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(200, 2)), columns=["a", "b"])
+    t = rng.integers(0, 2, 200)
+    model = DRLearner(random_state=0).fit(X, X["a"] * t + rng.normal(size=200), t)
+    save_model(model, tmp_path / "dr.skops", training_data=X)
+    assert (tmp_path / "dr.skops").exists()
