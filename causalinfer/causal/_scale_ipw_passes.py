@@ -398,59 +398,62 @@ def dask_pass(passes: Any, rows: IPWRows, beta: np.ndarray, kind: str) -> dict[s
     return _combine(passes._run(_part_pass, rows, beta, kind))
 
 
-def _part_counts(
-    part: pd.DataFrame, rows: IPWRows, beta: np.ndarray, grids: dict[int, np.ndarray], cap: dict[int, tuple[float, float]]
-) -> Any:
-    """Per arm: how many clipped propensities lie below each grid value; the values inside the ``cap`` intervals."""
+def _part_counts(part: pd.DataFrame, rows: IPWRows, beta: np.ndarray, grids: list[tuple[int, np.ndarray]], fetch: list[tuple[int, float, float]]) -> Any:
+    """Per task: how many clipped propensities of the arm lie below each grid value; the values inside each interval."""
     r = _np_rows(part, rows, beta)
-    out: dict[int, Any] = {}
-    for arm, grid in grids.items():
-        ec = np.sort(r["ec"][r["a"] == arm])
-        counts = np.searchsorted(ec, grid, side="left")
-        inside = None
-        if arm in cap:
-            lo, hi = cap[arm]
-            inside = ec[(ec >= lo) & (ec < hi)]
-        out[arm] = (counts, inside)
-    return out
+    arms = {arm: np.sort(r["ec"][r["a"] == arm]) for arm in (0, 1)}
+    counts = [np.searchsorted(arms[arm], grid, side="left") for arm, grid in grids]
+    inside = [arms[arm][(arms[arm] >= lo) & (arms[arm] < hi)] for arm, lo, hi in fetch]
+    return counts, inside
 
 
 def dask_quantiles(
     passes: Any, rows: IPWRows, beta: np.ndarray, probs: tuple[float, ...], bounds: dict[int, tuple[float, float, int]]
 ) -> dict[int, list[float]]:
-    """Exact order statistics by counting passes: each pass narrows the interval holding every wanted rank.
+    """Exact quantiles (numpy's linear interpolation) from order statistics found by counting passes.
 
-    ``bounds`` gives each arm's smallest and largest clipped propensity and its count. The ranks of numpy's linear
-    interpolation are located with counts below a grid of 1,025 values (one pass), the grid is refined inside the
-    interval holding them until it holds at most 50,000 values, and those few values travel and are sorted.
+    ``bounds`` gives each arm's smallest and largest clipped propensity and its count. Every wanted rank starts in
+    the interval between them; each pass counts the values below a grid of 1,025 points inside every unresolved
+    interval (all ranks of both arms at once) and keeps the grid cell holding the rank, until a cell holds at most
+    50,000 values; those few values then travel in one last pass and are sorted.
     """
-    out: dict[int, list[float]] = {}
+    state: dict[tuple[int, int], tuple[float, float, int]] = {}
     for arm, (lo, hi, n) in bounds.items():
-        hs = [(n - 1) * p for p in probs]
-        ranks = sorted({math.floor(h) for h in hs} | {min(math.floor(h) + 1, n - 1) for h in hs})
-        values = {rk: _order_statistic(passes, rows, beta, arm, lo, hi, rk) for rk in ranks}
+        for p in probs:
+            f = math.floor((n - 1) * p)
+            for rank in (f, min(f + 1, n - 1)):
+                state[(arm, rank)] = (lo, float(np.nextafter(hi, np.inf)), 0)
+    for _ in range(40):
+        open_ = [key for key in state if not _small(key, state)]
+        if not open_:
+            break
+        grids = [(key[0], np.unique(np.linspace(state[key][0], state[key][1], 1025))) for key in open_]
+        parts = passes._run(_part_counts, rows, beta, grids, [])
+        for t, key in enumerate(open_):
+            counts = sum(p[0][t] for p in parts)
+            grid = grids[t][1]
+            i = int(np.searchsorted(counts, key[1], side="right")) - 1  # grid[i] <= the value < grid[i + 1]
+            state[key] = (float(grid[i]), float(grid[i + 1]), int(counts[i]), int(counts[i + 1]))  # type: ignore[assignment]
+    value = {key: got[0] for key, got in state.items() if got[1] <= np.nextafter(got[0], np.inf)}  # one value only
+    keys = [key for key in state if key not in value]
+    fetch = [(key[0], state[key][0], state[key][1]) for key in keys]
+    parts = passes._run(_part_counts, rows, beta, [], fetch) if keys else []
+    for t, key in enumerate(keys):
+        inside = np.sort(np.concatenate([p[1][t] for p in parts]))
+        value[key] = float(inside[key[1] - state[key][2]])
+    out: dict[int, list[float]] = {}
+    for arm, (_, _, n) in bounds.items():
         res = []
-        for h in hs:
+        for p in probs:
+            h = (n - 1) * p
             f = math.floor(h)
-            x0, x1 = values[f], values[min(f + 1, n - 1)]
-            t = h - f
-            res.append(float(np.quantile(np.array([x0, x1]), t)) if t > 0 else x0)  # numpy's own interpolation of the two
+            x0, x1 = value[(arm, f)], value[(arm, min(f + 1, n - 1))]
+            res.append(float(np.quantile(np.array([x0, x1]), h - f)) if h > f else x0)  # numpy's own interpolation
         out[arm] = res
     return out
 
 
-def _order_statistic(passes: Any, rows: IPWRows, beta: np.ndarray, arm: int, lo: float, hi: float, rank: int) -> float:
-    top = float(np.nextafter(hi, np.inf))
-    below = 0  # values below ``lo``
-    for _ in range(40):
-        grid = np.unique(np.linspace(lo, top, 1025))
-        parts = passes._run(_part_counts, rows, beta, {arm: grid}, {})
-        counts = sum(p[arm][0] for p in parts)
-        i = int(np.searchsorted(counts, rank, side="right")) - 1  # grid[i] <= the value < grid[i + 1]
-        lo, top = float(grid[i]), float(grid[i + 1])
-        below = int(counts[i])
-        if int(counts[i + 1]) - below <= 50_000:
-            parts = passes._run(_part_counts, rows, beta, {arm: np.array([lo])}, {arm: (lo, top)})
-            inside = np.sort(np.concatenate([p[arm][1] for p in parts]))
-            return float(inside[rank - below])
-    return lo  # pragma: no cover - 40 refinements of a double interval leave one value
+def _small(key: tuple[int, int], state: dict[Any, Any]) -> bool:
+    """Whether the interval of ``key`` is known to hold at most 50,000 values (after at least one counting pass)."""
+    got = state[key]
+    return len(got) == 4 and (got[3] - got[2] <= 50_000 or got[1] <= np.nextafter(got[0], np.inf))
