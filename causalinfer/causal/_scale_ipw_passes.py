@@ -398,7 +398,9 @@ def dask_pass(passes: Any, rows: IPWRows, beta: np.ndarray, kind: str) -> dict[s
     return _combine(passes._run(_part_pass, rows, beta, kind))
 
 
-def _part_counts(part: pd.DataFrame, rows: IPWRows, beta: np.ndarray, grids: list[tuple[int, np.ndarray]], fetch: list[tuple[int, float, float]]) -> Any:
+def _part_counts(
+    part: pd.DataFrame, rows: IPWRows, beta: np.ndarray, grids: list[tuple[int, np.ndarray]], fetch: list[tuple[int, float, float]]
+) -> Any:
     """Per task: how many clipped propensities of the arm lie below each grid value; the values inside each interval."""
     r = _np_rows(part, rows, beta)
     arms = {arm: np.sort(r["ec"][r["a"] == arm]) for arm in (0, 1)}

@@ -67,7 +67,9 @@ def _assert_same(got: ci.causal.EffectResult, want: ci.causal.EffectResult) -> N
         for col in b.columns:
             if pd.api.types.is_numeric_dtype(b[col]) and not pd.api.types.is_bool_dtype(b[col]):
                 scale = np.nanmax(np.abs(b[col].to_numpy(float))) if len(b) else 1.0
-                np.testing.assert_allclose(a[col].to_numpy(float), b[col].to_numpy(float), rtol=REL, atol=1e-12 * scale, err_msg=f"{key}.{col}")
+                np.testing.assert_allclose(
+                    a[col].to_numpy(float), b[col].to_numpy(float), rtol=REL, atol=1e-12 * scale, err_msg=f"{key}.{col}"
+                )
             else:
                 assert list(a[col]) == list(b[col]), f"{key}.{col}"
     assert got.details["covariate_columns"] == want.details["covariate_columns"]
@@ -125,9 +127,9 @@ def test_bad_input_at_scale_is_refused_with_the_reason(frame, folder, tmp_path):
         ci.causal.ipw(rel, outcome="y", treatment="t3", covariates=["x1"])
     with pytest.raises(RoleError, match="treatment 't12' has the two levels 1 and 2"):
         ci.causal.ipw(rel, outcome="y", treatment="t12", covariates=["x1"])
-    with pytest.raises(ArgumentError, match=r"`propensity_model` cannot be used with a Parquet, SQL or dask `data`.*propensity_model=None"):
-        from sklearn.linear_model import LogisticRegression
+    from sklearn.linear_model import LogisticRegression
 
+    with pytest.raises(ArgumentError, match=r"`propensity_model` cannot be used with a Parquet, SQL or dask `data`.*propensity_model=None"):
         _ipw(rel, propensity_model=LogisticRegression())
     with pytest.raises(RoleError, match="`covariates` names column 'x9'"):
         ci.causal.ipw(rel, outcome="y", treatment="t", covariates=["x9"])
