@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validation import check_conf_level, show, suggest_column
+from .._validation import check_conf_level, check_probability, show, suggest_column
 from ..exceptions import ArgumentError, ConvergenceError, DataError, RoleError, SourceError
 from ..results import Diagnostic, Provenance
 from ..stats._scale import _passes, _sorted_levels
@@ -325,7 +325,6 @@ def _newton(passes: Any, rows: IPWRows, beta: np.ndarray, scale: np.ndarray, nam
 def ipw_at_scale(data: Any, **o: Any) -> EffectResult:
     """The in-memory ``ipw`` on a source or dask DataFrame (options as :func:`causalinfer.causal.ipw` received them)."""
     from ..data._engine import ParquetSource, check_parquet_schema
-    from ._estimators import _check_clip_trim
 
     if o["propensity_model"] is not None:
         raise ArgumentError(
@@ -334,7 +333,10 @@ def ipw_at_scale(data: Any, **o: Any) -> EffectResult:
             "or load a sample into a DataFrame to use the model"
         )
     estimand, conf_level = check_estimand(o["estimand"]), check_conf_level(o["conf_level"])
-    clip, trim = _check_clip_trim(o["clip"], o["trim"])
+    clip, trim = (None if o[a] is None else check_probability(o[a], a, open_interval=True) for a in ("clip", "trim"))
+    for arg, value in (("clip", clip), ("trim", trim)):
+        if value is not None and value >= 0.5:
+            raise ArgumentError(f"`{arg}` must be below 0.5 (propensities are kept within [{arg}, 1 - {arg}]); got {show(value)}")
     for name in ("normalize", "stabilize"):
         if not isinstance(o[name], bool):
             raise ArgumentError(f"`{name}` must be True or False; got {show(o[name])}")
@@ -438,7 +440,7 @@ def _finish(
     suffix: str,
     o: dict[str, Any],
 ) -> EffectResult:
-    from ._estimators import _pvalue, _z
+    from ..stats._normal import z_crit, z_pvalue
 
     k, n, n1 = len(beta), int(m["n"]), int(m["n1"])
     normalize, estimand = o["normalize"], rows.estimand
@@ -479,7 +481,7 @@ def _finish(
     diags, details = _diagnostics(passes, prow, beta, m, ph, names, estimand, o["stabilize"], clip=rows.clip)
     details["potential_outcomes"] = pd.DataFrame({"treatment": [1, 0], "mean": [mu1, mu0]})
     details["covariate_columns"] = list(names)
-    z = _z(conf_level)
+    z = z_crit(conf_level)
     stat = est / se if se > 0 else math.nan
     return EffectResult(
         method=method,
@@ -491,7 +493,7 @@ def _finish(
         conf_level=conf_level,
         statistic=stat,
         statistic_name="z",
-        pvalue=_pvalue(stat) if se > 0 else None,
+        pvalue=z_pvalue(stat, "two-sided") if se > 0 else None,
         alternative="two-sided",
         null_value=0.0,
         n=n,

@@ -218,12 +218,14 @@ def _sql_source(passes: Any, rows: IPWRows) -> str:
     return sql
 
 
-def _sql_rows(rows: IPWRows, beta: np.ndarray) -> tuple[list[tuple[str, str]], dict[str, Any]]:
+def _sql_rows(rows: IPWRows, beta: np.ndarray, kind: str) -> tuple[list[tuple[str, str]], dict[str, Any]]:
     """The row quantities as nested-select columns, and their names as :class:`Sql` for the sums."""
     k = len(beta)
     z = [Sql(f"z{j}") for j in range(k)]
     a, y = Sql("a__"), Sql("y__")
     defs = [("eta__", " + ".join(f"{float(v)!r} * z{j}" for j, v in enumerate(beta))), ("e__", _expit_sql("eta__"))]
+    if kind == "newton":  # the logistic fit needs only the propensity
+        return defs, {"z": z, "a": a, "y": y, "e": Sql("e__")}
     c = rows.clip
     if c is None:
         defs += [("ec__", "e__"), ("clp__", "0.0")]
@@ -254,8 +256,8 @@ def _sql_rows(rows: IPWRows, beta: np.ndarray) -> tuple[list[tuple[str, str]], d
     return defs, r
 
 
-def _sql_rowset(passes: Any, rows: IPWRows, beta: np.ndarray) -> tuple[str, dict[str, Any]]:
-    defs, r = _sql_rows(rows, beta)
+def _sql_rowset(passes: Any, rows: IPWRows, beta: np.ndarray, kind: str) -> tuple[str, dict[str, Any]]:
+    defs, r = _sql_rows(rows, beta, kind)
     sql = _sql_source(passes, rows)
     for i, (name, expr) in enumerate(defs):
         sql = f"(SELECT r{i}__.*, {expr} AS {name} FROM {sql} AS r{i}__{passes.fence})"
@@ -274,7 +276,7 @@ def _sql_agg(kind: str, expr: Any) -> str:
 
 def sql_pass(passes: Any, rows: IPWRows, beta: np.ndarray, kind: str) -> dict[str, Any]:
     """One aggregate query; with a cluster in the phi pass, ``phi`` is summed per cluster and squared outside."""
-    src, r = _sql_rowset(passes, rows, beta)
+    src, r = _sql_rowset(passes, rows, beta, kind)
     sums = SUMS[kind](r, rows)
     names = list(sums)
     if kind == "phi" and rows.cluster:
@@ -293,7 +295,7 @@ def sql_pass(passes: Any, rows: IPWRows, beta: np.ndarray, kind: str) -> dict[st
 
 def sql_quantiles(passes: Any, rows: IPWRows, beta: np.ndarray, probs: tuple[float, ...]) -> dict[int, list[float]]:
     """Exact quantiles of the clipped propensity in each arm (``percentile_cont``: numpy's linear interpolation)."""
-    src, _ = _sql_rowset(passes, rows, beta)
+    src, _ = _sql_rowset(passes, rows, beta, "quantiles")
     cols = ", ".join(f"percentile_cont({p!r}) WITHIN GROUP (ORDER BY ec__)" for p in probs)
     got = passes.runner.run(f"SELECT a__, {cols} FROM {src} AS rows__ GROUP BY a__")
     return {round(float(g[0])): [float(v) for v in g[1:]] for g in got}
