@@ -272,8 +272,13 @@ def ipw(
 
     Parameters
     ----------
-    data : Dataset or DataFrame
-        The data; with a DataFrame give the roles below.
+    data : Dataset, DataFrame, ParquetSource, SQLTable, DuckDB relation or dask DataFrame
+        The data; with a DataFrame give the roles below. A :class:`~causalinfer.data.ParquetSource` (a file or
+        folder, scanned by DuckDB), a :class:`~causalinfer.data.SQLTable` (e.g. PostgreSQL through SQLAlchemy), a
+        DuckDB relation or a dask DataFrame is analysed where it lives: the propensity fit, the estimate, its
+        standard error and the diagnostics are computed from sums over the rows (a few passes), with the
+        in-memory numbers; give ``outcome``, ``treatment`` and ``covariates`` by name. ``propensity_model`` is not
+        available there, and rows with missing values are refused as in memory.
     outcome, treatment : str, optional
         Outcome column and binary (0/1) treatment column (override the Dataset's roles).
     covariates : sequence of str, optional
