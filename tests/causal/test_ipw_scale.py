@@ -94,19 +94,20 @@ def folder(tmp_path_factory, frame) -> Path:
 
 # ---------------------------------------------------------------------------------------------- DuckDB on Parquet
 @pytest.mark.parametrize("case", list(CASES))
-def test_ipw_on_a_parquet_folder_equals_frame(case, frame, folder):
+def test_ipw_on_a_parquet_folder_or_relation_equals_frame(case, frame, folder):
     kw = CASES[case]
-    got = _ipw(ParquetSource(folder), **kw)
+    if case.startswith("ATC"):  # a DuckDB relation over the same files
+        data = duckdb.connect().sql(f"SELECT * FROM read_parquet('{folder}/*.parquet')")
+    else:
+        data = ParquetSource(folder)
+    got = _ipw(data, **kw)
     _assert_same(got, _ipw(frame, **kw))
     assert "computed inside the engine" in got.method
+    if case.startswith("ATE"):
+        check_result(got)
 
 
-def test_result_contract_relation_and_missing_values_refused_as_in_memory(frame, folder, tmp_path):
-    con = duckdb.connect()
-    rel = con.sql(f"SELECT * FROM read_parquet('{folder}/*.parquet')")
-    got = _ipw(rel, estimand="ATT")
-    _assert_same(got, _ipw(frame, estimand="ATT"))
-    check_result(got)
+def test_missing_values_refused_as_in_memory(frame, tmp_path):
     holed = frame.copy()
     holed.loc[[3, 700, 2900], "x2"] = np.nan
     holed.to_parquet(tmp_path / "holed.parquet", index=False)
@@ -170,11 +171,27 @@ _spec.loader.exec_module(_predict_fixtures)
 postgres = _predict_fixtures.postgres
 
 
-def test_postgresql_equals_frame(postgres, frame):
+def test_postgresql_equals_frame_and_a_table_dropped_mid_scan_fails_cleanly(postgres, frame, monkeypatch):
+    from causalinfer.data import _engine
+
     engine = sa.create_engine(postgres.url)
     frame.to_sql("ipw_rows", engine, index=False, if_exists="replace")
     kw = CASES["ATT Horvitz-Thompson, clipped, clustered"]
     _assert_same(_ipw(SQLTable(engine, "ipw_rows"), **kw), _ipw(frame, **kw))
+    real = _engine.SQLRunner.run
+    calls = []
+
+    def run_then_drop(self, sql):
+        out = real(self, sql)
+        calls.append(sql)
+        if len(calls) == 5:  # the Newton passes have started
+            with engine.begin() as con:
+                con.execute(sa.text("DROP TABLE ipw_rows"))
+        return out
+
+    monkeypatch.setattr(_engine.SQLRunner, "run", run_then_drop)
+    with pytest.raises(SourceError, match=r"(?s)SQL table .ipw_rows.: the query failed in the database.*no result is returned"):
+        _ipw(SQLTable(engine, "ipw_rows"))
     engine.dispose()
 
 
