@@ -355,6 +355,7 @@ def ipw_at_scale(data: Any, **o: Any) -> EffectResult:
     if isinstance(data, ParquetSource):
         named = [c for c in (roles["outcome"], roles["treatment"], roles["cluster"], *roles["covariates"]) if isinstance(c, str)]
         check_parquet_schema(data, named)
+    o = {**o, "data": data}
     with _passes(data) as passes:
         try:
             return _estimate(passes, roles, estimand, clip, trim, conf_level, o)
@@ -412,7 +413,11 @@ def _estimate(
         suffix = f", among units with propensity in [{trim:g}, {1 - trim:g}]"
         beta, converged = _newton(passes, rows, beta, scale, names)
     m = _converged_or_raise(passes, rows, beta, converged, names)
-    return _finish(passes, rows, beta, m, names, cats, roles, conf_level, extra, suffix, o)
+    result = _finish(passes, rows, beta, m, names, cats, roles, conf_level, extra, suffix, o)
+    from ._scale_ipw_refute import ScaleRefitter
+
+    refitter = ScaleRefitter(o["data"], rows, beta, m["n1"] / m["n"], o["normalize"], names, scale)
+    return result.replace(refitter=refitter)
 
 
 def _converged_or_raise(passes: Any, rows: IPWRows, beta: np.ndarray, converged: bool, names: tuple[str, ...]) -> dict[str, Any]:

@@ -74,6 +74,9 @@ class IPWRows:
     clip: float | None
     keep: tuple[np.ndarray, float] | None = None  # (coefficients, trim): only rows with propensity in [trim, 1 - trim]
     extra: dict[str, Any] = field(default_factory=dict)
+    #: a refutation's alteration: ("placebo", seed, share treated) or ("subset", seed, fraction), drawn per row from
+    #: a hash of the row's values and the seed (rows have no order inside an engine, so nothing is permuted)
+    draw: tuple[str, int, float] | None = None
 
 
 # ---------------------------------------------------------------------------------------------- the formulas
@@ -188,10 +191,26 @@ def phi_sums(r: dict[str, Any], rows: IPWRows) -> dict[str, tuple[str, Any]]:
     return out
 
 
+def point_sums(r: dict[str, Any], rows: IPWRows) -> dict[str, tuple[str, Any]]:
+    """The sums of the point estimate alone (refits)."""
+    a, y, w = r["a"], r["y"], r["w"]
+    b = 1.0 - a
+    return {
+        "n": ("sum", 1.0 + 0.0 * a),
+        "n1": ("sum", a),
+        "sw1": ("sum", w * a),
+        "sw0": ("sum", w * b),
+        "swy1": ("sum", w * a * y),
+        "swy0": ("sum", w * b * y),
+        "sc": ("sum", target(a, rows.estimand)),
+    }
+
+
 SUMS: dict[str, Callable[[dict[str, Any], IPWRows], dict[str, tuple[str, Any]]]] = {
     "newton": newton_sums,
     "main": main_sums,
     "phi": phi_sums,
+    "point": point_sums,
 }
 
 
@@ -206,16 +225,40 @@ def _sql_source(passes: Any, rows: IPWRows) -> str:
     d = rows.design
     exprs = d.sql(passes.num, passes.q)
     cols = [f"({e}) - {float(s)!r} AS z{j}" for j, (e, s) in enumerate(zip(exprs, rows.shift, strict=True))]
-    cols += [f"{passes.num(d.response)} AS a__", f"{passes.num(rows.outcome)} AS y__"]
+    treat = passes.num(d.response)
+    if rows.draw is not None:
+        u = _sql_uniform(passes, d.used, rows.draw[1])
+        cols.append(f"{u} AS u__")
+        if rows.draw[0] == "placebo":
+            treat = f"CASE WHEN {u} < {float(rows.draw[2])!r} THEN 1.0 ELSE 0.0 END"
+    cols += [f"{treat} AS a__", f"{passes.num(rows.outcome)} AS y__"]
     if rows.cluster:
         cols.append(f"{passes.q(rows.cluster)} AS cl__")
     sql = f"(SELECT {', '.join(cols)} FROM {{src}}{passes.fence})"
+    if rows.draw is not None and rows.draw[0] == "subset":
+        sql = f"(SELECT * FROM {sql} AS d0__ WHERE u__ < {float(rows.draw[2])!r}{passes.fence})"
     if rows.keep is not None:
         beta, trim = rows.keep
         eta = " + ".join(f"{float(v)!r} * z{j}" for j, v in enumerate(beta))
         e = _expit_sql(f"({eta})")
         sql = f"(SELECT * FROM {sql} AS s0__ WHERE ({e}) >= {trim!r} AND ({e}) <= {1.0 - trim!r}{passes.fence})"
     return sql
+
+
+def _sql_uniform(passes: Any, columns: tuple[str, ...], seed: int) -> str:
+    """A number in [0, 1) from a hash of a row's values and ``seed`` (DuckDB's ``hash``, PostgreSQL's ``hashtextextended``)."""
+    from ..data._engine import DuckRunner
+
+    cols = ", ".join(passes.q(c) for c in columns)
+    if isinstance(passes.runner, DuckRunner):
+        return f"(CAST(hash({int(seed)}, {cols}) >> 11 AS DOUBLE) / 9007199254740992.0)"
+    dialect = getattr(getattr(passes.runner, "engine", None), "dialect", None)
+    if getattr(dialect, "name", "") == "postgresql":
+        text = f"hashtextextended(CONCAT_WS('|', '{int(seed)}', {cols}), 0)"
+        return f"(CAST(({text} & 9007199254740991) AS DOUBLE PRECISION) / 9007199254740992.0)"
+    from ..exceptions import ArgumentError
+
+    raise ArgumentError(f"refutations of a result computed in {passes.label} need DuckDB, PostgreSQL or dask (a hash of each row)")
 
 
 def _sql_rows(rows: IPWRows, beta: np.ndarray, kind: str) -> tuple[list[tuple[str, str]], dict[str, Any]]:
@@ -316,6 +359,16 @@ def _np_rows(part: pd.DataFrame, rows: IPWRows, beta: np.ndarray) -> dict[str, A
     a = part[d.response].to_numpy(dtype=float, na_value=np.nan)
     y = part[rows.outcome].to_numpy(dtype=float, na_value=np.nan)
     cl = part[rows.cluster].to_numpy() if rows.cluster else None
+    if rows.draw is not None:
+        key = f"{int(rows.draw[1]) % 10**16:016d}"
+        h = pd.util.hash_pandas_object(part[list(d.used)], index=False, hash_key=key).to_numpy(dtype=np.uint64)
+        u = (h >> np.uint64(11)).astype(float) / 9007199254740992.0
+        if rows.draw[0] == "placebo":
+            a = (u < rows.draw[2]).astype(float)
+        else:
+            sel = u < rows.draw[2]
+            Z, a, y = Z[sel], a[sel], y[sel]
+            cl = cl[sel] if cl is not None else None
     if rows.keep is not None:
         kb, trim = rows.keep
         e_keep = _expit(Z @ kb)

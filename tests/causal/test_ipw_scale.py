@@ -107,6 +107,21 @@ def test_ipw_on_a_parquet_folder_or_relation_equals_frame(case, frame, folder):
         check_result(got)
 
 
+def test_refutations_refit_by_further_passes_reproducibly(frame, folder):
+    got = _ipw(ParquetSource(folder), trim=0.05)
+    placebo = got.refute("placebo", n_simulations=3, random_state=3, progress=False)
+    assert placebo.refuter == "placebo" and placebo.n == 3 and abs(placebo.estimate) < 0.3 * abs(got.estimate)
+    subset = got.refute("subset", n_simulations=2, subset_fraction=0.5, random_state=3, progress=False)
+    again = got.refute("subset", n_simulations=2, subset_fraction=0.5, random_state=3, progress=False)
+    # each row's draw is a hash of its values and the seed: the same subsets again (sums differ only in rounding)
+    assert subset.estimate == pytest.approx(again.estimate, rel=1e-12) and subset.std_error == pytest.approx(again.std_error, rel=1e-9)
+    assert subset.estimate == pytest.approx(got.estimate, abs=4 * got.std_error)
+    with pytest.raises(ArgumentError, match="`kind`"):
+        got.refute("random_common_cause", n_simulations=3, progress=False)
+    with pytest.raises(ArgumentError, match="'e_value' sensitivity analysis needs the rows in memory"):
+        got.sensitivity("e_value")
+
+
 def test_missing_values_refused_as_in_memory(frame, tmp_path):
     holed = frame.copy()
     holed.loc[[3, 700, 2900], "x2"] = np.nan
@@ -206,7 +221,10 @@ def test_dask_local_cluster_with_uneven_partitions_equals_frame(frame):
         distributed.Client(cluster),
     ):
         kw = {"cluster": "cl", "squared": ["x2"], "clip": 0.05}
-        _assert_same(_ipw(ddf, **kw), _ipw(frame, **kw))
+        got = _ipw(ddf, **kw)
+        _assert_same(got, _ipw(frame, **kw))
+        placebo = got.refute("placebo", n_simulations=2, random_state=1, progress=False)
+        assert abs(placebo.estimate) < 0.3 * abs(got.estimate)
         holed = frame.assign(x2=frame["x2"].where(frame.index != 2000))
         with pytest.raises(DataError, match=r"missing values in columns with a role: 'x2' \(1 of 3000 rows\)"):
             _ipw(dd.from_pandas(holed, npartitions=3))
