@@ -83,8 +83,12 @@ def _check_roles(schema: dict[str, bool], label: str, roles: dict[str, Any]) -> 
             f"treatment {roles['treatment']!r} of {label} is not numeric; these estimators need a binary treatment coded 0/1 "
             "(or False/True): add a 0/1 column to the table first"
         )
-    if roles["treatment"] in roles["covariates"] or roles["outcome"] in roles["covariates"]:
-        raise RoleError("the covariates must not include the outcome or the treatment")
+    for arg in ("outcome", "treatment", "cluster"):
+        if roles[arg] is not None and roles[arg] in roles["covariates"]:
+            raise RoleError(
+                f"column {roles[arg]!r} is given two roles, `{arg}` and `covariates`; a column can play only one role (remove it "
+                "from one of them)"
+            )
 
 
 def _design(passes: Any, schema: dict[str, bool], roles: dict[str, Any]) -> tuple[ScaleDesign, tuple[str, ...], tuple[str, ...]]:
@@ -116,7 +120,7 @@ def _prep_sql(passes: Any, design: ScaleDesign, shift: np.ndarray, outcome: str)
     k = len(design.columns)
     exprs = design.sql(passes.num, passes.q)
     a, y = passes.num(design.response), passes.num(outcome)
-    inner = [f"({e}) AS x{j}" for j, e in enumerate(exprs)] + [f"{a} AS a__", f"{y} AS y__"]
+    inner = [f"CAST(({e}) AS DOUBLE PRECISION) AS x{j}" for j, e in enumerate(exprs)] + [f"{a} AS a__", f"{y} AS y__"]
     inner += [f"{passes.q(c)} AS u{i}__" for i, c in enumerate(design.used)]
     aggs = ["COUNT(*)", "SUM(CASE WHEN a__ <> 0 AND a__ <> 1 THEN 1 ELSE 0 END)", "SUM(a__)", "MIN(y__)", "MAX(y__)"]
     aggs += [f"SUM(CASE WHEN u{i}__ IS NULL THEN 1 ELSE 0 END)" for i in range(len(design.used))]

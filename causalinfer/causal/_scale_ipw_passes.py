@@ -224,7 +224,8 @@ def _sql_source(passes: Any, rows: IPWRows) -> str:
     """The inner select (``z0..``, ``a__``, ``y__``, ``cl__``), restricted to the kept rows when trimming."""
     d = rows.design
     exprs = d.sql(passes.num, passes.q)
-    cols = [f"({e}) - {float(s)!r} AS z{j}" for j, (e, s) in enumerate(zip(exprs, rows.shift, strict=True))]
+    # DuckDB types the level codes (CASE ... THEN 1.0) as DECIMAL, whose products can overflow: computed in DOUBLE
+    cols = [f"CAST(({e}) AS DOUBLE PRECISION) - {float(s)!r} AS z{j}" for j, (e, s) in enumerate(zip(exprs, rows.shift, strict=True))]
     treat = passes.num(d.response)
     if rows.draw is not None:
         u = _sql_uniform(passes, d.used, rows.draw[1])

@@ -93,7 +93,7 @@ def folder(tmp_path_factory, frame) -> Path:
 
 
 # ---------------------------------------------------------------------------------------------- DuckDB on Parquet
-@pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.parametrize("case", [c for c in CASES if not c.startswith("ATT")])  # the ATT case runs on PostgreSQL
 def test_ipw_on_a_parquet_folder_or_relation_equals_frame(case, frame, folder):
     kw = CASES[case]
     if case.startswith("ATC"):  # a DuckDB relation over the same files
@@ -105,6 +105,15 @@ def test_ipw_on_a_parquet_folder_or_relation_equals_frame(case, frame, folder):
     assert "computed inside the engine" in got.method
     if case.startswith("ATE"):
         check_result(got)
+
+
+def test_integer_outcome_boolean_treatment_and_a_many_level_integer_factor(frame):
+    # the level codes were DECIMAL in DuckDB, and their products with the influence-function coefficients overflowed
+    df = frame.assign(yi=(frame["y"] * 10).round().astype(np.int64), tb=frame["t"].astype(bool), site=frame["cl"] % 15)
+    con = duckdb.connect()
+    con.register("frame_view", df)
+    kw = {"outcome": "yi", "treatment": "tb", "covariates": ["x1", "site"], "categorical": ["site"]}
+    _assert_same(ci.causal.ipw(con.sql("SELECT * FROM frame_view"), **kw), ci.causal.ipw(df, **kw))
 
 
 def test_refutations_refit_by_further_passes_reproducibly(frame, folder):
