@@ -35,11 +35,11 @@ from ._design import ESTIMAND_WORDS, check_estimand
 from ._diagnostics import BALANCE_COLUMNS, OVERLAP_BOUND, OVERLAP_COLUMNS, balance_diagnostic
 from ._effect import EffectResult
 from ._models import _separation
-from ._scale_ipw_passes import HIST_EDGES, IPWRows, dask_pass, dask_quantiles, sql_pass, sql_quantiles
+from ._scale_ipw_fit import MAX_ITER, hessian_and_score, newton, run_pass, solve
+from ._scale_ipw_passes import HIST_EDGES, IPWRows, dask_quantiles, sql_quantiles
 
 __all__ = ["ipw_at_scale"]
 
-_MAX_ITER = 60
 _QUANTILES = (0.01, 0.5, 0.99)
 _SCALE = "a Parquet, SQL or dask `data`"
 
@@ -281,51 +281,6 @@ def _check_columns(p: dict[str, Any], names: tuple[str, ...], treatment: str) ->
 
 
 # ---------------------------------------------------------------------------------------------- the fit
-def _run(passes: Any, rows: IPWRows, beta: np.ndarray, kind: str) -> dict[str, Any]:
-    from ..stats._scale_passes import DaskPasses
-
-    if isinstance(passes, DaskPasses):
-        return dask_pass(passes, rows, beta, kind)
-    return sql_pass(passes, rows, beta, kind)
-
-
-def _hg(r: dict[str, Any], k: int) -> tuple[np.ndarray, np.ndarray]:
-    H = np.zeros((k, k))
-    for i in range(k):
-        for j in range(i, k):
-            H[i, j] = H[j, i] = r[f"h{i}_{j}"]
-    return H, np.array([r[f"g{j}"] for j in range(k)])
-
-
-def _solve(H: np.ndarray, g: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
-    """``H^{-1} g`` by an equilibrated Cholesky factor; a Hessian that is not positive definite means separation."""
-    d = np.sqrt(np.abs(np.diag(H)))
-    if not (np.all(np.isfinite(H)) and np.all(np.isfinite(g))) or np.any(d == 0):
-        _separation(names)
-    try:
-        L = np.linalg.cholesky(H / np.outer(d, d))
-    except np.linalg.LinAlgError:
-        _separation(names)
-    from scipy.linalg import cho_solve
-
-    out = cho_solve((L, True), g / d) / d
-    if not np.all(np.isfinite(out)):
-        _separation(names)
-    return np.asarray(out)
-
-
-def _newton(passes: Any, rows: IPWRows, beta: np.ndarray, scale: np.ndarray, names: tuple[str, ...]) -> tuple[np.ndarray, bool]:
-    """Newton steps, one pass each, until a step (on the standardised scale of each column) is below 1e-7."""
-    k = len(beta)
-    for _ in range(_MAX_ITER):
-        r = _run(passes, rows, beta, "newton")
-        step = _solve(*_hg(r, k), names)
-        beta = beta + step
-        if float(np.max(np.abs(step * scale))) < 1e-7:  # Newton is quadratic: the remaining error is O(1e-14)
-            return beta, True
-    return beta, False
-
-
 def ipw_at_scale(data: Any, **o: Any) -> EffectResult:
     """The in-memory ``ipw`` on a source or dask DataFrame (options as :func:`causalinfer.causal.ipw` received them)."""
     from ..data._engine import ParquetSource, check_parquet_schema
@@ -398,13 +353,13 @@ def _estimate(
     beta = np.zeros(k)
     p1 = prep["n1"] / n_all
     beta[0] = math.log(p1 / (1 - p1))
-    beta, converged = _newton(passes, rows, beta, scale, names)
+    beta, converged = newton(passes, rows, beta, scale, names)
     extra: list[Diagnostic] = []
     suffix = ""
     if trim is not None:
         _converged_or_raise(passes, rows, beta, converged, names)
         rows = IPWRows(design, shift, roles["outcome"], roles["cluster"], estimand, clip, keep=(beta, trim))
-        counts = _run(passes, rows, beta, "newton")
+        counts = run_pass(passes, rows, beta, "newton")
         n_keep, n1 = int(counts["n"]), int(counts["n1"])
         if n1 < 2 or n_keep - n1 < 2:
             raise DataError(f"trim={trim} leaves {n1} treated and {n_keep - n1} untreated units; use a smaller `trim`")
@@ -415,7 +370,7 @@ def _estimate(
         )
         extra.append(Diagnostic("trimming", "warn" if dropped else "ok", float(dropped), msg))
         suffix = f", among units with propensity in [{trim:g}, {1 - trim:g}]"
-        beta, converged = _newton(passes, rows, beta, scale, names)
+        beta, converged = newton(passes, rows, beta, scale, names)
     m = _converged_or_raise(passes, rows, beta, converged, names)
     result = _finish(passes, rows, beta, m, names, cats, roles, conf_level, extra, suffix, o)
     from ._scale_ipw_refute import ScaleRefitter
@@ -425,11 +380,11 @@ def _estimate(
 
 
 def _converged_or_raise(passes: Any, rows: IPWRows, beta: np.ndarray, converged: bool, names: tuple[str, ...]) -> dict[str, Any]:
-    m = _run(passes, rows, beta, "main")
+    m = run_pass(passes, rows, beta, "main")
     if not converged:
         if m["max_eta"] > 15:
             _separation(names)
-        raise ConvergenceError(f"the logistic propensity model did not converge in {_MAX_ITER} Newton steps; simplify the covariates")
+        raise ConvergenceError(f"the logistic propensity model did not converge in {MAX_ITER} Newton steps; simplify the covariates")
     if m["max_eta"] > 30:
         _separation(names)
     return m
@@ -461,15 +416,15 @@ def _finish(
         d1 = d0 = m["sc"] / n
     u = None
     if o["se"] == "influence":
-        H, _ = _hg(m, k)
+        H, _ = hessian_and_score(m, k)
         ga1, gay1, ga0, gay0 = (np.array([m[f"{key}_{j}"] for j in range(k)]) for key in ("ga1", "gay1", "ga0", "gay0"))
         G1, G0 = (gay1 - mu1 * ga1, gay0 - mu0 * ga0) if normalize else (gay1, gay0)
-        u = _solve(H, G1 / d1 - G0 / d0, names)
+        u = solve(H, G1 / d1 - G0 / d0, names)
     mz1 = np.array([m[f"s1_{j}"] for j in range(1, k)]) / n1
     mz0 = np.array([m[f"s0_{j}"] for j in range(1, k)]) / (n - n1)
     x = {"normalize": normalize, "mu1": mu1, "mu0": mu0, "d1": d1, "d0": d0, "u": u, "mz1": mz1, "mz0": mz0}
     prow = IPWRows(rows.design, rows.shift, rows.outcome, rows.cluster, estimand, rows.clip, rows.keep, x)
-    ph = _run(passes, prow, beta, "phi")
+    ph = run_pass(passes, prow, beta, "phi")
     cluster_diags: list[Diagnostic] = []
     if rows.cluster is not None:
         g = ph["n_clusters"]

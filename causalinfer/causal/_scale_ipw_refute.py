@@ -92,11 +92,11 @@ class ScaleRefitter:
 
     def _refit(self, rows: IPWRows, start: np.ndarray) -> float:
         from ..stats._scale import _passes
-        from ._scale_ipw import _newton, _run
+        from ._scale_ipw_fit import newton, run_pass
 
         with _passes(self.data) as passes:
-            beta, _ = _newton(passes, rows, start, self.scale, self.names)
-            m = _run(passes, rows, beta, "point")
+            beta, _ = newton(passes, rows, start, self.scale, self.names)
+            m = run_pass(passes, rows, beta, "point")
         if self.normalize:
             return float(m["swy1"] / m["sw1"] - m["swy0"] / m["sw0"])
         return float((m["swy1"] - m["swy0"]) / m["sc"])
