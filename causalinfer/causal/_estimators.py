@@ -12,6 +12,7 @@ from .. import _validation as vp
 from .._validation import check_choice, check_conf_level, check_int, check_probability, check_random_state, show
 from ..exceptions import ArgumentError, ArgumentTypeError, DataError
 from ..results import Diagnostic, Provenance
+from ..stats._scale import SCALE_DATA, is_scale_data
 from . import _core as core
 from ._design import CausalData, check_covariate_rank, check_estimand, check_rank, prepare
 from ._diagnostics import balance_diagnostic, balance_table, overlap_diagnostics, overlap_table, propensity_histogram
@@ -227,7 +228,7 @@ def _common(
 # ---------------------------------------------------------------------- IPW
 @vp.validate_params(
     {
-        "data": "data",
+        "data": ["data", *SCALE_DATA],
         "outcome": [None, "column"],
         "treatment": [None, "column"],
         "covariates": [None, "columns"],
@@ -271,8 +272,13 @@ def ipw(
 
     Parameters
     ----------
-    data : Dataset or DataFrame
-        The data; with a DataFrame give the roles below.
+    data : Dataset, DataFrame, ParquetSource, SQLTable, DuckDB relation or dask DataFrame
+        The data; with a DataFrame give the roles below. A :class:`~causalinfer.data.ParquetSource` (a file or
+        folder, scanned by DuckDB), a :class:`~causalinfer.data.SQLTable` (e.g. PostgreSQL through SQLAlchemy), a
+        DuckDB relation or a dask DataFrame is analysed where it lives: the propensity fit, the estimate, its
+        standard error and the diagnostics are computed from sums over the rows (a few passes), with the
+        in-memory numbers; give ``outcome``, ``treatment`` and ``covariates`` by name. ``propensity_model`` is not
+        available there, and rows with missing values are refused as in memory.
     outcome, treatment : str, optional
         Outcome column and binary (0/1) treatment column (override the Dataset's roles).
     covariates : sequence of str, optional
@@ -335,6 +341,10 @@ def ipw(
     >>> round(r.estimate, 1), round(r.ci_low, 1), round(r.ci_high, 1)
     (3.4, 2.4, 4.5)
     """
+    if is_scale_data(data):  # a Parquet file, SQL table, DuckDB relation or dask DataFrame: computed in the engine
+        from ._scale_ipw import ipw_at_scale
+
+        return ipw_at_scale(data, **{k: v for k, v in locals().items() if k != "data"})
     cd, estimand, conf_level = _common(data, outcome, treatment, covariates, categorical, squared, cluster, estimand, conf_level)
     se = check_choice(se, "se", ("influence", "sandwich"))
     clip, trim = _check_clip_trim(clip, trim)
