@@ -21,6 +21,13 @@ from ._refitter import CausalRefitter
 
 METHODS = ("ipw", "regression", "aipw", "dml", "stratification", "matching")
 MIN_CLUSTERS = 20
+#: Data read inside an engine (as the stats regressions declare it): regression_adjustment and aipw accept these too
+SCALE_DATA = [
+    vp.InstanceOf("causalinfer.data._engine:ParquetSource"),
+    vp.InstanceOf("causalinfer.data._engine:SQLTable"),
+    vp.HasMethods("aggregate", "project", what="a DuckDB relation"),
+    vp.HasMethods("map_partitions", "to_delayed", what="a dask DataFrame"),
+]
 
 
 # ---------------------------------------------------------------------- shared plumbing
@@ -47,6 +54,13 @@ def _check_clip_trim(clip: Any, trim: Any) -> tuple[float | None, float | None]:
             raise ArgumentError(f"`{name}` must be below 0.5 (propensities are kept within [{name}, 1 - {name}]); got {show(v)}")
         out.append(p)
     return out[0], out[1]
+
+
+def _at_scale(data: Any) -> bool:
+    """Whether ``data`` is a Parquet source, SQL table, DuckDB relation or dask DataFrame (computed inside an engine)."""
+    from ..stats._scale import is_scale_data
+
+    return is_scale_data(data)
 
 
 def _interactions(cd: CausalData, interactions: Any) -> tuple[int, ...]:
@@ -389,7 +403,7 @@ def ipw(
 # ---------------------------------------------------------------------- regression adjustment
 @vp.validate_params(
     {
-        "data": "data",
+        "data": ["data", *SCALE_DATA],
         "outcome": [None, "column"],
         "treatment": [None, "column"],
         "covariates": [None, "columns"],
@@ -465,6 +479,17 @@ def regression_adjustment(
     >>> round(r.estimate, 2)
     3.52
     """
+    if _at_scale(data):
+        from ._scale_aipw import regression_adjustment_at_scale
+
+        if outcome_model is not None:
+            raise ArgumentError(
+                f"`outcome_model` {type(outcome_model).__name__} cannot be fitted from sums over a Parquet, SQL or dask `data`: "
+                "leave it None for the linear outcome model, or analyse a sample loaded into memory"
+            )
+        roles = {"outcome": outcome, "treatment": treatment, "covariates": covariates, "categorical": categorical, "squared": squared}
+        opts = {"estimand": estimand, "cluster": cluster, "conf_level": conf_level, "random_state": random_state}
+        return regression_adjustment_at_scale(data, interactions=interactions, **roles, **opts)
     cd, estimand, conf_level = _common(data, outcome, treatment, covariates, categorical, squared, cluster, estimand, conf_level)
     inter = _interactions(cd, interactions)
     model = check_regressor(outcome_model, "outcome_model")
@@ -520,7 +545,7 @@ def _n_folds(n_folds: Any, flexible: bool) -> int:
 
 @vp.validate_params(
     {
-        "data": "data",
+        "data": ["data", *SCALE_DATA],
         "outcome": [None, "column"],
         "treatment": [None, "column"],
         "covariates": [None, "columns"],
@@ -537,6 +562,7 @@ def _n_folds(n_folds: Any, flexible: bool) -> int:
         "clip": [None, vp.Interval("real", 0, 0.5, closed="neither")],
         "random_state": "random_state",
         "cluster": [None, "column"],
+        "fold_key": [None, "column"],
         "conf_level": "conf_level",
     }
 )
@@ -557,6 +583,7 @@ def aipw(
     random_state: Any = None,
     cluster: str | None = None,
     conf_level: float = 0.95,
+    fold_key: str | None = None,
 ) -> EffectResult:
     r"""Augmented inverse probability weighting (doubly robust), with optional cross-fitting.
 
@@ -596,18 +623,30 @@ def aipw(
     >>> round(r.estimate)
     1619
     """
+    if _at_scale(data):
+        from ._scale_aipw import aipw_at_scale
+
+        roles = {"outcome": outcome, "treatment": treatment, "covariates": covariates, "categorical": categorical, "squared": squared}
+        models = {"propensity_model": propensity_model, "outcome_model": outcome_model, "n_folds": n_folds, "fold_key": fold_key}
+        opts = {"estimand": estimand, "trim": trim, "clip": _check_clip_trim(clip, trim)[0], "cluster": cluster, "conf_level": conf_level}
+        return aipw_at_scale(data, **roles, **models, **opts, random_state=random_state)
     cd, estimand, conf_level = _common(data, outcome, treatment, covariates, categorical, squared, cluster, estimand, conf_level)
     clip, trim = _check_clip_trim(clip, trim)
     pm = check_classifier(propensity_model, "propensity_model")
     om = check_regressor(outcome_model, "outcome_model")
-    k = _n_folds(n_folds, pm is not None or om is not None)
+    k = _n_folds(n_folds, pm is not None or om is not None or fold_key is not None)
     seed = _seed(random_state)
     spec = core.Spec("aipw", estimand=estimand, clip=clip, propensity_model=pm, outcome_model=om, n_folds=k, fold_seed=seed)
+    folds = None
+    if fold_key is not None:  # folds from a hash of a unit key: the folds the engines compute for the same data
+        from ._scale_aipw import key_folds
+
+        folds = key_folds(cd.raw.frame, fold_key, k, trim)
     cd, extra, suffix = _trim(cd, spec, trim)
-    fit = core.aipw(cd.y, cd.a, cd.Z, spec, names=cd.names)
+    fit = core.aipw(cd.y, cd.a, cd.Z, spec, names=cd.names, folds=folds)
     models = f"{'logistic' if pm is None else type(pm).__name__} propensity, {'linear' if om is None else type(om).__name__} outcome models"
-    folds = f"{k}-fold cross-fitting" if k > 1 else "no cross-fitting"
-    method = f"Augmented IPW (doubly robust), {models}, {folds}, influence-function SE"
+    by_key = f" by a hash of {fold_key!r}" if fold_key is not None else ""
+    method = f"Augmented IPW (doubly robust), {models}, {f'{k}-fold cross-fitting{by_key}' if k > 1 else 'no cross-fitting'}, influence-function SE"
     return _finish(
         cd, spec, fit, method=method, conf_level=conf_level, extra_diags=extra, estimand_suffix=suffix, random_state=random_state
     )

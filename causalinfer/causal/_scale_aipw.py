@@ -1,0 +1,592 @@
+"""Regression adjustment and AIPW on tables larger than memory: the in-memory numbers from sums over the rows.
+
+When ``data`` is a :class:`~causalinfer.data.ParquetSource`, a :class:`~causalinfer.data.SQLTable`, a DuckDB
+relation or a dask DataFrame, :func:`causalinfer.causal.regression_adjustment` and :func:`causalinfer.causal.aipw`
+come here. The work is the in-memory estimators' (``causal/_core.py``), in passes that bring back k x k sums:
+
+1. the covariate design of ``prepare`` (indicator columns from a ``DISTINCT`` pass, squares), and one pass of
+   counts, missing values, the 0/1 check of the treatment and the cross-products of ``[1, Z]`` (the rank check);
+2. the nuisance models from the stats at-scale machinery (:mod:`causalinfer.stats._scale`): least squares from
+   the normal equations of the shifted design, the logistic propensity by its Newton (IRLS) passes. Per treatment
+   arm, and per cross-fitting fold, these are weighted fits whose weights are derived 0/1 columns of a view
+   (:mod:`._scale_aipw_data`), so each is a pass over the whole table;
+3. one pass for the estimate (sums of the per-row scores written in :mod:`._scale_aipw_rows`), and one for the
+   influence-function standard error ``sqrt(sum phi^2) / n`` (with ``cluster``: per-cluster sums of ``phi``
+   grouped inside the engine, scaled by ``G / (G - 1)``).
+
+Cross-fitting at scale assigns folds by a hash of an integer unit key (``fold_key``; :data:`FOLD_HASH`), which the
+in-memory ``aipw`` computes identically, so both give the same folds and the same numbers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .._validation import check_conf_level, show
+from ..exceptions import ArgumentError, ArgumentTypeError, ConvergenceError, DataError, RoleError, SourceError
+from ..results import Diagnostic, Provenance
+from ..stats._scale import _newton, _solve_normal, _unshift
+from ..stats._scale_design import DesignColumn, Factor, ScaleDesign
+from ._design import ESTIMAND_WORDS, check_estimand
+from ._effect import EffectResult
+from ._scale_aipw_data import FOLD, T0, T1, check_fold_key_values, covariate_columns, fold_of_keys, open_passes, refuse_missing, train
+from ._scale_aipw_rows import Expr, col, const, expit, fn, linear, row_sums
+
+__all__ = ["aipw_at_scale", "key_folds", "regression_adjustment_at_scale"]
+
+_MAX_ETA = 30.0  # as the in-memory logistic fit: a converged |linear predictor| beyond this is separation
+_OVERLAP_BOUND = 0.01
+_MIN_CLUSTERS = 20
+
+
+@dataclasses.dataclass
+class _Question:
+    outcome: str
+    treatment: str
+    covariates: list[str]
+    categorical: list[str]
+    squared: list[str]
+    estimand: str
+    cluster: str | None
+    conf_level: float
+    fold_key: str | None = None
+    n_folds: int = 1
+
+
+# ---------------------------------------------------------------------------------------------- checks
+def _names(value: Any, arg: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Sequence) and all(isinstance(v, str) for v in value):
+        return list(value)
+    raise ArgumentTypeError(f"`{arg}` must be a column name or a list of column names; got {show(value)}")
+
+
+def _question(data: Any, kw: dict[str, Any]) -> _Question:
+    for arg in ("outcome", "treatment"):
+        if not isinstance(kw[arg], str):
+            raise RoleError(f"with a Parquet, SQL or dask `data`, give `{arg}` as a column name; got {show(kw[arg])}")
+    if kw["covariates"] is None:
+        raise RoleError("with a Parquet, SQL or dask `data`, give `covariates` (the adjustment set) as a list of column names")
+    if kw.get("cluster") is not None and not isinstance(kw["cluster"], str):
+        raise ArgumentTypeError(f"`cluster` must be a column name; got {show(kw['cluster'])}")
+    for arg, what in (("propensity_model", "logistic propensity"), ("outcome_model", "linear outcome model")):
+        if kw.get(arg) is not None:
+            raise ArgumentError(
+                f"`{arg}` {type(kw[arg]).__name__} cannot be fitted from sums over a Parquet, SQL or dask `data`: leave it "
+                f"None for the built-in {what}, or analyse a sample loaded into memory with the scikit-learn model"
+            )
+    if kw.get("trim") is not None:
+        raise ArgumentError("`trim` is not available on a Parquet, SQL or dask `data` yet; use `clip`, or drop those rows first")
+    q = _Question(
+        outcome=kw["outcome"],
+        treatment=kw["treatment"],
+        covariates=_names(kw["covariates"], "covariates"),
+        categorical=_names(kw.get("categorical"), "categorical"),
+        squared=_names(kw.get("squared"), "squared"),
+        estimand=check_estimand(kw["estimand"]),
+        cluster=kw.get("cluster"),
+        conf_level=check_conf_level(kw["conf_level"]),
+    )
+    used = [q.outcome, q.treatment, *q.covariates] + ([q.cluster] if q.cluster else [])
+    if len(set(used)) != len(used):
+        raise RoleError(f"the roles name one column twice ({used}); outcome, treatment, covariates and cluster must differ")
+    return q
+
+
+def _check_schema(passes: Any, q: _Question) -> None:
+    from .._validation import suggest_column
+
+    schema = passes.schema()
+    for arg, name in (("outcome", q.outcome), ("cluster", q.cluster)):
+        if name is not None and name not in schema:
+            raise RoleError(f"`{arg}` names column {name!r}, which is not in {passes.label}{suggest_column(name, list(schema))}")
+    if not schema[q.outcome]:
+        raise DataError(f"outcome {q.outcome!r} of {passes.label} must be numeric")
+    if not schema[q.treatment]:
+        raise RoleError(
+            f"treatment {q.treatment!r} of {passes.label} is not numeric; these estimators need a binary treatment coded 0/1 "
+            "(or False/True). Recode it in the table (or a view)"
+        )
+
+
+def _used(q: _Question) -> tuple[str, ...]:
+    cols = [q.outcome, q.treatment, *q.covariates] + [c for c in (q.cluster, q.fold_key) if c is not None]
+    return tuple(dict.fromkeys(cols))
+
+
+def _shifted(design: ScaleDesign, shift: np.ndarray, zero: list[int]) -> np.ndarray:
+    out = np.array(shift, dtype=float)
+    out[zero] = 0.0
+    return out
+
+
+def _covariate_rank(m: dict[str, Any], names: list[str]) -> None:
+    """``check_covariate_rank`` of the in-memory path, from the cross-products of ``[1, Z]`` (shifted)."""
+    n, k = m["n"], len(names) + 1
+    if k == 1:
+        return
+    s, C = m["usum"][1:k], m["ucross"][1:k, 1:k]
+    C = C - np.outer(s, s) / n
+    var = np.diag(C) / n
+    mean = s / n + m["shift"][1:k]
+    const_cols = [nm for nm, v, mu in zip(names, var, mean, strict=True) if not v > (1e-12 * max(abs(mu), 1e-150)) ** 2]
+    if const_cols:
+        raise DataError(f"covariates: column(s) {const_cols} are constant in the rows used; drop them from the covariates")
+    sd = np.sqrt(np.diag(C))
+    R = C / np.outer(sd, sd)
+    ev, vec = np.linalg.eigh(R)
+    if ev[0] <= 1e-12 * max(ev[-1], float(n)):
+        rank = 1 + int(np.sum(ev > 1e-12 * max(ev[-1], float(n))))
+        involved = [names[j] for j in np.flatnonzero(np.abs(vec[:, 0]) > 1e-6)]
+        raise DataError(
+            f"covariates: the design is rank deficient ({rank} independent columns out of {k}); {involved} are linearly "
+            "dependent (one of them can be written as a combination of the others). Remove redundant covariates"
+        )
+
+
+def _first_pass(passes: Any, q: _Question) -> tuple[list[DesignColumn], list[str], ScaleDesign, np.ndarray, dict[str, Any]]:
+    """The covariate design, the shifts, and the pass of counts, missing values and treatment checks."""
+    _check_schema(passes, q)
+    zcols, names, _ = covariate_columns(passes, q.covariates, q.categorical, q.squared)
+    columns = (DesignColumn("(intercept)", ()), *zcols)
+    base = ScaleDesign(columns, q.outcome, True, None, None, _used(q))
+    k = len(columns)
+    shift = _shifted(base, passes.shifts(base), [0])  # shifts of [1, Z, y]
+    design = dataclasses.replace(base, response=q.treatment)
+    checks = {"not01": ("{y} <> 0 AND {y} <> 1", lambda y: (y != 0) & (y != 1))}
+    m = passes.moments(design, _shifted(design, shift, [0, k]), None, checks)
+    n = m["n"]
+    if n == 0:
+        raise DataError(f"{passes.label} has no rows")
+    refuse_missing(m["nulls"], n, {"fold_key": q.fold_key} if q.fold_key else {}, passes.label)
+    if m["checks"]["not01"]:
+        raise RoleError(
+            f"treatment {q.treatment!r} has {m['checks']['not01']} row(s) with values other than 0 and 1; these estimators "
+            "need a binary treatment coded 0/1 (or False/True). Recode it in the table (or a view), or compare two levels on "
+            "a subset of rows"
+        )
+    n1 = round(float(m["usum"][k]))
+    if n1 < 2 or n - n1 < 2:
+        raise RoleError(f"treatment {q.treatment!r} has {n1} treated and {n - n1} untreated rows; each group needs at least 2")
+    m["shift"], m["n1"] = shift, n1
+    _covariate_rank(m, names)
+    return list(zcols), names, base, shift, m
+
+
+def _check_outcome_varies(m: dict[str, Any], k: int, outcome: str, shift_y: float) -> None:
+    n, s, ss = m["n"], m["usum"][k], m["ucross"][k, k]
+    var = (ss - s * s / n) / n
+    if not var > (1e-12 * max(abs(s / n + shift_y), 1e-150)) ** 2:
+        raise DataError(f"outcome {outcome!r} is constant ({s / n + shift_y:g}); there is no effect to estimate")
+
+
+def _target(a: Expr, estimand: str) -> Expr:
+    return const(1.0) if estimand == "ATE" else (a if estimand == "ATT" else 1.0 - a)
+
+
+# ---------------------------------------------------------------------------------------------- results
+def _standard_error(
+    passes: Any, design: ScaleDesign, shift: np.ndarray, defs: list[tuple[str, Expr]], phi: Expr, q: _Question, n: int
+) -> tuple[float, list[Diagnostic]]:
+    """``sqrt(sum phi^2) / n``, or with clusters ``sqrt(G/(G-1) sum_g (sum phi)^2) / n``, and the cluster diagnostic."""
+    if q.cluster is None:
+        r = row_sums(passes, design, shift, defs, {"ss": ("SUM", phi * phi)})
+        return math.sqrt(r["ss"]) / n, []
+    r = row_sums(passes, design, shift, defs, {"rows": ("SUM", const(1.0))}, cluster=q.cluster, score=phi)
+    g = r["n_clusters"]
+    if g < 2:
+        raise DataError(
+            f"cluster {q.cluster!r} has a single cluster; cluster-robust standard errors need at least 2 (better 20+): "
+            "pass a cluster column with more clusters, or cluster=None"
+        )
+    status = "ok" if g >= _MIN_CLUSTERS else "warn"
+    msg = f"{g} clusters of {q.cluster!r} (sizes {r['min_size']} to {r['max_size']})"
+    if status == "warn":
+        msg += f"; with fewer than {_MIN_CLUSTERS} clusters cluster-robust standard errors are too small and CIs under-cover"
+    return math.sqrt(g / (g - 1) * r["score_ss"]) / n, [Diagnostic("clusters", status, float(g), msg)]
+
+
+def _result(
+    q: _Question,
+    *,
+    method: str,
+    label: str,
+    estimate: float,
+    se: float,
+    n: int,
+    diags: list[Diagnostic],
+    mu: tuple[float, float] | None,
+    names: list[str],
+    random_state: Any,
+) -> EffectResult:
+    from ..stats._normal import z_crit, z_pvalue
+
+    if not math.isfinite(estimate) or not math.isfinite(se):
+        raise DataError(f"{method}: the estimate is not finite (estimate={estimate}, se={se}); check overlap and the covariates")
+    z = z_crit(q.conf_level)
+    details: dict[str, Any] = {}
+    if mu is not None:
+        import pandas as pd
+
+        details["potential_outcomes"] = pd.DataFrame({"treatment": [1, 0], "mean": [mu[0], mu[1]]})
+    details["covariate_columns"] = list(names)
+    stat = estimate / se if se > 0 else math.nan
+    note = Diagnostic(
+        "computed inside the engine",
+        "ok",
+        None,
+        "balance tables and refutations need the rows in memory and are not computed for a Parquet, SQL or dask `data`",
+    )
+    return EffectResult(
+        method=method,
+        estimand=ESTIMAND_WORDS[q.estimand].format(t=q.treatment, y=q.outcome),
+        estimate=estimate,
+        std_error=se,
+        ci_low=estimate - z * se,
+        ci_high=estimate + z * se,
+        conf_level=q.conf_level,
+        statistic=stat,
+        statistic_name="z",
+        pvalue=z_pvalue(stat, "two-sided") if se > 0 else None,
+        alternative="two-sided",
+        null_value=0.0,
+        n=n,
+        diagnostics=(*diags, note),
+        details=details,
+        label=label,
+        provenance=Provenance.current(random_state=random_state),
+        effect=q.estimand,
+        treatment=q.treatment,
+        outcome=q.outcome,
+    )
+
+
+def _run(data: Any, q: _Question, body: Any) -> EffectResult:
+    """Open the passes (with the schema check of Parquet files) and turn a failed scan into one clear error."""
+    from ..data._engine import ParquetSource, check_parquet_schema
+
+    if isinstance(data, ParquetSource):
+        check_parquet_schema(data, list(_used(q)))
+    with open_passes(data, q.treatment, q.fold_key, q.n_folds) as passes:
+        try:
+            return body(passes)  # type: ignore[no-any-return]
+        except SourceError as exc:
+            raise SourceError(
+                f"`data`: {exc}. The scan stopped part-way, so no result is returned; rerun on a table that is not dropped "
+                "or rewritten during the analysis (for example a snapshot or a copy)"
+            ) from exc
+
+
+# ---------------------------------------------------------------------------------------------- regression adjustment
+def _interaction_indices(names: list[str], interactions: Any) -> list[int]:
+    if interactions is True or interactions == "all":
+        return list(range(len(names)))
+    if interactions is False or interactions is None or interactions == "none":
+        return []
+    if isinstance(interactions, str):
+        interactions = [interactions]
+    if not isinstance(interactions, Sequence):
+        raise ArgumentTypeError(f"`interactions` must be True, False or a list of covariate columns; got {show(interactions)}")
+    out = []
+    for name in interactions:
+        if name not in names:
+            raise ArgumentError(f"`interactions` names {name!r}, which is not a covariate column; the columns are {names}")
+        out.append(names.index(name))
+    return out
+
+
+def regression_adjustment_at_scale(data: Any, *, interactions: Any = True, random_state: Any = None, **kw: Any) -> EffectResult:
+    """:func:`causalinfer.causal.regression_adjustment` with the linear outcome model, computed inside the engine."""
+    q = _question(data, kw)
+    return _run(data, q, lambda passes: _regression(passes, q, interactions, random_state))
+
+
+def _regression(passes: Any, q: _Question, interactions: Any, random_state: Any) -> EffectResult:
+    zcols, names, _, _, m0 = _first_pass(passes, q)
+    inter = _interaction_indices(names, interactions)
+    n, n1, p = m0["n"], m0["n1"], len(zcols)
+    for arm, rows in (("treated", n1), ("control", n - n1)):
+        if rows < 1 + len(inter):
+            raise DataError(
+                f"outcome model: {rows} {arm} row(s) cannot fit the {1 + len(inter)} parameters specific to that group (intercept "
+                f"and {len(inter)} treatment interaction(s)); use fewer `interactions` or more data"
+            )
+    a_col = DesignColumn(q.treatment, (Factor(T1),))
+    inter_cols = [DesignColumn(f"{q.treatment}:{names[j]}", (Factor(T1), *zcols[j].factors)) for j in inter]
+    X = ScaleDesign((DesignColumn("(intercept)", ()), a_col, *zcols, *inter_cols), q.outcome, True, None, None, _used(q))
+    k = len(X.columns)
+    shift = _shifted(X, passes.shifts(X), [0, 1])
+    m = passes.moments(X, shift, None, {})
+    _check_outcome_varies(m, k, q.outcome, shift[k])
+    try:
+        b, inv = _solve_normal(m["wcross"][:k, :k], m["wcross"][:k, k], X.names)
+    except DataError as exc:
+        raise DataError(f"outcome model: {exc}") from None
+    coef, _ = _unshift(X, shift, b, inv)
+    z = [col(f"z{j}") for j in range(k + 1)]
+    c = _target(z[1], q.estimand)
+    zcov = list(range(2, 2 + p))
+    m0_expr = (float(coef[0]) + float(coef[zcov] @ shift[zcov])) + linear(coef[zcov], zcov)
+    d_cols = [2 + j for j in inter]
+    d_coef = coef[2 + p :]
+    diff = (float(coef[1]) + float(d_coef @ shift[d_cols])) + linear(d_coef, d_cols)
+    defs = [("c__", c), ("m0__", m0_expr), ("d__", diff)]
+    cm, dm, m0m = col("c__"), col("d__"), col("m0__")
+    aggs: dict[str, tuple[str, Expr]] = {"sc": ("SUM", cm), "s0": ("SUM", cm * m0m), "s1": ("SUM", cm * (m0m + dm))}
+    aggs.update({f"cz{t}": ("SUM", cm * z[j]) for t, j in enumerate(d_cols)})
+    r = row_sums(passes, X, shift, defs, aggs)
+    sc = r["sc"]
+    mu1, mu0 = r["s1"] / sc, r["s0"] / sc
+    est = mu1 - mu0
+    G = np.zeros(k)
+    G[1] = sc / n
+    for t, j in enumerate(d_cols):
+        G[2 + p + t] = (r[f"cz{t}"] + shift[j] * sc) / n
+    u = n * (inv @ G)
+    resid = z[k] - linear(b, list(range(k)))
+    phi = (n / sc) * (cm * (dm - est) + resid * linear(u, list(range(k))))
+    se, diags = _standard_error(passes, X, shift, defs, phi, q, n)
+    which = "all covariates" if len(inter) == len(names) else ("no covariates" if not inter else ", ".join(names[j] for j in inter))
+    method = (
+        f"Regression adjustment (g-formula), linear outcome model with treatment interactions on {which}, influence-function SE, "
+        "computed inside the engine"
+    )
+    return _result(
+        q,
+        method=method,
+        label=f"regression {q.estimand}",
+        estimate=est,
+        se=se,
+        n=n,
+        diags=diags,
+        mu=(mu1, mu0),
+        names=names,
+        random_state=random_state,
+    )
+
+
+# ---------------------------------------------------------------------------------------------- AIPW
+def key_folds(frame: Any, fold_key: str, n_folds: int, trim: Any) -> np.ndarray:
+    """Folds of the in-memory rows from the hash of their integer key (the numbers the engines compute)."""
+    if n_folds < 2:
+        raise ArgumentError(f"`fold_key` assigns cross-fitting folds, so `n_folds` must be at least 2 (or None for 5); got {n_folds}")
+    if trim is not None:
+        raise ArgumentError("`fold_key` cannot be combined with `trim` yet; drop the rows to trim first, then cross-fit by key")
+    if fold_key not in frame.columns:
+        from .._validation import suggest_column
+
+        raise RoleError(f"`fold_key` names column {fold_key!r}, which is not in `data`{suggest_column(fold_key, list(frame.columns))}")
+    return fold_of_keys(check_fold_key_values(frame[fold_key], fold_key), n_folds)
+
+
+def aipw_at_scale(
+    data: Any, *, n_folds: int | None = None, fold_key: str | None = None, clip: float | None = None, random_state: Any = None, **kw: Any
+) -> EffectResult:
+    """:func:`causalinfer.causal.aipw` with the logistic propensity and linear outcome models, inside the engine."""
+    q = _question(data, kw)
+    k = 5 if (n_folds is None and fold_key is not None) else (n_folds or 1)
+    if fold_key is None and k > 1:
+        raise ArgumentError(
+            f"cross-fitting (n_folds={k}) on a Parquet, SQL or dask `data` assigns folds by a hash of a unit key: pass "
+            "fold_key='<integer id column>' (the in-memory aipw given the same fold_key uses the same folds), or n_folds=1"
+        )
+    if fold_key is not None and k < 2:
+        raise ArgumentError(f"`fold_key` assigns cross-fitting folds, so `n_folds` must be at least 2 (or None for 5); got {k}")
+    if fold_key is not None and not isinstance(fold_key, str):
+        raise ArgumentTypeError(f"`fold_key` must be a column name; got {show(fold_key)}")
+    q.fold_key, q.n_folds = fold_key, k
+    return _run(data, q, lambda passes: _aipw(passes, q, clip, random_state))
+
+
+def _arm_fit(passes: Any, design: ScaleDesign, shift: np.ndarray, weights: str, arm: str, where: str) -> np.ndarray:
+    m = passes.moments(design, shift, weights, {})
+    k = len(design.columns)
+    rows = round(float(m["sw"]))
+    if rows < k:
+        raise DataError(
+            f"{where}: {rows} {arm} row(s) cannot fit the {k} parameters of its linear model (intercept and {k - 1} covariate "
+            f"column(s)); it needs at least {k} rows. Use fewer covariates or more data"
+        )
+    try:
+        coef, _ = _solve_normal(m["wcross"][:k, :k], m["wcross"][:k, k], design.names)
+    except DataError as exc:
+        raise DataError(f"{where} ({arm} rows): {exc}") from None
+    return coef
+
+
+def _propensity(passes: Any, design: ScaleDesign, shift: np.ndarray, weights: str | None, m: dict[str, Any]) -> np.ndarray:
+    k = len(design.columns)
+    treated, rows = m["wsum"][k], m["sw"]
+    if not 0 < treated < rows:
+        raise DataError(
+            f"the propensity model's training rows are all {'treated' if treated else 'untreated'}; use fewer `n_folds` so every "
+            "training fold holds both groups"
+        )
+    beta, iterations, converged = _newton("logit", passes, design, shift, m, weights)
+    if not converged:
+        raise ConvergenceError(f"the logistic propensity model did not converge in {iterations} Newton steps; simplify the covariates")
+    return beta
+
+
+def _nuisance_fits(
+    passes: Any, q: _Question, base: ScaleDesign, shift: np.ndarray, m: dict[str, Any]
+) -> list[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
+    """(fold, propensity, treated and control outcome coefficients) in the shifted columns, per fold (-1: no folds)."""
+    k = len(base.columns)
+    pdesign = dataclasses.replace(base, response=q.treatment)
+    pshift = _shifted(pdesign, shift, [0, k])
+    out = []
+    if q.fold_key is None:
+        beta = _propensity(passes, pdesign, pshift, None, m)
+        g1 = _arm_fit(passes, base, shift, T1, "treated", "outcome model")
+        g0 = _arm_fit(passes, base, shift, T0, "control", "outcome model")
+        return [(-1, beta, g1, g0)]
+    for f in range(q.n_folds):
+        mf = passes.moments(pdesign, pshift, train(f), {})
+        if mf["n"] - mf["sw"] < 0.5:
+            continue  # no row hashes to this fold: nothing to predict (as in memory)
+        beta = _propensity(passes, pdesign, pshift, train(f), mf)
+        where = "outcome model in a cross-fitting training fold"
+        g1 = _arm_fit(passes, base, shift, train(f, "1"), "treated", where)
+        g0 = _arm_fit(passes, base, shift, train(f, "0"), "control", where)
+        out.append((f, beta, g1, g0))
+    return out
+
+
+def _pick(fits: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]], which: int, fold: Expr, k: int) -> Expr:
+    """The linear predictor of nuisance ``which`` (1 propensity, 2 treated, 3 control), each row by its own fold."""
+    cols = list(range(k))
+    if fits[0][0] < 0:
+        return linear(fits[0][which], cols)
+    out: Expr | None = None
+    for fit in fits:
+        term = fn("=", fold, float(fit[0])) * linear(fit[which], cols)
+        out = term if out is None else out + term
+    assert out is not None
+    return out
+
+
+def _aipw(passes: Any, q: _Question, clip: float | None, random_state: Any) -> EffectResult:
+    zcols, names, base, shift, m = _first_pass(passes, q)
+    k = len(zcols) + 1
+    fits = _nuisance_fits(passes, q, base, shift, m)
+    extra = [DesignColumn(q.treatment, (Factor(T1),))] + ([DesignColumn("fold", (Factor(FOLD),))] if q.fold_key else [])
+    R = dataclasses.replace(base, columns=(*base.columns, *extra))
+    rshift = np.concatenate([shift[:k], np.zeros(len(extra)), shift[k:]])
+    n = m["n"]
+    a, yz = col(f"z{k}"), col("yz__")
+    fold = col(f"z{k + 1}") if q.fold_key else const(0.0)
+    defs = [
+        ("yz__", col(f"z{k + len(extra)}")),
+        ("eta__", _pick(fits, 1, fold, k)),
+        ("m1__", _pick(fits, 2, fold, k)),
+        ("m0__", _pick(fits, 3, fold, k)),
+    ]
+    raw = expit(col("eta__"))
+    e = raw if clip is None else fn("LEAST", fn("GREATEST", raw, clip), 1.0 - clip)
+    defs += [("er__", raw), ("e__", e)]
+    e, m1, m0 = col("e__"), col("m1__"), col("m0__")
+    r1, r0 = yz - m1, yz - m0  # y - m1 and y - m0 (the outcome's shift cancels)
+    if q.estimand == "ATE":
+        psi, w = m1 - m0 + a * r1 / e - (1.0 - a) * r0 / (1.0 - e), a / e + (1.0 - a) / (1.0 - e)
+    elif q.estimand == "ATT":
+        psi, w = a * r0 - (1.0 - a) * e / (1.0 - e) * r0, a + (1.0 - a) * e / (1.0 - e)
+    else:
+        psi, w = (1.0 - a) * (0.0 - r1) + a * (1.0 - e) / e * r1, a * (1.0 - e) / e + (1.0 - a)
+    c = _target(a, q.estimand)
+    defs += [("psi__", psi), ("c__", c), ("w__ci", w)]
+    aggs = _aipw_aggs(fits, fold, k, clip, q.estimand, shift[-1])
+    r = row_sums(passes, R, rshift, defs, aggs)
+    _check_separation(r, fits, names)
+    est = r["psi"] / r["c"]
+    phi = (col("psi__") - col("c__") * est) / (r["c"] / n)
+    se, cdiags = _standard_error(passes, R, rshift, defs, phi, q, n)
+    mu = (r["mu1"] / n, r["mu0"] / n) if q.estimand == "ATE" else None
+    diags = [*cdiags, *_overlap(r, n, m["n1"], q.estimand)]
+    if clip is not None and r["clipped"]:
+        msg = (
+            f"{int(r['clipped'])} propensity score(s) were clipped into [{clip:g}, {1 - clip:g}] (clip={clip:g}); this bounds the "
+            "weights at the price of some bias"
+        )
+        diags.append(Diagnostic("clipping", "warn", float(r["clipped"]), msg))
+    folds = f"{q.n_folds}-fold cross-fitting by a hash of {q.fold_key!r}" if q.fold_key else "no cross-fitting"
+    method = (
+        f"Augmented IPW (doubly robust), logistic propensity, linear outcome models, {folds}, influence-function SE, computed inside "
+        "the engine"
+    )
+    return _result(
+        q, method=method, label=f"aipw {q.estimand}", estimate=est, se=se, n=n, diags=diags, mu=mu, names=names, random_state=random_state
+    )
+
+
+def _aipw_aggs(fits: list[Any], fold: Expr, k: int, clip: float | None, estimand: str, shift_y: float) -> dict[str, tuple[str, Expr]]:
+    a = col(f"z{k}")
+    e, er, w = col("e__"), col("er__"), col("w__ci")
+    aggs: dict[str, tuple[str, Expr]] = {"psi": ("SUM", col("psi__")), "c": ("SUM", col("c__"))}
+    if estimand == "ATE":
+        # m1 + a (y - m1) / e, with the outcome's shift added back to the fitted means
+        yz, m1, m0 = col("yz__"), col("m1__"), col("m0__")
+        aggs["mu1"] = ("SUM", m1 + shift_y + a * (yz - m1) / e)
+        aggs["mu0"] = ("SUM", m0 + shift_y + (1.0 - a) * (yz - m0) / (1.0 - e))
+    if clip is not None:
+        aggs["clipped"] = ("SUM", fn("<", er, clip) + fn("<", 1.0 - clip, er))
+    bound = _OVERLAP_BOUND
+    low, high = fn("<", e, bound), fn("<", 1.0 - bound, e)
+    aggs["relevant"] = ("SUM", (low + high) if estimand == "ATE" else (high if estimand == "ATT" else low))
+    aggs["emin"], aggs["emax"] = ("MIN", e), ("MAX", e)
+    for arm, ind in (("1", a), ("0", 1.0 - a)):
+        aggs[f"sw{arm}"], aggs[f"sww{arm}"] = ("SUM", ind * w), ("SUM", ind * w * w)
+        big = 1e300
+        aggs[f"wmax{arm}"] = ("MAX", ind * w - (1.0 - ind) * big)
+        aggs[f"wmin{arm}"] = ("MIN", ind * w + (1.0 - ind) * big)
+    train_rows = [(f, (1.0 - fn("=", fold, float(f))) if f >= 0 else const(1.0)) for f, *_ in fits]
+    for f, tr in train_rows:
+        eta = linear(next(fit[1] for fit in fits if fit[0] == f), list(range(k)))
+        aggs[f"sep{f + 1}"] = ("MAX", tr * fn("ABS", eta))
+    return aggs
+
+
+def _check_separation(r: dict[str, Any], fits: list[Any], names: list[str]) -> None:
+    if any(r[f"sep{fit[0] + 1}"] > _MAX_ETA for fit in fits):
+        cols = f" (covariate columns: {', '.join(names)})" if names else ""
+        raise DataError(
+            "perfect separation in the propensity model: some units are predicted to be treated (or untreated) with "
+            f"probability 0 or 1, so there is no overlap between the groups{cols}. Drop or coarsen the covariate that "
+            "predicts treatment perfectly, or restrict the data to the region where both groups occur"
+        )
+
+
+def _overlap(r: dict[str, Any], n: int, n1: int, estimand: str) -> list[Diagnostic]:
+    """The in-memory overlap and weight diagnostics (``overlap_diagnostics``) from sums, minima and maxima."""
+    out = []
+    rng = f"propensities range from {r['emin']:.3g} to {r['emax']:.3g}"
+    k = int(r["relevant"])
+    if k == 0:
+        out.append(Diagnostic("overlap", "ok", 0.0, f"{rng}; no unit that matters for the {estimand} is within {_OVERLAP_BOUND} of 0 or 1"))
+    else:
+        share = k / n
+        msg = (
+            f"{rng}; {k} unit(s) ({100 * share:.1f}%) have propensity within {_OVERLAP_BOUND} of 0 or 1, where the other group "
+            "has almost no comparable units. Estimates lean on extrapolation and extreme weights: consider trim=0.05, "
+            "the ATT/ATC, or restricting the population"
+        )
+        out.append(Diagnostic("overlap", "warn" if share < 0.05 else "fail", float(k), msg))
+    for label, arm, size in (("treated", "1", n1), ("control", "0", n - n1)):
+        if r[f"wmin{arm}"] == r[f"wmax{arm}"]:
+            continue
+        ess = r[f"sw{arm}"] ** 2 / r[f"sww{arm}"]
+        share = r[f"wmax{arm}"] / r[f"sw{arm}"]
+        status = "ok" if ess >= 0.1 * size and share <= 0.05 else "warn"
+        msg = f"effective sample size {ess:.1f} of {size} {label} units; the largest weight carries {100 * share:.1f}% of the group's total"
+        if status == "warn":
+            msg += "; a few units dominate the estimate (consider trimming or clipping the propensity)"
+        out.append(Diagnostic(f"weights ({label})", status, ess, msg))
+    return out
