@@ -310,7 +310,7 @@ def regression_adjustment_at_scale(data: Any, *, interactions: Any = True, rando
 
 
 def _regression(passes: Any, q: _Question, interactions: Any, random_state: Any) -> EffectResult:
-    zcols, names, _, _, m0 = _first_pass(passes, q)
+    zcols, names, base, base_shift, m0 = _first_pass(passes, q)
     inter = _interaction_indices(names, interactions)
     n, n1, p = m0["n"], m0["n1"], len(zcols)
     for arm, rows in (("treated", n1), ("control", n - n1)):
@@ -324,6 +324,7 @@ def _regression(passes: Any, q: _Question, interactions: Any, random_state: Any)
     X = ScaleDesign((DesignColumn("(intercept)", ()), a_col, *zcols, *inter_cols), q.outcome, True, None, None, _used(q))
     k = len(X.columns)
     shift = _shifted(X, passes.shifts(X), [0, 1])
+    shift[2 : 2 + p] = base_shift[1 : 1 + p]  # the covariates shifted as in the propensity design
     m = passes.moments(X, shift, None, {})
     _check_outcome_varies(m, k, q.outcome, shift[k])
     try:
@@ -342,7 +343,19 @@ def _regression(passes: Any, q: _Question, interactions: Any, random_state: Any)
     cm, dm, m0m = col("c__"), col("d__"), col("m0__")
     aggs: dict[str, tuple[str, Expr]] = {"sc": ("SUM", cm), "s0": ("SUM", cm * m0m), "s1": ("SUM", cm * (m0m + dm))}
     aggs.update({f"cz{t}": ("SUM", cm * z[j]) for t, j in enumerate(d_cols)})
+    diags, beta = [], _diagnostic_propensity(passes, q, base, base_shift, m0)
+    if beta is not None:  # overlap and weights from the logistic propensity, as the in-memory diagnostics
+        e = expit(linear(beta, [0, *zcov]))
+        defs += [("e__", e)]
+        aggs.update(_overlap_aggs(z[1], col("e__"), _weights(z[1], col("e__"), q.estimand), q.estimand))
+        aggs["sep0"] = ("MAX", fn("ABS", linear(beta, [0, *zcov])))
     r = row_sums(passes, X, shift, defs, aggs)
+    if beta is not None:
+        try:
+            _check_separation(r, [(-1,)], names)
+            diags = _overlap(r, n, n1, q.estimand)
+        except DataError as exc:
+            diags = [Diagnostic("overlap", "fail", None, str(exc))]
     sc = r["sc"]
     mu1, mu0 = r["s1"] / sc, r["s0"] / sc
     est = mu1 - mu0
@@ -353,7 +366,8 @@ def _regression(passes: Any, q: _Question, interactions: Any, random_state: Any)
     u = n * (inv @ G)
     resid = z[k] - linear(b, list(range(k)))
     phi = (n / sc) * (cm * (dm - est) + resid * linear(u, list(range(k))))
-    se, diags = _standard_error(passes, X, shift, defs, phi, q, n)
+    se, cdiags = _standard_error(passes, X, shift, defs, phi, q, n)
+    diags = cdiags + diags
     which = "all covariates" if len(inter) == len(names) else ("no covariates" if not inter else ", ".join(names[j] for j in inter))
     method = (
         f"Regression adjustment (g-formula), linear outcome model with treatment interactions on {which}, influence-function SE, "
@@ -404,6 +418,16 @@ def aipw_at_scale(
         raise ArgumentTypeError(f"`fold_key` must be a column name; got {show(fold_key)}")
     q.fold_key, q.n_folds = fold_key, k
     return _run(data, q, lambda passes: _aipw(passes, q, clip, random_state))
+
+
+def _diagnostic_propensity(passes: Any, q: _Question, base: ScaleDesign, shift: np.ndarray, m: dict[str, Any]) -> np.ndarray | None:
+    """The logistic propensity behind the overlap diagnostics of an outcome-model estimate (None when it fails)."""
+    k = len(base.columns)
+    pdesign = dataclasses.replace(base, response=q.treatment)
+    try:
+        return _propensity(passes, pdesign, _shifted(pdesign, shift, [0, k]), None, m)
+    except (DataError, ConvergenceError):
+        return None
 
 
 def _arm_fit(passes: Any, design: ScaleDesign, shift: np.ndarray, weights: str, arm: str, where: str) -> np.ndarray:
@@ -496,11 +520,12 @@ def _aipw(passes: Any, q: _Question, clip: float | None, random_state: Any) -> E
     e, m1, m0 = col("e__"), col("m1__"), col("m0__")
     r1, r0 = yz - m1, yz - m0  # y - m1 and y - m0 (the outcome's shift cancels)
     if q.estimand == "ATE":
-        psi, w = m1 - m0 + a * r1 / e - (1.0 - a) * r0 / (1.0 - e), a / e + (1.0 - a) / (1.0 - e)
+        psi = m1 - m0 + a * r1 / e - (1.0 - a) * r0 / (1.0 - e)
     elif q.estimand == "ATT":
-        psi, w = a * r0 - (1.0 - a) * e / (1.0 - e) * r0, a + (1.0 - a) * e / (1.0 - e)
+        psi = a * r0 - (1.0 - a) * e / (1.0 - e) * r0
     else:
-        psi, w = (1.0 - a) * (0.0 - r1) + a * (1.0 - e) / e * r1, a * (1.0 - e) / e + (1.0 - a)
+        psi = (1.0 - a) * (0.0 - r1) + a * (1.0 - e) / e * r1
+    w = _weights(a, e, q.estimand)
     c = _target(a, q.estimand)
     defs += [("psi__", psi), ("c__", c), ("w__ci", w)]
     aggs = _aipw_aggs(fits, fold, k, clip, q.estimand, shift[-1])
@@ -538,20 +563,34 @@ def _aipw_aggs(fits: list[Any], fold: Expr, k: int, clip: float | None, estimand
         aggs["mu0"] = ("SUM", m0 + shift_y + (1.0 - a) * (yz - m0) / (1.0 - e))
     if clip is not None:
         aggs["clipped"] = ("SUM", fn("<", er, clip) + fn("<", 1.0 - clip, er))
-    bound = _OVERLAP_BOUND
-    low, high = fn("<", e, bound), fn("<", 1.0 - bound, e)
-    aggs["relevant"] = ("SUM", (low + high) if estimand == "ATE" else (high if estimand == "ATT" else low))
-    aggs["emin"], aggs["emax"] = ("MIN", e), ("MAX", e)
-    for arm, ind in (("1", a), ("0", 1.0 - a)):
-        aggs[f"sw{arm}"], aggs[f"sww{arm}"] = ("SUM", ind * w), ("SUM", ind * w * w)
-        big = 1e300
-        aggs[f"wmax{arm}"] = ("MAX", ind * w - (1.0 - ind) * big)
-        aggs[f"wmin{arm}"] = ("MIN", ind * w + (1.0 - ind) * big)
+    aggs.update(_overlap_aggs(a, e, w, estimand))
     train_rows = [(f, (1.0 - fn("=", fold, float(f))) if f >= 0 else const(1.0)) for f, *_ in fits]
     for f, tr in train_rows:
         eta = linear(next(fit[1] for fit in fits if fit[0] == f), list(range(k)))
         aggs[f"sep{f + 1}"] = ("MAX", tr * fn("ABS", eta))
     return aggs
+
+
+def _overlap_aggs(a: Expr, e: Expr, w: Expr, estimand: str) -> dict[str, tuple[str, Expr]]:
+    """Sums, minima and maxima for the overlap and weight diagnostics of the propensity ``e`` and weights ``w``."""
+    low, high = fn("<", e, _OVERLAP_BOUND), fn("<", 1.0 - _OVERLAP_BOUND, e)
+    aggs: dict[str, tuple[str, Expr]] = {}
+    aggs["relevant"] = ("SUM", (low + high) if estimand == "ATE" else (high if estimand == "ATT" else low))
+    aggs["emin"], aggs["emax"] = ("MIN", e), ("MAX", e)
+    for arm, ind in (("1", a), ("0", 1.0 - a)):
+        aggs[f"sw{arm}"], aggs[f"sww{arm}"] = ("SUM", ind * w), ("SUM", ind * w * w)
+        aggs[f"wmax{arm}"] = ("MAX", ind * w - (1.0 - ind) * 1e300)
+        aggs[f"wmin{arm}"] = ("MIN", ind * w + (1.0 - ind) * 1e300)
+    return aggs
+
+
+def _weights(a: Expr, e: Expr, estimand: str) -> Expr:
+    """The balancing weights of ``weights_and_slope``."""
+    if estimand == "ATE":
+        return a / e + (1.0 - a) / (1.0 - e)
+    if estimand == "ATT":
+        return a + (1.0 - a) * e / (1.0 - e)
+    return a * (1.0 - e) / e + (1.0 - a)
 
 
 def _check_separation(r: dict[str, Any], fits: list[Any], names: list[str]) -> None:
