@@ -497,9 +497,9 @@ def regression_adjustment(
                 f"`outcome_model` {type(outcome_model).__name__} cannot be fitted from sums over a Parquet, SQL or dask `data`: "
                 "leave it None for the linear outcome model, or analyse a sample loaded into memory"
             )
-        roles = {"outcome": outcome, "treatment": treatment, "covariates": covariates, "categorical": categorical, "squared": squared}
-        opts = {"estimand": estimand, "cluster": cluster, "conf_level": conf_level, "random_state": random_state}
-        return regression_adjustment_at_scale(data, interactions=interactions, **roles, **opts)
+        roles: dict[str, Any] = {"outcome": outcome, "treatment": treatment, "covariates": covariates, "categorical": categorical}
+        opts: dict[str, Any] = {"estimand": estimand, "cluster": cluster, "conf_level": conf_level, "random_state": random_state}
+        return regression_adjustment_at_scale(data, interactions=interactions, squared=squared, **roles, **opts)
     cd, estimand, conf_level = _common(data, outcome, treatment, covariates, categorical, squared, cluster, estimand, conf_level)
     inter = _interactions(cd, interactions)
     model = check_regressor(outcome_model, "outcome_model")
@@ -647,10 +647,12 @@ def aipw(
     if _at_scale(data):
         from ._scale_aipw import aipw_at_scale
 
-        roles = {"outcome": outcome, "treatment": treatment, "covariates": covariates, "categorical": categorical, "squared": squared}
-        models = {"propensity_model": propensity_model, "outcome_model": outcome_model, "n_folds": n_folds, "fold_key": fold_key}
-        opts = {"estimand": estimand, "trim": trim, "clip": _check_clip_trim(clip, trim)[0], "cluster": cluster, "conf_level": conf_level}
-        return aipw_at_scale(data, **roles, **models, **opts, random_state=random_state)
+        roles: dict[str, Any] = {"outcome": outcome, "treatment": treatment, "covariates": covariates, "categorical": categorical}
+        nuisance: dict[str, Any] = {"propensity_model": propensity_model, "outcome_model": outcome_model, "n_folds": n_folds}
+        opts: dict[str, Any] = {"estimand": estimand, "trim": trim, "clip": _check_clip_trim(clip, trim)[0], "cluster": cluster}
+        return aipw_at_scale(
+            data, **roles, **nuisance, **opts, squared=squared, fold_key=fold_key, conf_level=conf_level, random_state=random_state
+        )
     cd, estimand, conf_level = _common(data, outcome, treatment, covariates, categorical, squared, cluster, estimand, conf_level)
     clip, trim = _check_clip_trim(clip, trim)
     pm = check_classifier(propensity_model, "propensity_model")

@@ -34,7 +34,7 @@ from ..stats._scale import _newton, _solve_normal, _unshift
 from ..stats._scale_design import DesignColumn, Factor, ScaleDesign
 from ._design import ESTIMAND_WORDS, check_estimand
 from ._effect import EffectResult
-from ._scale_aipw_data import FOLD, T0, T1, check_fold_key_values, covariate_columns, fold_of_keys, open_passes, refuse_missing, train
+from ._scale_aipw_data import FOLD, T1, check_fold_key_values, covariate_columns, fold_of_keys, open_passes, refuse_missing, train
 from ._scale_aipw_rows import Expr, col, const, expit, fn, linear, row_sums
 
 __all__ = ["aipw_at_scale", "key_folds", "regression_adjustment_at_scale"]
@@ -323,8 +323,9 @@ def _regression(passes: Any, q: _Question, interactions: Any, random_state: Any)
     inter_cols = [DesignColumn(f"{q.treatment}:{names[j]}", (Factor(T1), *zcols[j].factors)) for j in inter]
     X = ScaleDesign((DesignColumn("(intercept)", ()), a_col, *zcols, *inter_cols), q.outcome, True, None, None, _used(q))
     k = len(X.columns)
-    shift = _shifted(X, passes.shifts(X), [0, 1])
-    shift[2 : 2 + p] = base_shift[1 : 1 + p]  # the covariates shifted as in the propensity design
+    # the covariates shifted as in the propensity design, their products with the treatment by the product of means
+    inter_shift = [n1 / n * base_shift[1 + j] for j in inter]
+    shift = np.concatenate([[0.0, 0.0], base_shift[1 : 1 + p], inter_shift, base_shift[-1:]])
     m = passes.moments(X, shift, None, {})
     _check_outcome_varies(m, k, q.outcome, shift[k])
     try:
@@ -432,21 +433,28 @@ def _diagnostic_propensity(passes: Any, q: _Question, base: ScaleDesign, shift: 
 
 def _arm_fit(passes: Any, design: ScaleDesign, shift: np.ndarray, weights: str, arm: str, where: str) -> np.ndarray:
     m = passes.moments(design, shift, weights, {})
-    k = len(design.columns)
-    rows = round(float(m["sw"]))
+    return _arm_solve(m["wcross"], m["sw"], design.names, arm, where)
+
+
+def _arm_solve(cross: np.ndarray, sw: float, names: list[str], arm: str, where: str) -> np.ndarray:
+    """Least squares of one treatment arm from its cross-products (the in-memory ``group_fit`` and its refusal)."""
+    k = len(names)
+    rows = round(float(sw))
     if rows < k:
         raise DataError(
             f"{where}: {rows} {arm} row(s) cannot fit the {k} parameters of its linear model (intercept and {k - 1} covariate "
             f"column(s)); it needs at least {k} rows. Use fewer covariates or more data"
         )
     try:
-        coef, _ = _solve_normal(m["wcross"][:k, :k], m["wcross"][:k, k], design.names)
+        coef, _ = _solve_normal(cross[:k, :k], cross[:k, k], names)
     except DataError as exc:
         raise DataError(f"{where} ({arm} rows): {exc}") from None
     return coef
 
 
-def _propensity(passes: Any, design: ScaleDesign, shift: np.ndarray, weights: str | None, m: dict[str, Any]) -> np.ndarray:
+def _propensity(
+    passes: Any, design: ScaleDesign, shift: np.ndarray, weights: str | None, m: dict[str, Any], start: np.ndarray | None = None
+) -> np.ndarray:
     k = len(design.columns)
     treated, rows = m["wsum"][k], m["sw"]
     if not 0 < treated < rows:
@@ -454,7 +462,7 @@ def _propensity(passes: Any, design: ScaleDesign, shift: np.ndarray, weights: st
             f"the propensity model's training rows are all {'treated' if treated else 'untreated'}; use fewer `n_folds` so every "
             "training fold holds both groups"
         )
-    beta, iterations, converged = _newton("logit", passes, design, shift, m, weights)
+    beta, iterations, converged = _newton("logit", passes, design, shift, m, weights, start)
     if not converged:
         raise ConvergenceError(f"the logistic propensity model did not converge in {iterations} Newton steps; simplify the covariates")
     return beta
@@ -470,14 +478,19 @@ def _nuisance_fits(
     out = []
     if q.fold_key is None:
         beta = _propensity(passes, pdesign, pshift, None, m)
-        g1 = _arm_fit(passes, base, shift, T1, "treated", "outcome model")
-        g0 = _arm_fit(passes, base, shift, T0, "control", "outcome model")
+        arms = passes.moments(base, shift, T1, {})  # weighted by the treatment: the treated sums; unweighted minus those
+        g1 = _arm_solve(arms["wcross"], arms["sw"], base.names, "treated", "outcome model")
+        g0 = _arm_solve(arms["ucross"] - arms["wcross"], arms["n"] - arms["sw"], base.names, "control", "outcome model")
         return [(-1, beta, g1, g0)]
+    counts = _fold_counts(passes, q)
+    start = None
     for f in range(q.n_folds):
-        mf = passes.moments(pdesign, pshift, train(f), {})
-        if mf["n"] - mf["sw"] < 0.5:
+        rows, treated, held_out = counts[f]
+        if held_out == 0:
             continue  # no row hashes to this fold: nothing to predict (as in memory)
-        beta = _propensity(passes, pdesign, pshift, train(f), mf)
+        mf = {"wsum": np.append(np.zeros(k), treated), "sw": rows}
+        beta = _propensity(passes, pdesign, pshift, train(f), mf, start)
+        start = beta  # the next fold's fit starts here (same maximum, fewer Newton passes)
         where = "outcome model in a cross-fitting training fold"
         g1 = _arm_fit(passes, base, shift, train(f, "1"), "treated", where)
         g0 = _arm_fit(passes, base, shift, train(f, "0"), "control", where)
@@ -485,7 +498,20 @@ def _nuisance_fits(
     return out
 
 
-def _pick(fits: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]], which: int, fold: Expr, k: int) -> Expr:
+def _fold_counts(passes: Any, q: _Question) -> list[tuple[float, float, int]]:
+    """(training rows, treated training rows, held-out rows) of every fold, in one pass."""
+    cols = (DesignColumn("fold", (Factor(FOLD),)), DesignColumn("a", (Factor(T1),)))
+    design = ScaleDesign(cols, q.outcome, False, None, None, ())
+    fold, a = col("z0"), col("z1")
+    aggs: dict[str, tuple[str, Expr]] = {}
+    for f in range(q.n_folds):
+        held = fn("=", fold, float(f))
+        aggs.update({f"n{f}": ("SUM", 1.0 - held), f"t{f}": ("SUM", (1.0 - held) * a), f"h{f}": ("SUM", held)})
+    r = row_sums(passes, design, np.zeros(3), [], aggs)
+    return [(r[f"n{f}"], r[f"t{f}"], round(r[f"h{f}"])) for f in range(q.n_folds)]
+
+
+def _pick(fits: list[Any], which: int, fold: Expr, k: int) -> Expr:
     """The linear predictor of nuisance ``which`` (1 propensity, 2 treated, 3 control), each row by its own fold."""
     cols = list(range(k))
     if fits[0][0] < 0:

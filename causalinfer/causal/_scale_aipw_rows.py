@@ -12,6 +12,7 @@ clusters of the squared per-cluster sum of one quantity. Nothing row-sized leave
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,7 +85,7 @@ class Expr:
             return _NUMPY[op](*vals)  # type: ignore[no-any-return]
 
 
-_NUMPY: dict[str, Any] = {
+_NUMPY: dict[str, Callable[..., Any]] = {
     "+": np.add,
     "-": np.subtract,
     "*": np.multiply,
@@ -96,6 +97,10 @@ _NUMPY: dict[str, Any] = {
     "<": lambda x, y: np.less(x, y).astype(float),
     "=": lambda x, y: np.equal(x, y).astype(float),
 }
+
+
+_REDUCE: dict[str, Callable[..., Any]] = {"SUM": np.sum, "MIN": np.min, "MAX": np.max}
+_COMBINE: dict[str, Callable[..., Any]] = {"SUM": sum, "MIN": min, "MAX": max}
 
 
 def _as_expr(value: Any) -> Expr:
@@ -196,7 +201,7 @@ def _dask_part(
     out: dict[str, Any] = {}
     for name, (agg, expr) in aggs.items():
         values = np.broadcast_to(expr.evaluate(env), (len(part),))
-        reduce = {"SUM": np.sum, "MIN": np.min, "MAX": np.max}[agg]
+        reduce = _REDUCE[agg]
         out[name] = float(reduce(values)) if len(part) else (0.0 if agg == "SUM" else math.nan)
     if cluster is not None and score is not None:
         values = np.broadcast_to(score.evaluate(env), (len(part),))
@@ -209,7 +214,8 @@ def _combine(parts: list[dict[str, Any]], aggs: dict[str, tuple[str, Expr]], clu
     out: dict[str, Any] = {}
     for name, (agg, _) in aggs.items():
         values = [p[name] for p in parts if not (agg != "SUM" and math.isnan(p[name]))]
-        out[name] = {"SUM": sum, "MIN": min, "MAX": max}[agg](values) if values else math.nan
+        combine = _COMBINE[agg]
+        out[name] = combine(values) if values else math.nan
     if clustered:
         table = pd.concat([p["clusters"] for p in parts]).groupby(level=0, sort=False).sum()
         s = table["s"].to_numpy(dtype=float)
