@@ -121,6 +121,17 @@ def test_fold_hash_agrees_bit_for_bit_in_numpy_duckdb_and_known_values():
     assert balance.min() > 1_900 and balance.max() < 2_100
 
 
+def test_in_memory_folds_by_key_follow_the_units_not_the_row_order(frame):
+    kw = {**ROLES, "fold_key": "id", "n_folds": 3}
+    shuffled = frame.sample(frac=1.0, random_state=3)
+    a, b = ci.causal.aipw(frame, **kw), ci.causal.aipw(shuffled, **kw)
+    assert a.estimate == pytest.approx(b.estimate, rel=1e-12) and a.std_error == pytest.approx(b.std_error, rel=1e-12)
+    seeded = ci.causal.aipw(frame, **ROLES, n_folds=3, random_state=1)
+    assert seeded.estimate != pytest.approx(a.estimate, rel=1e-9)  # other folds, another (equally valid) estimate
+    assert "3-fold cross-fitting by a hash of 'id'" in a.method
+    assert "5-fold" in ci.causal.aipw(frame, **ROLES, fold_key="id").method  # n_folds defaults to 5 with a key
+
+
 def test_duckdb_table_with_a_boolean_treatment(frame):
     con = duckdb.connect()
     flagged = frame.assign(t=frame["t"].astype(bool))
