@@ -33,6 +33,7 @@ from ..results import Diagnostic, Provenance
 from ..stats._scale import _newton, _solve_normal, _unshift
 from ..stats._scale_design import DesignColumn, Factor, ScaleDesign
 from ._design import ESTIMAND_WORDS, check_estimand
+from ._diagnostics import BALANCE_COLUMNS, balance_diagnostic
 from ._effect import EffectResult
 from ._scale_aipw_data import FOLD, T1, check_fold_key_values, covariate_columns, fold_of_keys, open_passes, refuse_missing, train
 from ._scale_aipw_rows import Expr, col, const, expit, fn, linear, row_sums
@@ -194,13 +195,21 @@ def _target(a: Expr, estimand: str) -> Expr:
 
 # ---------------------------------------------------------------------------------------------- results
 def _standard_error(
-    passes: Any, design: ScaleDesign, shift: np.ndarray, defs: list[tuple[str, Expr]], phi: Expr, q: _Question, n: int
-) -> tuple[float, list[Diagnostic]]:
-    """``sqrt(sum phi^2) / n``, or with clusters ``sqrt(G/(G-1) sum_g (sum phi)^2) / n``, and the cluster diagnostic."""
+    passes: Any,
+    design: ScaleDesign,
+    shift: np.ndarray,
+    defs: list[tuple[str, Expr]],
+    phi: Expr,
+    q: _Question,
+    n: int,
+    extra: dict[str, tuple[str, Expr]],
+) -> tuple[float, list[Diagnostic], dict[str, Any]]:
+    """``sqrt(sum phi^2) / n``, or with clusters ``sqrt(G/(G-1) sum_g (sum phi)^2) / n``, the cluster diagnostic, and
+    the sums ``extra`` from the same pass."""
     if q.cluster is None:
-        r = row_sums(passes, design, shift, defs, {"ss": ("SUM", phi * phi)})
-        return math.sqrt(r["ss"]) / n, []
-    r = row_sums(passes, design, shift, defs, {"rows": ("SUM", const(1.0))}, cluster=q.cluster, score=phi)
+        r = row_sums(passes, design, shift, defs, {"ss": ("SUM", phi * phi), **extra})
+        return math.sqrt(r["ss"]) / n, [], r
+    r = row_sums(passes, design, shift, defs, {"rows": ("SUM", const(1.0)), **extra}, cluster=q.cluster, score=phi)
     g = r["n_clusters"]
     if g < 2:
         raise DataError(
@@ -211,12 +220,13 @@ def _standard_error(
     msg = f"{g} clusters of {q.cluster!r} (sizes {r['min_size']} to {r['max_size']})"
     if status == "warn":
         msg += f"; with fewer than {_MIN_CLUSTERS} clusters cluster-robust standard errors are too small and CIs under-cover"
-    return math.sqrt(g / (g - 1) * r["score_ss"]) / n, [Diagnostic("clusters", status, float(g), msg)]
+    return math.sqrt(g / (g - 1) * r["score_ss"]) / n, [Diagnostic("clusters", status, float(g), msg)], r
 
 
 def _result(
     q: _Question,
     *,
+    balance: Any,
     method: str,
     label: str,
     estimate: float,
@@ -237,13 +247,15 @@ def _result(
         import pandas as pd
 
         details["potential_outcomes"] = pd.DataFrame({"treatment": [1, 0], "mean": [mu[0], mu[1]]})
+    if balance is not None:
+        details["balance"] = balance
     details["covariate_columns"] = list(names)
     stat = estimate / se if se > 0 else math.nan
     note = Diagnostic(
         "computed inside the engine",
         "ok",
         None,
-        "balance tables and refutations need the rows in memory and are not computed for a Parquet, SQL or dask `data`",
+        "refutations and the propensity histogram need the rows in memory and are not available for a Parquet, SQL or dask `data`",
     )
     return EffectResult(
         method=method,
@@ -350,13 +362,17 @@ def _regression(passes: Any, q: _Question, interactions: Any, random_state: Any)
         defs += [("e__", e)]
         aggs.update(_overlap_aggs(z[1], col("e__"), _weights(z[1], col("e__"), q.estimand), q.estimand))
         aggs["sep0"] = ("MAX", fn("ABS", linear(beta, [0, *zcov])))
+    bcols = list(range(2, 2 + p))
+    w_expr = _weights(z[1], col("e__"), q.estimand) if beta is not None else None
+    aggs.update(_balance_sums(z[1], w_expr, bcols))
     r = row_sums(passes, X, shift, defs, aggs)
+    weighted = beta is not None
     if beta is not None:
         try:
             _check_separation(r, [(-1,)], names)
             diags = _overlap(r, n, n1, q.estimand)
         except DataError as exc:
-            diags = [Diagnostic("overlap", "fail", None, str(exc))]
+            diags, weighted, w_expr = [Diagnostic("overlap", "fail", None, str(exc))], False, None
     sc = r["sc"]
     mu1, mu0 = r["s1"] / sc, r["s0"] / sc
     est = mu1 - mu0
@@ -367,8 +383,9 @@ def _regression(passes: Any, q: _Question, interactions: Any, random_state: Any)
     u = n * (inv @ G)
     resid = z[k] - linear(b, list(range(k)))
     phi = (n / sc) * (cm * (dm - est) + resid * linear(u, list(range(k))))
-    se, cdiags = _standard_error(passes, X, shift, defs, phi, q, n)
-    diags = cdiags + diags
+    se, cdiags, r2 = _standard_error(passes, X, shift, defs, phi, q, n, _balance_squares(r, z[1], w_expr, bcols))
+    table = _balance_table(r, r2, names, shift[bcols], weighted)
+    diags = cdiags + diags + ([balance_diagnostic(table, adjusted=weighted)] if names else [])
     which = "all covariates" if len(inter) == len(names) else ("no covariates" if not inter else ", ".join(names[j] for j in inter))
     method = (
         f"Regression adjustment (g-formula), linear outcome model with treatment interactions on {which}, influence-function SE, "
@@ -376,6 +393,7 @@ def _regression(passes: Any, q: _Question, interactions: Any, random_state: Any)
     )
     return _result(
         q,
+        balance=table if names else None,
         method=method,
         label=f"regression {q.estimand}",
         estimate=est,
@@ -555,13 +573,16 @@ def _aipw(passes: Any, q: _Question, clip: float | None, random_state: Any) -> E
     c = _target(a, q.estimand)
     defs += [("psi__", psi), ("c__", c), ("w__ci", w)]
     aggs = _aipw_aggs(fits, fold, k, clip, q.estimand, shift[-1])
+    bcols = list(range(1, k))
+    aggs.update(_balance_sums(a, col("w__ci"), bcols))
     r = row_sums(passes, R, rshift, defs, aggs)
     _check_separation(r, fits, names)
     est = r["psi"] / r["c"]
     phi = (col("psi__") - col("c__") * est) / (r["c"] / n)
-    se, cdiags = _standard_error(passes, R, rshift, defs, phi, q, n)
+    se, cdiags, r2 = _standard_error(passes, R, rshift, defs, phi, q, n, _balance_squares(r, a, col("w__ci"), bcols))
     mu = (r["mu1"] / n, r["mu0"] / n) if q.estimand == "ATE" else None
-    diags = [*cdiags, *_overlap(r, n, m["n1"], q.estimand)]
+    table = _balance_table(r, r2, names, rshift[bcols], True)
+    diags = [*cdiags, *_overlap(r, n, m["n1"], q.estimand), *([balance_diagnostic(table, adjusted=True)] if names else [])]
     if clip is not None and r["clipped"]:
         msg = (
             f"{int(r['clipped'])} propensity score(s) were clipped into [{clip:g}, {1 - clip:g}] (clip={clip:g}); this bounds the "
@@ -574,7 +595,17 @@ def _aipw(passes: Any, q: _Question, clip: float | None, random_state: Any) -> E
         "the engine"
     )
     return _result(
-        q, method=method, label=f"aipw {q.estimand}", estimate=est, se=se, n=n, diags=diags, mu=mu, names=names, random_state=random_state
+        q,
+        balance=table if names else None,
+        method=method,
+        label=f"aipw {q.estimand}",
+        estimate=est,
+        se=se,
+        n=n,
+        diags=diags,
+        mu=mu,
+        names=names,
+        random_state=random_state,
     )
 
 
@@ -617,6 +648,68 @@ def _weights(a: Expr, e: Expr, estimand: str) -> Expr:
     if estimand == "ATT":
         return a + (1.0 - a) * e / (1.0 - e)
     return a * (1.0 - e) / e + (1.0 - a)
+
+
+def _balance_sums(a: Expr, w: Expr | None, cols: list[int]) -> dict[str, tuple[str, Expr]]:
+    """Group sizes and sums of each covariate column by arm, unweighted and (with ``w``) weighted."""
+    aggs: dict[str, tuple[str, Expr]] = {"bn1": ("SUM", a), "bn0": ("SUM", 1.0 - a)}
+    if w is not None:
+        aggs.update(bsw1=("SUM", a * w), bsw0=("SUM", (1.0 - a) * w))
+    for t, j in enumerate(cols):
+        z = col(f"z{j}")
+        aggs.update({f"b1_{t}": ("SUM", a * z), f"b0_{t}": ("SUM", (1.0 - a) * z)})
+        if w is not None:
+            aggs.update({f"bw1_{t}": ("SUM", a * w * z), f"bw0_{t}": ("SUM", (1.0 - a) * w * z)})
+    return aggs
+
+
+def _balance_squares(r: dict[str, Any], a: Expr, w: Expr | None, cols: list[int]) -> dict[str, tuple[str, Expr]]:
+    """Squares about each arm's unweighted mean, unweighted and weighted (the two-pass variance of ``balance_table``)."""
+    aggs: dict[str, tuple[str, Expr]] = {}
+    for t, j in enumerate(cols):
+        z = col(f"z{j}")
+        d1, d0 = z - r[f"b1_{t}"] / r["bn1"], z - r[f"b0_{t}"] / r["bn0"]
+        aggs.update({f"q1_{t}": ("SUM", a * d1 * d1), f"q0_{t}": ("SUM", (1.0 - a) * d0 * d0)})
+        if w is not None:
+            aggs.update({f"qw1_{t}": ("SUM", a * w * d1 * d1), f"qw0_{t}": ("SUM", (1.0 - a) * w * d0 * d0)})
+    return aggs
+
+
+def _balance_table(r: dict[str, Any], r2: dict[str, Any], names: list[str], shift: np.ndarray, weighted: bool) -> Any:
+    """``balance_table`` of the in-memory estimators from the sums of the two passes."""
+    import pandas as pd
+
+    p = len(names)
+    n1, n0 = r["bn1"], r["bn0"]
+    m1 = np.array([r[f"b1_{t}"] / n1 for t in range(p)])
+    m0 = np.array([r[f"b0_{t}"] / n0 for t in range(p)])
+    v1 = np.array([r2[f"q1_{t}"] for t in range(p)]) / (n1 - 1.0)
+    v0 = np.array([r2[f"q0_{t}"] for t in range(p)]) / (n0 - 1.0)
+    pooled = np.sqrt((v1 + v0) / 2.0)
+    pooled = np.where(pooled > 0, pooled, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        vr_before = np.where(v0 > 0, v1 / v0, np.nan)
+    smd_after, vr_after = np.full(p, np.nan), np.full(p, np.nan)
+    if weighted:
+        wm1 = np.array([r[f"bw1_{t}"] for t in range(p)]) / r["bsw1"]
+        wm0 = np.array([r[f"bw0_{t}"] for t in range(p)]) / r["bsw0"]
+        wv1 = np.maximum(np.array([r2[f"qw1_{t}"] for t in range(p)]) / r["bsw1"] - (wm1 - m1) ** 2, 0.0)
+        wv0 = np.maximum(np.array([r2[f"qw0_{t}"] for t in range(p)]) / r["bsw0"] - (wm0 - m0) ** 2, 0.0)
+        smd_after = (wm1 - wm0) / pooled
+        with np.errstate(divide="ignore", invalid="ignore"):
+            vr_after = np.where(wv0 > 0, wv1 / wv0, np.nan)
+    return pd.DataFrame(
+        {
+            "covariate": list(names),
+            "mean_treated": m1 + shift,
+            "mean_control": m0 + shift,
+            "smd_before": (m1 - m0) / pooled,
+            "smd_after": smd_after,
+            "variance_ratio_before": vr_before,
+            "variance_ratio_after": vr_after,
+        },
+        columns=list(BALANCE_COLUMNS),
+    )
 
 
 def _check_separation(r: dict[str, Any], fits: list[Any], names: list[str]) -> None:

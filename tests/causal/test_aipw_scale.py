@@ -66,7 +66,8 @@ def _assert_same(got: ci.causal.EffectResult, want: ci.causal.EffectResult) -> N
     if "potential_outcomes" in want.details:
         np.testing.assert_allclose(got.details["potential_outcomes"]["mean"], want.details["potential_outcomes"]["mean"], rtol=REL)
     assert got.details["covariate_columns"] == want.details["covariate_columns"]
-    kept = {"clusters", "overlap", "weights (treated)", "weights (control)", "clipping"}
+    pd.testing.assert_frame_equal(got.details["balance"], want.details["balance"], rtol=1e-8)
+    kept = {"clusters", "overlap", "weights (treated)", "weights (control)", "clipping", "balance"}
     pick = lambda r: {d.name: (d.status, d.value) for d in r.diagnostics if d.name in kept}  # noqa: E731
     assert pick(got).keys() == pick(want).keys()
     for name, (status, value) in pick(want).items():
