@@ -475,10 +475,10 @@ def regression_adjustment(
     ``bread``; ``tests/reference/causal_estimators.R``) and What If, Program 13.4 (3.5 kg).
 
     On a Parquet source, SQL table, DuckDB relation or dask DataFrame the linear model, the influence function
-    and the overlap diagnostics are computed inside the engine from k x k sums (memory stays flat in the number of
-    rows) and equal the in-memory numbers on the same rows; missing values are refused, and ``outcome_model`` (a
-    scikit-learn model cannot be fitted from sums) is not available there. Balance tables and refutations need
-    the rows in memory.
+    and the overlap and balance diagnostics are computed inside the engine from k x k sums (memory stays flat in
+    the number of rows) and equal the in-memory numbers on the same rows; missing values are refused, and
+    ``outcome_model`` (a scikit-learn model cannot be fitted from sums) is not available there. The propensity
+    histogram and refutations need the rows in memory.
 
     Examples
     --------
