@@ -22,6 +22,13 @@ from ._refitter import CausalRefitter
 
 METHODS = ("ipw", "regression", "aipw", "dml", "stratification", "matching")
 MIN_CLUSTERS = 20
+#: Data read inside an engine (as the stats regressions declare it): regression_adjustment and aipw accept these too
+SCALE_DATA = [
+    vp.InstanceOf("causalinfer.data._engine:ParquetSource"),
+    vp.InstanceOf("causalinfer.data._engine:SQLTable"),
+    vp.HasMethods("aggregate", "project", what="a DuckDB relation"),
+    vp.HasMethods("map_partitions", "to_delayed", what="a dask DataFrame"),
+]
 
 
 # ---------------------------------------------------------------------- shared plumbing
@@ -48,6 +55,13 @@ def _check_clip_trim(clip: Any, trim: Any) -> tuple[float | None, float | None]:
             raise ArgumentError(f"`{name}` must be below 0.5 (propensities are kept within [{name}, 1 - {name}]); got {show(v)}")
         out.append(p)
     return out[0], out[1]
+
+
+def _at_scale(data: Any) -> bool:
+    """Whether ``data`` is a Parquet source, SQL table, DuckDB relation or dask DataFrame (computed inside an engine)."""
+    from ..stats._scale import is_scale_data
+
+    return is_scale_data(data)
 
 
 def _interactions(cd: CausalData, interactions: Any) -> tuple[int, ...]:
@@ -399,7 +413,7 @@ def ipw(
 # ---------------------------------------------------------------------- regression adjustment
 @vp.validate_params(
     {
-        "data": "data",
+        "data": ["data", *SCALE_DATA],
         "outcome": [None, "column"],
         "treatment": [None, "column"],
         "covariates": [None, "columns"],
@@ -437,7 +451,11 @@ def regression_adjustment(
 
     Parameters
     ----------
-    data, outcome, treatment, covariates, categorical, squared, estimand, cluster, conf_level
+    data : Dataset, DataFrame, ParquetSource, SQLTable, DuckDB relation or dask DataFrame
+        The data. A :class:`~causalinfer.data.ParquetSource` (file or folder, computed in DuckDB), a
+        :class:`~causalinfer.data.SQLTable` (computed in the database), a DuckDB relation or a dask DataFrame is
+        analysed where it lives, from sums over the rows (see Notes); give the roles as column names.
+    outcome, treatment, covariates, categorical, squared, estimand, cluster, conf_level
         As in :func:`ipw`.
     interactions : bool, or sequence of str
         Covariate columns that interact with the treatment in the linear outcome model. True (default): all
@@ -466,6 +484,12 @@ def regression_adjustment(
     the sample) effect. Validated against R (``lm`` plus influence functions from ``sandwich::estfun`` /
     ``bread``; ``tests/reference/causal_estimators.R``) and What If, Program 13.4 (3.5 kg).
 
+    On a Parquet source, SQL table, DuckDB relation or dask DataFrame the linear model, the influence function
+    and the overlap and balance diagnostics are computed inside the engine from k x k sums (memory stays flat in
+    the number of rows) and equal the in-memory numbers on the same rows; missing values are refused, and
+    ``outcome_model`` (a scikit-learn model cannot be fitted from sums) is not available there. The propensity
+    histogram and refutations need the rows in memory.
+
     Examples
     --------
     >>> import causalinfer as ci
@@ -475,6 +499,17 @@ def regression_adjustment(
     >>> round(r.estimate, 2)
     3.52
     """
+    if _at_scale(data):
+        from ._scale_aipw import regression_adjustment_at_scale
+
+        if outcome_model is not None:
+            raise ArgumentError(
+                f"`outcome_model` {type(outcome_model).__name__} cannot be fitted from sums over a Parquet, SQL or dask `data`: "
+                "leave it None for the linear outcome model, or analyse a sample loaded into memory"
+            )
+        roles: dict[str, Any] = {"outcome": outcome, "treatment": treatment, "covariates": covariates, "categorical": categorical}
+        opts: dict[str, Any] = {"estimand": estimand, "cluster": cluster, "conf_level": conf_level, "random_state": random_state}
+        return regression_adjustment_at_scale(data, interactions=interactions, squared=squared, **roles, **opts)
     cd, estimand, conf_level = _common(data, outcome, treatment, covariates, categorical, squared, cluster, estimand, conf_level)
     inter = _interactions(cd, interactions)
     model = check_regressor(outcome_model, "outcome_model")
@@ -530,7 +565,7 @@ def _n_folds(n_folds: Any, flexible: bool) -> int:
 
 @vp.validate_params(
     {
-        "data": "data",
+        "data": ["data", *SCALE_DATA],
         "outcome": [None, "column"],
         "treatment": [None, "column"],
         "covariates": [None, "columns"],
@@ -547,6 +582,7 @@ def _n_folds(n_folds: Any, flexible: bool) -> int:
         "clip": [None, vp.Interval("real", 0, 0.5, closed="neither")],
         "random_state": "random_state",
         "cluster": [None, "column"],
+        "fold_key": [None, "column"],
         "conf_level": "conf_level",
     }
 )
@@ -567,12 +603,17 @@ def aipw(
     random_state: Any = None,
     cluster: str | None = None,
     conf_level: float = 0.95,
+    fold_key: str | None = None,
 ) -> EffectResult:
     r"""Augmented inverse probability weighting (doubly robust), with optional cross-fitting.
 
     Parameters
     ----------
-    data, outcome, treatment, covariates, categorical, squared, estimand, trim, clip, cluster, conf_level
+    data : Dataset, DataFrame, ParquetSource, SQLTable, DuckDB relation or dask DataFrame
+        The data; a Parquet source, SQL table, DuckDB relation or dask DataFrame is analysed where it lives, from
+        sums over the rows, as in :func:`regression_adjustment` (cross-fitting there needs ``fold_key``; ``trim``
+        and scikit-learn nuisance models are not available there).
+    outcome, treatment, covariates, categorical, squared, estimand, trim, clip, cluster, conf_level
         As in :func:`ipw`.
     propensity_model : scikit-learn classifier, optional
         Default: logistic regression.
@@ -583,7 +624,14 @@ def aipw(
         evaluated on each fold. Default: 1 (no cross-fitting) when both models are the built-in parametric
         ones, 5 when either is a scikit-learn model.
     random_state : int or Generator, optional
-        Seed of the fold assignment.
+        Seed of the fold assignment (without ``fold_key``).
+    fold_key : str, optional
+        An integer unit-id column: cross-fitting folds come from a hash of its values (``n_folds`` defaults to 5),
+        so every unit keeps its fold whatever the row order, partitioning or engine, and the in-memory and
+        in-engine estimates agree. The hash is 64-bit integer arithmetic written identically in numpy and SQL:
+        with ``P = 2147483579``, ``x = key mod P``, ``x = (1103515245 x + 12345) mod P``, ``x = x^3 mod P``,
+        ``x = (747796405 x + 1013904223) mod P`` and the fold is ``x mod n_folds``. Folds are not stratified by
+        treatment. Missing keys are refused. Refutations of the result refit with seeded folds.
 
     Returns
     -------
@@ -606,18 +654,32 @@ def aipw(
     >>> round(r.estimate)
     1619
     """
+    if _at_scale(data):
+        from ._scale_aipw import aipw_at_scale
+
+        roles: dict[str, Any] = {"outcome": outcome, "treatment": treatment, "covariates": covariates, "categorical": categorical}
+        nuisance: dict[str, Any] = {"propensity_model": propensity_model, "outcome_model": outcome_model, "n_folds": n_folds}
+        opts: dict[str, Any] = {"estimand": estimand, "trim": trim, "clip": _check_clip_trim(clip, trim)[0], "cluster": cluster}
+        return aipw_at_scale(
+            data, **roles, **nuisance, **opts, squared=squared, fold_key=fold_key, conf_level=conf_level, random_state=random_state
+        )
     cd, estimand, conf_level = _common(data, outcome, treatment, covariates, categorical, squared, cluster, estimand, conf_level)
     clip, trim = _check_clip_trim(clip, trim)
     pm = check_classifier(propensity_model, "propensity_model")
     om = check_regressor(outcome_model, "outcome_model")
-    k = _n_folds(n_folds, pm is not None or om is not None)
+    k = _n_folds(n_folds, pm is not None or om is not None or fold_key is not None)
     seed = _seed(random_state)
     spec = core.Spec("aipw", estimand=estimand, clip=clip, propensity_model=pm, outcome_model=om, n_folds=k, fold_seed=seed)
+    folds = None
+    if fold_key is not None:  # folds from a hash of a unit key: the folds the engines compute for the same data
+        from ._scale_aipw import key_folds
+
+        folds = key_folds(cd.raw.frame, fold_key, k, trim)
     cd, extra, suffix = _trim(cd, spec, trim)
-    fit = core.aipw(cd.y, cd.a, cd.Z, spec, names=cd.names)
+    fit = core.aipw(cd.y, cd.a, cd.Z, spec, names=cd.names, folds=folds)
     models = f"{'logistic' if pm is None else type(pm).__name__} propensity, {'linear' if om is None else type(om).__name__} outcome models"
-    folds = f"{k}-fold cross-fitting" if k > 1 else "no cross-fitting"
-    method = f"Augmented IPW (doubly robust), {models}, {folds}, influence-function SE"
+    by_key = f" by a hash of {fold_key!r}" if fold_key is not None else ""
+    method = f"Augmented IPW (doubly robust), {models}, {f'{k}-fold cross-fitting{by_key}' if k > 1 else 'no cross-fitting'}, influence-function SE"
     return _finish(
         cd, spec, fit, method=method, conf_level=conf_level, extra_diags=extra, estimand_suffix=suffix, random_state=random_state
     )

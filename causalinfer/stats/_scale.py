@@ -481,13 +481,19 @@ def _hessian(r: dict[str, Any], k: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _newton(
-    kind: str, passes: Any, design: ScaleDesign, shift: np.ndarray, m: dict[str, Any], weights: str | None
+    kind: str,
+    passes: Any,
+    design: ScaleDesign,
+    shift: np.ndarray,
+    m: dict[str, Any],
+    weights: str | None,
+    start: np.ndarray | None = None,
 ) -> tuple[np.ndarray, int, bool]:
-    """IRLS (Newton) steps, one pass each, from the intercept-only start until the step is at rounding level."""
+    """IRLS (Newton) steps, one pass each, from ``start`` (default: the intercept-only fit) until the step is at rounding level."""
     k = len(design.columns)
-    b = np.zeros(k)
+    b = np.zeros(k) if start is None else np.array(start, dtype=float)
     ybar = m["wsum"][k] / m["sw"]
-    if design.intercept:
+    if design.intercept and start is None:
         i0 = next(j for j, c in enumerate(design.columns) if not c.factors)
         b[i0] = math.log(ybar / (1 - ybar)) if kind == "logit" else math.log(ybar)
     for it in range(1, _MAX_ITER + 1):
