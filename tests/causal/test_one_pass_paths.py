@@ -105,3 +105,19 @@ def test_shared_design_still_refuses_collinear_covariates():
     cd = _design.prepare(df, outcome="y", treatment="t", covariates=["a", "b", "c", "d", "e"])
     with pytest.raises(DataError, match="rank deficient"):
         _design.check_covariate_rank(cd)
+
+
+def test_newton_passes_in_blocks_give_the_same_fit(monkeypatch):
+    # blocks of 257 rows (the last one short) against one block holding every row
+    Z, a = _data()
+    X = _models.Standardizer.of(Z).design(Z)
+    whole = _models.fit_logit(X, a)
+    monkeypatch.setattr(_models, "_BLOCK_ROWS", 257)
+    blocks = _models.fit_logit(X, a)
+    np.testing.assert_allclose(blocks.beta, whole.beta, rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(blocks.e, whole.e, rtol=1e-13)
+    np.testing.assert_allclose(blocks.hessian(), whole.hessian(), rtol=1e-12)
+    np.testing.assert_allclose(blocks.beta, _reference_logit(X, a), rtol=1e-10, atol=1e-12)
+    e = 1 / (1 + np.exp(-(X @ blocks.beta)))
+    np.testing.assert_allclose(blocks.e, e, rtol=1e-13)
+    np.testing.assert_allclose(blocks.hessian(), X.T @ (X * (e * (1 - e))[:, None]), rtol=1e-12)
