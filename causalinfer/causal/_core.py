@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import DataError
-from ._models import LogitFit, Standardizer, expit, fit_logit, fit_ols, sk_outcome, sk_propensity
+from ._models import LogitFit, Standardizer, expit, fit_logit, fit_ols, sk_outcome, sk_propensity, t_times
 
 
 @dataclass(frozen=True)
@@ -146,7 +146,10 @@ def ipw(
     if spec.se == "influence" and logit is not None:
         slope = dw * e * (1.0 - e) * (~clipped)  # d w / d eta
         # G1, G0 = mean of x_i r_i slope_i: one pass over X for both; then one more for the influence of the logit
-        G = logit.X.T @ np.column_stack([r1 * slope, r0 * slope]) / n
+        R = np.empty((n, 2))
+        np.multiply(r1, slope, out=R[:, 0])
+        np.multiply(r0, slope, out=R[:, 1])
+        G = t_times(logit.X, R) / n
         corr = logit.influence_times(a, G)
         g1 = g1 + corr[:, 0]
         g0 = g0 + corr[:, 1]
