@@ -217,7 +217,6 @@ class _PassSums:
     max_eta: float  # largest |linear predictor|
 
 
-
 def _logit_pass(X: np.ndarray, a: np.ndarray, b: np.ndarray, beta: np.ndarray, e: np.ndarray) -> _PassSums:
     """Log-likelihood, gradient and ``X' W X`` at ``beta`` in one pass over ``X``; the fitted probabilities go to ``e``.
 
