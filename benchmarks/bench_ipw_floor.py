@@ -82,6 +82,7 @@ def instrument(stages: Stages) -> Callable[[], None]:
         (_core, "ipw", "estimate"),
         (_core, "regression", "estimate"),
         (_core, "aipw", "estimate"),
+        (_estimators, "split_groups", "diagnostics"),
         (_estimators, "overlap_diagnostics", "diagnostics"),
         (_estimators, "overlap_table", "diagnostics"),
         (_estimators, "propensity_histogram", "diagnostics"),

@@ -14,7 +14,7 @@ from ..exceptions import ArgumentError, ArgumentTypeError, DataError
 from ..results import Diagnostic, Provenance
 from . import _core as core
 from ._design import CausalData, check_covariate_rank, check_estimand, check_rank, prepare
-from ._diagnostics import balance_diagnostic, balance_table, overlap_diagnostics, overlap_table, propensity_histogram
+from ._diagnostics import balance_diagnostic, balance_table, overlap_diagnostics, overlap_table, propensity_histogram, split_groups
 from ._effect import EffectResult
 from ._models import check_classifier, check_regressor
 from ._refitter import CausalRefitter
@@ -116,9 +116,10 @@ def _diagnostics_for(cd: CausalData, fit: core.EffectFit, spec: core.Spec) -> tu
     if e is not None and w is None:
         w, _ = core.weights_and_slope(cd.a, e, spec.estimand)
     if e is not None:
-        diags += overlap_diagnostics(e, cd.a, w, spec.estimand)
-        details["overlap"] = overlap_table(e, cd.a, w)
-        details["propensity_histogram"] = propensity_histogram(e, cd.a)
+        groups = split_groups(e, cd.a, w)  # each arm's propensities and weights, taken out once for the three summaries
+        diags += overlap_diagnostics(e, cd.a, w, spec.estimand, groups)
+        details["overlap"] = overlap_table(e, cd.a, w, groups)
+        details["propensity_histogram"] = propensity_histogram(e, cd.a, groups=groups)
     if cd.Z.shape[1]:
         table = balance_table(cd.Z, cd.names, cd.a, w)
         details["balance"] = table
@@ -374,13 +375,14 @@ def ipw(
     else:
         sw = w * np.where(cd.a == 1, p1 / (1 - p1), 1.0)
     details = dict(result.details)
+    sw1, sw0 = sw[cd.a == 1], sw[cd.a == 0]
     details["weights"] = pd.DataFrame(
         {
             "group": ["treated", "control"],
             "stabilized": [bool(stabilize)] * 2,
-            "mean": [float(sw[cd.a == 1].mean()), float(sw[cd.a == 0].mean())],
-            "min": [float(sw[cd.a == 1].min()), float(sw[cd.a == 0].min())],
-            "max": [float(sw[cd.a == 1].max()), float(sw[cd.a == 0].max())],
+            "mean": [float(sw1.mean()), float(sw0.mean())],
+            "min": [float(sw1.min()), float(sw0.min())],
+            "max": [float(sw1.max()), float(sw0.max())],
         }
     )
     return result.replace(details=details)
@@ -604,7 +606,7 @@ def aipw(
     seed = _seed(random_state)
     spec = core.Spec("aipw", estimand=estimand, clip=clip, propensity_model=pm, outcome_model=om, n_folds=k, fold_seed=seed)
     cd, extra, suffix = _trim(cd, spec, trim)
-    fit = core.aipw(cd.y, cd.a, cd.Z, spec, names=cd.names)
+    fit = core.aipw(cd.y, cd.a, cd.Z, spec, warm=_design_warm(cd) if k <= 1 else None, names=cd.names)
     models = f"{'logistic' if pm is None else type(pm).__name__} propensity, {'linear' if om is None else type(om).__name__} outcome models"
     folds = f"{k}-fold cross-fitting" if k > 1 else "no cross-fitting"
     method = f"Augmented IPW (doubly robust), {models}, {folds}, influence-function SE"

@@ -74,8 +74,9 @@ class LogitFit:
         return (self.X * (a - self.e)[:, None]) @ self.info_inverse().T
 
     def influence_times(self, a: np.ndarray, G: np.ndarray) -> np.ndarray:
-        """``influence(a) @ G`` for a matrix ``G`` (p x k) without forming the n x p influence matrix."""
-        return (a - self.e)[:, None] * times(self.X, self.info_inverse().T @ G)
+        """``influence(a) @ G`` for a vector (p) or matrix (p x k) ``G`` without forming the n x p influence matrix."""
+        r = a - self.e
+        return (r if G.ndim == 1 else r[:, None]) * times(self.X, self.info_inverse().T @ G)
 
 
 _BLOCK_ROWS = 8192  # rows per block of a pass: a block of X (and what is computed from it) stays in the processor's cache
@@ -353,6 +354,10 @@ class OLSFit:
         """Influence functions of the coefficients: ``bread @ x_i r_i``, one row per unit."""
         return (X * self.resid[:, None]) @ self.bread.T
 
+    def influence_times(self, X: np.ndarray, G: np.ndarray) -> np.ndarray:
+        """``influence(X) @ G`` for a vector ``G`` without forming the n x k influence matrix."""
+        return self.resid * times(X, self.bread.T @ G)
+
 
 def fit_ols(X: np.ndarray, y: np.ndarray) -> OLSFit:
     """Least squares through the stats module's QR solver (accurate when columns differ in scale by orders of magnitude).
@@ -364,7 +369,7 @@ def fit_ols(X: np.ndarray, y: np.ndarray) -> OLSFit:
 
     n = X.shape[0]
     coef, rinv, _, _ = qr_least_squares(X, y)
-    return OLSFit(coef=coef, resid=y - X @ coef, bread=n * (rinv @ rinv.T))
+    return OLSFit(coef=coef, resid=y - times(X, coef), bread=n * (rinv @ rinv.T))
 
 
 # ---------------------------------------------------------------------- scikit-learn nuisance models

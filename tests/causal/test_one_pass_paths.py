@@ -121,3 +121,34 @@ def test_newton_passes_in_blocks_give_the_same_fit(monkeypatch):
     e = 1 / (1 + np.exp(-(X @ blocks.beta)))
     np.testing.assert_allclose(blocks.e, e, rtol=1e-13)
     np.testing.assert_allclose(blocks.hessian(), X.T @ (X * (e * (1 - e))[:, None]), rtol=1e-12)
+
+
+def test_propensity_histogram_counts_as_with_explicit_edges():
+    # values on and next to every bin edge, and the ends 0 and 1: equal-width bins counted directly agree with
+    # numpy's search over the explicit edges
+    edges = np.linspace(0.0, 1.0, 21)
+    near = np.concatenate([edges, np.nextafter(edges, -1.0), np.nextafter(edges, 2.0)])
+    e = np.clip(np.concatenate([near, np.random.default_rng(4).uniform(size=500)]), 0.0, 1.0)
+    a = (np.arange(e.size) % 3 == 0).astype(float)
+    hist = _diagnostics.propensity_histogram(e, a)
+    np.testing.assert_array_equal(hist["treated"], np.histogram(e[a == 1], edges)[0])
+    np.testing.assert_array_equal(hist["control"], np.histogram(e[a == 0], edges)[0])
+    np.testing.assert_array_equal(hist["bin_low"], edges[:-1])
+
+
+def test_overlap_summaries_from_shared_groups_equal_their_own():
+    Z, a = _data()
+    e = 1 / (1 + np.exp(-(Z - Z.mean(0)) / Z.std(0) @ [0.8, -0.5, 0.3, 0.2]))
+    w = np.where(a == 1, 1 / e, 1 / (1 - e))
+    groups = _diagnostics.split_groups(e, a, w)
+    pd.testing.assert_frame_equal(_diagnostics.overlap_table(e, a, w, groups), _diagnostics.overlap_table(e, a, w))
+    pd.testing.assert_frame_equal(_diagnostics.propensity_histogram(e, a, groups=groups), _diagnostics.propensity_histogram(e, a))
+    shared = _diagnostics.overlap_diagnostics(e, a, w, "ATE", groups)
+    assert [(d.name, d.status, d.value, d.message) for d in shared] == [
+        (d.name, d.status, d.value, d.message) for d in _diagnostics.overlap_diagnostics(e, a, w, "ATE")
+    ]
+    table = _diagnostics.overlap_table(e, a, w)
+    for label, row in zip(("treated", "control"), table.itertuples(), strict=True):
+        mask = a == (1 if label == "treated" else 0)
+        assert row.effective_sample_size == w[mask].sum() ** 2 / (w[mask] @ w[mask])
+        assert row.propensity_q01 == np.quantile(e[mask], 0.01)
