@@ -152,3 +152,73 @@ def test_overlap_summaries_from_shared_groups_equal_their_own():
         mask = a == (1 if label == "treated" else 0)
         assert row.effective_sample_size == w[mask].sum() ** 2 / (w[mask] @ w[mask])
         assert row.propensity_q01 == np.quantile(e[mask], 0.01)
+
+
+def _frame(n=4000, seed=11):
+    Z, a = _data(n=n, seed=seed)
+    y = Z @ [0.5, 0.01, -2.0, 0.3] + 1.5 * a + np.random.default_rng(seed).normal(size=n)
+    return Z, a, y
+
+
+@pytest.mark.parametrize("estimand", ["ATE", "ATT", "ATC"])
+@pytest.mark.parametrize("normalize", [True, False])
+def test_ipw_influence_function_equals_the_two_arm_formula(estimand, normalize):
+    # the correction for the estimated propensity, written out arm by arm with the n x p influence matrix
+    from causalinfer.causal import _core
+
+    Z, a, y = _frame()
+    spec = _core.Spec("ipw", estimand=estimand, normalize=normalize, clip=0.05)
+    fit = _core.ipw(y, a, Z, spec)
+    e, lf = fit.e, fit.logit
+    clipped = (lf.e < 0.05) | (lf.e > 0.95)
+    w, dw = _core.weights_and_slope(a, e, estimand)
+    c = _core.target(a, estimand)
+    n = y.size
+    if normalize:
+        s1, s0 = (w * a).sum(), (w * (1 - a)).sum()
+        r1, r0 = a * (y - fit.mu1), (1 - a) * (y - fit.mu0)
+        g1, g0, d1, d0 = w * r1, w * r0, s1 / n, s0 / n
+    else:
+        r1, r0 = a * y, (1 - a) * y
+        g1, g0 = w * r1 - c * fit.mu1, w * r0 - c * fit.mu0
+        d1 = d0 = c.sum() / n
+    slope = dw * e * (1 - e) * (~clipped)
+    G = lf.X.T @ np.column_stack([r1 * slope, r0 * slope]) / n
+    corr = lf.influence(a) @ G
+    np.testing.assert_allclose(fit.phi, (g1 + corr[:, 0]) / d1 - (g0 + corr[:, 1]) / d0, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("estimand", ["ATE", "ATT"])
+@pytest.mark.parametrize("inter", [None, (1, 3), ()], ids=["all", "some", "none"])
+def test_regression_adjustment_equals_the_two_design_formula(estimand, inter):
+    from causalinfer.causal import _core
+
+    Z, a, y = _frame()
+    spec = _core.Spec("regression", estimand=estimand, interactions=inter)
+    fit = _core.regression(y, a, Z, spec)
+    n = y.size
+    cols = tuple(range(Z.shape[1])) if inter is None else inter
+    X = _core.outcome_design(a, Z, cols)
+    coef = np.linalg.lstsq(X, y, rcond=None)[0]
+    X1, X0 = _core.outcome_design(np.ones(n), Z, cols), _core.outcome_design(np.zeros(n), Z, cols)
+    c = _core.target(a, estimand)
+    m1, m0 = X1 @ coef, X0 @ coef
+    est = c @ (m1 - m0) / c.sum()
+    bread = np.linalg.inv(X.T @ X / n)
+    infl = (X * (y - X @ coef)[:, None]) @ bread.T
+    phi = (c * (m1 - m0 - est) + infl @ (c[:, None] * (X1 - X0)).mean(axis=0)) / (c.sum() / n)
+    assert fit.estimate == pytest.approx(est, rel=1e-10)
+    np.testing.assert_allclose(fit.phi, phi, rtol=1e-8, atol=1e-10)
+
+
+def test_aipw_on_the_shared_design_equals_its_own_design():
+    from causalinfer.causal import _core
+
+    Z, a, y = _frame()
+    std = _models.Standardizer.of(Z)
+    spec = _core.Spec("aipw")
+    shared = _core.aipw(y, a, Z, spec, warm=_core.Warm(std=std, X=std.design(Z)))
+    own = _core.aipw(y, a, Z, spec)
+    assert shared.estimate == pytest.approx(own.estimate, rel=1e-12)
+    np.testing.assert_allclose(shared.phi, own.phi, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(shared.e, own.e, rtol=1e-12)
