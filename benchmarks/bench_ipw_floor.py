@@ -76,6 +76,7 @@ def instrument(stages: Stages) -> Callable[[], None]:
         (_estimators, "prepare", "design"),
         (_estimators, "check_rank", "design"),
         (_estimators, "check_covariate_rank", "design"),
+        (_estimators, "check_rank_by_blocks", "design"),
         (_core, "propensity", "propensity"),
         (_core, "fit_logit", "propensity"),
         (_core, "fit_ols", "outcome models"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -343,6 +343,49 @@ def check_rank(X: np.ndarray, names: Sequence[str], what: str) -> None:
     scale = np.where(sd > 0, sd, 1.0)
     Xs = (X - np.where(sd > 0, X.mean(axis=0), 0.0)) / scale
     _check_eigen(Xs, names, what)
+
+
+def check_rank_by_blocks(build: Callable[[slice], np.ndarray], n: int, names: Sequence[str], what: str) -> None:
+    """``check_rank`` of the n-row design whose rows ``sl`` are ``build(sl)``, without building the whole of it.
+
+    Two passes over blocks of rows: column sums and largest magnitudes, then the cross-product of the centred
+    block (and its column sums), from which the standard deviations and the standardised cross-product that
+    ``check_rank`` takes its eigenvalues from follow (a column with no spread, the intercept, enters uncentred,
+    as there). When a column would need rescaling by a power of two, or the design looks rank deficient or has
+    a constant column, the whole design is built and ``check_rank`` decides and words the refusal.
+    """
+    blocks = row_blocks(n)
+    k = len(names)
+    sums, top = np.zeros(k), np.zeros(k)
+    for sl in blocks:
+        Xb = build(sl)
+        sums += Xb.sum(axis=0)
+        with np.errstate(invalid="ignore"):
+            top = np.maximum(top, np.maximum(np.abs(Xb.max(axis=0)), np.abs(Xb.min(axis=0))))
+    moderate = np.isfinite(top) & ((top == 0) | ((top > 1e-100) & (top < 1e100)))
+    if k == 0 or n == 0 or not moderate.all():
+        check_rank(build(slice(0, n)), names, what)
+        return
+    mean = sums / n
+    C, dev = np.zeros((k, k)), np.zeros(k)
+    for sl in blocks:
+        D = build(sl) - mean
+        C += D.T @ D
+        dev += D.sum(axis=0)
+    sd = np.sqrt(np.diag(C) / n)
+    flat = sd == 0
+    if np.any(flat & (np.asarray(names) != "(intercept)")):
+        check_rank(build(slice(0, n)), names, what)  # a constant column: refused there, with its name
+        return
+    scale = np.where(flat, 1.0, sd)
+    cross = C / np.outer(scale, scale)
+    for j in np.flatnonzero(flat):  # an uncentred constant column v: v * (column sums) and n * v * v'
+        cross[j, :] = cross[:, j] = mean[j] * dev / scale
+    fl = np.flatnonzero(flat)
+    cross[np.ix_(fl, fl)] = n * np.outer(mean[fl], mean[fl])
+    ev = np.linalg.eigvalsh(cross)
+    if ev[0] <= 1e-12 * max(ev[-1], 1e-300):
+        check_rank(build(slice(0, n)), names, what)
 
 
 def _check_eigen(Xs: np.ndarray, names: Sequence[str], what: str, cross: np.ndarray | None = None) -> None:

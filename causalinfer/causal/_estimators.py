@@ -13,7 +13,7 @@ from .._validation import check_choice, check_conf_level, check_int, check_proba
 from ..exceptions import ArgumentError, ArgumentTypeError, DataError
 from ..results import Diagnostic, Provenance
 from . import _core as core
-from ._design import CausalData, check_covariate_rank, check_estimand, check_rank, prepare
+from ._design import CausalData, check_covariate_rank, check_estimand, check_rank_by_blocks, prepare
 from ._diagnostics import balance_diagnostic, balance_table, overlap_diagnostics, overlap_table, propensity_histogram, split_groups
 from ._effect import EffectResult
 from ._models import check_classifier, check_regressor
@@ -481,8 +481,9 @@ def regression_adjustment(
                     f"outcome model: {rows} {core.arm_name(arm)} row(s) cannot fit the {1 + len(inter)} parameters specific to that "
                     f"group (intercept and {len(inter)} treatment interaction(s)); use fewer `interactions` or more data"
                 )
-        check_rank(
-            core.outcome_design(cd.a, cd.Z, inter),
+        check_rank_by_blocks(
+            lambda sl: core.outcome_design(cd.a[sl], cd.Z[sl], inter),
+            cd.n,
             ("(intercept)", cd.treatment, *cd.names, *[f"{cd.treatment}:{cd.names[j]}" for j in inter]),
             "outcome model",
         )

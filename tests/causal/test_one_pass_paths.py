@@ -222,3 +222,34 @@ def test_aipw_on_the_shared_design_equals_its_own_design():
     assert shared.estimate == pytest.approx(own.estimate, rel=1e-12)
     np.testing.assert_allclose(shared.phi, own.phi, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(shared.e, own.e, rtol=1e-12)
+
+
+@pytest.mark.parametrize("case", ["full", "collinear", "constant", "huge"])
+def test_rank_check_by_blocks_decides_as_the_whole_design(case, monkeypatch):
+    from causalinfer.causal import _core
+
+    monkeypatch.setattr(_models, "_BLOCK_ROWS", 300)
+    Z, a, _ = _frame(n=1000)
+    if case == "collinear":
+        Z = np.column_stack([Z, 2.0 * Z[:, 0] - Z[:, 2]])
+    elif case == "constant":
+        Z = np.column_stack([Z, np.full(a.size, 0.1)])
+    elif case == "huge":
+        Z = Z * [1.0, 1e120, 1.0, 1.0]
+    inter = (0, 2)
+    names = ("(intercept)", "t", *[f"z{j}" for j in range(Z.shape[1])], "t:z0", "t:z2")
+    whole = _core.outcome_design(a, Z, inter)
+
+    def outcome(check):
+        try:
+            check()
+        except DataError as exc:
+            return str(exc)
+        return None
+
+    expected = outcome(lambda: _design.check_rank(whole, names, "outcome model"))
+    got = outcome(
+        lambda: _design.check_rank_by_blocks(lambda sl: _core.outcome_design(a[sl], Z[sl], inter), a.size, names, "outcome model")
+    )
+    assert got == expected
+    assert (expected is None) == (case in ("full", "huge"))
