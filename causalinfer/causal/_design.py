@@ -15,7 +15,7 @@ from ..data import Dataset, as_dataset
 from ..data._dataset import check_not_datetime
 from ..exceptions import ArgumentTypeError, DataError, RoleError
 from ._core import power_of_two_scale
-from ._models import Standardizer, row_blocks
+from ._models import Standardizer, one_blas_thread, row_blocks
 
 ESTIMANDS = ("ATE", "ATT", "ATC")
 ESTIMAND_WORDS = {
@@ -293,11 +293,12 @@ def check_covariate_rank(cd: CausalData, what: str = "covariates") -> None:
     X = np.empty((n, k + 1), order="F")  # column-major: every column of the design is contiguous
     X[:, 0] = 1.0
     C = np.zeros((k + 1, k + 1))
-    for sl in row_blocks(n):
-        Xb = X[sl]
-        for j, col in enumerate(columns):
-            np.subtract(col[sl], center[j], out=Xb[:, j + 1])
-        C += Xb.T @ Xb  # n, the column sums of the centred values, and their cross-products
+    with one_blas_thread():
+        for sl in row_blocks(n):
+            Xb = X[sl]
+            for j, col in enumerate(columns):
+                np.subtract(col[sl], center[j], out=Xb[:, j + 1])
+            C += Xb.T @ Xb  # n, the column sums of the centred values, and their cross-products
     sd = np.sqrt(np.diag(C)[1:] / n)
     const = [cd.names[j] for j in range(k) if sd[j] == 0]
     if const:
@@ -368,10 +369,11 @@ def check_rank_by_blocks(build: Callable[[slice], np.ndarray], n: int, names: Se
         return
     mean = sums / n
     C, dev = np.zeros((k, k)), np.zeros(k)
-    for sl in blocks:
-        D = build(sl) - mean
-        C += D.T @ D
-        dev += D.sum(axis=0)
+    with one_blas_thread():
+        for sl in blocks:
+            D = build(sl) - mean
+            C += D.T @ D
+            dev += D.sum(axis=0)
     sd = np.sqrt(np.diag(C) / n)
     flat = sd == 0
     if np.any(flat & (np.asarray(names) != "(intercept)")):

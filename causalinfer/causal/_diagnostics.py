@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..results import Diagnostic
 from ..results._plot import love_plot, overlap_plot  # noqa: F401  (plots live with the results)
-from ._models import row_blocks
+from ._models import one_blas_thread, row_blocks
 
 #: Columns of the balance table.
 BALANCE_COLUMNS = (
@@ -49,24 +49,9 @@ def balance_table(Z: np.ndarray, names: Sequence[str], a: np.ndarray, weights: n
     two-pass variance, as accurate as centring each group separately).
     """
     treated = a == 1
-    n, k = Z.shape
-    blocks = row_blocks(n)
-    g = 2 if weights is None else 4
-    M = _group_indicators(treated, a == 0, weights)
-    S, size = np.zeros((g, k)), np.zeros(g)
-    ones = np.ones(min(n, blocks[0].stop) if blocks else 0)
-    for sl in blocks:
-        Mb = M[sl]
-        S += Mb.T @ Z[sl]
-        size += Mb.T @ ones[: Mb.shape[0]]  # the same summation as S, so a column constant in a group has variance 0
-    means = S / size[:, None]
-    Q = np.zeros((g, k))
-    for sl in blocks:
-        Mb = M[sl]
-        D = np.where(treated[sl, None], means[0], means[1])  # each row's group mean (unweighted)
-        np.subtract(Z[sl], D, out=D)
-        np.multiply(D, D, out=D)
-        Q += Mb.T @ D
+    blocks = row_blocks(Z.shape[0])
+    with one_blas_thread():
+        means, size, Q = _group_moments(Z, treated, _group_indicators(treated, a == 0, weights), blocks)
     m1, m0 = means[0], means[1]
     v1, v0 = Q[0] / (size[0] - 1.0), Q[1] / (size[1] - 1.0)
     pooled = np.sqrt((v1 + v0) / 2.0)
@@ -96,6 +81,26 @@ def balance_table(Z: np.ndarray, names: Sequence[str], a: np.ndarray, weights: n
         },
         columns=list(BALANCE_COLUMNS),
     )
+
+
+def _group_moments(Z: np.ndarray, treated: np.ndarray, M: np.ndarray, blocks: list[slice]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Group means, sizes and sums of squares about each row's unweighted group mean, for the groups in ``M``'s columns."""
+    g, k = M.shape[1], Z.shape[1]
+    S, size = np.zeros((g, k)), np.zeros(g)
+    ones = np.ones(blocks[0].stop if blocks else 0)
+    for sl in blocks:
+        Mb = M[sl]
+        S += Mb.T @ Z[sl]
+        size += Mb.T @ ones[: Mb.shape[0]]  # the same summation as S, so a column constant in a group has variance 0
+    means = S / size[:, None]
+    Q = np.zeros((g, k))
+    for sl in blocks:
+        Mb = M[sl]
+        D = np.where(treated[sl, None], means[0], means[1])  # each row's group mean (unweighted)
+        np.subtract(Z[sl], D, out=D)
+        np.multiply(D, D, out=D)
+        Q += Mb.T @ D
+    return means, size, Q
 
 
 def _group_indicators(treated: np.ndarray, control: np.ndarray, weights: np.ndarray | None) -> np.ndarray:

@@ -253,3 +253,17 @@ def test_rank_check_by_blocks_decides_as_the_whole_design(case, monkeypatch):
     )
     assert got == expected
     assert (expected is None) == (case in ("full", "huge"))
+
+
+def test_block_loops_restore_the_blas_thread_count():
+    from threadpoolctl import threadpool_info
+
+    def threads():
+        return [(lib["filepath"], lib["num_threads"]) for lib in threadpool_info() if lib["user_api"] == "blas"]
+
+    before = threads()
+    Z, a = _data()
+    X = _models.Standardizer.of(Z).design(Z)
+    _models.fit_logit(X, a)
+    _models.t_times(X, a)
+    assert threads() == before
