@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import DataError
-from ._models import LogitFit, Standardizer, expit, fit_logit, fit_ols, sk_outcome, sk_propensity
+from ._models import LogitFit, Standardizer, expit, fit_logit, fit_ols, sk_outcome, sk_propensity, t_times, times
 
 
 @dataclass(frozen=True)
@@ -143,14 +143,14 @@ def ipw(
         r1, r0 = a * y, (1.0 - a) * y
         g1, g0 = w * r1 - c * mu1, w * r0 - c * mu0
         d1 = d0 = c.sum() / n
+    phi = g1 / d1 - g0 / d0
     if spec.se == "influence" and logit is not None:
+        # The correction for the estimated propensity is (a_i - e_i) x_i' H^-1 (G1 / d1 - G0 / d0) with Gk the mean of
+        # x_i rk_i slope_i: both arms in one vector, so one pass over X for the mean and one for the products.
         slope = dw * e * (1.0 - e) * (~clipped)  # d w / d eta
-        # G1, G0 = mean of x_i r_i slope_i: one pass over X for both; then one more for the influence of the logit
-        G = logit.X.T @ np.column_stack([r1 * slope, r0 * slope]) / n
-        corr = logit.influence_times(a, G)
-        g1 = g1 + corr[:, 0]
-        g0 = g0 + corr[:, 1]
-    fit.phi = g1 / d1 - g0 / d0
+        G = t_times(logit.X, slope * (r1 / d1 - r0 / d0)) / n
+        phi += logit.influence_times(a, G)
+    fit.phi = phi
     return fit
 
 
@@ -199,16 +199,24 @@ def regression(
     inter = spec.interactions if spec.interactions is not None else tuple(range(Z.shape[1]))
     X = outcome_design(a, Z, inter)
     ols = fit_ols(X, y)
-    X1 = outcome_design(np.ones(n), Z, inter)
-    X0 = outcome_design(np.zeros(n), Z, inter)
-    m1, m0 = X1 @ ols.coef, X0 @ ols.coef
+    # predictions under A=1 and A=0 from Z and the coefficients, without building those two designs:
+    # [1, 0, Z, 0] b = b0 + Z bz, and [1, 1, Z, Z_inter] b adds b1 + Z_inter b_inter
+    k = Z.shape[1]
+    coef = ols.coef
+    b_inter = np.zeros(k)
+    b_inter[list(inter)] = coef[2 + k :]
+    m0 = coef[0] + times(Z, coef[2 : 2 + k])
+    m1 = m0 + (coef[1] + times(Z, b_inter))
     sc = c.sum()
     mu1, mu0 = float(c @ m1 / sc), float(c @ m0 / sc)
-    fit = EffectFit(estimate=mu1 - mu0, mu1=mu1, mu0=mu0, extras={"coef": ols.coef})
+    fit = EffectFit(estimate=mu1 - mu0, mu1=mu1, mu0=mu0, extras={"coef": coef})
     if need_phi:
-        dX = X1 - X0
-        G = (c[:, None] * dX).mean(axis=0)
-        fit.phi = (c * (m1 - m0 - fit.estimate) + ols.influence(X) @ G) / (sc / n)
+        # G = mean of c_i (x_i(1) - x_i(0)): the treatment column and the interactions, zero elsewhere
+        G = np.zeros(coef.size)
+        G[1] = sc / n
+        if inter:
+            G[2 + k :] = t_times(Z, c)[list(inter)] / n
+        fit.phi = (c * (m1 - m0 - fit.estimate) + ols.influence_times(X, G)) / (sc / n)
     return fit
 
 
@@ -243,21 +251,30 @@ def _nuisances(
     y: np.ndarray,
     a: np.ndarray,
     Z: np.ndarray,
-    fit_rows: np.ndarray,
-    pred_rows: np.ndarray,
+    fit_rows: np.ndarray | slice,
+    pred_rows: np.ndarray | slice,
     spec: Spec,
     warm: Warm | None,
     names: tuple[str, ...],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Propensity and the two arm-specific outcome regressions fitted on ``fit_rows``, predicted on ``pred_rows``."""
+    """Propensity and the two arm-specific outcome regressions fitted on ``fit_rows``, predicted on ``pred_rows``.
+
+    ``slice(None)`` for both (no cross-fitting) uses the arrays themselves, and the standardised design of the
+    warm start when it has one for these rows, instead of copies.
+    """
     Zf, af, yf, Zp = Z[fit_rows], a[fit_rows], y[fit_rows], Z[pred_rows]
     if spec.propensity_model is not None:
         e = sk_propensity(spec.propensity_model, Zf, af, Zp)
     else:
         std = warm.std if warm is not None and warm.std.center.size == Z.shape[1] else Standardizer.of(Zf)
         beta0 = warm.beta if warm is not None and warm.beta is not None and warm.beta.size == Z.shape[1] + 1 else None
-        lf = fit_logit(std.design(Zf), af, beta0, names=names)
-        e = expit(std.design(Zp) @ lf.beta)
+        whole = isinstance(fit_rows, slice) and isinstance(pred_rows, slice)
+        if whole and warm is not None and warm.X is not None and warm.X.shape[0] == y.size:
+            lf = fit_logit(warm.X, af, beta0, names=names)
+            e = expit(times(warm.X, lf.beta))
+        else:
+            lf = fit_logit(std.design(Zf), af, beta0, names=names)
+            e = expit(std.design(Zp) @ lf.beta)
     ms = []
     for arm in (1.0, 0.0):
         rows = af == arm
@@ -267,7 +284,7 @@ def _nuisances(
             Xf = np.column_stack([np.ones(int(rows.sum())), Zf[rows]])
             where = "outcome model" if yf.size == y.size else "outcome model in a cross-fitting training fold"
             ols = group_fit(Xf, yf[rows], arm_name(arm), where)
-            ms.append(np.column_stack([np.ones(Zp.shape[0]), Zp]) @ ols.coef)
+            ms.append(ols.coef[0] + times(Zp, ols.coef[1:]))  # [1, Zp] coef, without building [1, Zp]
     return e, ms[0], ms[1]
 
 
@@ -276,8 +293,7 @@ def cross_fitted(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     n = y.size
     if spec.n_folds <= 1 and folds is None:
-        allrows = np.arange(n)
-        return _nuisances(y, a, Z, allrows, allrows, spec, warm, names)
+        return _nuisances(y, a, Z, slice(None), slice(None), spec, warm, names)
     if folds is None:
         folds = folds_for(n, a, spec.n_folds, spec.fold_seed)
     e, m1, m0 = np.empty(n), np.empty(n), np.empty(n)

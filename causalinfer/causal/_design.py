@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,7 +15,7 @@ from ..data import Dataset, as_dataset
 from ..data._dataset import check_not_datetime
 from ..exceptions import ArgumentTypeError, DataError, RoleError
 from ._core import power_of_two_scale
-from ._models import Standardizer
+from ._models import Standardizer, one_blas_thread, row_blocks
 
 ESTIMANDS = ("ATE", "ATT", "ATC")
 ESTIMAND_WORDS = {
@@ -176,9 +177,9 @@ def prepare(
     overlap = set(cats) & set(sq)
     if overlap:
         raise RoleError(f"covariate(s) {sorted(overlap)} are both categorical and squared; a squared term needs a numeric covariate")
-    blocks, names, auto_cats = _covariate_columns(ds.frame, covs, cats, sq)
+    columns, names, auto_cats = _covariate_columns(ds.frame, covs, cats, sq)
     n = ds.n
-    Z = np.hstack(blocks) if blocks else np.empty((n, 0))
+    Z = stack_columns(columns, n)
     _refuse_treatment_copies(Z, names, a, str(ds.treatment))
     y = ds.frame[ds.outcome].to_numpy(dtype=float) if ds.outcome is not None else np.zeros(n)
     if need_outcome and np.ptp(y) == 0:
@@ -189,7 +190,7 @@ def prepare(
     n1 = int(a.sum())
     if n1 < 2 or n - n1 < 2:
         raise RoleError(f"treatment {ds.treatment!r} has {n1} treated and {n - n1} untreated rows; each group needs at least 2")
-    return CausalData(
+    cd = CausalData(
         y=y,
         a=a,
         Z=Z,
@@ -204,12 +205,29 @@ def prepare(
         fingerprint=ds.fingerprint(),
         raw=ds,
     )
+    cd._memo["columns"] = columns  # the columns of Z, each contiguous, for the rank check (which drops them)
+    return cd
+
+
+def stack_columns(columns: Sequence[np.ndarray], n: int) -> np.ndarray:
+    """The n x k array whose columns are ``columns``, filled block by block over the rows.
+
+    Writing one column at a time into a row-major array touches every cache line of it once per column; a
+    block of rows stays in cache while all its columns are written, so the array is written once.
+    """
+    Z = np.empty((n, len(columns)))
+    if columns:
+        for sl in row_blocks(n):
+            Zb = Z[sl]
+            for j, col in enumerate(columns):
+                Zb[:, j] = col[sl]
+    return Z
 
 
 def _covariate_columns(
     frame: pd.DataFrame, covs: Sequence[str], cats: Sequence[str], sq: Sequence[str]
 ) -> tuple[list[np.ndarray], list[str], list[str]]:
-    """Design columns for the covariates: dummies for categorical ones (all levels but the first), squares where asked."""
+    """Design columns for the covariates (1-D arrays): dummies for categorical ones (all levels but the first), squares where asked."""
     blocks: list[np.ndarray] = []
     names: list[str] = []
     auto_cats = list(cats)
@@ -222,7 +240,7 @@ def _covariate_columns(
                 auto_cats.append(c)
             levels = sorted(pd.unique(s), key=lambda v: (str(type(v)), v))
             for lev in levels[1:]:
-                blocks.append((s == lev).to_numpy(dtype=float)[:, None])
+                blocks.append((s == lev).to_numpy(dtype=float))
                 names.append(f"{c}[{lev}]")
         else:
             v = s.to_numpy(dtype=float)
@@ -231,10 +249,10 @@ def _covariate_columns(
             scale = power_of_two_scale(v)
             if scale != 1.0:
                 v = v / scale
-            blocks.append(v[:, None])
+            blocks.append(v)
             names.append(c)
             if c in sq:
-                blocks.append((v * v)[:, None])
+                blocks.append(v * v)
                 names.append(f"I({c}^2)")
     return blocks, names, auto_cats
 
@@ -257,28 +275,48 @@ def check_covariate_rank(cd: CausalData, what: str = "covariates") -> None:
     """``check_rank`` of ``[1, Z]``, on the standardised design that the propensity fit uses as well.
 
     When no column needs rescaling by a power of two (the usual case), the design ``check_rank`` would build is
-    the propensity design ``[1, (Z - mean) / sd]``: it is built once here, and its cross-product gives both the
-    standard deviations and the matrix whose eigenvalues decide the rank. Otherwise ``check_rank`` runs on its
-    own copy.
+    the propensity design ``[1, (Z - mean) / sd]``: it is built once here, in column-major order from the
+    contiguous covariate columns, block by block over the rows, and the cross-product of the same blocks gives
+    both the standard deviations and the matrix whose eigenvalues decide the rank. Otherwise ``check_rank``
+    runs on its own copy.
     """
     names = ("(intercept)", *cd.names)
     Z = cd.Z
-    if Z.shape[1] == 0 or not _moderate_columns(Z):
+    n, k = Z.shape
+    columns = cd._memo.pop("columns", None)
+    if columns is None or len(columns) != k:
+        columns = [Z[:, j] for j in range(k)]
+    if k == 0 or not all(_moderate(col) for col in columns):
         check_rank(np.column_stack([np.ones(cd.n), Z]), names, what)
         return
-    center = Z.mean(axis=0)
-    X = np.empty((Z.shape[0], Z.shape[1] + 1))
+    center = np.array([col.mean() for col in columns])
+    X = np.empty((n, k + 1), order="F")  # column-major: every column of the design is contiguous
     X[:, 0] = 1.0
-    np.subtract(Z, center, out=X[:, 1:])
-    C = X.T @ X  # one BLAS call: n, the column sums of the centred values, and their cross-products
-    sd = np.sqrt(np.diag(C)[1:] / Z.shape[0])
-    const = [cd.names[j] for j in range(Z.shape[1]) if sd[j] == 0]
+    C = np.zeros((k + 1, k + 1))
+    with one_blas_thread():
+        for sl in row_blocks(n):
+            Xb = X[sl]
+            for j, col in enumerate(columns):
+                np.subtract(col[sl], center[j], out=Xb[:, j + 1])
+            C += Xb.T @ Xb  # n, the column sums of the centred values, and their cross-products
+    sd = np.sqrt(np.diag(C)[1:] / n)
+    const = [cd.names[j] for j in range(k) if sd[j] == 0]
     if const:
         raise DataError(f"{what}: column(s) {const} are constant in the rows used; drop them from the covariates")
-    X[:, 1:] /= sd
+    for j in range(k):
+        X[:, j + 1] /= sd[j]
     cd._memo["design"] = (Standardizer(center, sd), X)
     s = np.concatenate([[1.0], sd])
     _check_eigen(X, names, what, C / np.outer(s, s))
+
+
+def _moderate(col: np.ndarray) -> bool:
+    """True when ``power_of_two_scale`` of ``col`` is 1 (finite, largest magnitude 0 or within 1e+-100)."""
+    if col.size == 0:
+        return True
+    with np.errstate(invalid="ignore"):
+        top = max(abs(float(col.max())), abs(float(col.min())))
+    return math.isfinite(top) and (top == 0 or 1e-100 < top < 1e100)
 
 
 def _column_scales(X: np.ndarray) -> np.ndarray:
@@ -290,16 +328,6 @@ def _column_scales(X: np.ndarray) -> np.ndarray:
     moderate = (top == 0) | ((top > 1e-100) & (top < 1e100))
     with np.errstate(divide="ignore"):
         return np.where(moderate, 1.0, 2.0 ** np.floor(np.log2(np.where(moderate, 1.0, top))))
-
-
-def _moderate_columns(Z: np.ndarray) -> bool:
-    """True when ``power_of_two_scale`` is 1 for every column of ``Z`` (finite, largest magnitude 0 or within 1e+-100).
-
-    Column maxima and minima come from two reductions over the rows, faster than one strided pass per column.
-    """
-    with np.errstate(invalid="ignore"):
-        top = np.maximum(np.abs(Z.max(axis=0)), np.abs(Z.min(axis=0)))
-    return bool(np.isfinite(top).all() and np.all((top == 0) | ((top > 1e-100) & (top < 1e100))))
 
 
 def check_rank(X: np.ndarray, names: Sequence[str], what: str) -> None:
@@ -316,6 +344,50 @@ def check_rank(X: np.ndarray, names: Sequence[str], what: str) -> None:
     scale = np.where(sd > 0, sd, 1.0)
     Xs = (X - np.where(sd > 0, X.mean(axis=0), 0.0)) / scale
     _check_eigen(Xs, names, what)
+
+
+def check_rank_by_blocks(build: Callable[[slice], np.ndarray], n: int, names: Sequence[str], what: str) -> None:
+    """``check_rank`` of the n-row design whose rows ``sl`` are ``build(sl)``, without building the whole of it.
+
+    Two passes over blocks of rows: column sums and largest magnitudes, then the cross-product of the centred
+    block (and its column sums), from which the standard deviations and the standardised cross-product that
+    ``check_rank`` takes its eigenvalues from follow (a column with no spread, the intercept, enters uncentred,
+    as there). When a column would need rescaling by a power of two, or the design looks rank deficient or has
+    a constant column, the whole design is built and ``check_rank`` decides and words the refusal.
+    """
+    blocks = row_blocks(n)
+    k = len(names)
+    sums, top = np.zeros(k), np.zeros(k)
+    for sl in blocks:
+        Xb = build(sl)
+        sums += Xb.sum(axis=0)
+        with np.errstate(invalid="ignore"):
+            top = np.maximum(top, np.maximum(np.abs(Xb.max(axis=0)), np.abs(Xb.min(axis=0))))
+    moderate = np.isfinite(top) & ((top == 0) | ((top > 1e-100) & (top < 1e100)))
+    if k == 0 or n == 0 or not moderate.all():
+        check_rank(build(slice(0, n)), names, what)
+        return
+    mean = sums / n
+    C, dev = np.zeros((k, k)), np.zeros(k)
+    with one_blas_thread():
+        for sl in blocks:
+            D = build(sl) - mean
+            C += D.T @ D
+            dev += D.sum(axis=0)
+    sd = np.sqrt(np.diag(C) / n)
+    flat = sd == 0
+    if np.any(flat & (np.asarray(names) != "(intercept)")):
+        check_rank(build(slice(0, n)), names, what)  # a constant column: refused there, with its name
+        return
+    scale = np.where(flat, 1.0, sd)
+    cross = C / np.outer(scale, scale)
+    for j in np.flatnonzero(flat):  # an uncentred constant column v: v * (column sums) and n * v * v'
+        cross[j, :] = cross[:, j] = mean[j] * dev / scale
+    fl = np.flatnonzero(flat)
+    cross[np.ix_(fl, fl)] = n * np.outer(mean[fl], mean[fl])
+    ev = np.linalg.eigvalsh(cross)
+    if ev[0] <= 1e-12 * max(ev[-1], 1e-300):
+        check_rank(build(slice(0, n)), names, what)
 
 
 def _check_eigen(Xs: np.ndarray, names: Sequence[str], what: str, cross: np.ndarray | None = None) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from ..results import Diagnostic
 from ..results._plot import love_plot, overlap_plot  # noqa: F401  (plots live with the results)
+from ._models import one_blas_thread, row_blocks
 
 #: Columns of the balance table.
 BALANCE_COLUMNS = (
@@ -42,19 +44,14 @@ def balance_table(Z: np.ndarray, names: Sequence[str], a: np.ndarray, weights: n
 
     The SMD divides the (weighted) difference in means by the unweighted pooled standard deviation
     ``sqrt((s1^2 + s0^2) / 2)``, so before and after are on the same scale (as in R's cobalt).
-    All four groups (treated, control, and both weighted) come from two passes over ``Z``, each one matrix
-    product: the sums, then the squares about each group's own mean (the two-pass variance, as accurate as
-    centring each group separately).
+    All four groups (treated, control, and both weighted) come from two passes over ``Z``, block by block
+    over the rows, each block one matrix product: the sums, then the squares about each group's own mean (the
+    two-pass variance, as accurate as centring each group separately).
     """
     treated = a == 1
-    M = _group_indicators(treated, a == 0, weights)
-    S = M.T @ Z
-    size = M.T @ np.ones(Z.shape[0])  # the same summation as S, so a column constant in a group has variance 0
-    means = S / size[:, None]
-    D = np.where(treated[:, None], means[0], means[1])  # each row's group mean (unweighted)
-    np.subtract(Z, D, out=D)
-    np.multiply(D, D, out=D)
-    Q = M.T @ D
+    blocks = row_blocks(Z.shape[0])
+    with one_blas_thread():
+        means, size, Q = _group_moments(Z, treated, _group_indicators(treated, a == 0, weights), blocks)
     m1, m0 = means[0], means[1]
     v1, v0 = Q[0] / (size[0] - 1.0), Q[1] / (size[1] - 1.0)
     pooled = np.sqrt((v1 + v0) / 2.0)
@@ -86,12 +83,35 @@ def balance_table(Z: np.ndarray, names: Sequence[str], a: np.ndarray, weights: n
     )
 
 
+def _group_moments(Z: np.ndarray, treated: np.ndarray, M: np.ndarray, blocks: list[slice]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Group means, sizes and sums of squares about each row's unweighted group mean, for the groups in ``M``'s columns."""
+    g, k = M.shape[1], Z.shape[1]
+    S, size = np.zeros((g, k)), np.zeros(g)
+    ones = np.ones(blocks[0].stop if blocks else 0)
+    for sl in blocks:
+        Mb = M[sl]
+        S += Mb.T @ Z[sl]
+        size += Mb.T @ ones[: Mb.shape[0]]  # the same summation as S, so a column constant in a group has variance 0
+    means = S / size[:, None]
+    Q = np.zeros((g, k))
+    for sl in blocks:
+        Mb = M[sl]
+        D = np.where(treated[sl, None], means[0], means[1])  # each row's group mean (unweighted)
+        np.subtract(Z[sl], D, out=D)
+        np.multiply(D, D, out=D)
+        Q += Mb.T @ D
+    return means, size, Q
+
+
 def _group_indicators(treated: np.ndarray, control: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
     """Columns ``[treated, control]`` and, with weights, ``[w treated, w control]``: one matrix product sums all groups."""
-    cols = [treated.astype(float), control.astype(float)]
+    M = np.empty((treated.size, 2 if weights is None else 4), order="F")  # column by column, each contiguous
+    M[:, 0] = treated
+    M[:, 1] = control
     if weights is not None:
-        cols += [weights * cols[0], weights * cols[1]]
-    return np.column_stack(cols)
+        np.multiply(weights, M[:, 0], out=M[:, 2])
+        np.multiply(weights, M[:, 1], out=M[:, 3])
+    return M
 
 
 def effective_sample_size(w: np.ndarray) -> float:
@@ -99,16 +119,42 @@ def effective_sample_size(w: np.ndarray) -> float:
     return float(w.sum() ** 2 / (w @ w))
 
 
-def overlap_table(e: np.ndarray, a: np.ndarray, weights: np.ndarray | None) -> pd.DataFrame:
-    rows = []
+@dataclass(frozen=True)
+class Group:
+    """One treatment arm's propensities and weights, taken out of the full arrays once for every overlap summary."""
+
+    label: str
+    n: int
+    e: np.ndarray
+    weights: np.ndarray | None
+    _memo: dict[str, float] = field(default_factory=dict, repr=False, compare=False)
+
+    def ess(self) -> float:
+        """``effective_sample_size`` of the arm's weights, computed once."""
+        assert self.weights is not None
+        if "ess" not in self._memo:
+            self._memo["ess"] = effective_sample_size(self.weights)
+        return self._memo["ess"]
+
+
+def split_groups(e: np.ndarray, a: np.ndarray, weights: np.ndarray | None) -> tuple[Group, Group]:
+    """The treated and the control arm (in that order)."""
+    out = []
     for label, mask in (("treated", a == 1), ("control", a == 0)):
         ea = e[mask]
+        out.append(Group(label, int(ea.size), ea, weights[mask] if weights is not None else None))
+    return out[0], out[1]
+
+
+def overlap_table(e: np.ndarray, a: np.ndarray, weights: np.ndarray | None, groups: tuple[Group, Group] | None = None) -> pd.DataFrame:
+    rows = []
+    for g in groups or split_groups(e, a, weights):
+        ea, w = g.e, g.weights
         q = np.quantile(ea, [0.01, 0.5, 0.99])
-        w = weights[mask] if weights is not None else None
         rows.append(
             {
-                "group": label,
-                "n": int(mask.sum()),
+                "group": g.label,
+                "n": g.n,
                 "propensity_min": float(ea.min()),
                 "propensity_q01": float(q[0]),
                 "propensity_median": float(q[1]),
@@ -116,26 +162,33 @@ def overlap_table(e: np.ndarray, a: np.ndarray, weights: np.ndarray | None) -> p
                 "propensity_max": float(ea.max()),
                 "weight_max": float(w.max()) if w is not None else np.nan,
                 "weight_sum": float(w.sum()) if w is not None else np.nan,
-                "effective_sample_size": effective_sample_size(w) if w is not None else np.nan,
+                "effective_sample_size": g.ess() if w is not None else np.nan,
             }
         )
     return pd.DataFrame(rows, columns=list(OVERLAP_COLUMNS))
 
 
-def propensity_histogram(e: np.ndarray, a: np.ndarray, bins: int = 20) -> pd.DataFrame:
+def propensity_histogram(e: np.ndarray, a: np.ndarray, bins: int = 20, groups: tuple[Group, Group] | None = None) -> pd.DataFrame:
     edges = np.linspace(0.0, 1.0, bins + 1)
-    h1, _ = np.histogram(e[a == 1], edges)
-    h0, _ = np.histogram(e[a == 0], edges)
+    g1, g0 = groups or split_groups(e, a, None)
+    # equal-width bins given by their number and range: numpy's direct bin computation (checked against these same
+    # edges), not the sort-and-search it uses for an array of edges
+    h1, _ = np.histogram(g1.e, bins, range=(0.0, 1.0))
+    h0, _ = np.histogram(g0.e, bins, range=(0.0, 1.0))
     return pd.DataFrame({"bin_low": edges[:-1], "bin_high": edges[1:], "treated": h1.astype(np.int64), "control": h0.astype(np.int64)})
 
 
-def overlap_diagnostics(e: np.ndarray, a: np.ndarray, weights: np.ndarray | None, estimand: str) -> list[Diagnostic]:
+def overlap_diagnostics(
+    e: np.ndarray, a: np.ndarray, weights: np.ndarray | None, estimand: str, groups: tuple[Group, Group] | None = None
+) -> list[Diagnostic]:
+    """Overlap check and, with weights, the effective sample size of each arm (``groups``: ``split_groups(e, a, weights)``)."""
     out = []
+    groups = groups or split_groups(e, a, weights)
     # the ATT needs treated units to have comparable controls (e < 1); the ATC the reverse; the ATE both
     low = e < OVERLAP_BOUND
     high = e > 1 - OVERLAP_BOUND
     relevant = (low | high) if estimand == "ATE" else (high if estimand == "ATT" else low)
-    k = int(relevant.sum())
+    k = int(np.count_nonzero(relevant))
     rng = f"propensities range from {e.min():.3g} to {e.max():.3g}"
     if k == 0:
         out.append(Diagnostic("overlap", "ok", 0.0, f"{rng}; no unit that matters for the {estimand} is within {OVERLAP_BOUND} of 0 or 1"))
@@ -152,17 +205,18 @@ def overlap_diagnostics(e: np.ndarray, a: np.ndarray, weights: np.ndarray | None
             )
         )
     if weights is not None:
-        for label, mask in (("treated", a == 1), ("control", a == 0)):
-            w = weights[mask]
+        for g in groups:
+            w = g.weights
+            assert w is not None
             if np.all(w == w[0]):
                 continue
-            ess = effective_sample_size(w)
+            ess = g.ess()
             share = float(w.max() / w.sum())
-            status = "ok" if ess >= 0.1 * mask.sum() and share <= 0.05 else "warn"
-            msg = f"effective sample size {ess:.1f} of {int(mask.sum())} {label} units; the largest weight carries {100 * share:.1f}% of the group's total"
+            status = "ok" if ess >= 0.1 * g.n and share <= 0.05 else "warn"
+            msg = f"effective sample size {ess:.1f} of {g.n} {g.label} units; the largest weight carries {100 * share:.1f}% of the group's total"
             if status == "warn":
                 msg += "; a few units dominate the estimate (consider trimming or clipping the propensity)"
-            out.append(Diagnostic(f"weights ({label})", status, ess, msg))
+            out.append(Diagnostic(f"weights ({g.label})", status, ess, msg))
     return out
 
 

@@ -14,8 +14,8 @@ from ..exceptions import ArgumentError, ArgumentTypeError, DataError
 from ..results import Diagnostic, Provenance
 from ..stats._scale import SCALE_DATA, is_scale_data
 from . import _core as core
-from ._design import CausalData, check_covariate_rank, check_estimand, check_rank, prepare
-from ._diagnostics import balance_diagnostic, balance_table, overlap_diagnostics, overlap_table, propensity_histogram
+from ._design import CausalData, check_covariate_rank, check_estimand, check_rank_by_blocks, prepare
+from ._diagnostics import balance_diagnostic, balance_table, overlap_diagnostics, overlap_table, propensity_histogram, split_groups
 from ._effect import EffectResult
 from ._models import check_classifier, check_regressor
 from ._refitter import CausalRefitter
@@ -131,9 +131,10 @@ def _diagnostics_for(cd: CausalData, fit: core.EffectFit, spec: core.Spec) -> tu
     if e is not None and w is None:
         w, _ = core.weights_and_slope(cd.a, e, spec.estimand)
     if e is not None:
-        diags += overlap_diagnostics(e, cd.a, w, spec.estimand)
-        details["overlap"] = overlap_table(e, cd.a, w)
-        details["propensity_histogram"] = propensity_histogram(e, cd.a)
+        groups = split_groups(e, cd.a, w)  # each arm's propensities and weights, taken out once for the three summaries
+        diags += overlap_diagnostics(e, cd.a, w, spec.estimand, groups)
+        details["overlap"] = overlap_table(e, cd.a, w, groups)
+        details["propensity_histogram"] = propensity_histogram(e, cd.a, groups=groups)
     if cd.Z.shape[1]:
         table = balance_table(cd.Z, cd.names, cd.a, w)
         details["balance"] = table
@@ -398,13 +399,14 @@ def ipw(
     else:
         sw = w * np.where(cd.a == 1, p1 / (1 - p1), 1.0)
     details = dict(result.details)
+    sw1, sw0 = sw[cd.a == 1], sw[cd.a == 0]
     details["weights"] = pd.DataFrame(
         {
             "group": ["treated", "control"],
             "stabilized": [bool(stabilize)] * 2,
-            "mean": [float(sw[cd.a == 1].mean()), float(sw[cd.a == 0].mean())],
-            "min": [float(sw[cd.a == 1].min()), float(sw[cd.a == 0].min())],
-            "max": [float(sw[cd.a == 1].max()), float(sw[cd.a == 0].max())],
+            "mean": [float(sw1.mean()), float(sw0.mean())],
+            "min": [float(sw1.min()), float(sw0.min())],
+            "max": [float(sw1.max()), float(sw0.max())],
         }
     )
     return result.replace(details=details)
@@ -524,8 +526,9 @@ def regression_adjustment(
                     f"outcome model: {rows} {core.arm_name(arm)} row(s) cannot fit the {1 + len(inter)} parameters specific to that "
                     f"group (intercept and {len(inter)} treatment interaction(s)); use fewer `interactions` or more data"
                 )
-        check_rank(
-            core.outcome_design(cd.a, cd.Z, inter),
+        check_rank_by_blocks(
+            lambda sl: core.outcome_design(cd.a[sl], cd.Z[sl], inter),
+            cd.n,
             ("(intercept)", cd.treatment, *cd.names, *[f"{cd.treatment}:{cd.names[j]}" for j in inter]),
             "outcome model",
         )
@@ -676,7 +679,7 @@ def aipw(
 
         folds = key_folds(cd.raw.frame, fold_key, k, trim)
     cd, extra, suffix = _trim(cd, spec, trim)
-    fit = core.aipw(cd.y, cd.a, cd.Z, spec, names=cd.names, folds=folds)
+    fit = core.aipw(cd.y, cd.a, cd.Z, spec, warm=_design_warm(cd) if k <= 1 else None, names=cd.names, folds=folds)
     models = f"{'logistic' if pm is None else type(pm).__name__} propensity, {'linear' if om is None else type(om).__name__} outcome models"
     by_key = f" by a hash of {fold_key!r}" if fold_key is not None else ""
     method = f"Augmented IPW (doubly robust), {models}, {f'{k}-fold cross-fitting{by_key}' if k > 1 else 'no cross-fitting'}, influence-function SE"

@@ -205,6 +205,32 @@ def _all_finite(values: np.ndarray) -> bool:
     return bool(np.isfinite(values).all())
 
 
+def _hash_column(h: Any, series: pd.Series) -> None:
+    """Feed the values of one column to the hash ``h``: plain numbers by their bytes, anything else through pandas.
+
+    A column with a numpy numeric or boolean dtype is hashed as its contiguous little-endian bytes, once, with
+    the two bit patterns that stand for one value made equal first (``-0.0`` is hashed as ``0.0``, every NaN as
+    numpy's NaN), so equal data gives equal hashes on every platform. Other columns (text, categorical,
+    nullable, dates) are hashed value by value with ``pandas.util.hash_pandas_object``.
+    """
+    values = _plain_numbers(series)
+    if values is None:
+        h.update(pd.util.hash_pandas_object(series, index=False).to_numpy().tobytes())
+        return
+    if values.dtype.kind == "f":
+        with np.errstate(over="ignore", invalid="ignore"):
+            finite = math.isfinite(float(values.sum()))  # no NaN: one reduction, no temporary
+        if not finite:
+            nan = np.isnan(values)
+            if nan.any():
+                values = np.where(nan, values.dtype.type(np.nan), values)
+        zero = values == 0
+        if zero.any():
+            values = np.where(zero, values.dtype.type(0), values)
+    values = np.ascontiguousarray(values.astype(values.dtype.newbyteorder("<"), copy=False))
+    h.update(values.view(np.uint8))
+
+
 def _apply_missing_policy(source: pd.DataFrame, used: list[str], missing: str, seen: Mapping[str, str]) -> tuple[pd.DataFrame, int]:
     """The rows in use under the missing-value policy and the count dropped; infinite values are refused.
 
@@ -654,7 +680,8 @@ class Dataset:
         """A stable SHA-256 hash of the data in use (column names, dtypes, values) and, by default, the roles.
 
         The hash does not depend on column order, nor on the DataFrame's index; it changes when any value,
-        dtype, column name, row order or (with ``roles=True``) role changes.
+        dtype, column name, row order or (with ``roles=True``) role changes. Numeric and boolean columns are
+        hashed by their bytes (``0.0`` and ``-0.0`` alike, every NaN alike), other columns value by value.
         """
         if roles and self._fingerprint is not None:
             return self._fingerprint
@@ -663,8 +690,9 @@ class Dataset:
         h.update(f"rows={len(frame)}".encode())
         for col in sorted(frame.columns, key=str):
             s = frame[col]
-            h.update(b"\x00col\x00" + str(col).encode() + b"\x00" + str(s.dtype).encode())
-            h.update(pd.util.hash_pandas_object(s, index=False).to_numpy().tobytes())
+            dtype = s.dtype.name if isinstance(s.dtype, np.dtype) else str(s.dtype)  # no byte-order mark
+            h.update(b"\x00col\x00" + str(col).encode() + b"\x00" + dtype.encode())
+            _hash_column(h, s)
         if roles:
             spec = {k: v for k, v in self.roles.items() if k != "graph"}
             spec["graph"] = (

@@ -213,7 +213,44 @@ def test_fingerprint_is_stable_across_runs():
     assert ds.fingerprint(roles=False) == LALONDE_FINGERPRINT
 
 
-LALONDE_FINGERPRINT = "52ed7d408c6980698630b65fc711a3cd3d3a771e2f022696cea34315485a4104"
+LALONDE_FINGERPRINT = "2a76d39fad4bd09fc85e108d70b81a6eacec1bcf7bdb4b772c585405856d2780"
+
+
+def test_fingerprint_hashes_numbers_by_their_bytes():
+    # the format, written out: header, then per column (sorted by name) its name, dtype and little-endian bytes
+    import hashlib
+
+    x = np.array([1.5, -2.0, 3.25])
+    k = np.array([3, 1, 2], dtype=np.int64)
+    h = hashlib.sha256(b"rows=3")
+    h.update(b"\x00col\x00k\x00int64" + k.astype("<i8").tobytes())
+    h.update(b"\x00col\x00x\x00float64" + x.astype("<f8").tobytes())
+    assert Dataset(pd.DataFrame({"x": x, "k": k})).fingerprint(roles=False) == h.hexdigest()
+
+
+def test_fingerprint_of_equal_numbers_is_equal():
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(50, 3))
+    X[3, 0], X[7, 1] = 0.0, np.nan
+    base = Dataset(pd.DataFrame(X, columns=["a", "b", "c"]))
+    fp = base.fingerprint(roles=False)
+    # columns strided in one 2-D block, separate contiguous columns, and big-endian storage hash alike
+    split = pd.DataFrame({c: X[:, j].copy() for j, c in enumerate("abc")})
+    big = pd.DataFrame({c: X[:, j].astype(">f8") for j, c in enumerate("abc")})
+    for frame in (split, big):
+        assert Dataset(frame).fingerprint(roles=False) == fp
+    # the other bit patterns of zero and NaN stand for the same values
+    Y = X.copy()
+    Y[3, 0] = -0.0
+    Y[7, 1] = np.frombuffer(np.uint64(0xFFF8000000000001).tobytes(), dtype=np.float64)[0]
+    assert np.isnan(Y[7, 1]) and np.signbit(Y[3, 0])
+    assert Dataset(pd.DataFrame(Y, columns=["a", "b", "c"])).fingerprint(roles=False) == fp
+    # and any other change of a value, or of the dtype, changes it
+    Y[5, 2] = np.nextafter(Y[5, 2], np.inf)
+    assert Dataset(pd.DataFrame(Y, columns=["a", "b", "c"])).fingerprint(roles=False) != fp
+    assert Dataset(pd.DataFrame(X.astype(np.float32), columns=["a", "b", "c"])).fingerprint(roles=False) != fp
+    ints = pd.DataFrame({"a": [1, 0, 1]})
+    assert Dataset(ints).fingerprint() != Dataset(ints.astype(bool)).fingerprint() != Dataset(ints.astype(float)).fingerprint()
 
 
 def test_as_dataset(frame):
