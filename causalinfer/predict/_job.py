@@ -20,6 +20,7 @@ from ..results import Diagnostic, Provenance, Result
 from ._common import model_input_error
 from ._contract import ChunkReport
 from ._errors import JobConflictError, SchemaError
+from ._keys import KeyCheck
 from ._manifest import job_id
 
 if TYPE_CHECKING:
@@ -179,61 +180,6 @@ def predict_frame(est: Any, X: pd.DataFrame, outputs: tuple[str, ...], ident: pd
         for j, c in enumerate(est.classes_):
             out[f"proba_{c}"] = proba[:, j]
     return pd.DataFrame(out)
-
-
-class KeyCheck:
-    """Refuses a missing or repeated key, naming the row; remembers 64-bit hashes of the keys seen so far.
-
-    The hashes are kept as sorted runs merged in pairs (each key is re-sorted O(log n) times), so a job of n rows
-    costs O(n log n) time and 8 bytes per row, whatever the chunking.
-    """
-
-    def __init__(self, keys: Sequence[str], row_label: Any) -> None:
-        self.keys = list(keys)
-        self.row_label = row_label
-        self.runs: list[np.ndarray] = []
-
-    def add(self, chunk: pd.DataFrame, offset: int) -> None:
-        if not self.keys:
-            return
-        ident = chunk[self.keys]
-        missing = ident.isna().any(axis=1).to_numpy()
-        if missing.any():
-            row = int(missing.argmax())
-            col = next(k for k in self.keys if pd.isna(ident[k].iloc[row]))
-            raise DataError(
-                f"`key` column {col!r} is missing at {self.row_label(offset + row)}; every row needs a key to be scored "
-                "exactly once. Fill in the key or drop the row"
-            )
-        hashes = pd.util.hash_pandas_object(ident, index=False).to_numpy()
-        self._check_repeats(ident, hashes, offset)
-        self._push(np.sort(hashes))
-
-    def _check_repeats(self, ident: pd.DataFrame, hashes: np.ndarray, offset: int) -> None:
-        order = np.argsort(hashes, kind="stable")
-        ranked = hashes[order]
-        within = np.flatnonzero(ranked[1:] == ranked[:-1])
-        rows = sorted(int(order[i + 1]) for i in within)
-        earlier: list[int] = []
-        for run in self.runs:
-            pos = np.minimum(np.searchsorted(run, hashes), len(run) - 1)
-            earlier.extend(np.flatnonzero(run[pos] == hashes).tolist())
-        bad = sorted(set(rows) | set(earlier))
-        if bad:
-            row = bad[0]
-            value = ident.iloc[row].tolist()
-            shown = value[0] if len(value) == 1 else tuple(value)
-            raise DataError(
-                f"`key` {shown!r} at {self.row_label(offset + row)} repeats a key of an earlier row ({len(bad)} repeated "
-                "key(s) in this chunk); keys must identify rows uniquely, or the output could not be matched back. "
-                "Remove the duplicates or choose a key that is unique"
-            )
-
-    def _push(self, run: np.ndarray) -> None:
-        self.runs.append(run)
-        while len(self.runs) > 1 and len(self.runs[-1]) >= len(self.runs[-2]):
-            last = self.runs.pop()
-            self.runs[-1] = np.sort(np.concatenate([self.runs[-1], last]), kind="mergesort")
 
 
 def column_order_diagnostic(schema: Any) -> Diagnostic:

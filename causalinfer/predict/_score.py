@@ -201,7 +201,11 @@ def score(
         Rows per chunk; peak memory grows with it, not with the size of the source.
     key : str or list of str, optional
         Column(s) identifying a row, copied to the output. Without a key the output has a ``row`` column with
-        the row's position in the source (0-based).
+        the row's position in the source (0-based). Keys must be present and unique. A key that repeats one of
+        the last half million or so rows is refused before its chunk is written; older keys are kept in temporary
+        files (16 bytes per row, under ``TMPDIR``, removed when the job ends) so that memory does not grow with
+        the input, and a repeat among them is found once the input has been read: the job then raises
+        :class:`DataError` naming both rows and is not marked complete.
     outputs : {"prediction", "proba", "interval", "set"} or a sequence of them, default ("prediction",)
         ``"prediction"`` writes column ``prediction``; ``"proba"`` writes ``proba_<class>`` for each class.
         For a fitted conformal predictor (:class:`SplitConformalRegressor`, :class:`ConformalizedQuantileRegressor`,
@@ -394,6 +398,7 @@ def _score_local(
             with threadpool_limits(limits=n_threads):
                 job.run(chunks, _progress(progress, "scoring"))
     finally:
+        job.key_check.close()
         job.sink.close()
     return job.result(status)
 
@@ -465,6 +470,7 @@ class _LocalJob:
                 bar.update(n)
         if bar is not None:
             bar.close()
+        self.key_check.finish()
         c = self.counts
         self.sink.finish({"rows": c["rows_read"], "chunks": c["chunks_written"] + c["chunks_skipped"]})
 

@@ -9,7 +9,17 @@ from sklearn.linear_model import LinearRegression
 
 from causalinfer._testing import check_result
 from causalinfer.designs import DRLearner, heterogeneity_test, policy_tree, policy_value
-from causalinfer.designs._heterogeneity import _hc, blp, blp_by_fold, calibration, gates, rate_curve
+from causalinfer.designs._heterogeneity import (
+    _hc,
+    blp,
+    blp_by_fold,
+    calibration,
+    fold_ranks,
+    gates,
+    heterogeneity_by_fold,
+    rate,
+    rate_curve,
+)
 from causalinfer.designs._policy import _best_tree, _candidates, tree_actions
 from causalinfer.exceptions import ArgumentError, CausalInferError, DataError, RoleError
 
@@ -195,3 +205,49 @@ def test_compare_targeting_paired():
     assert set(curves["model"]) == {"a", "b"} and (curves["toc_low"] <= curves["toc_high"]).all()
     with pytest.raises(CausalInferError, match="model_b"):
         compare_targeting(df, model_b=LIN, **KW)
+
+
+def _cross_fitted_scores(seed, hetero, n=400, k=5):
+    # known nuisances, AIPW scores and a linear CATE model fitted on the other folds' scores (as heterogeneity_test)
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 3))
+    t = (rng.random(n) < 0.5).astype(float)
+    tau = 0.5 + hetero * x[:, 1]
+    y = x[:, 0] + t * tau + rng.normal(size=n)
+    phi = tau + t * (y - x[:, 0] - tau) / 0.5 - (1 - t) * (y - x[:, 0]) / 0.5
+    folds = np.arange(n) % k
+    design = np.column_stack([np.ones(n), x])
+    s = np.empty(n)
+    for f in range(k):
+        coef = np.linalg.lstsq(design[folds != f], phi[folds != f], rcond=None)[0]
+        s[folds == f] = design[folds == f] @ coef
+    return phi, s, y - x[:, 0] - 0.5 * tau, t - 0.5, folds
+
+
+def _pooled_rejections(phi, s, y_res, w_res, folds, rng):
+    g, cov, _ = gates(phi, s, 4, folds)
+    c, v = calibration(y_res, w_res, s, folds)
+    r = rate(phi, fold_ranks(s, folds), 20, rng)
+    z = [(g[-1] - g[0]) / np.sqrt(cov[-1, -1] + cov[0, 0] - 2 * cov[0, -1]), r["autoc"] / r["se"][0]]
+    return [abs(z[0]) > 1.96, c[1] / np.sqrt(v[1, 1]) > 1.645, abs(z[1]) > 1.96]
+
+
+def test_gates_calibration_and_rate_tests_keep_their_size_fold_by_fold():
+    # pooled over folds, GATES top minus bottom, the calibration test and RATE over-rejected without
+    # heterogeneity (the proxy of a fold depends on the other folds' outcomes); fold by fold, combined by the
+    # median, they keep their level
+    reps, band = 100, 0.05 + 3 * np.sqrt(0.05 * 0.95 / 100)
+    names = ["gates_top_minus_bottom", "calibration_differential", "autoc", "qini"]
+    pooled, by_fold = [], []
+    for seed in range(reps):
+        rng = np.random.default_rng(seed)
+        data = _cross_fitted_scores(seed, 0.0)
+        pooled.append(_pooled_rejections(*data, rng))
+        res = heterogeneity_by_fold(*data, 4, 20, rng, 0.95)
+        by_fold.append([res[k]["pvalue"] < 0.05 for k in names])
+    pooled_rate, size = np.mean(pooled, axis=0), np.mean(by_fold, axis=0)
+    assert pooled_rate[0] > band and pooled_rate[2] > band, pooled_rate
+    assert np.all(size <= band), size
+    power = np.mean([[heterogeneity_by_fold(*_cross_fitted_scores(s, 1.0), 4, 20, np.random.default_rng(s), 0.95)[k]["pvalue"] < 0.05
+                      for k in names] for s in range(20)], axis=0)  # fmt: skip
+    assert np.all(power > 0.8), power
