@@ -22,13 +22,6 @@ from ._refitter import CausalRefitter
 
 METHODS = ("ipw", "regression", "aipw", "dml", "stratification", "matching")
 MIN_CLUSTERS = 20
-#: Data read inside an engine (as the stats regressions declare it): regression_adjustment and aipw accept these too
-SCALE_DATA = [
-    vp.InstanceOf("causalinfer.data._engine:ParquetSource"),
-    vp.InstanceOf("causalinfer.data._engine:SQLTable"),
-    vp.HasMethods("aggregate", "project", what="a DuckDB relation"),
-    vp.HasMethods("map_partitions", "to_delayed", what="a dask DataFrame"),
-]
 
 
 # ---------------------------------------------------------------------- shared plumbing
@@ -55,13 +48,6 @@ def _check_clip_trim(clip: Any, trim: Any) -> tuple[float | None, float | None]:
             raise ArgumentError(f"`{name}` must be below 0.5 (propensities are kept within [{name}, 1 - {name}]); got {show(v)}")
         out.append(p)
     return out[0], out[1]
-
-
-def _at_scale(data: Any) -> bool:
-    """Whether ``data`` is a Parquet source, SQL table, DuckDB relation or dask DataFrame (computed inside an engine)."""
-    from ..stats._scale import is_scale_data
-
-    return is_scale_data(data)
 
 
 def _interactions(cd: CausalData, interactions: Any) -> tuple[int, ...]:
@@ -501,7 +487,7 @@ def regression_adjustment(
     >>> round(r.estimate, 2)
     3.52
     """
-    if _at_scale(data):
+    if is_scale_data(data):
         from ._scale_aipw import regression_adjustment_at_scale
 
         if outcome_model is not None:
@@ -657,7 +643,7 @@ def aipw(
     >>> round(r.estimate)
     1619
     """
-    if _at_scale(data):
+    if is_scale_data(data):
         from ._scale_aipw import aipw_at_scale
 
         roles: dict[str, Any] = {"outcome": outcome, "treatment": treatment, "covariates": covariates, "categorical": categorical}
