@@ -35,6 +35,7 @@ from ._regression import (
     _terms,
 )
 from ._sandwich import check_full_rank, default_hac_lags, sandwich_cov, upper_triangular_inverse
+from ._scale import SCALE_DATA, is_scale_data
 
 __all__ = ["glm"]
 
@@ -155,7 +156,7 @@ def _pearson(y: np.ndarray, mu: np.ndarray, pw: np.ndarray, fam: Family) -> floa
     {
         "x": ["formula", "array-like"],
         "y": [None, "sample"],
-        "data": [None, "data"],
+        "data": [None, "data", *SCALE_DATA],
         "family": vp.Options(tuple(FAMILY_LINKS) + tuple(FAMILY_ALIASES), ignore_case=True),
         "link": [None, vp.Options(("logit", "probit", "cloglog", "log", "identity", "inverse", "inverse_squared", *LINK_ALIASES))],
         "var_power": [None, vp.Interval("real", 1.0)],
@@ -245,6 +246,11 @@ def glm(
     """
     fam_name, link_name, p = _check_family_link(family, link, var_power)
     namespaces = _caller_namespaces(1)
+    if is_scale_data(data):  # a Parquet file, SQL table, DuckDB relation or dask DataFrame: IRLS from sums in the engine
+        opts = {"add_constant": add_constant, "weights": weights, "offset": offset, "exposure": exposure, "cluster": cluster}
+        return _glm_at_scale(
+            x, y, data, fam_name, link_name, namespaces, cov_type=cov_type, conf_level=conf_level, hac_lags=hac_lags, **opts
+        )
     if fam_name == "negative_binomial":
         from ._negbin import _negative_binomial
 
@@ -264,6 +270,16 @@ def glm(
     _check_outcome(fam, d.y, d.response)
     check_full_rank(d.X, d.names)
     return _fit_and_report(d, fam, data, cov_type=cov_type, conf_level=conf_level, hac_lags=hac_lags)
+
+
+def _glm_at_scale(x: Any, y: Any, data: Any, fam: str, link: str, namespaces: Any, **opts: Any) -> RegressionResult:
+    from ._regression import _scale_helpers
+    from ._scale_glm import glm_at_scale
+
+    opts["cov_type"], opts["conf_level"], lags = _check_common(opts["cov_type"], opts["conf_level"], opts.pop("hac_lags"))
+    if lags is not None:
+        raise ArgumentError("`hac_lags` does not apply on a Parquet, SQL or dask `data` (HAC needs the rows in order)")
+    return glm_at_scale(x, y, data, fam, link, _scale_helpers(), namespaces, **opts)  # type: ignore[no-any-return]
 
 
 def _fit_and_report(d: Any, fam: Family, data: Any, *, cov_type: str, conf_level: float, hac_lags: int | None) -> RegressionResult:

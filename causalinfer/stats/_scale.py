@@ -499,7 +499,7 @@ def _hessian(r: dict[str, Any], k: int) -> tuple[np.ndarray, np.ndarray]:
     return H, np.array([r[f"g{j}"] for j in range(k)])
 
 
-def _start(kind: str, passes: Any, design: ScaleDesign, shift: np.ndarray, weights: str | None) -> tuple[np.ndarray, bool]:
+def _start(kind: str, passes: Any, design: ScaleDesign, shift: np.ndarray, weights: str | None, fam: Any = None) -> tuple[np.ndarray, bool]:
     """The model fitted (IRLS, in memory) on a bounded, seeded sample the engine returns; the start of the Newton passes.
 
     Only the number of passes depends on it. Where the sample cannot be fitted (too few rows, an outcome the family
@@ -513,7 +513,8 @@ def _start(kind: str, passes: Any, design: ScaleDesign, shift: np.ndarray, weigh
     keep = np.all(np.isfinite(Z), axis=1) & np.isfinite(w) & (w > 0)
     whole = Z.shape[0] < min(_START_ROWS, passes.sample_cap)
     X, y, w = Z[keep, :k], Z[keep, k], w[keep]
-    fam = make_family("binomial", "logit") if kind == "logit" else make_family("poisson", "log")
+    if fam is None:
+        fam = make_family("binomial", "logit") if kind == "logit" else make_family("poisson", "log")
     if X.shape[0] > 2 * k:
         try:
             with np.errstate(all="ignore"):
@@ -524,9 +525,11 @@ def _start(kind: str, passes: Any, design: ScaleDesign, shift: np.ndarray, weigh
             pass
     b = np.zeros(k)
     ybar = float(np.sum(w * y) / np.sum(w)) if len(y) and np.sum(w) > 0 else math.nan
-    if design.intercept and ybar > 0 and (kind != "logit" or ybar < 1):
+    if design.intercept and math.isfinite(ybar):
         i0 = next(j for j, c in enumerate(design.columns) if not c.factors)
-        b[i0] = math.log(ybar / (1 - ybar)) if kind == "logit" else math.log(ybar)
+        with np.errstate(all="ignore"):
+            start = float(fam.link.linkfun(np.array([ybar]))[0])
+        b[i0] = start if math.isfinite(start) else 0.0
     return b, False
 
 
@@ -544,19 +547,25 @@ def _polish(
     cluster: str | None = None,
     cov: bool = False,
     first: dict[str, Any] | None = None,
+    pass_at: Any = None,
 ) -> tuple[np.ndarray, dict[str, Any], int, bool]:
     """Newton (IRLS) passes from ``b`` until the step is at rounding level (``first``: the sums of a first pass at ``b``).
 
     Returns the coefficients, the sums of the last pass (taken at the coefficients before its rounding-level step),
     the number of passes and whether the fit converged. With ``cov`` a pass that follows a step below 1e-5 also
     computes the sandwich sums (meat, or per-cluster score sums), so the converging pass is also the covariance pass.
-    A pass whose deviance rose (or is not finite) halves the step back towards the previous coefficients."""
+    A pass whose deviance rose (or is not finite) halves the step back towards the previous coefficients.
+    ``pass_at(b, with_cov)`` replaces the logit/Poisson pass (the other GLM families)."""
     k = len(b)
+    if pass_at is None:
+
+        def pass_at(b: np.ndarray, with_cov: bool) -> dict[str, Any]:
+            return passes.glm_pass(kind, design, shift, b, weights, cluster if with_cov else None, with_cov)
+
     prev, dev_prev, b_prev, r = math.inf, math.inf, b, first
     for it in range(1, _MAX_ITER + 1):
         if r is None:
-            with_cov = cov and prev <= _COV_AFTER
-            r = passes.glm_pass(kind, design, shift, b, weights, cluster if with_cov else None, with_cov)
+            r = pass_at(b, cov and prev <= _COV_AFTER)
         H, g = _hessian(r, k)
         if not (math.isfinite(r["dev"]) and r["dev"] <= dev_prev + 1e-9 * abs(dev_prev)) and it < _MAX_ITER:
             if not math.isfinite(dev_prev):
@@ -571,7 +580,7 @@ def _polish(
             return b + step, r, it, True
         dev_prev, b_prev, b, r = r["dev"], b, b + step, None
         prev = size / max(1.0, float(np.max(np.abs(b))))
-    return b, passes.glm_pass(kind, design, shift, b, weights, cluster if cov else None, cov), _MAX_ITER, False
+    return b, pass_at(b, cov), _MAX_ITER, False
 
 
 def _newton(
