@@ -279,7 +279,9 @@ def _glm_at_scale(x: Any, y: Any, data: Any, fam: str, link: str, namespaces: An
     opts["cov_type"], opts["conf_level"], lags = _check_common(opts["cov_type"], opts["conf_level"], opts.pop("hac_lags"))
     if lags is not None:
         raise ArgumentError("`hac_lags` does not apply on a Parquet, SQL or dask `data` (HAC needs the rows in order)")
-    return glm_at_scale(x, y, data, fam, link, _scale_helpers(), namespaces, **opts)  # type: ignore[no-any-return]
+    helpers = {**_scale_helpers(), "lr_against_null": _lr_against_null, "glm_family_test": _overall_test}
+    helpers.update({"family_titles": _FAMILY_TITLES, "GLMDesign": GLMDesign})
+    return glm_at_scale(x, y, data, fam, link, helpers, namespaces, **opts)  # type: ignore[no-any-return]
 
 
 def _fit_and_report(d: Any, fam: Family, data: Any, *, cov_type: str, conf_level: float, hac_lags: int | None) -> RegressionResult:

@@ -284,7 +284,7 @@ class _Pass:
 
 # ---------------------------------------------------------------------------------------------- entry point
 def glm_at_scale(x: Any, y: Any, data: Any, fam_name: str, link: str, helpers: dict[str, Any], namespaces: Any, **opts: Any) -> Any:
-    """``stats.glm`` on a source or a dask DataFrame (``helpers``: the in-memory module's result builders)."""
+    """``stats.glm`` on a source or a dask DataFrame (``helpers``: the in-memory modules' result builders, handed in)."""
     from ..data._engine import ParquetSource, check_parquet_schema
     from ..exceptions import SourceError
     from ._scale import _named_columns
@@ -326,6 +326,7 @@ def _fit(passes: Any, design: ScaleDesign, fam: Family, opts: dict[str, Any], he
     _, bread = _solve_normal(H, np.zeros(k), design.names)
     m["sy"] = sy
     fit_stats = _fit_statistics(fam, passes, design, m, r, opts, iterations, converged)
+    fit_stats.update(helpers["lr_against_null"](fit_stats, fam, k - (1 if design.intercept else 0)))
     if robust:
         cov = bread @ _meat(r, k) @ bread
         if cov_type == "HC1":
@@ -425,8 +426,6 @@ def _fit_statistics(
     iterations: int,
     converged: bool,
 ) -> dict[str, Any]:
-    from ._glm import _lr_against_null
-
     n, k = m["n"], len(design.columns)
     dispersion = 1.0 if fam.fixed_dispersion else r["pearson"] / (n - k)
     aic_family = _aic_family(fam, passes, design, m, r, opts.get("weights"))
@@ -457,7 +456,6 @@ def _fit_statistics(
         "response": design.response,
         "weighted": opts.get("weights") is not None,
     }
-    out.update(_lr_against_null(out, fam, k - (1 if design.intercept else 0)))
     if opts.get("cluster") is not None:
         out["n_clusters"] = r["n_clusters"]
     return out
@@ -515,8 +513,6 @@ def _result(
     opts: dict[str, Any],
     h: dict[str, Any],
 ) -> Any:
-    from ._glm import _FAMILY_TITLES, GLMDesign, _overall_test
-
     names, cov_type, n = design.names, opts["cov_type"], m["n"]
     t_df = None if fam.fixed_dispersion or cov_type != "nonrobust" else float(n - len(names))
     fit["inference"] = "z" if t_df is None else "t"
@@ -525,10 +521,10 @@ def _result(
     fit.update(h["slopes_wald"](names, coef, cov, t_df))
     coll, vifs = _collinearity(design, m, shift)
     diags = [coll, *h["few_clusters"](fit.get("n_clusters")), *_diagnostics(fam, fit, r, m, cov_type, opts.get("weights") is not None)]
-    label, stat_name, stat, sdf, pval = _overall_test(fit, cov_type, fam)
+    label, stat_name, stat, sdf, pval = h["glm_family_test"](fit, cov_type, fam)
     cov_text = h["cov_label"](cov_type, None, fit.get("n_clusters"), linear=False)
     return h["RegressionResult"](
-        method=f"{_FAMILY_TITLES[fam.name]} GLM, {fam.link.name} link, {cov_text}, computed inside the engine",
+        method=f"{h['family_titles'][fam.name]} GLM, {fam.link.name} link, {cov_text}, computed inside the engine",
         estimand=f"{fam.link.name}-scale coefficients for {design.response} ({label}: all slopes zero)",
         statistic=stat,
         statistic_name=stat_name,
@@ -542,5 +538,5 @@ def _result(
         terms=h["terms"](names, coef, cov, opts["conf_level"], t_df),
         details={"fit": fit, "cov": pd.DataFrame(cov, index=names, columns=names), "vif": vifs},
         provenance=Provenance.current(),
-        design=GLMDesign(design.design_info, False, None, None),
+        design=h["GLMDesign"](design.design_info, False, None, None),
     )
