@@ -192,7 +192,11 @@ def glm(
     Parameters
     ----------
     x, y, data, add_constant, cov_type, cluster, hac_lags, conf_level
-        As for :func:`ols`: a formula with ``data``, or a design matrix and an outcome.
+        As for :func:`ols`: a formula with ``data``, or a design matrix and an outcome. ``data`` may also be a
+        Parquet file or folder (``ci.data.ParquetSource``), a ``ci.data.SQLTable``, a DuckDB relation or a dask
+        DataFrame: the fit is then computed inside the engine from per-pass sums (families gaussian, binomial,
+        poisson, gamma and inverse_gaussian with the links identity, log, logit, inverse and inverse_squared;
+        ``nonrobust``, ``HC0``, ``HC1`` and ``cluster`` covariances; no offset), with the same numbers.
     family : {"gaussian", "binomial", "poisson", "gamma", "inverse_gaussian", "tweedie", "negative_binomial"}
         The outcome's distribution. ``"negative_binomial"`` (log link) estimates theta by maximum likelihood and
         returns :func:`negative_binomial`'s result.
