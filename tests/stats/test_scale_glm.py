@@ -30,7 +30,6 @@ _assert_same, SPLITS, postgres = _cases._assert_same, _cases.SPLITS, _cases.post
 
 CASES = {
     "gaussian identity": ("gaussian", "identity", "y ~ x1 + x2 * C(g)", {}),
-    "gaussian log HC1": ("gaussian", "log", "pos ~ x1 + x2", {"cov_type": "HC1"}),
     "binomial proportions weighted": ("binomial", "logit", "prop ~ x1 + x2 + flag", {"weights": "trials"}),
     "poisson identity HC0": ("poisson", "identity", "c ~ x2", {"cov_type": "HC0"}),
     "gamma inverse": ("gamma", "inverse", "pos ~ x1 + x2", {}),
