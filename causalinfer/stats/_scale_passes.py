@@ -253,10 +253,10 @@ class SQLPasses:
         if score is None:
             aggs = [f"SUM({sums[n]})" for n in names] + list(extra or [])
             got = self.runner.run(f"SELECT {', '.join(aggs)} FROM {sql}")[0]
-            out = {n: float(v) if v is not None else math.nan for n, v in zip(names, got[: len(names)], strict=True)}
+            flat: dict[str, Any] = {n: float(v) if v is not None else math.nan for n, v in zip(names, got[: len(names)], strict=True)}
             if extra is not None:
-                out["extra__"] = got[len(names) :]
-            return out
+                flat["extra__"] = got[len(names) :]
+            return flat
         parts = [f"SUM({sums[n]}) AS a{i}" for i, n in enumerate(names)] + [f"SUM({s}) AS s{j}" for j, s in enumerate(score)]
         per = f"(SELECT {', '.join(parts)} FROM {sql} GROUP BY cl__) AS g__"
         outer = [f"SUM(a{i})" for i in range(len(names))] + ["COUNT(*)"] + [f"SUM(s{i} * s{j})" for i, j in _upper(k)]
