@@ -35,6 +35,7 @@ from ._regression import (
     _terms,
 )
 from ._sandwich import check_full_rank, default_hac_lags, sandwich_cov, upper_triangular_inverse
+from ._scale import SCALE_DATA, is_scale_data
 
 __all__ = ["glm"]
 
@@ -155,7 +156,7 @@ def _pearson(y: np.ndarray, mu: np.ndarray, pw: np.ndarray, fam: Family) -> floa
     {
         "x": ["formula", "array-like"],
         "y": [None, "sample"],
-        "data": [None, "data"],
+        "data": [None, "data", *SCALE_DATA],
         "family": vp.Options(tuple(FAMILY_LINKS) + tuple(FAMILY_ALIASES), ignore_case=True),
         "link": [None, vp.Options(("logit", "probit", "cloglog", "log", "identity", "inverse", "inverse_squared", *LINK_ALIASES))],
         "var_power": [None, vp.Interval("real", 1.0)],
@@ -191,7 +192,11 @@ def glm(
     Parameters
     ----------
     x, y, data, add_constant, cov_type, cluster, hac_lags, conf_level
-        As for :func:`ols`: a formula with ``data``, or a design matrix and an outcome.
+        As for :func:`ols`: a formula with ``data``, or a design matrix and an outcome. ``data`` may also be a
+        Parquet file or folder (``ci.data.ParquetSource``), a ``ci.data.SQLTable``, a DuckDB relation or a dask
+        DataFrame: the fit is then computed inside the engine from per-pass sums (families gaussian, binomial,
+        poisson, gamma and inverse_gaussian with the links identity, log, logit, inverse and inverse_squared;
+        ``nonrobust``, ``HC0``, ``HC1`` and ``cluster`` covariances; no offset), with the same numbers.
     family : {"gaussian", "binomial", "poisson", "gamma", "inverse_gaussian", "tweedie", "negative_binomial"}
         The outcome's distribution. ``"negative_binomial"`` (log link) estimates theta by maximum likelihood and
         returns :func:`negative_binomial`'s result.
@@ -245,6 +250,11 @@ def glm(
     """
     fam_name, link_name, p = _check_family_link(family, link, var_power)
     namespaces = _caller_namespaces(1)
+    if is_scale_data(data):  # a Parquet file, SQL table, DuckDB relation or dask DataFrame: IRLS from sums in the engine
+        opts = {"add_constant": add_constant, "weights": weights, "offset": offset, "exposure": exposure, "cluster": cluster}
+        return _glm_at_scale(
+            x, y, data, fam_name, link_name, namespaces, cov_type=cov_type, conf_level=conf_level, hac_lags=hac_lags, **opts
+        )
     if fam_name == "negative_binomial":
         from ._negbin import _negative_binomial
 
@@ -264,6 +274,18 @@ def glm(
     _check_outcome(fam, d.y, d.response)
     check_full_rank(d.X, d.names)
     return _fit_and_report(d, fam, data, cov_type=cov_type, conf_level=conf_level, hac_lags=hac_lags)
+
+
+def _glm_at_scale(x: Any, y: Any, data: Any, fam: str, link: str, namespaces: Any, **opts: Any) -> RegressionResult:
+    from ._regression import _scale_helpers
+    from ._scale_glm import glm_at_scale
+
+    opts["cov_type"], opts["conf_level"], lags = _check_common(opts["cov_type"], opts["conf_level"], opts.pop("hac_lags"))
+    if lags is not None:
+        raise ArgumentError("`hac_lags` does not apply on a Parquet, SQL or dask `data` (HAC needs the rows in order)")
+    helpers = {**_scale_helpers(), "lr_against_null": _lr_against_null, "glm_family_test": _overall_test}
+    helpers.update({"family_titles": _FAMILY_TITLES, "GLMDesign": GLMDesign})
+    return glm_at_scale(x, y, data, fam, link, helpers, namespaces, **opts)  # type: ignore[no-any-return]
 
 
 def _fit_and_report(d: Any, fam: Family, data: Any, *, cov_type: str, conf_level: float, hac_lags: int | None) -> RegressionResult:

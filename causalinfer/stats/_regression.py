@@ -701,7 +701,12 @@ def _at_scale(kind: str, x: Any, y: Any, data: Any, **opts: Any) -> RegressionRe
     if lags is not None:
         raise ArgumentError("`hac_lags` does not apply on a Parquet, SQL or dask `data` (HAC needs the rows in order)")
     opts["cluster_df"] = _check_cluster_df(opts.get("cluster_df", "n-k"), opts["cov_type"])
-    helpers = {
+    return fit_at_scale(kind, x, y, data, _scale_helpers(), _caller_namespaces(2), **opts)  # type: ignore[no-any-return]
+
+
+def _scale_helpers() -> dict[str, Any]:
+    """This module's result builders, handed to the at-scale code (which does not import this module)."""
+    return {
         "terms": _terms,
         "inference_df": _inference_df,
         "slopes_wald": _slopes_wald,
@@ -712,7 +717,6 @@ def _at_scale(kind: str, x: Any, y: Any, data: Any, **opts: Any) -> RegressionRe
         "RegressionResult": RegressionResult,
         "PredictionDesign": _PredictionDesign,
     }
-    return fit_at_scale(kind, x, y, data, helpers, _caller_namespaces(2), **opts)  # type: ignore[no-any-return]
 
 
 def _check_cluster_df(value: Any, cov_type: str) -> str:

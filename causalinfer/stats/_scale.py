@@ -49,6 +49,9 @@ SCALE_DATA = [
 ]
 _COVS = ("nonrobust", "HC0", "HC1", "cluster")
 _MAX_ITER = 100
+_START_ROWS = 1_000_000  # rows of the seeded sample on which the start of a Newton fit is computed
+_SEED = 16
+_COV_AFTER = 1e-5  # after a Newton step this small the next is expected at rounding level: that pass takes the covariance sums
 
 
 def _is_dask(data: Any) -> bool:
@@ -133,19 +136,28 @@ def _sorted_levels(values: list[Any], column: str) -> list[Any]:
         raise DataError(f"column {column!r} mixes labels that cannot be sorted ({show(values[:6])}); use one type") from None
 
 
-def _moments(passes: Any, design: ScaleDesign, opts: dict[str, Any], kind: str) -> tuple[np.ndarray, dict[str, Any]]:
-    """Shifts and the first pass, with everything the in-memory path refuses refused the same way."""
+def _shift(passes: Any, design: ScaleDesign, kind: str) -> np.ndarray:
+    """The shifts of the model's columns: means of the first rows (none without an intercept, none for a GLM's outcome)."""
     k = len(design.columns)
     shift = passes.shifts(design) if design.intercept else np.zeros(k + 1)
     shift[[j for j, c in enumerate(design.columns) if not c.factors]] = 0.0  # the intercept column is not shifted
     if kind != "ols":
         shift[-1] = 0.0  # a GLM's outcome enters its likelihood as it is
-    checks: dict[str, Any] = {}
+    return shift
+
+
+def _checks(kind: str) -> dict[str, Any]:
+    """Row checks of the outcome, as SQL conditions and their numpy twins."""
     if kind == "logit":
-        checks["not01"] = ("{y} <> 0 AND {y} <> 1", lambda y: (y != 0) & (y != 1))
-    elif kind == "poisson":
-        checks["notcount"] = ("{y} < 0 OR {y} <> FLOOR({y})", lambda y: (y < 0) | (y != np.floor(y)))
-    m = passes.moments(design, shift, opts.get("weights"), checks)
+        return {"not01": ("{y} <> 0 AND {y} <> 1", lambda y: (y != 0) & (y != 1))}
+    if kind == "poisson":
+        return {"notcount": ("{y} < 0 OR {y} <> FLOOR({y})", lambda y: (y < 0) | (y != np.floor(y)))}
+    return {}
+
+
+def _check_moments(passes: Any, design: ScaleDesign, m: dict[str, Any], opts: dict[str, Any]) -> None:
+    """Everything the in-memory path refuses, refused the same way, from the first pass's sums."""
+    k = len(design.columns)
     if m["n"] == 0:
         raise DataError(f"{passes.label} has no rows")
     refuse_missing(m["nulls"], passes.label)
@@ -157,6 +169,13 @@ def _moments(passes: Any, design: ScaleDesign, opts: dict[str, Any], kind: str) 
         raise DataError(
             f"the model's columns in {passes.label} have infinite or NaN values (or sums beyond floating point); drop them first"
         )
+
+
+def _moments(passes: Any, design: ScaleDesign, opts: dict[str, Any], kind: str) -> tuple[np.ndarray, dict[str, Any]]:
+    """Shifts and the first pass, with everything the in-memory path refuses refused the same way."""
+    shift = _shift(passes, design, kind)
+    m = passes.moments(design, shift, opts.get("weights"), _checks(kind))
+    _check_moments(passes, design, m, opts)
     return shift, m
 
 
@@ -221,10 +240,10 @@ def fit_at_scale(kind: str, x: Any, y: Any, data: Any, helpers: dict[str, Any], 
     with _passes(data) as passes:
         design = _design(passes, x, y, opts, namespaces)
         try:
+            if kind != "ols":
+                return _glm_at_scale(kind, passes, design, opts, helpers)
             shift, m = _moments(passes, design, opts, kind)
-            if kind == "ols":
-                return _ols(passes, design, shift, m, opts, helpers)
-            return _glm(kind, passes, design, shift, m, opts, helpers)
+            return _ols(passes, design, shift, m, opts, helpers)
         except SourceError as exc:
             raise SourceError(
                 f"`data`: {exc}. The scan stopped part-way, so no result is returned; rerun on a table that is not "
@@ -480,6 +499,90 @@ def _hessian(r: dict[str, Any], k: int) -> tuple[np.ndarray, np.ndarray]:
     return H, np.array([r[f"g{j}"] for j in range(k)])
 
 
+def _start(kind: str, passes: Any, design: ScaleDesign, shift: np.ndarray, weights: str | None, fam: Any = None) -> tuple[np.ndarray, bool]:
+    """The model fitted (IRLS, in memory) on a bounded, seeded sample the engine returns; the start of the Newton passes.
+
+    Only the number of passes depends on it. Where the sample cannot be fitted (too few rows, an outcome the family
+    refuses, no convergence) the start is the intercept alone at the sample's mean (zeros without an intercept).
+    The flag says whether the sample held every row (then the start is the fit, and the first pass confirms it)."""
+    from ._glm_families import make_family
+    from ._glm_irls import irls
+
+    k = len(design.columns)
+    Z, w = passes.sample(design, shift, weights, _START_ROWS, _SEED)
+    keep = np.all(np.isfinite(Z), axis=1) & np.isfinite(w) & (w > 0)
+    whole = Z.shape[0] < min(_START_ROWS, passes.sample_cap)
+    X, y, w = Z[keep, :k], Z[keep, k], w[keep]
+    if fam is None:
+        fam = make_family("binomial", "logit") if kind == "logit" else make_family("poisson", "log")
+    if X.shape[0] > 2 * k:
+        try:
+            with np.errstate(all="ignore"):
+                f = irls(X, y, w, np.zeros(len(y)), fam)
+            if f.converged and np.all(np.isfinite(f.coef)) and float(np.max(np.abs(X @ f.coef))) < 30.0:
+                return f.coef, whole
+        except (ConvergenceError, np.linalg.LinAlgError, ValueError, FloatingPointError):
+            pass
+    b = np.zeros(k)
+    ybar = float(np.sum(w * y) / np.sum(w)) if len(y) and np.sum(w) > 0 else math.nan
+    if design.intercept and math.isfinite(ybar):
+        i0 = next(j for j, c in enumerate(design.columns) if not c.factors)
+        with np.errstate(all="ignore"):
+            start = float(fam.link.linkfun(np.array([ybar]))[0])
+        b[i0] = start if math.isfinite(start) else 0.0
+    return b, False
+
+
+def _has_cov_sums(r: dict[str, Any]) -> bool:
+    return "cluster_meat" in r or "m0_0" in r
+
+
+def _polish(
+    kind: str,
+    passes: Any,
+    design: ScaleDesign,
+    shift: np.ndarray,
+    b: np.ndarray,
+    weights: str | None,
+    cluster: str | None = None,
+    cov: bool = False,
+    first: dict[str, Any] | None = None,
+    pass_at: Any = None,
+) -> tuple[np.ndarray, dict[str, Any], int, bool]:
+    """Newton (IRLS) passes from ``b`` until the step is at rounding level (``first``: the sums of a first pass at ``b``).
+
+    Returns the coefficients, the sums of the last pass (taken at the coefficients before its rounding-level step),
+    the number of passes and whether the fit converged. With ``cov`` a pass that follows a step below 1e-5 also
+    computes the sandwich sums (meat, or per-cluster score sums), so the converging pass is also the covariance pass.
+    A pass whose deviance rose (or is not finite) halves the step back towards the previous coefficients.
+    ``pass_at(b, with_cov)`` replaces the logit/Poisson pass (the other GLM families)."""
+    k = len(b)
+    if pass_at is None:
+
+        def pass_at(b: np.ndarray, with_cov: bool) -> dict[str, Any]:
+            return passes.glm_pass(kind, design, shift, b, weights, cluster if with_cov else None, with_cov)
+
+    prev, dev_prev, b_prev, r = math.inf, math.inf, b, first
+    for it in range(1, _MAX_ITER + 1):
+        if r is None:
+            r = pass_at(b, cov and prev <= _COV_AFTER)
+        H, g = _hessian(r, k)
+        if not (math.isfinite(r["dev"]) and r["dev"] <= dev_prev + 1e-9 * abs(dev_prev)) and it < _MAX_ITER:
+            if not math.isfinite(dev_prev):
+                raise ConvergenceError(f"the {kind} fit reached non-finite sums at iteration {it}; check for separation or extreme values")
+            b, r = (b + b_prev) / 2, None
+            continue
+        if not (np.all(np.isfinite(H)) and np.all(np.isfinite(g))):
+            raise ConvergenceError(f"the {kind} fit reached non-finite sums at iteration {it}; check for separation or extreme values")
+        step, _ = _solve_normal(H, g, design.names)
+        size = float(np.max(np.abs(step)))
+        if size <= 1e-11 * max(1.0, float(np.max(np.abs(b + step)))):
+            return b + step, r, it, True
+        dev_prev, b_prev, b, r = r["dev"], b, b + step, None
+        prev = size / max(1.0, float(np.max(np.abs(b))))
+    return b, pass_at(b, cov), _MAX_ITER, False
+
+
 def _newton(
     kind: str,
     passes: Any,
@@ -489,39 +592,59 @@ def _newton(
     weights: str | None,
     start: np.ndarray | None = None,
 ) -> tuple[np.ndarray, int, bool]:
-    """IRLS (Newton) steps, one pass each, from ``start`` (default: the intercept-only fit) until the step is at rounding level."""
-    k = len(design.columns)
-    b = np.zeros(k) if start is None else np.array(start, dtype=float)
-    ybar = m["wsum"][k] / m["sw"]
-    if design.intercept and start is None:
-        i0 = next(j for j, c in enumerate(design.columns) if not c.factors)
-        b[i0] = math.log(ybar / (1 - ybar)) if kind == "logit" else math.log(ybar)
-    for it in range(1, _MAX_ITER + 1):
-        r = passes.glm_pass(kind, design, shift, b, weights, None, False)
-        H, g = _hessian(r, k)
-        if not (np.all(np.isfinite(H)) and np.all(np.isfinite(g))):
-            raise ConvergenceError(f"the {kind} fit reached non-finite sums at iteration {it}; check for separation or extreme values")
-        step, _ = _solve_normal(H, g, design.names)
-        b = b + step
-        if np.max(np.abs(step)) <= 1e-11 * max(1.0, float(np.max(np.abs(b)))):
-            return b, it, True
-    return b, _MAX_ITER, False
+    """IRLS (Newton) passes from ``start`` (default: a fit on a sample of the rows) until the step is at rounding level."""
+    b = _start(kind, passes, design, shift, weights)[0] if start is None else np.array(start, dtype=float)
+    b, _, iterations, converged = _polish(kind, passes, design, shift, b, weights)
+    return b, iterations, converged
+
+
+def _glm_at_scale(kind: str, passes: Any, design: ScaleDesign, opts: dict[str, Any], helpers: dict[str, Any]) -> Any:
+    """A logit or Poisson fit in about three scans: a sample for the start, then Newton passes of which the first
+    also takes the moments and checks, and the last (converged) one also the covariance sums."""
+    weights = opts.get("weights")
+    shift = _shift(passes, design, kind)
+    b, whole = _start(kind, passes, design, shift, weights)
+    meat = whole and opts["cov_type"] in ("HC0", "HC1")  # the start is the fit: the first pass may be the last
+    m, first = passes.glm_moments_pass(kind, design, shift, b, weights, _checks(kind), meat)
+    for key in ("ylogy", "lgam"):
+        if key in first:
+            m[key] = first.pop(key)
+    _check_moments(passes, design, m, opts)
+    _check_outcome(kind, design, m)
+    return _glm_finish(kind, passes, design, shift, m, b, opts, helpers, first)
 
 
 def _glm(
     kind: str, passes: Any, design: ScaleDesign, shift: np.ndarray, m: dict[str, Any], opts: dict[str, Any], helpers: dict[str, Any]
 ) -> Any:
     _check_outcome(kind, design, m)
+    b, _ = _start(kind, passes, design, shift, opts.get("weights"))
+    return _glm_finish(kind, passes, design, shift, m, b, opts, helpers, None)
+
+
+def _glm_finish(
+    kind: str,
+    passes: Any,
+    design: ScaleDesign,
+    shift: np.ndarray,
+    m: dict[str, Any],
+    b: np.ndarray,
+    opts: dict[str, Any],
+    helpers: dict[str, Any],
+    first: dict[str, Any] | None,
+) -> Any:
     k, n, names = len(design.columns), m["n"], design.names
     cov_type, weights, cluster = opts["cov_type"], opts.get("weights"), opts.get("cluster")
-    b, iterations, converged = _newton(kind, passes, design, shift, m, weights)
-    r = passes.glm_pass(kind, design, shift, b, weights, cluster, cov_type != "nonrobust")
+    robust = cov_type != "nonrobust"
+    b, r, iterations, converged = _polish(kind, passes, design, shift, b, weights, cluster, robust, first)
+    if robust and not _has_cov_sums(r):  # converged without a pass that took the covariance sums
+        r = passes.glm_pass(kind, design, shift, b, weights, cluster, True)
     if cluster is not None:
         _check_clusters(r, cluster, passes.label)
     H, _ = _hessian(r, k)
     _, bread = _solve_normal(H, np.zeros(k), names)
     cov = bread
-    if cov_type != "nonrobust":
+    if robust:
         cov = bread @ _meat(r, k) @ bread
         if cov_type == "HC1":
             cov *= n / (n - k)
@@ -551,9 +674,12 @@ def _glm_fit(
         null_dev = -2.0 * (swy * math.log(mu0) + (sw - swy) * math.log1p(-mu0))
         loglik = -r["dev"] / 2.0
     else:
-        counts = passes.count_values(design.response, opts.get("weights"))
-        ylogy = sum(wt * (v * math.log(v) if v > 0 else 0.0) for v, wt in counts)
-        lgam = sum(wt * float(special.gammaln(v + 1.0)) for v, wt in counts)
+        if "lgam" in m:  # taken in the first pass (DuckDB, dask)
+            ylogy, lgam = m["ylogy"], m["lgam"]
+        else:
+            counts = passes.count_values(design.response, opts.get("weights"))
+            ylogy = sum(wt * (v * math.log(v) if v > 0 else 0.0) for v, wt in counts)
+            lgam = sum(wt * float(special.gammaln(v + 1.0)) for v, wt in counts)
         null_dev = 2.0 * (ylogy - swy * math.log(mu0) - swy + mu0 * sw)
         loglik = ylogy - swy - lgam - r["dev"] / 2.0
     lr = null_dev - r["dev"]

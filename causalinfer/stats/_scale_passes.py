@@ -43,6 +43,10 @@ def glm_rows(kind: str, eta: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.
     return mu, mu, 2.0 * (ylogy - y * eta - y + mu)
 
 
+def _split(A: np.ndarray, p: int) -> tuple[np.ndarray, np.ndarray]:
+    return A[:, :p], A[:, p]
+
+
 def _upper(p: int) -> list[tuple[int, int]]:
     return [(i, j) for i in range(p) for j in range(i, p)]
 
@@ -68,6 +72,8 @@ class SQLPasses:
         dialect = getattr(getattr(runner, "engine", None), "dialect", None)
         self.fence = " OFFSET 0" if not isinstance(runner, DuckRunner) and getattr(dialect, "name", "") == "postgresql" else ""
         self.bools = runner.booleans()
+        self.lgamma = isinstance(runner, DuckRunner)  # DuckDB has LGAMMA and reservoir sampling
+        self.sample_cap = math.inf if self.lgamma else _SAMPLE  # the most rows :meth:`sample` returns
 
     def schema(self) -> dict[str, bool]:
         return dict(self.runner.columns())
@@ -83,12 +89,16 @@ class SQLPasses:
         rows = self.runner.run(f"SELECT DISTINCT {self.q(column)} FROM {{src}}")
         return [r[0] for r in rows if r[0] is not None]
 
-    def _inner(self, design: ScaleDesign, shift: np.ndarray, weights: str | None, cluster: str | None, limit: bool = False) -> str:
+    def _inner(
+        self, design: ScaleDesign, shift: np.ndarray, weights: str | None, cluster: str | None, limit: bool = False, raw: bool = False
+    ) -> str:
         exprs = [*design.sql(self.num, self.q), self.num(design.response)]
         cols = [f"({e}) - {float(s)!r} AS z{j}" for j, (e, s) in enumerate(zip(exprs, shift, strict=True))]
         cols.append(f"{self.num(weights)} AS w__" if weights else "1.0 AS w__")
         if cluster:
             cols.append(f"{self.q(cluster)} AS cl__")
+        if raw:  # the source columns themselves, for the missing-value counts and outcome checks of a combined pass
+            cols += [self.q(c) for c in design.used]
         src = f"(SELECT * FROM {{src}} LIMIT {_SAMPLE}) AS head__" if limit else "{src}"
         return f"SELECT {', '.join(cols)} FROM {src}"
 
@@ -101,6 +111,12 @@ class SQLPasses:
     def moments(self, design: ScaleDesign, shift: np.ndarray, weights: str | None, checks: dict[str, Any]) -> dict[str, Any]:
         """Counts, missing values, checks, and weighted and unweighted sums and cross-products of ``z``."""
         p = len(shift)
+        aggs = self._moment_aggs(design, weights, checks, p)
+        sql = self._moments_sql(design, shift, weights, aggs)
+        row = self.runner.run(sql)[0]
+        return _unpack_moments(row, design, list(checks), p)
+
+    def _moment_aggs(self, design: ScaleDesign, weights: str | None, checks: dict[str, Any], p: int) -> list[str]:
         flags = [f"SUM(CASE WHEN {self.q(c)} IS NULL THEN 1 ELSE 0 END)" for c in design.used]
         y = self.num(design.response)
         flags += [f"SUM(CASE WHEN {cond.format(y=y)} THEN 1 ELSE 0 END)" for cond, _ in checks.values()]
@@ -109,9 +125,7 @@ class SQLPasses:
         aggs += [f"SUM(w__ * z{j})" for j in range(p)] + [f"SUM(w__ * z{i} * z{j})" for i, j in _upper(p)]
         if weights:  # without weights the unweighted sums are the same numbers: not computed twice
             aggs += [f"SUM(z{j})" for j in range(p)] + [f"SUM(z{i} * z{j})" for i, j in _upper(p)]
-        sql = self._moments_sql(design, shift, weights, aggs)
-        row = self.runner.run(sql)[0]
-        return _unpack_moments(row, design, list(checks), p)
+        return aggs
 
     def _moments_sql(self, design: ScaleDesign, shift: np.ndarray, weights: str | None, aggs: list[str]) -> str:
         exprs = [*design.sql(self.num, self.q), self.num(design.response)]
@@ -139,6 +153,13 @@ class SQLPasses:
     ) -> dict[str, Any]:
         """IRLS sums at ``b``: X'VX, the score, deviance, Pearson chi-square, fitted values at the edge; meat if asked."""
         k = len(b)
+        row, sums, score = self._glm_sums(kind, b, meat, cluster)
+        return self._pass(design, shift, weights, cluster if score else None, row, sums, score, k)
+
+    def _glm_sums(
+        self, kind: str, b: np.ndarray, meat: bool, cluster: str | None
+    ) -> tuple[dict[str, str], dict[str, str], list[str] | None]:
+        k = len(b)
         eta = f"({' + '.join(f'{float(v)!r} * z{j}' for j, v in enumerate(b))})"
         row = self._glm_sql(kind, eta, f"z{k}")
         sums = {"dev": "w__ * dev__", "pearson": "w__ * (z{k} - mu__) * (z{k} - mu__) / v__".replace("{k}", str(k))}
@@ -149,7 +170,56 @@ class SQLPasses:
         if meat and not cluster:
             sums.update({f"m{i}_{j}": f"w__ * w__ * (z{k} - mu__) * (z{k} - mu__) * z{i} * z{j}" for i, j in _upper(k)})
         score = [f"w__ * (z{k} - mu__) * z{j}" for j in range(k)] if (meat and cluster) else None
-        return self._pass(design, shift, weights, cluster if score else None, row, sums, score, k)
+        return row, sums, score
+
+    def glm_moments_pass(
+        self,
+        kind: str,
+        design: ScaleDesign,
+        shift: np.ndarray,
+        b: np.ndarray,
+        weights: str | None,
+        checks: dict[str, Any],
+        meat: bool = False,
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The first pass of a GLM: the sums of :meth:`moments` and the IRLS sums of :meth:`glm_pass` at ``b`` in one scan
+        (with the meat of the sandwich if asked; not the per-cluster score sums)."""
+        k = len(b)
+        row, sums, _ = self._glm_sums(kind, b, meat, None)
+        if kind == "poisson" and self.lgamma:  # the constant terms of the Poisson log-likelihood
+            sums["ylogy"] = f"w__ * (CASE WHEN z{k} > 0 THEN z{k} * LN(CASE WHEN z{k} > 0 THEN z{k} ELSE 1.0 END) ELSE 0.0 END)"
+            sums["lgam"] = f"w__ * LGAMMA(z{k} + 1.0)"
+        aggs = self._moment_aggs(design, weights, checks, k + 1)
+        got = self._pass(design, shift, weights, None, row, sums, None, k, extra=aggs)
+        m = _unpack_moments(got.pop("extra__"), design, list(checks), k + 1)
+        return m, got
+
+    def sample(self, design: ScaleDesign, shift: np.ndarray, weights: str | None, rows: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """At most ``rows`` rows of the shifted model columns (outcome last) and their weights: DuckDB's seeded
+        reservoir sample fetched as arrays; elsewhere the first rows, at most 100,000 of them (they travel as tuples).
+        Only the start of a Newton fit is computed from them."""
+        inner, p = self._inner(design, shift, weights, None), len(shift)
+        if self.lgamma:  # DuckDB
+            return _split(
+                self._numpy(f"SELECT * FROM ({inner}) AS s__ USING SAMPLE reservoir({int(rows)} ROWS) REPEATABLE ({int(seed)})"), p
+            )
+        got = self.runner.run(f"SELECT * FROM ({inner}{self.fence}) AS s__ LIMIT {min(int(rows), _SAMPLE)}")
+        return _split(np.array([[math.nan if v is None else float(v) for v in r] for r in got], dtype=float).reshape(len(got), p + 1), p)
+
+    def _numpy(self, sql: str) -> np.ndarray:
+        """The result of a DuckDB query as one float array (NULL as NaN), without a Python object per value."""
+        from ..data._engine import duckdb_module
+
+        duckdb, r = duckdb_module(), self.runner
+        try:
+            res = (
+                r.relation.query("source__", sql.format(src="source__")) if r.relation is not None else r.con.execute(sql.format(src=r.src))
+            )
+            cols = res.fetchnumpy()
+        except duckdb.Error as exc:
+            raise SourceError(f"{r.label}: the query failed in DuckDB: {exc}") from exc
+        arrays = [np.ma.filled(np.ma.asarray(v).astype(float), np.nan) for v in cols.values()]
+        return np.column_stack(arrays) if arrays and len(arrays[0]) else np.zeros((0, len(arrays)))
 
     @staticmethod
     def _glm_sql(kind: str, eta: str, y: str) -> dict[str, str]:
@@ -172,15 +242,21 @@ class SQLPasses:
         sums: dict[str, str],
         score: list[str] | None,
         k: int,
+        extra: list[str] | None = None,
     ) -> dict[str, Any]:
-        """Nested selects define the row quantities one after another; sums (per cluster first) are taken outside."""
-        sql = f"({self._inner(design, shift, weights, cluster)}{self.fence}) AS t0__"
+        """Nested selects define the row quantities one after another; sums (per cluster first) are taken outside.
+        ``extra`` aggregates (over the same rows, with the source columns at hand) come back as ``"extra__"``."""
+        sql = f"({self._inner(design, shift, weights, cluster, raw=extra is not None)}{self.fence}) AS t0__"
         for i, (name, expr) in enumerate(row.items()):
             sql = f"(SELECT t{i}__.*, {expr} AS {name} FROM {sql}{self.fence}) AS t{i + 1}__"
         names = list(sums)
         if score is None:
-            got = self.runner.run(f"SELECT {', '.join(f'SUM({sums[n]})' for n in names)} FROM {sql}")[0]
-            return {n: float(v) if v is not None else math.nan for n, v in zip(names, got, strict=True)}
+            aggs = [f"SUM({sums[n]})" for n in names] + list(extra or [])
+            got = self.runner.run(f"SELECT {', '.join(aggs)} FROM {sql}")[0]
+            flat: dict[str, Any] = {n: float(v) if v is not None else math.nan for n, v in zip(names, got[: len(names)], strict=True)}
+            if extra is not None:
+                flat["extra__"] = got[len(names) :]
+            return flat
         parts = [f"SUM({sums[n]}) AS a{i}" for i, n in enumerate(names)] + [f"SUM({s}) AS s{j}" for j, s in enumerate(score)]
         per = f"(SELECT {', '.join(parts)} FROM {sql} GROUP BY cl__) AS g__"
         outer = [f"SUM(a{i})" for i in range(len(names))] + ["COUNT(*)"] + [f"SUM(s{i} * s{j})" for i, j in _upper(k)]
@@ -217,6 +293,7 @@ class DaskPasses:
     """The same passes on a dask DataFrame: numpy on each partition, partial sums added."""
 
     label = "dask DataFrame"
+    sample_cap = math.inf
 
     def __init__(self, frame: Any) -> None:
         self.frame = frame
@@ -256,7 +333,10 @@ class DaskPasses:
         return np.where(np.isfinite(means), means, 0.0)
 
     def moments(self, design: ScaleDesign, shift: np.ndarray, weights: str | None, checks: dict[str, Any]) -> dict[str, Any]:
-        parts = self._run(_moments_part, design, shift, weights, checks)
+        return self._sum_moments(self._run(_moments_part, design, shift, weights, checks), design, checks)
+
+    @staticmethod
+    def _sum_moments(parts: list[dict[str, Any]], design: ScaleDesign, checks: dict[str, Any]) -> dict[str, Any]:
         out = {key: sum(p[key] for p in parts) for key in ("n", "sw", "slogw", "wsum", "wcross", "usum", "ucross")}
         out["minw"] = min((p["minw"] for p in parts if p["n"]), default=math.nan)
         nulls = {c: sum(p["nulls"][c] for p in parts) for c in design.used}
@@ -274,6 +354,39 @@ class DaskPasses:
     ) -> dict[str, Any]:
         cl = cluster if meat else None
         return self._combine(self._run(_glm_part, kind, design, shift, b, weights, cl, meat), cl, len(b))
+
+    def glm_moments_pass(
+        self,
+        kind: str,
+        design: ScaleDesign,
+        shift: np.ndarray,
+        b: np.ndarray,
+        weights: str | None,
+        checks: dict[str, Any],
+        meat: bool = False,
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        parts = self._run(_glm_moments_part, kind, design, shift, b, weights, checks, meat)
+        return self._sum_moments([p[0] for p in parts], design, checks), self._combine([p[1] for p in parts], None, len(b))
+
+    def sample(self, design: ScaleDesign, shift: np.ndarray, weights: str | None, rows: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """At most ``rows`` rows from partitions drawn in a seeded order (only the start of a Newton fit uses them)."""
+        import dask
+
+        order = np.random.default_rng(seed).permutation(self.frame.npartitions)
+        Zs, ws, got = [], [], 0
+        client = _client()
+        for i in order:
+            part = dask.compute(self.frame.partitions[int(i)], scheduler=client if client is not None else "threads")[0]
+            Zs.append(_z(part, design, shift))
+            ws.append(_weights(part, weights))
+            got += len(part)
+            if got >= rows:
+                break
+        Z, w = np.vstack(Zs), np.concatenate(ws)
+        if len(w) > rows:
+            keep = np.sort(np.random.default_rng(seed).choice(len(w), rows, replace=False))
+            Z, w = Z[keep], w[keep]
+        return Z, w
 
     def _combine(self, parts: list[dict[str, Any]], cluster: str | None, k: int) -> dict[str, Any]:
         out = {key: sum(p[key] for p in parts) for key in parts[0] if key != "scores"}
@@ -373,6 +486,27 @@ def _glm_part(
     if cluster is not None:
         out["scores"] = pd.DataFrame(S, index=part[cluster].to_numpy()).groupby(level=0, sort=False).sum()
     return out
+
+
+def _glm_moments_part(
+    part: pd.DataFrame,
+    kind: str,
+    design: ScaleDesign,
+    shift: np.ndarray,
+    b: np.ndarray,
+    weights: str | None,
+    checks: dict[str, Any],
+    meat: bool = False,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    r = _glm_part(part, kind, design, shift, b, weights, None, meat)
+    if kind == "poisson":
+        from scipy import special
+
+        y, w = part[design.response].to_numpy(dtype=float, na_value=np.nan), _weights(part, weights)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r["ylogy"] = float(np.sum(w * np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0)), 0.0)))
+        r["lgam"] = float(np.sum(w * special.gammaln(y + 1.0)))
+    return _moments_part(part, design, shift, weights, checks), r
 
 
 def _unique_part(part: pd.DataFrame, column: str) -> list[Any]:

@@ -254,3 +254,43 @@ def test_dask_local_cluster_with_uneven_partitions_equals_frame(frame):
         holed = frame.assign(x2=frame["x2"].where(frame.index != 2000))
         with pytest.raises(DataError, match=r"'x2' \(1 rows\)"):
             ci.stats.ols("y ~ x1 + x2", data=dd.from_pandas(holed, npartitions=3))
+
+
+# ---------------------------------------------------------------------------------------------- passes
+def _count_glm_passes(monkeypatch) -> list[str]:
+    from causalinfer.data import _engine
+
+    real = _engine.DuckRunner.run
+    seen: list[str] = []
+
+    def counting(self, sql):
+        if "dev__" in sql:  # a full Newton pass
+            seen.append(sql)
+        return real(self, sql)
+
+    monkeypatch.setattr(_engine.DuckRunner, "run", counting)
+    return seen
+
+
+@pytest.mark.parametrize("case", ["logit cluster", "poisson cluster weighted"])
+def test_newton_from_a_small_sample_polishes_to_the_same_fit_in_few_passes(case, frame, folder, monkeypatch):
+    from causalinfer.stats import _scale
+
+    kind, formula, kw = GLM_CASES[case]
+    fit = getattr(ci.stats, kind)
+    want = fit(formula, data=frame, **kw)
+    monkeypatch.setattr(_scale, "_START_ROWS", 400)  # a start from 400 of the 3,000 rows: the full passes must polish it
+    seen = _count_glm_passes(monkeypatch)
+    got = fit(formula, data=ParquetSource(folder), **kw)
+    _assert_same(got, want)
+    assert 2 <= len(seen) <= 5 and got.fit["iterations"] == len(seen)
+    assert "GROUP BY cl__" in seen[-1] and "GROUP BY" not in "".join(seen[:-1])  # only the converging pass takes the cluster sums
+
+
+def test_a_start_from_every_row_needs_one_pass(frame, folder, monkeypatch):
+    seen = _count_glm_passes(monkeypatch)
+    _assert_same(
+        ci.stats.logit("b ~ x1 + x2 + g", data=ParquetSource(folder), cov_type="HC1"),
+        ci.stats.logit("b ~ x1 + x2 + g", data=frame, cov_type="HC1"),
+    )
+    assert len(seen) == 1  # moments, Newton sums and the meat in one scan, confirming the start fitted on the whole table
