@@ -14,6 +14,10 @@ the call (interpreter, numpy, pandas, duckdb imported) is printed as well.
     PYTHONPATH=. python benchmarks/bench_experiments_engine.py --rows 10000000
     PYTHONPATH=. python benchmarks/bench_experiments_engine.py --rows 100000000 --skip-pandas
 
+Both sides get the same thread budget (``--threads``, default 2): DuckDB runs one thread per core (the number is
+printed), Arrow's decoding pools and BLAS on the pandas side are set to ``--threads``. Wall times are printed with
+the CPU times (user + system, all threads), which a machine shared with other jobs disturbs much less.
+
 ``--dir`` chooses where the Parquet file is written (a temporary folder by default; removed afterwards unless
 ``--keep``); an existing file of the right size there is reused.
 """
@@ -92,11 +96,20 @@ def _metrics():
 def run_side(side: str, path: str) -> dict:
     """One side in this (fresh) process: time, peak memory and the numbers for the comparison."""
     import pandas as pd
+    import pyarrow as pa
 
     from causalinfer import experiments as ex
 
+    threads = int(os.environ.get("BENCH_THREADS", "2"))
+    pa.set_cpu_count(threads)  # pandas.read_parquet decodes with Arrow's thread pools
+    pa.set_io_thread_count(threads)
     if side == "duckdb":
-        import duckdb  # noqa: F401  (imported before the baseline, as pandas is)
+        import duckdb  # (imported before the baseline, as pandas is)
+
+        # ParquetSource opens its own connection, which runs one thread per core; say how many that is
+        engine_threads = int(duckdb.connect().execute("SELECT current_setting('threads')").fetchone()[0])
+    else:
+        engine_threads = pa.cpu_count()
     # a warm-up analysis of a small frame, so that lazy imports and first-call costs (the same on both sides) are
     # not timed
     rng = np.random.default_rng(1)
@@ -112,7 +125,14 @@ def run_side(side: str, path: str) -> dict:
     elif side == "read-only":  # the floor: decoding the used columns into a frame, no analysis at all
         frame = pd.read_parquet(path, columns=["variant", *MEANS, *PROPORTIONS, "clicks", "sessions", "pre"])
         seconds = time.perf_counter() - t0
-        return {"seconds": seconds, "cpu": _cpu_seconds() - cpu0, "before_mib": before, "peak_mib": _rss_mib(), "rows": len(frame)}
+        return {
+            "seconds": seconds,
+            "cpu": _cpu_seconds() - cpu0,
+            "before_mib": before,
+            "peak_mib": _rss_mib(),
+            "rows": len(frame),
+            "threads": engine_threads,
+        }
     elif side == "pandas-groupby":
         res = ex.analyze(_pandas_summaries(path), metrics=_metrics())
     else:
@@ -129,6 +149,7 @@ def run_side(side: str, path: str) -> dict:
         "peak_mib": _rss_mib(),
         "numbers": numbers,
         "srm_p": next(iter(res)).pvalue,
+        "threads": engine_threads,
     }
 
 
@@ -161,8 +182,10 @@ def _pandas_summaries(path: str):
     return ex.Summaries.from_table(table[["variant", *names]], shift=shift.to_dict())
 
 
-def _child(side: str, path: Path) -> dict:
+def _child(side: str, path: Path, threads: int) -> dict:
     env = dict(os.environ)
+    # the same thread budget for both sides: Arrow's pools (above), and BLAS for the pandas route's products
+    env.update(BENCH_THREADS=str(threads), OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
     done = subprocess.run(
         [sys.executable, __file__, "--side", side, "--file", str(path)], capture_output=True, text=True, env=env, check=False
     )
@@ -176,6 +199,7 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=10_000_000)
     ap.add_argument("--dir", type=Path, default=None, help="folder for the Parquet file (default: a temporary one)")
     ap.add_argument("--keep", action="store_true", help="keep the Parquet file")
+    ap.add_argument("--threads", type=int, default=2, help="threads for Arrow and BLAS on the pandas side (DuckDB: one per core)")
     ap.add_argument("--skip-pandas", action="store_true", help="only the DuckDB side (when the frame would not fit in memory)")
     ap.add_argument("--side", choices=["duckdb", "pandas", "pandas-groupby", "read-only"], help=argparse.SUPPRESS)
     ap.add_argument("--file", help=argparse.SUPPRESS)
@@ -193,24 +217,24 @@ def main() -> None:
             write_data(path, args.rows)
             print(f"wrote {args.rows:,} rows to Parquet ({path.stat().st_size / 2**30:.2f} GiB) in {time.perf_counter() - t0:.1f} s")
         print(f"A/B analysis of {args.rows:,} rows: 3 arms, 6 CUPED means, 2 proportions, 1 ratio, both lifts, SRM")
-        duck = _child("duckdb", path)
+        duck = _child("duckdb", path, args.threads)
         print(
             f"  DuckDB in-engine (ParquetSource)         {duck['seconds']:8.1f} s ({duck['cpu']:.1f} s CPU)   peak RSS {duck['peak_mib']:8.0f} MiB"
-            f"  (before the call {duck['before_mib']:.0f} MiB)"
+            f"  (before the call {duck['before_mib']:.0f} MiB; {duck['threads']} DuckDB threads)"
         )
         if args.skip_pandas:
             return
-        floor = _child("read-only", path)
+        floor = _child("read-only", path, args.threads)
         print(
             f"  (pandas.read_parquet alone, no analysis   {floor['seconds']:8.1f} s ({floor['cpu']:.1f} s CPU)   peak RSS {floor['peak_mib']:8.0f} MiB:"
-            " the decoding both sides do)"
+            f" the decoding both sides do; {floor['threads']} Arrow threads)"
         )
         a = np.array(duck["numbers"], float)
         for side, label in (
             ("pandas", "pandas.read_parquet + analyze(frame)   "),
             ("pandas-groupby", "pandas.read_parquet + groupby().sum()  "),
         ):
-            pand = _child(side, path)
+            pand = _child(side, path, args.threads)
             print(
                 f"  {label}   {pand['seconds']:8.1f} s ({pand['cpu']:.1f} s CPU)   peak RSS {pand['peak_mib']:8.0f} MiB"
                 f"  (before the call {pand['before_mib']:.0f} MiB)"

@@ -106,8 +106,10 @@ def analyze(
         SQLAlchemy (or of a DuckDB connection). Quantile metrics run one more query per column that returns six
         order statistics per variant (the same values as in memory); ``strata`` runs one more
         ``GROUP BY variant, stratum`` query. A dask DataFrame is summarised partition by partition where the
-        partitions live and only the summaries are merged (``pip install "causalinfer[dask]"``; no ``unit``,
-        ``strata`` or quantile metrics there).
+        partitions live and only the summaries are merged (``pip install "causalinfer[dask]"``); with ``unit`` the
+        rows are first summed per unit by dask's tree-reduced ``groupby().agg``, ``strata`` adds summaries per
+        variant and stratum, and a quantile metric sorts each variant's values with dask's distributed sort and
+        fetches the six order statistics it needs.
     variant : str
         Column holding each row's variant.
     control : label
@@ -220,9 +222,12 @@ def analyze(
         raise ArgumentError("`relative_interval` 'fieller' is not available with covariate adjustment; use 'delta' or drop `covariates`")
     fp: str | None
     if _dask.is_dask_frame(data):
-        s, levels = _dask.dask_summaries(data, variant, control, variants, metric_list, unit, strata)
-        fp = summary_fingerprint(s, None)
-        qarms = None
+        if strata is not None and unit is not None:
+            raise ArgumentError("`strata` with `unit` (rows finer than units) is not supported; aggregate to one row per unit first")
+        if not isinstance(variant, str):
+            raise ArgumentTypeError(f"`variant` must be a column name (a string); got {show(variant)}")
+        s, levels, qarms = _dask.dask_analysis(data, variant, control, variants, metric_list, unit, strata)
+        fp = summary_fingerprint(s, unit)
     elif _engine.is_source(data):
         if strata is not None and unit is not None:
             raise ArgumentError("`strata` with `unit` (rows finer than units) is not supported; aggregate to one row per unit first")

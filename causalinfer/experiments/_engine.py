@@ -103,6 +103,8 @@ def engine_summaries(
             return f"CAST({inner} AS DOUBLE PRECISION)"
 
         shift = _shifts(runner, num, variant, unit, value_cols, row_cols)
+        if unit is None:  # 0/1 values: unshifted sums are exact counts, and each square equals the value itself
+            shift.update({c: 0.0 for c in proportions})
         rows = runner.run(_main_query(num, variant, unit, value_cols, row_cols, proportions, variables, products, shift))
     return _assemble(rows, runner.label, variant, control, variants, unit, metric_list, row_cols, proportions, variables, products, shift)
 
@@ -163,7 +165,7 @@ def _main_query(
         checks += [f"SUM(null{i}__)" for i in range(len(value_cols))]
         checks += [f"SUM(off{i}__)" for i in range(len(proportions))]
         checks += ["SUM(CASE WHEN nvar__ > 1 THEN 1 ELSE 0 END)", "SUM(nullvar__)", "SUM(nullunit__)"]
-    expr = _aggregates(variables, products)  # the columns are shifted already
+    expr = _aggregates(variables, products, proportions if unit is None else [])  # the columns are shifted already
     select = ", ".join(f"{e} AS a{i}" for i, e in enumerate([*expr.values(), *checks]))
     return f"SELECT {_q(_VARIANT)}, {select} FROM ({inner}) AS units__ GROUP BY {_q(_VARIANT)}"
 
@@ -185,7 +187,8 @@ def _assemble(
     """Check the counts that came back with the summaries, then build the :class:`Summaries`."""
     if not rows:
         raise DataError(f"{label} has no rows")
-    names = list(_aggregates(variables, products))
+    derived = proportions if unit is None else []
+    names = list(_aggregates(variables, products, derived))
     k = len(names)
     checks = np.array([[float(x) if x is not None else 0.0 for x in r[1 + k :]] for r in rows]).sum(axis=0)
     nulls = [r for r in rows if r[0] is None]
@@ -218,15 +221,26 @@ def _assemble(
     levels = _levels(found, variant, control, variants)
     by_level = {r[0]: r[1 : 1 + k] for r in rows}
     table = pd.DataFrame([[lv, *[float(x) for x in by_level[lv]]] for lv in levels], columns=["variant", *names])
+    for c in derived:  # checked to hold only 0 and 1 above, so x * x = x and the unshifted sums agree exactly
+        table[f"sum({c}*{c})"] = table[f"sum({c})"]
     for v in variables:
         if not np.all(np.isfinite(table[f"sum({v})"])) or not np.all(np.isfinite(table[f"sum({v}*{v})"])):
             raise DataError(f"column {v!r} has infinite values (or sums beyond floating point); drop them before the analysis")
     return Summaries.from_table(table, shift={v: shift[v] for v in variables}), levels
 
 
-def _aggregates(variables: list[str], products: list[tuple[str, str]]) -> dict[str, str]:
-    """The summary aggregates, or the count alone when only quantile metrics are analysed."""
-    return sql_aggregates(variables, products) if variables else {"n": "COUNT(*)"}
+def _aggregates(variables: list[str], products: list[tuple[str, str]], derived: Sequence[str] = ()) -> dict[str, str]:
+    """The summary aggregates, or the count alone when only quantile metrics are analysed.
+
+    The squares of the ``derived`` columns (proportions, summed unshifted) are left out: for values 0 and 1 the
+    sum of squares is the sum, which the query returns anyway.
+    """
+    if not variables:
+        return {"n": "COUNT(*)"}
+    out = sql_aggregates(variables, products)
+    for c in derived:
+        out.pop(f"sum({c}*{c})", None)
+    return out
 
 
 def _null_checked(row_cols: list[str], unit: str | None, variables: list[str]) -> list[str]:

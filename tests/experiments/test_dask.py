@@ -98,8 +98,110 @@ def test_dask_refusals_match_pandas():
         ex.analyze(ddf, control="ctl", metrics=["revenue"])
     with pytest.raises(ci.DataError, match=r"`variant` column 'variant' has 2 missing"):
         ex.analyze(dd.from_pandas(df.assign(variant=df["variant"].where(~df.index.isin([4, 300]))), npartitions=2), metrics=["revenue"])
-    for kw, what in ((dict(unit="sessions"), "`unit` with a dask"), (dict(strata="sessions"), "`strata` with a dask")):
+
+
+def _clustered(n: int = 2400, seed: int = 9) -> pd.DataFrame:
+    """Rows finer than the randomised user, in random order, so that a user's rows sit in several partitions."""
+    rng = np.random.default_rng(seed)
+    users = 400
+    arm = np.array(["control", "b", "c"])[rng.integers(0, 3, users)]
+    user = rng.integers(0, users, n)
+    df = _frame(n, seed).drop(columns="variant")
+    df.insert(0, "variant", arm[user])
+    df.insert(0, "user", user)
+    df["country"] = np.array(["de", "fr", "it", "lu"])[rng.integers(0, 4, n)]
+    return df
+
+
+UNIT_METRICS = [ex.mean("revenue"), ex.ratio("clicks", "sessions", name="ctr"), ex.proportion("converted")]
+
+
+def test_dask_units_spanning_partitions_equal_pandas(client):
+    ddf, rows = _uneven(_clustered())
+    spread = pd.concat([p[["user"]].drop_duplicates() for p in client.compute(ddf.to_delayed(), sync=True)])
+    assert (spread["user"].value_counts() > 1).sum() >= 30  # many users have rows in two or more partitions
+    kw = dict(metrics=UNIT_METRICS, unit="user", lift="absolute", sequential="mixture")
+    _assert_same(ex.analyze(rows, **kw), ex.analyze(ddf, **kw))
+    _assert_same(
+        ex.analyze(rows, unit="user", metrics=UNIT_METRICS),
+        ex.analyze(dd.from_pandas(rows, npartitions=6), unit="user", metrics=UNIT_METRICS),
+    )
+
+
+def test_dask_post_stratification_and_quantiles_equal_pandas(client):
+    df = _clustered(seed=4).drop(columns="user")
+    ddf, rows = _uneven(df)
+    metrics = [
+        ex.mean("revenue"),
+        ex.proportion("converted"),
+        ex.mean("revenue", name="cuped", covariates="pre"),
+        ex.quantile("revenue"),
+        ex.quantile("revenue", 0.9),
+        ex.quantile("sessions", 0.25),
+    ]
+    expected = ex.analyze(rows.reset_index(drop=True), metrics=metrics, strata="country", lift="absolute")
+    got = ex.analyze(ddf, metrics=metrics, strata="country", lift="absolute")
+    assert "post-stratified on 'country' (4 strata)" in got[1].method
+    assert "order-statistic band" in got[7].method
+    _assert_same(expected, got)
+    for a, b in zip(list(expected)[7:], list(got)[7:], strict=True):  # the quantile arms: the same order statistics
+        assert (a.estimate, a.ci_low, a.ci_high) == (b.estimate, b.ci_low, b.ci_high)
+
+
+def test_dask_design_refusals_match_pandas():
+    df = _clustered(600)
+    ddf = dd.from_pandas(df, npartitions=3)
+    mixed = df.assign(variant=np.where(np.arange(len(df)) == 5, "b" if df["variant"].iloc[5] != "b" else "c", df["variant"]))
+    with pytest.raises(ci.DataError, match=r"1 unit\(s\) of `unit` column 'user' appear in more than one variant"):
+        ex.analyze(mixed, metrics=["revenue"], unit="user")
+    with pytest.raises(ci.DataError, match=r"1 unit\(s\) of `unit` column 'user' appear in more than one variant"):
+        ex.analyze(dd.from_pandas(mixed, npartitions=3), metrics=["revenue"], unit="user")
+    holes = df.assign(user=df["user"].where(df.index % 100 != 7), country=df["country"].where(df.index % 150 != 8))
+    with pytest.raises(ci.DataError, match=r"`unit` column 'user' has 6 missing"):
+        ex.analyze(dd.from_pandas(holes, npartitions=3), metrics=["revenue"], unit="user")
+    with pytest.raises(ci.DataError, match=r"`strata` column 'country' has 4 missing"):
+        ex.analyze(dd.from_pandas(holes, npartitions=3), metrics=["revenue"], strata="country")
+    with pytest.raises(ci.DataError, match=r"`strata` column 'country' has 4 missing"):
+        ex.analyze(holes, metrics=["revenue"], strata="country")
+    for kw, what in (
+        (dict(metrics=[ex.quantile("revenue")], unit="user"), r"quantile metric 'revenue p50' with `unit`"),
+        (dict(metrics=["revenue"], covariates="pre", unit="user"), r"`covariates` with `unit`"),
+        (dict(metrics=["revenue"], unit="user", strata="country"), r"`strata` with `unit`"),
+    ):
         with pytest.raises(ci.ArgumentError, match=what):
-            ex.analyze(ddf, metrics=["revenue"], **kw)
-    with pytest.raises(ci.ArgumentError, match=r"quantile metric 'revenue p50' needs the rows in one order"):
-        ex.analyze(ddf, metrics=[ex.quantile("revenue")])
+            ex.analyze(ddf, **kw)
+        with pytest.raises(ci.ArgumentError, match=what):
+            ex.analyze(df, **kw)
+    with pytest.raises(ci.RoleError, match=r"`unit` names column 'usr'"):
+        ex.analyze(ddf, metrics=["revenue"], unit="usr")
+    bad = df.assign(revenue=df["revenue"].where(df.index != 9, np.inf))
+    with pytest.raises(ci.DataError, match=r"`metrics` column 'revenue' has 1 missing or infinite"):
+        ex.analyze(dd.from_pandas(bad, npartitions=2), metrics=[ex.quantile("revenue")])
+    small = df[
+        (df["variant"] != "b") | (df["country"] != "lu") | (df.index == df[(df["variant"] == "b") & (df["country"] == "lu")].index[0])
+    ]
+    with pytest.raises(ci.DataError, match=r"stratum\(s\) \['lu'\] have fewer than 2 units in variant 'b'"):
+        ex.analyze(dd.from_pandas(small, npartitions=2), metrics=["revenue"], strata="country")
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_order_statistics_bracket_holds_every_rank(monkeypatch, seed):
+    """With a handful of samples per partition (wide brackets), every rank's value equals np.sort's, ties included."""
+    from causalinfer.experiments import _dask
+
+    monkeypatch.setattr(_dask, "_SAMPLES", 3)
+    rng = np.random.default_rng(seed)
+    n = 157
+    df = pd.DataFrame({"variant": rng.choice(["control", "b"], n), "x": rng.integers(-4, 5, n) * (1.0 if seed % 2 else 0.37)})
+    plan = _dask._Plan(df.iloc[:0], "variant", [ex.quantile("x")], None, None)
+    cuts = np.sort(rng.choice(np.arange(1, n), 5, replace=False))
+    pieces = np.split(np.arange(n), cuts)
+    samples = [_dask._local_samples(df.iloc[idx], plan) for idx in pieces]
+    for lv in ("control", "b"):
+        ordered = np.sort(df.loc[df["variant"] == lv, "x"].to_numpy())
+        parts = [sm[("x", lv)] for sm in samples if ("x", lv) in sm]
+        for r in range(ordered.size):
+            lo, hi = _dask._bracket(parts, r)
+            below, inside = np.count_nonzero(ordered <= lo), ordered[(ordered > lo) & (ordered <= hi)]
+            assert below <= r < below + inside.size
+            assert np.sort(inside)[r - below] == ordered[r]

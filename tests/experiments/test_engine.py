@@ -435,3 +435,17 @@ def test_postgres_table_equals_frame(postgres, frame):
             ex.analyze(ex.SQLTable(engine, "missing_table"), metrics=["revenue"])
     finally:
         engine.dispose()
+
+
+def test_proportion_squares_are_not_aggregated(monkeypatch, frame, parquet_file):
+    """A checked 0/1 column's sum of squares is its sum: the main query leaves the square out, the numbers agree."""
+    from causalinfer.data import _engine as data_engine
+
+    seen: list[str] = []
+    run = data_engine.DuckRunner.run
+    monkeypatch.setattr(data_engine.DuckRunner, "run", lambda self, sql: seen.append(sql) or run(self, sql))
+    metrics = [ex.proportion("converted"), ex.proportion("converted", name="cuped", covariates="pre"), ex.mean("revenue")]
+    got = ex.analyze(ex.ParquetSource(parquet_file), metrics=metrics)
+    main = next(sql for sql in seen if "GROUP BY" in sql)
+    assert 'SUM("converted" * "converted")' not in main and 'SUM("revenue" * "revenue")' in main
+    _assert_same(ex.analyze(frame, metrics=metrics), got)
