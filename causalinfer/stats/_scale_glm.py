@@ -41,7 +41,7 @@ from ._scale import (
     _unshift,
 )
 from ._scale_design import ScaleDesign
-from ._scale_passes import _upper
+from ._scale_passes import _upper, irls_sums
 
 __all__ = ["SCALE_FAMILIES", "glm_at_scale"]
 
@@ -202,16 +202,7 @@ def _dask_part(
         with np.errstate(all="ignore"):
             ll = np.round(w * y) * np.log(np.maximum(mu, 1e-300)) + (np.round(w) - np.round(w * y)) * np.log(np.maximum(1 - mu, 1e-300))
         out["binll"] = float(np.sum(ll))
-    out.update({f"g{j}": val for j, val in enumerate((w * r) @ X)})
-    H = (X * (w * ww)[:, None]).T @ X
-    out.update({f"h{i}_{j}": H[i, j] for i, j in _upper(k)})
-    S = X * (w * r)[:, None]
-    if meat and cluster is None:
-        M = S.T @ S
-        out.update({f"m{i}_{j}": M[i, j] for i, j in _upper(k)})
-    if cluster is not None:
-        out["scores"] = pd.DataFrame(S, index=part[cluster].to_numpy()).groupby(level=0, sort=False).sum()
-    return out
+    return irls_sums(out, part, X, w, r, ww, k, cluster, meat)
 
 
 def _dask_first_part(

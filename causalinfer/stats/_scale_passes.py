@@ -476,8 +476,24 @@ def _glm_part(
     r = y - mu
     edge = (mu < 1e-10) | (mu > 1 - 1e-10) if kind == "logit" else mu < 1e-10
     out: dict[str, Any] = {"dev": float(np.sum(w * dev)), "pearson": float(np.sum(w * r * r / v)), "edge": float(np.sum(edge))}
+    return irls_sums(out, part, X, w, r, v, k, cluster, meat)
+
+
+def irls_sums(
+    out: dict[str, Any],
+    part: pd.DataFrame,
+    X: np.ndarray,
+    w: np.ndarray,
+    r: np.ndarray,
+    hw: np.ndarray,
+    k: int,
+    cluster: str | None,
+    meat: bool,
+) -> dict[str, Any]:
+    """Add one partition's IRLS sums to ``out``: the score ``g``, the Hessian ``h`` (row weights ``w * hw``), and the
+    meat ``m`` of the sandwich or, with a cluster column, the per-cluster score sums."""
     out.update({f"g{j}": val for j, val in enumerate((w * r) @ X)})
-    H = (X * (w * v)[:, None]).T @ X
+    H = (X * (w * hw)[:, None]).T @ X
     out.update({f"h{i}_{j}": H[i, j] for i, j in _upper(k)})
     S = X * (w * r)[:, None]
     if meat and cluster is None:
